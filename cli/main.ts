@@ -1,0 +1,83 @@
+/**
+ * `npx tenancy <command>`: the command line of DESIGN.md. Exit codes: 0 fine, 1 invalid input,
+ * 2 usage error, 3 a safety guard refused, 4 an external system failed.
+ */
+import { Command, CommanderError } from "commander";
+import {
+  ExitCode,
+  type Problem,
+  formatProblem,
+  isTenancyError,
+  InvalidInputError,
+} from "../registry/problems";
+import { validateCommand } from "./validate";
+
+export function buildProgram(): Command {
+  const program = new Command("tenancy")
+    .description(
+      "Declarative multi-tenancy for a shared Kubernetes platform: one registry record per tenant.",
+    )
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  validateCommand(program);
+  return program;
+}
+
+/** Prints a failure the way the command's --json asks, and returns its exit code. */
+export function reportFailure(e: unknown, json: boolean): number {
+  if (isTenancyError(e)) {
+    const problems: Problem[] = e instanceof InvalidInputError ? e.problems : [];
+    if (json) {
+      process.stdout.write(
+        JSON.stringify(
+          {
+            ok: false,
+            exitCode: e.exitCode,
+            error: e.name,
+            message: problems.length ? undefined : e.message,
+            problems,
+          },
+          null,
+          2,
+        ) + "\n",
+      );
+    }
+    if (problems.length > 0) {
+      for (const p of problems) process.stderr.write(formatProblem(p) + "\n");
+      process.stderr.write(
+        `${problems.length} problem${problems.length === 1 ? "" : "s"} found; nothing was changed.\n`,
+      );
+    } else process.stderr.write(`tenancy: ${e.message}\n`);
+    return e.exitCode;
+  }
+  process.stderr.write(
+    `tenancy: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+  );
+  return ExitCode.external;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version are not errors; everything else commander refuses is a usage error
+      return e.exitCode === 0 || e.code === "commander.helpDisplayed" || e.code === "commander.help"
+        ? 0
+        : ExitCode.usage;
+    }
+    return reportFailure(e, argv.includes("--json"));
+  }
+}
+
+if (
+  require.main === module ||
+  process.argv[1]?.endsWith("tenancy.cjs") ||
+  process.argv[1]?.endsWith("tenancy")
+) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,115 @@
+/**
+ * The validated, normalised registry: plain data that every layer reads. Defaults are resolved here
+ * (environment <- tier <- tenant <- namespace), so components never merge anything themselves.
+ */
+import type { EnvironmentData, QuotaKey } from "./schema";
+
+export type TenantRole = "namespace-owner" | "power-user" | "admin";
+export type MemberRole = "owner" | "developer" | "viewer";
+export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
+
+/** ResourceQuota hard limits, Kubernetes key -> quantity string. */
+export type Quota = Partial<Record<QuotaKey, string>>;
+
+export interface CpuMemory {
+  cpu?: string;
+  memory?: string;
+}
+
+export interface Limits {
+  default?: CpuMemory;
+  defaultRequest?: CpuMemory;
+  max?: CpuMemory;
+}
+
+export interface PodSecurity {
+  enforce: PodSecurityLevel;
+  audit: PodSecurityLevel;
+  warn: PodSecurityLevel;
+  version: string;
+}
+
+export interface NamespaceModel {
+  name: string;
+  quota: Quota;
+  limits: Limits;
+}
+
+export interface DomainModel {
+  name: string;
+  /** The configured DNS zone it sits in, and that zone's id. */
+  zone: string;
+  zoneId: string;
+}
+
+export interface MemberModel {
+  tenant: string;
+  role: MemberRole;
+  namespaces: string[];
+}
+
+export interface AppModel {
+  name: string;
+  settings: Record<string, string | number | boolean>;
+  enabled: boolean;
+}
+
+export interface CiModel {
+  boundClaims: Record<string, string | string[]>;
+  namespaces: string[];
+}
+
+export interface TenantModel {
+  id: string;
+  /** Where the record came from: `tenants/alice.yaml` or a Vault path. */
+  source: string;
+  email: string;
+  displayName?: string;
+  role: TenantRole;
+  tier: string;
+  podSecurity: PodSecurity;
+  namespaces: NamespaceModel[];
+  domains: DomainModel[];
+  members: MemberModel[];
+  apps: AppModel[];
+  ci?: CiModel;
+  offboarding: boolean;
+}
+
+export interface EnvironmentModel extends EnvironmentData {
+  name: string;
+  source: string;
+}
+
+export interface RegistryModel {
+  environment: EnvironmentModel;
+  /** Sorted by id. */
+  tenants: TenantModel[];
+}
+
+/** A raw tenant record from a source, before validation. */
+export interface TenantDocument {
+  id: string;
+  source: string;
+  data: unknown;
+}
+
+export function summarise(model: RegistryModel): {
+  tenants: number;
+  namespaces: number;
+  domains: number;
+  members: number;
+  offboarding: number;
+} {
+  let namespaces = 0;
+  let domains = 0;
+  let members = 0;
+  let offboarding = 0;
+  for (const t of model.tenants) {
+    namespaces += t.namespaces.length;
+    domains += t.domains.length;
+    members += t.members.length;
+    if (t.offboarding) offboarding++;
+  }
+  return { tenants: model.tenants.length, namespaces, domains, members, offboarding };
+}

@@ -1,0 +1,173 @@
+/**
+ * From raw text or data to checked documents: safe YAML parsing and zod issues turned into Problems.
+ */
+import { closest, distance } from "fastest-levenshtein";
+import { LineCounter, parseDocument } from "yaml";
+import { z } from "zod";
+import { type PathSegment, type Problem, show } from "./problems";
+
+/** Largest tenant or environment file accepted. */
+export const MAX_FILE_BYTES = 256 * 1024;
+/** Aliases allowed in one document: enough for anchors used by hand, far too few for a "billion laughs". */
+const MAX_ALIASES = 50;
+
+export type ParseResult = { ok: true; data: unknown } | { ok: false; problems: Problem[] };
+
+/**
+ * Parses one YAML document from bytes. Refuses non-UTF-8, oversized input, duplicate keys, alias bombs,
+ * several documents, and anything that is not a mapping; never throws.
+ */
+export function parseYaml(bytes: Uint8Array, source: string): ParseResult {
+  const fail = (message: string, path: PathSegment[] = []): ParseResult => ({
+    ok: false,
+    problems: [{ source, path, message }],
+  });
+  if (bytes.byteLength > MAX_FILE_BYTES)
+    return fail(`file is ${bytes.byteLength} bytes; at most ${MAX_FILE_BYTES} bytes are accepted`);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return fail("file is not valid UTF-8 text");
+  }
+  if (text.includes("\u0000")) return fail("file contains NUL characters; expected YAML text");
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter, strict: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        const what = e.code === "DUPLICATE_KEY" ? "duplicate key" : "YAML syntax error";
+        return {
+          source,
+          path: [],
+          message: `line ${pos.line}, column ${pos.col}: ${what}: ${firstLine(e.message)}`,
+        };
+      }),
+    };
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (e) {
+    return fail(
+      `YAML aliases expand too far (more than ${MAX_ALIASES}); write the values out instead: ${firstLine(String(e))}`,
+    );
+  }
+  if (data === null || data === undefined) return fail("file is empty; expected a mapping of fields");
+  if (typeof data !== "object" || Array.isArray(data))
+    return fail(
+      `expected a mapping of fields at the top level, got ${Array.isArray(data) ? "a list" : show(data)}`,
+    );
+  return { ok: true, data };
+}
+
+function firstLine(s: string): string {
+  return s.split("\n")[0]!.trim();
+}
+
+/** Validates data against a schema; every issue becomes a Problem located in `source`. */
+export function check<S extends z.ZodType>(
+  schema: S,
+  data: unknown,
+  source: string,
+): { ok: true; value: z.output<S> } | { ok: false; problems: Problem[] } {
+  const result = schema.safeParse(data, { reportInput: true });
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, problems: result.error.issues.flatMap((i) => issueProblems(schema, i, source, [])) };
+}
+
+type Issue = z.core.$ZodIssue & { input?: unknown };
+
+function issueProblems(schema: z.ZodType, issue: Issue, source: string, prefix: PathSegment[]): Problem[] {
+  const path = [...prefix, ...(issue.path as PathSegment[])];
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const known = knownKeys(schema, path, issue.input);
+      return issue.keys.map((key) => ({
+        source,
+        path: [...path, key],
+        message: unknownKeyMessage(key, known),
+      }));
+    }
+    case "invalid_union": {
+      // report the branch that got furthest: the first whose failure is not about the value's type itself
+      const branches = issue.errors as Issue[][];
+      const best =
+        branches.find((b) => !b.some((i) => i.code === "invalid_type" && i.path.length === 0)) ??
+        branches[0] ??
+        [];
+      if (best.length === 0 || best.every((i) => i.code === "invalid_type" && i.path.length === 0))
+        return [{ source, path, message: `${show(issue.input)} is not any of the accepted forms` }];
+      return best.flatMap((i) => issueProblems(schema, i, source, path));
+    }
+    case "invalid_type":
+      if (issue.input === undefined) return [{ source, path, message: `is required (${issue.expected})` }];
+      return [
+        { source, path, message: `expected ${describeType(issue.expected)}, got ${show(issue.input)}` },
+      ];
+    case "invalid_value":
+      return [
+        {
+          source,
+          path,
+          message: `${show(issue.input)} is not one of ${issue.values.map((v) => show(v)).join(", ")}`,
+        },
+      ];
+    default:
+      return [{ source, path, message: issue.message }];
+  }
+}
+
+function describeType(t: string): string {
+  return t === "object" ? "a mapping" : t === "array" ? "a list" : `a ${t}`;
+}
+
+export function unknownKeyMessage(key: string, known: string[]): string {
+  const near = known.length > 0 ? closest(key, known) : undefined;
+  const hint =
+    near !== undefined && distance(key, near) <= Math.max(2, Math.floor(near.length / 3))
+      ? `; did you mean "${near}"?`
+      : "";
+  return `unknown field "${key}"${hint}${known.length > 0 ? ` (known fields: ${known.join(", ")})` : ""}`;
+}
+
+/** The keys a strict object schema accepts at `path` (walking arrays, optionals, defaults, unions, records). */
+function knownKeys(schema: z.ZodType, path: PathSegment[], input: unknown): string[] {
+  let node: z.ZodType | undefined = schema;
+  for (const seg of path) {
+    node = node && child(unwrap(node), seg);
+  }
+  const obj = node && pickObject(unwrap(node), input);
+  return obj ? Object.keys(obj.shape) : [];
+}
+
+function unwrap(s: z.ZodType): z.ZodType {
+  let cur = s;
+  for (;;) {
+    if (cur instanceof z.ZodOptional || cur instanceof z.ZodDefault || cur instanceof z.ZodNullable)
+      cur = cur.unwrap() as z.ZodType;
+    else if (cur instanceof z.ZodPipe) cur = cur.in as z.ZodType;
+    else return cur;
+  }
+}
+
+function pickObject(s: z.ZodType, _input: unknown): z.ZodObject | undefined {
+  if (s instanceof z.ZodObject) return s;
+  if (s instanceof z.ZodUnion) {
+    for (const o of s.options as z.ZodType[]) {
+      const found = pickObject(unwrap(o), _input);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+function child(s: z.ZodType, seg: PathSegment): z.ZodType | undefined {
+  if (s instanceof z.ZodArray) return s.element as z.ZodType;
+  if (s instanceof z.ZodRecord) return s.valueType as z.ZodType;
+  const obj = pickObject(s, undefined);
+  if (obj && typeof seg === "string") return obj.shape[seg] as z.ZodType | undefined;
+  return undefined;
+}

@@ -1,0 +1,278 @@
+/**
+ * The registry's schemas: one tenant file (`tenants/<id>.yaml`) and one environment file
+ * (`environments/<env>.yaml`). Strict everywhere: an unknown key is a typo.
+ * Cross-field and cross-tenant rules live in validate.ts; these schemas check each document alone.
+ */
+import { z } from "zod";
+import { show } from "./problems";
+import { QUANTITY_EXPECTED, isQuantity, parseQuantity } from "./quantity";
+
+const isnt = (what: string) => ({ error: (iss: { input?: unknown }) => `${show(iss.input)} is not ${what}` });
+
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const NAMESPACE_EXPECTED = "a valid namespace name (lowercase RFC 1123 label, at most 63 characters)";
+export const TENANT_ID_EXPECTED = "a valid tenant id (lowercase RFC 1123 label, at most 63 characters)";
+export const HOSTNAME_EXPECTED =
+  "a valid hostname (lowercase RFC 1123 labels separated by dots, at most 253 characters)";
+
+export function isLabel(s: string): boolean {
+  return s.length <= 63 && LABEL.test(s);
+}
+
+/** RFC 1123 hostname, lowercase; a leading `*.` is accepted here and judged against the environment later. */
+export function isHostname(s: string): boolean {
+  const host = s.startsWith("*.") ? s.slice(2) : s;
+  if (s.length > 253 || host === "") return false;
+  const labels = host.split(".");
+  return labels.length >= 2 && labels.every(isLabel);
+}
+
+// `meta` carries the same rule into the published JSON Schema, for editors.
+const labelMeta = { pattern: LABEL.source, maxLength: 63 };
+export const TenantId = z.string().refine(isLabel, isnt(TENANT_ID_EXPECTED)).meta(labelMeta);
+export const NamespaceName = z.string().refine(isLabel, isnt(NAMESPACE_EXPECTED)).meta(labelMeta);
+export const Hostname = z
+  .string()
+  .refine(isHostname, isnt(HOSTNAME_EXPECTED))
+  .meta({
+    pattern: "^(\\*\\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+    maxLength: 253,
+  });
+const Email = z
+  .string()
+  .refine(
+    (s) => /^[^\s@"'<>()*+/\\]+@[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/i.test(s),
+    isnt("a valid email address"),
+  );
+
+const Quantity = z
+  .union([z.string(), z.number()])
+  .refine(isQuantity, isnt(QUANTITY_EXPECTED))
+  .transform(String)
+  .describe(QUANTITY_EXPECTED);
+const Count = z
+  .union([z.string(), z.number()])
+  .refine((v) => {
+    const q = isQuantity(v) ? parseQuantity(v) : undefined;
+    return q !== undefined && q % 1_000_000_000n === 0n;
+  }, isnt("a whole number of objects"))
+  .transform(String)
+  .describe("a whole number of objects");
+
+/** ResourceQuota hard limits, with Kubernetes' own key names. */
+export const Quota = z
+  .strictObject({
+    "requests.cpu": Quantity.optional(),
+    "limits.cpu": Quantity.optional(),
+    "requests.memory": Quantity.optional(),
+    "limits.memory": Quantity.optional(),
+    "requests.storage": Quantity.optional(),
+    persistentvolumeclaims: Count.optional(),
+    pods: Count.optional(),
+    services: Count.optional(),
+    "services.loadbalancers": Count.optional(),
+    "services.nodeports": Count.optional(),
+  })
+  .describe("ResourceQuota hard limits (Kubernetes key names); values are Kubernetes quantities");
+export type QuotaKey = keyof z.infer<typeof Quota>;
+export const QUOTA_KEYS = Object.keys(Quota.shape) as QuotaKey[];
+
+const CpuMemory = z.strictObject({ cpu: Quantity.optional(), memory: Quantity.optional() });
+/** LimitRange for containers: defaults applied to pods that set none, so they still schedule under the quota. */
+export const Limits = z
+  .strictObject({
+    default: CpuMemory.optional().describe("default limits for containers that set none"),
+    defaultRequest: CpuMemory.optional().describe("default requests for containers that set none"),
+    max: CpuMemory.optional().describe("largest limits one container may set"),
+  })
+  .describe("LimitRange for containers");
+
+const PodSecurityLevel = z.enum(["privileged", "baseline", "restricted"]);
+
+const NamespaceEntry = z.union([
+  NamespaceName,
+  z.strictObject({ name: NamespaceName, quota: Quota.optional(), limits: Limits.optional() }),
+]);
+
+export const TenantRole = z.enum(["namespace-owner", "power-user", "admin"]);
+export const MemberRole = z.enum(["owner", "developer", "viewer"]);
+
+const SettingValue = z.union([z.string(), z.number(), z.boolean()]);
+
+export const TenantFile = z
+  .strictObject({
+    email: Email.describe("the tenant's OIDC identity: RBAC subject and Vault entity alias"),
+    role: TenantRole.default("namespace-owner").describe("cluster-level role"),
+    displayName: z.string().max(200).optional(),
+    tier: z
+      .string()
+      .optional()
+      .describe("tier from the environment; default: the environment's defaults.tier"),
+    namespaces: z
+      .array(NamespaceEntry)
+      .min(1)
+      .optional()
+      .describe("namespaces the tenant owns; default: one namespace named after the tenant"),
+    domains: z.array(Hostname).default([]).describe("hostnames the tenant owns"),
+    quota: Quota.optional().describe(
+      "per-namespace quota overrides (tenant overrides tier overrides environment)",
+    ),
+    limits: Limits.optional(),
+    members: z
+      .array(
+        z.strictObject({
+          tenant: TenantId.describe("the invited tenant"),
+          role: MemberRole,
+          namespaces: z
+            .array(NamespaceName)
+            .min(1)
+            .optional()
+            .describe("default: all of this tenant's namespaces"),
+        }),
+      )
+      .default([])
+      .describe("other tenants invited into this tenant's namespaces"),
+    apps: z
+      .array(
+        z.strictObject({
+          name: z.string().describe("catalog app"),
+          settings: z.record(z.string(), SettingValue).default({}),
+          enabled: z.boolean().default(true),
+        }),
+      )
+      .default([])
+      .describe("per-user instances of catalog apps"),
+    ci: z
+      .strictObject({
+        boundClaims: z
+          .record(z.string(), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]))
+          .describe("claims the CI provider's ID token must carry, e.g. repository_owner"),
+        namespaces: z
+          .array(NamespaceName)
+          .min(1)
+          .optional()
+          .describe("default: all of the tenant's namespaces"),
+      })
+      .optional()
+      .describe("how the tenant's pipelines authenticate (per-tenant CI mode)"),
+    offboarding: z.boolean().default(false).describe("phase one of removal: revoke access, unprotect data"),
+  })
+  .describe("One tenant of the shared platform; the file name is the tenant id");
+export type TenantFileInput = z.input<typeof TenantFile>;
+export type TenantFileData = z.output<typeof TenantFile>;
+
+const ClusterSchema = z.strictObject({
+  name: TenantId.describe("cluster name"),
+  context: z.string().min(1).describe("kubeconfig context"),
+  kubeconfig: z.string().optional().describe("kubeconfig path; default: the provider's usual lookup"),
+  server: z.string().url().optional().describe("API server URL, for generated tenant kubeconfigs"),
+  labels: z.record(z.string(), z.string()).default({}),
+});
+
+const NetworkPeer = z.strictObject({
+  namespace: z.string().optional(),
+  podLabels: z.record(z.string(), z.string()).optional(),
+  cidr: z.string().optional(),
+  ports: z
+    .array(
+      z.strictObject({
+        port: z.number().int().min(1).max(65535),
+        protocol: z.enum(["TCP", "UDP"]).default("TCP"),
+      }),
+    )
+    .optional(),
+});
+
+const Tier = z.strictObject({
+  description: z.string().optional(),
+  quota: Quota.optional().describe("default per-namespace quota"),
+  limits: Limits.optional(),
+  max: Quota.optional().describe("largest per-namespace quota a tenant of this tier may ask for"),
+  budget: Quota.optional().describe("the tenant's total across all its namespaces"),
+  podSecurity: z
+    .strictObject({
+      enforce: PodSecurityLevel.optional(),
+      audit: PodSecurityLevel.optional(),
+      warn: PodSecurityLevel.optional(),
+    })
+    .optional(),
+  maxNamespaces: z.number().int().min(1).optional(),
+});
+
+export const EnvironmentFile = z
+  .strictObject({
+    description: z.string().optional(),
+    clusters: z
+      .array(ClusterSchema)
+      .min(1)
+      .max(1, { error: "several clusters are not supported yet: list exactly one" }),
+    dns: z.strictObject({
+      zones: z.record(Hostname, z.string().min(1)).describe("DNS zone name -> Cloudflare zone id"),
+      allowWildcards: z.boolean().default(false),
+    }),
+    tls: z.strictObject({
+      mode: z.enum(["cert-manager", "none"]),
+      issuer: z.string().optional(),
+      issuerKind: z.enum(["ClusterIssuer", "Issuer"]).default("ClusterIssuer"),
+    }),
+    oidc: z.strictObject({
+      issuerUrl: z.string().url(),
+      clientId: z.string().min(1),
+      vaultMountAccessor: z.string().min(1).describe("accessor of Vault's OIDC auth mount"),
+      usernamePrefix: z.string().default("").describe("the API server's --oidc-username-prefix"),
+      groupsPrefix: z.string().default(""),
+    }),
+    rbac: z
+      .strictObject({
+        subject: z
+          .enum(["user", "group"])
+          .default("user")
+          .describe("bind the tenant's email as a User, or a Group"),
+        groupPrefix: z
+          .string()
+          .default("")
+          .describe("with subject group: the group name is prefix + tenant id"),
+      })
+      .default({ subject: "user", groupPrefix: "" }),
+    podSecurity: z.strictObject({
+      enforce: PodSecurityLevel,
+      audit: PodSecurityLevel,
+      warn: PodSecurityLevel,
+      version: z.string().default("latest"),
+    }),
+    network: z.strictObject({
+      dns: z.strictObject({ namespace: NamespaceName, podLabels: z.record(z.string(), z.string()) }),
+      ingressController: z.strictObject({
+        namespace: NamespaceName,
+        podLabels: z.record(z.string(), z.string()).optional(),
+      }),
+      extraIngress: z.array(NetworkPeer).default([]),
+      extraEgress: z.array(NetworkPeer).default([]),
+    }),
+    defaults: z.strictObject({ tier: z.string(), quota: Quota.optional(), limits: Limits.optional() }),
+    maxQuota: Quota.optional().describe("no namespace quota may exceed this, whatever the tier"),
+    tiers: z.record(TenantId, Tier),
+    catalog: z
+      .record(
+        TenantId,
+        z.strictObject({
+          description: z.string().optional(),
+          settings: z
+            .record(z.string(), SettingValue)
+            .default({})
+            .describe("allowed settings and their defaults"),
+        }),
+      )
+      .default({}),
+    reserved: z
+      .strictObject({
+        namespaces: z.array(z.string()).default([]),
+        prefixes: z.array(z.string()).default([]),
+      })
+      .default({ namespaces: [], prefixes: [] })
+      .describe(
+        "namespace names and prefixes no tenant may use, besides default, kube-* and the platform's own",
+      ),
+  })
+  .describe("One deployment target of the platform");
+export type EnvironmentData = z.output<typeof EnvironmentFile>;

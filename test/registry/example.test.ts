@@ -1,0 +1,61 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { jsonSchemas, serialise } from "../../registry/json-schema";
+import { loadRegistry } from "../../registry/load";
+import { ROOT, runCli } from "../helpers/cli";
+
+describe("the example registry", () => {
+  it("loads and resolves defaults: environment <- tier <- tenant <- namespace", async () => {
+    const model = await loadRegistry({
+      env: "example",
+      root: ROOT,
+      source: { kind: "yaml", dir: join(ROOT, "tenants") },
+    });
+    expect(model.tenants.map((t) => t.id)).toEqual(["alice", "bob", "carol", "dave"]);
+    const bob = model.tenants.find((t) => t.id === "bob")!;
+    const prod = bob.namespaces.find((n) => n.name === "bob-prod")!;
+    // environment default 20 pods, tier 50, tenant override 40
+    expect(prod.quota.pods).toBe("40");
+    // tier team sets requests.cpu 4, namespace override on services.loadbalancers
+    expect(prod.quota["requests.cpu"]).toBe("4");
+    expect(prod.quota["services.loadbalancers"]).toBe("2");
+    expect(prod.limits.defaultRequest).toEqual({ cpu: "200m", memory: "128Mi" });
+    expect(bob.podSecurity.enforce).toBe("restricted");
+    expect(bob.members).toEqual([
+      { tenant: "alice", role: "developer", namespaces: ["bob-staging"] },
+      { tenant: "carol", role: "owner", namespaces: ["bob-prod", "bob-staging"] },
+    ]);
+    const carol = model.tenants.find((t) => t.id === "carol")!;
+    expect(carol.namespaces.map((n) => n.name)).toEqual(["carol"]);
+    expect(carol.domains).toEqual([
+      { name: "carol.example.org", zone: "example.org", zoneId: "fedcba9876543210fedcba9876543210" },
+    ]);
+  });
+
+  it("`tenancy validate` prints a one-line summary and exits 0", () => {
+    const r = runCli(["validate"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(
+      "valid: 4 tenants, 6 namespaces, 4 domains, 3 members (1 offboarding); environment example, registry tenants",
+    );
+  });
+
+  it("publishes JSON Schemas that match the zod schemas", () => {
+    for (const [file, schema] of Object.entries(jsonSchemas())) {
+      expect(
+        readFileSync(join(ROOT, "schema", file), "utf8"),
+        `schema/${file} is stale: run npm run schema`,
+      ).toBe(serialise(schema));
+    }
+  });
+
+  it("example tenants point editors at the published schema", () => {
+    for (const t of ["alice", "bob", "carol", "dave"]) {
+      expect(readFileSync(join(ROOT, "tenants", `${t}.yaml`), "utf8").split("\n")[0]).toBe(
+        "# yaml-language-server: $schema=../schema/tenant.schema.json",
+      );
+    }
+  });
+});
