@@ -10,6 +10,7 @@ import {
   isTenancyError,
   InvalidInputError,
 } from "../registry/problems";
+import { planCommand } from "./plan";
 import { validateCommand } from "./validate";
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   validateCommand(program);
+  planCommand(program);
   return program;
 }
 

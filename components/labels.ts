@@ -1,0 +1,7 @@
+/** Labels and names every layer agrees on. */
+
+/** Set on each tenant namespace by the platform; tenants cannot change it (they have no write access to Namespaces). */
+export const TENANT_LABEL = "tenancy.io/tenant";
+export const MANAGED_BY = { "app.kubernetes.io/managed-by": "tenancy" } as const;
+/** Set by the API server on every namespace and immutable: safe to select namespaces by. */
+export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";

@@ -1,0 +1,141 @@
+/**
+ * Runs a Pulumi program in-process under Pulumi's mock runtime and records every resource it registers:
+ * type, name, inputs as the provider would receive them, protect flag, parent and owning tenant.
+ * `tenancy plan` and the component tests both use this; there is no second way of evaluating a program.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+/** Exported by the SDK's runtime module but marked internal in its typings: waits until every registration is done. */
+const { waitForRPCs } = pulumi.runtime as unknown as { waitForRPCs: () => Promise<void> };
+
+export interface RecordedResource {
+  urn: string;
+  type: string;
+  name: string;
+  /** false for component resources */
+  custom: boolean;
+  protect: boolean;
+  parentUrn?: string;
+  parentType?: string;
+  /** The owning tenant: the nearest ancestor component that registered a `tenant` output. */
+  tenant?: string;
+  inputs: Record<string, unknown>;
+}
+
+export interface ProgramRun {
+  resources: RecordedResource[];
+  outputs: Record<string, unknown>;
+}
+
+export interface RunOptions {
+  project?: string;
+  stack: string;
+  /** Outputs of other stacks, by fully qualified StackReference name. */
+  stackOutputs?: Record<string, Record<string, unknown>>;
+  /** Pulumi config, e.g. `{ "tenancy:environment": "example" }`. */
+  config?: Record<string, string>;
+}
+
+const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+export const MOCK_ORGANIZATION = "organization";
+
+interface MonitorRequest {
+  getType(): string;
+  getName(): string;
+  getCustom(): boolean;
+  getProtect(): boolean;
+  getParent(): string;
+  getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
+  getUrn(): string;
+  getOutputs(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
+}
+type Callback = (err: unknown, resp: unknown) => void;
+interface MockMonitorLike {
+  newUrn(parent: string, type: string, name: string): string;
+  registerResource(req: MonitorRequest, cb: Callback): Promise<void>;
+  registerResourceOutputs(req: MonitorRequest, cb: Callback): void;
+}
+
+// The mock runtime is process-global: runs are serialised.
+let queue: Promise<unknown> = Promise.resolve();
+
+export function runProgram(
+  opts: RunOptions,
+  program: () => Promise<Record<string, unknown> | void>,
+): Promise<ProgramRun> {
+  const run = queue.then(() => runExclusive(opts, program));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function runExclusive(
+  opts: RunOptions,
+  program: () => Promise<Record<string, unknown> | void>,
+): Promise<ProgramRun> {
+  const project = opts.project ?? "tenancy";
+  const stackOutputs = opts.stackOutputs ?? {};
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        if (args.type === STACK_REFERENCE) {
+          const outputs = stackOutputs[args.name];
+          if (!outputs) throw new Error(`stack reference ${args.name}: no such stack in this plan`);
+          return { id: args.name, state: { name: args.name, outputs } };
+        }
+        // a mock echoes the inputs back as the resource's state, with a stable id
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call(args) {
+        return args.inputs;
+      },
+    },
+    project,
+    opts.stack,
+    false,
+    MOCK_ORGANIZATION,
+  );
+  pulumi.runtime.setAllConfig(opts.config ?? {});
+
+  const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorLike;
+  const recorded: RecordedResource[] = [];
+  const tenantOf = new Map<string, string>();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    const parentUrn = req.getParent() || undefined;
+    recorded.push({
+      urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+      type: req.getType(),
+      name: req.getName(),
+      custom: req.getCustom(),
+      protect: req.getProtect(),
+      ...(parentUrn ? { parentUrn } : {}),
+      inputs: pulumi.runtime.deserializeProperties(req.getObject()) as Record<string, unknown>,
+    });
+    return register(req, cb);
+  };
+  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req, cb) => {
+    const outputs = pulumi.runtime.deserializeProperties(req.getOutputs()) as Record<string, unknown>;
+    if (typeof outputs.tenant === "string") tenantOf.set(req.getUrn(), outputs.tenant);
+    return registerOutputs(req, cb);
+  };
+
+  const outputs = (await pulumi.runtime.runInPulumiStack(async () => (await program()) ?? {})) ?? {};
+  await waitForRPCs();
+
+  const byUrn = new Map(recorded.map((r) => [r.urn, r]));
+  const resources = recorded.filter((r) => r.type !== "pulumi:pulumi:Stack");
+  for (const r of resources) {
+    const parent = r.parentUrn ? byUrn.get(r.parentUrn) : undefined;
+    if (parent && parent.type !== "pulumi:pulumi:Stack") r.parentType = parent.type;
+    for (let urn: string | undefined = r.parentUrn; urn; urn = byUrn.get(urn)?.parentUrn) {
+      const tenant = tenantOf.get(urn);
+      if (tenant !== undefined) {
+        r.tenant = tenant;
+        break;
+      }
+    }
+    if (r.tenant === undefined && tenantOf.has(r.urn)) r.tenant = tenantOf.get(r.urn);
+  }
+  return { resources, outputs: JSON.parse(JSON.stringify(outputs)) as Record<string, unknown> };
+}

@@ -1,0 +1,116 @@
+/**
+ * The offline plan: every layer's program evaluated under the mock runtime, in dependency order, each
+ * downstream layer reading its upstream layers' planned outputs through the same StackReferences as a real run.
+ */
+import type { RegistryModel } from "../registry/model";
+import { UsageError } from "../registry/problems";
+import { type LayerName, stackName } from "../stacks/layer";
+import { LAYERS, withDependencies } from "../stacks/layers";
+import { MOCK_ORGANIZATION, runProgram } from "./harness";
+
+export interface PlannedResource {
+  type: string;
+  name: string;
+  tenant?: string;
+  parentType?: string;
+  protect: boolean;
+  inputs: Record<string, unknown>;
+}
+
+export interface PlannedStack {
+  stack: string;
+  layer: LayerName;
+  dependsOn: LayerName[];
+  resources: PlannedResource[];
+  outputs: Record<string, unknown>;
+}
+
+export interface Plan {
+  environment: string;
+  tenants: string[];
+  stacks: PlannedStack[];
+}
+
+export interface PlanOptions {
+  /** Only these layers are reported (their dependencies still run, for their outputs). @default - all */
+  layers?: LayerName[];
+  /** Only these tenants are generated. @default - all */
+  tenants?: string[];
+}
+
+export async function buildPlan(model: RegistryModel, opts: PlanOptions = {}): Promise<Plan> {
+  const env = model.environment.name;
+  const known = new Set(model.tenants.map((t) => t.id));
+  const unknown = (opts.tenants ?? []).filter((t) => !known.has(t));
+  if (unknown.length > 0) throw new UsageError(`no such tenant: ${unknown.join(", ")}`);
+  const wanted = opts.tenants ? new Set(opts.tenants) : undefined;
+  const tenants = wanted ? model.tenants.filter((t) => wanted.has(t.id)) : model.tenants;
+  const report = new Set(opts.layers ?? LAYERS.map((l) => l.name));
+
+  const stackOutputs: Record<string, Record<string, unknown>> = {};
+  const stacks: PlannedStack[] = [];
+  for (const layer of withDependencies([...report])) {
+    const stack = stackName(env, layer.name);
+    const run = await runProgram({ stack, stackOutputs }, () => layer.program({ model, tenants }));
+    stackOutputs[`${MOCK_ORGANIZATION}/tenancy/${stack}`] = run.outputs;
+    if (!report.has(layer.name)) continue;
+    stacks.push({
+      stack,
+      layer: layer.name,
+      dependsOn: layer.dependsOn,
+      resources: run.resources
+        .filter((r) => r.custom)
+        .sort(byTenantTypeName)
+        .map((r) => ({
+          type: r.type,
+          name: r.name,
+          ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
+          ...(r.parentType !== undefined ? { parentType: r.parentType } : {}),
+          protect: r.protect,
+          inputs: r.inputs,
+        })),
+      outputs: run.outputs,
+    });
+  }
+  return { environment: env, tenants: tenants.map((t) => t.id), stacks };
+}
+
+/** A stable order (registration order depends on promise timing): shared first, then by tenant, type, name. */
+function byTenantTypeName(a: { tenant?: string; type: string; name: string }, b: typeof a): number {
+  const key = (r: typeof a) => [r.tenant ?? "", r.type, r.name];
+  const [ka, kb] = [key(a), key(b)];
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
+  return 0;
+}
+
+/** `Kind namespace/name` for Kubernetes objects, the Pulumi name otherwise. */
+export function describeResource(r: PlannedResource): string {
+  const kind = typeof r.inputs.kind === "string" ? r.inputs.kind : r.type.split(":").pop()!;
+  const meta = r.inputs.metadata as { name?: string; namespace?: string } | undefined;
+  if (meta?.name !== undefined) return `${kind} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name}`;
+  return `${kind} ${r.name}`;
+}
+
+/** The readable form: per stack, per tenant, one line per resource. */
+export function formatPlanTree(plan: Plan, offboarding: ReadonlySet<string> = new Set()): string {
+  const lines: string[] = [`environment ${plan.environment}: ${plan.tenants.length} tenants`];
+  for (const s of plan.stacks) {
+    lines.push(
+      "",
+      `${s.stack} (layer ${s.layer}${s.dependsOn.length ? `, after ${s.dependsOn.join(", ")}` : ""}): ${s.resources.length} resources`,
+    );
+    const groups = new Map<string, PlannedResource[]>();
+    for (const r of s.resources) {
+      const key = r.tenant ?? "";
+      groups.set(key, [...(groups.get(key) ?? []), r]);
+    }
+    const keys = [...groups.keys()].sort((a, b) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b)));
+    for (const key of keys) {
+      const note = offboarding.has(key) ? "  (offboarding: access revoked, data unprotected)" : "";
+      lines.push(`  ${key === "" ? "(shared)" : key}${note}`);
+      for (const r of groups.get(key)!)
+        lines.push(`    ${describeResource(r)}${r.protect ? "  [protected]" : ""}`);
+    }
+  }
+  return lines.join("\n");
+}

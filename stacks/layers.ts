@@ -1,0 +1,21 @@
+/** Every layer, in dependency order. */
+import type { Layer, LayerName } from "./layer";
+import { platformProgram } from "./platform";
+
+export const LAYERS: Layer[] = [{ name: "platform", dependsOn: [], program: platformProgram }];
+
+export function layerByName(name: string): Layer | undefined {
+  return LAYERS.find((l) => l.name === name);
+}
+
+/** The named layers plus everything they depend on, in dependency order. */
+export function withDependencies(names: LayerName[]): Layer[] {
+  const wanted = new Set<LayerName>();
+  const visit = (n: LayerName) => {
+    if (wanted.has(n)) return;
+    wanted.add(n);
+    layerByName(n)?.dependsOn.forEach(visit);
+  };
+  names.forEach(visit);
+  return LAYERS.filter((l) => wanted.has(l.name));
+}
