@@ -10,6 +10,7 @@ import {
   isTenancyError,
   InvalidInputError,
 } from "../registry/problems";
+import { kubeconfigCommand } from "./kubeconfig";
 import { planCommand } from "./plan";
 import { validateCommand } from "./validate";
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .exitOverride();
   validateCommand(program);
   planCommand(program);
+  kubeconfigCommand(program);
   return program;
 }
 

@@ -199,6 +199,73 @@ const Tier = z.strictObject({
   maxNamespaces: z.number().int().min(1).optional(),
 });
 
+/** A Vault mount or path prefix: plain segments only, so it can be placed in a policy path as is. */
+const VaultPath = z
+  .string()
+  .refine((s) => /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(s), isnt("a Vault path (segments of letters, digits, _ and -, separated by /)"));
+
+const K8sPolicyRule = z.strictObject({
+  apiGroups: z.array(z.string()),
+  resources: z.array(z.string()).min(1),
+  verbs: z.array(z.string()).min(1),
+});
+
+/** What a deploy pipeline needs in its namespace: roll out new images and watch the result. */
+export const DEFAULT_DEPLOYER_RULES: z.input<typeof K8sPolicyRule>[] = [
+  { apiGroups: ["apps"], resources: ["deployments", "statefulsets"], verbs: ["get", "list", "watch", "patch", "update"] },
+  { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
+  { apiGroups: [""], resources: ["pods", "pods/log", "services", "configmaps"], verbs: ["get", "list", "watch"] },
+];
+
+const VaultSettings = z.strictObject({
+  kvMount: VaultPath.default("secret").describe("the KV v2 mount holding tenant secrets"),
+  layout: z
+    .enum(["prefixed", "legacy"])
+    .default("prefixed")
+    .describe("prefixed: <kvMount>/data/<tenantPrefix>/<id>/*; legacy (existing installations): <kvMount>/data/<id> and <kvMount>/data/<id>/*"),
+  tenantPrefix: VaultPath.default("tenants"),
+  reservedPaths: z
+    .array(z.string())
+    .default(["platform"])
+    .describe("legacy layout: top-level KV names that are not tenants (e.g. the registry's own secret)"),
+  kubernetesSecretsMount: VaultPath.default("kubernetes").describe("mount of Vault's Kubernetes secrets engine"),
+  deployer: z
+    .strictObject({
+      ttlSeconds: z.number().int().min(60).default(1800),
+      maxTtlSeconds: z.number().int().min(60).default(3600),
+      rules: z.array(K8sPolicyRule).min(1).default(DEFAULT_DEPLOYER_RULES),
+    })
+    .default({ ttlSeconds: 1800, maxTtlSeconds: 3600, rules: DEFAULT_DEPLOYER_RULES }),
+});
+
+const CiSettings = z.strictObject({
+  shared: z
+    .strictObject({
+      authMount: VaultPath.default("kubernetes").describe("Vault Kubernetes auth mount the CI system logs in with"),
+      role: TenantId.default("ci-deployer"),
+      serviceAccount: TenantId.describe("the CI system's service account, e.g. default"),
+      namespace: NamespaceName.describe("the CI system's namespace, e.g. woodpecker"),
+    })
+    .optional()
+    .describe("shared mode: one CI identity that can obtain every tenant's deployer credentials"),
+  perTenant: z
+    .strictObject({
+      authMount: VaultPath.default("jwt").describe("Vault JWT auth mount trusting the CI provider's ID tokens"),
+      audience: z.string().optional(),
+      userClaim: z.string().default("sub"),
+      ttlSeconds: z.number().int().min(60).default(900),
+    })
+    .optional()
+    .describe("per-tenant mode: a JWT auth role per tenant bound to its `ci.boundClaims`"),
+  admins: z
+    .strictObject({
+      envVar: z.string().default("WOODPECKER_ADMIN"),
+      extra: z.array(z.string()).default([]).describe("admins besides the registry's admin tenants"),
+      configMap: z.strictObject({ namespace: NamespaceName, name: TenantId }).optional(),
+    })
+    .default({ envVar: "WOODPECKER_ADMIN", extra: [] }),
+});
+
 export const EnvironmentFile = z
   .strictObject({
     description: z.string().optional(),
@@ -264,6 +331,8 @@ export const EnvironmentFile = z
         }),
       )
       .default({}),
+    vault: VaultSettings.default(VaultSettings.parse({})),
+    ci: CiSettings.default(CiSettings.parse({})),
     reserved: z
       .strictObject({
         namespaces: z.array(z.string()).default([]),
