@@ -1,8 +1,16 @@
 /**
- * Vault KV v2 source. PLACEHOLDER: being written (see issue 2); the options type is the contract.
+ * Vault KV v2 source, in the two layouts of DESIGN.md:
+ * - single-secret: `<mount>/data/<path>`, whose `key` holds a JSON string mapping user -> legacy record
+ *   (existing installations; converted by legacy.ts);
+ * - per-tenant: one secret per tenant under the prefix `<mount>/metadata/<path>/`, each holding the tenant
+ *   file's fields directly.
+ * Every failure to read is an ExternalError (exit 4) naming the address and path; bad content is an
+ * InvalidInputError (exit 1). A failed or empty read is never turned into an empty registry.
+ * The token never appears in a message.
  */
+import { legacyDocuments } from "./legacy";
 import type { TenantDocument } from "./model";
-import { ExternalError } from "./problems";
+import { ExternalError, InvalidInputError, UsageError, show } from "./problems";
 
 export interface VaultSourceOptions {
   /** VAULT_ADDR, e.g. https://vault.example.com:8200 */
@@ -22,8 +30,342 @@ export interface VaultSourceOptions {
   path: string;
   /** Key inside the single secret, default "k8s_users". */
   key: string;
+  /**
+   * Time allowed for one request, answer body included, in milliseconds.
+   * @default 10000
+   */
+  timeoutMs?: number;
+  /**
+   * Retries after a failed attempt: connection errors, timeouts, HTTP 500, 502, 504 and 503 from a standby
+   * (a sealed Vault and every 4xx are reported at once).
+   * @default 3
+   */
+  retries?: number;
+  /**
+   * Wait before the first retry in milliseconds, doubled for each further one.
+   * @default 200
+   */
+  backoffMs?: number;
+  /**
+   * Secrets read at the same time (per-tenant layout).
+   * @default 8
+   */
+  concurrency?: number;
+  /**
+   * The fetch implementation (tests).
+   * @default - Node's global fetch
+   */
+  fetch?: typeof fetch;
 }
 
 export async function loadVaultDocuments(opts: VaultSourceOptions): Promise<TenantDocument[]> {
-  throw new ExternalError(`Vault source not implemented yet (${opts.addr})`);
+  const vault = new KvClient(opts);
+  return opts.layout === "single-secret" ? loadSingleSecret(vault, opts.key) : loadPerTenant(vault);
+}
+
+async function loadSingleSecret(vault: KvClient, key: string): Promise<TenantDocument[]> {
+  const data = await vault.read(vault.path, new AbortController().signal);
+  const source = `${vault.source(vault.path)}#${key}`;
+  if (!Object.hasOwn(data, key))
+    throw new InvalidInputError([
+      {
+        source,
+        path: [],
+        message: `the secret has no key ${show(key)} (its keys: ${Object.keys(data).join(", ") || "none"}); expected ${show(key)} to hold the JSON registry mapping each user to their record`,
+      },
+    ]);
+  const result = legacyDocuments(data[key], source);
+  if (!result.ok) throw new InvalidInputError(result.problems);
+  return result.docs;
+}
+
+async function loadPerTenant(vault: KvClient): Promise<TenantDocument[]> {
+  const keys = await vault.list(vault.path);
+  const tenants = keys.filter((k) => !k.endsWith("/"));
+  if (tenants.length === 0)
+    throw vault.failure(
+      `no tenants found under ${vault.listPath(vault.path)}` +
+        (keys.length > 0 ? ` (only folders: ${keys.join(", ")})` : " (the prefix holds no secrets)") +
+        "; refusing to load an empty registry (check the mount and path)",
+    );
+  return mapBounded(tenants, vault.concurrency, async (id, signal) => {
+    const path = `${vault.path}/${id}`;
+    return { id, source: vault.source(path), data: await vault.read(path, signal) };
+  });
+}
+
+/** Runs fn over items, at most `limit` at a time; the first failure cancels the rest and is thrown. */
+async function mapBounded<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T, signal: AbortSignal) => Promise<R>,
+): Promise<R[]> {
+  const cancel = new AbortController();
+  const results: R[] = [];
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]!, cancel.signal);
+      } catch (error) {
+        if (failure === undefined) {
+          failure = { error };
+          cancel.abort();
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure.error;
+  return results;
+}
+
+const RETRYABLE = new Set([500, 502, 503, 504]);
+
+/** Thrown inside an attempt cancelled because another read failed; never reaches the caller. */
+class Cancelled extends Error {}
+
+class KvClient {
+  readonly path: string;
+  readonly concurrency: number;
+  private readonly addr: string;
+  private readonly mount: string;
+  private readonly where: string;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly backoffMs: number;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly opts: VaultSourceOptions) {
+    let url: URL | undefined;
+    try {
+      url = new URL(opts.addr);
+    } catch {
+      // reported below
+    }
+    if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:"))
+      throw new UsageError(
+        `VAULT_ADDR ${show(opts.addr)} is not an http(s) URL; expected e.g. https://vault.example.com:8200`,
+      );
+    // a token pasted with a newline would make fetch throw a message that contains it
+    if (!/^[\x21-\x7e]+$/.test(opts.token))
+      throw new UsageError(
+        "VAULT_TOKEN is empty or contains spaces or control characters; expected the token alone",
+      );
+    if (opts.namespace !== undefined && !/^[\x21-\x7e]*$/.test(opts.namespace))
+      throw new UsageError(
+        `VAULT_NAMESPACE ${show(opts.namespace)} contains spaces or control characters; expected a namespace path such as "team-a"`,
+      );
+    this.addr = opts.addr.replace(/\/+$/, "");
+    this.mount = segments(opts.mount, "mount");
+    this.path = segments(opts.path, "path");
+    this.where = `Vault at ${this.addr}` + (opts.namespace ? ` (namespace ${show(opts.namespace)})` : "");
+    this.headers = {
+      accept: "application/json",
+      "x-vault-token": opts.token,
+      ...(opts.namespace ? { "x-vault-namespace": opts.namespace } : {}),
+    };
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.retries = opts.retries ?? 3;
+    this.backoffMs = opts.backoffMs ?? 200;
+    this.concurrency = opts.concurrency ?? 8;
+    this.fetch = opts.fetch ?? globalThis.fetch;
+    for (const [name, value, min] of [
+      ["timeoutMs", this.timeoutMs, 1],
+      ["retries", this.retries, 0],
+      ["backoffMs", this.backoffMs, 0],
+      ["concurrency", this.concurrency, 1],
+    ] as const) {
+      if (!Number.isInteger(value) || value < min)
+        throw new UsageError(
+          `Vault source option ${name} is ${show(value)}; expected a whole number >= ${min}`,
+        );
+    }
+  }
+
+  /** How a record's origin is shown: `vault:secret/tenants/alice`. */
+  source(path: string): string {
+    return `vault:${this.opts.namespace ? `${this.opts.namespace}/` : ""}${this.mount}/${path}`;
+  }
+
+  listPath(path: string): string {
+    return `${this.mount}/metadata/${path}/`;
+  }
+
+  /** An ExternalError naming Vault's address; the token is cut out of any text that came back. */
+  failure(message: string): ExternalError {
+    return new ExternalError(`${this.where}: ${message}`.replaceAll(this.opts.token, "<token>"));
+  }
+
+  /** The data of the latest version of the secret at `path`. */
+  async read(path: string, cancel: AbortSignal): Promise<Record<string, unknown>> {
+    const apiPath = `${this.mount}/data/${path}`;
+    const { status, body } = await this.call("reading", apiPath, "", cancel);
+    const data = field(field(body, "data"), "data");
+    const metadata = field(field(body, "data"), "metadata");
+    const deleted = field(metadata, "deletion_time");
+    if (status === 404 && ((typeof deleted === "string" && deleted !== "") || field(metadata, "destroyed")))
+      throw this.failure(
+        `${apiPath}: the latest version of the secret is deleted` +
+          (typeof deleted === "string" && deleted !== "" ? ` (at ${deleted})` : "") +
+          "; undelete it, or delete its metadata too if the tenant is meant to go",
+      );
+    if (status === 404)
+      throw this.failure(
+        `${apiPath} not found: no secret ${show(path)} in the mount ${show(this.mount)}, or ${show(this.mount)} is not a KV version 2 mount (check the mount and path)` +
+          vaultSays(body),
+      );
+    if (!isMapping(data))
+      throw this.failure(
+        `reading ${apiPath}: the answer is not a KV version 2 secret (expected {"data": {"data": {...}}}, got ${show(body)}); is ${show(this.mount)} a KV version 2 mount?`,
+      );
+    return data;
+  }
+
+  /** The keys directly under the prefix `path` (folders end with "/"); none when Vault has none. */
+  async list(path: string): Promise<string[]> {
+    const apiPath = this.listPath(path);
+    const { status, body } = await this.call("listing", apiPath, "?list=true", new AbortController().signal);
+    // 404 with no errors is Vault's way of saying "no keys"; with errors, the mount itself is missing
+    if (status === 404 && errorsOf(body).length > 0)
+      throw this.failure(`${apiPath} not found (check the mount and path)${vaultSays(body)}`);
+    if (status === 404) return [];
+    const keys = field(field(body, "data"), "keys");
+    if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string"))
+      throw this.failure(
+        `listing ${apiPath}: the answer is not a key list (expected {"data": {"keys": [...]}}, got ${show(body)})`,
+      );
+    return keys;
+  }
+
+  /**
+   * One API call with timeouts and retries. Returns the parsed body of a 2xx or 404 answer; throws an
+   * ExternalError for anything else.
+   */
+  private async call(
+    verb: "reading" | "listing",
+    apiPath: string,
+    query: string,
+    cancel: AbortSignal,
+  ): Promise<{ status: number; body: unknown }> {
+    const url = `${this.addr}/v1/${apiPath.split("/").map(encodeURIComponent).join("/")}${query}`;
+    let last = "";
+    const attempts = this.retries + 1;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1) await sleep(this.backoffMs * 2 ** (attempt - 2), cancel);
+      const controller = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, this.timeoutMs);
+      const onCancel = () => controller.abort();
+      cancel.addEventListener("abort", onCancel);
+      let status: number;
+      let text: string;
+      try {
+        const res = await this.fetch(url, { headers: this.headers, signal: controller.signal });
+        status = res.status;
+        text = await res.text();
+      } catch (e) {
+        if (cancel.aborted) throw new Cancelled();
+        last = timedOut ? `no answer within ${this.timeoutMs} ms` : networkError(e);
+        continue;
+      } finally {
+        clearTimeout(timer);
+        cancel.removeEventListener("abort", onCancel);
+      }
+      let body: unknown;
+      let parsed = true;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        parsed = false;
+      }
+      if (status === 503 && errorsOf(body).some((m) => /sealed/i.test(m)))
+        throw this.failure(`sealed (${verb} ${apiPath}); unseal it (vault operator unseal) and try again`);
+      if (RETRYABLE.has(status)) {
+        last = `HTTP ${status}${status === 503 ? " (standby or unavailable)" : ""}${vaultSays(body)}`;
+        continue;
+      }
+      if (status === 403)
+        throw this.failure(
+          `permission denied ${verb} ${apiPath}: check VAULT_TOKEN and its policy${this.opts.namespace ? " (and VAULT_NAMESPACE)" : ""}${vaultSays(body)}`,
+        );
+      if (!parsed)
+        throw this.failure(
+          `${verb} ${apiPath}: the answer (HTTP ${status}) is not valid JSON: got ${show(text)}`,
+        );
+      if ((status >= 200 && status < 300) || status === 404) return { status, body };
+      throw this.failure(`${verb} ${apiPath}: HTTP ${status}${vaultSays(body)}`);
+    }
+    throw this.failure(
+      `${verb} ${apiPath} failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${last}`,
+    );
+  }
+}
+
+/** `mount` or `path` without surrounding slashes; "." and ".." segments would escape it. */
+function segments(value: string, what: string): string {
+  const trimmed = value.replace(/^\/+|\/+$/g, "");
+  if (trimmed.split("/").some((s) => s === "" || s === "." || s === ".."))
+    throw new UsageError(
+      `Vault ${what} ${show(value)} is not valid; expected names separated by "/", without empty, "." or ".." parts`,
+    );
+  return trimmed;
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function field(v: unknown, name: string): unknown {
+  return isMapping(v) && Object.hasOwn(v, name) ? v[name] : undefined;
+}
+
+function errorsOf(body: unknown): string[] {
+  const errors = field(body, "errors");
+  return Array.isArray(errors) ? errors.map(String) : [];
+}
+
+function vaultSays(body: unknown): string {
+  const errors = errorsOf(body);
+  return errors.length > 0 ? ` (Vault says: ${errors.join("; ")})` : "";
+}
+
+function networkError(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code;
+  const known: Record<string, string> = {
+    ECONNREFUSED: "connection refused",
+    ENOTFOUND: "host not found (DNS)",
+    EAI_AGAIN: "host name lookup failed (DNS)",
+    ECONNRESET: "connection reset",
+    ETIMEDOUT: "connection timed out",
+    EHOSTUNREACH: "host unreachable",
+  };
+  const what = (code && known[code]) ?? cause?.message ?? (e as Error).message ?? String(e);
+  // Node's fetch trusts its own CA list, not VAULT_CACERT
+  const hint = code?.includes("CERT")
+    ? "set NODE_EXTRA_CA_CERTS to the CA bundle that signed Vault's certificate"
+    : "check VAULT_ADDR and that Vault is reachable from here";
+  return `${what}${code ? ` (${code})` : ""}; ${hint}`;
+}
+
+function sleep(ms: number, cancel: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (cancel.aborted) return reject(new Cancelled());
+    const onCancel = () => {
+      clearTimeout(timer);
+      reject(new Cancelled());
+    };
+    const timer = setTimeout(() => {
+      cancel.removeEventListener("abort", onCancel);
+      resolve();
+    }, ms);
+    cancel.addEventListener("abort", onCancel, { once: true });
+  });
 }

@@ -1,0 +1,106 @@
+/**
+ * The single-secret layout of existing installations: one Vault secret whose key (`k8s_users`) holds a
+ * JSON string mapping user -> `{role, email, namespaces, domains, quota: {cpu_requests, ...}}`.
+ * Converted here into the tenant file shape (`tenants/<id>.yaml`) so the registry schema judges both
+ * sources alike. Only the quota keys are renamed; everything else passes through for the schema to check.
+ */
+import type { TenantDocument } from "./model";
+import { type Problem, show } from "./problems";
+import type { QuotaKey } from "./schema";
+
+/** Legacy quota key -> the registry's Kubernetes ResourceQuota key. */
+export const LEGACY_QUOTA_KEYS: Readonly<Record<string, QuotaKey>> = {
+  cpu_requests: "requests.cpu",
+  cpu_limits: "limits.cpu",
+  memory_requests: "requests.memory",
+  memory_limits: "limits.memory",
+  storage_requests: "requests.storage",
+  storage: "requests.storage",
+  pods: "pods",
+  services: "services",
+  loadbalancers: "services.loadbalancers",
+  nodeports: "services.nodeports",
+  pvcs: "persistentvolumeclaims",
+};
+
+const EXPECTED =
+  'a JSON object mapping each user to their record, e.g. {"alice": {"role": "namespace-owner", "email": "alice@example.com", "namespaces": ["alice"], "domains": [], "quota": {"cpu_requests": "2"}}}';
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function kind(v: unknown): string {
+  return Array.isArray(v) ? `a list (${show(v)})` : v === null ? "null" : show(v);
+}
+
+/**
+ * One legacy user record -> tenant file data. Legacy quota keys are renamed; unknown quota keys and every
+ * other field pass through unchanged, so the strict schema reports them against the record's source.
+ * Two legacy keys naming the same Kubernetes key with different values (`storage` and `storage_requests`)
+ * are a problem.
+ */
+export function legacyTenantFile(
+  record: Record<string, unknown>,
+  source: string,
+): { ok: true; data: Record<string, unknown> } | { ok: false; problems: Problem[] } {
+  const quota = record.quota;
+  if (!isMapping(quota)) return { ok: true, data: record };
+  const problems: Problem[] = [];
+  const out = new Map<string, { key: string; value: unknown }>(); // target key -> the key that set it
+  for (const [key, value] of Object.entries(quota)) {
+    const target = Object.hasOwn(LEGACY_QUOTA_KEYS, key) ? LEGACY_QUOTA_KEYS[key]! : key;
+    const earlier = out.get(target);
+    if (earlier === undefined) out.set(target, { key, value });
+    else if (String(earlier.value) !== String(value))
+      problems.push({
+        source,
+        path: ["quota", key],
+        message: `${show(value)} conflicts with ${earlier.key} ${show(earlier.value)}: both set ${target}; keep one of them`,
+      });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  // fromEntries defines own properties: a "__proto__" key stays data, never a prototype
+  return { ok: true, data: { ...record, quota: Object.fromEntries([...out].map(([k, v]) => [k, v.value])) } };
+}
+
+/**
+ * The value of the single secret's key (a JSON string, or already an object) -> one document per user.
+ * `source` names the secret and key, e.g. `vault:secret/platform#k8s_users`; each user's document gets
+ * `<source>.<user>`. Returns every problem found at once.
+ */
+export function legacyDocuments(
+  value: unknown,
+  source: string,
+): { ok: true; docs: TenantDocument[] } | { ok: false; problems: Problem[] } {
+  const fail = (message: string) => ({ ok: false as const, problems: [{ source, path: [], message }] });
+  let users: unknown = value;
+  if (typeof value === "string") {
+    try {
+      users = JSON.parse(value);
+    } catch {
+      return fail(`is not valid JSON (got ${show(value)}); expected ${EXPECTED}`);
+    }
+  }
+  if (!isMapping(users)) return fail(`expected ${EXPECTED}, got ${kind(users)}`);
+  const names = Object.keys(users);
+  if (names.length === 0)
+    return fail(`holds no users; expected ${EXPECTED} (an empty registry would remove every tenant)`);
+  const docs: TenantDocument[] = [];
+  const problems: Problem[] = [];
+  for (const [user, record] of Object.entries(users)) {
+    const userSource = `${source}.${user}`;
+    if (!isMapping(record)) {
+      problems.push({
+        source,
+        path: [user],
+        message: `expected the user's record as a JSON object (role, email, namespaces, domains, quota), got ${kind(record)}`,
+      });
+      continue;
+    }
+    const converted = legacyTenantFile(record, userSource);
+    if (converted.ok) docs.push({ id: user, source: userSource, data: converted.data });
+    else problems.push(...converted.problems);
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, docs };
+}
