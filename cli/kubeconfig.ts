@@ -13,11 +13,16 @@ export function tenantKubeconfig(model: RegistryModel, tenantId: string): Record
   const env = model.environment;
   const tenant = model.tenants.find((t) => t.id === tenantId);
   if (!tenant) throw new UsageError(`no such tenant: ${tenantId}`);
-  if (tenant.offboarding) throw new UsageError(`tenant ${tenantId} is offboarding: it has no access any more`);
+  if (tenant.offboarding)
+    throw new UsageError(`tenant ${tenantId} is offboarding: it has no access any more`);
   const cluster = env.clusters[0]!;
   if (!cluster.server)
     throw new InvalidInputError([
-      { source: env.source, path: ["clusters", 0, "server"], message: "is required to generate kubeconfigs (the API server URL)" },
+      {
+        source: env.source,
+        path: ["clusters", 0, "server"],
+        message: "is required to generate kubeconfigs (the API server URL)",
+      },
     ]);
   const invited = model.tenants
     .filter((t) => !t.offboarding)
@@ -35,13 +40,22 @@ export function tenantKubeconfig(model: RegistryModel, tenantId: string): Record
           exec: {
             apiVersion: "client.authentication.k8s.io/v1beta1",
             command: "kubectl",
-            args: ["oidc-login", "get-token", `--oidc-issuer-url=${env.oidc.issuerUrl}`, `--oidc-client-id=${env.oidc.clientId}`, "--oidc-extra-scope=email"],
+            args: [
+              "oidc-login",
+              "get-token",
+              `--oidc-issuer-url=${env.oidc.issuerUrl}`,
+              `--oidc-client-id=${env.oidc.clientId}`,
+              "--oidc-extra-scope=email",
+            ],
             interactiveMode: "IfAvailable",
           },
         },
       },
     ],
-    contexts: namespaces.map((ns) => ({ name: `${cluster.name}-${ns}`, context: { cluster: cluster.name, user, namespace: ns } })),
+    contexts: namespaces.map((ns) => ({
+      name: `${cluster.name}-${ns}`,
+      context: { cluster: cluster.name, user, namespace: ns },
+    })),
     "current-context": `${cluster.name}-${namespaces[0]}`,
   };
 }
@@ -50,7 +64,9 @@ export function kubeconfigCommand(program: Command): void {
   withCommonOptions(
     program
       .command("kubeconfig")
-      .description("print a kubeconfig for a tenant (OIDC exec plugin, no secrets): one context per namespace")
+      .description(
+        "print a kubeconfig for a tenant (OIDC exec plugin, no secrets): one context per namespace",
+      )
       .argument("<tenant>", "tenant id"),
   ).action(async (tenantId: string, opts: CommonOptions) => {
     const model = await loadRegistry(loadOptions(opts));

@@ -10,6 +10,7 @@ import {
   isTenancyError,
   InvalidInputError,
 } from "../registry/problems";
+import { accessCommand } from "./access";
 import { kubeconfigCommand } from "./kubeconfig";
 import { planCommand } from "./plan";
 import { validateCommand } from "./validate";
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .exitOverride();
   validateCommand(program);
   planCommand(program);
+  accessCommand(program);
   kubeconfigCommand(program);
   return program;
 }

@@ -1,8 +1,14 @@
 /** Every layer, in dependency order. */
 import type { Layer, LayerName } from "./layer";
+import { ciProgram } from "./ci";
 import { platformProgram } from "./platform";
+import { vaultProgram } from "./vault";
 
-export const LAYERS: Layer[] = [{ name: "platform", dependsOn: [], program: platformProgram }];
+export const LAYERS: Layer[] = [
+  { name: "platform", dependsOn: [], program: platformProgram },
+  { name: "vault", dependsOn: ["platform"], program: vaultProgram },
+  { name: "ci", dependsOn: ["vault"], program: ciProgram },
+];
 
 export function layerByName(name: string): Layer | undefined {
   return LAYERS.find((l) => l.name === name);

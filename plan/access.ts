@@ -1,0 +1,187 @@
+/**
+ * The access matrix: who can do what, computed from the planned resources of every layer (RBAC bindings,
+ * Vault policies, entities and aliases, deployer roles, CI auth roles), never from the registry directly,
+ * so it shows what would really be applied.
+ */
+import type { PolicyRule } from "../components/vault-policy";
+import { parsePolicy } from "../components/vault-policy";
+import type { RegistryModel } from "../registry/model";
+import { tenantSubject } from "../stacks/platform";
+import type { Plan, PlannedResource } from "./plan";
+import { capabilitiesOn, mergeRules } from "./vault-acl";
+
+export interface AccessRow {
+  principal: string;
+  /** The principal's tenant; absent for shared principals (CI shared mode, the platform's own). */
+  tenant?: string;
+  system: "kubernetes" | "vault";
+  scope: string;
+  resource: string;
+  verbs: string[];
+  via: string;
+}
+
+type K8sRule = { apiGroups?: string[]; resources?: string[]; verbs?: string[] };
+type Subject = { kind: string; name: string };
+
+/** Built-in ClusterRoles the plan references but does not create. */
+const BUILT_IN: Record<string, K8sRule[]> = {
+  "cluster-admin": [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }],
+  // Kubernetes' `view`: read-only on most namespaced objects, no secrets
+  view: [
+    { apiGroups: ["*"], resources: ["* (view: read-only, no secrets)"], verbs: ["get", "list", "watch"] },
+  ],
+};
+
+function resourceName(group: string, resource: string): string {
+  return group === "" ? resource : `${group}/${resource}`;
+}
+
+function expand(rules: K8sRule[]): { resource: string; verbs: string[] }[] {
+  return rules.flatMap((r) =>
+    (r.apiGroups ?? [""]).flatMap((g) =>
+      (r.resources ?? []).map((res) => ({ resource: resourceName(g, res), verbs: r.verbs ?? [] })),
+    ),
+  );
+}
+
+const meta = (r: PlannedResource) => (r.inputs.metadata ?? {}) as { name?: string; namespace?: string };
+
+export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
+  const resources = plan.stacks.flatMap((s) => s.resources);
+  const byType = (suffix: string) => resources.filter((r) => r.type.endsWith(suffix));
+  const env = model.environment;
+
+  // who a Kubernetes subject is
+  const principalOf = new Map<string, { principal: string; tenant: string }>();
+  for (const t of model.tenants) {
+    const s = tenantSubject(env, t);
+    principalOf.set(`${s.kind}:${s.name}`, {
+      principal: s.kind === "User" ? `user:${t.email}` : `group:${s.name}`,
+      tenant: t.id,
+    });
+  }
+  const subjectPrincipal = (s: Subject) =>
+    principalOf.get(`${s.kind}:${s.name}`) ?? {
+      principal: `${s.kind.toLowerCase()}:${s.name}`,
+      tenant: undefined,
+    };
+
+  const clusterRoles = new Map<string, K8sRule[]>(Object.entries(BUILT_IN));
+  for (const r of byType(":ClusterRole"))
+    clusterRoles.set(meta(r).name!, (r.inputs.rules ?? []) as K8sRule[]);
+  const roles = new Map<string, K8sRule[]>();
+  for (const r of byType(":Role"))
+    roles.set(`${meta(r).namespace}/${meta(r).name}`, (r.inputs.rules ?? []) as K8sRule[]);
+
+  const rows: AccessRow[] = [];
+  const push = (
+    who: { principal: string; tenant: string | undefined },
+    row: Omit<AccessRow, "principal" | "tenant">,
+  ) =>
+    rows.push({
+      principal: who.principal,
+      ...(who.tenant !== undefined ? { tenant: who.tenant } : {}),
+      ...row,
+    });
+
+  for (const kind of ["RoleBinding", "ClusterRoleBinding"] as const) {
+    for (const b of byType(`:${kind}`)) {
+      const m = meta(b);
+      const roleRef = b.inputs.roleRef as { kind: string; name: string };
+      const rules =
+        (roleRef.kind === "ClusterRole"
+          ? clusterRoles.get(roleRef.name)
+          : roles.get(`${m.namespace}/${roleRef.name}`)) ?? [];
+      const scope = kind === "RoleBinding" ? `namespace:${m.namespace}` : "cluster";
+      const via = `${kind} ${m.namespace ? `${m.namespace}/` : ""}${m.name} -> ${roleRef.kind} ${roleRef.name}`;
+      for (const subject of (b.inputs.subjects ?? []) as Subject[]) {
+        for (const e of expand(rules))
+          push(subjectPrincipal(subject), { system: "kubernetes", scope, ...e, via });
+      }
+    }
+  }
+
+  // Vault: policies by name; deployers by creds path
+  const policies = new Map<string, PolicyRule[]>();
+  for (const p of byType("vault:index/policy:Policy"))
+    policies.set(String(p.inputs.name), parsePolicy(String(p.inputs.policy)));
+  const deployers = byType("vault:kubernetes/secretBackendRole:SecretBackendRole").map((d) => ({
+    path: `${d.inputs.backend}/creds/${d.inputs.name}`,
+    namespaces: (d.inputs.allowedKubernetesNamespaces ?? []) as string[],
+    role: String(d.inputs.kubernetesRoleName),
+    ttl: Number(d.inputs.tokenDefaultTtl),
+  }));
+
+  const vaultRows = (
+    who: { principal: string; tenant: string | undefined },
+    policyNames: string[],
+    via: string,
+  ) => {
+    const rules = policyNames.flatMap((n) => policies.get(n) ?? []);
+    for (const name of policyNames) {
+      for (const r of policies.get(name) ?? []) {
+        push(who, {
+          system: "vault",
+          scope: "path",
+          resource: r.path,
+          verbs: [...r.capabilities],
+          via: `${via}: policy ${name}`,
+        });
+      }
+    }
+    const acl = mergeRules(rules);
+    for (const d of deployers) {
+      if (!capabilitiesOn(acl, d.path).includes("update")) continue;
+      for (const ns of d.namespaces) {
+        for (const e of expand(roles.get(`${ns}/${d.role}`) ?? [])) {
+          push(who, {
+            system: "kubernetes",
+            scope: `namespace:${ns}`,
+            ...e,
+            via: `Vault ${d.path} (token TTL ${d.ttl}s) -> Role ${ns}/${d.role}`,
+          });
+        }
+      }
+    }
+  };
+
+  const aliases = byType("vault:identity/entityAlias:EntityAlias");
+  for (const entity of byType("vault:identity/entity:Entity")) {
+    const alias = aliases.find((a) => a.tenant === entity.tenant);
+    const email = alias ? String(alias.inputs.name) : undefined;
+    const who = {
+      principal: email ? `user:${email}` : `vault-entity:${entity.inputs.name}`,
+      tenant: entity.tenant,
+    };
+    vaultRows(who, (entity.inputs.policies ?? []) as string[], `entity ${entity.inputs.name}`);
+  }
+  for (const role of byType("vault:kubernetes/authBackendRole:AuthBackendRole")) {
+    const sas = (role.inputs.boundServiceAccountNamespaces as string[]).flatMap((ns) =>
+      (role.inputs.boundServiceAccountNames as string[]).map((n) => `${ns}/${n}`),
+    );
+    const who = {
+      principal: `vault-k8s-auth:${role.inputs.backend}/${role.inputs.roleName}`,
+      tenant: role.tenant,
+    };
+    vaultRows(who, (role.inputs.tokenPolicies ?? []) as string[], `service account ${sas.join(", ")}`);
+  }
+  for (const role of byType("vault:jwt/authBackendRole:AuthBackendRole")) {
+    const claims = Object.entries((role.inputs.boundClaims ?? {}) as Record<string, string>).map(
+      ([k, v]) => `${k}=${v}`,
+    );
+    const who = {
+      principal: `vault-jwt:${role.inputs.backend}/${role.inputs.roleName}`,
+      tenant: role.tenant,
+    };
+    vaultRows(who, (role.inputs.tokenPolicies ?? []) as string[], `ID token with ${claims.join(", ")}`);
+  }
+  return rows;
+}
+
+/** Principals that reach more than one tenant's namespaces or Vault paths by design. */
+export function sharedPrincipals(rows: AccessRow[]): string[] {
+  return [
+    ...new Set(rows.filter((r) => r.tenant === undefined || r.scope === "cluster").map((r) => r.principal)),
+  ].sort();
+}
