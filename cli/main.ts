@@ -11,6 +11,7 @@ import {
   InvalidInputError,
 } from "../registry/problems";
 import { accessCommand } from "./access";
+import { deployCommands } from "./deploy";
 import { kubeconfigCommand } from "./kubeconfig";
 import { planCommand } from "./plan";
 import { validateCommand } from "./validate";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   planCommand(program);
   accessCommand(program);
   kubeconfigCommand(program);
+  deployCommands(program);
   return program;
 }
 

@@ -1,0 +1,44 @@
+import { type Command, Option } from "commander";
+import { automationEngine } from "../deploy/automation";
+import { type Action, runLayers } from "../deploy/run";
+import { loadRegistry } from "../registry/load";
+import { UsageError } from "../registry/problems";
+import type { LayerName } from "../stacks/layer";
+import { LAYERS } from "../stacks/layers";
+import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
+
+const DESCRIPTIONS: Record<Action, string> = {
+  preview: "preview every layer's stack with the Pulumi engine (needs the Pulumi CLI and credentials)",
+  up: "apply every layer's stack in dependency order, after the safety guard",
+  destroy: "destroy every layer's stack in reverse order (protected namespaces stay)",
+};
+
+export function deployCommands(program: Command): void {
+  for (const action of ["preview", "up", "destroy"] as const) {
+    withCommonOptions(
+      program
+        .command(action)
+        .description(DESCRIPTIONS[action])
+        .addOption(new Option("--layer <layer...>", "only these layers").choices(LAYERS.map((l) => l.name)))
+        .option("--allow-removals", "proceed although tenants would be removed")
+        .option(
+          "--max-removals <n>",
+          "removals of offboarded tenants accepted without --allow-removals",
+          "3",
+        ),
+    ).action(
+      async (opts: CommonOptions & { layer?: LayerName[]; allowRemovals?: boolean; maxRemovals: string }) => {
+        const maxRemovals = Number(opts.maxRemovals);
+        if (!Number.isInteger(maxRemovals) || maxRemovals < 0)
+          throw new UsageError(`--max-removals must be a whole number, got ${opts.maxRemovals}`);
+        const model = await loadRegistry(loadOptions(opts));
+        const summaries = await runLayers(action, model, automationEngine, {
+          allowRemovals: opts.allowRemovals === true,
+          maxRemovals,
+          ...(opts.layer ? { layers: opts.layer } : {}),
+        });
+        for (const s of summaries) console.log(s);
+      },
+    );
+  }
+}

@@ -1,0 +1,48 @@
+/** The StackEngine backed by Pulumi's Automation API (needs the Pulumi CLI and the providers' credentials). */
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { ExternalError } from "../registry/problems";
+import type { AppliedTenant } from "./guard";
+import type { Action, StackEngine } from "./run";
+
+const PROJECT = "tenancy";
+
+async function select(stackName: string, program: () => Promise<Record<string, unknown>>): Promise<Stack> {
+  try {
+    return await LocalWorkspace.createOrSelectStack({ projectName: PROJECT, stackName, program });
+  } catch (e) {
+    throw new ExternalError(
+      `cannot open stack ${stackName} through the Pulumi CLI: ${(e as Error).message.split("\n")[0]} (is the Pulumi CLI installed and logged in?)`,
+    );
+  }
+}
+
+export const automationEngine: StackEngine = {
+  async appliedTenants(stackName) {
+    const stack = await select(stackName, async () => ({}));
+    const outputs = await stack.outputs();
+    const tenants = outputs.tenants?.value as Record<string, { offboarding?: boolean }> | undefined;
+    if (!tenants) return undefined;
+    return Object.entries(tenants).map(([id, t]): AppliedTenant => ({
+      id,
+      offboarding: t.offboarding === true,
+    }));
+  },
+  async run(action: Action, stackName, program) {
+    const stack = await select(stackName, program);
+    const onOutput = (out: string) => process.stderr.write(out);
+    try {
+      if (action === "preview") {
+        const r = await stack.preview({ onOutput });
+        return JSON.stringify(r.changeSummary);
+      }
+      if (action === "up") {
+        const r = await stack.up({ onOutput });
+        return JSON.stringify(r.summary.resourceChanges ?? {});
+      }
+      const r = await stack.destroy({ onOutput });
+      return JSON.stringify(r.summary.resourceChanges ?? {});
+    } catch (e) {
+      throw new ExternalError(`${action} of ${stackName} failed: ${(e as Error).message.split("\n")[0]}`);
+    }
+  },
+};
