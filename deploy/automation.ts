@@ -10,8 +10,13 @@ async function select(stackName: string, program: () => Promise<Record<string, u
   try {
     return await LocalWorkspace.createOrSelectStack({ projectName: PROJECT, stackName, program });
   } catch (e) {
+    const message = (e as Error).message;
+    if (/ENOENT/.test(message))
+      throw new ExternalError(
+        "the Pulumi CLI was not found on PATH: install it (https://www.pulumi.com/docs/install/) and log in to a backend",
+      );
     throw new ExternalError(
-      `cannot open stack ${stackName} through the Pulumi CLI: ${(e as Error).message.split("\n")[0]} (is the Pulumi CLI installed and logged in?)`,
+      `cannot open stack ${stackName} through the Pulumi CLI: ${message.split("\n")[0]}`,
     );
   }
 }
