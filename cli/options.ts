@@ -46,6 +46,12 @@ export function loadOptions(opts: CommonOptions, env: NodeJS.ProcessEnv = proces
     const token = env.VAULT_TOKEN;
     if (!addr || !token)
       throw new UsageError("--source vault needs VAULT_ADDR and VAULT_TOKEN in the environment");
+    const timeoutMs =
+      env.VAULT_CLIENT_TIMEOUT === undefined ? undefined : vaultSeconds(env.VAULT_CLIENT_TIMEOUT) * 1000;
+    const retries =
+      env.VAULT_MAX_RETRIES === undefined
+        ? undefined
+        : wholeNumber("VAULT_MAX_RETRIES", env.VAULT_MAX_RETRIES);
     source = {
       kind: "vault",
       addr,
@@ -55,9 +61,28 @@ export function loadOptions(opts: CommonOptions, env: NodeJS.ProcessEnv = proces
       layout: opts.vaultLayout,
       path: opts.vaultPath ?? (opts.vaultLayout === "single-secret" ? "platform" : "tenants"),
       key: opts.vaultKey,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(retries !== undefined ? { retries } : {}),
     };
   } else {
     source = { kind: "yaml", dir: opts.registry };
   }
   return { env: opts.env, source };
+}
+
+function wholeNumber(name: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n))
+    throw new UsageError(`${name} must be a whole number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** VAULT_CLIENT_TIMEOUT as the Vault CLI reads it: seconds, or a duration like "30s" or "2m". */
+function vaultSeconds(value: string): number {
+  const m = /^(\d+)(s|m)?$/.exec(value.trim());
+  if (!m)
+    throw new UsageError(
+      `VAULT_CLIENT_TIMEOUT must be seconds or a duration like "30s" or "2m", got ${JSON.stringify(value)}`,
+    );
+  return Number(m[1]) * (m[2] === "m" ? 60 : 1);
 }
