@@ -1,0 +1,111 @@
+/**
+ * Registries for the plan and component tests: the example registry as `tenancy plan` loads it, the
+ * example with a changed environment, and generated registries of any size. Plus small accessors over a plan.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import {
+  type Plan,
+  type PlannedResource,
+  type PlannedStack,
+  buildPlan,
+  describeResource,
+} from "../../plan/plan";
+import { loadRegistry } from "../../registry/load";
+import type { RegistryModel } from "../../registry/model";
+import type { TenantFileInput } from "../../registry/schema";
+import { loadYamlDocuments } from "../../registry/source-yaml";
+import { buildRegistry } from "../../registry/validate";
+import { ROOT } from "../helpers/cli";
+
+const ENV_SOURCE = join(ROOT, "environments", "example.yaml");
+
+/** The example registry, loaded exactly as `tenancy plan` loads it. */
+export function loadExample(): Promise<RegistryModel> {
+  return loadRegistry({ env: "example", root: ROOT, source: { kind: "yaml", dir: join(ROOT, "tenants") } });
+}
+
+/** A fresh copy of the example environment's data, for editing. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function exampleEnvironmentData(): any {
+  return parse(readFileSync(ENV_SOURCE, "utf8"));
+}
+
+/** The example tenants (tenants/*.yaml) validated against an edited example environment. */
+export function exampleWithEnvironment(envData: unknown): RegistryModel {
+  return buildRegistry(
+    { name: "example", source: ENV_SOURCE, data: envData },
+    loadYamlDocuments(join(ROOT, "tenants")),
+  );
+}
+
+/** A registry of the given tenant documents (id -> file content) in the example environment. */
+export function registryOf(
+  tenants: Record<string, TenantFileInput>,
+  envData: unknown = exampleEnvironmentData(),
+): RegistryModel {
+  return buildRegistry(
+    { name: "example", source: ENV_SOURCE, data: envData },
+    Object.entries(tenants).map(([id, data]) => ({ id, source: `tenants/${id}.yaml`, data })),
+  );
+}
+
+export const generatedId = (i: number) => `tenant-${String(i).padStart(2, "0")}`;
+
+/**
+ * Tenant i of a generated registry: deterministic in i alone, so `generatedTenants(n + 1)` is
+ * `generatedTenants(n)` plus one tenant. Mixes roles, tiers, one or two namespaces, namespace quota
+ * overrides and an offboarding tenant. Members only point at lower ids (tenant i invites i-1 as developer
+ * in its first namespace, every 5th tenant invites tenant 1 as viewer), so the highest id is invited by no one.
+ */
+export function generatedTenant(i: number): TenantFileInput {
+  const id = generatedId(i);
+  const members: NonNullable<TenantFileInput["members"]> = [];
+  if (i > 1) members.push({ tenant: generatedId(i - 1), role: "developer", namespaces: [id] });
+  if (i % 5 === 0 && i > 2) members.push({ tenant: generatedId(1), role: "viewer" });
+  return {
+    email: `${id}@example.com`,
+    role: i % 11 === 0 ? "admin" : i % 7 === 0 ? "power-user" : "namespace-owner",
+    ...(i % 3 === 0 ? { tier: "team" } : {}),
+    ...(i % 2 === 0 ? { namespaces: [id, { name: `${id}-dev`, quota: { "requests.cpu": "2" } }] } : {}),
+    domains: [`${id}.example.com`],
+    members,
+    ...(i === 9 ? { offboarding: true } : {}),
+  };
+}
+
+export function generatedTenants(n: number): Record<string, TenantFileInput> {
+  const out: Record<string, TenantFileInput> = {};
+  for (let i = 1; i <= n; i++) out[generatedId(i)] = generatedTenant(i);
+  return out;
+}
+
+/** The platform layer's planned resources: `buildPlan` of that layer alone. */
+export async function planPlatform(model: RegistryModel): Promise<PlannedResource[]> {
+  return platformStack(await buildPlan(model, { layers: ["platform"] })).resources;
+}
+
+/** The platform layer's stack of a plan. */
+export function platformStack(plan: Plan): PlannedStack {
+  const stack = plan.stacks.find((s) => s.layer === "platform");
+  if (!stack) throw new Error(`no platform stack in the plan (stacks: ${plan.stacks.map((s) => s.stack)})`);
+  return stack;
+}
+
+/** Kubernetes objects: resources of the kubernetes provider's types (the provider itself is `pulumi:providers:kubernetes`). */
+export function isKubernetesObject(r: { type: string }): boolean {
+  return r.type.startsWith("kubernetes:");
+}
+
+/** `Kind namespace/name` of each resource, sorted: what a test pins as "exactly these objects". */
+export function objectNames(resources: PlannedResource[]): string[] {
+  return resources.map(describeResource).sort();
+}
+
+/** The one Kubernetes object of a kind and namespace/name; throws unless there is exactly one. */
+export function findObject(resources: PlannedResource[], kind: string, name: string): PlannedResource {
+  const found = resources.filter((r) => isKubernetesObject(r) && describeResource(r) === `${kind} ${name}`);
+  if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`);
+  return found[0]!;
+}
