@@ -93,7 +93,8 @@ export function describeResource(r: PlannedResource): string {
 
 /** The readable form: per stack, per tenant, one line per resource. */
 export function formatPlanTree(plan: Plan, offboarding: ReadonlySet<string> = new Set()): string {
-  const lines: string[] = [`environment ${plan.environment}: ${plan.tenants.length} tenants`];
+  const n = plan.tenants.length;
+  const lines: string[] = [`environment ${plan.environment}: ${n} tenant${n === 1 ? "" : "s"}`];
   for (const s of plan.stacks) {
     lines.push(
       "",

@@ -31,13 +31,10 @@ export function isHostname(s: string): boolean {
 const labelMeta = { pattern: LABEL.source, maxLength: 63 };
 export const TenantId = z.string().refine(isLabel, isnt(TENANT_ID_EXPECTED)).meta(labelMeta);
 export const NamespaceName = z.string().refine(isLabel, isnt(NAMESPACE_EXPECTED)).meta(labelMeta);
-export const Hostname = z
-  .string()
-  .refine(isHostname, isnt(HOSTNAME_EXPECTED))
-  .meta({
-    pattern: "^(\\*\\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
-    maxLength: 253,
-  });
+export const Hostname = z.string().refine(isHostname, isnt(HOSTNAME_EXPECTED)).meta({
+  pattern: "^(\\*\\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+  maxLength: 253,
+});
 const Email = z
   .string()
   .refine(
@@ -169,19 +166,30 @@ const ClusterSchema = z.strictObject({
   labels: z.record(z.string(), z.string()).default({}),
 });
 
-const NetworkPeer = z.strictObject({
-  namespace: z.string().optional(),
-  podLabels: z.record(z.string(), z.string()).optional(),
-  cidr: z.string().optional(),
-  ports: z
-    .array(
-      z.strictObject({
-        port: z.number().int().min(1).max(65535),
-        protocol: z.enum(["TCP", "UDP"]).default("TCP"),
-      }),
-    )
-    .optional(),
-});
+const NetworkPeer = z
+  .strictObject({
+    namespace: NamespaceName.optional().describe("a namespace, optionally narrowed by podLabels"),
+    podLabels: z.record(z.string(), z.string()).optional(),
+    cidr: z
+      .string()
+      .refine((s) => /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(s), isnt("a CIDR such as 10.0.0.0/16"))
+      .optional()
+      .describe("an IP block outside the cluster"),
+    ports: z
+      .array(
+        z.strictObject({
+          port: z.number().int().min(1).max(65535),
+          protocol: z.enum(["TCP", "UDP"]).default("TCP"),
+        }),
+      )
+      .optional(),
+  })
+  .refine((p) => (p.namespace === undefined) !== (p.cidr === undefined), {
+    error: "a network peer needs exactly one of namespace or cidr",
+  })
+  .refine((p) => p.cidr === undefined || p.podLabels === undefined, {
+    error: "podLabels only go with namespace, not with cidr",
+  });
 
 const Tier = z.strictObject({
   description: z.string().optional(),
@@ -202,7 +210,10 @@ const Tier = z.strictObject({
 /** A Vault mount or path prefix: plain segments only, so it can be placed in a policy path as is. */
 const VaultPath = z
   .string()
-  .refine((s) => /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(s), isnt("a Vault path (segments of letters, digits, _ and -, separated by /)"));
+  .refine(
+    (s) => /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(s),
+    isnt("a Vault path (segments of letters, digits, _ and -, separated by /)"),
+  );
 
 const K8sPolicyRule = z.strictObject({
   apiGroups: z.array(z.string()),
@@ -212,9 +223,17 @@ const K8sPolicyRule = z.strictObject({
 
 /** What a deploy pipeline needs in its namespace: roll out new images and watch the result. */
 export const DEFAULT_DEPLOYER_RULES: z.input<typeof K8sPolicyRule>[] = [
-  { apiGroups: ["apps"], resources: ["deployments", "statefulsets"], verbs: ["get", "list", "watch", "patch", "update"] },
+  {
+    apiGroups: ["apps"],
+    resources: ["deployments", "statefulsets"],
+    verbs: ["get", "list", "watch", "patch", "update"],
+  },
   { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
-  { apiGroups: [""], resources: ["pods", "pods/log", "services", "configmaps"], verbs: ["get", "list", "watch"] },
+  {
+    apiGroups: [""],
+    resources: ["pods", "pods/log", "services", "configmaps"],
+    verbs: ["get", "list", "watch"],
+  },
 ];
 
 const VaultSettings = z.strictObject({
@@ -222,13 +241,17 @@ const VaultSettings = z.strictObject({
   layout: z
     .enum(["prefixed", "legacy"])
     .default("prefixed")
-    .describe("prefixed: <kvMount>/data/<tenantPrefix>/<id>/*; legacy (existing installations): <kvMount>/data/<id> and <kvMount>/data/<id>/*"),
+    .describe(
+      "prefixed: <kvMount>/data/<tenantPrefix>/<id>/*; legacy (existing installations): <kvMount>/data/<id> and <kvMount>/data/<id>/*",
+    ),
   tenantPrefix: VaultPath.default("tenants"),
   reservedPaths: z
     .array(z.string())
     .default(["platform"])
     .describe("legacy layout: top-level KV names that are not tenants (e.g. the registry's own secret)"),
-  kubernetesSecretsMount: VaultPath.default("kubernetes").describe("mount of Vault's Kubernetes secrets engine"),
+  kubernetesSecretsMount: VaultPath.default("kubernetes").describe(
+    "mount of Vault's Kubernetes secrets engine",
+  ),
   deployer: z
     .strictObject({
       ttlSeconds: z.number().int().min(60).default(1800),
@@ -241,7 +264,9 @@ const VaultSettings = z.strictObject({
 const CiSettings = z.strictObject({
   shared: z
     .strictObject({
-      authMount: VaultPath.default("kubernetes").describe("Vault Kubernetes auth mount the CI system logs in with"),
+      authMount: VaultPath.default("kubernetes").describe(
+        "Vault Kubernetes auth mount the CI system logs in with",
+      ),
       role: TenantId.default("ci-deployer"),
       serviceAccount: TenantId.describe("the CI system's service account, e.g. default"),
       namespace: NamespaceName.describe("the CI system's namespace, e.g. woodpecker"),
@@ -250,7 +275,9 @@ const CiSettings = z.strictObject({
     .describe("shared mode: one CI identity that can obtain every tenant's deployer credentials"),
   perTenant: z
     .strictObject({
-      authMount: VaultPath.default("jwt").describe("Vault JWT auth mount trusting the CI provider's ID tokens"),
+      authMount: VaultPath.default("jwt").describe(
+        "Vault JWT auth mount trusting the CI provider's ID tokens",
+      ),
       audience: z.string().optional(),
       userClaim: z.string().default("sub"),
       ttlSeconds: z.number().int().min(60).default(900),
