@@ -2,7 +2,7 @@
  * From raw text or data to checked documents: safe YAML parsing and zod issues turned into Problems.
  */
 import { closest, distance } from "fastest-levenshtein";
-import { LineCounter, parseDocument } from "yaml";
+import { type Document, LineCounter, isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { z } from "zod";
 import { type PathSegment, type Problem, show } from "./problems";
 
@@ -38,22 +38,33 @@ export function parseYaml(bytes: Uint8Array, source: string): ParseResult {
       ok: false,
       problems: doc.errors.map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
+        const at = `line ${pos.line}, column ${pos.col}`;
+        if (e.code === "DUPLICATE_KEY") {
+          const dup = keyAt(doc, e.pos[0]);
+          if (dup)
+            return {
+              source,
+              path: dup.path,
+              message: `${at}: duplicate key ${show(dup.key)}; a key may appear only once in a mapping`,
+            };
+        }
+        if (e.code === "MULTIPLE_DOCS")
+          return {
+            source,
+            path: [],
+            message: `${at}: a second YAML document ("---"); expected one document`,
+          };
         const what = e.code === "DUPLICATE_KEY" ? "duplicate key" : "YAML syntax error";
-        return {
-          source,
-          path: [],
-          message: `line ${pos.line}, column ${pos.col}: ${what}: ${firstLine(e.message)}`,
-        };
+        return { source, path: [], message: `${at}: ${what}: ${firstLine(e.message)}` };
       }),
     };
   }
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
-  } catch (e) {
-    return fail(
-      `YAML aliases expand too far (more than ${MAX_ALIASES}); write the values out instead: ${firstLine(String(e))}`,
-    );
+  } catch {
+    // the yaml library's ReferenceError ("resource exhaustion attack") is not worth showing
+    return fail(`YAML aliases expand too far (more than ${MAX_ALIASES}); write the values out instead`);
   }
   if (data === null || data === undefined) return fail("file is empty; expected a mapping of fields");
   if (typeof data !== "object" || Array.isArray(data))
@@ -61,6 +72,28 @@ export function parseYaml(bytes: Uint8Array, source: string): ParseResult {
       `expected a mapping of fields at the top level, got ${Array.isArray(data) ? "a list" : show(data)}`,
     );
   return { ok: true, data };
+}
+
+/** The key whose node starts at `offset` (where the yaml library reports a duplicate), and its field path. */
+function keyAt(doc: Document, offset: number): { path: PathSegment[]; key: unknown } | undefined {
+  const walk = (node: unknown, path: PathSegment[]): { path: PathSegment[]; key: unknown } | undefined => {
+    if (isSeq(node)) {
+      for (const [i, item] of node.items.entries()) {
+        const found = walk(item, [...path, i]);
+        if (found) return found;
+      }
+    } else if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        const keyPath = [...path, String(key)];
+        if (isScalar(pair.key) && pair.key.range?.[0] === offset) return { path: keyPath, key };
+        const found = walk(pair.value, keyPath);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  return walk(doc.contents, []);
 }
 
 function firstLine(s: string): string {
@@ -107,6 +140,30 @@ function issueProblems(schema: z.ZodType, issue: Issue, source: string, prefix: 
       return [
         { source, path, message: `expected ${describeType(issue.expected)}, got ${show(issue.input)}` },
       ];
+    case "too_small":
+    case "too_big": {
+      // zod's own wording ("Too small: expected array to have >=1 items"); a custom message is kept
+      if (!/^Too (small|big):/.test(issue.message)) return [{ source, path, message: issue.message }];
+      const small = issue.code === "too_small";
+      const bound = small ? issue.minimum : issue.maximum;
+      const exclusive = issue.inclusive === false;
+      const cmp = small ? (exclusive ? "more than" : "at least") : exclusive ? "less than" : "at most";
+      const what =
+        issue.origin === "array"
+          ? `a list of ${cmp} ${bound} item${bound === 1 ? "" : "s"}`
+          : issue.origin === "string"
+            ? `${cmp} ${bound} character${bound === 1 ? "" : "s"}`
+            : `${cmp} ${bound}`;
+      return [{ source, path, message: `expected ${what}, got ${show(issue.input)}` }];
+    }
+    case "invalid_format":
+      return [
+        {
+          source,
+          path,
+          message: `${show(issue.input)} is not a valid ${issue.format === "url" ? "URL" : issue.format}`,
+        },
+      ];
     case "invalid_value":
       return [
         {
@@ -121,13 +178,17 @@ function issueProblems(schema: z.ZodType, issue: Issue, source: string, prefix: 
 }
 
 function describeType(t: string): string {
+  if (t === "int") return "a whole number";
   return t === "object" ? "a mapping" : t === "array" ? "a list" : `a ${t}`;
 }
 
 export function unknownKeyMessage(key: string, known: string[]): string {
   const near = known.length > 0 ? closest(key, known) : undefined;
   const hint =
-    near !== undefined && distance(key, near) <= Math.max(2, Math.floor(near.length / 3))
+    // near enough to be a typo, and not a rewrite of the whole word ("<<" is not a typo of "ci")
+    near !== undefined &&
+    distance(key, near) <= Math.max(2, Math.floor(near.length / 3)) &&
+    distance(key, near) < near.length
       ? `; did you mean "${near}"?`
       : "";
   return `unknown field "${key}"${hint}${known.length > 0 ? ` (known fields: ${known.join(", ")})` : ""}`;

@@ -30,8 +30,24 @@ const SUFFIX: Record<string, { num: bigint; den: bigint }> = {
 /** What the error messages say a quantity is. */
 export const QUANTITY_EXPECTED = 'a Kubernetes quantity such as "500m", "2", "4Gi" or "1e3"';
 
+/**
+ * Parsed strings, by text: a registry repeats a few quantities in every namespace, and every quota
+ * comparison parses both sides (a 10,000-tenant registry asks about a million times). Bounded.
+ */
+const parsed = new Map<string, bigint | undefined>();
+const MAX_CACHED = 4096;
+
 /** Parses a quantity into nano-units; undefined when it is not a valid, non-negative quantity. */
 export function parseQuantity(input: string | number): bigint | undefined {
+  if (typeof input === "number") return parse(input);
+  if (parsed.has(input)) return parsed.get(input);
+  const value = parse(input);
+  if (parsed.size >= MAX_CACHED) parsed.clear();
+  parsed.set(input, value);
+  return value;
+}
+
+function parse(input: string | number): bigint | undefined {
   const text = typeof input === "number" ? String(input) : input;
   if (typeof input === "number" && (!Number.isFinite(input) || text.includes("e"))) return undefined;
   const m = QUANTITY.exec(text);

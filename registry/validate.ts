@@ -161,13 +161,20 @@ function checkTenants(
   const domainOwner = new Map<string, string>(); // hostname (without "*.") -> tenant id
   const emailOwner = new Map<string, string>();
   const zones = Object.entries(env.dns.zones);
+  // every claimed hostname (without "*.") -> its first claimant, so nesting is found whatever the order
+  const claimed = new Map<string, string>();
+  for (const { doc, data } of parsed)
+    for (const name of data.domains) {
+      const bare = name.startsWith("*.") ? name.slice(2) : name;
+      if (!claimed.has(bare)) claimed.set(bare, doc.id);
+    }
 
   for (const { doc, data } of parsed) {
     const source = doc.source;
     const at = (path: PathSegment[], message: string) => problems.push({ source, path, message });
     const tierName = data.tier ?? env.defaults.tier;
     const tier = env.tiers[tierName];
-    if (!tier)
+    if (!tier && data.tier !== undefined)
       at(
         ["tier"],
         `${show(tierName)} is not a tier of environment ${show(env.name)} (tiers: ${Object.keys(env.tiers).join(", ")})`,
@@ -185,26 +192,34 @@ function checkTenants(
     const entries = data.namespaces ?? [doc.id];
     const namespaces: NamespaceModel[] = [];
     const own = new Set<string>();
+    const limitProblems = new Set<string>();
     entries.forEach((entry, i) => {
       const obj = typeof entry === "string" ? { name: entry } : entry;
-      const path: PathSegment[] = typeof entry === "string" ? ["namespaces", i] : ["namespaces", i, "name"];
+      // the default namespace (no `namespaces` field) is located at the missing field
+      const path: PathSegment[] =
+        data.namespaces === undefined
+          ? ["namespaces"]
+          : typeof entry === "string"
+            ? ["namespaces", i]
+            : ["namespaces", i, "name"];
       const name = obj.name;
       if (own.has(name)) at(path, `${show(name)} is listed twice`);
       own.add(name);
       const reserved = reservedReason(env, name);
       if (reserved) at(path, reserved);
       const owner = nsOwner.get(name);
-      if (owner !== undefined && owner !== doc.id)
-        at(
-          path,
-          `${show(name)} is already owned by tenant ${show(owner)} (${knownIds.get(owner)}); a namespace has one owner`,
-        );
-      else nsOwner.set(name, doc.id);
+      // a namespace named after another tenant is that tenant's to take: reported here, never claimed
       if (name !== doc.id && knownIds.has(name))
         at(
           path,
           `${show(name)} is the id of tenant ${show(name)} (${knownIds.get(name)}); a namespace may not be named after another tenant`,
         );
+      else if (owner !== undefined && owner !== doc.id)
+        at(
+          path,
+          `${show(name)} is already owned by tenant ${show(owner)} (${knownIds.get(owner)}); a namespace has one owner`,
+        );
+      else nsOwner.set(name, doc.id);
       const quota = {
         ...quotaOf(env.defaults.quota),
         ...quotaOf(tier?.quota),
@@ -233,12 +248,14 @@ function checkTenants(
           `${key} ${show(value)} for namespace ${show(name)} exceeds ${where} of ${show(ceiling)} (${env.source})`,
         );
       }
-      checkLimits(limits, (field, message) =>
-        at(
-          "limits" in obj && obj.limits ? [...path.slice(0, 2), "limits", ...field] : ["limits", ...field],
-          message,
-        ),
-      );
+      checkLimits(limits, (field, message) => {
+        const where =
+          "limits" in obj && obj.limits ? [...path.slice(0, 2), "limits", ...field] : ["limits", ...field];
+        // the tenant's own limits are shared by its namespaces: report them once
+        const key = `${where.join("\0")}\0${message}`;
+        if (!limitProblems.has(key)) at(where, message);
+        limitProblems.add(key);
+      });
       namespaces.push({ name, quota, limits });
     });
     if (tier?.maxNamespaces !== undefined && namespaces.length > tier.maxNamespaces)
@@ -298,7 +315,7 @@ function checkTenants(
       const labels = bare.split(".");
       for (let k = 1; k < labels.length - 1; k++) {
         const parent = labels.slice(k).join(".");
-        const parentOwner = domainOwner.get(parent);
+        const parentOwner = claimed.get(parent);
         if (parentOwner !== undefined && parentOwner !== doc.id)
           at(
             path,
