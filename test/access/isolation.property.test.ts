@@ -1,0 +1,602 @@
+/**
+ * Isolation, as a property: generated registries (prefix-sharing ids such as `alice` / `alice-dev`,
+ * namespaces named after other tenants' ids plus a suffix, members, CI, offboarding tenants, both Vault KV
+ * layouts) are planned, the access matrix computed, and no principal of one tenant may reach another
+ * tenant's Vault paths, deployer credentials or namespaces, except namespaces it was invited into.
+ * Cluster-wide reach belongs only to the declared shared principals.
+ *
+ * Two properties: the planned one (buildPlan + accessMatrix, the real thing, ~0.3-0.6 s per registry) and a
+ * pure one over many more registries, with the policies computed by components/vault-policy.ts directly.
+ * A test injects bad grants into a plan to show the checker reports them.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  type PolicyRule,
+  type VaultLayout,
+  deployerCredsRule,
+  parsePolicy,
+  tenantPolicyRules,
+} from "../../components/vault-policy";
+import { type AccessRow, accessMatrix } from "../../plan/access";
+import { type Plan, type PlannedResource, buildPlan } from "../../plan/plan";
+import { capabilitiesOn } from "../../plan/vault-acl";
+import type { RegistryModel, TenantModel } from "../../registry/model";
+import { InvalidInputError } from "../../registry/problems";
+import type { TenantFileInput } from "../../registry/schema";
+import { exampleEnvironmentData, registryOf } from "../plan/registries";
+
+// ---------------------------------------------------------------------------------------------------------
+// Generated registries
+
+const BASES = ["al", "alice", "bob", "b"];
+const SUFFIXES = ["", "-dev", "-x"];
+const WORDS = ["dev", "x", "app"];
+const MEMBER_ROLES = ["owner", "developer", "viewer"] as const;
+
+const nsSpec = fc.record({
+  kind: fc.constantFrom("own", "own-suffix", "other-suffix"),
+  word: fc.constantFrom(...WORDS),
+  other: fc.nat(),
+});
+const tenantSpec = fc.record({
+  namespaces: fc.array(nsSpec, { minLength: 1, maxLength: 3 }),
+  role: fc.oneof(
+    { weight: 6, arbitrary: fc.constant("namespace-owner" as const) },
+    { weight: 1, arbitrary: fc.constant("power-user" as const) },
+    { weight: 1, arbitrary: fc.constant("admin" as const) },
+  ),
+  offboarding: fc.oneof(
+    { weight: 6, arbitrary: fc.constant(false) },
+    { weight: 1, arbitrary: fc.constant(true) },
+  ),
+  members: fc.array(
+    fc.record({
+      other: fc.nat(),
+      role: fc.constantFrom(...MEMBER_ROLES),
+      pick: fc.option(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { nil: undefined }),
+    }),
+    { maxLength: 2 },
+  ),
+  ci: fc.option(fc.option(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { nil: undefined }), {
+    nil: null,
+  }),
+});
+const registrySpec = fc.record({
+  ids: fc.uniqueArray(
+    fc.tuple(fc.constantFrom(...BASES), fc.constantFrom(...SUFFIXES)).map(([b, s]) => b + s),
+    { minLength: 2, maxLength: 5 },
+  ),
+  tenants: fc.array(tenantSpec, { minLength: 5, maxLength: 5 }),
+  legacy: fc.boolean(),
+  groups: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+});
+type RegistrySpec = typeof registrySpec extends fc.Arbitrary<infer S> ? S : never;
+
+/** Picks a subset of a list by flags; undefined (= all) when the flags pick nothing. */
+function subset(list: string[], pick: boolean[] | undefined): string[] | undefined {
+  const chosen = pick ? list.filter((_, i) => pick[i]) : [];
+  return chosen.length > 0 ? chosen : undefined;
+}
+
+function documents(spec: RegistrySpec): Record<string, TenantFileInput> {
+  const { ids } = spec;
+  const nsOf = ids.map((id, i) => {
+    const names = spec.tenants[i]!.namespaces.map((n) => {
+      if (n.kind === "own") return id;
+      if (n.kind === "own-suffix") return `${id}-${n.word}`;
+      return `${ids[n.other % ids.length]}-${n.word}`;
+    });
+    return [...new Set(names)];
+  });
+  const docs: Record<string, TenantFileInput> = {};
+  ids.forEach((id, i) => {
+    const t = spec.tenants[i]!;
+    const invited = new Set<string>();
+    const members = t.members.flatMap((m) => {
+      const other = ids[(i + 1 + (m.other % (ids.length - 1))) % ids.length]!;
+      if (invited.has(other)) return [];
+      invited.add(other);
+      const namespaces = subset(nsOf[i]!, m.pick);
+      return [{ tenant: other, role: m.role, ...(namespaces ? { namespaces } : {}) }];
+    });
+    const ciNamespaces = t.ci ? subset(nsOf[i]!, t.ci) : undefined;
+    docs[id] = {
+      email: `${id}@example.com`,
+      role: t.role,
+      namespaces: nsOf[i]!,
+      members,
+      ...(t.ci !== null
+        ? {
+            ci: {
+              boundClaims: { repository_owner: `${id}-org` },
+              ...(ciNamespaces ? { namespaces: ciNamespaces } : {}),
+            },
+          }
+        : {}),
+      ...(t.offboarding ? { offboarding: true } : {}),
+    };
+  });
+  return docs;
+}
+
+/** The registry of a spec, or undefined when validation refuses it (e.g. a namespace equal to another tenant's id). */
+function registry(spec: RegistrySpec): RegistryModel | undefined {
+  const env = exampleEnvironmentData();
+  if (spec.legacy) env.vault.layout = "legacy";
+  if (spec.groups) env.rbac = { subject: "group", groupPrefix: "tenant:" };
+  try {
+    return registryOf(documents(spec), env);
+  } catch (e) {
+    if (e instanceof InvalidInputError) return undefined;
+    throw e;
+  }
+}
+
+const registries = registrySpec
+  .map((spec) => ({ spec, model: registry(spec) }))
+  .filter((r): r is { spec: RegistrySpec; model: RegistryModel } => r.model !== undefined);
+
+// ---------------------------------------------------------------------------------------------------------
+// The checker
+
+function layoutOf(model: RegistryModel): VaultLayout {
+  const { kvMount, layout, tenantPrefix, kubernetesSecretsMount } = model.environment.vault;
+  return { kvMount, layout, tenantPrefix, kubernetesSecretsMount };
+}
+
+/** Paths inside a tenant's KV space, written from DESIGN.md's layouts (not from the policy builder). */
+function samplePaths(model: RegistryModel, tenant: string): string[] {
+  const { kvMount: kv, layout, tenantPrefix } = model.environment.vault;
+  if (layout === "legacy")
+    return ["data", "metadata"].flatMap((k) => [`${kv}/${k}/${tenant}`, `${kv}/${k}/${tenant}/x`]);
+  return ["data", "metadata"].map((k) => `${kv}/${k}/${tenantPrefix}/${tenant}/x`);
+}
+const credsPath = (model: RegistryModel, ns: string) =>
+  `${model.environment.vault.kubernetesSecretsMount}/creds/${ns}-deployer`;
+
+/** A Vault identity: an entity (tenant login), a JWT role (tenant CI) or a Kubernetes auth role (shared CI). */
+interface VaultPrincipal {
+  name: string;
+  tenant?: string;
+  rules: PolicyRule[];
+}
+
+const SHARED_CI = (model: RegistryModel) =>
+  model.environment.ci.shared
+    ? `vault-k8s-auth:${model.environment.ci.shared.authMount}/${model.environment.ci.shared.role}`
+    : undefined;
+
+/** Vault principals as the plan defines them: identities and auth roles, with the rules of their policies. */
+function vaultPrincipals(plan: Plan, problems: string[]): VaultPrincipal[] {
+  const resources = plan.stacks.flatMap((s) => s.resources);
+  const policies = new Map<string, PolicyRule[]>();
+  for (const p of resources.filter((r) => r.type === "vault:index/policy:Policy")) {
+    const name = String(p.inputs.name);
+    if (policies.has(name)) problems.push(`policy ${name} is planned twice`);
+    policies.set(name, parsePolicy(String(p.inputs.policy)));
+  }
+  const rulesOf = (names: unknown) => ((names ?? []) as string[]).flatMap((n) => policies.get(n) ?? []);
+  const kinds: [string, string, (r: PlannedResource) => string, string][] = [
+    ["vault:identity/entity:Entity", "vault-entity", (r) => String(r.inputs.name), "policies"],
+    [
+      "vault:jwt/authBackendRole:AuthBackendRole",
+      "vault-jwt",
+      (r) => `${r.inputs.backend}/${r.inputs.roleName}`,
+      "tokenPolicies",
+    ],
+    [
+      "vault:kubernetes/authBackendRole:AuthBackendRole",
+      "vault-k8s-auth",
+      (r) => `${r.inputs.backend}/${r.inputs.roleName}`,
+      "tokenPolicies",
+    ],
+  ];
+  return kinds.flatMap(([type, prefix, name, field]) =>
+    resources
+      .filter((r) => r.type === type)
+      .map((r) => ({
+        name: `${prefix}:${name(r)}`,
+        ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
+        rules: rulesOf(r.inputs[field]),
+      })),
+  );
+}
+
+/** (a) and (b): Vault paths and deployer credentials of other tenants; each tenant's own reach; the shared CI's. */
+function vaultViolations(model: RegistryModel, principals: VaultPrincipal[]): string[] {
+  const out: string[] = [];
+  const active = model.tenants.filter((t) => !t.offboarding);
+  const shared = SHARED_CI(model);
+  for (const p of principals) {
+    if (p.tenant === undefined && p.name !== shared)
+      out.push(`${p.name} belongs to no tenant and is not the declared shared CI identity`);
+    for (const b of model.tenants) {
+      if (b.id === p.tenant) continue;
+      for (const path of samplePaths(model, b.id)) {
+        const caps = capabilitiesOn(p.rules, path);
+        if (caps.length > 0)
+          out.push(`${p.name} (tenant ${p.tenant ?? "-"}) has ${caps} on ${path} of tenant ${b.id}`);
+      }
+      for (const ns of b.namespaces) {
+        const path = credsPath(model, ns.name);
+        const caps = capabilitiesOn(p.rules, path);
+        const allowed = p.tenant === undefined && p.name === shared && !b.offboarding;
+        if (caps.length > 0 && !allowed)
+          out.push(`${p.name} (tenant ${p.tenant ?? "-"}) has ${caps} on ${path} of tenant ${b.id}`);
+        if (allowed && !caps.includes("update")) out.push(`the shared CI identity cannot obtain ${path}`);
+      }
+    }
+  }
+  // not vacuous: every active tenant reaches its own paths and deployers through its entity, and no more
+  for (const t of model.tenants) {
+    const entities = principals.filter((p) => p.tenant === t.id && p.name.startsWith("vault-entity:"));
+    if (t.offboarding) {
+      const left = principals.filter((p) => p.tenant === t.id).map((p) => p.name);
+      if (left.length > 0) out.push(`offboarding tenant ${t.id} keeps ${left}`);
+      continue;
+    }
+    if (entities.length !== 1) {
+      out.push(`active tenant ${t.id} has ${entities.length} Vault entities`);
+      continue;
+    }
+    for (const path of [...samplePaths(model, t.id), ...t.namespaces.map((n) => credsPath(model, n.name))])
+      if (capabilitiesOn(entities[0]!.rules, path).length === 0)
+        out.push(`tenant ${t.id} cannot reach its own ${path}`);
+  }
+  if (shared && active.some((t) => t.namespaces.length > 0) && !principals.some((p) => p.name === shared))
+    out.push(`the declared shared CI identity ${shared} is missing`);
+  return out;
+}
+
+/** Kubernetes resources that are not namespaced (built-in API groups). */
+const CLUSTER_SCOPED = new Set([
+  "namespaces",
+  "nodes",
+  "persistentvolumes",
+  "componentstatuses",
+  "storage.k8s.io/storageclasses",
+  "storage.k8s.io/csidrivers",
+  "storage.k8s.io/csinodes",
+  "storage.k8s.io/volumeattachments",
+  "networking.k8s.io/ingressclasses",
+  "scheduling.k8s.io/priorityclasses",
+  "node.k8s.io/runtimeclasses",
+  "apiextensions.k8s.io/customresourcedefinitions",
+  "rbac.authorization.k8s.io/clusterroles",
+  "rbac.authorization.k8s.io/clusterrolebindings",
+  "apiregistration.k8s.io/apiservices",
+  "certificates.k8s.io/certificatesigningrequests",
+  "admissionregistration.k8s.io/mutatingwebhookconfigurations",
+  "admissionregistration.k8s.io/validatingwebhookconfigurations",
+]);
+const READ = new Set(["get", "list", "watch"]);
+const ESCALATING = new Set(["*", "escalate", "bind", "impersonate"]);
+/** What a tenant must never write in its own namespaces (DESIGN.md: isolation rules). */
+const PLATFORM_OWNED = new Set([
+  "namespaces",
+  "resourcequotas",
+  "limitranges",
+  "networking.k8s.io/networkpolicies",
+]);
+
+/** (c) and the cluster-scope rules, over the access matrix. */
+function kubernetesViolations(model: RegistryModel, rows: AccessRow[]): string[] {
+  const out: string[] = [];
+  const byId = new Map(model.tenants.map((t) => [t.id, t]));
+  const owner = new Map(model.tenants.flatMap((t) => t.namespaces.map((n) => [n.name, t] as const)));
+  const shared = SHARED_CI(model);
+  const invited = (a: TenantModel, ns: string) => {
+    const b = owner.get(ns);
+    if (!b || a.offboarding || b.offboarding) return false;
+    return b.members.some((m) => m.tenant === a.id && m.namespaces.includes(ns));
+  };
+  const reach = new Map<string, Set<string>>(); // tenant -> other tenants' namespaces it reaches
+  for (const r of rows) {
+    const a = r.tenant === undefined ? undefined : byId.get(r.tenant);
+    if (r.tenant !== undefined && !a) {
+      out.push(`row of unknown tenant ${r.tenant}: ${JSON.stringify(r)}`);
+      continue;
+    }
+    if (!a) {
+      if (r.principal !== shared)
+        out.push(`${r.principal} has no tenant and is not the declared shared CI identity`);
+      continue;
+    }
+    if (a.offboarding) out.push(`offboarding tenant ${a.id} keeps ${r.principal} ${r.scope} ${r.resource}`);
+    if (r.system !== "kubernetes") continue;
+    if (r.scope.startsWith("namespace:")) {
+      const ns = r.scope.slice("namespace:".length);
+      const b = owner.get(ns);
+      if (!b) out.push(`${r.principal} (tenant ${a.id}) reaches ${ns}, no tenant's namespace`);
+      else if (b.id !== a.id) {
+        if (!invited(a, ns))
+          out.push(`${r.principal} (tenant ${a.id}) reaches ${ns} of tenant ${b.id} via ${r.via}`);
+        reach.set(a.id, (reach.get(a.id) ?? new Set()).add(ns));
+      }
+    } else if (r.scope === "cluster") {
+      const namespaced = !CLUSTER_SCOPED.has(r.resource);
+      if (a.role === "namespace-owner" && (namespaced || r.verbs.some((v) => !READ.has(v))))
+        out.push(`namespace-owner ${a.id} has ${r.verbs} on ${r.resource} at cluster scope via ${r.via}`);
+      if (a.role === "power-user" && r.verbs.some((v) => !READ.has(v)))
+        out.push(`power user ${a.id} has ${r.verbs} on ${r.resource} at cluster scope via ${r.via}`);
+    } else out.push(`unexpected scope ${r.scope}`);
+    if (a.role !== "admin") {
+      const bad = r.verbs.filter((v) => ESCALATING.has(v));
+      if (bad.length > 0) out.push(`${a.id} gets ${bad} on ${r.resource} via ${r.via}`);
+      if (PLATFORM_OWNED.has(r.resource) && r.verbs.some((v) => !READ.has(v)))
+        out.push(`${a.id} can write ${r.resource} in ${r.scope} via ${r.via}`);
+    }
+  }
+  // the reach into other tenants' namespaces is exactly the invitations
+  for (const a of model.tenants) {
+    const expected = model.tenants
+      .flatMap((b) => b.namespaces.map((n) => n.name))
+      .filter((ns) => invited(a, ns))
+      .sort();
+    const got = [...(reach.get(a.id) ?? [])].sort();
+    if (JSON.stringify(got) !== JSON.stringify(expected))
+      out.push(
+        `tenant ${a.id} reaches ${JSON.stringify(got)} of other tenants; invited into ${JSON.stringify(expected)}`,
+      );
+  }
+  // cluster-wide reach into namespaced objects: the declared shared principals only, and all of them
+  const wide = new Set(
+    rows.filter((r) => r.scope === "cluster" && !CLUSTER_SCOPED.has(r.resource)).map((r) => r.tenant),
+  );
+  const declared = model.tenants
+    .filter((t) => !t.offboarding && t.role !== "namespace-owner")
+    .map((t) => t.id);
+  if (JSON.stringify([...wide].sort()) !== JSON.stringify(declared.sort()))
+    out.push(
+      `cluster-wide reach: ${JSON.stringify([...wide])}; declared shared: admins and power users ${JSON.stringify(declared)}`,
+    );
+  return out;
+}
+
+function isolationViolations(model: RegistryModel, plan: Plan): string[] {
+  const problems: string[] = [];
+  const principals = vaultPrincipals(plan, problems);
+  return [
+    ...problems,
+    ...vaultViolations(model, principals),
+    ...kubernetesViolations(model, accessMatrix(model, plan)),
+  ];
+}
+
+/** The same Vault principals, computed from the model with the policy builder alone (no Pulumi). */
+function builtPrincipals(model: RegistryModel): VaultPrincipal[] {
+  const layout = layoutOf(model);
+  const active = model.tenants.filter((t) => !t.offboarding);
+  const out: VaultPrincipal[] = active.map((t) => ({
+    name: `vault-entity:${t.id}`,
+    tenant: t.id,
+    rules: tenantPolicyRules(
+      layout,
+      t.id,
+      t.namespaces.map((n) => n.name),
+    ),
+  }));
+  for (const t of active)
+    if (t.ci)
+      out.push({
+        name: `vault-jwt:jwt/ci-${t.id}`,
+        tenant: t.id,
+        rules: t.ci.namespaces.map((ns) => deployerCredsRule(layout, ns)),
+      });
+  const shared = SHARED_CI(model);
+  if (shared)
+    out.push({
+      name: shared,
+      rules: active.flatMap((t) => t.namespaces.map((n) => deployerCredsRule(layout, n.name))),
+    });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+/** Registries planned by the property; chosen so this file stays well under 90 s on 2 cores (see the report). */
+const PLANNED_RUNS = 100;
+const PURE_RUNS = 500;
+
+describe("isolation", () => {
+  it(`planned: ${PLANNED_RUNS} generated registries, no cross-tenant grant in the access matrix`, async () => {
+    const seen = { legacy: 0, prefixShared: 0, members: 0, offboarding: 0, ci: 0 };
+    await fc.assert(
+      fc.asyncProperty(registries, async ({ model }) => {
+        const ids = model.tenants.map((t) => t.id);
+        if (model.environment.vault.layout === "legacy") seen.legacy++;
+        if (ids.some((a) => ids.some((b) => a !== b && b.startsWith(a)))) seen.prefixShared++;
+        if (model.tenants.some((t) => t.members.length > 0)) seen.members++;
+        if (model.tenants.some((t) => t.offboarding)) seen.offboarding++;
+        if (model.tenants.some((t) => t.ci)) seen.ci++;
+        const plan = await buildPlan(model);
+        expect(isolationViolations(model, plan)).toEqual([]);
+      }),
+      { numRuns: PLANNED_RUNS },
+    );
+    // the generator reaches the cases that matter
+    for (const [what, n] of Object.entries(seen)) expect(n, what).toBeGreaterThan(PLANNED_RUNS / 10);
+  }, 180_000);
+
+  it(`pure: ${PURE_RUNS} generated registries, policies from the builder, no cross-tenant Vault grant`, () => {
+    fc.assert(
+      fc.property(registries, ({ model }) => {
+        expect(vaultViolations(model, builtPrincipals(model))).toEqual([]);
+      }),
+      { numRuns: PURE_RUNS },
+    );
+  });
+});
+
+describe("the checker can fail", () => {
+  const tenants: Record<string, TenantFileInput> = {
+    alice: {
+      email: "alice@example.com",
+      members: [{ tenant: "bob", role: "viewer", namespaces: ["alice"] }],
+    },
+    "alice-dev": { email: "alice-dev@example.com", namespaces: ["alice-dev", "alice-dev-x"] },
+    bob: { email: "bob@example.com" },
+  };
+  const modelOf = (legacy: boolean) => {
+    const env = exampleEnvironmentData();
+    if (legacy) env.vault.layout = "legacy";
+    return registryOf(tenants, env);
+  };
+  const resources = (plan: Plan) => plan.stacks.flatMap((s) => s.resources);
+  const policyOf = (plan: Plan, name: string) =>
+    resources(plan).find((r) => r.inputs.name === name && r.type === "vault:index/policy:Policy")!;
+  const addRule = (plan: Plan, policy: string, rule: PolicyRule) => {
+    const p = policyOf(plan, policy);
+    const doc = JSON.parse(p.inputs.policy as string) as { path: Record<string, unknown> };
+    doc.path[rule.path] = { capabilities: rule.capabilities };
+    p.inputs.policy = JSON.stringify(doc);
+  };
+
+  it.each([false, true])(
+    "legacy %s: a clean plan passes; a prefix glob on another tenant's id is reported",
+    async (legacy) => {
+      const model = modelOf(legacy);
+      const plan = await buildPlan(model);
+      expect(isolationViolations(model, plan)).toEqual([]);
+      const glob = legacy ? "secret/data/alice*" : "secret/data/tenants/alice*";
+      addRule(plan, "tenant-alice", { path: glob, capabilities: ["read"] });
+      const found = isolationViolations(model, plan);
+      const victim = legacy ? "secret/data/alice-dev/x" : "secret/data/tenants/alice-dev/x";
+      expect(found).toContain(`vault-entity:alice (tenant alice) has read on ${victim} of tenant alice-dev`);
+    },
+  );
+
+  it("a deployer credential of another tenant, through Vault and through the access matrix", async () => {
+    const model = modelOf(false);
+    const plan = await buildPlan(model);
+    addRule(plan, "tenant-alice", {
+      path: "kubernetes/creds/alice-dev-x-deployer",
+      capabilities: ["update"],
+    });
+    const found = isolationViolations(model, plan);
+    expect(found).toContain(
+      "vault-entity:alice (tenant alice) has update on kubernetes/creds/alice-dev-x-deployer of tenant alice-dev",
+    );
+    expect(found).toContain('tenant alice reaches ["alice-dev-x"] of other tenants; invited into []');
+  });
+
+  it("a binding into another tenant's namespace nobody invited it into, and a wide cluster role", async () => {
+    const model = modelOf(false);
+    const plan = await buildPlan(model);
+    const platform = plan.stacks.find((s) => s.layer === "platform")!;
+    platform.resources.push(
+      {
+        type: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+        name: "injected",
+        tenant: "bob",
+        protect: false,
+        inputs: {
+          metadata: { name: "oops", namespace: "alice-dev-x" },
+          roleRef: { kind: "ClusterRole", name: "view" },
+          subjects: [{ kind: "User", name: "oidc:bob@example.com" }],
+        },
+      },
+      {
+        type: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+        name: "injected-wide",
+        tenant: "alice-dev",
+        protect: false,
+        inputs: {
+          metadata: { name: "oops-wide" },
+          roleRef: { kind: "ClusterRole", name: "view" },
+          subjects: [{ kind: "User", name: "oidc:alice-dev@example.com" }],
+        },
+      },
+    );
+    const found = isolationViolations(model, plan);
+    expect(found).toContain(
+      "user:bob@example.com (tenant bob) reaches alice-dev-x of tenant alice-dev via RoleBinding alice-dev-x/oops -> ClusterRole view",
+    );
+    expect(found).toContain(
+      'tenant bob reaches ["alice","alice-dev-x"] of other tenants; invited into ["alice"]',
+    );
+    expect(found).toContain(
+      "namespace-owner alice-dev has get,list,watch on */* (view: read-only, no secrets) at cluster scope via ClusterRoleBinding oops-wide -> ClusterRole view",
+    );
+  });
+
+  it("a shared principal nobody declared", async () => {
+    const model = modelOf(false);
+    const plan = await buildPlan(model);
+    const ci = plan.stacks.find((s) => s.layer === "ci")!;
+    ci.resources.push({
+      type: "vault:kubernetes/authBackendRole:AuthBackendRole",
+      name: "injected",
+      protect: false,
+      inputs: {
+        backend: "kubernetes",
+        roleName: "sneaky",
+        boundServiceAccountNames: ["default"],
+        boundServiceAccountNamespaces: ["default"],
+        tokenPolicies: ["tenant-bob"],
+      },
+    });
+    const found = isolationViolations(model, plan);
+    expect(found).toContain(
+      "vault-k8s-auth:kubernetes/sneaky belongs to no tenant and is not the declared shared CI identity",
+    );
+    expect(found).toContain(
+      "vault-k8s-auth:kubernetes/sneaky has no tenant and is not the declared shared CI identity",
+    );
+  });
+});
+
+// Tenant ids that could take over a name the platform itself uses. A test marked `it.fails` states the
+// correct behaviour of a reported bug not fixed yet (the code is not this file's to edit): it keeps the suite
+// green until the fix lands, then turns red: turn it into `it` at that point.
+describe("ids colliding with the platform's own names", () => {
+  it("legacy layout: no tenant reaches a reserved KV path such as the registry's own secret/data/platform", async () => {
+    const platform: Record<string, TenantFileInput> = {
+      platform: { email: "p@example.com", namespaces: ["pf-apps"] },
+    };
+    // harmless in the prefixed layout (secret/data/tenants/platform/*): a valid registry
+    expect(registryOf(platform).tenants.map((t) => t.id)).toEqual(["platform"]);
+    const env = exampleEnvironmentData();
+    env.vault.layout = "legacy";
+    let model: RegistryModel;
+    try {
+      model = registryOf(platform, env);
+    } catch (e) {
+      // refusing the id at validation is a fix too
+      expect(e).toBeInstanceOf(InvalidInputError);
+      expect((e as InvalidInputError).problems.map((p) => [p.source, p.path])).toEqual([
+        ["tenants/platform.yaml", []],
+      ]);
+      return;
+    }
+    const principals = vaultPrincipals(await buildPlan(model), []);
+    expect(principals.length).toBeGreaterThan(0);
+    for (const p of principals)
+      for (const path of ["secret/data/platform", "secret/metadata/platform"])
+        expect(capabilitiesOn(p.rules, path), `${p.name} on ${path}`).toEqual([]);
+  });
+
+  it.fails(
+    "Vault policy names are unique across the plan " +
+      "(BUG: tenant `shared-<ci role>` with a ci block plans a second policy named ci-shared-<ci role>)",
+    async () => {
+      let model: RegistryModel;
+      try {
+        model = registryOf({
+          alice: { email: "alice@example.com" },
+          "shared-woodpecker-deployer": {
+            email: "mallory@example.com",
+            ci: { boundClaims: { repository_owner: "mallory" } },
+          },
+        });
+      } catch (e) {
+        expect(e).toBeInstanceOf(InvalidInputError); // refusing it at validation is a fix too
+        return;
+      }
+      const problems: string[] = [];
+      vaultPrincipals(await buildPlan(model), problems);
+      expect(problems).toEqual([]);
+    },
+  );
+});
