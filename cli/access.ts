@@ -51,9 +51,9 @@ export function formatAccessTable(rows: AccessRow[]): string {
       row.tenant ?? "(shared)",
       row.system,
       row.scope,
-      resources.join(", "),
       row.verbs.join(","),
       row.via,
+      resources.join(", "),
     ]);
   }
   return `${table.toString()}\n${rows.length} grants, ${new Set(rows.map((r) => r.principal)).size} principals`;

@@ -21,7 +21,8 @@ export interface SharedCiDeployerArgs {
 export class SharedCiDeployer extends pulumi.ComponentResource {
   constructor(name: string, args: SharedCiDeployerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenancy:ci:SharedCiDeployer", name, {}, opts);
-    const policyName = `ci-shared-${safeSegment(args.role)}`;
+    // "_" never occurs in a tenant id, so no tenant's `ci-<id>` policy can take this name
+    const policyName = `ci_shared_${safeSegment(args.role)}`;
     const policy = new vault.Policy(
       `${name}-policy`,
       {

@@ -17,10 +17,8 @@ export function pathMatches(pattern: string, path: string): boolean {
     const p = ps[i]!;
     const x = xs[i]!;
     const last = i === ps.length - 1;
-    if (p === "+") {
-      if (x === "" && !(glob && last)) return false;
-      continue;
-    }
+    // `+` is any one segment, an empty one included (Vault's matcher does not check for emptiness)
+    if (p === "+") continue;
     // the last segment of a glob pattern is a prefix of the path's segment
     if (glob && last ? !x.startsWith(p) : x !== p) return false;
   }

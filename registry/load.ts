@@ -51,22 +51,17 @@ export async function loadDocuments(source: SourceOptions): Promise<TenantDocume
 export async function loadRegistry(opts: LoadOptions): Promise<RegistryModel> {
   const envPath = environmentPath(opts.env, opts.root);
   const envFile = readYamlFile(envPath);
-  // read the tenants even when the environment is broken, so every problem is reported at once
-  let docs: TenantDocument[] = [];
-  const problems = envFile.ok ? [] : [...envFile.problems];
+  let docs: TenantDocument[];
   try {
     docs = await loadDocuments(opts.source);
   } catch (e) {
-    if (!(e instanceof InvalidInputError)) throw e;
-    problems.push(...e.problems);
-  }
-  if (!envFile.ok) throw new InvalidInputError(problems);
-  try {
-    const model = buildRegistry({ name: opts.env, source: envPath, data: envFile.data }, docs);
-    if (problems.length > 0) throw new InvalidInputError(problems);
-    return model;
-  } catch (e) {
-    if (e instanceof InvalidInputError) throw new InvalidInputError([...problems, ...e.problems]);
+    // the registry itself is unreadable: report that together with the environment's problems
+    if (e instanceof InvalidInputError && !envFile.ok)
+      throw new InvalidInputError([...envFile.problems, ...e.problems]);
     throw e;
   }
+  const envDoc = envFile.ok
+    ? { name: opts.env, source: envPath, data: envFile.data }
+    : { name: opts.env, source: envPath, data: undefined, problems: envFile.problems };
+  return buildRegistry(envDoc, docs);
 }

@@ -2,6 +2,7 @@
  * The validated, normalised registry: plain data that every layer reads. Defaults are resolved here
  * (environment <- tier <- tenant <- namespace), so components never merge anything themselves.
  */
+import type { Problem } from "./problems";
 import type { EnvironmentData, QuotaKey } from "./schema";
 
 export type TenantRole = "namespace-owner" | "power-user" | "admin";
@@ -92,6 +93,8 @@ export interface TenantDocument {
   id: string;
   source: string;
   data: unknown;
+  /** Set when the record could not be read or parsed: these are reported and `data` is ignored. */
+  problems?: Problem[];
 }
 
 export function summarise(model: RegistryModel): {

@@ -36,6 +36,7 @@ export function show(value: unknown): string {
   let text: string;
   if (value === undefined) text = "nothing";
   else if (typeof value === "string") text = JSON.stringify(value);
+  else if (typeof value === "number" && !Number.isFinite(value)) text = String(value);
   else {
     try {
       text = JSON.stringify(value) ?? String(value);

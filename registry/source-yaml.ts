@@ -11,33 +11,25 @@ const YAML_EXT = new Set([".yaml", ".yml"]);
 
 /** Reads one YAML file into data, or problems; never throws for bad content. */
 export function readYamlFile(path: string): { ok: true; data: unknown } | { ok: false; problems: Problem[] } {
-  let size: number;
+  const fail = (message: string) => ({ ok: false as const, problems: [{ source: path, path: [], message }] });
+  let bytes: Buffer;
   try {
-    size = statSync(path).size;
+    const stat = statSync(path);
+    if (!stat.isFile()) return fail("is not a file; expected a YAML file");
+    // refuse before reading a huge file into memory
+    if (stat.size > MAX_FILE_BYTES)
+      return fail(`file is ${stat.size} bytes; at most ${MAX_FILE_BYTES} bytes are accepted`);
+    bytes = readFileSync(path);
   } catch (e) {
-    return {
-      ok: false,
-      problems: [{ source: path, path: [], message: `cannot read: ${(e as Error).message}` }],
-    };
+    return fail(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  // refuse before reading a huge file into memory
-  if (size > MAX_FILE_BYTES)
-    return {
-      ok: false,
-      problems: [
-        {
-          source: path,
-          path: [],
-          message: `file is ${size} bytes; at most ${MAX_FILE_BYTES} bytes are accepted`,
-        },
-      ],
-    };
-  return parseYaml(readFileSync(path), path);
+  return parseYaml(bytes, path);
 }
 
 /**
- * Loads every `*.yaml` / `*.yml` file of a registry directory. Throws InvalidInputError carrying every
- * file-level problem (unreadable, not YAML, not a mapping, ...) at once.
+ * Loads every `*.yaml` / `*.yml` file of a registry directory. A file that cannot be read or parsed comes back
+ * as a document carrying its problems, so the other files are still validated and everything is reported at
+ * once. Throws InvalidInputError only when the directory itself cannot be read.
  */
 export function loadYamlDocuments(dir: string): TenantDocument[] {
   let names: string[];
@@ -53,15 +45,17 @@ export function loadYamlDocuments(dir: string): TenantDocument[] {
     ]);
   }
   const docs: TenantDocument[] = [];
-  const problems: Problem[] = [];
   for (const name of names.sort()) {
     const ext = extname(name);
     if (!YAML_EXT.has(ext) || name.startsWith(".")) continue;
     const path = join(dir, name);
     const result = readYamlFile(path);
-    if (result.ok) docs.push({ id: basename(name, ext), source: path, data: result.data });
-    else problems.push(...result.problems);
+    const id = basename(name, ext);
+    docs.push(
+      result.ok
+        ? { id, source: path, data: result.data }
+        : { id, source: path, data: undefined, problems: result.problems },
+    );
   }
-  if (problems.length > 0) throw new InvalidInputError(problems);
   return docs;
 }

@@ -33,6 +33,8 @@ export interface EnvironmentDocument {
   name: string;
   source: string;
   data: unknown;
+  /** Set when the file could not be read or parsed: these are reported and `data` is ignored. */
+  problems?: Problem[];
 }
 
 /** Validates everything; returns the model or throws InvalidInputError with every problem found. */
@@ -60,6 +62,12 @@ export function buildRegistry(envDoc: EnvironmentDocument, docs: TenantDocument[
       continue;
     }
     seenIds.set(doc.id, doc.source);
+    // unreadable (not YAML, not a mapping, ...): its problems are reported, its id still counts as a tenant
+    // so that references to it elsewhere are not reported as well
+    if (doc.problems) {
+      problems.push(...doc.problems);
+      continue;
+    }
     const result = check(TenantFile, doc.data, doc.source);
     if (!result.ok) problems.push(...result.problems);
     else if (idOk) parsed.push({ doc, data: result.value });
@@ -72,6 +80,10 @@ export function buildRegistry(envDoc: EnvironmentDocument, docs: TenantDocument[
 }
 
 function checkEnvironment(envDoc: EnvironmentDocument, problems: Problem[]): EnvironmentModel | undefined {
+  if (envDoc.problems) {
+    problems.push(...envDoc.problems);
+    return undefined;
+  }
   const result = check(EnvironmentFile, envDoc.data, envDoc.source);
   if (!result.ok) {
     problems.push(...result.problems);
@@ -124,6 +136,8 @@ function reservedReason(env: EnvironmentModel, ns: string): string | undefined {
     ...env.reserved.namespaces,
     env.network.dns.namespace,
     env.network.ingressController.namespace,
+    ...(env.ci.shared ? [env.ci.shared.namespace] : []),
+    ...(env.ci.admins.configMap ? [env.ci.admins.configMap.namespace] : []),
   ]);
   if (names.has(ns)) return `${show(ns)} is a reserved namespace (platform or system); choose another name`;
   const prefix = [...ALWAYS_RESERVED_PREFIXES, ...env.reserved.prefixes].find((p) => ns.startsWith(p));
@@ -178,6 +192,13 @@ function checkTenants(
       at(
         ["tier"],
         `${show(tierName)} is not a tier of environment ${show(env.name)} (tiers: ${Object.keys(env.tiers).join(", ")})`,
+      );
+
+    // the legacy Vault layout puts tenant data at <kvMount>/data/<id>: an id must not be a path the platform uses
+    if (env.vault.layout === "legacy" && env.vault.reservedPaths.includes(doc.id))
+      at(
+        [],
+        `tenant id ${show(doc.id)} is a reserved Vault path (vault.reservedPaths in ${env.source}); with the legacy layout its policy would grant ${env.vault.kvMount}/data/${doc.id}; choose another id`,
       );
 
     const firstEmail = emailOwner.get(data.email.toLowerCase());

@@ -547,9 +547,7 @@ describe("the checker can fail", () => {
   });
 });
 
-// Tenant ids that could take over a name the platform itself uses. A test marked `it.fails` states the
-// correct behaviour of a reported bug not fixed yet (the code is not this file's to edit): it keeps the suite
-// green until the fix lands, then turns red: turn it into `it` at that point.
+// Tenant ids that could take over a name the platform itself uses.
 describe("ids colliding with the platform's own names", () => {
   it("legacy layout: no tenant reaches a reserved KV path such as the registry's own secret/data/platform", async () => {
     const platform: Record<string, TenantFileInput> = {
@@ -577,26 +575,22 @@ describe("ids colliding with the platform's own names", () => {
         expect(capabilitiesOn(p.rules, path), `${p.name} on ${path}`).toEqual([]);
   });
 
-  it.fails(
-    "Vault policy names are unique across the plan " +
-      "(BUG: tenant `shared-<ci role>` with a ci block plans a second policy named ci-shared-<ci role>)",
-    async () => {
-      let model: RegistryModel;
-      try {
-        model = registryOf({
-          alice: { email: "alice@example.com" },
-          "shared-woodpecker-deployer": {
-            email: "mallory@example.com",
-            ci: { boundClaims: { repository_owner: "mallory" } },
-          },
-        });
-      } catch (e) {
-        expect(e).toBeInstanceOf(InvalidInputError); // refusing it at validation is a fix too
-        return;
-      }
-      const problems: string[] = [];
-      vaultPrincipals(await buildPlan(model), problems);
-      expect(problems).toEqual([]);
-    },
-  );
+  it("Vault policy names are unique across the plan, even for a tenant named `shared-<ci role>` with a ci block", async () => {
+    let model: RegistryModel;
+    try {
+      model = registryOf({
+        alice: { email: "alice@example.com" },
+        "shared-woodpecker-deployer": {
+          email: "mallory@example.com",
+          ci: { boundClaims: { repository_owner: "mallory" } },
+        },
+      });
+    } catch (e) {
+      expect(e).toBeInstanceOf(InvalidInputError); // refusing it at validation is a fix too
+      return;
+    }
+    const problems: string[] = [];
+    vaultPrincipals(await buildPlan(model), problems);
+    expect(problems).toEqual([]);
+  });
 });

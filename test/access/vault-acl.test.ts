@@ -75,10 +75,7 @@ describe("pathMatches: `+` is exactly one path segment", () => {
   // matches `secret//alice`, and `secret/metadata/tenants/+` matches the LIST request path
   // `secret/metadata/tenants/` (Go's HTTP mux collapses `//` before Vault sees it, but keeps a trailing
   // "/", so the second case is reachable by any client: listing every tenant's name).
-  // BUG in plan/vault-acl.ts (not edited here, reported): `pathMatches` refuses an empty segment for `+`
-  // (`if (x === "" && !(glob && last)) return false`), so the access matrix under-reports such grants.
-  // When it is fixed, vitest reports this test as failing: turn `it.fails` into `it`.
-  it.fails("matches an empty segment, as Vault's matcher does (BUG: vault-acl.ts refuses it)", () => {
+  it("matches an empty segment, as Vault's matcher does", () => {
     expect(pathMatches("secret/metadata/tenants/+", "secret/metadata/tenants/")).toBe(true);
     expect(pathMatches("secret/+/alice", "secret//alice")).toBe(true);
     expect(

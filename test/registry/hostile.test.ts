@@ -350,11 +350,8 @@ describe("tenancy validate on hostile registries", () => {
     expect(code, stderr).toBe(1);
     const lines = stderr.trimEnd().split("\n");
     const summary = lines.pop();
-    // A file-level problem (unreadable, not YAML, not a mapping) is currently printed twice: loadRegistry
-    // (registry/load.ts) merges the source's problems into buildRegistry's error a second time. Compare
-    // the distinct lines, in order, until that is fixed.
-    const distinct = [...new Set(lines)];
-    expect(distinct).toEqual(c.expected);
+    // every problem exactly once, in order
+    expect(lines).toEqual(c.expected);
     expect(summary).toMatch(/^\d+ problems? found; nothing was changed\.$/);
   });
 });
@@ -406,5 +403,27 @@ describe("tenancy validate --json on an invalid registry", () => {
     expect(r.stdout.trim()).toBe(
       `valid: 2 tenants, 3 namespaces, 0 domains, 0 members; environment example, registry ${join(dir, "tenants")}`,
     );
+  });
+});
+
+describe("one unreadable file does not hide the others' problems", () => {
+  it("reports the broken YAML and the bad email of another file together, and a directory named x.yaml", async () => {
+    const dir = join(root, "mixed");
+    writeRegistry(dir, {
+      "tenants/alice.yaml": "email: alice@example.com\nnamespaces: [alice\n",
+      "tenants/bob.yaml": "email: not-an-email\nmembers:\n  - tenant: alice\n    role: viewer\n",
+    });
+    mkdirSync(join(dir, "tenants", "carol.yaml"));
+    const r = await runCliAsync(["validate"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(1);
+    const lines = r.stderr.trimEnd().split("\n");
+    expect(lines.some((l) => l.startsWith("tenants/alice.yaml: ") && l.includes("YAML syntax error"))).toBe(
+      true,
+    );
+    expect(lines).toContain('tenants/bob.yaml: email: "not-an-email" is not a valid email address');
+    expect(lines).toContain("tenants/carol.yaml: is not a file; expected a YAML file");
+    // alice is unreadable but still a tenant: bob's invitation of alice is not reported as well
+    expect(lines.filter((l) => l.includes("members"))).toEqual([]);
+    expect(r.stderr).not.toMatch(STACK_FRAME);
   });
 });

@@ -208,10 +208,10 @@ describe("CI layer", () => {
       roleName: "woodpecker-deployer",
       boundServiceAccountNames: ["default"],
       boundServiceAccountNamespaces: ["woodpecker"],
-      tokenPolicies: ["ci-shared-woodpecker-deployer"],
+      tokenPolicies: ["ci_shared_woodpecker-deployer"],
       tokenTtl: 900,
     });
-    const rules = policyRules(plan, "ci-shared-woodpecker-deployer");
+    const rules = policyRules(plan, "ci_shared_woodpecker-deployer");
     expect(rules.map((r) => r.path).sort()).toEqual(
       ALL_ACTIVE_NAMESPACES.map((ns) => creds("kubernetes", ns)).sort(),
     );
@@ -288,7 +288,7 @@ describe("the environment decides", () => {
     expect(capabilitiesOn(policyRules(p, "ci-bob"), creds("k8s-creds", "bob-prod"))).toEqual(["update"]);
     // no shared CI identity without ci.shared; the per-tenant one stays
     expect(ofType(all(p), T.k8sAuthRole)).toEqual([]);
-    expect(ofType(all(p), T.policy).map((r) => r.inputs.name)).not.toContain("ci-shared-woodpecker-deployer");
+    expect(ofType(all(p), T.policy).map((r) => r.inputs.name)).not.toContain("ci_shared_woodpecker-deployer");
     expect(ofType(all(p), T.jwtRole).length).toBe(1);
     expect(validateAll(p)).toBeGreaterThan(0);
   });
@@ -388,7 +388,7 @@ describe("the components on their own", () => {
     const names = run.resources.filter((r) => r.type === T.policy).map((r) => [r.name, r.inputs.name]);
     expect(names.sort()).toEqual([
       ["acme-policy", "ci-acme"],
-      ["ci/shared-policy", "ci-shared-drone"],
+      ["ci/shared-policy", "ci_shared_drone"],
     ]);
     expect(run.resources.find((r) => r.type === T.k8sAuthRole)!.tenant).toBeUndefined();
   });

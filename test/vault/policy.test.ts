@@ -44,7 +44,7 @@ const PREFIXED: Record<string, string> = {
     '{"path":{"secret/data/tenants/carol/*":{"capabilities":["create","read","update","patch","delete"]},"secret/metadata/tenants/carol/*":{"capabilities":["list","read","delete"]},"kubernetes/creds/carol-deployer":{"capabilities":["update"]}}}',
   "ci-bob":
     '{"path":{"kubernetes/creds/bob-prod-deployer":{"capabilities":["update"]},"kubernetes/creds/bob-staging-deployer":{"capabilities":["update"]}}}',
-  "ci-shared-woodpecker-deployer":
+  "ci_shared_woodpecker-deployer":
     '{"path":{"kubernetes/creds/alice-deployer":{"capabilities":["update"]},"kubernetes/creds/alice-dev-deployer":{"capabilities":["update"]},"kubernetes/creds/bob-prod-deployer":{"capabilities":["update"]},"kubernetes/creds/bob-staging-deployer":{"capabilities":["update"]},"kubernetes/creds/carol-deployer":{"capabilities":["update"]}}}',
 };
 
@@ -58,7 +58,7 @@ const LEGACY: Record<string, string> = {
   "tenant-carol":
     '{"path":{"secret/data/carol":{"capabilities":["create","read","update","patch","delete"]},"secret/data/carol/*":{"capabilities":["create","read","update","patch","delete"]},"secret/metadata/carol":{"capabilities":["list","read","delete"]},"secret/metadata/carol/*":{"capabilities":["list","read","delete"]},"kubernetes/creds/carol-deployer":{"capabilities":["update"]}}}',
   "ci-bob": PREFIXED["ci-bob"]!,
-  "ci-shared-woodpecker-deployer": PREFIXED["ci-shared-woodpecker-deployer"]!,
+  "ci_shared_woodpecker-deployer": PREFIXED["ci_shared_woodpecker-deployer"]!,
 };
 
 const PREFIXED_LAYOUT: VaultLayout = {
