@@ -1,7 +1,6 @@
 import Table from "cli-table3";
 import type { Command } from "commander";
-import { type AccessRow, accessMatrix } from "../plan/access";
-import { buildPlan } from "../plan/plan";
+import type { AccessRow } from "../plan/access";
 import { loadRegistry } from "../registry/load";
 import { UsageError } from "../registry/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
@@ -67,6 +66,10 @@ export function accessCommand(program: Command): void {
       .option("--tenant <id>", "only rows of this tenant's principals and rows reaching its namespaces"),
   ).action(async (opts: CommonOptions & { tenant?: string }) => {
     const model = await loadRegistry(loadOptions(opts));
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
+    const { accessMatrix } = require("../plan/access") as typeof import("../plan/access");
+    const { buildPlan } = require("../plan/plan") as typeof import("../plan/plan");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     let rows = accessMatrix(model, await buildPlan(model));
     if (opts.tenant !== undefined) {
       const tenant = model.tenants.find((t) => t.id === opts.tenant);

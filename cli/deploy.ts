@@ -1,10 +1,8 @@
 import { type Command, Option } from "commander";
-import { automationEngine } from "../deploy/automation";
-import { type Action, runLayers } from "../deploy/run";
+import type { Action } from "../deploy/run";
 import { loadRegistry } from "../registry/load";
 import { UsageError } from "../registry/problems";
-import type { LayerName } from "../stacks/layer";
-import { LAYERS } from "../stacks/layers";
+import { LAYER_NAMES, type LayerName } from "../stacks/names";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 const DESCRIPTIONS: Record<Action, string> = {
@@ -19,7 +17,7 @@ export function deployCommands(program: Command): void {
       program
         .command(action)
         .description(DESCRIPTIONS[action])
-        .addOption(new Option("--layer <layer...>", "only these layers").choices(LAYERS.map((l) => l.name)))
+        .addOption(new Option("--layer <layer...>", "only these layers").choices(LAYER_NAMES))
         .option("--allow-removals", "proceed although tenants would be removed")
         .option(
           "--max-removals <n>",
@@ -32,6 +30,10 @@ export function deployCommands(program: Command): void {
         if (!Number.isInteger(maxRemovals) || maxRemovals < 0)
           throw new UsageError(`--max-removals must be a whole number, got ${opts.maxRemovals}`);
         const model = await loadRegistry(loadOptions(opts));
+        /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
+        const { automationEngine } = require("../deploy/automation") as typeof import("../deploy/automation");
+        const { runLayers } = require("../deploy/run") as typeof import("../deploy/run");
+        /* eslint-enable @typescript-eslint/no-require-imports */
         const summaries = await runLayers(action, model, automationEngine, {
           allowRemovals: opts.allowRemovals === true,
           maxRemovals,

@@ -1,8 +1,6 @@
 import { type Command, Option } from "commander";
 import { loadRegistry } from "../registry/load";
-import { buildPlan, formatPlanTree } from "../plan/plan";
-import type { LayerName } from "../stacks/layer";
-import { LAYERS } from "../stacks/layers";
+import { LAYER_NAMES, type LayerName } from "../stacks/names";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 export function planCommand(program: Command): void {
@@ -14,12 +12,15 @@ export function planCommand(program: Command): void {
       )
       .addOption(
         new Option("--layer <layer...>", "only these layers (dependencies still evaluated)").choices(
-          LAYERS.map((l) => l.name),
+          LAYER_NAMES,
         ),
       )
       .option("--tenant <id...>", "only these tenants"),
   ).action(async (opts: CommonOptions & { layer?: LayerName[]; tenant?: string[] }) => {
     const model = await loadRegistry(loadOptions(opts));
+    // loaded on use: Pulumi takes a second to import, which validate and kubeconfig need not pay
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { buildPlan, formatPlanTree } = require("../plan/plan") as typeof import("../plan/plan");
     const plan = await buildPlan(model, {
       ...(opts.layer ? { layers: opts.layer } : {}),
       ...(opts.tenant ? { tenants: opts.tenant } : {}),

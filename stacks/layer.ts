@@ -5,7 +5,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryModel, TenantModel } from "../registry/model";
 
-export type LayerName = "platform" | "vault" | "ci";
+import type { LayerName } from "./names";
+
+export type { LayerName };
 
 export interface LayerInput {
   model: RegistryModel;

@@ -4,6 +4,8 @@ import { checkRemovals } from "../../deploy/guard";
 import { type Action, type StackEngine, layerOrder, runLayers } from "../../deploy/run";
 import { loadRegistry } from "../../registry/load";
 import { SafetyError, UsageError } from "../../registry/problems";
+import { LAYERS } from "../../stacks/layers";
+import { LAYER_NAMES } from "../../stacks/names";
 import { ROOT } from "../helpers/cli";
 
 const applied = (ids: string[], offboarding: string[] = []) =>
@@ -58,6 +60,10 @@ describe("running the layers", () => {
   };
   const model = () =>
     loadRegistry({ env: "example", root: ROOT, source: { kind: "yaml", dir: join(ROOT, "tenants") } });
+
+  it("the CLI's light list of layer names is the layers' own, in order", () => {
+    expect(LAYERS.map((l) => l.name)).toEqual([...LAYER_NAMES]);
+  });
 
   it("runs up in dependency order and destroy in reverse", async () => {
     expect(layerOrder("up").map((l) => l.name)).toEqual(["platform", "vault", "ci"]);
