@@ -5,7 +5,6 @@
  * use; and `access` on the example registry: DESIGN.md's row shape, `--tenant` usage errors, the table.
  * The CLI runs in child processes spawned asynchronously: a blocking spawn would freeze the server.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +15,7 @@ import type { PolicyRule } from "../../components/vault-policy";
 import type { AccessRow } from "../../plan/access";
 import type { Plan } from "../../plan/plan";
 import { capabilitiesOn } from "../../plan/vault-acl";
-import { type CliResult, ROOT } from "../helpers/cli";
+import { type CliResult, ROOT, runCliAsync } from "../helpers/cli";
 import { type VaultServer, startVaultServer } from "../helpers/vault-server";
 
 const TOKEN = "hvs.e2e-token-never-printed-41c9";
@@ -30,23 +29,8 @@ const USERS = {
   dave: { email: "dave@example.org", namespaces: ["dave"], role: "admin" },
 };
 
-function runCliAsync(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, "bin", "tenancy.cjs"), ...args], {
-      cwd,
-      env: { ...process.env, VAULT_NAMESPACE: "", ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill(), 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<CliResult> {
+  return runCliAsync(args, { cwd, env: { VAULT_NAMESPACE: "", ...env } });
 }
 
 /** DESIGN.md's `access --json` row: `tenant` absent (not null) for shared principals. */
@@ -89,12 +73,12 @@ beforeAll(async () => {
 
   const vault = ["--source", "vault"];
   const jobs: Record<string, Promise<CliResult>> = {
-    plan: runCliAsync(["plan", "--json", ...vault], vaultEnv()),
-    access: runCliAsync(["access", "--json", ...vault], vaultEnv()),
-    legacyAccess: runCliAsync(["access", "--json", "--env", "legacy", ...vault], vaultEnv(), tmp),
-    example: runCliAsync(["access", "--json"]),
-    table: runCliAsync(["access"]),
-    nosuch: runCliAsync(["access", "--tenant", "nosuch"]),
+    plan: runCli(["plan", "--json", ...vault], vaultEnv()),
+    access: runCli(["access", "--json", ...vault], vaultEnv()),
+    legacyAccess: runCli(["access", "--json", "--env", "legacy", ...vault], vaultEnv(), tmp),
+    example: runCli(["access", "--json"]),
+    table: runCli(["access"]),
+    nosuch: runCli(["access", "--tenant", "nosuch"]),
   };
   for (const [name, job] of Object.entries(jobs)) runs[name] = await job;
 }, 170_000);

@@ -1,7 +1,6 @@
 /**
  * The Vault KV v2 source against a local server speaking the KV v2 API (test/helpers/vault-server.ts).
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -12,7 +11,7 @@ import { ExternalError, InvalidInputError, UsageError } from "../../registry/pro
 import { type VaultSourceOptions, loadVaultDocuments } from "../../registry/source-vault";
 import { loadYamlDocuments } from "../../registry/source-yaml";
 import { buildRegistry } from "../../registry/validate";
-import { type CliResult, ROOT } from "../helpers/cli";
+import { type CliResult, ROOT, runCliAsync } from "../helpers/cli";
 import {
   type VaultServer,
   type VaultServerOptions,
@@ -623,24 +622,8 @@ describe("legacy records", () => {
   });
 });
 
-/** runCli (test/helpers/cli.ts) blocks the event loop, and with it the in-process Vault server. */
-function runCliAsync(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, "bin", "tenancy.cjs"), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill(), 15_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return runCliAsync(args, { env });
 }
 
 describe("tenancy validate --source vault", () => {
@@ -648,7 +631,7 @@ describe("tenancy validate --source vault", () => {
 
   it("validates the single-secret registry: exit 0 and the summary line", async () => {
     const server = await vault();
-    const r = await runCliAsync(["validate", "--source", "vault"], env(server));
+    const r = await runCli(["validate", "--source", "vault"], env(server));
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(
@@ -660,7 +643,7 @@ describe("tenancy validate --source vault", () => {
   it("exit 4 with a clear message on 403, the token never printed", async () => {
     const server = await vault({ secrets: { "tenancy/tenants/alice": { email: "alice@example.com" } } });
     server.addFault({ respond: "forbidden" });
-    const r = await runCliAsync(
+    const r = await runCli(
       ["validate", "--source", "vault", "--vault-layout", "per-tenant", "--vault-path", "tenancy/tenants"],
       env(server),
     );
