@@ -63,9 +63,28 @@ export function runProgram(
   opts: RunOptions,
   program: () => Promise<Record<string, unknown> | void>,
 ): Promise<ProgramRun> {
-  const run = queue.then(() => runExclusive(opts, program));
+  const run = queue.then(() => withCheapStackTraces(() => runExclusive(opts, program)));
   queue = run.catch(() => undefined);
   return run;
+}
+
+/**
+ * The SDK records a stack trace for every promise and resource it creates (for leak reports and source
+ * positions, neither of which a plan uses); formatting them, through source maps under tsx, was most of a
+ * plan's time and memory. Traces are kept short and unmapped during a run; TENANCY_DEBUG=1 keeps them.
+ */
+async function withCheapStackTraces<T>(fn: () => Promise<T>): Promise<T> {
+  if (process.env.TENANCY_DEBUG) return fn();
+  const enabled = (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled ?? false;
+  const limit = Error.stackTraceLimit;
+  process.setSourceMapsEnabled(false);
+  Error.stackTraceLimit = 1;
+  try {
+    return await fn();
+  } finally {
+    Error.stackTraceLimit = limit;
+    process.setSourceMapsEnabled(enabled);
+  }
 }
 
 async function runExclusive(
