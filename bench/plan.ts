@@ -1,0 +1,76 @@
+/**
+ * Offline plan benchmark: `npm run bench:plan [-- --tenants N --baseline B]`.
+ * Builds registries of B and N generated tenants (two namespaces, a domain, a member and CI each) on the
+ * example environment, plans every layer under the mock runtime, and prints time, resources and memory,
+ * with the ratio of time per tenant (N vs B) in the same run: 1.00 is linear. A script that prints, not a test.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { buildPlan } from "../plan/plan";
+import type { RegistryModel, TenantDocument } from "../registry/model";
+import { buildRegistry } from "../registry/validate";
+
+const ROOT = join(__dirname, "..");
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+function registry(n: number): RegistryModel {
+  const env = parse(readFileSync(join(ROOT, "environments", "example.yaml"), "utf8")) as unknown;
+  const docs: TenantDocument[] = Array.from({ length: n }, (_, i) => {
+    const id = `t${String(i).padStart(5, "0")}`;
+    return {
+      id,
+      source: `tenants/${id}.yaml`,
+      data: {
+        email: `${id}@example.com`,
+        namespaces: [id, `${id}-dev`],
+        domains: [`${id}.example.com`],
+        ...(i > 0 ? { members: [{ tenant: `t${String(i - 1).padStart(5, "0")}`, role: "viewer" }] } : {}),
+        ci: { boundClaims: { repository_owner: id } },
+      },
+    };
+  });
+  return buildRegistry({ name: "example", source: "environments/example.yaml", data: env }, docs);
+}
+
+async function measure(n: number) {
+  const model = registry(n);
+  global.gc?.();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const plan = await buildPlan(model);
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  global.gc?.();
+  const resources = plan.stacks.reduce((sum, s) => sum + s.resources.length, 0);
+  return {
+    n,
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    resources,
+    heapMiB: process.memoryUsage().heapUsed / 2 ** 20,
+  };
+}
+
+async function main() {
+  const baseline = arg("baseline", 20);
+  const tenants = arg("tenants", 200);
+  await measure(5); // warm up: module loading and JIT
+  const rows = [await measure(baseline), await measure(tenants)];
+  console.log(" tenants  resources     wall ms      cpu ms  ms/tenant  heap after (MiB)");
+  for (const r of rows)
+    console.log(
+      `${String(r.n).padStart(8)} ${String(r.resources).padStart(10)} ${r.ms.toFixed(0).padStart(11)} ${r.cpuMs.toFixed(0).padStart(11)} ${(r.ms / r.n).toFixed(1).padStart(10)} ${r.heapMiB.toFixed(0).padStart(17)}`,
+    );
+  const [b, t] = rows as [(typeof rows)[0], (typeof rows)[0]];
+  console.log(
+    `scaling: time per tenant at ${t.n} vs ${b.n} = ${(t.ms / t.n / (b.ms / b.n)).toFixed(2)}x wall, ${(t.cpuMs / t.n / (b.cpuMs / b.n)).toFixed(2)}x cpu; 1.00 is linear`,
+  );
+  console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+}
+
+void main();
