@@ -143,6 +143,10 @@ export const TenantFile = z
       .strictObject({
         boundClaims: z
           .record(z.string(), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]))
+          .refine((claims) => Object.keys(claims).length > 0, {
+            error:
+              "needs at least one claim: without one, any ID token of the CI provider would get this tenant's deployer credentials",
+          })
           .describe("claims the CI provider's ID token must carry, e.g. repository_owner"),
         namespaces: z
           .array(NamespaceName)
@@ -158,21 +162,56 @@ export const TenantFile = z
 export type TenantFileInput = z.input<typeof TenantFile>;
 export type TenantFileData = z.output<typeof TenantFile>;
 
+/** Kubernetes label keys (optional DNS prefix, then a name) and values, as the API server checks them. */
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
+function isLabelKey(k: string): boolean {
+  const slash = k.lastIndexOf("/");
+  const prefix = slash >= 0 ? k.slice(0, slash) : undefined;
+  const name = slash >= 0 ? k.slice(slash + 1) : k;
+  return (
+    name.length <= 63 &&
+    LABEL_NAME.test(name) &&
+    (prefix === undefined || (prefix.length <= 253 && isHostname(prefix)))
+  );
+}
+const LabelMap = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+  for (const [k, v] of Object.entries(labels)) {
+    if (!isLabelKey(k))
+      ctx.addIssue({ code: "custom", path: [k], message: `${show(k)} is not a valid label key` });
+    if (v !== "" && (v.length > 63 || !LABEL_NAME.test(v)))
+      ctx.addIssue({
+        code: "custom",
+        path: [k],
+        message: `${show(v)} is not a valid label value (at most 63 characters: letters, digits, -, _, .)`,
+      });
+  }
+});
+
+/** An IPv4 or IPv6 CIDR. */
+function isCidr(s: string): boolean {
+  const [ip = "", bits, ...rest] = s.split("/");
+  if (rest.length > 0 || bits === undefined || !/^\d{1,3}$/.test(bits)) return false;
+  const ipv4 = ip.split(".");
+  if (ipv4.length === 4)
+    return Number(bits) <= 32 && ipv4.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255);
+  return Number(bits) <= 128 && /^[0-9a-fA-F:]+$/.test(ip) && ip.includes(":");
+}
+
 const ClusterSchema = z.strictObject({
   name: TenantId.describe("cluster name"),
   context: z.string().min(1).describe("kubeconfig context"),
   kubeconfig: z.string().optional().describe("kubeconfig path; default: the provider's usual lookup"),
   server: z.string().url().optional().describe("API server URL, for generated tenant kubeconfigs"),
-  labels: z.record(z.string(), z.string()).default({}),
+  labels: LabelMap.default({}),
 });
 
 const NetworkPeer = z
   .strictObject({
     namespace: NamespaceName.optional().describe("a namespace, optionally narrowed by podLabels"),
-    podLabels: z.record(z.string(), z.string()).optional(),
+    podLabels: LabelMap.optional(),
     cidr: z
       .string()
-      .refine((s) => /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(s), isnt("a CIDR such as 10.0.0.0/16"))
+      .refine(isCidr, isnt("a CIDR such as 10.0.0.0/16"))
       .optional()
       .describe("an IP block outside the cluster"),
     ports: z
@@ -221,6 +260,42 @@ const K8sPolicyRule = z.strictObject({
   verbs: z.array(z.string()).min(1),
 });
 
+const FORBIDDEN_VERBS = new Set(["*", "escalate", "bind", "impersonate"]);
+const WRITE_VERBS = new Set(["create", "update", "patch", "delete", "deletecollection"]);
+/** What the isolation rules never let a tenant principal write: its fences and the RBAC that defines it. */
+const PROTECTED_RESOURCES = new Set([
+  "*",
+  "namespaces",
+  "resourcequotas",
+  "limitranges",
+  "networkpolicies",
+  "roles",
+  "rolebindings",
+  "clusterroles",
+  "clusterrolebindings",
+]);
+
+/** Deployer credentials are minted by tenant principals: their Role may not cross the isolation rules. */
+function checkDeployerRules(rules: z.output<typeof K8sPolicyRule>[], ctx: z.core.$RefinementCtx): void {
+  rules.forEach((r, i) => {
+    for (const v of r.verbs)
+      if (FORBIDDEN_VERBS.has(v))
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "verbs"],
+          message: `${show(v)} is never granted to a tenant's deployer`,
+        });
+    if (!r.verbs.some((v) => WRITE_VERBS.has(v))) return;
+    for (const res of r.resources)
+      if (PROTECTED_RESOURCES.has(res.split("/")[0]!))
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "resources"],
+          message: `a deployer may not write ${show(res)} (the tenant's isolation)`,
+        });
+  });
+}
+
 /** What a deploy pipeline needs in its namespace: roll out new images and watch the result. */
 export const DEFAULT_DEPLOYER_RULES: z.input<typeof K8sPolicyRule>[] = [
   {
@@ -256,7 +331,11 @@ const VaultSettings = z.strictObject({
     .strictObject({
       ttlSeconds: z.number().int().min(60).default(1800),
       maxTtlSeconds: z.number().int().min(60).default(3600),
-      rules: z.array(K8sPolicyRule).min(1).default(DEFAULT_DEPLOYER_RULES),
+      rules: z.array(K8sPolicyRule).min(1).superRefine(checkDeployerRules).default(DEFAULT_DEPLOYER_RULES),
+    })
+    .refine((d) => d.ttlSeconds <= d.maxTtlSeconds, {
+      error: "ttlSeconds must not exceed maxTtlSeconds",
+      path: ["ttlSeconds"],
     })
     .default({ ttlSeconds: 1800, maxTtlSeconds: 3600, rules: DEFAULT_DEPLOYER_RULES }),
 });
@@ -332,13 +411,19 @@ export const EnvironmentFile = z
       enforce: PodSecurityLevel,
       audit: PodSecurityLevel,
       warn: PodSecurityLevel,
-      version: z.string().default("latest"),
+      version: z
+        .string()
+        .refine(
+          (v) => v === "latest" || /^v1\.\d+$/.test(v),
+          isnt('a Pod Security version: "latest" or "v1.<minor>"'),
+        )
+        .default("latest"),
     }),
     network: z.strictObject({
-      dns: z.strictObject({ namespace: NamespaceName, podLabels: z.record(z.string(), z.string()) }),
+      dns: z.strictObject({ namespace: NamespaceName, podLabels: LabelMap }),
       ingressController: z.strictObject({
         namespace: NamespaceName,
-        podLabels: z.record(z.string(), z.string()).optional(),
+        podLabels: LabelMap.optional(),
       }),
       extraIngress: z.array(NetworkPeer).default([]),
       extraEgress: z.array(NetworkPeer).default([]),

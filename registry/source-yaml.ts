@@ -57,5 +57,10 @@ export function loadYamlDocuments(dir: string): TenantDocument[] {
         : { id, source: path, data: undefined, problems: result.problems },
     );
   }
+  // an empty registry is far more often a wrong --registry than a platform without tenants
+  if (docs.length === 0)
+    throw new InvalidInputError([
+      { source: dir, path: [], message: "holds no tenant files (*.yaml); is --registry right?" },
+    ]);
   return docs;
 }

@@ -91,7 +91,7 @@ function checkEnvironment(envDoc: EnvironmentDocument, problems: Problem[]): Env
   }
   const env: EnvironmentModel = { ...result.value, name: envDoc.name, source: envDoc.source };
   const at = (path: PathSegment[], message: string) => problems.push({ source: env.source, path, message });
-  if (!(env.defaults.tier in env.tiers))
+  if (!Object.hasOwn(env.tiers, env.defaults.tier))
     at(
       ["defaults", "tier"],
       `${show(env.defaults.tier)} is not a tier of this environment (tiers: ${Object.keys(env.tiers).join(", ")})`,
@@ -187,7 +187,8 @@ function checkTenants(
     const source = doc.source;
     const at = (path: PathSegment[], message: string) => problems.push({ source, path, message });
     const tierName = data.tier ?? env.defaults.tier;
-    const tier = env.tiers[tierName];
+    // own keys only: "constructor" or "toString" are not tiers
+    const tier = Object.hasOwn(env.tiers, tierName) ? env.tiers[tierName] : undefined;
     if (!tier && data.tier !== undefined)
       at(
         ["tier"],
@@ -195,7 +196,10 @@ function checkTenants(
       );
 
     // the legacy Vault layout puts tenant data at <kvMount>/data/<id>: an id must not be a path the platform uses
-    if (env.vault.layout === "legacy" && env.vault.reservedPaths.includes(doc.id))
+    if (
+      env.vault.layout === "legacy" &&
+      [...env.vault.reservedPaths, env.vault.tenantPrefix].includes(doc.id)
+    )
       at(
         [],
         `tenant id ${show(doc.id)} is a reserved Vault path (vault.reservedPaths in ${env.source}); with the legacy layout its policy would grant ${env.vault.kvMount}/data/${doc.id}; choose another id`,
@@ -356,8 +360,9 @@ function checkTenants(
       if (invited.has(m.tenant))
         at(["members", i, "tenant"], `${show(m.tenant)} is invited twice; list its namespaces in one entry`);
       invited.add(m.tenant);
-      (m.namespaces ?? []).forEach((ns, j) => {
-        if (!own.has(ns))
+      (m.namespaces ?? []).forEach((ns, j, all) => {
+        if (all.indexOf(ns) !== j) at(["members", i, "namespaces", j], `${show(ns)} is listed twice`);
+        else if (!own.has(ns))
           at(
             ["members", i, "namespaces", j],
             `${show(ns)} is not a namespace of tenant ${show(doc.id)} (its namespaces: ${[...own].join(", ")})`,
@@ -369,7 +374,7 @@ function checkTenants(
     const apps: AppModel[] = [];
     const seenApps = new Set<string>();
     data.apps.forEach((app, i) => {
-      const entry = env.catalog[app.name];
+      const entry = Object.hasOwn(env.catalog, app.name) ? env.catalog[app.name] : undefined;
       if (!entry) {
         at(
           ["apps", i, "name"],
@@ -380,7 +385,7 @@ function checkTenants(
       if (seenApps.has(app.name)) at(["apps", i, "name"], `${show(app.name)} is listed twice`);
       seenApps.add(app.name);
       for (const [key, value] of Object.entries(app.settings)) {
-        if (!(key in entry.settings)) {
+        if (!Object.hasOwn(entry.settings, key)) {
           at(
             ["apps", i, "settings", key],
             `unknown setting for app ${show(app.name)} (its settings: ${Object.keys(entry.settings).join(", ") || "none"})`,
@@ -392,8 +397,14 @@ function checkTenants(
       apps.push({ name: app.name, settings: { ...entry.settings, ...app.settings }, enabled: app.enabled });
     });
 
-    (data.ci?.namespaces ?? []).forEach((ns, j) => {
-      if (!own.has(ns))
+    if (data.ci && !env.ci.perTenant)
+      at(
+        ["ci"],
+        `the environment has no ci.perTenant settings (${env.source}), so this tenant's CI role would not exist`,
+      );
+    (data.ci?.namespaces ?? []).forEach((ns, j, all) => {
+      if (all.indexOf(ns) !== j) at(["ci", "namespaces", j], `${show(ns)} is listed twice`);
+      else if (!own.has(ns))
         at(["ci", "namespaces", j], `${show(ns)} is not a namespace of tenant ${show(doc.id)}`);
     });
 

@@ -1,8 +1,10 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { jsonSchemas, serialise } from "../../registry/json-schema";
 import { loadRegistry } from "../../registry/load";
+import { loadYamlDocuments } from "../../registry/source-yaml";
 import { ROOT, runCli } from "../helpers/cli";
 
 describe("the example registry", () => {
@@ -56,6 +58,19 @@ describe("the example registry", () => {
       expect(readFileSync(join(ROOT, "tenants", `${t}.yaml`), "utf8").split("\n")[0]).toBe(
         "# yaml-language-server: $schema=../schema/tenant.schema.json",
       );
+    }
+  });
+});
+
+describe("an empty registry directory", () => {
+  it("is refused: far more often a wrong --registry than a platform without tenants", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tenancy-empty-"));
+    try {
+      expect(() => loadYamlDocuments(dir)).toThrow(
+        `${dir}: holds no tenant files (*.yaml); is --registry right?`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true });
     }
   });
 });

@@ -924,3 +924,88 @@ describe("quantities", () => {
       expect(parseQuantity(formatQuantity(parseQuantity(q)!))).toBe(parseQuantity(q));
   });
 });
+
+describe("review hardening: what would pass validation and then break or widen access at `up`", () => {
+  it("tier and app names are the environment's own keys, not JavaScript's", () => {
+    expect(problems({ alice: { ...alice, tier: "hasOwnProperty" } })).toEqual([
+      'tenants/alice.yaml: tier: "hasOwnProperty" is not a tier of environment "example" (tiers: standard, team)',
+    ]);
+    expect(problems({ alice: { ...alice, apps: [{ name: "toString", settings: { x: 1 } }] } })).toEqual([
+      'tenants/alice.yaml: apps[0].name: "toString" is not in the environment\'s app catalog (catalog: jupyter, code-server)',
+    ]);
+    expect(
+      problems({ alice: { ...alice, apps: [{ name: "jupyter", settings: { constructor: "x" } }] } }),
+    ).toEqual([
+      'tenants/alice.yaml: apps[0].settings.constructor: unknown setting for app "jupyter" (its settings: image, storage, gpu)',
+    ]);
+    expect(
+      problems(
+        { alice },
+        environment((env) => (env.defaults.tier = "constructor")),
+      ),
+    ).toEqual([
+      'environments/example.yaml: defaults.tier: "constructor" is not a tier of this environment (tiers: standard, team)',
+    ]);
+  });
+
+  it("a CI role needs at least one bound claim", () => {
+    expect(problems({ alice: { ...alice, ci: { boundClaims: {} } } })).toEqual([
+      "tenants/alice.yaml: ci.boundClaims: needs at least one claim: without one, any ID token of the CI provider would get this tenant's deployer credentials",
+    ]);
+  });
+
+  it("namespaces listed twice for a member or for CI", () => {
+    expect(
+      problems({
+        alice: {
+          ...alice,
+          members: [{ tenant: "bob", role: "viewer", namespaces: ["alice", "alice"] }],
+          ci: { boundClaims: { a: "b" }, namespaces: ["alice", "alice"] },
+        },
+        bob,
+      }),
+    ).toEqual([
+      'tenants/alice.yaml: members[0].namespaces[1]: "alice" is listed twice',
+      'tenants/alice.yaml: ci.namespaces[1]: "alice" is listed twice',
+    ]);
+  });
+
+  it("legacy Vault layout: the per-tenant registry prefix is reserved too", () => {
+    const legacy = environment((env) => (env.vault.layout = "legacy"));
+    expect(problems({ tenants: { email: "t@example.com" } }, legacy)).toEqual([
+      'tenants/tenants.yaml: tenant id "tenants" is a reserved Vault path (vault.reservedPaths in environments/example.yaml); with the legacy layout its policy would grant secret/data/tenants; choose another id',
+    ]);
+  });
+
+  it("environment values the API server or Vault would refuse", () => {
+    const env = environment((e) => {
+      e.podSecurity.version = "1.30";
+      e.network.dns.podLabels = { "k8s app": "kube dns!" };
+      e.network.extraEgress = [{ cidr: "999.1.2.3/99" }];
+      e.vault.deployer = { ttlSeconds: 7200, maxTtlSeconds: 60 };
+    });
+    expect(problems({ alice }, env)).toEqual([
+      'environments/example.yaml: podSecurity.version: "1.30" is not a Pod Security version: "latest" or "v1.<minor>"',
+      'environments/example.yaml: network.dns.podLabels.k8s app: "k8s app" is not a valid label key',
+      'environments/example.yaml: network.dns.podLabels.k8s app: "kube dns!" is not a valid label value (at most 63 characters: letters, digits, -, _, .)',
+      'environments/example.yaml: network.extraEgress[0].cidr: "999.1.2.3/99" is not a CIDR such as 10.0.0.0/16',
+      "environments/example.yaml: vault.deployer.ttlSeconds: ttlSeconds must not exceed maxTtlSeconds",
+    ]);
+  });
+
+  it("deployer rules never cross the isolation rules", () => {
+    const env = environment((e) => {
+      e.vault.deployer = {
+        rules: [
+          { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles"], verbs: ["escalate", "bind"] },
+          { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["delete"] },
+        ],
+      };
+    });
+    expect(problems({ alice }, env)).toEqual([
+      'environments/example.yaml: vault.deployer.rules[0].verbs: "escalate" is never granted to a tenant\'s deployer',
+      'environments/example.yaml: vault.deployer.rules[0].verbs: "bind" is never granted to a tenant\'s deployer',
+      'environments/example.yaml: vault.deployer.rules[1].resources: a deployer may not write "networkpolicies" (the tenant\'s isolation)',
+    ]);
+  });
+});

@@ -4,6 +4,7 @@
  * tokens bound to it); nothing for an offboarding tenant and no KV data ever touched; the CI layer's shared
  * and per-tenant identities and its admin list. Every Kubernetes object is validated against the schema.
  */
+import { join } from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -14,8 +15,11 @@ import { runProgram } from "../../plan/harness";
 import { type Plan, type PlannedResource, type PlannedStack, buildPlan } from "../../plan/plan";
 import { capabilitiesOn } from "../../plan/vault-acl";
 import type { RegistryModel } from "../../registry/model";
+import { loadYamlDocuments } from "../../registry/source-yaml";
+import { buildRegistry } from "../../registry/validate";
+import { ROOT } from "../helpers/cli";
 import { validateK8sObject } from "../helpers/k8s-schema";
-import { exampleEnvironmentData, exampleWithEnvironment, loadExample } from "../plan/registries";
+import { exampleEnvironmentData, loadExample } from "../plan/registries";
 
 const T = {
   policy: "vault:index/policy:Policy",
@@ -86,10 +90,17 @@ function validateAll(plan: Plan): number {
   return objects.length;
 }
 
-function environment(edit: (env: ReturnType<typeof exampleEnvironmentData>) => void): RegistryModel {
+/** The example registry in an edited environment; `withoutCi` drops those tenants' ci blocks. */
+function environment(
+  edit: (env: ReturnType<typeof exampleEnvironmentData>) => void,
+  withoutCi: string[] = [],
+): RegistryModel {
   const env = exampleEnvironmentData();
   edit(env);
-  return exampleWithEnvironment(env);
+  const docs = loadYamlDocuments(join(ROOT, "tenants")).map((d) =>
+    withoutCi.includes(d.id) ? { ...d, data: { ...(d.data as Record<string, unknown>), ci: undefined } } : d,
+  );
+  return buildRegistry({ name: "example", source: "environments/example.yaml", data: env }, docs);
 }
 
 let model: RegistryModel;
@@ -293,14 +304,22 @@ describe("the environment decides", () => {
     expect(validateAll(p)).toBeGreaterThan(0);
   });
 
+  it("per-tenant CI mode off: a tenant's ci block is refused rather than silently ignored", () => {
+    expect(() => environment((env) => delete env.ci.perTenant)).toThrow(
+      "tenants/bob.yaml: ci: the environment has no ci.perTenant settings (environments/example.yaml), so this tenant's CI role would not exist",
+    );
+  });
+
   it("per-tenant CI mode off, no admin ConfigMap and no extra admins", async () => {
-    const p = await buildPlan(
-      environment((env) => {
+    const noCi = environment(
+      (env) => {
         delete env.ci.perTenant;
         delete env.ci.admins.configMap;
         env.ci.admins.extra = [];
-      }),
+      },
+      ["bob"],
     );
+    const p = await buildPlan(noCi);
     expect(ofType(all(p), T.jwtRole)).toEqual([]);
     expect(ofType(all(p), T.policy).map((r) => r.inputs.name)).not.toContain("ci-bob");
     expect(ofType(all(p), T.k8sAuthRole).length).toBe(1);
