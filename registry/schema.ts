@@ -404,7 +404,9 @@ export const EnvironmentFile = z
         groupPrefix: z
           .string()
           .default("")
-          .describe("with subject group: the group name is prefix + tenant id"),
+          .describe(
+            "with subject group: the tenant's IdP group is this prefix + tenant id (bound as oidc.groupsPrefix + that)",
+          ),
       })
       .default({ subject: "user", groupPrefix: "" }),
     podSecurity: z.strictObject({

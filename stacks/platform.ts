@@ -9,10 +9,13 @@ import { TenantNamespace } from "../components/tenant-namespace";
 import type { EnvironmentModel, RegistryModel, TenantModel } from "../registry/model";
 import type { LayerInput } from "./layer";
 
-/** The RBAC subject of a tenant, as the API server's OIDC mapping names it. */
+/**
+ * The RBAC subject of a tenant, as the API server's OIDC mapping names it: the email behind the API server's
+ * username prefix, or the tenant's IdP group (`rbac.groupPrefix` + id) behind its groups prefix.
+ */
 export function tenantSubject(env: EnvironmentModel, tenant: Pick<TenantModel, "id" | "email">): Subject {
   return env.rbac.subject === "group"
-    ? { kind: "Group", name: `${env.rbac.groupPrefix}${tenant.id}` }
+    ? { kind: "Group", name: `${env.oidc.groupsPrefix}${env.rbac.groupPrefix}${tenant.id}` }
     : { kind: "User", name: `${env.oidc.usernamePrefix}${tenant.email}` };
 }
 

@@ -151,22 +151,24 @@ describe("TenantAccess in the example plan", () => {
     expect(findObject(planned, "RoleBinding", "bob-staging/tenant-member-alice").tenant).toBe("bob");
   });
 
-  it("binds Group <groupPrefix><id> when the environment's rbac.subject is group", async () => {
+  it("binds Group <oidc.groupsPrefix><rbac.groupPrefix><id> when the environment's rbac.subject is group", async () => {
     const env = exampleEnvironmentData();
     env.rbac = { subject: "group", groupPrefix: "tenant:" };
     const grouped = await planOf(exampleWithEnvironment(env));
     const subjects = (ns: string) => binding(findObject(grouped, "RoleBinding", ns)).subjects;
     expect(subjects("alice-dev/tenant-owner")).toEqual([
-      { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "tenant:alice" },
+      { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "oidc:tenant:alice" },
     ]);
     expect(subjects("bob-staging/tenant-member-alice")).toEqual([
-      { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "tenant:alice" },
+      { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "oidc:tenant:alice" },
     ]);
     expect(binding(findObject(grouped, "ClusterRoleBinding", "tenancy-tenant-carol")).subjects).toEqual([
-      { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "tenant:carol" },
+      { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "oidc:tenant:carol" },
     ]);
     // the same grants, only the subjects differ
-    const asUsers = grants(planned).map((g) => g.replace(/User oidc:(\w+)@example\.com$/, "Group tenant:$1"));
+    const asUsers = grants(planned).map((g) =>
+      g.replace(/User oidc:(\w+)@example\.com$/, "Group oidc:tenant:$1"),
+    );
     expect(grants(grouped)).toEqual(asUsers);
   });
 
