@@ -1,7 +1,9 @@
 import Table from "cli-table3";
 import type { Command } from "commander";
+import { CLUSTER_READER_RULES } from "../components/rbac-rules";
 import type { AccessRow } from "../plan/access";
 import { loadRegistry } from "../registry/load";
+import type { TenantModel } from "../registry/model";
 import { UsageError } from "../registry/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
@@ -55,7 +57,34 @@ export function formatAccessTable(rows: AccessRow[]): string {
       resources.join(", "),
     ]);
   }
-  return `${table.toString()}\n${rows.length} grants, ${new Set(rows.map((r) => r.principal)).size} principals`;
+  // the last column is long: no padding after it
+  const text = table
+    .toString()
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .join("\n");
+  return `${text}\n${rows.length} grants, ${new Set(rows.map((r) => r.principal)).size} principals`;
+}
+
+/** Cluster-scoped resources, as the narrow cluster reader lists them: reading them reaches no tenant's objects. */
+const CLUSTER_SCOPED = new Set(
+  CLUSTER_READER_RULES.flatMap((r) =>
+    r.apiGroups.flatMap((g) => r.resources.map((x) => (g === "" ? x : `${g}/${x}`))),
+  ),
+);
+
+/**
+ * The rows `--tenant` shows: the tenant's own principals, and every other principal that reaches it: into
+ * its namespaces, at cluster scope (admins, power users), or on its deployer credentials in Vault.
+ */
+export function reachesTenant(row: AccessRow, tenant: TenantModel): boolean {
+  const namespaces = tenant.namespaces.map((n) => n.name);
+  return (
+    row.tenant === tenant.id ||
+    (row.scope === "cluster" && !CLUSTER_SCOPED.has(row.resource)) ||
+    namespaces.some((ns) => row.scope === `namespace:${ns}`) ||
+    (row.system === "vault" && namespaces.some((ns) => row.resource.endsWith(`/creds/${ns}-deployer`)))
+  );
 }
 
 export function accessCommand(program: Command): void {
@@ -74,8 +103,7 @@ export function accessCommand(program: Command): void {
     if (opts.tenant !== undefined) {
       const tenant = model.tenants.find((t) => t.id === opts.tenant);
       if (!tenant) throw new UsageError(`no such tenant: ${opts.tenant}`);
-      const scopes = new Set(tenant.namespaces.map((n) => `namespace:${n.name}`));
-      rows = rows.filter((r) => r.tenant === tenant.id || scopes.has(r.scope));
+      rows = rows.filter((r) => reachesTenant(r, tenant));
     }
     process.stdout.write((opts.json ? JSON.stringify(rows, null, 2) : formatAccessTable(rows)) + "\n");
   });

@@ -32,7 +32,17 @@ export function tenantKubeconfig(model: RegistryModel, tenantId: string): Record
   return {
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: cluster.name, cluster: { server: cluster.server } }],
+    clusters: [
+      {
+        name: cluster.name,
+        cluster: {
+          server: cluster.server,
+          ...(cluster.certificateAuthorityData
+            ? { "certificate-authority-data": cluster.certificateAuthorityData }
+            : {}),
+        },
+      },
+    ],
     users: [
       {
         name: user,
@@ -46,6 +56,8 @@ export function tenantKubeconfig(model: RegistryModel, tenantId: string): Record
               `--oidc-issuer-url=${env.oidc.issuerUrl}`,
               `--oidc-client-id=${env.oidc.clientId}`,
               "--oidc-extra-scope=email",
+              // group subjects need the groups claim in the ID token
+              ...(env.rbac.subject === "group" ? ["--oidc-extra-scope=groups"] : []),
             ],
             interactiveMode: "IfAvailable",
           },

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { MANAGED_BY, TENANT_LABEL } from "./labels";
+import type { RbacRule } from "./rbac-rules";
 import {
   type VaultLayout,
   deployerRoleName,
@@ -9,12 +10,6 @@ import {
   serialisePolicy,
   tenantPolicyRules,
 } from "./vault-policy";
-
-export interface K8sRule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
 
 export interface TenantVaultArgs {
   tenant: string;
@@ -27,7 +22,7 @@ export interface TenantVaultArgs {
    * Output that resolves once the platform layer has it, so the Role waits for its namespace.
    */
   namespaces: { name: string; ready: pulumi.Input<string> }[];
-  deployer: { ttlSeconds: number; maxTtlSeconds: number; rules: K8sRule[] };
+  deployer: { ttlSeconds: number; maxTtlSeconds: number; rules: RbacRule[] };
   /** Kubernetes provider for the deployer Roles. */
   kubernetes: k8s.Provider;
 }

@@ -6,6 +6,17 @@ import type { Action, StackEngine } from "./run";
 
 const PROJECT = "tenancy";
 
+/** The Automation API's errors start with "code: 255 / stdout: ..."; the useful part is the CLI's last error line. */
+function cliError(e: unknown): string {
+  const err = e as { message?: string; commandResult?: { stderr?: string } };
+  const text = err.commandResult?.stderr || err.message || String(e);
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines.filter((l) => /^error:/i.test(l)).pop() ?? lines.pop() ?? "unknown error";
+}
+
 async function select(stackName: string, program: () => Promise<Record<string, unknown>>): Promise<Stack> {
   try {
     return await LocalWorkspace.createOrSelectStack({ projectName: PROJECT, stackName, program });
@@ -44,10 +55,11 @@ export const automationEngine: StackEngine = {
         const r = await stack.up({ onOutput });
         return JSON.stringify(r.summary.resourceChanges ?? {});
       }
-      const r = await stack.destroy({ onOutput });
+      // protected resources (tenant namespaces) stay; the rest of the stack goes
+      const r = await stack.destroy({ onOutput, excludeProtected: true });
       return JSON.stringify(r.summary.resourceChanges ?? {});
     } catch (e) {
-      throw new ExternalError(`${action} of ${stackName} failed: ${(e as Error).message.split("\n")[0]}`);
+      throw new ExternalError(`${action} of ${stackName} failed: ${cliError(e)}`);
     }
   },
 };

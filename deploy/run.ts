@@ -3,7 +3,7 @@
  * safety guard first. The engine is an interface so the orchestration logic is tested without Pulumi's CLI.
  */
 import type { RegistryModel } from "../registry/model";
-import { UsageError } from "../registry/problems";
+import { SafetyError } from "../registry/problems";
 import { type Layer, type LayerName, stackName } from "../stacks/layer";
 import { LAYERS, withDependencies } from "../stacks/layers";
 import { type AppliedTenant, type GuardOptions, checkRemovals } from "./guard";
@@ -34,7 +34,7 @@ export async function runLayers(
 ): Promise<string[]> {
   const env = model.environment.name;
   if (action === "destroy" && !opts.allowRemovals)
-    throw new UsageError(
+    throw new SafetyError(
       "destroy removes every tenant's resources: pass --allow-removals to confirm (protected namespaces still stay)",
     );
   if (action !== "destroy") {

@@ -88,6 +88,12 @@ export function describeResource(r: PlannedResource): string {
   const kind = typeof r.inputs.kind === "string" ? r.inputs.kind : r.type.split(":").pop()!;
   const meta = r.inputs.metadata as { name?: string; namespace?: string } | undefined;
   if (meta?.name !== undefined) return `${kind} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name}`;
+  // Vault objects: their physical name (policy, role), the mount they live in, else the Pulumi name
+  const physical = r.inputs.roleName ?? r.inputs.name;
+  if (typeof physical === "string") {
+    const mount = typeof r.inputs.backend === "string" ? `${r.inputs.backend}/` : "";
+    return `${kind} ${mount}${physical}`;
+  }
   return `${kind} ${r.name}`;
 }
 

@@ -202,6 +202,16 @@ const ClusterSchema = z.strictObject({
   context: z.string().min(1).describe("kubeconfig context"),
   kubeconfig: z.string().optional().describe("kubeconfig path; default: the provider's usual lookup"),
   server: z.string().url().optional().describe("API server URL, for generated tenant kubeconfigs"),
+  certificateAuthorityData: z
+    .string()
+    .refine(
+      (s) => /^[A-Za-z0-9+/]+=*$/.test(s),
+      isnt("base64 data (the API server's CA bundle, PEM, base64-encoded)"),
+    )
+    .optional()
+    .describe(
+      "the API server's CA bundle (base64 PEM), for generated tenant kubeconfigs; default: the system's trust store",
+    ),
   labels: LabelMap.default({}),
 });
 

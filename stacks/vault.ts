@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { TenantVault } from "../components/tenant-vault";
-import type { VaultLayout } from "../components/vault-policy";
+import { type VaultLayout, deployerRoleName } from "../components/vault-policy";
 import type { EnvironmentModel } from "../registry/model";
 import { type LayerInput, stackName, upstream } from "./layer";
 import { clusterProvider } from "./platform";
@@ -54,7 +54,7 @@ export async function vaultProgram({ model, tenants }: LayerInput): Promise<Reco
     });
     exported[tenant.id] = {
       policy: tv.policyName,
-      deployerRoles: tenant.namespaces.map((n) => `${n.name}-deployer`),
+      deployerRoles: tenant.namespaces.map((n) => deployerRoleName(n.name)),
     };
   }
   return { tenants: exported };

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { checkRemovals } from "../../deploy/guard";
 import { type Action, type StackEngine, layerOrder, runLayers } from "../../deploy/run";
 import { loadRegistry } from "../../registry/load";
-import { SafetyError, UsageError } from "../../registry/problems";
+import { SafetyError } from "../../registry/problems";
 import { LAYERS } from "../../stacks/layers";
 import { LAYER_NAMES } from "../../stacks/names";
 import { ROOT } from "../helpers/cli";
@@ -81,10 +81,10 @@ describe("running the layers", () => {
     expect(calls).toEqual([]);
   });
 
-  it("destroy needs --allow-removals", async () => {
+  it("destroy needs --allow-removals (a safety refusal, exit 3)", async () => {
     const { engine, calls } = fakeEngine();
     await expect(runLayers("destroy", await model(), engine, { allowRemovals: false })).rejects.toThrow(
-      UsageError,
+      SafetyError,
     );
     expect(calls).toEqual([]);
   });

@@ -1,0 +1,148 @@
+/**
+ * The RBAC rules tenants are bound to, as plain data (no Pulumi): the shared ClusterRoles are built from them,
+ * and the CLI and tests read them without loading the SDK.
+ */
+import type { TenantRole } from "../registry/model";
+
+export type RbacRule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+
+const READ = ["get", "list", "watch"];
+
+/**
+ * What every namespace owner may read at cluster scope: cluster-scoped objects only, so that no namespaced
+ * object of another tenant is readable.
+ */
+export const CLUSTER_READER_RULES: RbacRule[] = [
+  { apiGroups: [""], resources: ["namespaces", "nodes", "persistentvolumes"], verbs: READ },
+  { apiGroups: ["storage.k8s.io"], resources: ["storageclasses", "csidrivers", "csinodes"], verbs: READ },
+  { apiGroups: ["networking.k8s.io"], resources: ["ingressclasses"], verbs: READ },
+  { apiGroups: ["scheduling.k8s.io"], resources: ["priorityclasses"], verbs: READ },
+  { apiGroups: ["node.k8s.io"], resources: ["runtimeclasses"], verbs: READ },
+  { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: READ },
+];
+
+/**
+ * Power users: read-only across the cluster, without secrets (nor anything that could reveal them:
+ * no pods/exec, pods/attach, pods/portforward, serviceaccounts/token, which are create verbs anyway).
+ */
+export const POWER_USER_RULES: RbacRule[] = [
+  {
+    apiGroups: [""],
+    resources: [
+      "configmaps",
+      "endpoints",
+      "events",
+      "limitranges",
+      "namespaces",
+      "nodes",
+      "persistentvolumeclaims",
+      "persistentvolumes",
+      "pods",
+      "pods/log",
+      "replicationcontrollers",
+      "resourcequotas",
+      "serviceaccounts",
+      "services",
+    ],
+    verbs: READ,
+  },
+  {
+    apiGroups: ["apps"],
+    resources: ["daemonsets", "deployments", "replicasets", "statefulsets"],
+    verbs: READ,
+  },
+  { apiGroups: ["batch"], resources: ["cronjobs", "jobs"], verbs: READ },
+  { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: READ },
+  { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: READ },
+  {
+    apiGroups: ["networking.k8s.io"],
+    resources: ["ingresses", "ingressclasses", "networkpolicies"],
+    verbs: READ,
+  },
+  { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: READ },
+  {
+    apiGroups: ["storage.k8s.io"],
+    resources: ["storageclasses", "csidrivers", "csinodes", "volumeattachments"],
+    verbs: READ,
+  },
+  {
+    apiGroups: ["rbac.authorization.k8s.io"],
+    resources: ["roles", "rolebindings", "clusterroles", "clusterrolebindings"],
+    verbs: READ,
+  },
+  { apiGroups: ["scheduling.k8s.io"], resources: ["priorityclasses"], verbs: READ },
+  { apiGroups: ["node.k8s.io"], resources: ["runtimeclasses"], verbs: READ },
+  { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: READ },
+];
+
+const ALL = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"];
+
+/**
+ * What a namespace owner may do inside its own namespaces (bound by RoleBinding, so namespaced only).
+ * Not the built-in `admin`/`edit` roles: those grant write on NetworkPolicies and `impersonate` on
+ * service accounts, and admin grants RoleBinding writes; DESIGN.md's isolation rules forbid all three.
+ * ResourceQuota, LimitRange, NetworkPolicies and RBAC objects are read-only; sharing goes through the
+ * registry's `members`.
+ */
+export const NAMESPACE_OWNER_RULES: RbacRule[] = [
+  {
+    apiGroups: [""],
+    resources: [
+      "pods",
+      "services",
+      "configmaps",
+      "secrets",
+      "persistentvolumeclaims",
+      "serviceaccounts",
+      "replicationcontrollers",
+    ],
+    verbs: ALL,
+  },
+  { apiGroups: [""], resources: ["pods/exec", "pods/attach", "pods/portforward"], verbs: ["get", "create"] },
+  { apiGroups: [""], resources: ["serviceaccounts/token"], verbs: ["create"] },
+  {
+    apiGroups: [""],
+    resources: ["pods/log", "pods/status", "endpoints", "events", "resourcequotas", "limitranges"],
+    verbs: READ,
+  },
+  {
+    apiGroups: ["apps"],
+    resources: ["deployments", "statefulsets", "daemonsets", "replicasets"],
+    verbs: ALL,
+  },
+  {
+    apiGroups: ["apps"],
+    resources: ["deployments/scale", "statefulsets/scale", "replicasets/scale"],
+    verbs: ["get", "update", "patch"],
+  },
+  { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ALL },
+  { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: ALL },
+  { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ALL },
+  { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ALL },
+  { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: READ },
+  { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: READ },
+  { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ALL },
+  { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: READ },
+];
+
+/** A developer member: like the owner, but secrets are read-only and no service account tokens are minted. */
+export const NAMESPACE_DEVELOPER_RULES: RbacRule[] = [
+  ...NAMESPACE_OWNER_RULES.filter((r) => !r.resources.includes("serviceaccounts/token")).map((r) =>
+    r.resources.includes("secrets") ? { ...r, resources: r.resources.filter((x) => x !== "secrets") } : r,
+  ),
+  { apiGroups: [""], resources: ["secrets"], verbs: READ },
+];
+
+/** ClusterRoles bound inside a namespace, per member role (`view` is Kubernetes' own: read-only, no secrets). */
+export const NAMESPACE_ROLE_FOR = {
+  owner: "tenancy-namespace-owner",
+  developer: "tenancy-namespace-developer",
+  viewer: "view",
+} as const;
+
+/** The ClusterRole each tenant role is bound to at cluster scope. `cluster-admin` is Kubernetes' own. */
+export const CLUSTER_ROLE_FOR: Record<TenantRole, string> = {
+  "namespace-owner": "tenancy-cluster-reader",
+  "power-user": "tenancy-power-user",
+  admin: "cluster-admin",
+};
