@@ -59,7 +59,7 @@ function namespacePeer(namespace: string, podLabels?: Record<string, string>) {
 
 function extraPeer(p: NetworkPeer) {
   const peer =
-    p.cidr !== undefined ? { ipBlock: { cidr: p.cidr } } : namespacePeer(p.namespace ?? "", p.podLabels);
+    p.cidr !== undefined ? { ipBlock: { cidr: p.cidr } } : namespacePeer(p.namespace!, p.podLabels); // validation: exactly one of the two
   return { peer, ports: p.ports?.map((x) => ({ port: x.port, protocol: x.protocol })) };
 }
 

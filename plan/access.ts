@@ -178,10 +178,3 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
   }
   return rows;
 }
-
-/** Principals that reach more than one tenant's namespaces or Vault paths by design. */
-export function sharedPrincipals(rows: AccessRow[]): string[] {
-  return [
-    ...new Set(rows.filter((r) => r.tenant === undefined || r.scope === "cluster").map((r) => r.principal)),
-  ].sort();
-}

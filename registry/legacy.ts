@@ -26,7 +26,7 @@ export const LEGACY_QUOTA_KEYS: Readonly<Record<string, QuotaKey>> = {
 const EXPECTED =
   'a JSON object mapping each user to their record, e.g. {"alice": {"role": "namespace-owner", "email": "alice@example.com", "namespaces": ["alice"], "domains": [], "quota": {"cpu_requests": "2"}}}';
 
-function isMapping(v: unknown): v is Record<string, unknown> {
+export function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 

@@ -117,7 +117,7 @@ function issueProblems(schema: z.ZodType, issue: Issue, source: string, prefix: 
   const path = [...prefix, ...(issue.path as PathSegment[])];
   switch (issue.code) {
     case "unrecognized_keys": {
-      const known = knownKeys(schema, path, issue.input);
+      const known = knownKeys(schema, path);
       return issue.keys.map((key) => ({
         source,
         path: [...path, key],
@@ -195,12 +195,12 @@ export function unknownKeyMessage(key: string, known: string[]): string {
 }
 
 /** The keys a strict object schema accepts at `path` (walking arrays, optionals, defaults, unions, records). */
-function knownKeys(schema: z.ZodType, path: PathSegment[], input: unknown): string[] {
+function knownKeys(schema: z.ZodType, path: PathSegment[]): string[] {
   let node: z.ZodType | undefined = schema;
   for (const seg of path) {
     node = node && child(unwrap(node), seg);
   }
-  const obj = node && pickObject(unwrap(node), input);
+  const obj = node && pickObject(unwrap(node));
   return obj ? Object.keys(obj.shape) : [];
 }
 
@@ -214,11 +214,11 @@ function unwrap(s: z.ZodType): z.ZodType {
   }
 }
 
-function pickObject(s: z.ZodType, _input: unknown): z.ZodObject | undefined {
+function pickObject(s: z.ZodType): z.ZodObject | undefined {
   if (s instanceof z.ZodObject) return s;
   if (s instanceof z.ZodUnion) {
     for (const o of s.options as z.ZodType[]) {
-      const found = pickObject(unwrap(o), _input);
+      const found = pickObject(unwrap(o));
       if (found) return found;
     }
   }
@@ -228,7 +228,7 @@ function pickObject(s: z.ZodType, _input: unknown): z.ZodObject | undefined {
 function child(s: z.ZodType, seg: PathSegment): z.ZodType | undefined {
   if (s instanceof z.ZodArray) return s.element as z.ZodType;
   if (s instanceof z.ZodRecord) return s.valueType as z.ZodType;
-  const obj = pickObject(s, undefined);
+  const obj = pickObject(s);
   if (obj && typeof seg === "string") return obj.shape[seg] as z.ZodType | undefined;
   return undefined;
 }

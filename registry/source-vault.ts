@@ -8,7 +8,7 @@
  * InvalidInputError (exit 1). A failed or empty read is never turned into an empty registry.
  * The token never appears in a message.
  */
-import { legacyDocuments } from "./legacy";
+import { isMapping, legacyDocuments } from "./legacy";
 import type { TenantDocument } from "./model";
 import { ExternalError, InvalidInputError, UsageError, show } from "./problems";
 
@@ -316,10 +316,6 @@ function segments(value: string, what: string): string {
       `Vault ${what} ${show(value)} is not valid; expected names separated by "/", without empty, "." or ".." parts`,
     );
   return trimmed;
-}
-
-function isMapping(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function field(v: unknown, name: string): unknown {

@@ -146,7 +146,7 @@ function reservedReason(env: EnvironmentModel, ns: string): string | undefined {
   return undefined;
 }
 
-/** A quantity map with every value normalised to a string. */
+/** A copy of a quota with only the known keys that are set. */
 function quotaOf(q: Quota | undefined): Quota {
   const out: Quota = {};
   for (const key of QUOTA_KEYS) if (q?.[key] !== undefined) out[key] = q[key];
