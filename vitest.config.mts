@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // The Pulumi mock runtime keeps process-global state: one test file per worker process.
     pool: "forks",
+    // the default report, then the plain "N passed, N failed" line CI reads
+    reporters: ["default", "./test/helpers/summary-reporter.ts"],
   },
 });
