@@ -1,6 +1,6 @@
 import Table from "cli-table3";
 import type { Command } from "commander";
-import { CLUSTER_READER_RULES } from "../components/rbac-rules";
+import { CLUSTER_READER_RULES, groupResource } from "../components/rbac-rules";
 import type { AccessRow } from "../plan/access";
 import { loadRegistry } from "../registry/load";
 import type { TenantModel } from "../registry/model";
@@ -69,7 +69,7 @@ export function formatAccessTable(rows: AccessRow[]): string {
 /** Cluster-scoped resources, as the narrow cluster reader lists them: reading them reaches no tenant's objects. */
 const CLUSTER_SCOPED = new Set(
   CLUSTER_READER_RULES.flatMap((r) =>
-    r.apiGroups.flatMap((g) => r.resources.map((x) => (g === "" ? x : `${g}/${x}`))),
+    r.apiGroups.flatMap((g) => r.resources.map((x) => groupResource(g, x))),
   ),
 );
 

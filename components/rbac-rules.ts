@@ -146,3 +146,8 @@ export const CLUSTER_ROLE_FOR: Record<TenantRole, string> = {
   "power-user": "tenancy-power-user",
   admin: "cluster-admin",
 };
+
+/** How the access matrix names a resource: `pods`, `apps/deployments`. */
+export function groupResource(group: string, resource: string): string {
+  return group === "" ? resource : `${group}/${resource}`;
+}

@@ -4,6 +4,7 @@
  * so it shows what would really be applied.
  */
 import type { PolicyRule } from "../components/vault-policy";
+import { groupResource } from "../components/rbac-rules";
 import { parsePolicy } from "../components/vault-policy";
 import type { RegistryModel } from "../registry/model";
 import { tenantSubject } from "../stacks/platform";
@@ -33,14 +34,10 @@ const BUILT_IN: Record<string, K8sRule[]> = {
   ],
 };
 
-function resourceName(group: string, resource: string): string {
-  return group === "" ? resource : `${group}/${resource}`;
-}
-
 function expand(rules: K8sRule[]): { resource: string; verbs: string[] }[] {
   return rules.flatMap((r) =>
     (r.apiGroups ?? [""]).flatMap((g) =>
-      (r.resources ?? []).map((res) => ({ resource: resourceName(g, res), verbs: r.verbs ?? [] })),
+      (r.resources ?? []).map((res) => ({ resource: groupResource(g, res), verbs: r.verbs ?? [] })),
     ),
   );
 }
