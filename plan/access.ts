@@ -103,12 +103,15 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
   const policies = new Map<string, PolicyRule[]>();
   for (const p of byType("vault:index/policy:Policy"))
     policies.set(String(p.inputs.name), parsePolicy(String(p.inputs.policy)));
-  const deployers = byType("vault:kubernetes/secretBackendRole:SecretBackendRole").map((d) => ({
+  const deployers = byType("vault:kubernetes/secretBackendRole:SecretBackendRole").map((d, index) => ({
     path: `${d.inputs.backend}/creds/${d.inputs.name}`,
     namespaces: (d.inputs.allowedKubernetesNamespaces ?? []) as string[],
     role: String(d.inputs.kubernetesRoleName),
     ttl: Number(d.inputs.tokenDefaultTtl),
+    index,
   }));
+  const deployerAt = new Map<string, typeof deployers>();
+  for (const d of deployers) deployerAt.set(d.path, [...(deployerAt.get(d.path) ?? []), d]);
 
   const vaultRows = (
     who: { principal: string; tenant: string | undefined },
@@ -128,7 +131,12 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
       }
     }
     const acl = mergeRules(rules);
-    for (const d of deployers) {
+    // an exact policy path names one deployer; only wildcard paths need the whole list
+    const candidates = new Set(
+      rules.flatMap((r) => (/[+*]/.test(r.path) ? deployers : (deployerAt.get(r.path) ?? []))),
+    );
+    // in plan order, as a scan of every deployer would give them
+    for (const d of [...candidates].sort((a, b) => a.index - b.index)) {
       if (!capabilitiesOn(acl, d.path).includes("update")) continue;
       for (const ns of d.namespaces) {
         for (const e of expand(roles.get(`${ns}/${d.role}`) ?? [])) {
@@ -143,9 +151,9 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
     }
   };
 
-  const aliases = byType("vault:identity/entityAlias:EntityAlias");
+  const aliasOf = new Map(byType("vault:identity/entityAlias:EntityAlias").map((a) => [a.tenant, a]));
   for (const entity of byType("vault:identity/entity:Entity")) {
-    const alias = aliases.find((a) => a.tenant === entity.tenant);
+    const alias = aliasOf.get(entity.tenant);
     const email = alias ? String(alias.inputs.name) : undefined;
     const who = {
       principal: email ? `user:${email}` : `vault-entity:${entity.inputs.name}`,

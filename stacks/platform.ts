@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { SharedClusterRoles } from "../components/cluster-roles";
 import { type MemberGrant, type Subject, TenantAccess } from "../components/tenant-access";
 import { TenantNamespace } from "../components/tenant-namespace";
-import type { EnvironmentModel, RegistryModel, TenantModel } from "../registry/model";
+import type { EnvironmentModel, TenantModel } from "../registry/model";
 import type { LayerInput } from "./layer";
 
 /**
@@ -19,9 +19,15 @@ export function tenantSubject(env: EnvironmentModel, tenant: Pick<TenantModel, "
     : { kind: "User", name: `${env.oidc.usernamePrefix}${tenant.email}` };
 }
 
-/** Members of a tenant that keep access: offboarding members lose it in the same run. */
-export function activeMembers(model: RegistryModel, tenant: TenantModel): MemberGrant[] {
-  const byId = new Map(model.tenants.map((t) => [t.id, t]));
+/**
+ * Members of a tenant that keep access: offboarding members lose it in the same run.
+ * `byId` is the registry's tenants by id, built once per program (not once per tenant).
+ */
+export function activeMembers(
+  env: EnvironmentModel,
+  byId: ReadonlyMap<string, TenantModel>,
+  tenant: TenantModel,
+): MemberGrant[] {
   return tenant.members.flatMap((m) => {
     const member = byId.get(m.tenant);
     if (!member || member.offboarding) return [];
@@ -30,7 +36,7 @@ export function activeMembers(model: RegistryModel, tenant: TenantModel): Member
         tenant: m.tenant,
         role: m.role,
         namespaces: m.namespaces,
-        subject: tenantSubject(model.environment, member),
+        subject: tenantSubject(env, member),
       },
     ];
   });
@@ -50,6 +56,7 @@ export async function platformProgram({ model, tenants }: LayerInput): Promise<R
   const env = model.environment;
   const provider = clusterProvider(env);
   new SharedClusterRoles("shared", { provider });
+  const byId = new Map(model.tenants.map((t) => [t.id, t]));
   const exported: Record<string, { namespaces: string[]; offboarding: boolean }> = {};
   for (const tenant of tenants) {
     for (const ns of tenant.namespaces) {
@@ -75,7 +82,7 @@ export async function platformProgram({ model, tenants }: LayerInput): Promise<R
           subject: tenantSubject(env, tenant),
           role: tenant.role,
           namespaces: tenant.namespaces.map((n) => n.name),
-          members: activeMembers(model, tenant),
+          members: activeMembers(env, byId, tenant),
         },
         { provider },
       );
