@@ -13,13 +13,15 @@ import {
   describeResource,
 } from "../../plan/plan";
 import { loadRegistry } from "../../registry/load";
-import type { RegistryModel } from "../../registry/model";
+import type { RegistryModel, TenantDocument } from "../../registry/model";
 import type { TenantFileInput } from "../../registry/schema";
 import { loadYamlDocuments } from "../../registry/source-yaml";
 import { buildRegistry } from "../../registry/validate";
 import { ROOT } from "../helpers/cli";
 
-const ENV_SOURCE = join(ROOT, "environments", "example.yaml");
+const ENV_PATH = join(ROOT, "environments", "example.yaml");
+/** The name problems carry, as the CLI prints it from the project root. */
+const ENV_SOURCE = "environments/example.yaml";
 
 /** The example registry, loaded exactly as `tenancy plan` loads it. */
 export function loadExample(): Promise<RegistryModel> {
@@ -29,14 +31,20 @@ export function loadExample(): Promise<RegistryModel> {
 /** A fresh copy of the example environment's data, for editing. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function exampleEnvironmentData(): any {
-  return parse(readFileSync(ENV_SOURCE, "utf8"));
+  return parse(readFileSync(ENV_PATH, "utf8"));
 }
 
-/** The example tenants (tenants/*.yaml) validated against an edited example environment. */
-export function exampleWithEnvironment(envData: unknown): RegistryModel {
+/**
+ * The example tenants (tenants/*.yaml) validated against an edited example environment; `editDocument`
+ * may change a tenant document first.
+ */
+export function exampleWithEnvironment(
+  envData: unknown,
+  editDocument: (doc: TenantDocument) => TenantDocument = (doc) => doc,
+): RegistryModel {
   return buildRegistry(
     { name: "example", source: ENV_SOURCE, data: envData },
-    loadYamlDocuments(join(ROOT, "tenants")),
+    loadYamlDocuments(join(ROOT, "tenants")).map(editDocument),
   );
 }
 

@@ -4,7 +4,6 @@
  * tokens bound to it); nothing for an offboarding tenant and no KV data ever touched; the CI layer's shared
  * and per-tenant identities and its admin list. Every Kubernetes object is validated against the schema.
  */
-import { join } from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -15,11 +14,8 @@ import { runProgram } from "../../plan/harness";
 import { type Plan, type PlannedResource, type PlannedStack, buildPlan } from "../../plan/plan";
 import { capabilitiesOn } from "../../plan/vault-acl";
 import type { RegistryModel } from "../../registry/model";
-import { loadYamlDocuments } from "../../registry/source-yaml";
-import { buildRegistry } from "../../registry/validate";
-import { ROOT } from "../helpers/cli";
 import { validateK8sObject } from "../helpers/k8s-schema";
-import { exampleEnvironmentData, loadExample } from "../plan/registries";
+import { exampleEnvironmentData, exampleWithEnvironment, loadExample } from "../plan/registries";
 
 const T = {
   policy: "vault:index/policy:Policy",
@@ -97,10 +93,9 @@ function environment(
 ): RegistryModel {
   const env = exampleEnvironmentData();
   edit(env);
-  const docs = loadYamlDocuments(join(ROOT, "tenants")).map((d) =>
+  return exampleWithEnvironment(env, (d) =>
     withoutCi.includes(d.id) ? { ...d, data: { ...(d.data as Record<string, unknown>), ci: undefined } } : d,
   );
-  return buildRegistry({ name: "example", source: "environments/example.yaml", data: env }, docs);
 }
 
 let model: RegistryModel;
