@@ -4,6 +4,7 @@
  * example environment, plans every layer under the mock runtime, and prints time, resources and memory,
  * with the ratio of time per tenant (N vs B) in the same run: 1.00 is linear. A script that prints, not a test.
  */
+import { LAYERS } from "../stacks/layers";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -42,7 +43,7 @@ async function measure(n: number) {
   global.gc?.();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const plan = await buildPlan(model);
+  const plan = await buildPlan(model, LAYERS);
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   global.gc?.();

@@ -1,9 +1,7 @@
 import Table from "cli-table3";
 import type { Command } from "commander";
-import { CLUSTER_READER_RULES, groupResource } from "../components/rbac-rules";
-import type { AccessRow } from "../plan/access";
+import { type AccessRow, reachesTenant } from "../policy/access";
 import { loadRegistry } from "../registry/load";
-import type { TenantModel } from "../registry/model";
 import { UsageError } from "../registry/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
@@ -66,27 +64,6 @@ export function formatAccessTable(rows: AccessRow[]): string {
   return `${text}\n${rows.length} grants, ${new Set(rows.map((r) => r.principal)).size} principals`;
 }
 
-/** Cluster-scoped resources, as the narrow cluster reader lists them: reading them reaches no tenant's objects. */
-const CLUSTER_SCOPED = new Set(
-  CLUSTER_READER_RULES.flatMap((r) =>
-    r.apiGroups.flatMap((g) => r.resources.map((x) => groupResource(g, x))),
-  ),
-);
-
-/**
- * The rows `--tenant` shows: the tenant's own principals, and every other principal that reaches it: into
- * its namespaces, at cluster scope (admins, power users), or on its deployer credentials in Vault.
- */
-export function reachesTenant(row: AccessRow, tenant: TenantModel): boolean {
-  const namespaces = tenant.namespaces.map((n) => n.name);
-  return (
-    row.tenant === tenant.id ||
-    (row.scope === "cluster" && !CLUSTER_SCOPED.has(row.resource)) ||
-    namespaces.some((ns) => row.scope === `namespace:${ns}`) ||
-    (row.system === "vault" && namespaces.some((ns) => row.resource.endsWith(`/creds/${ns}-deployer`)))
-  );
-}
-
 export function accessCommand(program: Command): void {
   withCommonOptions(
     program
@@ -98,8 +75,9 @@ export function accessCommand(program: Command): void {
     /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
     const { accessMatrix } = require("../plan/access") as typeof import("../plan/access");
     const { buildPlan } = require("../plan/plan") as typeof import("../plan/plan");
+    const { LAYERS } = require("../stacks/layers") as typeof import("../stacks/layers");
     /* eslint-enable @typescript-eslint/no-require-imports */
-    let rows = accessMatrix(model, await buildPlan(model));
+    let rows = accessMatrix(model, await buildPlan(model, LAYERS));
     if (opts.tenant !== undefined) {
       const tenant = model.tenants.find((t) => t.id === opts.tenant);
       if (!tenant) throw new UsageError(`no such tenant: ${opts.tenant}`);

@@ -1,8 +1,9 @@
 import { type Command, Option } from "commander";
+import { DEFAULT_MAX_REMOVALS } from "../deploy/guard";
 import type { Action } from "../deploy/run";
 import { loadRegistry } from "../registry/load";
 import { UsageError } from "../registry/problems";
-import { LAYER_NAMES, type LayerName } from "../stacks/names";
+import { LAYER_NAMES, type LayerName } from "../layers/names";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 const DESCRIPTIONS: Record<Action, string> = {
@@ -22,7 +23,7 @@ export function deployCommands(program: Command): void {
         .option(
           "--max-removals <n>",
           "removals of offboarded tenants accepted without --allow-removals",
-          "3",
+          String(DEFAULT_MAX_REMOVALS),
         ),
     ).action(
       async (opts: CommonOptions & { layer?: LayerName[]; allowRemovals?: boolean; maxRemovals: string }) => {

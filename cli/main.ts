@@ -1,6 +1,6 @@
 /**
- * `npx tenancy <command>`: the command line of DESIGN.md. Exit codes: 0 fine, 1 invalid input,
- * 2 usage error, 3 a safety guard refused, 4 an external system failed.
+ * `npx tenancy <command>`: the command line (ARCHITECTURE.md, "Command line"). Exit codes: 0 fine, 1 invalid
+ * input, 2 usage error, 3 a safety guard refused, 4 an external system failed, 5 an internal error.
  */
 import { Command, CommanderError } from "commander";
 import {
@@ -61,11 +61,17 @@ export function reportFailure(e: unknown, json: boolean): number {
   process.stderr.write(
     `tenancy: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
   );
-  return ExitCode.external;
+  return ExitCode.internal;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // whether the command being run asked for --json, as commander parsed it (not a scan of argv, where
+  // "--json" may be an option's value)
+  let json = false;
+  program.hook("preAction", (_program, command) => {
+    json = command.opts().json === true;
+  });
   if (argv.length === 0) {
     // no command is a usage error, not a success
     process.stderr.write(program.helpInformation());
@@ -81,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
         ? 0
         : ExitCode.usage;
     }
-    return reportFailure(e, argv.includes("--json"));
+    return reportFailure(e, json);
   }
 }
 

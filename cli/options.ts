@@ -1,5 +1,5 @@
 /**
- * Options every command shares (DESIGN.md: --env, --registry, --source, --json) and how they become
+ * Options every command shares (ARCHITECTURE.md: --env, --registry, --source, --json) and how they become
  * load options.
  */
 import { type Command, Option } from "commander";

@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
 import { loadRegistry } from "../registry/load";
-import { LAYER_NAMES, type LayerName } from "../stacks/names";
+import { LAYER_NAMES, type LayerName } from "../layers/names";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 export function planCommand(program: Command): void {
@@ -19,9 +19,11 @@ export function planCommand(program: Command): void {
   ).action(async (opts: CommonOptions & { layer?: LayerName[]; tenant?: string[] }) => {
     const model = await loadRegistry(loadOptions(opts));
     // loaded on use: Pulumi takes a second to import, which validate and kubeconfig need not pay
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    /* eslint-disable @typescript-eslint/no-require-imports */
     const { buildPlan, formatPlanTree } = require("../plan/plan") as typeof import("../plan/plan");
-    const plan = await buildPlan(model, {
+    const { LAYERS } = require("../stacks/layers") as typeof import("../stacks/layers");
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const plan = await buildPlan(model, LAYERS, {
       ...(opts.layer ? { layers: opts.layer } : {}),
       ...(opts.tenant ? { tenants: opts.tenant } : {}),
     });

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { type VaultLayout, deployerCredsRule, safeSegment, serialisePolicy } from "./vault-policy";
+import { type VaultPaths, deployerCredsRule, safeSegment, serialisePolicy } from "../policy/vault";
+import { TenantComponent } from "./tenant-component";
 
 export interface SharedCiDeployerArgs {
   /** Vault Kubernetes auth mount the CI system logs in through. */
@@ -8,7 +9,7 @@ export interface SharedCiDeployerArgs {
   role: string;
   serviceAccount: string;
   namespace: string;
-  layout: VaultLayout;
+  paths: VaultPaths;
   /** Every namespace whose deployer credentials the CI system may obtain. */
   namespaces: string[];
 }
@@ -27,7 +28,7 @@ export class SharedCiDeployer extends pulumi.ComponentResource {
       `${name}-policy`,
       {
         name: policyName,
-        policy: serialisePolicy(args.namespaces.map((ns) => deployerCredsRule(args.layout, ns))),
+        policy: serialisePolicy(args.namespaces.map((ns) => deployerCredsRule(args.paths, ns))),
       },
       { parent: this, deleteBeforeReplace: true },
     );
@@ -55,21 +56,21 @@ export interface TenantCiDeployerArgs {
   audience?: string;
   userClaim: string;
   ttlSeconds: number;
-  layout: VaultLayout;
+  paths: VaultPaths;
   /** The tenant's namespaces its pipelines deploy to. */
   namespaces: string[];
 }
 
 /** Per-tenant CI mode: a JWT auth role bound to the tenant's CI claims, reaching only its own deployers. */
-export class TenantCiDeployer extends pulumi.ComponentResource {
+export class TenantCiDeployer extends TenantComponent {
   constructor(name: string, args: TenantCiDeployerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("tenancy:ci:TenantCiDeployer", name, {}, opts);
-    const id = safeSegment(args.tenant);
+    super("tenancy:ci:TenantCiDeployer", name, safeSegment(args.tenant), opts);
+    const id = this.tenant;
     const policy = new vault.Policy(
       `${name}-policy`,
       {
         name: `ci-${id}`,
-        policy: serialisePolicy(args.namespaces.map((ns) => deployerCredsRule(args.layout, ns))),
+        policy: serialisePolicy(args.namespaces.map((ns) => deployerCredsRule(args.paths, ns))),
       },
       { parent: this, deleteBeforeReplace: true },
     );
@@ -92,6 +93,6 @@ export class TenantCiDeployer extends pulumi.ComponentResource {
       },
       { parent: this, deleteBeforeReplace: true },
     );
-    this.registerOutputs({ tenant: id, policy: `ci-${id}` });
+    this.registerTenantOutputs({ policy: `ci-${id}` });
   }
 }

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MANAGED_BY } from "./labels";
+import { MANAGED_BY } from "../policy/labels";
 import {
   CLUSTER_READER_RULES,
   CLUSTER_ROLE_FOR,
@@ -9,9 +9,7 @@ import {
   NAMESPACE_ROLE_FOR,
   POWER_USER_RULES,
   type RbacRule,
-} from "./rbac-rules";
-
-export * from "./rbac-rules";
+} from "../policy/rbac";
 
 /** The shared ClusterRoles: created once per cluster, never per tenant. */
 export class SharedClusterRoles extends pulumi.ComponentResource {
@@ -25,9 +23,10 @@ export class SharedClusterRoles extends pulumi.ComponentResource {
     ];
     for (const [roleName, rules] of roles) {
       new k8s.rbac.v1.ClusterRole(
-        `${name}-${roleName}`,
+        `${name}-clusterrole/${roleName}`,
         { metadata: { name: roleName, labels: { ...MANAGED_BY } }, rules },
-        { parent: this, deleteBeforeReplace: true },
+        // named `${name}-${roleName}` before the child-name rule (ARCHITECTURE.md, "Names")
+        { parent: this, deleteBeforeReplace: true, aliases: [{ name: `${name}-${roleName}` }] },
       );
     }
     this.registerOutputs({});

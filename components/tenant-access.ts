@@ -1,23 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
-import type { MemberRole, TenantRole } from "../registry/model";
-import { CLUSTER_ROLE_FOR, NAMESPACE_ROLE_FOR } from "./cluster-roles";
-import { MANAGED_BY, TENANT_LABEL } from "./labels";
-
-/** A Kubernetes RBAC subject: the tenant's OIDC user (as the API server maps it) or a group. */
-export interface Subject {
-  kind: "User" | "Group";
-  name: string;
-}
-
-export interface MemberGrant {
-  /** The invited tenant's id. */
-  tenant: string;
-  subject: Subject;
-  role: MemberRole;
-  /** Namespaces of the inviting tenant it is invited into. */
-  namespaces: string[];
-}
+import type * as pulumi from "@pulumi/pulumi";
+import { tenantLabels } from "../policy/labels";
+import {
+  CLUSTER_ROLE_FOR,
+  type MemberGrant,
+  NAMESPACE_ROLE_FOR,
+  type Subject,
+  rbacSubject,
+} from "../policy/rbac";
+import type { TenantRole } from "../registry/model";
+import { TenantComponent } from "./tenant-component";
 
 export interface TenantAccessArgs {
   tenant: string;
@@ -29,19 +21,15 @@ export interface TenantAccessArgs {
   members?: MemberGrant[];
 }
 
-export function rbacSubject(s: Subject) {
-  return { kind: s.kind, name: s.name, apiGroup: "rbac.authorization.k8s.io" };
-}
-
 /**
  * A tenant's Kubernetes access: owner RoleBindings to `tenancy-namespace-owner` in each of its namespaces, RoleBindings for
  * invited members, and one ClusterRoleBinding to the shared cluster-level role of its tenant role.
  * Offboarding tenants get no TenantAccess at all: the stack leaves it out, which deletes the bindings.
  */
-export class TenantAccess extends pulumi.ComponentResource {
+export class TenantAccess extends TenantComponent {
   constructor(name: string, args: TenantAccessArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("tenancy:k8s:TenantAccess", name, {}, opts);
-    const labels = { ...MANAGED_BY, [TENANT_LABEL]: args.tenant };
+    super("tenancy:k8s:TenantAccess", name, args.tenant, opts);
+    const labels = tenantLabels(args.tenant);
     const binding = (
       resourceName: string,
       namespace: string,
@@ -86,6 +74,6 @@ export class TenantAccess extends pulumi.ComponentResource {
       },
       { parent: this, deleteBeforeReplace: true },
     );
-    this.registerOutputs({ tenant: args.tenant });
+    this.registerTenantOutputs();
   }
 }

@@ -1,30 +1,29 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { MANAGED_BY, TENANT_LABEL } from "./labels";
-import type { RbacRule } from "./rbac-rules";
+import { tenantLabels } from "../policy/labels";
+import type { RbacRule } from "../policy/rbac";
 import {
-  type VaultLayout,
+  type VaultPaths,
   deployerRoleName,
   safeSegment,
   serialisePolicy,
   tenantPolicyRules,
-} from "./vault-policy";
+} from "../policy/vault";
+import { TenantComponent } from "./tenant-component";
 
 export interface TenantVaultArgs {
   tenant: string;
   /** The tenant's OIDC identity: the entity alias on the OIDC auth mount. */
   email: string;
   oidcMountAccessor: string;
-  layout: VaultLayout;
+  paths: VaultPaths;
   /**
    * The tenant's namespaces (plain names: they decide how many deployer roles exist). Each is paired with an
    * Output that resolves once the platform layer has it, so the Role waits for its namespace.
    */
   namespaces: { name: string; ready: pulumi.Input<string> }[];
   deployer: { ttlSeconds: number; maxTtlSeconds: number; rules: RbacRule[] };
-  /** Kubernetes provider for the deployer Roles. */
-  kubernetes: k8s.Provider;
 }
 
 /**
@@ -32,13 +31,14 @@ export interface TenantVaultArgs {
  * and an alias for the tenant's OIDC login, and per namespace a deployer: a Kubernetes Role `<ns>-deployer`
  * and a Kubernetes secrets engine role that can only mint short-lived tokens bound to it in that namespace.
  * Offboarding tenants get none of it (the stack leaves it out, which revokes); KV data is never touched.
+ * Providers (Kubernetes for the Roles) come through the resource options' `providers`.
  */
-export class TenantVault extends pulumi.ComponentResource {
+export class TenantVault extends TenantComponent {
   readonly policyName: string;
 
   constructor(name: string, args: TenantVaultArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("tenancy:vault:TenantVault", name, {}, opts);
-    const id = safeSegment(args.tenant);
+    super("tenancy:vault:TenantVault", name, safeSegment(args.tenant), opts);
+    const id = this.tenant;
     this.policyName = `tenant-${id}`;
     const policy = new vault.Policy(
       `${name}-policy`,
@@ -46,7 +46,7 @@ export class TenantVault extends pulumi.ComponentResource {
         name: this.policyName,
         policy: serialisePolicy(
           tenantPolicyRules(
-            args.layout,
+            args.paths,
             id,
             args.namespaces.map((n) => n.name),
           ),
@@ -69,26 +69,26 @@ export class TenantVault extends pulumi.ComponentResource {
       const role = new k8s.rbac.v1.Role(
         `${name}-deployer-role/${ns.name}`,
         {
-          metadata: { name: roleName, namespace: ns.ready, labels: { ...MANAGED_BY, [TENANT_LABEL]: id } },
+          metadata: { name: roleName, namespace: ns.ready, labels: tenantLabels(id) },
           rules: args.deployer.rules,
         },
-        { parent: this, provider: args.kubernetes, deleteBeforeReplace: true },
+        { parent: this, deleteBeforeReplace: true },
       );
       new vault.kubernetes.SecretBackendRole(
         `${name}-deployer/${ns.name}`,
         {
-          backend: args.layout.kubernetesSecretsMount,
+          backend: args.paths.kubernetesSecretsMount,
           name: roleName,
           allowedKubernetesNamespaces: [ns.name],
           kubernetesRoleName: roleName,
           kubernetesRoleType: "Role",
           tokenDefaultTtl: args.deployer.ttlSeconds,
           tokenMaxTtl: args.deployer.maxTtlSeconds,
-          extraLabels: { ...MANAGED_BY, [TENANT_LABEL]: id },
+          extraLabels: tenantLabels(id),
         },
         { parent: this, dependsOn: [role], deleteBeforeReplace: true },
       );
     }
-    this.registerOutputs({ tenant: id, policy: this.policyName });
+    this.registerTenantOutputs({ policy: this.policyName });
   }
 }

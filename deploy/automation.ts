@@ -1,10 +1,9 @@
 /** The StackEngine backed by Pulumi's Automation API (needs the Pulumi CLI and the providers' credentials). */
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { PROJECT } from "../layers/identity";
 import { ExternalError } from "../registry/problems";
 import type { AppliedTenant } from "./guard";
 import type { Action, StackEngine } from "./run";
-
-const PROJECT = "tenancy";
 
 /** The Automation API's errors start with "code: 255 / stdout: ..."; the useful part is the CLI's last error line. */
 function cliError(e: unknown): string {

@@ -9,10 +9,13 @@ export interface AppliedTenant {
   offboarding: boolean;
 }
 
+/** Removals of offboarded tenants accepted at once without --allow-removals, unless told otherwise. */
+export const DEFAULT_MAX_REMOVALS = 3;
+
 export interface GuardOptions {
   /** Proceed despite removals. */
   allowRemovals: boolean;
-  /** Removals accepted without --allow-removals, if each was offboarded first. @default 3 */
+  /** Removals accepted without --allow-removals, if each was offboarded first. @default DEFAULT_MAX_REMOVALS */
   maxRemovals?: number;
 }
 
@@ -36,7 +39,7 @@ export function checkRemovals(
     throw new SafetyError(
       `tenants removed without offboarding first: ${abrupt.join(", ")}. Removal is two-phase: set offboarding: true and apply, then delete the file; ${hint}`,
     );
-  const max = opts.maxRemovals ?? 3;
+  const max = opts.maxRemovals ?? DEFAULT_MAX_REMOVALS;
   if (removed.length > max)
     throw new SafetyError(
       `${removed.length} tenants would be removed (${removed.map((t) => t.id).join(", ")}), more than the ${max} allowed at once (--max-removals); ${hint}`,

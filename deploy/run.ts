@@ -4,8 +4,9 @@
  */
 import type { RegistryModel } from "../registry/model";
 import { SafetyError } from "../registry/problems";
-import { type Layer, type LayerName, stackName } from "../stacks/layer";
-import { LAYERS, withDependencies } from "../stacks/layers";
+import { stackName } from "../layers/identity";
+import type { Layer, LayerName } from "../layers/names";
+import { LAYERS } from "../stacks/layers";
 import { type AppliedTenant, type GuardOptions, checkRemovals } from "./guard";
 
 export type Action = "preview" | "up" | "destroy";
@@ -22,7 +23,8 @@ export interface RunOptions extends GuardOptions {
 
 /** Layers in the order an action runs them. */
 export function layerOrder(action: Action, names?: LayerName[]): Layer[] {
-  const layers = names ? withDependencies(names).filter((l) => names.includes(l.name)) : LAYERS;
+  // LAYERS is in dependency order; only the named layers run (their upstream stacks must be applied)
+  const layers = names ? LAYERS.filter((l) => names.includes(l.name)) : LAYERS;
   return action === "destroy" ? [...layers].reverse() : layers;
 }
 
@@ -38,7 +40,7 @@ export async function runLayers(
       "destroy removes every tenant's resources: pass --allow-removals to confirm (protected namespaces still stay)",
     );
   if (action !== "destroy") {
-    const applied = await engine.appliedTenants(stackName(env, "platform"));
+    const applied = await engine.appliedTenants(stackName({ env, layer: "platform" }));
     checkRemovals(
       applied,
       model.tenants.map((t) => t.id),
@@ -47,7 +49,7 @@ export async function runLayers(
   }
   const summaries: string[] = [];
   for (const layer of layerOrder(action, opts.layers)) {
-    const stack = stackName(env, layer.name);
+    const stack = stackName({ env, layer: layer.name });
     summaries.push(
       `${stack}: ${await engine.run(action, stack, () => layer.program({ model, tenants: model.tenants }))}`,
     );

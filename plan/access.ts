@@ -3,24 +3,14 @@
  * Vault policies, entities and aliases, deployer roles, CI auth roles), never from the registry directly,
  * so it shows what would really be applied.
  */
-import type { PolicyRule } from "../components/vault-policy";
-import { groupResource } from "../components/rbac-rules";
-import { parsePolicy } from "../components/vault-policy";
+import type { AccessRow } from "../policy/access";
+import { groupResource, tenantSubject } from "../policy/rbac";
+import { type PolicyRule, parsePolicy } from "../policy/vault";
 import type { RegistryModel } from "../registry/model";
-import { tenantSubject } from "../stacks/platform";
 import type { Plan, PlannedResource } from "./plan";
 import { capabilitiesOn, mergeRules } from "./vault-acl";
 
-export interface AccessRow {
-  principal: string;
-  /** The principal's tenant; absent for shared principals (CI shared mode, the platform's own). */
-  tenant?: string;
-  system: "kubernetes" | "vault";
-  scope: string;
-  resource: string;
-  verbs: string[];
-  via: string;
-}
+export type { AccessRow };
 
 type K8sRule = { apiGroups?: string[]; resources?: string[]; verbs?: string[] };
 type Subject = { kind: string; name: string };

@@ -4,6 +4,7 @@
  * `tenancy plan` and the component tests both use this; there is no second way of evaluating a program.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { PROJECT } from "../layers/identity";
 
 /** Exported by the SDK's runtime module but marked internal in its typings: waits until every registration is done. */
 const { waitForRPCs } = pulumi.runtime as unknown as { waitForRPCs: () => Promise<void> };
@@ -17,7 +18,18 @@ export interface RecordedResource {
   protect: boolean;
   parentUrn?: string;
   parentType?: string;
-  /** The owning tenant: the nearest ancestor component that registered a `tenant` output. */
+  /** The provider reference (`<provider urn>::<id>`) the resource was registered with, if any. */
+  provider?: string;
+  /** Former names the resource was registered with (name aliases; URN aliases as URNs). */
+  aliases: string[];
+  /** URNs the resource depends on explicitly (`dependsOn`). */
+  dependsOn: string[];
+  /** URN of the resource it is deleted with (`deletedWith`), if any. */
+  deletedWith?: string;
+  /**
+   * The owning tenant: the nearest ancestor (or the resource itself) that registered a `tenant` output, which
+   * every TenantComponent does (ARCHITECTURE.md, "Ownership").
+   */
   tenant?: string;
   inputs: Record<string, unknown>;
 }
@@ -47,6 +59,10 @@ interface MonitorRequest {
   getParent(): string;
   getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
   getUrn(): string;
+  getProvider(): string;
+  getAliasesList(): { getSpec(): { getName(): string } | undefined; getUrn(): string }[];
+  getDependenciesList(): string[];
+  getDeletedwith(): string;
   getOutputs(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
 }
 type Callback = (err: unknown, resp: unknown) => void;
@@ -91,7 +107,7 @@ async function runExclusive(
   opts: RunOptions,
   program: () => Promise<Record<string, unknown> | void>,
 ): Promise<ProgramRun> {
-  const project = opts.project ?? "tenancy";
+  const project = opts.project ?? PROJECT;
   const stackOutputs = opts.stackOutputs ?? {};
   await pulumi.runtime.setMocks(
     {
@@ -121,6 +137,8 @@ async function runExclusive(
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
     const parentUrn = req.getParent() || undefined;
+    const provider = req.getProvider() || undefined;
+    const deletedWith = req.getDeletedwith() || undefined;
     recorded.push({
       urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
       type: req.getType(),
@@ -128,6 +146,14 @@ async function runExclusive(
       custom: req.getCustom(),
       protect: req.getProtect(),
       ...(parentUrn ? { parentUrn } : {}),
+      ...(provider ? { provider } : {}),
+      // name aliases only: the providers add type aliases of their own (e.g. NetworkPolicy's extensions/v1beta1)
+      aliases: req
+        .getAliasesList()
+        .map((a) => a.getSpec()?.getName() ?? a.getUrn())
+        .filter((n) => n !== ""),
+      dependsOn: req.getDependenciesList(),
+      ...(deletedWith ? { deletedWith } : {}),
       inputs: pulumi.runtime.deserializeProperties(req.getObject()) as Record<string, unknown>,
     });
     return register(req, cb);
@@ -147,14 +173,14 @@ async function runExclusive(
   for (const r of resources) {
     const parent = r.parentUrn ? byUrn.get(r.parentUrn) : undefined;
     if (parent && parent.type !== "pulumi:pulumi:Stack") r.parentType = parent.type;
-    for (let urn: string | undefined = r.parentUrn; urn; urn = byUrn.get(urn)?.parentUrn) {
+    // the resource itself first (a tenant component), then its ancestors: the nearest owner wins
+    for (let urn: string | undefined = r.urn; urn; urn = byUrn.get(urn)?.parentUrn) {
       const tenant = tenantOf.get(urn);
       if (tenant !== undefined) {
         r.tenant = tenant;
         break;
       }
     }
-    if (r.tenant === undefined && tenantOf.has(r.urn)) r.tenant = tenantOf.get(r.urn);
   }
   return { resources, outputs: JSON.parse(JSON.stringify(outputs)) as Record<string, unknown> };
 }

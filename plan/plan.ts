@@ -2,10 +2,10 @@
  * The offline plan: every layer's program evaluated under the mock runtime, in dependency order, each
  * downstream layer reading its upstream layers' planned outputs through the same StackReferences as a real run.
  */
+import { stackName, stackReferenceName } from "../layers/identity";
+import { type Layer, type LayerName, withDependencies } from "../layers/names";
 import type { RegistryModel } from "../registry/model";
 import { UsageError } from "../registry/problems";
-import { type LayerName, stackName } from "../stacks/layer";
-import { LAYERS, withDependencies } from "../stacks/layers";
 import { MOCK_ORGANIZATION, runProgram } from "./harness";
 
 export interface PlannedResource {
@@ -20,7 +20,7 @@ export interface PlannedResource {
 export interface PlannedStack {
   stack: string;
   layer: LayerName;
-  dependsOn: LayerName[];
+  dependsOn: readonly LayerName[];
   resources: PlannedResource[];
   outputs: Record<string, unknown>;
 }
@@ -38,21 +38,32 @@ export interface PlanOptions {
   tenants?: string[];
 }
 
-export async function buildPlan(model: RegistryModel, opts: PlanOptions = {}): Promise<Plan> {
+/**
+ * Plans `layers` (the layer programs, stacks/layers.ts's LAYERS; passed in so that the plan never depends on
+ * a particular set of programs) for the model.
+ */
+export async function buildPlan(
+  model: RegistryModel,
+  layers: readonly Layer[],
+  opts: PlanOptions = {},
+): Promise<Plan> {
   const env = model.environment.name;
   const known = new Set(model.tenants.map((t) => t.id));
   const unknown = (opts.tenants ?? []).filter((t) => !known.has(t));
   if (unknown.length > 0) throw new UsageError(`no such tenant: ${unknown.join(", ")}`);
   const wanted = opts.tenants ? new Set(opts.tenants) : undefined;
   const tenants = wanted ? model.tenants.filter((t) => wanted.has(t.id)) : model.tenants;
-  const report = new Set(opts.layers ?? LAYERS.map((l) => l.name));
+  const report = new Set(opts.layers ?? layers.map((l) => l.name));
 
   const stackOutputs: Record<string, Record<string, unknown>> = {};
   const stacks: PlannedStack[] = [];
-  for (const layer of withDependencies([...report])) {
-    const stack = stackName(env, layer.name);
+  for (const name of withDependencies([...report])) {
+    const layer = layers.find((l) => l.name === name);
+    if (!layer) throw new Error(`no program for layer ${name}`);
+    const id = { env, layer: name };
+    const stack = stackName(id);
     const run = await runProgram({ stack, stackOutputs }, () => layer.program({ model, tenants }));
-    stackOutputs[`${MOCK_ORGANIZATION}/tenancy/${stack}`] = run.outputs;
+    stackOutputs[stackReferenceName(id, MOCK_ORGANIZATION)] = run.outputs;
     if (!report.has(layer.name)) continue;
     stacks.push({
       stack,

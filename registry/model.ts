@@ -2,12 +2,16 @@
  * The validated, normalised registry: plain data that every layer reads. Defaults are resolved here
  * (environment <- tier <- tenant <- namespace), so components never merge anything themselves.
  */
+import type { z } from "zod";
 import type { Problem } from "./problems";
+import type * as schema from "./schema";
 import type { EnvironmentData, QuotaKey } from "./schema";
 
-export type TenantRole = "namespace-owner" | "power-user" | "admin";
-export type MemberRole = "owner" | "developer" | "viewer";
-export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
+export type TenantRole = z.output<typeof schema.TenantRole>;
+export type MemberRole = z.output<typeof schema.MemberRole>;
+export type PodSecurityLevel = z.output<typeof schema.PodSecurityLevel>;
+/** One entry of a tenant file's `namespaces`, as the schema outputs it: a name, or `{name, quota?, limits?}`. */
+export type NamespaceEntryData = z.output<typeof schema.NamespaceEntry>;
 
 /** ResourceQuota hard limits, Kubernetes key -> quantity string. */
 export type Quota = Partial<Record<QuotaKey, string>>;
@@ -86,6 +90,15 @@ export interface RegistryModel {
   environment: EnvironmentModel;
   /** Sorted by id. */
   tenants: TenantModel[];
+}
+
+/** The raw environment file, before validation. */
+export interface EnvironmentDocument {
+  name: string;
+  source: string;
+  data: unknown;
+  /** Set when the file could not be read or parsed: these are reported and `data` is ignored. */
+  problems?: Problem[];
 }
 
 /** A raw tenant record from a source, before validation. */

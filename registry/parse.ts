@@ -4,7 +4,7 @@
 import { closest, distance } from "fastest-levenshtein";
 import { type Document, LineCounter, isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { z } from "zod";
-import { type PathSegment, type Problem, show } from "./problems";
+import { type PathSegment, type Problem, formatPath, show } from "./problems";
 
 /** Largest tenant or environment file accepted. */
 export const MAX_FILE_BYTES = 256 * 1024;
@@ -118,11 +118,14 @@ function issueProblems(schema: z.ZodType, issue: Issue, source: string, prefix: 
   switch (issue.code) {
     case "unrecognized_keys": {
       const known = knownKeys(schema, path);
-      return issue.keys.map((key) => ({
-        source,
-        path: [...path, key],
-        message: unknownKeyMessage(key, known),
-      }));
+      return issue.keys.map((key) => {
+        const renamed = RENAMED_FIELDS[formatPath([...path, key])];
+        return {
+          source,
+          path: [...path, key],
+          message: renamed ? `was renamed: ${renamed}` : unknownKeyMessage(key, known),
+        };
+      });
     }
     case "invalid_union": {
       // report the branch that got furthest: the first whose failure is not about the value's type itself
@@ -181,6 +184,12 @@ function describeType(t: string): string {
   if (t === "int") return "a whole number";
   return t === "object" ? "a mapping" : t === "array" ? "a list" : `a ${t}`;
 }
+
+/** Fields that were renamed, by their old path, with how to write them now. */
+const RENAMED_FIELDS: Readonly<Record<string, string>> = {
+  "vault.layout":
+    'write "tenantPaths: prefixed" for "layout: prefixed" and "tenantPaths: top-level" for "layout: legacy"',
+};
 
 export function unknownKeyMessage(key: string, known: string[]): string {
   const near = known.length > 0 ? closest(key, known) : undefined;

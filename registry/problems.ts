@@ -1,5 +1,5 @@
 /**
- * Problems and failures, with the exit codes of DESIGN.md.
+ * Problems and failures, with the command line's exit codes (ARCHITECTURE.md, "Exit codes").
  * A problem names where (file or Vault path), which field, and what is expected.
  */
 
@@ -14,7 +14,8 @@ export interface Problem {
   message: string;
 }
 
-export const ExitCode = { ok: 0, invalid: 1, usage: 2, safety: 3, external: 4 } as const;
+/** 5 is a defect of tenancy itself (an exception nobody expected), never a verdict on the input. */
+export const ExitCode = { ok: 0, invalid: 1, usage: 2, safety: 3, external: 4, internal: 5 } as const;
 
 /** `namespaces[1].quota.pods` */
 export function formatPath(path: readonly PathSegment[]): string {

@@ -5,6 +5,8 @@
  */
 import { z } from "zod";
 import { show } from "./problems";
+import { ruleViolations } from "../policy/isolation";
+import { DEFAULT_DEPLOYER_RULES } from "../policy/rbac";
 import { QUANTITY_EXPECTED, isQuantity, parseQuantity } from "./quantity";
 
 const isnt = (what: string) => ({ error: (iss: { input?: unknown }) => `${show(iss.input)} is not ${what}` });
@@ -84,9 +86,9 @@ export const Limits = z
   })
   .describe("LimitRange for containers");
 
-const PodSecurityLevel = z.enum(["privileged", "baseline", "restricted"]);
+export const PodSecurityLevel = z.enum(["privileged", "baseline", "restricted"]);
 
-const NamespaceEntry = z.union([
+export const NamespaceEntry = z.union([
   NamespaceName,
   z.strictObject({ name: NamespaceName, quota: Quota.optional(), limits: Limits.optional() }),
 ]);
@@ -270,70 +272,34 @@ const K8sPolicyRule = z.strictObject({
   verbs: z.array(z.string()).min(1),
 });
 
-const FORBIDDEN_VERBS = new Set(["*", "escalate", "bind", "impersonate"]);
-const WRITE_VERBS = new Set(["create", "update", "patch", "delete", "deletecollection"]);
-/** What the isolation rules never let a tenant principal write: its fences and the RBAC that defines it. */
-const PROTECTED_RESOURCES = new Set([
-  "*",
-  "namespaces",
-  "resourcequotas",
-  "limitranges",
-  "networkpolicies",
-  "roles",
-  "rolebindings",
-  "clusterroles",
-  "clusterrolebindings",
-]);
-
 /** Deployer credentials are minted by tenant principals: their Role may not cross the isolation rules. */
 function checkDeployerRules(rules: z.output<typeof K8sPolicyRule>[], ctx: z.core.$RefinementCtx): void {
-  rules.forEach((r, i) => {
-    for (const v of r.verbs)
-      if (FORBIDDEN_VERBS.has(v))
-        ctx.addIssue({
-          code: "custom",
-          path: [i, "verbs"],
-          message: `${show(v)} is never granted to a tenant's deployer`,
-        });
-    if (!r.verbs.some((v) => WRITE_VERBS.has(v))) return;
-    for (const res of r.resources)
-      if (PROTECTED_RESOURCES.has(res.split("/")[0]!))
-        ctx.addIssue({
-          code: "custom",
-          path: [i, "resources"],
-          message: `a deployer may not write ${show(res)} (the tenant's isolation)`,
-        });
-  });
+  for (const [i, field, value] of ruleViolations(rules))
+    ctx.addIssue({
+      code: "custom",
+      path: [i, field],
+      message:
+        field === "verbs"
+          ? `${show(value)} is never granted to a tenant's deployer`
+          : `a deployer may not write ${show(value)} (the tenant's isolation)`,
+    });
 }
-
-/** What a deploy pipeline needs in its namespace: roll out new images and watch the result. */
-export const DEFAULT_DEPLOYER_RULES: z.input<typeof K8sPolicyRule>[] = [
-  {
-    apiGroups: ["apps"],
-    resources: ["deployments", "statefulsets"],
-    verbs: ["get", "list", "watch", "patch", "update"],
-  },
-  { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
-  {
-    apiGroups: [""],
-    resources: ["pods", "pods/log", "services", "configmaps"],
-    verbs: ["get", "list", "watch"],
-  },
-];
 
 const VaultSettings = z.strictObject({
   kvMount: VaultPath.default("secret").describe("the KV v2 mount holding tenant secrets"),
-  layout: z
-    .enum(["prefixed", "legacy"])
+  tenantPaths: z
+    .enum(["prefixed", "top-level"])
     .default("prefixed")
     .describe(
-      "prefixed: <kvMount>/data/<tenantPrefix>/<id>/*; legacy (existing installations): <kvMount>/data/<id> and <kvMount>/data/<id>/*",
+      "which KV paths a tenant's policy grants. prefixed: <kvMount>/data/<tenantPrefix>/<id>/*; top-level (existing installations): <kvMount>/data/<id> and <kvMount>/data/<id>/*",
     ),
   tenantPrefix: VaultPath.default("tenants"),
   reservedPaths: z
     .array(z.string())
     .default(["platform"])
-    .describe("legacy layout: top-level KV names that are not tenants (e.g. the registry's own secret)"),
+    .describe(
+      "tenantPaths top-level: top-level KV names that are not tenants (e.g. the registry's own secret)",
+    ),
   kubernetesSecretsMount: VaultPath.default("kubernetes").describe(
     "mount of Vault's Kubernetes secrets engine",
   ),

@@ -1,5 +1,5 @@
 /**
- * Vault KV v2 source, in the two layouts of DESIGN.md:
+ * Vault KV v2 source, in the two layouts of ARCHITECTURE.md:
  * - single-secret: `<mount>/data/<path>`, whose `key` holds a JSON string mapping user -> legacy record
  *   (existing installations; converted by legacy.ts);
  * - per-tenant: one secret per tenant under the prefix `<mount>/metadata/<path>/`, each holding the tenant

@@ -5,41 +5,40 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import { SharedCiDeployer, TenantCiDeployer } from "../components/ci-deployer";
-import { MANAGED_BY } from "../components/labels";
-import type { RegistryModel } from "../registry/model";
-import { type LayerInput, stackName, upstream } from "./layer";
-import { clusterProvider } from "./platform";
-import { vaultLayout } from "./vault";
-
-/** Admin tenants (not offboarding) plus the environment's extra admins, comma-separated. */
-export function ciAdmins(model: RegistryModel): string {
-  const admins = model.tenants.filter((t) => t.role === "admin" && !t.offboarding).map((t) => t.id);
-  return [...new Set([...admins, ...model.environment.ci.admins.extra])].join(",");
-}
+import { stackName } from "../layers/identity";
+import { ciAdmins } from "../policy/ci";
+import { MANAGED_BY } from "../policy/labels";
+import { vaultPaths } from "../policy/vault";
+import { type LayerInput, upstream } from "./layer";
+import { Providers } from "./providers";
 
 export async function ciProgram({ model, tenants }: LayerInput): Promise<Record<string, unknown>> {
   const env = model.environment;
-  const layout = vaultLayout(env);
+  const paths = vaultPaths(env);
   const active = tenants.filter((t) => !t.offboarding);
   // fail early if the vault layer has not created a deployer the CI roles point at
-  const vaultStack = stackName(env.name, "vault");
-  const deployers = upstream(env.name, "vault")
+  const vaultId = { env: env.name, layer: "vault" } as const;
+  const deployers = upstream(vaultId)
     .getOutput("tenants")
     .apply((ts: Record<string, { deployerRoles: string[] }> | undefined) => {
       const missing = active.filter((t) => !ts?.[t.id]).map((t) => t.id);
       if (missing.length > 0)
         throw new Error(
-          `tenants ${missing.join(", ")} are not in stack ${vaultStack}: run the vault layer first`,
+          `tenants ${missing.join(", ")} are not in stack ${stackName(vaultId)}: run the vault layer first`,
         );
       return Object.keys(ts ?? {}).length;
     });
   if (env.ci.shared) {
-    // "/" keeps the shared component's resource names apart from any tenant's
-    new SharedCiDeployer("ci/shared", {
-      ...env.ci.shared,
-      layout,
-      namespaces: active.flatMap((t) => t.namespaces.map((n) => n.name)),
-    });
+    // named "ci/shared" before the child-name rule (ARCHITECTURE.md, "Names"); its children's aliases follow
+    new SharedCiDeployer(
+      "shared",
+      {
+        ...env.ci.shared,
+        paths,
+        namespaces: active.flatMap((t) => t.namespaces.map((n) => n.name)),
+      },
+      { aliases: [{ name: "ci/shared" }] },
+    );
   }
   const perTenant = env.ci.perTenant;
   if (perTenant) {
@@ -52,7 +51,7 @@ export async function ciProgram({ model, tenants }: LayerInput): Promise<Record<
         ...(perTenant.audience ? { audience: perTenant.audience } : {}),
         userClaim: perTenant.userClaim,
         ttlSeconds: perTenant.ttlSeconds,
-        layout,
+        paths,
         namespaces: t.ci.namespaces,
       });
     }
@@ -67,8 +66,8 @@ export async function ciProgram({ model, tenants }: LayerInput): Promise<Record<
         metadata: { name: configMap.name, namespace: configMap.namespace, labels: { ...MANAGED_BY } },
         data: { [envVar]: admins },
       },
-      { provider: clusterProvider(env) },
+      { provider: new Providers(env).kubernetes() },
     );
   }
-  return { ciAdmins: { [envVar]: admins }, vaultTenants: deployers };
+  return { ciAdmins: { [envVar]: admins }, vaultTenantCount: deployers };
 }

@@ -6,20 +6,20 @@
  * `npx tenancy up` runs the same layer programs through the Automation API, with the safety guards.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { parseStackName } from "../layers/identity";
+import { LAYER_NAMES } from "../layers/names";
 import { loadRegistry } from "../registry/load";
 import { LAYERS } from "./layers";
 
 async function main(): Promise<Record<string, unknown>> {
   const stack = pulumi.getStack();
-  const layer = LAYERS.find((l) => stack.endsWith(`-${l.name}`));
-  if (!layer)
-    throw new Error(
-      `stack ${stack}: expected <env>-<layer> with layer one of ${LAYERS.map((l) => l.name).join(", ")}`,
-    );
-  const env = stack.slice(0, -(layer.name.length + 1));
+  const id = parseStackName(stack);
+  const layer = id && LAYERS.find((l) => l.name === id.layer);
+  if (!id || !layer)
+    throw new Error(`stack ${stack}: expected <env>-<layer> with layer one of ${LAYER_NAMES.join(", ")}`);
   const config = new pulumi.Config("tenancy");
   const model = await loadRegistry({
-    env,
+    env: id.env,
     source: { kind: "yaml", dir: config.get("registry") ?? "tenants" },
   });
   return layer.program({ model, tenants: model.tenants });

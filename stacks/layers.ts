@@ -1,27 +1,23 @@
-/** Every layer, in dependency order. */
-import type { Layer, LayerName } from "./layer";
+/** Every layer bound to its program, in dependency order. */
+import {
+  LAYER_DEPENDENCIES,
+  LAYER_NAMES,
+  type Layer,
+  type LayerName,
+  type LayerProgram,
+} from "../layers/names";
 import { ciProgram } from "./ci";
 import { platformProgram } from "./platform";
 import { vaultProgram } from "./vault";
 
-export const LAYERS: Layer[] = [
-  { name: "platform", dependsOn: [], program: platformProgram },
-  { name: "vault", dependsOn: ["platform"], program: vaultProgram },
-  { name: "ci", dependsOn: ["vault"], program: ciProgram },
-];
+const PROGRAMS: Record<LayerName, LayerProgram> = {
+  platform: platformProgram,
+  vault: vaultProgram,
+  ci: ciProgram,
+};
 
-export function layerByName(name: string): Layer | undefined {
-  return LAYERS.find((l) => l.name === name);
-}
-
-/** The named layers plus everything they depend on, in dependency order. */
-export function withDependencies(names: LayerName[]): Layer[] {
-  const wanted = new Set<LayerName>();
-  const visit = (n: LayerName) => {
-    if (wanted.has(n)) return;
-    wanted.add(n);
-    layerByName(n)?.dependsOn.forEach(visit);
-  };
-  names.forEach(visit);
-  return LAYERS.filter((l) => wanted.has(l.name));
-}
+export const LAYERS: Layer[] = LAYER_NAMES.map((name) => ({
+  name,
+  dependsOn: LAYER_DEPENDENCIES[name],
+  program: PROGRAMS[name],
+}));

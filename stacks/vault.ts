@@ -2,17 +2,12 @@
  * Layer "vault" (after platform): per tenant its policy, identity and deployer credentials.
  * Offboarding tenants are left out, which revokes all of it; KV data stays.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { TenantVault } from "../components/tenant-vault";
-import { type VaultLayout, deployerRoleName } from "../components/vault-policy";
-import type { EnvironmentModel } from "../registry/model";
-import { type LayerInput, stackName, upstream } from "./layer";
-import { clusterProvider } from "./platform";
-
-export function vaultLayout(env: EnvironmentModel): VaultLayout {
-  const { kvMount, layout, tenantPrefix, kubernetesSecretsMount } = env.vault;
-  return { kvMount, layout, tenantPrefix, kubernetesSecretsMount };
-}
+import { stackName } from "../layers/identity";
+import { deployerRoleName, vaultPaths } from "../policy/vault";
+import { type LayerInput, upstream } from "./layer";
+import { Providers } from "./providers";
 
 type PlatformTenants = Record<string, { namespaces: string[] }>;
 
@@ -34,24 +29,27 @@ export function namespaceReady(
 
 export async function vaultProgram({ model, tenants }: LayerInput): Promise<Record<string, unknown>> {
   const env = model.environment;
-  const platformStack = stackName(env.name, "platform");
-  const platform = upstream(env.name, "platform").getOutput("tenants") as pulumi.Output<PlatformTenants>;
-  const kubernetes = clusterProvider(env);
-  const layout = vaultLayout(env);
+  const platformId = { env: env.name, layer: "platform" } as const;
+  const platform = upstream(platformId).getOutput("tenants") as pulumi.Output<PlatformTenants>;
+  const kubernetes = new Providers(env).kubernetes();
+  const paths = vaultPaths(env);
   const exported: Record<string, { policy: string; deployerRoles: string[] }> = {};
   for (const tenant of tenants.filter((t) => !t.offboarding)) {
-    const tv = new TenantVault(tenant.id, {
-      tenant: tenant.id,
-      email: tenant.email,
-      oidcMountAccessor: env.oidc.vaultMountAccessor,
-      layout,
-      namespaces: tenant.namespaces.map((n) => ({
-        name: n.name,
-        ready: namespaceReady(platform, platformStack, tenant.id, n.name),
-      })),
-      deployer: env.vault.deployer,
-      kubernetes,
-    });
+    const tv = new TenantVault(
+      tenant.id,
+      {
+        tenant: tenant.id,
+        email: tenant.email,
+        oidcMountAccessor: env.oidc.vaultMountAccessor,
+        paths,
+        namespaces: tenant.namespaces.map((n) => ({
+          name: n.name,
+          ready: namespaceReady(platform, stackName(platformId), tenant.id, n.name),
+        })),
+        deployer: env.vault.deployer,
+      },
+      { providers: [kubernetes] },
+    );
     exported[tenant.id] = {
       policy: tv.policyName,
       deployerRoles: tenant.namespaces.map((n) => deployerRoleName(n.name)),

@@ -6,18 +6,19 @@
  * Cluster-wide reach belongs only to the declared shared principals.
  *
  * Two properties: the planned one (buildPlan + accessMatrix, the real thing, ~0.3-0.6 s per registry) and a
- * pure one over many more registries, with the policies computed by components/vault-policy.ts directly.
+ * pure one over many more registries, with the policies computed by policy/vault.ts directly.
  * A test injects bad grants into a plan to show the checker reports them.
  */
+import { LAYERS } from "../../stacks/layers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type PolicyRule,
-  type VaultLayout,
+  type VaultPaths,
   deployerCredsRule,
   parsePolicy,
   tenantPolicyRules,
-} from "../../components/vault-policy";
+} from "../../policy/vault";
 import { type AccessRow, accessMatrix } from "../../plan/access";
 import { type Plan, type PlannedResource, buildPlan } from "../../plan/plan";
 import { capabilitiesOn } from "../../plan/vault-acl";
@@ -123,7 +124,7 @@ function documents(spec: RegistrySpec): Record<string, TenantFileInput> {
 /** The registry of a spec, or undefined when validation refuses it (e.g. a namespace equal to another tenant's id). */
 function registry(spec: RegistrySpec): RegistryModel | undefined {
   const env = exampleEnvironmentData();
-  if (spec.legacy) env.vault.layout = "legacy";
+  if (spec.legacy) env.vault.tenantPaths = "top-level";
   if (spec.groups) env.rbac = { subject: "group", groupPrefix: "tenant:" };
   try {
     return registryOf(documents(spec), env);
@@ -140,15 +141,15 @@ const registries = registrySpec
 // ---------------------------------------------------------------------------------------------------------
 // The checker
 
-function layoutOf(model: RegistryModel): VaultLayout {
-  const { kvMount, layout, tenantPrefix, kubernetesSecretsMount } = model.environment.vault;
-  return { kvMount, layout, tenantPrefix, kubernetesSecretsMount };
+function layoutOf(model: RegistryModel): VaultPaths {
+  const { kvMount, tenantPaths, tenantPrefix, kubernetesSecretsMount } = model.environment.vault;
+  return { kvMount, tenantPaths, tenantPrefix, kubernetesSecretsMount };
 }
 
-/** Paths inside a tenant's KV space, written from DESIGN.md's layouts (not from the policy builder). */
+/** Paths inside a tenant's KV space, written from the documented path layouts (not from the policy builder). */
 function samplePaths(model: RegistryModel, tenant: string): string[] {
-  const { kvMount: kv, layout, tenantPrefix } = model.environment.vault;
-  if (layout === "legacy")
+  const { kvMount: kv, tenantPaths, tenantPrefix } = model.environment.vault;
+  if (tenantPaths === "top-level")
     return ["data", "metadata"].flatMap((k) => [`${kv}/${k}/${tenant}`, `${kv}/${k}/${tenant}/x`]);
   return ["data", "metadata"].map((k) => `${kv}/${k}/${tenantPrefix}/${tenant}/x`);
 }
@@ -272,7 +273,7 @@ const CLUSTER_SCOPED = new Set([
 ]);
 const READ = new Set(["get", "list", "watch"]);
 const ESCALATING = new Set(["*", "escalate", "bind", "impersonate"]);
-/** What a tenant must never write in its own namespaces (DESIGN.md: isolation rules). */
+/** What a tenant must never write in its own namespaces (ARCHITECTURE.md: isolation rules). */
 const PLATFORM_OWNED = new Set([
   "namespaces",
   "resourcequotas",
@@ -405,12 +406,12 @@ describe("isolation", () => {
     await fc.assert(
       fc.asyncProperty(registries, async ({ model }) => {
         const ids = model.tenants.map((t) => t.id);
-        if (model.environment.vault.layout === "legacy") seen.legacy++;
+        if (model.environment.vault.tenantPaths === "top-level") seen.legacy++;
         if (ids.some((a) => ids.some((b) => a !== b && b.startsWith(a)))) seen.prefixShared++;
         if (model.tenants.some((t) => t.members.length > 0)) seen.members++;
         if (model.tenants.some((t) => t.offboarding)) seen.offboarding++;
         if (model.tenants.some((t) => t.ci)) seen.ci++;
-        const plan = await buildPlan(model);
+        const plan = await buildPlan(model, LAYERS);
         expect(isolationViolations(model, plan)).toEqual([]);
       }),
       { numRuns: PLANNED_RUNS },
@@ -440,7 +441,7 @@ describe("the checker can fail", () => {
   };
   const modelOf = (legacy: boolean) => {
     const env = exampleEnvironmentData();
-    if (legacy) env.vault.layout = "legacy";
+    if (legacy) env.vault.tenantPaths = "top-level";
     return registryOf(tenants, env);
   };
   const resources = (plan: Plan) => plan.stacks.flatMap((s) => s.resources);
@@ -457,7 +458,7 @@ describe("the checker can fail", () => {
     "legacy %s: a clean plan passes; a prefix glob on another tenant's id is reported",
     async (legacy) => {
       const model = modelOf(legacy);
-      const plan = await buildPlan(model);
+      const plan = await buildPlan(model, LAYERS);
       expect(isolationViolations(model, plan)).toEqual([]);
       const glob = legacy ? "secret/data/alice*" : "secret/data/tenants/alice*";
       addRule(plan, "tenant-alice", { path: glob, capabilities: ["read"] });
@@ -469,7 +470,7 @@ describe("the checker can fail", () => {
 
   it("a deployer credential of another tenant, through Vault and through the access matrix", async () => {
     const model = modelOf(false);
-    const plan = await buildPlan(model);
+    const plan = await buildPlan(model, LAYERS);
     addRule(plan, "tenant-alice", {
       path: "kubernetes/creds/alice-dev-x-deployer",
       capabilities: ["update"],
@@ -483,7 +484,7 @@ describe("the checker can fail", () => {
 
   it("a binding into another tenant's namespace nobody invited it into, and a wide cluster role", async () => {
     const model = modelOf(false);
-    const plan = await buildPlan(model);
+    const plan = await buildPlan(model, LAYERS);
     const platform = plan.stacks.find((s) => s.layer === "platform")!;
     platform.resources.push(
       {
@@ -523,7 +524,7 @@ describe("the checker can fail", () => {
 
   it("a shared principal nobody declared", async () => {
     const model = modelOf(false);
-    const plan = await buildPlan(model);
+    const plan = await buildPlan(model, LAYERS);
     const ci = plan.stacks.find((s) => s.layer === "ci")!;
     ci.resources.push({
       type: "vault:kubernetes/authBackendRole:AuthBackendRole",
@@ -556,7 +557,7 @@ describe("ids colliding with the platform's own names", () => {
     // harmless in the prefixed layout (secret/data/tenants/platform/*): a valid registry
     expect(registryOf(platform).tenants.map((t) => t.id)).toEqual(["platform"]);
     const env = exampleEnvironmentData();
-    env.vault.layout = "legacy";
+    env.vault.tenantPaths = "top-level";
     let model: RegistryModel;
     try {
       model = registryOf(platform, env);
@@ -568,7 +569,7 @@ describe("ids colliding with the platform's own names", () => {
       ]);
       return;
     }
-    const principals = vaultPrincipals(await buildPlan(model), []);
+    const principals = vaultPrincipals(await buildPlan(model, LAYERS), []);
     expect(principals.length).toBeGreaterThan(0);
     for (const p of principals)
       for (const path of ["secret/data/platform", "secret/metadata/platform"])
@@ -590,7 +591,7 @@ describe("ids colliding with the platform's own names", () => {
       return;
     }
     const problems: string[] = [];
-    vaultPrincipals(await buildPlan(model), problems);
+    vaultPrincipals(await buildPlan(model, LAYERS), problems);
     expect(problems).toEqual([]);
   });
 });

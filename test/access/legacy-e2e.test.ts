@@ -2,7 +2,7 @@
  * End to end through the real CLI: the single-secret Vault KV layout (`secret/platform`, key `k8s_users`,
  * served by the local KV v2 server in this process) through `plan --json` and `access --json`, with the
  * example environment (prefixed policy layout) and with the legacy policy layout existing installations
- * use; and `access` on the example registry: DESIGN.md's row shape, `--tenant` usage errors, the table.
+ * use; and `access` on the example registry: ARCHITECTURE.md's row shape, `--tenant` usage errors, the table.
  * The CLI runs in child processes spawned asynchronously: a blocking spawn would freeze the server.
  */
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { z } from "zod";
-import type { PolicyRule } from "../../components/vault-policy";
+import type { PolicyRule } from "../../policy/vault";
 import type { AccessRow } from "../../plan/access";
 import type { Plan } from "../../plan/plan";
 import { capabilitiesOn } from "../../plan/vault-acl";
@@ -33,7 +33,7 @@ function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promis
   return runCliAsync(args, { cwd, env: { VAULT_NAMESPACE: "", ...env } });
 }
 
-/** DESIGN.md's `access --json` row: `tenant` absent (not null) for shared principals. */
+/** ARCHITECTURE.md's `access --json` row: `tenant` absent (not null) for shared principals. */
 const Row = z.strictObject({
   principal: z.string().regex(/^(user|group|vault-entity|vault-k8s-auth|vault-jwt):\S+$/),
   tenant: z
@@ -62,13 +62,13 @@ beforeAll(async () => {
     secrets: { platform: { k8s_users: K8S_USERS, cloudflare_account: "0a1b2c" } },
     lifetimeMs: 170_000,
   });
-  // an installation on the legacy policy layout: the example environment with `vault.layout: legacy`
+  // an installation on the legacy policy layout: the example environment with `vault.tenantPaths: top-level`
   tmp = mkdtempSync(join(tmpdir(), "tenancy-e2e-"));
   mkdirSync(join(tmp, "environments"));
   const env = parse(readFileSync(join(ROOT, "environments", "example.yaml"), "utf8")) as {
-    vault: { layout: string };
+    vault: { tenantPaths: string };
   };
-  env.vault.layout = "legacy";
+  env.vault.tenantPaths = "top-level";
   writeFileSync(join(tmp, "environments", "legacy.yaml"), stringify(env));
 
   const vault = ["--source", "vault"];
@@ -220,7 +220,7 @@ describe("single-secret Vault registry, end to end", () => {
 });
 
 describe("tenancy access on the example registry", () => {
-  it("--json: rows of DESIGN.md's shape; tenant absent for shared principals", () => {
+  it("--json: rows of ARCHITECTURE.md's shape; tenant absent for shared principals", () => {
     const rows = rowsOf("example");
     expect(rows).toContainEqual({
       principal: "user:alice@example.com",
@@ -231,7 +231,7 @@ describe("tenancy access on the example registry", () => {
       verbs: ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"],
       via: "RoleBinding alice-dev/tenant-owner -> ClusterRole tenancy-namespace-owner",
     });
-    // every key in DESIGN.md's order, `tenant` only where there is one
+    // every key in ARCHITECTURE.md's order, `tenant` only where there is one
     for (const r of rows)
       expect(Object.keys(r)).toEqual([
         "principal",

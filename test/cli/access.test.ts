@@ -1,6 +1,8 @@
+import { LAYERS } from "../../stacks/layers";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { formatAccessTable, reachesTenant } from "../../cli/access";
+import { formatAccessTable } from "../../cli/access";
+import { reachesTenant } from "../../policy/access";
 import { accessMatrix } from "../../plan/access";
 import { buildPlan } from "../../plan/plan";
 import { loadRegistry } from "../../registry/load";
@@ -14,7 +16,7 @@ describe("tenancy access --tenant", () => {
       source: { kind: "yaml", dir: join(ROOT, "tenants") },
     });
     const bob = model.tenants.find((t) => t.id === "bob")!;
-    const rows = accessMatrix(model, await buildPlan(model)).filter((r) => reachesTenant(r, bob));
+    const rows = accessMatrix(model, await buildPlan(model, LAYERS)).filter((r) => reachesTenant(r, bob));
     const who = (pred: (r: (typeof rows)[0]) => boolean) =>
       [...new Set(rows.filter(pred).map((r) => r.principal))].sort();
     expect(who(() => true)).toEqual([

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { tenantKubeconfig } from "../../cli/kubeconfig";
+import { tenantKubeconfig } from "../../policy/kubeconfig";
 import { loadRegistry } from "../../registry/load";
 import { InvalidInputError, UsageError } from "../../registry/problems";
 import { ROOT, runCli } from "../helpers/cli";

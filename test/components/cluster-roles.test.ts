@@ -1,11 +1,12 @@
 /**
- * Isolation rules for RBAC (DESIGN.md), checked on the ClusterRoles as the plan would create them:
+ * Isolation rules for RBAC (ARCHITECTURE.md), checked on the ClusterRoles as the plan would create them:
  * - no ClusterRole bound at cluster scope to a namespace-owner tenant grants any namespaced resource;
  * - no tenant-bound role has escalate, bind, impersonate or "*", nor write access to Namespaces,
  *   ResourceQuotas, LimitRanges, NetworkPolicies or RBAC objects;
  * - power users see no secrets and cannot exec, attach or port-forward; developers cannot write secrets.
  * Each checker is also shown a role that breaks its rule, so these tests can fail.
  */
+import { LAYERS } from "../../stacks/layers";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   CLUSTER_READER_RULES,
@@ -14,7 +15,7 @@ import {
   NAMESPACE_OWNER_RULES,
   NAMESPACE_ROLE_FOR,
   POWER_USER_RULES,
-} from "../../components/cluster-roles";
+} from "../../policy/rbac";
 import { type Plan, type PlannedResource, buildPlan } from "../../plan/plan";
 import type { RegistryModel } from "../../registry/model";
 import { findObject, loadExample, platformStack } from "../plan/registries";
@@ -141,7 +142,7 @@ let plan: Plan;
 let planned: PlannedResource[];
 beforeAll(async () => {
   model = await loadExample();
-  plan = await buildPlan(model);
+  plan = await buildPlan(model, LAYERS);
   planned = platformStack(plan).resources;
 });
 

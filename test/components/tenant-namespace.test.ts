@@ -5,11 +5,8 @@
  * platform layer of the example registry under `buildPlan`.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  type NetworkSettings,
-  TenantNamespace,
-  type TenantNamespaceArgs,
-} from "../../components/tenant-namespace";
+import { TenantNamespace, type TenantNamespaceArgs } from "../../components/tenant-namespace";
+import type { NetworkSettings } from "../../policy/network";
 import { type ProgramRun, runProgram } from "../../plan/harness";
 import type { PlannedResource } from "../../plan/plan";
 import type { RegistryModel } from "../../registry/model";
@@ -88,13 +85,16 @@ describe("TenantNamespace on its own", () => {
       [
         "acme-web-limits",
         "acme-web-namespace",
-        "acme-web-netpol-default-deny",
-        "acme-web-netpol-dns-egress",
-        "acme-web-netpol-from-ingress-controller",
-        "acme-web-netpol-same-tenant",
+        "acme-web-netpol/default-deny",
+        "acme-web-netpol/dns-egress",
+        "acme-web-netpol/from-ingress-controller",
+        "acme-web-netpol/same-tenant",
         "acme-web-quota",
       ].sort(),
     );
+    // renamed to the child-name rule with an alias each, so no URN changes
+    for (const r of run.resources.filter((x) => x.name.includes("-netpol/")))
+      expect(r.aliases, r.name).toEqual([r.name.replace("-netpol/", "-netpol-")]);
     const components = run.resources.filter((r) => !r.custom);
     expect(components.map((r) => [r.type, r.name, r.tenant])).toEqual([
       ["tenancy:k8s:TenantNamespace", "acme-web", "acme"],
@@ -118,7 +118,7 @@ describe("TenantNamespace on its own", () => {
     expect(objectNames(objectsOf(ingressOnly))).toEqual(
       [...CORE("acme-web"), "NetworkPolicy acme-web/tenancy-extra-ingress"].sort(),
     );
-    const extraIngress = objectsOf(both).find((r) => r.name === "acme-web-netpol-extra-ingress")!;
+    const extraIngress = objectsOf(both).find((r) => r.name === "acme-web-netpol/extra-ingress")!;
     expect(spec(extraIngress)).toEqual({
       podSelector: {},
       policyTypes: ["Ingress"],
@@ -129,7 +129,7 @@ describe("TenantNamespace on its own", () => {
         },
       ],
     });
-    const extraEgress = objectsOf(both).find((r) => r.name === "acme-web-netpol-extra-egress")!;
+    const extraEgress = objectsOf(both).find((r) => r.name === "acme-web-netpol/extra-egress")!;
     expect(spec(extraEgress)).toEqual({
       podSelector: {},
       policyTypes: ["Egress"],
@@ -173,7 +173,7 @@ describe("TenantNamespace on its own", () => {
 
   it("allows the ingress controller's whole namespace when it names no pod labels", async () => {
     const run = await runNamespace(args());
-    expect(spec(objectsOf(run).find((r) => r.name === "acme-web-netpol-from-ingress-controller")!)).toEqual({
+    expect(spec(objectsOf(run).find((r) => r.name === "acme-web-netpol/from-ingress-controller")!)).toEqual({
       podSelector: {},
       policyTypes: ["Ingress"],
       ingress: [

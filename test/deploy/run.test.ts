@@ -5,7 +5,7 @@ import { type Action, type StackEngine, layerOrder, runLayers } from "../../depl
 import { loadRegistry } from "../../registry/load";
 import { SafetyError } from "../../registry/problems";
 import { LAYERS } from "../../stacks/layers";
-import { LAYER_NAMES } from "../../stacks/names";
+import { LAYER_NAMES } from "../../layers/names";
 import { ROOT } from "../helpers/cli";
 
 const applied = (ids: string[], offboarding: string[] = []) =>

@@ -3,6 +3,7 @@
  * schema (kubernetes-models) and the API server's name and label rules; and the validator does reject
  * broken objects, so this test can fail.
  */
+import { LAYERS } from "../../stacks/layers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Plan, buildPlan } from "../../plan/plan";
 import { KNOWN_KINDS, validateK8sObject } from "../helpers/k8s-schema";
@@ -10,7 +11,7 @@ import { findObject, isKubernetesObject, loadExample, platformStack } from "./re
 
 let plan: Plan;
 beforeAll(async () => {
-  plan = await buildPlan(await loadExample());
+  plan = await buildPlan(await loadExample(), LAYERS);
 });
 
 /** The validator's verdict: undefined when valid, else its message. */

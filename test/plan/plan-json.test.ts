@@ -1,5 +1,5 @@
 /**
- * `npx tenancy plan` as a user runs it: the `--json` output against DESIGN.md's contract (written as a
+ * `npx tenancy plan` as a user runs it: the `--json` output against ARCHITECTURE.md's contract (written as a
  * zod schema, itself shown a broken plan), the readable tree, `--tenant` / `--layer` filtering and exit codes.
  */
 import { beforeAll, describe, expect, it } from "vitest";
@@ -35,7 +35,7 @@ const PlannedStack = z.strictObject({
   outputs: z.record(z.string(), z.unknown()),
 });
 
-/** DESIGN.md's `plan --json` contract. */
+/** ARCHITECTURE.md's `plan --json` contract. */
 const PlanJson = z
   .strictObject({
     environment: Id,
@@ -93,7 +93,7 @@ describe("tenancy plan --json", () => {
     expect(json.code).toBe(0);
   });
 
-  it("matches the contract of DESIGN.md", () => {
+  it("matches the contract of ARCHITECTURE.md", () => {
     const plan = JSON.parse(json.stdout) as z.infer<typeof PlanJson>;
     expect(contractProblems(plan)).toEqual([]);
     expect(plan.environment).toBe("example");
@@ -120,10 +120,10 @@ describe("tenancy plan --json", () => {
     // shared resources carry no tenant key at all; everything else names its tenant
     const shared = platform!.resources.filter((r) => !("tenant" in r));
     expect(shared.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
-      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole shared-tenancy-cluster-reader",
-      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole shared-tenancy-namespace-developer",
-      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole shared-tenancy-namespace-owner",
-      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole shared-tenancy-power-user",
+      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole shared-clusterrole/tenancy-cluster-reader",
+      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole shared-clusterrole/tenancy-namespace-developer",
+      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole shared-clusterrole/tenancy-namespace-owner",
+      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole shared-clusterrole/tenancy-power-user",
       "pulumi:providers:kubernetes cluster-main",
     ]);
     expect(platform!.resources.find((r) => r.name === "alice-dev-namespace")).toEqual({
@@ -141,7 +141,7 @@ describe("tenancy plan --json", () => {
   });
 
   it("is the plan buildPlan computes in-process: one way of evaluating a program", async () => {
-    const inProcess = JSON.parse(JSON.stringify(await buildPlan(await loadExample())));
+    const inProcess = JSON.parse(JSON.stringify(await buildPlan(await loadExample(), LAYERS)));
     expect(JSON.parse(json.stdout)).toEqual(inProcess);
   });
 

@@ -2,6 +2,7 @@
  * Registries for the plan and component tests: the example registry as `tenancy plan` loads it, the
  * example with a changed environment, and generated registries of any size. Plus small accessors over a plan.
  */
+import { LAYERS } from "../../stacks/layers";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -91,7 +92,7 @@ export function generatedTenants(n: number): Record<string, TenantFileInput> {
 
 /** The platform layer's planned resources: `buildPlan` of that layer alone. */
 export async function planPlatform(model: RegistryModel): Promise<PlannedResource[]> {
-  return platformStack(await buildPlan(model, { layers: ["platform"] })).resources;
+  return platformStack(await buildPlan(model, LAYERS, { layers: ["platform"] })).resources;
 }
 
 /** The platform layer's stack of a plan. */

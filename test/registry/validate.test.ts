@@ -133,7 +133,7 @@ describe("names: tenant ids, namespaces, emails, hostnames", () => {
     ]);
   });
 
-  it("refuses an uppercase namespace (the DESIGN.md example)", () => {
+  it("refuses an uppercase namespace (the ARCHITECTURE.md example)", () => {
     expect(problems({ alice: { ...alice, namespaces: ["alice", "Alice-Dev"] } })).toEqual([
       'tenants/alice.yaml: namespaces[1]: "Alice-Dev" is not a valid namespace name (lowercase RFC 1123 label, at most 63 characters)',
     ]);
@@ -971,9 +971,9 @@ describe("review hardening: what would pass validation and then break or widen a
   });
 
   it("legacy Vault layout: the per-tenant registry prefix is reserved too", () => {
-    const legacy = environment((env) => (env.vault.layout = "legacy"));
+    const legacy = environment((env) => (env.vault.tenantPaths = "top-level"));
     expect(problems({ tenants: { email: "t@example.com" } }, legacy)).toEqual([
-      'tenants/tenants.yaml: tenant id "tenants" is a reserved Vault path (vault.reservedPaths in environments/example.yaml); with the legacy layout its policy would grant secret/data/tenants; choose another id',
+      'tenants/tenants.yaml: tenant id "tenants" is a reserved Vault path (vault.reservedPaths in environments/example.yaml); with top-level tenant paths its policy would grant secret/data/tenants; choose another id',
     ]);
   });
 

@@ -4,12 +4,13 @@
  * tokens bound to it); nothing for an offboarding tenant and no KV data ever touched; the CI layer's shared
  * and per-tenant identities and its admin list. Every Kubernetes object is validated against the schema.
  */
+import { LAYERS } from "../../stacks/layers";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SharedCiDeployer, TenantCiDeployer } from "../../components/ci-deployer";
 import { TenantVault, type TenantVaultArgs } from "../../components/tenant-vault";
-import { type VaultLayout, parsePolicy } from "../../components/vault-policy";
+import { type VaultPaths, parsePolicy } from "../../policy/vault";
 import { runProgram } from "../../plan/harness";
 import { type Plan, type PlannedResource, type PlannedStack, buildPlan } from "../../plan/plan";
 import { capabilitiesOn } from "../../plan/vault-acl";
@@ -102,7 +103,7 @@ let model: RegistryModel;
 let plan: Plan;
 beforeAll(async () => {
   model = await loadExample();
-  plan = await buildPlan(model);
+  plan = await buildPlan(model, LAYERS);
 });
 
 describe("TenantVault per tenant, in the example plan", () => {
@@ -278,7 +279,7 @@ describe("the environment decides", () => {
       env.oidc.vaultMountAccessor = "auth_oidc_ffff0000";
       delete env.ci.shared;
     });
-    const p = await buildPlan(changed);
+    const p = await buildPlan(changed, LAYERS);
     const vault = stack(p, "vault").resources;
     expect(ofType(vault, T.secretRole).length).toBe(ALL_ACTIVE_NAMESPACES.length);
     for (const r of ofType(vault, T.secretRole)) {
@@ -314,7 +315,7 @@ describe("the environment decides", () => {
       },
       ["bob"],
     );
-    const p = await buildPlan(noCi);
+    const p = await buildPlan(noCi, LAYERS);
     expect(ofType(all(p), T.jwtRole)).toEqual([]);
     expect(ofType(all(p), T.policy).map((r) => r.inputs.name)).not.toContain("ci-bob");
     expect(ofType(all(p), T.k8sAuthRole).length).toBe(1);
@@ -324,29 +325,29 @@ describe("the environment decides", () => {
 });
 
 describe("the components on their own", () => {
-  const layout: VaultLayout = {
+  const layout: VaultPaths = {
     kvMount: "kv",
-    layout: "prefixed",
+    tenantPaths: "prefixed",
     tenantPrefix: "teams",
     kubernetesSecretsMount: "kubernetes",
   };
-  const args = (kubernetes: k8s.Provider, over: Partial<TenantVaultArgs> = {}): TenantVaultArgs => ({
+  const args = (over: Partial<TenantVaultArgs> = {}): TenantVaultArgs => ({
     tenant: "acme",
     email: "ops@acme.example",
     oidcMountAccessor: "auth_oidc_1",
-    layout,
+    paths: layout,
     namespaces: [
       { name: "acme-web", ready: pulumi.output("acme-web") },
       { name: "acme-db", ready: pulumi.output("acme-db") },
     ],
     deployer: { ttlSeconds: 300, maxTtlSeconds: 600, rules: DEFAULT_RULES },
-    kubernetes,
     ...over,
   });
 
   it("TenantVault: child names (part of every URN), the owning tenant, the Role in the namespace it waits for", async () => {
     const run = await runProgram({ stack: "test-vault" }, async () => {
-      new TenantVault("acme", args(new k8s.Provider("k", { context: "test" })));
+      const kubernetes = new k8s.Provider("k", { context: "test" });
+      new TenantVault("acme", args(), { providers: [kubernetes] });
     });
     const custom = run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
     expect(custom.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
@@ -370,6 +371,8 @@ describe("the components on their own", () => {
     ]);
     const role = custom.find((r) => r.name === "acme-deployer-role/acme-db")!;
     expect((role.inputs.metadata as { namespace: string }).namespace).toBe("acme-db");
+    // the Kubernetes provider reaches the Role through the component's resource options only
+    expect(role.provider).toMatch(/\$pulumi:providers:kubernetes::k::/);
     validateK8sObject(role.inputs);
     const secretRole = custom.find((r) => r.name === "acme-deployer/acme-db")!;
     expect([secretRole.inputs.tokenDefaultTtl, secretRole.inputs.tokenMaxTtl]).toEqual([300, 600]);
@@ -382,7 +385,7 @@ describe("the components on their own", () => {
         role: "drone",
         serviceAccount: "runner",
         namespace: "drone",
-        layout,
+        paths: layout,
         namespaces: ["acme-web", "zed"],
       });
       new TenantCiDeployer("acme", {
@@ -391,7 +394,7 @@ describe("the components on their own", () => {
         boundClaims: { repository_owner: ["acme", "acme-labs"], ref: "refs/heads/main" },
         userClaim: "sub",
         ttlSeconds: 300,
-        layout,
+        paths: layout,
         namespaces: ["acme-web"],
       });
     });

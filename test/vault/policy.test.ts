@@ -3,11 +3,12 @@
  * for both KV layouts; names that could widen a grant (`*`, `+`, `/`, quotes, newlines, uppercase, > 63
  * characters) refused by validation and again by the policy builder; and the JSON form round-tripping.
  */
+import { LAYERS } from "../../stacks/layers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   type PolicyRule,
-  type VaultLayout,
+  type VaultPaths,
   deployerCredsRule,
   deployerRoleName,
   parsePolicy,
@@ -15,7 +16,7 @@ import {
   serialisePolicy,
   tenantKvRules,
   tenantPolicyRules,
-} from "../../components/vault-policy";
+} from "../../policy/vault";
 import { type Plan, buildPlan } from "../../plan/plan";
 import { InvalidInputError, type Problem } from "../../registry/problems";
 import { exampleEnvironmentData, exampleWithEnvironment, loadExample, registryOf } from "../plan/registries";
@@ -48,7 +49,7 @@ const PREFIXED: Record<string, string> = {
     '{"path":{"kubernetes/creds/alice-deployer":{"capabilities":["update"]},"kubernetes/creds/alice-dev-deployer":{"capabilities":["update"]},"kubernetes/creds/bob-prod-deployer":{"capabilities":["update"]},"kubernetes/creds/bob-staging-deployer":{"capabilities":["update"]},"kubernetes/creds/carol-deployer":{"capabilities":["update"]}}}',
 };
 
-// The same tenants with `vault.layout: legacy`: one KV entry per user at the mount's top level, and
+// The same tenants with `vault.tenantPaths: top-level`: one KV entry per user at the mount's top level, and
 // everything below it; CI policies only name deployer credentials, so they do not change.
 const LEGACY: Record<string, string> = {
   "tenant-alice":
@@ -61,22 +62,22 @@ const LEGACY: Record<string, string> = {
   "ci_shared_woodpecker-deployer": PREFIXED["ci_shared_woodpecker-deployer"]!,
 };
 
-const PREFIXED_LAYOUT: VaultLayout = {
+const PREFIXED_LAYOUT: VaultPaths = {
   kvMount: "secret",
-  layout: "prefixed",
+  tenantPaths: "prefixed",
   tenantPrefix: "tenants",
   kubernetesSecretsMount: "kubernetes",
 };
-const LEGACY_LAYOUT: VaultLayout = { ...PREFIXED_LAYOUT, layout: "legacy" };
+const LEGACY_LAYOUT: VaultPaths = { ...PREFIXED_LAYOUT, tenantPaths: "top-level" };
 const LAYOUTS = [PREFIXED_LAYOUT, LEGACY_LAYOUT];
 
 let prefixed: Record<string, string>;
 let legacy: Record<string, string>;
 beforeAll(async () => {
-  prefixed = policies(await buildPlan(await loadExample()));
+  prefixed = policies(await buildPlan(await loadExample(), LAYERS));
   const env = exampleEnvironmentData();
-  env.vault.layout = "legacy";
-  legacy = policies(await buildPlan(exampleWithEnvironment(env)));
+  env.vault.tenantPaths = "top-level";
+  legacy = policies(await buildPlan(exampleWithEnvironment(env), LAYERS));
 });
 
 describe("the example registry's policies, exactly", () => {

@@ -1,5 +1,5 @@
 /**
- * Vault policies as data. A policy is a list of path rules, serialised as JSON (Vault accepts JSON
+ * Vault policies as data (ARCHITECTURE.md, "The policy module"). A policy is a list of path rules, serialised as JSON (Vault accepts JSON
  * policies); names are checked before they reach a path, so `*`, `+`, `/`, quotes or newlines in a
  * tenant id or namespace can never widen a grant.
  */
@@ -11,13 +11,21 @@ export interface PolicyRule {
   capabilities: Capability[];
 }
 
+import type { EnvironmentModel } from "../registry/model";
+
 /** Where tenant data and deployer credentials live in Vault. */
-export interface VaultLayout {
+export interface VaultPaths {
   kvMount: string;
-  /** prefixed: `<kv>/data/<tenantPrefix>/<id>/*`; legacy: `<kv>/data/<id>` and `<kv>/data/<id>/*`. */
-  layout: "prefixed" | "legacy";
+  /** prefixed: `<kv>/data/<tenantPrefix>/<id>/*`; top-level: `<kv>/data/<id>` and `<kv>/data/<id>/*`. */
+  tenantPaths: "prefixed" | "top-level";
   tenantPrefix: string;
   kubernetesSecretsMount: string;
+}
+
+/** The environment's Vault paths. */
+export function vaultPaths(env: EnvironmentModel): VaultPaths {
+  const { kvMount, tenantPaths, tenantPrefix, kubernetesSecretsMount } = env.vault;
+  return { kvMount, tenantPaths, tenantPrefix, kubernetesSecretsMount };
 }
 
 const SAFE_SEGMENT = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -35,10 +43,10 @@ const KV_WRITE: Capability[] = ["create", "read", "update", "patch", "delete"];
 const KV_META: Capability[] = ["list", "read", "delete"];
 
 /** The tenant's KV v2 paths: its data and metadata, nothing beside. */
-export function tenantKvRules(layout: VaultLayout, tenant: string): PolicyRule[] {
+export function tenantKvRules(paths: VaultPaths, tenant: string): PolicyRule[] {
   const id = safeSegment(tenant);
-  const kv = layout.kvMount;
-  if (layout.layout === "legacy") {
+  const kv = paths.kvMount;
+  if (paths.tenantPaths === "top-level") {
     return [
       { path: `${kv}/data/${id}`, capabilities: KV_WRITE },
       { path: `${kv}/data/${id}/*`, capabilities: KV_WRITE },
@@ -46,7 +54,7 @@ export function tenantKvRules(layout: VaultLayout, tenant: string): PolicyRule[]
       { path: `${kv}/metadata/${id}/*`, capabilities: KV_META },
     ];
   }
-  const base = `${layout.tenantPrefix}/${id}`;
+  const base = `${paths.tenantPrefix}/${id}`;
   return [
     { path: `${kv}/data/${base}/*`, capabilities: KV_WRITE },
     { path: `${kv}/metadata/${base}/*`, capabilities: KV_META },
@@ -59,15 +67,15 @@ export function deployerRoleName(namespace: string): string {
 }
 
 /** Generating credentials is a write to the creds endpoint, hence `update`. */
-export function deployerCredsRule(layout: VaultLayout, namespace: string): PolicyRule {
+export function deployerCredsRule(paths: VaultPaths, namespace: string): PolicyRule {
   return {
-    path: `${layout.kubernetesSecretsMount}/creds/${deployerRoleName(namespace)}`,
+    path: `${paths.kubernetesSecretsMount}/creds/${deployerRoleName(namespace)}`,
     capabilities: ["update"],
   };
 }
 
-export function tenantPolicyRules(layout: VaultLayout, tenant: string, namespaces: string[]): PolicyRule[] {
-  return [...tenantKvRules(layout, tenant), ...namespaces.map((ns) => deployerCredsRule(layout, ns))];
+export function tenantPolicyRules(paths: VaultPaths, tenant: string, namespaces: string[]): PolicyRule[] {
+  return [...tenantKvRules(paths, tenant), ...namespaces.map((ns) => deployerCredsRule(paths, ns))];
 }
 
 /** `{"path": {"<path>": {"capabilities": [...]}}}` as Vault reads JSON policies. Refuses duplicate paths. */

@@ -1,8 +1,9 @@
 /**
- * The RBAC rules tenants are bound to, as plain data (no Pulumi): the shared ClusterRoles are built from them,
- * and the CLI and tests read them without loading the SDK.
+ * Who a tenant is to Kubernetes and what it may do there, as plain data (no Pulumi): the RBAC rules the shared
+ * ClusterRoles are built from, the subject a tenant is bound as, and the members that keep access. The
+ * components, the access matrix and the CLI all read this one module (ARCHITECTURE.md, "The policy module").
  */
-import type { TenantRole } from "../registry/model";
+import type { EnvironmentModel, MemberRole, TenantModel, TenantRole } from "../registry/model";
 
 export type RbacRule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 
@@ -80,7 +81,7 @@ const ALL = ["get", "list", "watch", "create", "update", "patch", "delete", "del
 /**
  * What a namespace owner may do inside its own namespaces (bound by RoleBinding, so namespaced only).
  * Not the built-in `admin`/`edit` roles: those grant write on NetworkPolicies and `impersonate` on
- * service accounts, and admin grants RoleBinding writes; DESIGN.md's isolation rules forbid all three.
+ * service accounts, and admin grants RoleBinding writes; the isolation rules (ARCHITECTURE.md) forbid all three.
  * ResourceQuota, LimitRange, NetworkPolicies and RBAC objects are read-only; sharing goes through the
  * registry's `members`.
  */
@@ -151,3 +152,67 @@ export const CLUSTER_ROLE_FOR: Record<TenantRole, string> = {
 export function groupResource(group: string, resource: string): string {
   return group === "" ? resource : `${group}/${resource}`;
 }
+
+/** A Kubernetes RBAC subject: the tenant's OIDC user (as the API server maps it) or a group. */
+export interface Subject {
+  kind: "User" | "Group";
+  name: string;
+}
+
+/** A subject as a RoleBinding lists it. */
+export function rbacSubject(s: Subject) {
+  return { kind: s.kind, name: s.name, apiGroup: "rbac.authorization.k8s.io" };
+}
+
+/**
+ * The RBAC subject of a tenant, as the API server's OIDC mapping names it: the email behind the API server's
+ * username prefix, or the tenant's IdP group (`rbac.groupPrefix` + id) behind its groups prefix.
+ */
+export function tenantSubject(env: EnvironmentModel, tenant: Pick<TenantModel, "id" | "email">): Subject {
+  return env.rbac.subject === "group"
+    ? { kind: "Group", name: `${env.oidc.groupsPrefix}${env.rbac.groupPrefix}${tenant.id}` }
+    : { kind: "User", name: `${env.oidc.usernamePrefix}${tenant.email}` };
+}
+
+/** Another tenant invited into some of a tenant's namespaces. */
+export interface MemberGrant {
+  /** The invited tenant's id. */
+  tenant: string;
+  subject: Subject;
+  role: MemberRole;
+  /** Namespaces of the inviting tenant it is invited into. */
+  namespaces: string[];
+}
+
+/**
+ * Members of a tenant that keep access: offboarding members lose it in the same run.
+ * `byId` is the registry's tenants by id, built once per program (not once per tenant).
+ */
+export function activeMembers(
+  env: EnvironmentModel,
+  byId: ReadonlyMap<string, TenantModel>,
+  tenant: TenantModel,
+): MemberGrant[] {
+  return tenant.members.flatMap((m) => {
+    const member = byId.get(m.tenant);
+    if (!member || member.offboarding) return [];
+    return [
+      { tenant: m.tenant, role: m.role, namespaces: m.namespaces, subject: tenantSubject(env, member) },
+    ];
+  });
+}
+
+/** What a deploy pipeline needs in its namespace by default: roll out new images and watch the result. */
+export const DEFAULT_DEPLOYER_RULES: RbacRule[] = [
+  {
+    apiGroups: ["apps"],
+    resources: ["deployments", "statefulsets"],
+    verbs: ["get", "list", "watch", "patch", "update"],
+  },
+  { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
+  {
+    apiGroups: [""],
+    resources: ["pods", "pods/log", "services", "configmaps"],
+    verbs: ["get", "list", "watch"],
+  },
+];

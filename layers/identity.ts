@@ -1,0 +1,46 @@
+/**
+ * Stack identity (ARCHITECTURE.md, "Stacks"): the one place where a layer's stack name, its StackReference
+ * name and the project are made. `<env>-<layer>`, sharded `<env>-<layer>-<k>`, and for a stack of one cluster
+ * `<env>-<layer>[-<k>].<cluster>`. Environment and cluster names are lowercase RFC 1123 labels, so the name
+ * parses back unambiguously.
+ */
+import { LAYER_NAMES, type LayerName } from "./names";
+
+/** The one Pulumi project every layer's stack belongs to (Pulumi.yaml's `name`). */
+export const PROJECT = "tenancy";
+
+export interface StackIdentity {
+  env: string;
+  layer: LayerName;
+  /** Shard number, for a sharded layer. */
+  shard?: number;
+  /** Cluster name, for a stack that manages one cluster of several. */
+  cluster?: string;
+}
+
+export function stackName(id: StackIdentity): string {
+  const shard = id.shard === undefined ? "" : `-${id.shard}`;
+  const cluster = id.cluster === undefined ? "" : `.${id.cluster}`;
+  return `${id.env}-${id.layer}${shard}${cluster}`;
+}
+
+/** Fully qualified name of a stack, as StackReference wants it: `<organization>/<project>/<stack>`. */
+export function stackReferenceName(id: StackIdentity, organization: string): string {
+  return `${organization}/${PROJECT}/${stackName(id)}`;
+}
+
+/** The identity a stack name stands for, or undefined when it is not one of tenancy's. */
+export function parseStackName(stack: string): StackIdentity | undefined {
+  const m =
+    /^([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)-([a-z]+)(?:-(\d+))?(?:\.([a-z0-9](?:[-a-z0-9]*[a-z0-9])?))?$/.exec(
+      stack,
+    );
+  // the environment may itself contain "-<layer>": the regex is greedy, so the last layer name wins
+  if (!m || !(LAYER_NAMES as readonly string[]).includes(m[2]!)) return undefined;
+  return {
+    env: m[1]!,
+    layer: m[2] as LayerName,
+    ...(m[3] !== undefined ? { shard: Number(m[3]) } : {}),
+    ...(m[4] !== undefined ? { cluster: m[4] } : {}),
+  };
+}

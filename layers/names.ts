@@ -1,0 +1,43 @@
+/**
+ * The layers as data: their names and the layers each depends on, in dependency order. Kept apart from the
+ * layer programs (stacks/) so the CLI, the plan and the orchestrator can order layers without loading Pulumi.
+ */
+import type { RegistryModel, TenantModel } from "../registry/model";
+
+export const LAYER_NAMES = ["platform", "vault", "ci"] as const;
+export type LayerName = (typeof LAYER_NAMES)[number];
+
+/** Layers whose outputs each layer reads; the orchestrator runs those first (destroy: in reverse). */
+export const LAYER_DEPENDENCIES: Readonly<Record<LayerName, readonly LayerName[]>> = {
+  platform: [],
+  vault: ["platform"],
+  ci: ["vault"],
+};
+
+/** What a layer program gets: the validated model (read once by whoever runs the program) and the tenants to generate. */
+export interface LayerInput {
+  model: RegistryModel;
+  /** The tenants this run generates (all of them, or a subset for a plan or a shard). */
+  tenants: TenantModel[];
+}
+
+export type LayerProgram = (input: LayerInput) => Promise<Record<string, unknown>>;
+
+/** A layer bound to its program (stacks/layers.ts builds the list). */
+export interface Layer {
+  name: LayerName;
+  dependsOn: readonly LayerName[];
+  program: LayerProgram;
+}
+
+/** The named layers plus everything they depend on, in dependency order. */
+export function withDependencies(names: readonly LayerName[]): LayerName[] {
+  const wanted = new Set<LayerName>();
+  const visit = (n: LayerName) => {
+    if (wanted.has(n)) return;
+    wanted.add(n);
+    LAYER_DEPENDENCIES[n].forEach(visit);
+  };
+  names.forEach(visit);
+  return LAYER_NAMES.filter((l) => wanted.has(l));
+}

@@ -1,0 +1,35 @@
+/** The access matrix's row (a contract: `access --json`), and which rows concern a tenant. */
+import type { TenantModel } from "../registry/model";
+import { CLUSTER_READER_RULES, groupResource } from "./rbac";
+
+export interface AccessRow {
+  principal: string;
+  /** The principal's tenant; absent for shared principals (CI shared mode, the platform's own). */
+  tenant?: string;
+  system: "kubernetes" | "vault";
+  scope: string;
+  resource: string;
+  verbs: string[];
+  via: string;
+}
+
+/** Cluster-scoped resources, as the narrow cluster reader lists them: reading them reaches no tenant's objects. */
+const CLUSTER_SCOPED = new Set(
+  CLUSTER_READER_RULES.flatMap((r) =>
+    r.apiGroups.flatMap((g) => r.resources.map((x) => groupResource(g, x))),
+  ),
+);
+
+/**
+ * The rows `--tenant` shows: the tenant's own principals, and every other principal that reaches it: into
+ * its namespaces, at cluster scope (admins, power users), or on its deployer credentials in Vault.
+ */
+export function reachesTenant(row: AccessRow, tenant: TenantModel): boolean {
+  const namespaces = tenant.namespaces.map((n) => n.name);
+  return (
+    row.tenant === tenant.id ||
+    (row.scope === "cluster" && !CLUSTER_SCOPED.has(row.resource)) ||
+    namespaces.some((ns) => row.scope === `namespace:${ns}`) ||
+    (row.system === "vault" && namespaces.some((ns) => row.resource.endsWith(`/creds/${ns}-deployer`)))
+  );
+}

@@ -1,0 +1,70 @@
+/**
+ * The isolation sets (ARCHITECTURE.md, "Isolation"): what no tenant principal is ever granted, and the
+ * namespaces no tenant may claim. Plain data; the registry's schema and validation, and the tests, read them.
+ */
+import type { EnvironmentModel } from "../registry/model";
+import type { RbacRule } from "./rbac";
+
+/** Verbs never granted to a tenant principal. */
+export const FORBIDDEN_VERBS: ReadonlySet<string> = new Set(["*", "escalate", "bind", "impersonate"]);
+export const WRITE_VERBS: ReadonlySet<string> = new Set([
+  "create",
+  "update",
+  "patch",
+  "delete",
+  "deletecollection",
+]);
+/** What the isolation rules never let a tenant principal write: its fences and the RBAC that defines it. */
+export const PROTECTED_RESOURCES: ReadonlySet<string> = new Set([
+  "*",
+  "namespaces",
+  "resourcequotas",
+  "limitranges",
+  "networkpolicies",
+  "roles",
+  "rolebindings",
+  "clusterroles",
+  "clusterrolebindings",
+]);
+
+/**
+ * Where a list of rules crosses the isolation rules: `[rule index, field, offending value]` for each forbidden
+ * verb, and for each protected resource the rule writes.
+ */
+export function ruleViolations(rules: readonly RbacRule[]): [number, "verbs" | "resources", string][] {
+  const out: [number, "verbs" | "resources", string][] = [];
+  rules.forEach((r, i) => {
+    for (const v of r.verbs) if (FORBIDDEN_VERBS.has(v)) out.push([i, "verbs", v]);
+    if (!r.verbs.some((v) => WRITE_VERBS.has(v))) return;
+    for (const res of r.resources)
+      if (PROTECTED_RESOURCES.has(res.split("/")[0]!)) out.push([i, "resources", res]);
+  });
+  return out;
+}
+
+/** Namespaces and prefixes no tenant may take, whatever the environment says. */
+export const ALWAYS_RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+export const ALWAYS_RESERVED_PREFIXES = ["kube-"];
+
+const reservedCache = new WeakMap<EnvironmentModel, ReadonlySet<string>>();
+
+/** Every namespace name no tenant may claim in this environment: the system's, the configured, the platform's own. */
+export function reservedNamespaces(env: EnvironmentModel): ReadonlySet<string> {
+  const cached = reservedCache.get(env);
+  if (cached) return cached;
+  const names = new Set([
+    ...ALWAYS_RESERVED_NAMESPACES,
+    ...env.reserved.namespaces,
+    env.network.dns.namespace,
+    env.network.ingressController.namespace,
+    ...(env.ci.shared ? [env.ci.shared.namespace] : []),
+    ...(env.ci.admins.configMap ? [env.ci.admins.configMap.namespace] : []),
+  ]);
+  reservedCache.set(env, names);
+  return names;
+}
+
+/** Every namespace prefix no tenant may use in this environment. */
+export function reservedPrefixes(env: EnvironmentModel): string[] {
+  return [...ALWAYS_RESERVED_PREFIXES, ...env.reserved.prefixes];
+}

@@ -1,0 +1,58 @@
+/**
+ * What every cross-tenant rule works with: one tenant's parsed file in its environment, a way to report a
+ * problem at a field of that file, and the shared index of claims (who owns which namespace, domain, email).
+ * Rules run tenant by tenant in id order; the first claimant of a name owns it.
+ */
+import type { EnvironmentModel, TenantDocument } from "../model";
+import type { PathSegment } from "../problems";
+import type { TenantFileData } from "../schema";
+
+type Tier = EnvironmentModel["tiers"][string];
+
+export interface TenantContext {
+  env: EnvironmentModel;
+  doc: TenantDocument;
+  data: TenantFileData;
+  /** The tenant's tier name (its own or the environment's default) and the tier, if it exists. */
+  tierName: string;
+  tier: Tier | undefined;
+  claims: Claims;
+  /** Reports a problem at a field path of this tenant's file. */
+  at(path: PathSegment[], message: string): void;
+}
+
+/** Who claims what, across the registry. */
+export class Claims {
+  /** tenant id -> its source, for every document (readable or not). */
+  readonly sources: ReadonlyMap<string, string>;
+  /** namespace -> owning tenant id */
+  readonly namespaceOwner = new Map<string, string>();
+  /** hostname (without "*.") -> owning tenant id, as the rules accept them */
+  readonly domainOwner = new Map<string, string>();
+  /** lowercased email -> tenant id */
+  readonly emailOwner = new Map<string, string>();
+  /** every hostname (without "*.") any tenant lists -> its first claimant, so nesting is found whatever the order */
+  readonly hostnameClaimant = new Map<string, string>();
+
+  constructor(sources: ReadonlyMap<string, string>, parsed: { doc: TenantDocument; data: TenantFileData }[]) {
+    this.sources = sources;
+    for (const { doc, data } of parsed)
+      for (const name of data.domains) {
+        const bare = withoutWildcard(name);
+        if (!this.hostnameClaimant.has(bare)) this.hostnameClaimant.set(bare, doc.id);
+      }
+  }
+
+  isTenant(id: string): boolean {
+    return this.sources.has(id);
+  }
+
+  /** `tenant "bob" (tenants/bob.yaml)`: how a message names another tenant. */
+  source(id: string): string | undefined {
+    return this.sources.get(id);
+  }
+}
+
+export function withoutWildcard(hostname: string): string {
+  return hostname.startsWith("*.") ? hostname.slice(2) : hostname;
+}

@@ -1,0 +1,44 @@
+/** The environment on its own: its default tier exists, tier quotas within their ceilings, zone names plain. */
+import type { EnvironmentDocument, EnvironmentModel, Quota } from "../model";
+import { check } from "../parse";
+import { type PathSegment, type Problem, show } from "../problems";
+import { EnvironmentFile } from "../schema";
+import { ceilings } from "./quotas";
+
+/** The environment model, or undefined when it has problems (added to `problems`). */
+export function checkEnvironment(
+  envDoc: EnvironmentDocument,
+  problems: Problem[],
+): EnvironmentModel | undefined {
+  if (envDoc.problems) {
+    problems.push(...envDoc.problems);
+    return undefined;
+  }
+  const result = check(EnvironmentFile, envDoc.data, envDoc.source);
+  if (!result.ok) {
+    problems.push(...result.problems);
+    return undefined;
+  }
+  const env: EnvironmentModel = { ...result.value, name: envDoc.name, source: envDoc.source };
+  const at = (path: PathSegment[], message: string) => problems.push({ source: env.source, path, message });
+  if (!Object.hasOwn(env.tiers, env.defaults.tier))
+    at(
+      ["defaults", "tier"],
+      `${show(env.defaults.tier)} is not a tier of this environment (tiers: ${Object.keys(env.tiers).join(", ")})`,
+    );
+  for (const [name, tier] of Object.entries(env.tiers)) {
+    const quota = { ...env.defaults.quota, ...tier.quota } as Quota;
+    for (const [key, value, ceiling, where] of ceilings(quota, [
+      [tier.max, `the tier's own max`],
+      [env.maxQuota, "maxQuota"],
+    ])) {
+      at(["tiers", name, "quota", key], `${show(value)} exceeds ${where} of ${show(ceiling)}`);
+    }
+  }
+  // tier problems still let tenants be checked; a wildcard zone does not (domains would be judged against it)
+  const before = problems.length;
+  for (const [i, zone] of Object.keys(env.dns.zones).entries()) {
+    if (zone.startsWith("*.")) at(["dns", "zones", zone], `a zone name cannot be a wildcard (entry ${i})`);
+  }
+  return problems.length > before ? undefined : env;
+}

@@ -1,0 +1,140 @@
+/**
+ * Quotas and limits: each namespace's ResourceQuota and LimitRange resolved (environment <- tier <- tenant <-
+ * namespace), within the tier's max and the environment's maxQuota, limits ordered, and the tenant's totals
+ * within the tier's namespace count and budget.
+ */
+import type { Limits, NamespaceModel, Quota } from "../model";
+import { type PathSegment, show } from "../problems";
+import { formatQuantity, parseQuantity } from "../quantity";
+import { QUOTA_KEYS } from "../schema";
+import type { TenantContext } from "./context";
+import type { NamespaceEntry } from "./namespaces";
+
+/** Yields [key, value, ceiling, which ceiling] for every quota key above one of the given ceilings. */
+export function* ceilings(
+  quota: Quota,
+  limits: [Quota | undefined, string][],
+): Generator<[string, string, string, string]> {
+  for (const key of QUOTA_KEYS) {
+    const value = quota[key];
+    if (value === undefined) continue;
+    for (const [ceiling, where] of limits) {
+      const max = ceiling?.[key];
+      if (max !== undefined && parseQuantity(value)! > parseQuantity(max)!) {
+        yield [key, String(value), String(max), where];
+        break;
+      }
+    }
+  }
+}
+
+/** A copy of a quota with only the known keys that are set. */
+function quotaOf(q: Quota | undefined): Quota {
+  const out: Quota = {};
+  for (const key of QUOTA_KEYS) if (q?.[key] !== undefined) out[key] = q[key];
+  return out;
+}
+
+function mergeLimits(...layers: (Limits | undefined)[]): Limits {
+  const out: Limits = {};
+  for (const layer of layers) {
+    for (const section of ["default", "defaultRequest", "max"] as const) {
+      const v = layer?.[section];
+      if (v) out[section] = { ...out[section], ...v };
+    }
+  }
+  return out;
+}
+
+/**
+ * One namespace with its quota and limits resolved and checked. `reported` remembers limit problems already
+ * reported, since the tenant's own limits are shared by all its namespaces.
+ */
+export function resolveNamespace(
+  { env, data, tier, tierName, at }: TenantContext,
+  { name, entry, path }: NamespaceEntry,
+  reported: Set<string>,
+): NamespaceModel {
+  const obj = typeof entry === "string" ? { name: entry } : entry;
+  const quota = { ...quotaOf(env.defaults.quota), ...quotaOf(tier?.quota), ...quotaOf(data.quota) } as Quota;
+  const nsQuota = "quota" in obj ? quotaOf(obj.quota) : {};
+  Object.assign(quota, nsQuota);
+  const limits = mergeLimits(
+    env.defaults.limits,
+    tier?.limits,
+    data.limits,
+    "limits" in obj ? obj.limits : undefined,
+  );
+  for (const [key, value, ceiling, where] of ceilings(quota, [
+    [tier?.max, `the tier ${show(tierName)} maximum`],
+    [env.maxQuota, "the environment's maxQuota"],
+  ])) {
+    const setHere =
+      key in nsQuota
+        ? [...path.slice(0, 2), "quota", key]
+        : data.quota && key in data.quota
+          ? ["quota", key]
+          : ["tier"];
+    at(
+      setHere,
+      `${key} ${show(value)} for namespace ${show(name)} exceeds ${where} of ${show(ceiling)} (${env.source})`,
+    );
+  }
+  checkLimits(limits, (field, message) => {
+    const where =
+      "limits" in obj && obj.limits ? [...path.slice(0, 2), "limits", ...field] : ["limits", ...field];
+    const key = `${where.join("\0")}\0${message}`;
+    if (!reported.has(key)) at(where, message);
+    reported.add(key);
+  });
+  return { name, quota, limits };
+}
+
+/** The tenant's totals: number of namespaces and the tier's budget summed over them. */
+export function checkTotals({ tier, tierName, at }: TenantContext, namespaces: NamespaceModel[]): void {
+  if (tier?.maxNamespaces !== undefined && namespaces.length > tier.maxNamespaces)
+    at(
+      ["namespaces"],
+      `${namespaces.length} namespaces exceed the tier ${show(tierName)} limit of ${tier.maxNamespaces}`,
+    );
+  if (!tier?.budget) return;
+  for (const key of QUOTA_KEYS) {
+    const budget = tier.budget[key];
+    if (budget === undefined) continue;
+    const missing = namespaces.filter((n) => n.quota[key] === undefined).map((n) => n.name);
+    if (missing.length > 0) {
+      at(
+        ["namespaces"],
+        `the tier ${show(tierName)} budgets ${key}, so every namespace needs a ${key} quota; missing in ${missing.join(", ")}`,
+      );
+      continue;
+    }
+    const total = namespaces.reduce((sum, n) => sum + parseQuantity(n.quota[key]!)!, 0n);
+    if (total > parseQuantity(budget)!)
+      at(
+        ["namespaces"],
+        `${key} summed over ${namespaces.length} namespaces is ${show(formatQuantity(total))}, over the tier ${show(tierName)} budget of ${show(String(budget))}`,
+      );
+  }
+}
+
+/** defaultRequest <= default <= max, for cpu and memory. */
+export function checkLimits(limits: Limits, at: (field: PathSegment[], message: string) => void): void {
+  for (const res of ["cpu", "memory"] as const) {
+    const chain: [keyof Limits, string | undefined][] = [
+      ["defaultRequest", limits.defaultRequest?.[res]],
+      ["default", limits.default?.[res]],
+      ["max", limits.max?.[res]],
+    ];
+    const set = chain.filter((c): c is [keyof Limits, string] => c[1] !== undefined);
+    for (let i = 1; i < set.length; i++) {
+      const [lowKey, low] = set[i - 1]!;
+      const [highKey, high] = set[i]!;
+      if (parseQuantity(low)! > parseQuantity(high)!)
+        at(
+          [lowKey, res],
+          `${show(low)} is above ${highKey}.${res} ${show(high)}; expected defaultRequest <= default <= max`,
+        );
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/** The command line's own behaviour: exit codes, --json as commander parsed it, renamed fields. */
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { parse, stringify } from "yaml";
+import { reportFailure } from "../../cli/main";
+import { ExitCode, UsageError } from "../../registry/problems";
+import { ROOT, runCli } from "../helpers/cli";
+
+describe("the command line", () => {
+  it("an unexpected exception is an internal error (exit 5), not an external failure", () => {
+    const write = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      expect(reportFailure(new TypeError("boom"), false)).toBe(ExitCode.internal);
+      expect(ExitCode.internal).toBe(5);
+      expect(String(write.mock.calls[0]![0])).toMatch(/^tenancy: internal error: TypeError: boom/);
+      expect(reportFailure(new UsageError("bad"), false)).toBe(2);
+    } finally {
+      write.mockRestore();
+    }
+  });
+
+  it('"--json" as the value of another option does not switch the output to JSON', () => {
+    const r = runCli(["validate", "--registry", "--json"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("--json: cannot read the registry directory");
+    const asked = runCli(["validate", "--registry", "no-such-dir", "--json"]);
+    expect(asked.code).toBe(1);
+    expect(JSON.parse(asked.stdout)).toMatchObject({ ok: false, exitCode: 1, error: "InvalidInputError" });
+  });
+
+  it("a renamed environment field says what it is called now", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tenancy-renamed-"));
+    mkdirSync(join(dir, "environments"));
+    const env = parse(readFileSync(join(ROOT, "environments", "example.yaml"), "utf8"));
+    delete env.vault.tenantPaths;
+    env.vault.layout = "legacy";
+    writeFileSync(join(dir, "environments", "old.yaml"), stringify(env));
+    const r = runCli(["validate", "--env", "old", "--registry", join(ROOT, "tenants")], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'environments/old.yaml: vault.layout: was renamed: write "tenantPaths: prefixed" for "layout: prefixed" and "tenantPaths: top-level" for "layout: legacy"',
+    );
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * Explicit ownership (ARCHITECTURE.md, "Ownership"): every resource under a TenantComponent carries that
+ * component's tenant, whatever the depth; shared components own nothing; and every object labelled with a
+ * tenant is attributed to that tenant. Checked on every layer of the example registry and a generated one,
+ * and on a component that does not declare its tenant, which must be caught.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { TenantComponent } from "../../components/tenant-component";
+import { type RecordedResource, runProgram } from "../../plan/harness";
+import { TENANT_LABEL, tenantLabels } from "../../policy/labels";
+import type { RegistryModel } from "../../registry/model";
+import { LAYERS } from "../../stacks/layers";
+import { MOCK_ORGANIZATION } from "../../plan/harness";
+import { stackName, stackReferenceName } from "../../layers/identity";
+import { generatedTenants, loadExample, registryOf } from "../plan/registries";
+
+/** Every layer's recorded resources (components included), planned in order as `tenancy plan` does. */
+async function recordAll(model: RegistryModel): Promise<RecordedResource[]> {
+  const stackOutputs: Record<string, Record<string, unknown>> = {};
+  const all: RecordedResource[] = [];
+  for (const layer of LAYERS) {
+    const id = { env: model.environment.name, layer: layer.name };
+    const run = await runProgram({ stack: stackName(id), stackOutputs }, () =>
+      layer.program({ model, tenants: model.tenants }),
+    );
+    stackOutputs[stackReferenceName(id, MOCK_ORGANIZATION)] = run.outputs;
+    all.push(...run.resources);
+  }
+  return all;
+}
+
+/** Why the recorded resources break the ownership rule: one line per offence. */
+function ownershipViolations(resources: RecordedResource[], tenantComponentTypes: Set<string>): string[] {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const out: string[] = [];
+  for (const r of resources) {
+    // the nearest tenant component above (or at) the resource
+    let owner: RecordedResource | undefined;
+    for (let x: RecordedResource | undefined = r; x; x = x.parentUrn ? byUrn.get(x.parentUrn) : undefined)
+      if (tenantComponentTypes.has(x.type)) {
+        owner = x;
+        break;
+      }
+    if (owner && r.tenant !== owner.tenant)
+      out.push(
+        `${r.type} ${r.name}: tenant ${r.tenant} under ${owner.type} ${owner.name} of ${owner.tenant}`,
+      );
+    if (!owner && r.tenant !== undefined)
+      out.push(`${r.type} ${r.name}: tenant ${r.tenant} outside any tenant component`);
+    const label = (r.inputs.metadata as { labels?: Record<string, string> } | undefined)?.labels?.[
+      TENANT_LABEL
+    ];
+    if (label !== undefined && r.tenant !== label)
+      out.push(`${r.type} ${r.name}: labelled for ${label}, attributed to ${r.tenant}`);
+  }
+  return out;
+}
+
+/** The component types of the classes extending TenantComponent, as registered in a plan. */
+function tenantComponentTypes(resources: RecordedResource[]): Set<string> {
+  return new Set(resources.filter((r) => !r.custom && r.tenant !== undefined).map((r) => r.type));
+}
+
+describe("every resource under a tenant component carries its tenant", () => {
+  it.each([
+    ["example", loadExample],
+    ["generated-40", async () => registryOf(generatedTenants(40))],
+  ])("%s registry, every layer", async (_name, load) => {
+    const resources = await recordAll(await load());
+    const types = tenantComponentTypes(resources);
+    expect([...types]).toEqual(
+      expect.arrayContaining(["tenancy:k8s:TenantNamespace", "tenancy:k8s:TenantAccess"]),
+    );
+    for (const t of types)
+      expect([
+        "tenancy:ci:TenantCiDeployer",
+        "tenancy:k8s:TenantAccess",
+        "tenancy:k8s:TenantNamespace",
+        "tenancy:vault:TenantVault",
+      ]).toContain(t);
+    expect(ownershipViolations(resources, types)).toEqual([]);
+    // and every tenant resource of the plan has one
+    const custom = resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
+    expect(custom.filter((r) => r.tenant !== undefined).length).toBeGreaterThan(custom.length / 2);
+  });
+
+  it("catches a component that does not declare its tenant, and one nested under another tenant's", async () => {
+    class Declared extends TenantComponent {
+      constructor(name: string, tenant: string, opts?: pulumi.ComponentResourceOptions) {
+        super("test:Declared", name, tenant, opts);
+        new k8s.core.v1.ConfigMap(
+          `${name}-cm`,
+          { metadata: { labels: tenantLabels(tenant) } },
+          { parent: this },
+        );
+        this.registerTenantOutputs();
+      }
+    }
+    class Undeclared extends pulumi.ComponentResource {
+      constructor(name: string, tenant: string, opts?: pulumi.ComponentResourceOptions) {
+        super("test:Undeclared", name, {}, opts);
+        new k8s.core.v1.ConfigMap(
+          `${name}-cm`,
+          { metadata: { labels: tenantLabels(tenant) } },
+          { parent: this },
+        );
+        this.registerOutputs({});
+      }
+    }
+    const run = await runProgram({ stack: "test-ownership" }, async () => {
+      new Declared("a", "alice");
+      new Undeclared("b", "bob");
+      const outer = new Declared("c", "carol");
+      new Declared("d", "dave", { parent: outer });
+    });
+    const types = new Set(["test:Declared"]);
+    expect(ownershipViolations(run.resources, types)).toEqual([
+      "kubernetes:core/v1:ConfigMap b-cm: labelled for bob, attributed to undefined",
+    ]);
+    // nesting: the nearest tenant component wins
+    expect(run.resources.find((r) => r.name === "d-cm")!.tenant).toBe("dave");
+    expect(run.resources.find((r) => r.name === "c-cm")!.tenant).toBe("carol");
+  });
+});
