@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { type VaultPaths, deployerCredsRule, safeSegment, serialisePolicy } from "../policy/vault";
-import { TenantComponent } from "./tenant-component";
+import { TenantComponent, childOptions } from "./tenant-component";
 
 export interface SharedCiDeployerArgs {
   /** Vault Kubernetes auth mount the CI system logs in through. */
@@ -30,7 +30,7 @@ export class SharedCiDeployer extends pulumi.ComponentResource {
         name: policyName,
         policy: serialisePolicy(args.namespaces.map((ns) => deployerCredsRule(args.paths, ns))),
       },
-      { parent: this, deleteBeforeReplace: true },
+      childOptions(this, opts, { deleteBeforeReplace: true }),
     );
     new vault.kubernetes.AuthBackendRole(
       `${name}-role`,
@@ -42,7 +42,7 @@ export class SharedCiDeployer extends pulumi.ComponentResource {
         tokenPolicies: [policy.name],
         tokenTtl: 900,
       },
-      { parent: this, deleteBeforeReplace: true },
+      childOptions(this, opts, { deleteBeforeReplace: true }),
     );
     this.registerOutputs({ policy: policyName });
   }
@@ -72,7 +72,7 @@ export class TenantCiDeployer extends TenantComponent {
         name: `ci-${id}`,
         policy: serialisePolicy(args.namespaces.map((ns) => deployerCredsRule(args.paths, ns))),
       },
-      { parent: this, deleteBeforeReplace: true },
+      childOptions(this, opts, { deleteBeforeReplace: true }),
     );
     const boundClaims = Object.fromEntries(
       Object.entries(args.boundClaims).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]),
@@ -91,7 +91,7 @@ export class TenantCiDeployer extends TenantComponent {
         tokenTtl: args.ttlSeconds,
         tokenMaxTtl: args.ttlSeconds,
       },
-      { parent: this, deleteBeforeReplace: true },
+      childOptions(this, opts, { deleteBeforeReplace: true }),
     );
     this.registerTenantOutputs({ policy: `ci-${id}` });
   }

@@ -9,7 +9,7 @@ import {
   rbacSubject,
 } from "../policy/rbac";
 import type { TenantRole } from "../registry/model";
-import { TenantComponent } from "./tenant-component";
+import { TenantComponent, childOptions } from "./tenant-component";
 
 export interface TenantAccessArgs {
   tenant: string;
@@ -25,6 +25,8 @@ export interface TenantAccessArgs {
  * A tenant's Kubernetes access: owner RoleBindings to `tenancy-namespace-owner` in each of its namespaces, RoleBindings for
  * invited members, and one ClusterRoleBinding to the shared cluster-level role of its tenant role.
  * Offboarding tenants get no TenantAccess at all: the stack leaves it out, which deletes the bindings.
+ * Bindings inside a namespace are keyed by the namespace (`<ns>-owner`, `<ns>-member/<tenant>`), so a namespace
+ * handed over to another tenant keeps their URNs. `dependsOn` (the tenant's namespaces) reaches every binding.
  */
 export class TenantAccess extends TenantComponent {
   constructor(name: string, args: TenantAccessArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -32,6 +34,7 @@ export class TenantAccess extends TenantComponent {
     const labels = tenantLabels(args.tenant);
     const binding = (
       resourceName: string,
+      formerName: string,
       namespace: string,
       bindingName: string,
       clusterRole: string,
@@ -44,15 +47,24 @@ export class TenantAccess extends TenantComponent {
           roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole },
           subjects: [rbacSubject(subject)],
         },
-        { parent: this, deleteBeforeReplace: true },
+        // keyed by namespace since the handover rule (ARCHITECTURE.md, "Names"); the former name is an alias
+        childOptions(this, opts, { deleteBeforeReplace: true, aliases: [{ name: formerName }] }),
       );
 
     // "/" cannot occur in tenant ids or namespace names, so these resource names never collide
     for (const ns of args.namespaces)
-      binding(`${name}-owner/${ns}`, ns, "tenant-owner", NAMESPACE_ROLE_FOR.owner, args.subject);
+      binding(
+        `${ns}-owner`,
+        `${name}-owner/${ns}`,
+        ns,
+        "tenant-owner",
+        NAMESPACE_ROLE_FOR.owner,
+        args.subject,
+      );
     for (const m of args.members ?? []) {
       for (const ns of m.namespaces) {
         binding(
+          `${ns}-member/${m.tenant}`,
           `${name}-member/${ns}/${m.tenant}`,
           ns,
           `tenant-member-${m.tenant}`,
@@ -72,7 +84,7 @@ export class TenantAccess extends TenantComponent {
         },
         subjects: [rbacSubject(args.subject)],
       },
-      { parent: this, deleteBeforeReplace: true },
+      childOptions(this, opts, { deleteBeforeReplace: true }),
     );
     this.registerTenantOutputs();
   }

@@ -1,7 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { tenantLabels } from "../policy/labels";
-import { type NetworkSettings, networkPolicySpecs, podSecurityLabels } from "../policy/network";
+import {
+  FENCE_POLICIES,
+  type NetworkSettings,
+  networkPolicySpecs,
+  podSecurityLabels,
+} from "../policy/network";
 import type { Limits, PodSecurity, Quota } from "../registry/model";
 import { TenantComponent } from "./tenant-component";
 
@@ -26,6 +31,12 @@ export interface TenantNamespaceArgs {
 /**
  * One tenant namespace: the Namespace (tenant and Pod Security labels), its ResourceQuota, a LimitRange so
  * pods without requests still schedule under the quota, and NetworkPolicies isolating it from other tenants.
+ *
+ * Protection (ARCHITECTURE.md, "Safety"): everything inside goes only with the namespace (`deletedWith`: when
+ * the namespace is deleted, Kubernetes deletes its contents and the engine does not delete them one by one
+ * first). The fences (ResourceQuota, LimitRange, the default-deny policy) are protected with the namespace,
+ * so removing a protected namespace from the program cannot strip them before the namespace's own delete is
+ * refused; allowances (the other policies) are not, so an environment that drops an allowance can apply it.
  */
 export class TenantNamespace extends TenantComponent {
   /** The namespace's name, known once the Namespace exists. */
@@ -41,7 +52,8 @@ export class TenantNamespace extends TenantComponent {
       // the namespace's name is its identity: replace means delete first
       { parent: this, protect, deleteBeforeReplace: true },
     );
-    const inNs = { parent: this, dependsOn: [ns] };
+    const fence = { parent: this, dependsOn: [ns], deletedWith: ns, protect };
+    const allowance = { parent: this, dependsOn: [ns], deletedWith: ns };
     const meta = (objectName: string) => ({
       name: objectName,
       namespace: args.namespace,
@@ -51,7 +63,7 @@ export class TenantNamespace extends TenantComponent {
     new k8s.core.v1.ResourceQuota(
       `${name}-quota`,
       { metadata: meta("tenant-quota"), spec: { hard: { ...args.quota } } },
-      inNs,
+      fence,
     );
 
     const limit: k8s.types.input.core.v1.LimitRangeItem = { type: "Container" };
@@ -61,7 +73,7 @@ export class TenantNamespace extends TenantComponent {
     new k8s.core.v1.LimitRange(
       `${name}-limits`,
       { metadata: meta("tenant-limits"), spec: { limits: [limit] } },
-      inNs,
+      fence,
     );
 
     for (const [role, spec] of Object.entries(networkPolicySpecs(args.tenant, args.network))) {
@@ -69,7 +81,7 @@ export class TenantNamespace extends TenantComponent {
         `${name}-netpol/${role}`,
         { metadata: meta(`tenancy-${role}`), spec },
         // named `${name}-netpol-${role}` before the child-name rule (ARCHITECTURE.md, "Names")
-        { ...inNs, aliases: [{ name: `${name}-netpol-${role}` }] },
+        { ...(FENCE_POLICIES.has(role) ? fence : allowance), aliases: [{ name: `${name}-netpol-${role}` }] },
       );
     }
 

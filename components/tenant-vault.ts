@@ -10,7 +10,7 @@ import {
   serialisePolicy,
   tenantPolicyRules,
 } from "../policy/vault";
-import { TenantComponent } from "./tenant-component";
+import { TenantComponent, childOptions } from "./tenant-component";
 
 export interface TenantVaultArgs {
   tenant: string;
@@ -31,7 +31,10 @@ export interface TenantVaultArgs {
  * and an alias for the tenant's OIDC login, and per namespace a deployer: a Kubernetes Role `<ns>-deployer`
  * and a Kubernetes secrets engine role that can only mint short-lived tokens bound to it in that namespace.
  * Offboarding tenants get none of it (the stack leaves it out, which revokes); KV data is never touched.
- * Providers (Kubernetes for the Roles) come through the resource options' `providers`.
+ * Providers (Vault, and Kubernetes for the Roles) come through the resource options' `providers`.
+ * A namespace's deployer is keyed by the namespace alone (`<ns>-deployer-role`, `<ns>-deployer`), not by the
+ * tenant, so a namespace handed over to another tenant keeps its URNs: an update, never a create of the same
+ * physical name before the old one is deleted.
  */
 export class TenantVault extends TenantComponent {
   readonly policyName: string;
@@ -52,30 +55,33 @@ export class TenantVault extends TenantComponent {
           ),
         ),
       },
-      { parent: this, deleteBeforeReplace: true },
+      childOptions(this, opts, { deleteBeforeReplace: true }),
     );
     const entity = new vault.identity.Entity(
       `${name}-entity`,
       { name: id, policies: [policy.name], metadata: { tenant: id, "managed-by": "tenancy" } },
-      { parent: this, deleteBeforeReplace: true },
+      childOptions(this, opts, { deleteBeforeReplace: true }),
     );
     new vault.identity.EntityAlias(
       `${name}-alias`,
       { name: args.email, mountAccessor: args.oidcMountAccessor, canonicalId: entity.id },
-      { parent: this, deleteBeforeReplace: true },
+      childOptions(this, opts, { deleteBeforeReplace: true }),
     );
     for (const ns of args.namespaces) {
       const roleName = deployerRoleName(ns.name);
       const role = new k8s.rbac.v1.Role(
-        `${name}-deployer-role/${ns.name}`,
+        `${ns.name}-deployer-role`,
         {
           metadata: { name: roleName, namespace: ns.ready, labels: tenantLabels(id) },
           rules: args.deployer.rules,
         },
-        { parent: this, deleteBeforeReplace: true },
+        childOptions(this, opts, {
+          deleteBeforeReplace: true,
+          aliases: [{ name: `${name}-deployer-role/${ns.name}` }],
+        }),
       );
       new vault.kubernetes.SecretBackendRole(
-        `${name}-deployer/${ns.name}`,
+        `${ns.name}-deployer`,
         {
           backend: args.paths.kubernetesSecretsMount,
           name: roleName,
@@ -86,7 +92,11 @@ export class TenantVault extends TenantComponent {
           tokenMaxTtl: args.deployer.maxTtlSeconds,
           extraLabels: tenantLabels(id),
         },
-        { parent: this, dependsOn: [role], deleteBeforeReplace: true },
+        childOptions(this, opts, {
+          dependsOn: [role],
+          deleteBeforeReplace: true,
+          aliases: [{ name: `${name}-deployer/${ns.name}` }],
+        }),
       );
     }
     this.registerTenantOutputs({ policy: this.policyName });

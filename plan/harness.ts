@@ -42,8 +42,17 @@ export interface ProgramRun {
 export interface RunOptions {
   project?: string;
   stack: string;
-  /** Outputs of other stacks, by fully qualified StackReference name. */
+  /**
+   * Outputs of other stacks, by fully qualified StackReference name, as the engine reads them: a stack's last
+   * applied outputs (`{}` for a stack created but never updated); a stack not listed does not exist, and
+   * referencing it fails as the engine does (`unknown stack`).
+   */
   stackOutputs?: Record<string, Record<string, unknown>>;
+  /**
+   * Run as a preview (`pulumi.runtime.isDryRun()` is true), as the engine runs `pulumi preview`.
+   * @default false - as an update
+   */
+  dryRun?: boolean;
   /** Pulumi config, e.g. `{ "tenancy:environment": "example" }`. */
   config?: Record<string, string>;
 }
@@ -113,8 +122,9 @@ async function runExclusive(
     {
       newResource(args) {
         if (args.type === STACK_REFERENCE) {
-          const outputs = stackOutputs[args.name];
-          if (!outputs) throw new Error(`stack reference ${args.name}: no such stack in this plan`);
+          const outputs = Object.hasOwn(stackOutputs, args.name) ? stackOutputs[args.name] : undefined;
+          // the engine's own words (pkg/backend/backend.go) for a stack that does not exist
+          if (!outputs) throw new Error(`unknown stack ${JSON.stringify(args.name)}`);
           return { id: args.name, state: { name: args.name, outputs } };
         }
         // a mock echoes the inputs back as the resource's state, with a stable id
@@ -126,7 +136,7 @@ async function runExclusive(
     },
     project,
     opts.stack,
-    false,
+    opts.dryRun ?? false,
     MOCK_ORGANIZATION,
   );
   pulumi.runtime.setAllConfig(opts.config ?? {});

@@ -1,8 +1,10 @@
 /**
  * The offline plan: every layer's program evaluated under the mock runtime, in dependency order, each
  * downstream layer reading its upstream layers' planned outputs through the same StackReferences as a real run.
+ * Or, in the engine's view, what `pulumi preview` of each layer would see: upstream outputs as last applied
+ * (none on day one), the programs run as a preview (ARCHITECTURE.md, "Two views").
  */
-import { stackName, stackReferenceName } from "../layers/identity";
+import { parseStackName, stackName, stackReferenceName } from "../layers/identity";
 import { type Layer, type LayerName, withDependencies } from "../layers/names";
 import type { RegistryModel } from "../registry/model";
 import { UsageError } from "../registry/problems";
@@ -31,7 +33,19 @@ export interface Plan {
   stacks: PlannedStack[];
 }
 
+/**
+ * What a downstream layer reads through its StackReferences.
+ * - `planned`: the upstream layers' planned outputs, programs run as an update: what will exist once every
+ *   layer is applied (`tenancy plan`).
+ * - `applied`: what the real engine reads in a preview: each stack's last applied outputs, by stack name
+ *   (`{}` for a stack created but never updated; a stack not listed does not exist), programs run as a preview.
+ */
+export type UpstreamView =
+  { kind: "planned" } | { kind: "applied"; outputs: Readonly<Record<string, Record<string, unknown>>> };
+
 export interface PlanOptions {
+  /** @default - planned */
+  view?: UpstreamView;
   /** Only these layers are reported (their dependencies still run, for their outputs). @default - all */
   layers?: LayerName[];
   /** Only these tenants are generated. @default - all */
@@ -55,15 +69,23 @@ export async function buildPlan(
   const tenants = wanted ? model.tenants.filter((t) => wanted.has(t.id)) : model.tenants;
   const report = new Set(opts.layers ?? layers.map((l) => l.name));
 
+  const view = opts.view ?? { kind: "planned" };
   const stackOutputs: Record<string, Record<string, unknown>> = {};
+  if (view.kind === "applied")
+    for (const [stack, outputs] of Object.entries(view.outputs)) {
+      const id = parseStackName(stack);
+      if (id) stackOutputs[stackReferenceName(id, MOCK_ORGANIZATION)] = outputs;
+    }
   const stacks: PlannedStack[] = [];
   for (const name of withDependencies([...report])) {
     const layer = layers.find((l) => l.name === name);
     if (!layer) throw new Error(`no program for layer ${name}`);
     const id = { env, layer: name };
     const stack = stackName(id);
-    const run = await runProgram({ stack, stackOutputs }, () => layer.program({ model, tenants }));
-    stackOutputs[stackReferenceName(id, MOCK_ORGANIZATION)] = run.outputs;
+    const run = await runProgram({ stack, stackOutputs, dryRun: view.kind === "applied" }, () =>
+      layer.program({ model, tenants }),
+    );
+    if (view.kind === "planned") stackOutputs[stackReferenceName(id, MOCK_ORGANIZATION)] = run.outputs;
     if (!report.has(layer.name)) continue;
     stacks.push({
       stack,

@@ -37,6 +37,12 @@ export interface NetworkPolicySpec {
   egress?: { to: PolicyPeer[]; ports?: PolicyPort[] }[];
 }
 
+/**
+ * The NetworkPolicies that fence a namespace in, as opposed to those that allow something: removing a fence
+ * opens the namespace, removing an allowance only closes it further. Fences are protected with the namespace.
+ */
+export const FENCE_POLICIES: ReadonlySet<string> = new Set(["default-deny"]);
+
 /** Pod Security admission labels for a namespace. */
 export function podSecurityLabels(ps: PodSecurity): Record<string, string> {
   const labels: Record<string, string> = {};

@@ -3,7 +3,13 @@
  * ClusterRoles are built from, the subject a tenant is bound as, and the members that keep access. The
  * components, the access matrix and the CLI all read this one module (ARCHITECTURE.md, "The policy module").
  */
-import type { EnvironmentModel, MemberRole, TenantModel, TenantRole } from "../registry/model";
+import type {
+  EnvironmentModel,
+  MemberRole,
+  NamespaceModel,
+  TenantModel,
+  TenantRole,
+} from "../registry/model";
 
 export type RbacRule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 
@@ -184,8 +190,19 @@ export interface MemberGrant {
   namespaces: string[];
 }
 
+/** Whether a namespace is on its way out: its own or its tenant's `offboarding`. */
+export function isOffboarding(tenant: TenantModel, namespace: NamespaceModel): boolean {
+  return tenant.offboarding || namespace.offboarding;
+}
+
+/** The namespaces of a tenant that keep access: none while the tenant is offboarding, else those not offboarding. */
+export function activeNamespaces(tenant: TenantModel): string[] {
+  return tenant.namespaces.filter((n) => !isOffboarding(tenant, n)).map((n) => n.name);
+}
+
 /**
- * Members of a tenant that keep access: offboarding members lose it in the same run.
+ * Members of a tenant that keep access: offboarding members lose it in the same run, and nobody keeps access to
+ * an offboarding namespace.
  * `byId` is the registry's tenants by id, built once per program (not once per tenant).
  */
 export function activeMembers(

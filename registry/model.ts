@@ -38,6 +38,11 @@ export interface NamespaceModel {
   name: string;
   quota: Quota;
   limits: Limits;
+  /**
+   * Its own `offboarding`: phase one of removing this namespace alone. Its tenant's `offboarding` counts too
+   * (policy/rbac.ts `isOffboarding`): access revoked, namespace unprotected.
+   */
+  offboarding: boolean;
 }
 
 export interface DomainModel {

@@ -90,7 +90,17 @@ export const PodSecurityLevel = z.enum(["privileged", "baseline", "restricted"])
 
 export const NamespaceEntry = z.union([
   NamespaceName,
-  z.strictObject({ name: NamespaceName, quota: Quota.optional(), limits: Limits.optional() }),
+  z.strictObject({
+    name: NamespaceName,
+    quota: Quota.optional(),
+    limits: Limits.optional(),
+    offboarding: z
+      .boolean()
+      .optional()
+      .describe(
+        "phase one of removing this namespace alone: access to it revoked, the namespace unprotected; remove the entry afterwards",
+      ),
+  }),
 ]);
 
 export const TenantRole = z.enum(["namespace-owner", "power-user", "admin"]);
@@ -286,6 +296,30 @@ function checkDeployerRules(rules: z.output<typeof K8sPolicyRule>[], ctx: z.core
 }
 
 const VaultSettings = z.strictObject({
+  address: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\//.test(u), isnt("an http(s) URL"))
+    .describe(
+      "the Vault every Vault resource of this environment is managed in (its provider's address; VAULT_ADDR is not used for that)",
+    ),
+  namespace: z.string().min(1).optional().describe("Vault Enterprise / HCP namespace"),
+  childToken: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe(
+          "the provider runs with a short-lived child token (needs auth/token/create); false: with the given token itself",
+        ),
+      ttlSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .default(1200)
+        .describe("the child token's TTL: a run must end within it"),
+    })
+    .default({ enabled: true, ttlSeconds: 1200 }),
   kvMount: VaultPath.default("secret").describe("the KV v2 mount holding tenant secrets"),
   tenantPaths: z
     .enum(["prefixed", "top-level"])
@@ -421,7 +455,7 @@ export const EnvironmentFile = z
         }),
       )
       .default({}),
-    vault: VaultSettings.default(VaultSettings.parse({})),
+    vault: VaultSettings,
     ci: CiSettings.default(CiSettings.parse({})),
     reserved: z
       .strictObject({

@@ -5,55 +5,64 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import { SharedCiDeployer, TenantCiDeployer } from "../components/ci-deployer";
-import { stackName } from "../layers/identity";
 import { ciAdmins } from "../policy/ci";
 import { MANAGED_BY } from "../policy/labels";
+import { activeNamespaces } from "../policy/rbac";
 import { vaultPaths } from "../policy/vault";
-import { type LayerInput, upstream } from "./layer";
+import { type LayerInput, Upstream } from "./layer";
 import { Providers } from "./providers";
+
+type VaultTenants = Record<string, { deployerRoles: string[] }>;
 
 export async function ciProgram({ model, tenants }: LayerInput): Promise<Record<string, unknown>> {
   const env = model.environment;
   const paths = vaultPaths(env);
+  const providers = new Providers(env);
+  const vault = providers.vault();
   const active = tenants.filter((t) => !t.offboarding);
-  // fail early if the vault layer has not created a deployer the CI roles point at
-  const vaultId = { env: env.name, layer: "vault" } as const;
-  const deployers = upstream(vaultId)
-    .getOutput("tenants")
-    .apply((ts: Record<string, { deployerRoles: string[] }> | undefined) => {
-      const missing = active.filter((t) => !ts?.[t.id]).map((t) => t.id);
-      if (missing.length > 0)
-        throw new Error(
-          `tenants ${missing.join(", ")} are not in stack ${stackName(vaultId)}: run the vault layer first`,
-        );
-      return Object.keys(ts ?? {}).length;
-    });
+  const upstream = new Upstream({ env: env.name, layer: "vault" });
+  // a CI role points at deployers the vault layer creates: each waits for its tenant's deployers
+  const deployersOf = (tenant: string) =>
+    upstream.gate<VaultTenants>(
+      "tenants",
+      `the deployers of tenant ${tenant}`,
+      (ts) => ts?.[tenant] !== undefined,
+    );
+
   if (env.ci.shared) {
+    const namespaces = active.flatMap(activeNamespaces);
     // named "ci/shared" before the child-name rule (ARCHITECTURE.md, "Names"); its children's aliases follow
     new SharedCiDeployer(
       "shared",
+      { ...env.ci.shared, paths, namespaces },
       {
-        ...env.ci.shared,
-        paths,
-        namespaces: active.flatMap((t) => t.namespaces.map((n) => n.name)),
+        aliases: [{ name: "ci/shared" }],
+        providers: [vault],
+        dependsOn: upstream.gate<VaultTenants>("tenants", "the deployers of every tenant", (ts) =>
+          active.every((t) => ts?.[t.id] !== undefined),
+        ),
       },
-      { aliases: [{ name: "ci/shared" }] },
     );
   }
   const perTenant = env.ci.perTenant;
   if (perTenant) {
     for (const t of active) {
       if (!t.ci) continue;
-      new TenantCiDeployer(t.id, {
-        tenant: t.id,
-        authMount: perTenant.authMount,
-        boundClaims: t.ci.boundClaims,
-        ...(perTenant.audience ? { audience: perTenant.audience } : {}),
-        userClaim: perTenant.userClaim,
-        ttlSeconds: perTenant.ttlSeconds,
-        paths,
-        namespaces: t.ci.namespaces,
-      });
+      const own = new Set(activeNamespaces(t));
+      new TenantCiDeployer(
+        t.id,
+        {
+          tenant: t.id,
+          authMount: perTenant.authMount,
+          boundClaims: t.ci.boundClaims,
+          ...(perTenant.audience ? { audience: perTenant.audience } : {}),
+          userClaim: perTenant.userClaim,
+          ttlSeconds: perTenant.ttlSeconds,
+          paths,
+          namespaces: t.ci.namespaces.filter((ns) => own.has(ns)),
+        },
+        { providers: [vault], dependsOn: deployersOf(t.id) },
+      );
     }
   }
 
@@ -66,8 +75,8 @@ export async function ciProgram({ model, tenants }: LayerInput): Promise<Record<
         metadata: { name: configMap.name, namespace: configMap.namespace, labels: { ...MANAGED_BY } },
         data: { [envVar]: admins },
       },
-      { provider: new Providers(env).kubernetes() },
+      { provider: providers.kubernetes() },
     );
   }
-  return { ciAdmins: { [envVar]: admins }, vaultTenantCount: deployers };
+  return { ciAdmins: { [envVar]: admins }, awaitingUpstream: upstream.pending() };
 }

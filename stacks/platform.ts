@@ -5,19 +5,23 @@
 import { SharedClusterRoles } from "../components/cluster-roles";
 import { TenantAccess } from "../components/tenant-access";
 import { TenantNamespace } from "../components/tenant-namespace";
-import { activeMembers, tenantSubject } from "../policy/rbac";
+import { activeMembers, activeNamespaces, isOffboarding, tenantSubject } from "../policy/rbac";
 import type { LayerInput } from "./layer";
 import { Providers } from "./providers";
 
 export async function platformProgram({ model, tenants }: LayerInput): Promise<Record<string, unknown>> {
   const env = model.environment;
   const provider = new Providers(env).kubernetes();
-  new SharedClusterRoles("shared", { provider });
+  new SharedClusterRoles("shared", { providers: [provider] });
   const byId = new Map(model.tenants.map((t) => [t.id, t]));
   const exported: Record<string, { namespaces: string[]; offboarding: boolean }> = {};
+  // every namespace with its owner: what the guard compares a registry change against (handovers, removals)
+  const namespaces: Record<string, { tenant: string; offboarding: boolean }> = {};
   for (const tenant of tenants) {
+    const components = new Map<string, TenantNamespace>();
     for (const ns of tenant.namespaces) {
-      new TenantNamespace(
+      namespaces[ns.name] = { tenant: tenant.id, offboarding: isOffboarding(tenant, ns) };
+      const component = new TenantNamespace(
         ns.name,
         {
           tenant: tenant.id,
@@ -26,22 +30,25 @@ export async function platformProgram({ model, tenants }: LayerInput): Promise<R
           quota: ns.quota,
           limits: ns.limits,
           network: env.network,
-          protect: !tenant.offboarding,
+          protect: !isOffboarding(tenant, ns),
         },
-        { provider },
+        { providers: [provider] },
       );
+      components.set(ns.name, component);
     }
     if (!tenant.offboarding) {
+      const active = activeNamespaces(tenant);
       new TenantAccess(
         tenant.id,
         {
           tenant: tenant.id,
           subject: tenantSubject(env, tenant),
           role: tenant.role,
-          namespaces: tenant.namespaces.map((n) => n.name),
+          namespaces: active,
           members: activeMembers(env, byId, tenant),
         },
-        { provider },
+        // the bindings wait for their namespaces (not only for the provider's retries)
+        { providers: [provider], dependsOn: active.map((n) => components.get(n)!) },
       );
     }
     exported[tenant.id] = {
@@ -49,5 +56,5 @@ export async function platformProgram({ model, tenants }: LayerInput): Promise<R
       offboarding: tenant.offboarding,
     };
   }
-  return { tenants: exported };
+  return { tenants: exported, namespaces };
 }

@@ -1,14 +1,30 @@
 /**
- * The one place providers are made (ARCHITECTURE.md, "Providers"): one per cluster and program, keyed by the
- * cluster's name. Components receive them through resource options only (`provider` / `providers`).
+ * The one place providers are made (ARCHITECTURE.md, "Providers"): per program, one Kubernetes provider per
+ * cluster, keyed by the cluster's name, and one Vault provider for the environment. Components receive them
+ * through resource options only (`providers`). Credentials never come from here: the Kubernetes provider uses
+ * the kubeconfig context, the Vault provider VAULT_TOKEN (or the token helper) as the Vault CLI does.
  */
 import * as k8s from "@pulumi/kubernetes";
+import * as vault from "@pulumi/vault";
 import type { EnvironmentModel } from "../registry/model";
+
+export interface ProviderOptions {
+  /**
+   * Adopt what already exists: create Kubernetes objects that already exist by updating them instead of
+   * failing with "already exists" (the provider's `upsertExistingObjects`). For `tenancy adopt` only.
+   * @default false
+   */
+  adopt?: boolean;
+}
 
 export class Providers {
   private readonly clusters = new Map<string, k8s.Provider>();
+  private vaultProvider: vault.Provider | undefined;
 
-  constructor(private readonly env: EnvironmentModel) {}
+  constructor(
+    private readonly env: EnvironmentModel,
+    private readonly opts: ProviderOptions = {},
+  ) {}
 
   /** The Kubernetes provider of a cluster (default: the environment's first), made once per program. */
   kubernetes(cluster: string = this.env.clusters[0]!.name): k8s.Provider {
@@ -19,9 +35,27 @@ export class Providers {
     const provider = new k8s.Provider(`cluster-${c.name}`, {
       context: c.context,
       ...(c.kubeconfig ? { kubeconfig: c.kubeconfig } : {}),
+      // the cluster's identity: an edited kubeconfig or context must not replace the provider (and so every
+      // object it manages); only a change of this value does
+      clusterIdentifier: `${this.env.name}/${c.name}`,
       enableServerSideApply: true,
+      ...(this.opts.adopt ? { upsertExistingObjects: true } : {}),
     });
     this.clusters.set(cluster, provider);
     return provider;
+  }
+
+  /** The environment's Vault provider: its address and namespace from the environment file, not VAULT_ADDR. */
+  vault(): vault.Provider {
+    if (this.vaultProvider) return this.vaultProvider;
+    const v = this.env.vault;
+    this.vaultProvider = new vault.Provider(`vault-${this.env.name}`, {
+      address: v.address,
+      ...(v.namespace ? { namespace: v.namespace } : {}),
+      skipChildToken: !v.childToken.enabled,
+      maxLeaseTtlSeconds: v.childToken.ttlSeconds,
+      tokenName: `tenancy-${this.env.name}`,
+    });
+    return this.vaultProvider;
   }
 }

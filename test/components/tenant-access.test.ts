@@ -80,9 +80,9 @@ describe("TenantAccess on its own", () => {
     // Pulumi names are part of the URNs: pinned
     expect(objects.map((r) => r.name).sort()).toEqual([
       "acme-cluster",
-      "acme-member/acme-db/zed",
-      "acme-owner/acme-db",
-      "acme-owner/acme-web",
+      "acme-db-member/zed",
+      "acme-db-owner",
+      "acme-web-owner",
     ]);
     for (const r of objects) {
       expect(r.tenant, r.name).toBe("acme");

@@ -184,16 +184,33 @@ describe("TenantNamespace on its own", () => {
     });
   });
 
-  it("protects the Namespace by default and not when told so; nothing else is protected", async () => {
+  it("protects the Namespace and its fences by default, nothing when told not to; everything goes only with it", async () => {
     const on = await runNamespace(args());
     const off = await runNamespace(args({ protect: false }));
     const protectedOf = (run: ProgramRun) =>
       objectsOf(run)
         .filter((r) => r.protect)
-        .map((r) => r.name);
-    expect(protectedOf(on)).toEqual(["acme-web-namespace"]);
+        .map((r) => r.name)
+        .sort();
+    // the fences: removing them would open the namespace; allowances only close it further
+    expect(protectedOf(on)).toEqual([
+      "acme-web-limits",
+      "acme-web-namespace",
+      "acme-web-netpol/default-deny",
+      "acme-web-quota",
+    ]);
     expect(protectedOf(off)).toEqual([]);
     expect(objectNames(objectsOf(off))).toEqual(objectNames(objectsOf(on)));
+    // every object inside is deleted with the namespace (Kubernetes deletes its contents), never before it
+    for (const run of [on, off]) {
+      const ns = run.resources.find((r) => r.name === "acme-web-namespace")!;
+      for (const r of run.resources.filter(
+        (x) => x.custom && x !== ns && !x.type.startsWith("pulumi:providers:"),
+      )) {
+        expect(r.deletedWith, r.name).toBe(ns.urn);
+        expect(r.dependsOn, r.name).toContain(ns.urn);
+      }
+    }
   });
 });
 
@@ -396,14 +413,16 @@ describe("TenantNamespace in the example plan", () => {
     });
   });
 
-  it("protects the Namespaces, except the offboarding tenant's (dave), and nothing else", () => {
-    expect(objectNames(planned.filter((r) => r.protect))).toEqual([
-      "Namespace alice",
-      "Namespace alice-dev",
-      "Namespace bob-prod",
-      "Namespace bob-staging",
-      "Namespace carol",
-    ]);
+  it("protects the Namespaces and their fences, except the offboarding tenant's (dave), and nothing else", () => {
+    const fenced = (ns: string) => [
+      `LimitRange ${ns}/tenant-limits`,
+      `Namespace ${ns}`,
+      `NetworkPolicy ${ns}/tenancy-default-deny`,
+      `ResourceQuota ${ns}/tenant-quota`,
+    ];
+    expect(objectNames(planned.filter((r) => r.protect))).toEqual(
+      ["alice", "alice-dev", "bob-prod", "bob-staging", "carol"].flatMap(fenced).sort(),
+    );
     const dave = findObject(planned, "Namespace", "dave");
     expect(dave.protect).toBe(false);
     expect(dave.tenant).toBe("dave");

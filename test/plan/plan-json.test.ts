@@ -116,6 +116,15 @@ describe("tenancy plan --json", () => {
         carol: { namespaces: ["carol"], offboarding: false },
         dave: { namespaces: ["dave"], offboarding: true },
       },
+      // every namespace with its owner, for the guard (handovers and removals)
+      namespaces: {
+        alice: { tenant: "alice", offboarding: false },
+        "alice-dev": { tenant: "alice", offboarding: false },
+        "bob-prod": { tenant: "bob", offboarding: false },
+        "bob-staging": { tenant: "bob", offboarding: false },
+        carol: { tenant: "carol", offboarding: false },
+        dave: { tenant: "dave", offboarding: true },
+      },
     });
     // shared resources carry no tenant key at all; everything else names its tenant
     const shared = platform!.resources.filter((r) => !("tenant" in r));

@@ -825,8 +825,13 @@ describe("a valid registry", () => {
       tier: "team",
       podSecurity: { enforce: "restricted", audit: "restricted", warn: "restricted", version: "v1.30" },
       namespaces: [
-        { name: "bob-prod", quota: { ...teamQuota, "services.loadbalancers": "2" }, limits },
-        { name: "bob-staging", quota: teamQuota, limits },
+        {
+          name: "bob-prod",
+          quota: { ...teamQuota, "services.loadbalancers": "2" },
+          limits,
+          offboarding: false,
+        },
+        { name: "bob-staging", quota: teamQuota, limits, offboarding: false },
       ],
       domains: [
         { name: "shop.example.org", zone: "example.org", zoneId: "fedcba9876543210fedcba9876543210" },

@@ -117,8 +117,8 @@ describe("TenantVault per tenant, in the example plan", () => {
           `${T.policy} ${id}-policy`,
           `${T.entity} ${id}-entity`,
           `${T.alias} ${id}-alias`,
-          ...namespaces.map((ns) => `${T.role} ${id}-deployer-role/${ns}`),
-          ...namespaces.map((ns) => `${T.secretRole} ${id}-deployer/${ns}`),
+          ...namespaces.map((ns) => `${T.role} ${ns}-deployer-role`),
+          ...namespaces.map((ns) => `${T.secretRole} ${ns}-deployer`),
         ].sort(),
       );
       for (const r of vault) expect(r.parentType, r.name).toBe("tenancy:vault:TenantVault");
@@ -138,7 +138,7 @@ describe("TenantVault per tenant, in the example plan", () => {
       expect(model.environment.oidc.vaultMountAccessor).toBe("auth_oidc_0a1b2c3d");
 
       for (const ns of namespaces) {
-        const role = one(vault, T.role, `${id}-deployer-role/${ns}`);
+        const role = one(vault, T.role, `${ns}-deployer-role`);
         expect(role.inputs).toEqual({
           apiVersion: "rbac.authorization.k8s.io/v1",
           kind: "Role",
@@ -146,7 +146,7 @@ describe("TenantVault per tenant, in the example plan", () => {
           rules: DEFAULT_RULES,
         });
         validateK8sObject(role.inputs);
-        expect(one(vault, T.secretRole, `${id}-deployer/${ns}`).inputs).toEqual({
+        expect(one(vault, T.secretRole, `${ns}-deployer`).inputs).toEqual({
           backend: "kubernetes",
           name: `${ns}-deployer`,
           allowedKubernetesNamespaces: [ns],
@@ -355,10 +355,10 @@ describe("the components on their own", () => {
         `${T.policy} acme-policy`,
         `${T.entity} acme-entity`,
         `${T.alias} acme-alias`,
-        `${T.role} acme-deployer-role/acme-web`,
-        `${T.role} acme-deployer-role/acme-db`,
-        `${T.secretRole} acme-deployer/acme-web`,
-        `${T.secretRole} acme-deployer/acme-db`,
+        `${T.role} acme-web-deployer-role`,
+        `${T.role} acme-db-deployer-role`,
+        `${T.secretRole} acme-web-deployer`,
+        `${T.secretRole} acme-db-deployer`,
       ].sort(),
     );
     for (const r of custom) expect(r.tenant, r.name).toBe("acme");
@@ -369,12 +369,12 @@ describe("the components on their own", () => {
       "kubernetes/creds/acme-web-deployer",
       "kubernetes/creds/acme-db-deployer",
     ]);
-    const role = custom.find((r) => r.name === "acme-deployer-role/acme-db")!;
+    const role = custom.find((r) => r.name === "acme-db-deployer-role")!;
     expect((role.inputs.metadata as { namespace: string }).namespace).toBe("acme-db");
     // the Kubernetes provider reaches the Role through the component's resource options only
     expect(role.provider).toMatch(/\$pulumi:providers:kubernetes::k::/);
     validateK8sObject(role.inputs);
-    const secretRole = custom.find((r) => r.name === "acme-deployer/acme-db")!;
+    const secretRole = custom.find((r) => r.name === "acme-db-deployer")!;
     expect([secretRole.inputs.tokenDefaultTtl, secretRole.inputs.tokenMaxTtl]).toEqual([300, 600]);
   });
 
