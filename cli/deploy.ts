@@ -1,47 +1,104 @@
 import { type Command, Option } from "commander";
 import { DEFAULT_MAX_REMOVALS } from "../deploy/guard";
-import type { Action } from "../deploy/run";
-import { loadRegistry } from "../registry/load";
-import { UsageError } from "../registry/problems";
+import type { RunOptions } from "../deploy/run";
 import { LAYER_NAMES, type LayerName } from "../layers/names";
+import { loadRegistry } from "../registry/load";
+import type { RegistryModel } from "../registry/model";
+import { UsageError } from "../registry/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
-const DESCRIPTIONS: Record<Action, string> = {
-  preview: "preview every layer's stack with the Pulumi engine (needs the Pulumi CLI and credentials)",
-  up: "apply every layer's stack in dependency order, after the safety guard",
-  destroy: "destroy every layer's stack in reverse order (protected namespaces stay)",
+type DeployAction = "preview" | "up" | "destroy" | "adopt";
+
+const DESCRIPTIONS: Record<DeployAction, string> = {
+  preview:
+    "preview every layer's stack with the Pulumi engine, after the safety guard (needs the Pulumi CLI and credentials)",
+  up: "apply every layer's stack in dependency order: the safety guard, a preview of every layer, then the update",
+  destroy: "destroy every layer's stack in reverse order (protected namespaces and their fences stay)",
+  adopt:
+    "up, once, over an existing installation: existing Kubernetes objects, Vault policies, roles and identities are taken over instead of failing",
 };
 
+interface DeployOptions extends CommonOptions {
+  layer?: LayerName[];
+  allowRemovals?: boolean;
+  allowHandover?: boolean;
+  maxRemovals: string;
+  refresh?: boolean;
+}
+
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
+const deploy = () => ({
+  ...(require("../deploy/automation") as typeof import("../deploy/automation")),
+  ...(require("../deploy/run") as typeof import("../deploy/run")),
+});
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+function runOptions(opts: DeployOptions): RunOptions {
+  const maxRemovals = Number(opts.maxRemovals);
+  if (!/^\d+$/.test(opts.maxRemovals) || !Number.isSafeInteger(maxRemovals))
+    throw new UsageError(`--max-removals must be a whole number, got ${JSON.stringify(opts.maxRemovals)}`);
+  return {
+    allowRemovals: opts.allowRemovals === true,
+    allowHandover: opts.allowHandover === true,
+    maxRemovals,
+    refresh: opts.refresh === true,
+    ...(opts.layer ? { layers: opts.layer } : {}),
+  };
+}
+
+/** `adopt`: the Vault identities that exist, a report of how each resource is taken over, then `up`. */
+async function adopt(model: RegistryModel, opts: RunOptions, json: boolean): Promise<string[]> {
+  const token = process.env.VAULT_TOKEN;
+  if (!token)
+    throw new UsageError("adopt needs VAULT_TOKEN to look up the Vault identities that exist already");
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { lookupIdentities } =
+    require("../deploy/vault-identity") as typeof import("../deploy/vault-identity");
+  const { adoptionReport } = require("../deploy/adopt") as typeof import("../deploy/adopt");
+  const { buildPlan, describeResource } = require("../plan/plan") as typeof import("../plan/plan");
+  const { LAYERS } = require("../stacks/layers") as typeof import("../stacks/layers");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const found = await lookupIdentities(model.environment, model.tenants, { token });
+  const plan = await buildPlan(model, LAYERS, opts.layers ? { layers: opts.layers } : {});
+  const report = adoptionReport(plan.stacks, found.adoption, describeResource, found.failures);
+  const cannot = report.filter((l) => l.how === "cannot");
+  if (json) process.stderr.write(JSON.stringify(report, null, 2) + "\n");
+  else
+    for (const l of report)
+      process.stderr.write(
+        `${l.stack}: ${l.how.padEnd(8)} ${l.resource}${l.detail ? `  (${l.detail})` : ""}\n`,
+      );
+  if (cannot.length > 0)
+    throw new UsageError(
+      `cannot adopt ${cannot.length} resource${cannot.length === 1 ? "" : "s"} (above); nothing was changed`,
+    );
+  const { automationEngine, runLayers } = deploy();
+  return runLayers("up", model, automationEngine, { ...opts, adoption: found.adoption });
+}
+
 export function deployCommands(program: Command): void {
-  for (const action of ["preview", "up", "destroy"] as const) {
+  for (const action of ["preview", "up", "destroy", "adopt"] as const) {
     withCommonOptions(
       program
         .command(action)
         .description(DESCRIPTIONS[action])
         .addOption(new Option("--layer <layer...>", "only these layers").choices(LAYER_NAMES))
-        .option("--allow-removals", "proceed although tenants would be removed")
+        .option("--allow-removals", "proceed although tenants or namespaces would be removed")
+        .option("--allow-handover", "proceed although namespaces would pass to another tenant")
         .option(
           "--max-removals <n>",
           "removals of offboarded tenants accepted without --allow-removals",
           String(DEFAULT_MAX_REMOVALS),
-        ),
-    ).action(
-      async (opts: CommonOptions & { layer?: LayerName[]; allowRemovals?: boolean; maxRemovals: string }) => {
-        const maxRemovals = Number(opts.maxRemovals);
-        if (!Number.isInteger(maxRemovals) || maxRemovals < 0)
-          throw new UsageError(`--max-removals must be a whole number, got ${opts.maxRemovals}`);
-        const model = await loadRegistry(loadOptions(opts));
-        /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
-        const { automationEngine } = require("../deploy/automation") as typeof import("../deploy/automation");
-        const { runLayers } = require("../deploy/run") as typeof import("../deploy/run");
-        /* eslint-enable @typescript-eslint/no-require-imports */
-        const summaries = await runLayers(action, model, automationEngine, {
-          allowRemovals: opts.allowRemovals === true,
-          maxRemovals,
-          ...(opts.layer ? { layers: opts.layer } : {}),
-        });
-        for (const s of summaries) console.log(s);
-      },
-    );
+        )
+        .option("--refresh", "refresh each stack's state from the real systems first (drift)"),
+    ).action(async (opts: DeployOptions) => {
+      const run = runOptions(opts);
+      const model = await loadRegistry(loadOptions(opts));
+      const summaries =
+        action === "adopt"
+          ? await adopt(model, run, opts.json === true)
+          : await deploy().runLayers(action, model, deploy().automationEngine, run);
+      for (const s of summaries) console.log(s);
+    });
   }
 }

@@ -24,6 +24,12 @@ export interface TenantVaultArgs {
    */
   namespaces: { name: string; ready: pulumi.Input<string> }[];
   deployer: { ttlSeconds: number; maxTtlSeconds: number; rules: RbacRule[] };
+  /**
+   * Existing identities to adopt instead of creating (an installation whose users have logged in already):
+   * their Vault ids, imported into state.
+   * @default - create them
+   */
+  adopt?: { entityId?: string; aliasId?: string };
 }
 
 /**
@@ -60,12 +66,18 @@ export class TenantVault extends TenantComponent {
     const entity = new vault.identity.Entity(
       `${name}-entity`,
       { name: id, policies: [policy.name], metadata: { tenant: id, "managed-by": "tenancy" } },
-      childOptions(this, opts, { deleteBeforeReplace: true }),
+      childOptions(this, opts, {
+        deleteBeforeReplace: true,
+        ...(args.adopt?.entityId ? { import: args.adopt.entityId } : {}),
+      }),
     );
     new vault.identity.EntityAlias(
       `${name}-alias`,
       { name: args.email, mountAccessor: args.oidcMountAccessor, canonicalId: entity.id },
-      childOptions(this, opts, { deleteBeforeReplace: true }),
+      childOptions(this, opts, {
+        deleteBeforeReplace: true,
+        ...(args.adopt?.aliasId ? { import: args.adopt.aliasId } : {}),
+      }),
     );
     for (const ns of args.namespaces) {
       const roleName = deployerRoleName(ns.name);

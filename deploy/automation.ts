@@ -1,12 +1,19 @@
-/** The StackEngine backed by Pulumi's Automation API (needs the Pulumi CLI and the providers' credentials). */
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+/**
+ * The StackEngine backed by Pulumi's Automation API (needs the Pulumi CLI and the providers' credentials).
+ * The workspace is the repository itself (where Pulumi.yaml is), so stack config set in the repository
+ * (`Pulumi.<stack>.yaml`) applies, and no temporary directory is left behind.
+ */
+import { join } from "node:path";
+import { type EngineEvent, LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { PROJECT } from "../layers/identity";
 import { ExternalError } from "../registry/problems";
-import type { AppliedTenant } from "./guard";
-import type { Action, StackEngine } from "./run";
+import type { PreviewReport, Program, RunStepOptions, StackEngine, StackState } from "./run";
+
+/** The repository root: Pulumi.yaml's directory. */
+const WORK_DIR = join(__dirname, "..");
 
 /** The Automation API's errors start with "code: 255 / stdout: ..."; the useful part is the CLI's last error line. */
-function cliError(e: unknown): string {
+export function cliError(e: unknown): string {
   const err = e as { message?: string; commandResult?: { stderr?: string } };
   const text = err.commandResult?.stderr || err.message || String(e);
   const lines = text
@@ -16,49 +23,109 @@ function cliError(e: unknown): string {
   return lines.filter((l) => /^error:/i.test(l)).pop() ?? lines.pop() ?? "unknown error";
 }
 
-async function select(stackName: string, program: () => Promise<Record<string, unknown>>): Promise<Stack> {
-  try {
-    return await LocalWorkspace.createOrSelectStack({ projectName: PROJECT, stackName, program });
-  } catch (e) {
-    const message = (e as Error).message;
-    if (/ENOENT/.test(message))
-      throw new ExternalError(
-        "the Pulumi CLI was not found on PATH: install it (https://www.pulumi.com/docs/install/) and log in to a backend",
-      );
-    throw new ExternalError(
-      `cannot open stack ${stackName} through the Pulumi CLI: ${message.split("\n")[0]}`,
+function openFailure(stackName: string, e: unknown): ExternalError {
+  const message = (e as Error).message ?? String(e);
+  if (/ENOENT/.test(message))
+    return new ExternalError(
+      "the Pulumi CLI was not found on PATH: install it (https://www.pulumi.com/docs/install/) and log in to a backend",
     );
+  return new ExternalError(
+    `cannot open stack ${stackName} through the Pulumi CLI: ${message.split("\n")[0]}`,
+  );
+}
+
+async function open(stackName: string, program: Program): Promise<Stack> {
+  try {
+    return await LocalWorkspace.createOrSelectStack(
+      { projectName: PROJECT, stackName, program },
+      { workDir: WORK_DIR },
+    );
+  } catch (e) {
+    throw openFailure(stackName, e);
   }
 }
 
+/** What a preview's engine events say it would refuse: protected deletes and error diagnostics. */
+export function previewFindings(events: EngineEvent[]): Pick<PreviewReport, "protectedDeletes" | "errors"> {
+  const protectedDeletes = new Set<string>();
+  const errors: string[] = [];
+  for (const e of events) {
+    const m = e.resourcePreEvent?.metadata;
+    if (m && m.op === "delete" && m.old?.protect === true) protectedDeletes.add(m.urn);
+    const d = e.diagnosticEvent;
+    // the engine reports each protected delete as an error too: those are listed once, above
+    if (
+      d &&
+      d.severity === "error" &&
+      !(d.urn && protectedDeletes.has(d.urn)) &&
+      !/cannot be deleted/.test(d.message)
+    )
+      errors.push(d.message.trim());
+  }
+  return { protectedDeletes: [...protectedDeletes], errors };
+}
+
 export const automationEngine: StackEngine = {
-  async appliedTenants(stackName) {
-    const stack = await select(stackName, async () => ({}));
-    const outputs = await stack.outputs();
-    const tenants = outputs.tenants?.value as Record<string, { offboarding?: boolean }> | undefined;
-    if (!tenants) return undefined;
-    return Object.entries(tenants).map(([id, t]): AppliedTenant => ({
-      id,
-      offboarding: t.offboarding === true,
-    }));
-  },
-  async run(action: Action, stackName, program) {
-    const stack = await select(stackName, program);
-    const onOutput = (out: string) => process.stderr.write(out);
+  async state(stackName): Promise<StackState | undefined> {
+    let stack: Stack;
     try {
-      if (action === "preview") {
-        const r = await stack.preview({ onOutput });
-        return JSON.stringify(r.changeSummary);
-      }
-      if (action === "up") {
-        const r = await stack.up({ onOutput });
-        return JSON.stringify(r.summary.resourceChanges ?? {});
-      }
-      // protected resources (tenant namespaces) stay; the rest of the stack goes
-      const r = await stack.destroy({ onOutput, excludeProtected: true });
+      stack = await LocalWorkspace.selectStack(
+        { projectName: PROJECT, stackName, program: async () => ({}) },
+        { workDir: WORK_DIR },
+      );
+    } catch (e) {
+      // selecting a stack that does not exist is not a failure here: it was never created
+      if (/no stack named|not found|does not exist/i.test((e as Error).message ?? "")) return undefined;
+      throw openFailure(stackName, e);
+    }
+    try {
+      const [outputs, deployment] = await Promise.all([stack.outputs(), stack.exportStack()]);
+      const resources = (deployment.deployment as { resources?: unknown[] } | undefined)?.resources ?? [];
+      return {
+        outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value])),
+        resources: resources.length,
+      };
+    } catch (e) {
+      throw new ExternalError(`cannot read the state of stack ${stackName}: ${cliError(e)}`);
+    }
+  },
+
+  async preview(stackName, program, opts: RunStepOptions) {
+    const stack = await open(stackName, program);
+    const events: EngineEvent[] = [];
+    try {
+      const r = await stack.preview({
+        onOutput: (out) => process.stderr.write(out),
+        onEvent: (e) => events.push(e),
+        refresh: opts.refresh,
+      });
+      return { summary: JSON.stringify(r.changeSummary), ...previewFindings(events) };
+    } catch (e) {
+      const findings = previewFindings(events);
+      // a preview that fails on protected deletes is a finding, not an engine failure
+      if (findings.protectedDeletes.length > 0) return { summary: "refused", ...findings };
+      throw new ExternalError(`preview of ${stackName} failed: ${cliError(e)}`);
+    }
+  },
+
+  async up(stackName, program, opts: RunStepOptions) {
+    const stack = await open(stackName, program);
+    try {
+      const r = await stack.up({ onOutput: (out) => process.stderr.write(out), refresh: opts.refresh });
       return JSON.stringify(r.summary.resourceChanges ?? {});
     } catch (e) {
-      throw new ExternalError(`${action} of ${stackName} failed: ${cliError(e)}`);
+      throw new ExternalError(`up of ${stackName} failed: ${cliError(e)}`);
+    }
+  },
+
+  async destroy(stackName, program) {
+    const stack = await open(stackName, program);
+    try {
+      // protected resources (tenant namespaces and their fences) stay; the rest of the stack goes
+      const r = await stack.destroy({ onOutput: (out) => process.stderr.write(out), excludeProtected: true });
+      return JSON.stringify(r.summary.resourceChanges ?? {});
+    } catch (e) {
+      throw new ExternalError(`destroy of ${stackName} failed: ${cliError(e)}`);
     }
   },
 };

@@ -1,7 +1,9 @@
 /**
  * The safety guard before a real run: an empty or shrunken registry (Vault unreachable, a wrong path, a bad
- * merge) must never delete a tenant. Compared against the tenant set the platform stack last applied.
+ * merge) must never delete a tenant or a namespace, and a namespace never passes to another tenant unnoticed.
+ * Compared against the tenants and namespaces the platform stack last applied (its outputs).
  */
+import type { RegistryModel } from "../registry/model";
 import { SafetyError } from "../registry/problems";
 
 export interface AppliedTenant {
@@ -44,4 +46,95 @@ export function checkRemovals(
     throw new SafetyError(
       `${removed.length} tenants would be removed (${removed.map((t) => t.id).join(", ")}), more than the ${max} allowed at once (--max-removals); ${hint}`,
     );
+}
+
+/** A namespace as the platform stack last applied it: its owner, and whether it was on its way out. */
+export interface AppliedNamespace {
+  tenant: string;
+  offboarding: boolean;
+}
+
+/** What the guard compares a registry against: the platform stack's last applied outputs. */
+export interface AppliedState {
+  tenants: AppliedTenant[];
+  namespaces: Record<string, AppliedNamespace>;
+}
+
+/**
+ * The applied state from the platform stack's outputs, or undefined if it never applied any. Stacks applied
+ * before the `namespaces` output existed have their namespaces derived from `tenants`.
+ */
+export function appliedState(outputs: Record<string, unknown> | undefined): AppliedState | undefined {
+  const tenants = outputs?.tenants as
+    Record<string, { namespaces?: string[]; offboarding?: boolean }> | undefined;
+  if (!tenants) return undefined;
+  let namespaces = outputs?.namespaces as Record<string, AppliedNamespace> | undefined;
+  if (!namespaces) {
+    namespaces = {};
+    for (const [id, t] of Object.entries(tenants))
+      for (const ns of t.namespaces ?? [])
+        namespaces[ns] = { tenant: id, offboarding: t.offboarding === true };
+  }
+  return {
+    tenants: Object.entries(tenants).map(([id, t]) => ({ id, offboarding: t.offboarding === true })),
+    namespaces,
+  };
+}
+
+export interface NamespaceGuardOptions {
+  allowRemovals: boolean;
+  /** Proceed although namespaces pass from one tenant to another. */
+  allowHandover: boolean;
+}
+
+/**
+ * Throws SafetyError (exit 3) when a namespace would vanish without having been offboarded (its own or its
+ * tenant's `offboarding`), or would pass to another tenant: a namespace's data (volumes, secrets) goes with it.
+ * `next` is the registry's namespaces with their owners.
+ */
+export function checkNamespaces(
+  applied: Record<string, AppliedNamespace>,
+  next: ReadonlyMap<string, string>,
+  opts: NamespaceGuardOptions,
+): void {
+  const problems: string[] = [];
+  if (!opts.allowRemovals) {
+    const abrupt = Object.entries(applied)
+      .filter(([ns, a]) => !next.has(ns) && !a.offboarding)
+      .map(([ns, a]) => `${ns} (tenant ${a.tenant})`);
+    if (abrupt.length > 0)
+      problems.push(
+        `namespaces removed without offboarding first: ${abrupt.join(", ")}. Removal is two-phase: set offboarding: true on the namespace (or its tenant) and apply, then remove it; re-run with --allow-removals if this is intended`,
+      );
+  }
+  if (!opts.allowHandover) {
+    const handed = Object.entries(applied)
+      .filter(([ns, a]) => next.has(ns) && next.get(ns) !== a.tenant)
+      .map(([ns, a]) => `${ns} (${a.tenant} -> ${next.get(ns)})`);
+    if (handed.length > 0)
+      problems.push(
+        `namespaces would pass to another tenant, with their data (volumes, secrets): ${handed.join(", ")}; re-run with --allow-handover if this is intended`,
+      );
+  }
+  if (problems.length > 0) throw new SafetyError(problems.join("\n"));
+}
+
+/** The whole guard: tenants, then namespaces, against the platform stack's last applied outputs. */
+export function checkRegistryChange(
+  platformOutputs: Record<string, unknown> | undefined,
+  model: RegistryModel,
+  opts: GuardOptions & NamespaceGuardOptions,
+): void {
+  const applied = appliedState(platformOutputs);
+  if (!applied) return;
+  checkRemovals(
+    applied.tenants,
+    model.tenants.map((t) => t.id),
+    opts,
+  );
+  checkNamespaces(
+    applied.namespaces,
+    new Map(model.tenants.flatMap((t) => t.namespaces.map((n) => [n.name, t.id] as const))),
+    opts,
+  );
 }

@@ -14,11 +14,21 @@ export const LAYER_DEPENDENCIES: Readonly<Record<LayerName, readonly LayerName[]
   ci: ["vault"],
 };
 
+/** Ids of existing Vault identities to adopt, by tenant (`tenancy adopt`, deploy/adopt.ts). */
+export interface Adoption {
+  /** tenant id -> the id of the existing entity to adopt as the tenant's */
+  entities: Record<string, string>;
+  /** tenant id -> the id of the existing entity alias (the email on the OIDC mount) to adopt */
+  aliases: Record<string, string>;
+}
+
 /** What a layer program gets: the validated model (read once by whoever runs the program) and the tenants to generate. */
 export interface LayerInput {
   model: RegistryModel;
   /** The tenants this run generates (all of them, or a subset for a plan or a shard). */
   tenants: TenantModel[];
+  /** Adopt an existing installation: what exists is taken over instead of failing. @default - a normal run */
+  adoption?: Adoption;
 }
 
 export type LayerProgram = (input: LayerInput) => Promise<Record<string, unknown>>;

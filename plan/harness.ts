@@ -26,6 +26,8 @@ export interface RecordedResource {
   dependsOn: string[];
   /** URN of the resource it is deleted with (`deletedWith`), if any. */
   deletedWith?: string;
+  /** The id to import an existing resource by (`import`), if any. */
+  importId?: string;
   /**
    * The owning tenant: the nearest ancestor (or the resource itself) that registered a `tenant` output, which
    * every TenantComponent does (ARCHITECTURE.md, "Ownership").
@@ -72,6 +74,7 @@ interface MonitorRequest {
   getAliasesList(): { getSpec(): { getName(): string } | undefined; getUrn(): string }[];
   getDependenciesList(): string[];
   getDeletedwith(): string;
+  getImportid(): string;
   getOutputs(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
 }
 type Callback = (err: unknown, resp: unknown) => void;
@@ -149,6 +152,7 @@ async function runExclusive(
     const parentUrn = req.getParent() || undefined;
     const provider = req.getProvider() || undefined;
     const deletedWith = req.getDeletedwith() || undefined;
+    const importId = req.getImportid() || undefined;
     recorded.push({
       urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
       type: req.getType(),
@@ -164,6 +168,7 @@ async function runExclusive(
         .filter((n) => n !== ""),
       dependsOn: req.getDependenciesList(),
       ...(deletedWith ? { deletedWith } : {}),
+      ...(importId ? { importId } : {}),
       inputs: pulumi.runtime.deserializeProperties(req.getObject()) as Record<string, unknown>,
     });
     return register(req, cb);
@@ -175,8 +180,11 @@ async function runExclusive(
     return registerOutputs(req, cb);
   };
 
-  const outputs = (await pulumi.runtime.runInPulumiStack(async () => (await program()) ?? {})) ?? {};
-  await waitForRPCs();
+  const outputs = await failingLikeTheRuntime(async () => {
+    const out = (await pulumi.runtime.runInPulumiStack(async () => (await program()) ?? {})) ?? {};
+    await waitForRPCs();
+    return out;
+  });
 
   const byUrn = new Map(recorded.map((r) => [r.urn, r]));
   const resources = recorded.filter((r) => r.type !== "pulumi:pulumi:Stack");
@@ -193,4 +201,34 @@ async function runExclusive(
     }
   }
   return { resources, outputs: JSON.parse(JSON.stringify(outputs)) as Record<string, unknown> };
+}
+
+/**
+ * A program fails the way Pulumi's language host makes it fail: when an input of some resource rejects (an
+ * upstream check in an update, say), every resource and output depending on it rejects too, mostly in promises
+ * nobody awaits. The language host catches those process-wide and fails the program with the first; so does
+ * this, for the duration of one run, instead of leaving them to whoever listens (a test runner, Node's default).
+ */
+async function failingLikeTheRuntime<T>(run: () => Promise<T>): Promise<T> {
+  const unhandled: unknown[] = [];
+  const collect = (reason: unknown) => unhandled.push(reason);
+  const saved = process.listeners("unhandledRejection");
+  process.removeAllListeners("unhandledRejection");
+  process.on("unhandledRejection", collect);
+  // rejections are reported a turn of the event loop after they happen
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+  try {
+    const result = await run();
+    await settle();
+    if (unhandled.length > 0) throw unhandled[0];
+    return result;
+  } catch (e) {
+    await settle();
+    throw e;
+  } finally {
+    process.off("unhandledRejection", collect);
+    for (const l of saved) process.on("unhandledRejection", l);
+  }
 }

@@ -23,6 +23,12 @@ export class Upstream {
     );
   }
 
+  /** An output's value, for decisions taken before any resource exists; `undefined` if never applied. */
+  async value(name: string): Promise<unknown> {
+    const details = await this.reference.getOutputDetails(name);
+    return details.value ?? details.secretValue;
+  }
+
   /** An upstream output, `undefined` while the stack has never applied it. */
   output<T>(name: string): pulumi.Output<T | undefined> {
     return this.reference.getOutput(name) as pulumi.Output<T | undefined>;

@@ -9,9 +9,13 @@ import { activeMembers, activeNamespaces, isOffboarding, tenantSubject } from ".
 import type { LayerInput } from "./layer";
 import { Providers } from "./providers";
 
-export async function platformProgram({ model, tenants }: LayerInput): Promise<Record<string, unknown>> {
+export async function platformProgram({
+  model,
+  tenants,
+  adoption,
+}: LayerInput): Promise<Record<string, unknown>> {
   const env = model.environment;
-  const provider = new Providers(env).kubernetes();
+  const provider = new Providers(env, { adopt: adoption !== undefined }).kubernetes();
   new SharedClusterRoles("shared", { providers: [provider] });
   const byId = new Map(model.tenants.map((t) => [t.id, t]));
   const exported: Record<string, { namespaces: string[]; offboarding: boolean }> = {};

@@ -10,10 +10,14 @@ import { Providers } from "./providers";
 
 type PlatformTenants = Record<string, { namespaces: string[] }>;
 
-export async function vaultProgram({ model, tenants }: LayerInput): Promise<Record<string, unknown>> {
+export async function vaultProgram({
+  model,
+  tenants,
+  adoption,
+}: LayerInput): Promise<Record<string, unknown>> {
   const env = model.environment;
   const platform = new Upstream({ env: env.name, layer: "platform" });
-  const providers = new Providers(env);
+  const providers = new Providers(env, { adopt: adoption !== undefined });
   const kubernetes = providers.kubernetes();
   const vault = providers.vault();
   const paths = vaultPaths(env);
@@ -39,6 +43,18 @@ export async function vaultProgram({ model, tenants }: LayerInput): Promise<Reco
           ),
         })),
         deployer: env.vault.deployer,
+        ...(adoption
+          ? {
+              adopt: {
+                ...(Object.hasOwn(adoption.entities, tenant.id)
+                  ? { entityId: adoption.entities[tenant.id] }
+                  : {}),
+                ...(Object.hasOwn(adoption.aliases, tenant.id)
+                  ? { aliasId: adoption.aliases[tenant.id] }
+                  : {}),
+              },
+            }
+          : {}),
       },
       { providers: [kubernetes, vault] },
     );

@@ -1,12 +1,7 @@
-import { join } from "node:path";
+/** The safety guard, tenants and namespaces, on plain data. The orchestrator's runs: ./layers.test.ts. */
 import { describe, expect, it } from "vitest";
-import { checkRemovals } from "../../deploy/guard";
-import { type Action, type StackEngine, layerOrder, runLayers } from "../../deploy/run";
-import { loadRegistry } from "../../registry/load";
+import { appliedState, checkNamespaces, checkRemovals } from "../../deploy/guard";
 import { SafetyError } from "../../registry/problems";
-import { LAYERS } from "../../stacks/layers";
-import { LAYER_NAMES } from "../../layers/names";
-import { ROOT } from "../helpers/cli";
 
 const applied = (ids: string[], offboarding: string[] = []) =>
   ids.map((id) => ({ id, offboarding: offboarding.includes(id) }));
@@ -46,46 +41,61 @@ describe("the removal guard", () => {
   });
 });
 
-describe("running the layers", () => {
-  const fakeEngine = (appliedTenants?: ReturnType<typeof applied>) => {
-    const calls: string[] = [];
-    const engine: StackEngine = {
-      appliedTenants: async () => appliedTenants,
-      run: async (action: Action, stack: string) => {
-        calls.push(`${action} ${stack}`);
-        return "ok";
-      },
-    };
-    return { engine, calls };
+describe("the namespace guard", () => {
+  const applied = {
+    a: { tenant: "alice", offboarding: false },
+    "a-dev": { tenant: "alice", offboarding: false },
+    old: { tenant: "dave", offboarding: true },
   };
-  const model = () =>
-    loadRegistry({ env: "example", root: ROOT, source: { kind: "yaml", dir: join(ROOT, "tenants") } });
+  const none = { allowRemovals: false, allowHandover: false };
 
-  it("the CLI's light list of layer names is the layers' own, in order", () => {
-    expect(LAYERS.map((l) => l.name)).toEqual([...LAYER_NAMES]);
+  it("lets unchanged namespaces, new ones and offboarded ones going away through", () => {
+    expect(() =>
+      checkNamespaces(
+        applied,
+        new Map([
+          ["a", "alice"],
+          ["a-dev", "alice"],
+          ["new", "bob"],
+        ]),
+        none,
+      ),
+    ).not.toThrow();
   });
 
-  it("runs up in dependency order and destroy in reverse", async () => {
-    expect(layerOrder("up").map((l) => l.name)).toEqual(["platform", "vault", "ci"]);
-    expect(layerOrder("destroy").map((l) => l.name)).toEqual(["ci", "vault", "platform"]);
-    const { engine, calls } = fakeEngine();
-    await runLayers("up", await model(), engine, { allowRemovals: false });
-    expect(calls).toEqual(["up example-platform", "up example-vault", "up example-ci"]);
-  });
-
-  it("stops before touching any stack when the guard refuses", async () => {
-    const { engine, calls } = fakeEngine(applied(["alice", "bob", "carol", "dave", "erin"]));
-    await expect(runLayers("up", await model(), engine, { allowRemovals: false })).rejects.toThrow(
-      SafetyError,
+  it("refuses a namespace removed without offboarding first, unless --allow-removals", () => {
+    const next = new Map([["a", "alice"]]);
+    expect(() => checkNamespaces(applied, next, none)).toThrow(
+      new SafetyError(
+        "namespaces removed without offboarding first: a-dev (tenant alice). Removal is two-phase: set offboarding: true on the namespace (or its tenant) and apply, then remove it; re-run with --allow-removals if this is intended",
+      ),
     );
-    expect(calls).toEqual([]);
+    expect(() => checkNamespaces(applied, next, { ...none, allowRemovals: true })).not.toThrow();
   });
 
-  it("destroy needs --allow-removals (a safety refusal, exit 3)", async () => {
-    const { engine, calls } = fakeEngine();
-    await expect(runLayers("destroy", await model(), engine, { allowRemovals: false })).rejects.toThrow(
-      SafetyError,
+  it("refuses a namespace whose owner changes, even an offboarded one's, unless --allow-handover", () => {
+    const next = new Map([
+      ["a", "alice"],
+      ["a-dev", "alice"],
+      ["old", "mallory"],
+    ]);
+    expect(() => checkNamespaces(applied, next, none)).toThrow(
+      /^namespaces would pass to another tenant, with their data \(volumes, secrets\): old \(dave -> mallory\); re-run with --allow-handover/,
     );
-    expect(calls).toEqual([]);
+    // --allow-removals is not a handover permission
+    expect(() => checkNamespaces(applied, next, { ...none, allowRemovals: true })).toThrow(SafetyError);
+    expect(() => checkNamespaces(applied, next, { ...none, allowHandover: true })).not.toThrow();
+  });
+
+  it("reads the applied state from the platform outputs, old stacks (no namespaces output) included", () => {
+    expect(appliedState(undefined)).toBeUndefined();
+    expect(appliedState({})).toBeUndefined();
+    expect(appliedState({ tenants: { alice: { namespaces: ["a", "a-dev"], offboarding: false } } })).toEqual({
+      tenants: [{ id: "alice", offboarding: false }],
+      namespaces: {
+        a: { tenant: "alice", offboarding: false },
+        "a-dev": { tenant: "alice", offboarding: false },
+      },
+    });
   });
 });

@@ -1,0 +1,107 @@
+/**
+ * Finding the Vault identities an existing installation already has, for adoption: the entity named after a
+ * tenant, and the alias of the tenant's email on the OIDC mount (which Vault creates, with an entity of its
+ * own, the first time a user logs in). Read from the environment's Vault (its `vault.address`, not VAULT_ADDR)
+ * with VAULT_TOKEN. The token is sent to that origin only (redirects are refused) and never printed.
+ */
+import type { Adoption } from "../layers/names";
+import type { EnvironmentModel, TenantModel } from "../registry/model";
+import { SafetyError } from "../registry/problems";
+
+export interface IdentityLookupOptions {
+  token: string;
+  /** @default - Node's global fetch */
+  fetch?: typeof fetch;
+  /** @default 10000 */
+  timeoutMs?: number;
+}
+
+export interface IdentityLookup {
+  adoption: Adoption;
+  /** `<resource type>:<tenant>` -> why it could not be looked up */
+  failures: Record<string, string>;
+}
+
+const ENTITY = "vault:identity/entity:Entity";
+const ALIAS = "vault:identity/entityAlias:EntityAlias";
+
+type EntityData = { id?: unknown; aliases?: { id?: unknown; name?: unknown; mount_accessor?: unknown }[] };
+
+export async function lookupIdentities(
+  env: EnvironmentModel,
+  tenants: TenantModel[],
+  opts: IdentityLookupOptions,
+): Promise<IdentityLookup> {
+  const base = new URL(env.vault.address);
+  const doFetch = opts.fetch ?? fetch;
+  const call = async (
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+  ): Promise<EntityData | undefined> => {
+    const url = new URL(`/v1/${path}`, base);
+    const res = await doFetch(url, {
+      method,
+      redirect: "manual",
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+      headers: {
+        "X-Vault-Token": opts.token,
+        ...(env.vault.namespace ? { "X-Vault-Namespace": env.vault.namespace } : {}),
+        ...(body ? { "Content-Type": "application/json" } : {}),
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    if (res.status === 404 || res.status === 204) return undefined;
+    if (res.status >= 300 && res.status < 400)
+      throw new Error(
+        `HTTP ${res.status}: Vault redirected the request; refusing to follow it with the token`,
+      );
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const text = await res.text();
+    if (text.trim() === "") return undefined;
+    const data = (JSON.parse(text) as { data?: EntityData | null }).data;
+    return data ?? undefined;
+  };
+
+  const adoption: Adoption = { entities: {}, aliases: {} };
+  const failures: Record<string, string> = {};
+  const accessor = env.oidc.vaultMountAccessor;
+  for (const t of tenants.filter((x) => !x.offboarding)) {
+    const where = (what: string, path: string, e: unknown) =>
+      `${what} lookup at ${base.origin}/v1/${path} failed: ${(e as Error).message}`;
+    let entityId: string | undefined;
+    try {
+      const byName = await call("GET", `identity/entity/name/${encodeURIComponent(t.id)}`);
+      if (typeof byName?.id === "string") entityId = byName.id;
+    } catch (e) {
+      failures[`${ENTITY}:${t.id}`] = where("entity", `identity/entity/name/${t.id}`, e);
+    }
+    try {
+      const owner = await call("POST", "identity/lookup/entity", {
+        alias_name: t.email,
+        alias_mount_accessor: accessor,
+      });
+      const alias = owner?.aliases?.find((a) => a.name === t.email && a.mount_accessor === accessor);
+      if (typeof alias?.id === "string") {
+        adoption.aliases[t.id] = alias.id;
+        // the user logged in before tenancy managed them: their login's entity becomes the tenant's entity
+        if (entityId === undefined && typeof owner?.id === "string" && !failures[`${ENTITY}:${t.id}`])
+          entityId = owner.id;
+      }
+    } catch (e) {
+      failures[`${ALIAS}:${t.id}`] = where("entity alias", "identity/lookup/entity", e);
+    }
+    if (entityId !== undefined) adoption.entities[t.id] = entityId;
+  }
+  // an entity adopted for two tenants would be fought over by both
+  const seen = new Map<string, string>();
+  for (const [tenant, id] of Object.entries(adoption.entities)) {
+    const other = seen.get(id);
+    if (other !== undefined)
+      throw new SafetyError(
+        `Vault entity ${id} is the existing identity of both tenant ${other} and tenant ${tenant}; merge or rename it in Vault before adopting`,
+      );
+    seen.set(id, tenant);
+  }
+  return { adoption, failures };
+}

@@ -1,0 +1,63 @@
+/**
+ * Pulumi.yaml's program, for running one layer with the Pulumi CLI directly:
+ *   pulumi stack select example-platform && pulumi up
+ * The stack name `<env>-<layer>` picks the environment and the layer. The registry is read as `npx tenancy`
+ * reads it, from the stack's config (all optional; ARCHITECTURE.md, "The direct path"):
+ *   tenancy:source        yaml (default) | vault   (vault: VAULT_ADDR, VAULT_TOKEN as for the CLI)
+ *   tenancy:registry      registry directory (yaml; default "tenants")
+ *   tenancy:vaultLayout   single-secret (default) | per-tenant
+ *   tenancy:vaultMount, tenancy:vaultPath, tenancy:vaultKey
+ *   tenancy:allowRemovals, tenancy:allowHandover (booleans), tenancy:maxRemovals (number)
+ * The platform layer applies the same removal and handover guard as `npx tenancy up`, against its own last
+ * applied outputs. What this path cannot do is preview every layer before changing any: `npx tenancy up` does.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_MAX_REMOVALS, checkRegistryChange } from "../deploy/guard";
+import { parseStackName } from "../layers/identity";
+import { LAYER_NAMES } from "../layers/names";
+import { loadRegistry } from "../registry/load";
+import { DEFAULT_SOURCE_SETTINGS, type SourceSettings, sourceOptions } from "../registry/settings";
+import { Upstream } from "./layer";
+import { LAYERS } from "./layers";
+
+/** The source settings from stack config, defaulting as the CLI's options do. */
+export function sourceSettings(config: pulumi.Config): SourceSettings {
+  const d = DEFAULT_SOURCE_SETTINGS;
+  const vaultPath = config.get("vaultPath");
+  return {
+    source: config.get("source", { allowedValues: ["yaml", "vault"] }) ?? d.source,
+    registry: config.get("registry") ?? d.registry,
+    vaultLayout:
+      config.get("vaultLayout", { allowedValues: ["single-secret", "per-tenant"] }) ?? d.vaultLayout,
+    vaultMount: config.get("vaultMount") ?? d.vaultMount,
+    ...(vaultPath !== undefined ? { vaultPath } : {}),
+    vaultKey: config.get("vaultKey") ?? d.vaultKey,
+  };
+}
+
+/** The program of the stack being run: its layer's, after the guard. */
+export async function main(): Promise<Record<string, unknown>> {
+  const stack = pulumi.getStack();
+  const id = parseStackName(stack);
+  const layer = id && LAYERS.find((l) => l.name === id.layer);
+  if (!id || !layer)
+    throw new Error(`stack ${stack}: expected <env>-<layer> with layer one of ${LAYER_NAMES.join(", ")}`);
+  const config = new pulumi.Config("tenancy");
+  const model = await loadRegistry({ env: id.env, source: sourceOptions(sourceSettings(config)) });
+  if (layer.name === "platform") {
+    // the stack's own last applied outputs: a StackReference reads the stored checkpoint, which this update
+    // has not changed yet when the program starts ({} on a stack's first update)
+    const self = new Upstream(id);
+    const [tenants, namespaces] = await Promise.all([self.value("tenants"), self.value("namespaces")]);
+    checkRegistryChange(
+      tenants === undefined ? undefined : { tenants, ...(namespaces !== undefined ? { namespaces } : {}) },
+      model,
+      {
+        allowRemovals: config.getBoolean("allowRemovals") ?? false,
+        allowHandover: config.getBoolean("allowHandover") ?? false,
+        maxRemovals: config.getNumber("maxRemovals", { min: 0 }) ?? DEFAULT_MAX_REMOVALS,
+      },
+    );
+  }
+  return layer.program({ model, tenants: model.tenants });
+}

@@ -1,0 +1,81 @@
+/**
+ * The direct path (`pulumi up -s <env>-<layer>`, Pulumi.yaml's program): reads the registry from the source the
+ * stack config names, as the CLI would (Vault KV included), and the platform layer applies the same guard
+ * against its own last applied outputs.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runProgram } from "../../plan/harness";
+import { SafetyError } from "../../registry/problems";
+import { main } from "../../stacks/direct";
+import { ROOT } from "../helpers/cli";
+import { type VaultServer, startVaultServer } from "../helpers/vault-server";
+
+const TOKEN = "s.direct-path-token";
+const K8S_USERS = readFileSync(join(ROOT, "test", "fixtures", "vault", "k8s_users.json"), "utf8");
+const SELF = "organization/tenancy/example-platform";
+
+let server: VaultServer;
+beforeAll(async () => {
+  server = await startVaultServer({ token: TOKEN, secrets: { platform: { k8s_users: K8S_USERS } } });
+  process.env.VAULT_ADDR = server.url;
+  process.env.VAULT_TOKEN = TOKEN;
+});
+afterAll(async () => {
+  delete process.env.VAULT_ADDR;
+  delete process.env.VAULT_TOKEN;
+  await server.close();
+});
+
+const VAULT_CONFIG = { "tenancy:source": "vault", "tenancy:vaultLayout": "single-secret" };
+
+describe("the direct Pulumi path", () => {
+  it("reads the registry from Vault when the stack config says so", async () => {
+    const run = await runProgram(
+      { stack: "example-platform", config: VAULT_CONFIG, stackOutputs: { [SELF]: {} } },
+      main,
+    );
+    const users = Object.keys(JSON.parse(K8S_USERS) as Record<string, unknown>).sort();
+    expect(Object.keys(run.outputs.tenants as Record<string, unknown>).sort()).toEqual(users);
+    expect(server.requests.some((r) => r.path === "secret/data/platform")).toBe(true);
+  });
+
+  it("reads the YAML registry by default", async () => {
+    const run = await runProgram({ stack: "example-platform", stackOutputs: { [SELF]: {} } }, main);
+    expect(Object.keys(run.outputs.tenants as Record<string, unknown>)).toEqual([
+      "alice",
+      "bob",
+      "carol",
+      "dave",
+    ]);
+  });
+
+  it("applies the guard against the stack's own last outputs: a vanished tenant is refused", async () => {
+    const applied = {
+      tenants: { ghost: { namespaces: ["ghost"], offboarding: false } },
+    };
+    const run = runProgram(
+      { stack: "example-platform", config: VAULT_CONFIG, stackOutputs: { [SELF]: applied } },
+      main,
+    );
+    await expect(run).rejects.toThrow(SafetyError);
+    await expect(run).rejects.toThrow(/tenants removed without offboarding first: ghost/);
+    // and told so, it proceeds
+    const allowed = await runProgram(
+      {
+        stack: "example-platform",
+        config: { ...VAULT_CONFIG, "tenancy:allowRemovals": "true" },
+        stackOutputs: { [SELF]: applied },
+      },
+      main,
+    );
+    expect(allowed.outputs.tenants).toBeDefined();
+  });
+
+  it("refuses a stack name that is not <env>-<layer>", async () => {
+    await expect(runProgram({ stack: "example-dns" }, main)).rejects.toThrow(
+      /stack example-dns: expected <env>-<layer> with layer one of platform, vault, ci/,
+    );
+  });
+});
