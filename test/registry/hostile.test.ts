@@ -7,7 +7,8 @@
  * that only the YAML parser sees (nested duplicates, NUL, several documents) are unit-tested in
  * validate.test.ts.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,9 +24,24 @@ interface Case {
   name: string;
   /** Files relative to the registry root; environments/example.yaml is the example's unless given. */
   files: Record<string, string | Uint8Array>;
-  /** The problem lines printed, exactly (the summary line is checked apart). */
+  /**
+   * Symbolic links made after the files, path -> target; a target starting with `@outside/` points into a
+   * directory beside the registry root holding a secret (OUTSIDE_SECRET) that must never be printed.
+   */
+  links?: Record<string, string>;
+  /** FIFOs made after the files. */
+  fifos?: string[];
+  /** Arguments after `validate`. */
+  args?: string[];
+  /** The exit code; default 1. */
+  code?: number;
+  /** The problem lines printed, exactly (the summary line is checked apart); for another exit code, stderr's lines. */
   expected: string[];
 }
+
+const OUTSIDE_SECRET = "hvs.OUTSIDE-secret-never-printed";
+const SYMLINK =
+  "is a symbolic link; registry and environment files must be regular files, and links are not followed (copy the file instead)";
 
 const tenant = (email: string, rest = "") => `email: ${email}\n${rest}`;
 const alice = (rest = "") => tenant("alice@example.com", rest);
@@ -292,17 +308,135 @@ const CASES: Case[] = [
   },
 ];
 
+/** Hostile sources: links out of the registry. */
+const SOURCE_CASES: Case[] = [
+  // reading outside the registry
+  {
+    name: "a tenant file that is a symbolic link to a secret outside the registry",
+    files: { "tenants/bob.yaml": bob() },
+    links: { "tenants/alice.yaml": "@outside/token" },
+    expected: [`tenants/alice.yaml: ${SYMLINK}`],
+  },
+  {
+    name: "a tenant file that is a symbolic link to another tenant's file",
+    files: { "tenants/alice.yaml": alice() },
+    links: { "tenants/carol.yaml": "alice.yaml" },
+    expected: [`tenants/carol.yaml: ${SYMLINK}`],
+  },
+  {
+    name: "a dangling symbolic link",
+    files: { "tenants/bob.yaml": bob() },
+    links: { "tenants/alice.yaml": "/nonexistent/tenancy/alice.yaml" },
+    expected: [`tenants/alice.yaml: ${SYMLINK}`],
+  },
+  {
+    name: "a symbolic link named like a tenant file to a directory outside",
+    files: { "tenants/bob.yaml": bob() },
+    links: { "tenants/alice.yaml": "@outside/registry" },
+    expected: [`tenants/alice.yaml: ${SYMLINK}`],
+  },
+  {
+    name: "the registry directory is a symbolic link to a directory outside",
+    files: {},
+    links: { tenants: "@outside/registry" },
+    expected: [
+      "tenants: is a symbolic link; links are not followed: name the real registry directory with --registry",
+    ],
+  },
+  {
+    name: "the registry directory, named with a trailing slash, is a symbolic link",
+    files: {},
+    links: { tenants: "@outside/registry" },
+    args: ["--registry", "tenants/"],
+    expected: [
+      "tenants/: is a symbolic link; links are not followed: name the real registry directory with --registry",
+    ],
+  },
+  {
+    name: "a parent of the registry directory is a symbolic link to a directory outside",
+    files: {},
+    links: { config: "@outside/config" },
+    args: ["--registry", "config/tenants"],
+    expected: [
+      "config: is a symbolic link; links are not followed: name the real registry directory with --registry",
+    ],
+  },
+  {
+    name: "the environment file is a symbolic link to a secret outside",
+    files: { "tenants/alice.yaml": alice() },
+    links: { "environments/example.yaml": "@outside/token" },
+    expected: [`environments/example.yaml: ${SYMLINK}`],
+  },
+  {
+    name: "the environment file is a symbolic link to another environment",
+    files: { "tenants/alice.yaml": alice(), "environments/prod.yaml": EXAMPLE_ENV },
+    links: { "environments/example.yaml": "prod.yaml" },
+    expected: [`environments/example.yaml: ${SYMLINK}`],
+  },
+  {
+    name: "a dangling environment link (refused as a link, not reported missing)",
+    files: { "tenants/alice.yaml": alice() },
+    links: { "environments/example.yaml": "/nonexistent/tenancy/example.yaml" },
+    expected: [`environments/example.yaml: ${SYMLINK}`],
+  },
+  {
+    name: "the environments directory is a symbolic link to a directory outside",
+    files: { "tenants/alice.yaml": alice() },
+    links: { environments: "@outside/environments" },
+    expected: [
+      "environments: is a symbolic link; links are not followed: environments/ must be a real directory where tenancy runs",
+    ],
+  },
+  {
+    name: "a FIFO named like a tenant file (refused without waiting for a writer)",
+    files: { "tenants/bob.yaml": bob() },
+    fifos: ["tenants/alice.yaml"],
+    expected: ["tenants/alice.yaml: is not a file; expected a YAML file"],
+  },
+];
+
 let root: string;
 const results = new Map<string, CliResult>();
 
-/** Writes a registry root: environments/example.yaml (the example's unless the case has its own), tenants/. */
-function writeRegistry(dir: string, files: Record<string, string | Uint8Array>): void {
+/**
+ * Writes a registry root: environments/example.yaml (the example's unless the case has its own), tenants/,
+ * then the case's links and FIFOs (replacing what is there).
+ */
+function writeRegistry(
+  dir: string,
+  files: Record<string, string | Uint8Array>,
+  extra: Pick<Case, "links" | "fifos"> = {},
+): void {
   mkdirSync(join(dir, "tenants"), { recursive: true });
   const all = { "environments/example.yaml": EXAMPLE_ENV, ...files };
   for (const [path, content] of Object.entries(all)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);
   }
+  for (const [path, target] of Object.entries(extra.links ?? {})) {
+    rmSync(join(dir, path), { recursive: true, force: true });
+    symlinkSync(target.replace(/^@outside\//, `${join(root, "outside")}/`), join(dir, path));
+  }
+  for (const path of extra.fifos ?? []) {
+    const made = spawnSync("mkfifo", [join(dir, path)]);
+    if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr}`);
+  }
+}
+
+/**
+ * Beside the case directories: a secret file, a registry directory and an environments directory that
+ * links may point at. Their content would show in messages if a link were followed.
+ */
+function writeOutside(): void {
+  const outside = join(root, "outside");
+  mkdirSync(join(outside, "registry"), { recursive: true });
+  mkdirSync(join(outside, "environments"), { recursive: true });
+  writeFileSync(join(outside, "token"), `${OUTSIDE_SECRET}\n`);
+  writeFileSync(join(outside, "registry", "leak.yaml"), `${OUTSIDE_SECRET}\n`);
+  writeFileSync(join(outside, "registry", "alice.yaml"), `email: ${OUTSIDE_SECRET}\n`);
+  writeFileSync(join(outside, "environments", "example.yaml"), `${OUTSIDE_SECRET}: [\n`);
+  mkdirSync(join(outside, "config", "tenants"), { recursive: true });
+  writeFileSync(join(outside, "config", "tenants", "alice.yaml"), `${OUTSIDE_SECRET}\n`);
 }
 
 async function runAll<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
@@ -316,15 +450,16 @@ async function runAll<T>(items: T[], limit: number, run: (item: T) => Promise<vo
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "tenancy-hostile-"));
+  writeOutside();
   await runAll(
-    CASES.map((c, i) => ({ c, dir: join(root, `case-${i}`) })),
+    [...CASES, ...SOURCE_CASES].map((c, i) => ({ c, dir: join(root, `case-${i}`) })),
     4,
     async ({ c, dir }) => {
-      writeRegistry(dir, c.files);
-      results.set(c.name, await runCliAsync(["validate"], { cwd: dir }));
+      writeRegistry(dir, c.files, c);
+      results.set(c.name, await runCliAsync(["validate", ...(c.args ?? [])], { cwd: dir }));
     },
   );
-}, 120_000);
+}, 180_000);
 
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
@@ -353,6 +488,31 @@ describe("tenancy validate on hostile registries", () => {
     // every problem exactly once, in order
     expect(lines).toEqual(c.expected);
     expect(summary).toMatch(/^\d+ problems? found; nothing was changed\.$/);
+  });
+});
+
+describe("tenancy validate on hostile registry sources (links)", () => {
+  it("has cases each with a distinct name", () => {
+    const names = [...CASES, ...SOURCE_CASES].map((c) => c.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it.each(SOURCE_CASES)("$name: exit code, exact lines, nothing from outside", (c) => {
+    const r = results.get(c.name);
+    expect(r, "the case did not run").toBeDefined();
+    const { code, stdout, stderr } = r!;
+    expect(stderr).not.toMatch(STACK_FRAME);
+    expect(stderr).not.toMatch(THROWN);
+    expect(stdout).toBe("");
+    expect(code, stderr).toBe(c.code ?? 1);
+    // neither the content nor the place of what a link points at
+    expect(stderr).not.toContain(OUTSIDE_SECRET);
+    expect(stderr).not.toContain(join(root, "outside"));
+    const lines = stderr.trimEnd().split("\n");
+    if ((c.code ?? 1) === 1) {
+      expect(lines.pop()).toMatch(/^\d+ problems? found; nothing was changed\.$/);
+    }
+    expect(lines).toEqual(c.expected);
   });
 });
 
