@@ -5,7 +5,7 @@
 import { lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { RegistryModel, TenantDocument } from "./model";
-import { InvalidInputError, UsageError } from "./problems";
+import { InvalidInputError, UsageError, showList } from "./problems";
 import { isLabel } from "./schema";
 import { loadYamlDocuments, readYamlFile, symlinkedDirectory } from "./source-yaml";
 import { type VaultSourceOptions, loadVaultDocuments } from "./source-vault";
@@ -37,7 +37,7 @@ export function environmentPath(env: string, root = "."): string {
       // no environments directory: say so below
     }
     throw new UsageError(
-      `no environment ${JSON.stringify(env)}: ${path} does not exist (environments: ${known.join(", ") || "none found"})`,
+      `no environment ${JSON.stringify(env)}: ${path} does not exist (environments: ${showList(known) || "none found"})`,
     );
   }
   return path;

@@ -4,12 +4,14 @@
 import { closest, distance } from "fastest-levenshtein";
 import { type Document, LineCounter, isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { z } from "zod";
-import { type PathSegment, type Problem, show } from "./problems";
+import { type PathSegment, type Problem, cut, show } from "./problems";
 
 /** Largest tenant or environment file accepted. */
 export const MAX_FILE_BYTES = 256 * 1024;
 /** Aliases allowed in one document: enough for anchors used by hand, far too few for a "billion laughs". */
 const MAX_ALIASES = 50;
+/** Longest YAML parser message kept in a problem. */
+const MAX_SYNTAX_MESSAGE = 120;
 
 export type ParseResult = { ok: true; data: unknown } | { ok: false; problems: Problem[] };
 
@@ -55,7 +57,12 @@ export function parseYaml(bytes: Uint8Array, source: string): ParseResult {
             message: `${at}: a second YAML document ("---"); expected one document`,
           };
         const what = e.code === "DUPLICATE_KEY" ? "duplicate key" : "YAML syntax error";
-        return { source, path: [], message: `${at}: ${what}: ${firstLine(e.message)}` };
+        // the parser's message can quote the file at length (a block scalar header, an escape): keep it short
+        return {
+          source,
+          path: [],
+          message: `${at}: ${what}: ${cut(firstLine(e.message), MAX_SYNTAX_MESSAGE)}`,
+        };
       }),
     };
   }
@@ -191,7 +198,7 @@ export function unknownKeyMessage(key: string, known: string[]): string {
     distance(key, near) < near.length
       ? `; did you mean "${near}"?`
       : "";
-  return `unknown field "${key}"${hint}${known.length > 0 ? ` (known fields: ${known.join(", ")})` : ""}`;
+  return `unknown field ${show(key)}${hint}${known.length > 0 ? ` (known fields: ${known.join(", ")})` : ""}`;
 }
 
 /** The keys a strict object schema accepts at `path` (walking arrays, optionals, defaults, unions, records). */

@@ -12,13 +12,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TenantFile } from "../../registry/schema";
+import { EnvironmentFile, TenantFile } from "../../registry/schema";
 import { type CliResult, ROOT, runCliAsync } from "../helpers/cli";
 
 const EXAMPLE_ENV = readFileSync(join(ROOT, "environments", "example.yaml"), "utf8");
 const NAMESPACE_RULE = "is not a valid namespace name (lowercase RFC 1123 label, at most 63 characters)";
 // follows the schema (which grows); the rest of the message is pinned
 const TENANT_FIELDS = `(known fields: ${Object.keys(TenantFile.shape).join(", ")})`;
+const ENV_FIELDS = `(known fields: ${Object.keys(EnvironmentFile.shape).join(", ")})`;
 
 interface Case {
   name: string;
@@ -42,6 +43,9 @@ interface Case {
 const OUTSIDE_SECRET = "hvs.OUTSIDE-secret-never-printed";
 const SYMLINK =
   "is a symbolic link; registry and environment files must be regular files, and links are not followed (copy the file instead)";
+const TENANT_ID_RULE = "is not a valid tenant id (lowercase RFC 1123 label, at most 63 characters)";
+const longLine = `|quoted-at-length-${"x".repeat(5000)}`;
+const LONG_KEY = "k".repeat(1000);
 
 const tenant = (email: string, rest = "") => `email: ${email}\n${rest}`;
 const alice = (rest = "") => tenant("alice@example.com", rest);
@@ -308,7 +312,7 @@ const CASES: Case[] = [
   },
 ];
 
-/** Hostile sources: links out of the registry. */
+/** Hostile sources: links out of the registry, unbounded messages, control characters. */
 const SOURCE_CASES: Case[] = [
   // reading outside the registry
   {
@@ -392,6 +396,128 @@ const SOURCE_CASES: Case[] = [
     files: { "tenants/bob.yaml": bob() },
     fifos: ["tenants/alice.yaml"],
     expected: ["tenants/alice.yaml: is not a file; expected a YAML file"],
+  },
+  // bounded messages
+  {
+    name: "a YAML syntax error whose parser message quotes a long line of the file",
+    files: {
+      "tenants/alice.yaml": alice(`note: ${longLine}
+  text
+`),
+    },
+    expected: [
+      `tenants/alice.yaml: line 2, column 8: YAML syntax error: Block scalar header includes extra characters: ${longLine.slice(0, 70)}...`,
+    ],
+  },
+  {
+    name: "an environment file whose syntax error quotes a long line",
+    files: {
+      "environments/example.yaml": `note: ${longLine}
+  text
+`,
+      "tenants/alice.yaml": alice(),
+    },
+    expected: [
+      `environments/example.yaml: line 1, column 8: YAML syntax error: Block scalar header includes extra characters: ${longLine.slice(0, 70)}...`,
+    ],
+  },
+  {
+    name: "an unknown field with a 1000-character name",
+    files: {
+      "tenants/alice.yaml": alice(`${LONG_KEY}: 1
+`),
+    },
+    expected: [
+      `tenants/alice.yaml: ${"k".repeat(77)}...: unknown field "${"k".repeat(76)}... ${TENANT_FIELDS}`,
+    ],
+  },
+  {
+    name: "an unknown environment among 200 lists five of them (exit 2)",
+    files: Object.fromEntries(
+      Array.from({ length: 200 }, (_, i) => [
+        `environments/env${String(i).padStart(3, "0")}.yaml`,
+        EXAMPLE_ENV,
+      ]),
+    ),
+    args: ["--env", "nope"],
+    code: 2,
+    expected: [
+      // readdir order is the file system's; the count is what matters
+      expect.stringMatching(
+        /^tenancy: no environment "nope": environments\/nope\.yaml does not exist \(environments: (\w+, ){4}\w+ and 196 more\)$/,
+      ) as unknown as string,
+    ],
+  },
+  // control characters
+  {
+    name: "a file name with an ANSI escape sequence",
+    files: { "tenants/\u001b[31malice.yaml": alice() },
+    expected: [
+      `tenants/\\x1b[31malice.yaml: tenant id "\\u001b[31malice" (from the file name or key) ${TENANT_ID_RULE}`,
+    ],
+  },
+  {
+    name: "a file name with a newline that would forge a line of output",
+    files: { "tenants/x\nall 3 tenants are valid.yaml": alice() },
+    expected: [
+      `tenants/x\\nall 3 tenants are valid.yaml: tenant id "x\\nall 3 tenants are valid" (from the file name or key) ${TENANT_ID_RULE}`,
+    ],
+  },
+  {
+    name: "a file name with a right-to-left override",
+    files: { "tenants/alice\u202elmay.yaml": alice() },
+    expected: [
+      `tenants/alice\\u202elmay.yaml: tenant id "alice\\u202elmay" (from the file name or key) ${TENANT_ID_RULE}`,
+    ],
+  },
+  {
+    name: "a key with an ANSI sequence that would clear the screen",
+    files: { "tenants/alice.yaml": alice('"\\e[2Jwiped": 1\n') },
+    expected: [`tenants/alice.yaml: \\x1b[2Jwiped: unknown field "\\u001b[2Jwiped" ${TENANT_FIELDS}`],
+  },
+  {
+    name: "a key with a newline",
+    files: { "tenants/alice.yaml": alice('"ok\\nforged": 1\n') },
+    expected: [`tenants/alice.yaml: ok\\nforged: unknown field "ok\\nforged" ${TENANT_FIELDS}`],
+  },
+  {
+    name: "a namespace with a C1 control (CSI)",
+    files: { "tenants/alice.yaml": alice('namespaces: ["alice\\x9b31m"]\n') },
+    expected: [`tenants/alice.yaml: namespaces[0]: "alice\\x9b31m" ${NAMESPACE_RULE}`],
+  },
+  {
+    name: "a namespace with a Unicode line separator",
+    files: { "tenants/alice.yaml": alice('namespaces: ["alice\\Lforged"]\n') },
+    expected: [`tenants/alice.yaml: namespaces[0]: "alice\\u2028forged" ${NAMESPACE_RULE}`],
+  },
+  {
+    name: "a namespace with DEL",
+    files: { "tenants/alice.yaml": alice('namespaces: ["ali\\x7fce"]\n') },
+    expected: [`tenants/alice.yaml: namespaces[0]: "ali\\x7fce" ${NAMESPACE_RULE}`],
+  },
+  {
+    name: "a domain with a bidi isolate",
+    files: { "tenants/alice.yaml": alice('domains: ["\\u2066evil.example.com"]\n') },
+    expected: [
+      'tenants/alice.yaml: domains[0]: "\\u2066evil.example.com" is not a valid hostname (lowercase RFC 1123 labels separated by dots, at most 253 characters)',
+    ],
+  },
+  {
+    name: "a duplicate key holding a terminal title sequence",
+    files: { "tenants/alice.yaml": alice('"\\e]0;pwned\\a": 1\n"\\e]0;pwned\\a": 2\n') },
+    expected: [
+      'tenants/alice.yaml: \\x1b]0;pwned\\x07: line 3, column 1: duplicate key "\\u001b]0;pwned\\u0007"; a key may appear only once in a mapping',
+    ],
+  },
+  {
+    name: "an environment key with an ANSI sequence",
+    files: {
+      "environments/example.yaml": `"\\e[31mclusters": []\n${EXAMPLE_ENV}`,
+      "tenants/alice.yaml": alice(),
+    },
+    expected: [
+      `environments/example.yaml: \\x1b[31mclusters: unknown field "\\u001b[31mclusters" ${ENV_FIELDS}`,
+    ],
   },
 ];
 
@@ -491,13 +617,14 @@ describe("tenancy validate on hostile registries", () => {
   });
 });
 
-describe("tenancy validate on hostile registry sources (links)", () => {
-  it("has cases each with a distinct name", () => {
+describe("tenancy validate on hostile registry sources (links, long messages, control characters)", () => {
+  it("has at least 25 cases, each with a distinct name", () => {
+    expect(SOURCE_CASES.length).toBeGreaterThanOrEqual(25);
     const names = [...CASES, ...SOURCE_CASES].map((c) => c.name);
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it.each(SOURCE_CASES)("$name: exit code, exact lines, nothing from outside", (c) => {
+  it.each(SOURCE_CASES)("$name: exit code, exact lines, nothing from outside, nothing raw", (c) => {
     const r = results.get(c.name);
     expect(r, "the case did not run").toBeDefined();
     const { code, stdout, stderr } = r!;
@@ -508,6 +635,12 @@ describe("tenancy validate on hostile registry sources (links)", () => {
     // neither the content nor the place of what a link points at
     expect(stderr).not.toContain(OUTSIDE_SECRET);
     expect(stderr).not.toContain(join(root, "outside"));
+    // no control character but the line ends reaches the terminal
+    expect(stderr).not.toMatch(
+      /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/,
+    );
+    // and no line is longer than a bounded message
+    expect(Math.max(...stderr.split("\n").map((l) => l.length))).toBeLessThan(1400);
     const lines = stderr.trimEnd().split("\n");
     if ((c.code ?? 1) === 1) {
       expect(lines.pop()).toMatch(/^\d+ problems? found; nothing was changed\.$/);
