@@ -3,6 +3,10 @@
  * as a user or CI would. Every case must exit 1 with a clear message naming the file and the field,
  * and never a stack trace.
  *
+ * The same for a hostile Vault (a local fake, test/helpers/vault-server.ts) behind `--source vault`: every
+ * fault kind gives its exit code and a message naming the Vault path, and neither the token nor a password
+ * in VAULT_ADDR is ever printed.
+ *
  * Spawning the CLI costs 0.6-2 s, so every case runs once, in parallel, before the assertions; hazards
  * that only the YAML parser sees (nested duplicates, NUL, several documents) are unit-tested in
  * validate.test.ts.
@@ -14,6 +18,14 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EnvironmentFile, TenantFile } from "../../registry/schema";
 import { type CliResult, ROOT, runCliAsync } from "../helpers/cli";
+import {
+  type FaultRule,
+  type VaultServer,
+  type VaultServerOptions,
+  closedPort,
+  envelope,
+  startVaultServer,
+} from "../helpers/vault-server";
 
 const EXAMPLE_ENV = readFileSync(join(ROOT, "environments", "example.yaml"), "utf8");
 const NAMESPACE_RULE = "is not a valid namespace name (lowercase RFC 1123 label, at most 63 characters)";
@@ -718,5 +730,411 @@ describe("one unreadable file does not hide the others' problems", () => {
     // alice is unreadable but still a tenant: bob's invitation of alice is not reported as well
     expect(lines.filter((l) => l.includes("members"))).toEqual([]);
     expect(r.stderr).not.toMatch(STACK_FRAME);
+  });
+});
+
+const TOKEN = "hvs.HOSTILE-token-never-printed-91c2";
+const PASSWORD = "hunter2-never-printed";
+const K8S_USERS = readFileSync(join(ROOT, "test", "fixtures", "vault", "k8s_users.json"), "utf8");
+const PER_TENANT = ["--vault-layout", "per-tenant", "--vault-path", "tenants"];
+const WITHHELD = "<not shown: it contains the value of VAULT_TOKEN>";
+const KEY_RULE =
+  "which is not a valid tenant id (lowercase RFC 1123 label, at most 63 characters); every secret under this prefix is named after its tenant id, so nothing was read";
+const DEPTH = "is nested more than 64 levels deep; expected plain data";
+const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+const listing = (keys: unknown): FaultRule => ({
+  path: "secret/metadata/tenants/",
+  respond: { body: JSON.stringify(envelope({ keys })) },
+});
+
+interface VaultContext {
+  /** The fake Vault the CLI talks to. */
+  vault: VaultServer;
+  /** Another fake on another origin: a redirect target that must never be reached. */
+  other: VaultServer;
+  /** A loopback port nothing listens on. */
+  closed: number;
+}
+
+interface VaultCase {
+  name: string;
+  /** The fake Vault's options; default: the single secret `platform` holding the legacy fixture. */
+  vault?: (other: VaultServer) => Partial<VaultServerOptions>;
+  /** Arguments after `validate --source vault`. */
+  args?: string[];
+  /** Environment on top of VAULT_ADDR (the fake), VAULT_TOKEN (TOKEN), VAULT_NAMESPACE (none). */
+  env?: (ctx: VaultContext) => NodeJS.ProcessEnv;
+  code: number;
+  /** stderr's lines, exactly. */
+  expected: (ctx: VaultContext) => string[];
+  stdout?: string;
+  /** Further checks after the run. */
+  after?: (ctx: VaultContext) => void;
+}
+
+const perTenantSecrets = {
+  "tenants/alice": { email: "alice@example.com" },
+  "tenants/bob": { email: "bob@example.com" },
+};
+const fails = (ctx: VaultContext, message: string) => [`tenancy: Vault at ${ctx.vault.url}: ${message}`];
+const problems = (...lines: string[]) => [
+  ...lines,
+  `${lines.length} problem${lines.length === 1 ? "" : "s"} found; nothing was changed.`,
+];
+const noReadAfterTheList = ({ vault }: VaultContext) =>
+  expect(vault.requests.map((r) => r.path)).toEqual(["secret/metadata/tenants/"]);
+
+const VAULT_CASES: VaultCase[] = [
+  // every fault kind
+  {
+    name: "Vault unreachable (connection refused)",
+    env: ({ closed }) => ({ VAULT_ADDR: `http://127.0.0.1:${closed}`, VAULT_MAX_RETRIES: "0" }),
+    code: 4,
+    expected: ({ closed }) => [
+      `tenancy: Vault at http://127.0.0.1:${closed}: reading secret/data/platform failed after 1 attempt: connection refused (ECONNREFUSED); check VAULT_ADDR and that Vault is reachable from here`,
+    ],
+  },
+  {
+    name: "permission denied (403)",
+    vault: () => ({ faults: [{ respond: "forbidden" }] }),
+    code: 4,
+    expected: (ctx) =>
+      fails(
+        ctx,
+        "permission denied reading secret/data/platform: check VAULT_TOKEN and its policy (Vault says: permission denied)",
+      ),
+  },
+  {
+    name: "the secret does not exist (404)",
+    vault: () => ({ secrets: {} }),
+    code: 4,
+    expected: (ctx) =>
+      fails(
+        ctx,
+        'secret/data/platform not found: no secret "platform" in the mount "secret", or "secret" is not a KV version 2 mount (check the mount and path)',
+      ),
+  },
+  {
+    name: "Vault is sealed (503)",
+    vault: () => ({ faults: [{ respond: "sealed" }] }),
+    code: 4,
+    expected: (ctx) =>
+      fails(ctx, "sealed (reading secret/data/platform); unseal it (vault operator unseal) and try again"),
+  },
+  {
+    name: "HTTP 500 twice, then an answer (retried)",
+    vault: () => ({ faults: [{ times: 2, respond: { status: 500, errors: ["internal error"] } }] }),
+    code: 0,
+    expected: () => [],
+    stdout: "valid: 4 tenants, 7 namespaces, 5 domains, 0 members; environment example, registry vault",
+    after: ({ vault }) => expect(vault.count("secret/data/platform")).toBe(3),
+  },
+  {
+    name: "no answer within VAULT_CLIENT_TIMEOUT",
+    vault: () => ({ faults: [{ delayMs: 5000 }] }),
+    env: () => ({ VAULT_CLIENT_TIMEOUT: "1", VAULT_MAX_RETRIES: "0" }),
+    code: 4,
+    expected: (ctx) =>
+      fails(ctx, "reading secret/data/platform failed after 1 attempt: no answer within 1000 ms"),
+  },
+  {
+    name: "a malformed JSON body",
+    vault: () => ({ faults: [{ respond: "malformed" }] }),
+    code: 4,
+    expected: (ctx) =>
+      fails(
+        ctx,
+        `reading secret/data/platform: the answer (HTTP 200) is not valid JSON: got "{\\"request_id\\":\\"0f0c\\",\\"data\\":{\\"data\\":{\\"k8s_users\\":\\"{\\\\\\"alice"`,
+      ),
+  },
+  {
+    name: "a redirect to another origin, which never gets the token",
+    vault: (other) => ({ faults: [{ respond: { redirect: `${other.url}/v1/secret/data/platform` } }] }),
+    code: 4,
+    expected: (ctx) =>
+      fails(
+        ctx,
+        `reading secret/data/platform: Vault answered HTTP 302, a redirect to "${ctx.other.url}/v1/secret/data/platform"; redirects are not followed, so that the token goes to VAULT_ADDR only: set VAULT_ADDR to the address that answers (the active node or the load balancer)`,
+      ),
+  },
+  {
+    name: "a redirect of the list (307) to another origin",
+    vault: (other) => ({
+      secrets: perTenantSecrets,
+      faults: [{ respond: { redirect: `${other.url}/v1/secret/metadata/tenants/?list=true`, status: 307 } }],
+    }),
+    args: PER_TENANT,
+    code: 4,
+    expected: (ctx) =>
+      fails(
+        ctx,
+        `listing secret/metadata/tenants/: Vault answered HTTP 307, a redirect to "${ctx.other.url}/v1/secret/metadata/tenants/?list=true"; redirects are not followed, so that the token goes to VAULT_ADDR only: set VAULT_ADDR to the address that answers (the active node or the load balancer)`,
+      ),
+  },
+  // keys Vault lists
+  {
+    name: "listed keys that are not tenant ids: .., a slash, empty, %2e, uppercase, too long, control characters",
+    vault: () => ({
+      secrets: perTenantSecrets,
+      faults: [
+        listing([
+          "alice",
+          "../platform",
+          "a/b",
+          "",
+          "%2e%2e",
+          "Bob",
+          "b".repeat(64),
+          "bob\n\u001b[2J",
+          "../",
+          "bob",
+        ]),
+      ],
+    }),
+    args: PER_TENANT,
+    code: 1,
+    expected: () =>
+      problems(
+        ...[
+          '"../platform"',
+          '"a/b"',
+          '""',
+          '"%2e%2e"',
+          '"Bob"',
+          `"${"b".repeat(64)}"`,
+          '"bob\\n\\u001b[2J"',
+        ].map((key) => `vault:secret/tenants/: Vault lists the key ${key}, ${KEY_RULE}`),
+      ),
+    after: noReadAfterTheList,
+  },
+  {
+    name: "a listed key that is a single dot-dot",
+    vault: () => ({ secrets: perTenantSecrets, faults: [listing(["..", "alice"])] }),
+    args: PER_TENANT,
+    code: 1,
+    expected: () => problems(`vault:secret/tenants/: Vault lists the key "..", ${KEY_RULE}`),
+    after: noReadAfterTheList,
+  },
+  // duplicate keys and deep nesting
+  {
+    name: "a user listed twice in the single secret's JSON",
+    vault: () => ({
+      secrets: {
+        platform: {
+          k8s_users:
+            '{"alice": {"email": "alice@example.com"}, "alice": {"email": "mallory@example.com", "role": "admin"}}',
+        },
+      },
+    }),
+    code: 1,
+    expected: () =>
+      problems(
+        'vault:secret/platform#k8s_users: alice: duplicate key "alice"; a key may appear only once in an object',
+      ),
+  },
+  {
+    name: "a field twice inside a user's record",
+    vault: () => ({
+      secrets: {
+        platform: { k8s_users: '{"bob": {"email": "bob@example.com", "role": "x", "role": "admin"}}' },
+      },
+    }),
+    code: 1,
+    expected: () =>
+      problems(
+        'vault:secret/platform#k8s_users: bob.role: duplicate key "role"; a key may appear only once in an object',
+      ),
+  },
+  {
+    name: "a field twice in a per-tenant secret's answer",
+    vault: () => ({
+      secrets: perTenantSecrets,
+      faults: [
+        {
+          path: "secret/data/tenants/bob",
+          respond: {
+            body: '{"data": {"data": {"email": "bob@example.com", "email": "mallory@example.com"}}}',
+          },
+        },
+      ],
+    }),
+    args: PER_TENANT,
+    code: 1,
+    expected: () =>
+      problems(
+        `vault:secret/tenants/bob: email: duplicate key "email"; a key may appear only once in an object (in Vault's answer to reading secret/data/tenants/bob)`,
+      ),
+  },
+  {
+    name: "100000 nested arrays in the single secret's JSON",
+    vault: () => ({
+      secrets: {
+        platform: {
+          k8s_users: `{"alice": {"email": "alice@example.com", "namespaces": ${nested(100_000)}}}`,
+        },
+      },
+    }),
+    code: 1,
+    expected: () =>
+      problems(`vault:secret/platform#k8s_users: alice.namespaces${"[0]".repeat(62)}: ${DEPTH}`),
+  },
+  {
+    name: "100000 nested arrays in a per-tenant secret's answer",
+    vault: () => ({
+      secrets: perTenantSecrets,
+      faults: [
+        {
+          path: "secret/data/tenants/alice",
+          respond: { body: `{"data": {"data": {"email": "a@example.com", "quota": ${nested(100_000)}}}}` },
+        },
+      ],
+    }),
+    args: PER_TENANT,
+    code: 1,
+    expected: () =>
+      problems(
+        `vault:secret/tenants/alice: quota${"[0]".repeat(61)}: ${DEPTH} (in Vault's answer to reading secret/data/tenants/alice)`,
+      ),
+  },
+  // the token and credentials
+  {
+    name: "Vault echoing the token in its error",
+    vault: () => ({ faults: [{ respond: { status: 400, errors: [`token ${TOKEN} may not read this`] } }] }),
+    code: 4,
+    expected: (ctx) => fails(ctx, `reading secret/data/platform: HTTP 400 (Vault says: ${WITHHELD})`),
+  },
+  {
+    name: "Vault echoing the token in a malformed body",
+    vault: () => ({ faults: [{ respond: { body: `{"auth": {"client_token": "${TOKEN}"` } }] }),
+    code: 4,
+    expected: (ctx) =>
+      fails(ctx, `reading secret/data/platform: the answer (HTTP 200) is not valid JSON: got ${WITHHELD}`),
+  },
+  {
+    name: "a one-character token: Vault's text left out, the message not mangled",
+    vault: () => ({ token: "a", faults: [{ respond: { status: 400, errors: ["a bad request"] } }] }),
+    env: () => ({ VAULT_TOKEN: "a" }),
+    code: 4,
+    expected: (ctx) => fails(ctx, `reading secret/data/platform: HTTP 400 (Vault says: ${WITHHELD})`),
+  },
+  {
+    name: "VAULT_ADDR with a user name and password (exit 2)",
+    env: ({ vault }) => ({ VAULT_ADDR: vault.url.replace("http://", `http://admin:${PASSWORD}@`) }),
+    code: 2,
+    expected: ({ vault }) => [
+      `tenancy: VAULT_ADDR "${vault.url}" carries a user name or password before "@"; remove them (Vault authenticates with VAULT_TOKEN)`,
+    ],
+    after: ({ vault }) => expect(vault.requests).toEqual([]),
+  },
+  {
+    name: "VAULT_ADDR with credentials and no scheme (exit 2)",
+    env: () => ({ VAULT_ADDR: `admin:${PASSWORD}@vault.example.com:8200` }),
+    code: 2,
+    expected: () => [
+      'tenancy: VAULT_ADDR "vault.example.com:8200" is not an http(s) URL; expected e.g. https://vault.example.com:8200',
+    ],
+  },
+  // bounded lists and messages, escaped control characters
+  {
+    name: "a secret with 100000 keys but not the registry's",
+    vault: () => ({
+      secrets: { platform: Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`key${i}`, "v"])) },
+    }),
+    code: 1,
+    expected: () =>
+      problems(
+        'vault:secret/platform#k8s_users: the secret has no key "k8s_users" (its keys: key0, key1, key2, key3, key4 and 99995 more); expected "k8s_users" to hold the JSON registry mapping each user to their record',
+      ),
+  },
+  {
+    name: "a prefix holding 20000 folders and no tenant",
+    vault: () => ({ faults: [listing(Array.from({ length: 20_000 }, (_, i) => `f${i}/`))] }),
+    args: PER_TENANT,
+    code: 4,
+    expected: (ctx) =>
+      fails(
+        ctx,
+        "no tenants found under secret/metadata/tenants/ (only folders: f0/, f1/, f2/, f3/, f4/ and 19995 more); refusing to load an empty registry (check the mount and path)",
+      ),
+  },
+  {
+    name: "a 100000-character error from Vault",
+    vault: () => ({ faults: [{ respond: { status: 400, errors: ["e".repeat(100_000)] } }] }),
+    code: 4,
+    expected: (ctx) =>
+      fails(ctx, `reading secret/data/platform: HTTP 400 (Vault says: ${"e".repeat(197)}...)`),
+  },
+  {
+    name: "an error from Vault with an ANSI sequence and a newline",
+    vault: () => ({ faults: [{ respond: { status: 400, errors: ["\u001b[2J\ntenancy: all good"] } }] }),
+    code: 4,
+    expected: (ctx) =>
+      fails(ctx, "reading secret/data/platform: HTTP 400 (Vault says: \\x1b[2J\\ntenancy: all good)"),
+  },
+  {
+    name: "a user key with an ANSI sequence in the single secret",
+    vault: () => ({
+      secrets: { platform: { k8s_users: JSON.stringify({ "bob\u001b[31m": { email: "bob@example.com" } }) } },
+    }),
+    code: 1,
+    expected: () =>
+      problems(
+        `vault:secret/platform#k8s_users.bob\\x1b[31m: tenant id "bob\\u001b[31m" (from the file name or key) ${TENANT_ID_RULE}`,
+      ),
+  },
+];
+
+describe("tenancy validate --source vault against a hostile Vault", () => {
+  const vaultResults = new Map<string, { ctx: VaultContext; result: CliResult }>();
+  const servers: VaultServer[] = [];
+
+  beforeAll(async () => {
+    const closed = await closedPort();
+    await runAll(VAULT_CASES, 4, async (c) => {
+      const other = await startVaultServer({ token: TOKEN, lifetimeMs: 120_000 });
+      const vault = await startVaultServer({
+        token: TOKEN,
+        secrets: { platform: { k8s_users: K8S_USERS } },
+        lifetimeMs: 120_000,
+        ...c.vault?.(other),
+      });
+      servers.push(vault, other);
+      const ctx = { vault, other, closed };
+      const env = { VAULT_ADDR: vault.url, VAULT_TOKEN: TOKEN, VAULT_NAMESPACE: "", ...c.env?.(ctx) };
+      const result = await runCliAsync(["validate", "--source", "vault", ...(c.args ?? [])], { env });
+      vaultResults.set(c.name, { ctx, result });
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  it("has at least 20 cases, each with a distinct name", () => {
+    expect(VAULT_CASES.length).toBeGreaterThanOrEqual(20);
+    expect(new Set(VAULT_CASES.map((c) => c.name)).size).toBe(VAULT_CASES.length);
+  });
+
+  it.each(VAULT_CASES)("$name: exit $code, exact message, no token, no password", (c) => {
+    const run = vaultResults.get(c.name);
+    expect(run, "the case did not run").toBeDefined();
+    const { ctx, result } = run!;
+    const { code, stdout, stderr } = result;
+    expect(stderr).not.toMatch(STACK_FRAME);
+    expect(stderr).not.toMatch(THROWN);
+    expect(code, stderr).toBe(c.code);
+    expect(stdout.trim()).toBe(c.stdout ?? "");
+    expect(stderr === "" ? [] : stderr.trimEnd().split("\n")).toEqual(c.expected(ctx));
+    for (const out of [stdout, stderr]) {
+      expect(out).not.toContain(TOKEN);
+      expect(out).not.toContain(PASSWORD);
+      expect(out).not.toMatch(
+        /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/,
+      );
+    }
+    expect(Math.max(...stderr.split("\n").map((l) => l.length))).toBeLessThan(4200);
+    // the other origin never sees a request, so never the token
+    expect(ctx.other.requests).toEqual([]);
+    c.after?.(ctx);
   });
 });
