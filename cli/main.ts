@@ -6,6 +6,8 @@ import { Command, CommanderError } from "commander";
 import {
   ExitCode,
   type Problem,
+  cut,
+  escapeControl,
   formatProblem,
   isTenancyError,
   InvalidInputError,
@@ -31,7 +33,13 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Prints a failure the way the command's --json asks, and returns its exit code. */
+/** Longest failure message printed on the terminal (--json keeps it whole). */
+const MAX_MESSAGE = 4000;
+
+/**
+ * Prints a failure the way the command's --json asks, and returns its exit code. On the terminal, control
+ * characters are escaped: text from files, keys or Vault can neither drive the terminal nor forge a line.
+ */
 export function reportFailure(e: unknown, json: boolean): number {
   if (isTenancyError(e)) {
     const problems: Problem[] = e instanceof InvalidInputError ? e.problems : [];
@@ -55,12 +63,12 @@ export function reportFailure(e: unknown, json: boolean): number {
       process.stderr.write(
         `${problems.length} problem${problems.length === 1 ? "" : "s"} found; nothing was changed.\n`,
       );
-    } else process.stderr.write(`tenancy: ${e.message}\n`);
+    } else process.stderr.write(`tenancy: ${escapeControl(cut(e.message, MAX_MESSAGE))}\n`);
     return e.exitCode;
   }
-  process.stderr.write(
-    `tenancy: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-  );
+  // the stack keeps its lines; control characters inside each line are escaped
+  const detail = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  process.stderr.write(`tenancy: internal error: ${detail.split("\n").map(escapeControl).join("\n")}\n`);
   return ExitCode.internal;
 }
 

@@ -5,6 +5,7 @@
  * sources alike. Only the quota keys are renamed; everything else passes through for the schema to check.
  */
 import type { TenantDocument } from "./model";
+import { parseJson } from "./parse";
 import { type Problem, show } from "./problems";
 import type { QuotaKey } from "./schema";
 
@@ -76,11 +77,12 @@ export function legacyDocuments(
   const fail = (message: string) => ({ ok: false as const, problems: [{ source, path: [], message }] });
   let users: unknown = value;
   if (typeof value === "string") {
-    try {
-      users = JSON.parse(value);
-    } catch {
+    const parsed = parseJson(value);
+    if (!parsed.ok && parsed.syntax)
       return fail(`is not valid JSON (got ${show(value)}); expected ${EXPECTED}`);
-    }
+    // a user listed twice would silently replace the first record
+    if (!parsed.ok) return { ok: false, problems: [{ source, path: parsed.path, message: parsed.message }] };
+    users = parsed.value;
   }
   if (!isMapping(users)) return fail(`expected ${EXPECTED}, got ${kind(users)}`);
   const names = Object.keys(users);

@@ -2,12 +2,12 @@
  * Loading the registry and environment from the configured source: the one entry point every command
  * and every stack uses.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { RegistryModel, TenantDocument } from "./model";
-import { InvalidInputError, UsageError } from "./problems";
+import { InvalidInputError, UsageError, showList } from "./problems";
 import { isLabel } from "./schema";
-import { loadYamlDocuments, readYamlFile } from "./source-yaml";
+import { loadYamlDocuments, readYamlFile, symlinkedDirectory } from "./source-yaml";
 import { type VaultSourceOptions, loadVaultDocuments } from "./source-vault";
 import { buildRegistry } from "./validate";
 
@@ -27,7 +27,7 @@ export function environmentPath(env: string, root = "."): string {
       `--env ${JSON.stringify(env)} is not a valid environment name (lowercase letters, digits, dashes)`,
     );
   const path = join(root, "environments", `${env}.yaml`);
-  if (!existsSync(path)) {
+  if (!exists(path)) {
     let known: string[] = [];
     try {
       known = readdirSync(join(root, "environments"))
@@ -37,10 +37,32 @@ export function environmentPath(env: string, root = "."): string {
       // no environments directory: say so below
     }
     throw new UsageError(
-      `no environment ${JSON.stringify(env)}: ${path} does not exist (environments: ${known.join(", ") || "none found"})`,
+      `no environment ${JSON.stringify(env)}: ${path} does not exist (environments: ${showList(known) || "none found"})`,
     );
   }
   return path;
+}
+
+/** lstat, not exists: a link, even a dangling one, exists (and is refused when read, by readEnvironment). */
+function exists(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false; // e.g. ENOTDIR: environments is a file
+  }
+}
+
+/**
+ * The environment file, read like a tenant file: a regular file in a real `environments/` directory. A
+ * symbolic link is refused even when it points at another environment's file in the same directory, so the
+ * file a pull request shows is the file that is applied: copy the file instead of linking it.
+ */
+function readEnvironment(path: string, root: string): ReturnType<typeof readYamlFile> {
+  const linked = symlinkedDirectory(
+    join(root, "environments"),
+    "environments/ must be a real directory where tenancy runs",
+  );
+  return linked ? { ok: false, problems: [linked] } : readYamlFile(path);
 }
 
 export async function loadDocuments(source: SourceOptions): Promise<TenantDocument[]> {
@@ -50,7 +72,7 @@ export async function loadDocuments(source: SourceOptions): Promise<TenantDocume
 /** Loads and validates; throws InvalidInputError (exit 1), UsageError (2) or ExternalError (4). */
 export async function loadRegistry(opts: LoadOptions): Promise<RegistryModel> {
   const envPath = environmentPath(opts.env, opts.root);
-  const envFile = readYamlFile(envPath);
+  const envFile = readEnvironment(envPath, opts.root ?? ".");
   let docs: TenantDocument[];
   try {
     docs = await loadDocuments(opts.source);

@@ -2,14 +2,19 @@
  * From raw text or data to checked documents: safe YAML parsing and zod issues turned into Problems.
  */
 import { closest, distance } from "fastest-levenshtein";
+import { visit } from "jsonc-parser";
 import { type Document, LineCounter, isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { z } from "zod";
-import { type PathSegment, type Problem, formatPath, show } from "./problems";
+import { type PathSegment, type Problem, cut, formatPath, show } from "./problems";
 
 /** Largest tenant or environment file accepted. */
 export const MAX_FILE_BYTES = 256 * 1024;
 /** Aliases allowed in one document: enough for anchors used by hand, far too few for a "billion laughs". */
 const MAX_ALIASES = 50;
+/** Longest YAML parser message kept in a problem. */
+const MAX_SYNTAX_MESSAGE = 120;
+/** Deepest nesting of objects and arrays accepted in JSON: far beyond any record, far below the stack's limit. */
+export const MAX_JSON_DEPTH = 64;
 
 export type ParseResult = { ok: true; data: unknown } | { ok: false; problems: Problem[] };
 
@@ -55,7 +60,12 @@ export function parseYaml(bytes: Uint8Array, source: string): ParseResult {
             message: `${at}: a second YAML document ("---"); expected one document`,
           };
         const what = e.code === "DUPLICATE_KEY" ? "duplicate key" : "YAML syntax error";
-        return { source, path: [], message: `${at}: ${what}: ${firstLine(e.message)}` };
+        // the parser's message can quote the file at length (a block scalar header, an escape): keep it short
+        return {
+          source,
+          path: [],
+          message: `${at}: ${what}: ${cut(firstLine(e.message), MAX_SYNTAX_MESSAGE)}`,
+        };
       }),
     };
   }
@@ -98,6 +108,71 @@ function keyAt(doc: Document, offset: number): { path: PathSegment[]; key: unkno
 
 function firstLine(s: string): string {
   return s.split("\n")[0]!.trim();
+}
+
+export type JsonResult =
+  | { ok: true; value: unknown }
+  /** Not JSON at all. */
+  | { ok: false; syntax: true }
+  /** JSON, but refused: a duplicate key or too deep; `path` locates it. */
+  | { ok: false; syntax: false; path: PathSegment[]; message: string };
+
+/** Thrown from inside the JSON visitor to stop at the first refusal. */
+class JsonRefusal {
+  constructor(
+    readonly path: PathSegment[],
+    readonly message: string,
+  ) {}
+}
+
+/**
+ * Parses JSON text that nobody vouches for. Refuses, with the path, a key that appears twice in one object
+ * (JSON.parse keeps the last silently, so a second record would replace the first) and nesting deeper than
+ * MAX_JSON_DEPTH (which would overflow the stack of whatever walks the value later). Never throws.
+ */
+export function parseJson(text: string): JsonResult {
+  let depth = 0;
+  const keys: Set<string>[] = [];
+  const enter = (path: () => PathSegment[]) => {
+    if (++depth > MAX_JSON_DEPTH)
+      throw new JsonRefusal(path(), `is nested more than ${MAX_JSON_DEPTH} levels deep; expected plain data`);
+  };
+  try {
+    // the visitor stops at the first refusal, before its own recursion can go deep
+    visit(
+      text,
+      {
+        onObjectBegin: (_offset, _length, _line, _column, path) => {
+          enter(path);
+          keys.push(new Set());
+        },
+        onObjectEnd: () => {
+          depth--;
+          keys.pop();
+        },
+        onArrayBegin: (_offset, _length, _line, _column, path) => enter(path),
+        onArrayEnd: () => depth--,
+        onObjectProperty: (key, _offset, _length, _line, _column, path) => {
+          const seen = keys.at(-1);
+          if (seen?.has(key))
+            throw new JsonRefusal(
+              [...path(), key],
+              `duplicate key ${show(key)}; a key may appear only once in an object`,
+            );
+          seen?.add(key);
+        },
+      },
+      { disallowComments: true },
+    );
+  } catch (e) {
+    if (e instanceof JsonRefusal) return { ok: false, syntax: false, path: e.path, message: e.message };
+    throw e;
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, syntax: true };
+  }
 }
 
 /** Validates data against a schema; every issue becomes a Problem located in `source`. */
@@ -200,7 +275,7 @@ export function unknownKeyMessage(key: string, known: string[]): string {
     distance(key, near) < near.length
       ? `; did you mean "${near}"?`
       : "";
-  return `unknown field "${key}"${hint}${known.length > 0 ? ` (known fields: ${known.join(", ")})` : ""}`;
+  return `unknown field ${show(key)}${hint}${known.length > 0 ? ` (known fields: ${known.join(", ")})` : ""}`;
 }
 
 /** The keys a strict object schema accepts at `path` (walking arrays, optionals, defaults, unions, records). */

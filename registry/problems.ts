@@ -27,12 +27,51 @@ export function formatPath(path: readonly PathSegment[]): string {
   return out;
 }
 
+/**
+ * One problem as a line for the terminal. Control characters in any part are escaped, so a file name, key or
+ * value can neither drive the terminal (ANSI sequences) nor forge a line of output.
+ */
 export function formatProblem(p: Problem): string {
   const where = formatPath(p.path);
-  return where === "" ? `${p.source}: ${p.message}` : `${p.source}: ${where}: ${p.message}`;
+  const line = where === "" ? `${p.source}: ${p.message}` : `${p.source}: ${where}: ${p.message}`;
+  return escapeControl(line);
 }
 
-/** A value shown in a message: strings quoted, long values cut. */
+/** Longest value excerpt in a message. */
+const MAX_EXCERPT = 80;
+/** Longest message, source and field path segment a problem keeps (every message is bounded). */
+const MAX_MESSAGE = 1000;
+const MAX_SOURCE = 200;
+const MAX_SEGMENT = 80;
+/** Items a list in a message shows before "and N more". */
+const MAX_ITEMS = 5;
+
+/** `text` cut to at most `max` characters, ending in "..." when cut; never splits a surrogate pair. */
+export function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 3;
+  if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end--;
+  return `${text.slice(0, end)}...`;
+}
+
+/**
+ * C0 and C1 controls, DEL, the Unicode line and paragraph separators and the bidirectional controls (which
+ * reorder what a terminal or a review page shows).
+ */
+const CONTROL = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/** Text with every control character written as an escape (`\x1b`, `\n`, `\u202e`), safe to print. */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    const hex = code.toString(16).padStart(code <= 0xff ? 2 : 4, "0");
+    return NAMED_ESCAPES[c] ?? (code <= 0xff ? `\\x${hex}` : `\\u${hex}`);
+  });
+}
+
+/** A value shown in a message: strings quoted, long values cut. Never throws, whatever the value. */
 export function show(value: unknown): string {
   let text: string;
   if (value === undefined) text = "nothing";
@@ -42,17 +81,41 @@ export function show(value: unknown): string {
     try {
       text = JSON.stringify(value) ?? String(value);
     } catch {
-      text = String(value);
+      // too deep (RangeError) or not JSON; String() can overflow the stack on deep arrays as well
+      try {
+        text = String(value);
+      } catch {
+        text = Array.isArray(value) ? "a list nested too deeply to show" : "a value that cannot be shown";
+      }
     }
   }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return cut(text, MAX_EXCERPT);
+}
+
+/** Items of a list in a message, e.g. `a, b, c, d, e and 95 more`: a few, each cut, never the whole list. */
+export function showList(items: readonly string[], max = MAX_ITEMS): string {
+  const shown = items.slice(0, max).map((item) => cut(item, MAX_EXCERPT));
+  return shown.join(", ") + (items.length > max ? ` and ${items.length - max} more` : "");
+}
+
+/** The problem with its message, source and field names cut to a bounded size. */
+function bounded(p: Problem): Problem {
+  return {
+    source: cut(p.source, MAX_SOURCE),
+    path: p.path.map((seg) => (typeof seg === "string" ? cut(seg, MAX_SEGMENT) : seg)),
+    message: cut(p.message, MAX_MESSAGE),
+  };
 }
 
 /** Exit 1: the registry or environment is invalid. Carries every problem found. */
 export class InvalidInputError extends Error {
   readonly exitCode = ExitCode.invalid;
-  constructor(readonly problems: Problem[]) {
-    super(problems.map(formatProblem).join("\n"));
+  /** Every problem, each cut to a bounded size. */
+  readonly problems: Problem[];
+  constructor(problems: Problem[]) {
+    const all = problems.map(bounded);
+    super(all.map(formatProblem).join("\n"));
+    this.problems = all;
     this.name = "InvalidInputError";
   }
 }

@@ -6,11 +6,18 @@
  *   file's fields directly.
  * Every failure to read is an ExternalError (exit 4) naming the address and path; bad content is an
  * InvalidInputError (exit 1). A failed or empty read is never turned into an empty registry.
- * The token never appears in a message.
+ *
+ * Vault's answers are untrusted input: listed keys must be tenant ids before they reach a path, JSON with a
+ * key twice in one object or nested too deep is refused, answers are bounded in size, and redirects are
+ * refused rather than followed (see `call`). The token never appears in a message: it is never put in one,
+ * and text Vault sends back (errors, bodies, keys) is left out whole when it contains the token, never
+ * edited, so a short token cannot mangle a message. VAULT_ADDR with a user name or password is refused.
  */
 import { isMapping, legacyDocuments } from "./legacy";
 import type { TenantDocument } from "./model";
-import { ExternalError, InvalidInputError, UsageError, show } from "./problems";
+import { parseJson } from "./parse";
+import { ExternalError, InvalidInputError, type Problem, UsageError, cut, show, showList } from "./problems";
+import { TENANT_ID_EXPECTED, isLabel } from "./schema";
 
 export interface VaultSourceOptions {
   /** VAULT_ADDR, e.g. https://vault.example.com:8200 */
@@ -66,26 +73,41 @@ export async function loadVaultDocuments(opts: VaultSourceOptions): Promise<Tena
 async function loadSingleSecret(vault: KvClient, key: string): Promise<TenantDocument[]> {
   const data = await vault.read(vault.path, new AbortController().signal);
   const source = `${vault.source(vault.path)}#${key}`;
-  if (!Object.hasOwn(data, key))
-    throw new InvalidInputError([
+  if (!Object.hasOwn(data, key)) {
+    const keys = Object.keys(data);
+    throw vault.invalid([
       {
         source,
         path: [],
-        message: `the secret has no key ${show(key)} (its keys: ${Object.keys(data).join(", ") || "none"}); expected ${show(key)} to hold the JSON registry mapping each user to their record`,
+        message: `the secret has no key ${show(key)} (its keys: ${keys.length > 0 ? vault.echo(keys.join(", "), showList(keys)) : "none"}); expected ${show(key)} to hold the JSON registry mapping each user to their record`,
       },
     ]);
+  }
   const result = legacyDocuments(data[key], source);
-  if (!result.ok) throw new InvalidInputError(result.problems);
+  if (!result.ok) throw vault.invalid(result.problems);
   return result.docs;
 }
 
 async function loadPerTenant(vault: KvClient): Promise<TenantDocument[]> {
   const keys = await vault.list(vault.path);
   const tenants = keys.filter((k) => !k.endsWith("/"));
+  // a listed key becomes part of a request path: every one must be a tenant id ("..", "/", "%2e" are not)
+  // before anything is read
+  const bad = [...new Set(tenants.filter((k) => !isLabel(k)))];
+  if (bad.length > 0)
+    throw vault.invalid(
+      bad.map((k) => ({
+        source: `${vault.source(vault.path)}/`,
+        path: [],
+        message: `Vault lists the key ${vault.echo(k, show(k))}, which is not ${TENANT_ID_EXPECTED}; every secret under this prefix is named after its tenant id, so nothing was read`,
+      })),
+    );
   if (tenants.length === 0)
     throw vault.failure(
       `no tenants found under ${vault.listPath(vault.path)}` +
-        (keys.length > 0 ? ` (only folders: ${keys.join(", ")})` : " (the prefix holds no secrets)") +
+        (keys.length > 0
+          ? ` (only folders: ${vault.echo(keys.join(", "), showList(keys))})`
+          : " (the prefix holds no secrets)") +
         "; refusing to load an empty registry (check the mount and path)",
     );
   return mapBounded(tenants, vault.concurrency, async (id, signal) => {
@@ -123,6 +145,13 @@ async function mapBounded<T, R>(
 }
 
 const RETRYABLE = new Set([500, 502, 503, 504]);
+/**
+ * Largest answer read: Vault's own default limit on a request (max_request_size), so no secret written
+ * through its API is bigger; a larger answer is not Vault's.
+ */
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+/** Shown instead of text from Vault that contains the token. */
+const WITHHELD = "<not shown: it contains the value of VAULT_TOKEN>";
 
 /** Thrown inside an attempt cancelled because another read failed; never reaches the caller. */
 class Cancelled extends Error {}
@@ -148,7 +177,12 @@ class KvClient {
     }
     if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:"))
       throw new UsageError(
-        `VAULT_ADDR ${show(opts.addr)} is not an http(s) URL; expected e.g. https://vault.example.com:8200`,
+        `VAULT_ADDR ${show(withoutUserinfo(opts.addr))} is not an http(s) URL; expected e.g. https://vault.example.com:8200`,
+      );
+    // fetch refuses such a URL with a message quoting it, password included; Vault takes the token alone
+    if (url.username !== "" || url.password !== "")
+      throw new UsageError(
+        `VAULT_ADDR ${show(withoutUserinfo(opts.addr))} carries a user name or password before "@"; remove them (Vault authenticates with VAULT_TOKEN)`,
       );
     // a token pasted with a newline would make fetch throw a message that contains it
     if (!/^[\x21-\x7e]+$/.test(opts.token))
@@ -195,32 +229,60 @@ class KvClient {
     return `${this.mount}/metadata/${path}/`;
   }
 
-  /** An ExternalError naming Vault's address; the token is cut out of any text that came back. */
+  /** An ExternalError naming Vault's address. Text from Vault in `message` has been through `echo`. */
   failure(message: string): ExternalError {
-    return new ExternalError(`${this.where}: ${message}`.replaceAll(this.opts.token, "<token>"));
+    return new ExternalError(`${this.where}: ${message}`);
+  }
+
+  /**
+   * Text that came from Vault, as shown in a message (`shown`, a bounded excerpt of `raw`), or a note
+   * instead when it contains the token: left out whole, never edited.
+   */
+  echo(raw: string, shown: string): string {
+    return raw.includes(this.opts.token) || shown.includes(this.opts.token) ? WITHHELD : shown;
+  }
+
+  /** An InvalidInputError of problems found in Vault's answers; any message or field naming the token is left out. */
+  invalid(problems: Problem[]): InvalidInputError {
+    const token = this.opts.token;
+    return new InvalidInputError(
+      problems.map((p) => ({
+        source: p.source,
+        path: p.path.map((seg) => (typeof seg === "string" && seg.includes(token) ? WITHHELD : seg)),
+        message: p.message.includes(token) ? WITHHELD : p.message,
+      })),
+    );
+  }
+
+  /** What Vault's `errors` say, as ` (Vault says: ...)`, or nothing. */
+  says(body: unknown): string {
+    const errors = errorsOf(body).join("; ");
+    return errors === "" ? "" : ` (Vault says: ${this.echo(errors, cut(errors, 200))})`;
   }
 
   /** The data of the latest version of the secret at `path`. */
   async read(path: string, cancel: AbortSignal): Promise<Record<string, unknown>> {
     const apiPath = `${this.mount}/data/${path}`;
-    const { status, body } = await this.call("reading", apiPath, "", cancel);
+    const { status, body, text } = await this.call("reading", apiPath, "", cancel, this.source(path));
     const data = field(field(body, "data"), "data");
     const metadata = field(field(body, "data"), "metadata");
     const deleted = field(metadata, "deletion_time");
     if (status === 404 && ((typeof deleted === "string" && deleted !== "") || field(metadata, "destroyed")))
       throw this.failure(
         `${apiPath}: the latest version of the secret is deleted` +
-          (typeof deleted === "string" && deleted !== "" ? ` (at ${deleted})` : "") +
+          (typeof deleted === "string" && deleted !== ""
+            ? ` (at ${this.echo(deleted, cut(deleted, 40))})`
+            : "") +
           "; undelete it, or delete its metadata too if the tenant is meant to go",
       );
     if (status === 404)
       throw this.failure(
         `${apiPath} not found: no secret ${show(path)} in the mount ${show(this.mount)}, or ${show(this.mount)} is not a KV version 2 mount (check the mount and path)` +
-          vaultSays(body),
+          this.says(body),
       );
     if (!isMapping(data))
       throw this.failure(
-        `reading ${apiPath}: the answer is not a KV version 2 secret (expected {"data": {"data": {...}}}, got ${show(body)}); is ${show(this.mount)} a KV version 2 mount?`,
+        `reading ${apiPath}: the answer is not a KV version 2 secret (expected {"data": {"data": {...}}}, got ${this.echo(text, show(body))}); is ${show(this.mount)} a KV version 2 mount?`,
       );
     return data;
   }
@@ -228,29 +290,41 @@ class KvClient {
   /** The keys directly under the prefix `path` (folders end with "/"); none when Vault has none. */
   async list(path: string): Promise<string[]> {
     const apiPath = this.listPath(path);
-    const { status, body } = await this.call("listing", apiPath, "?list=true", new AbortController().signal);
+    const { status, body, text } = await this.call(
+      "listing",
+      apiPath,
+      "?list=true",
+      new AbortController().signal,
+      `${this.source(path)}/`,
+    );
     // 404 with no errors is Vault's way of saying "no keys"; with errors, the mount itself is missing
     if (status === 404 && errorsOf(body).length > 0)
-      throw this.failure(`${apiPath} not found (check the mount and path)${vaultSays(body)}`);
+      throw this.failure(`${apiPath} not found (check the mount and path)${this.says(body)}`);
     if (status === 404) return [];
     const keys = field(field(body, "data"), "keys");
     if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string"))
       throw this.failure(
-        `listing ${apiPath}: the answer is not a key list (expected {"data": {"keys": [...]}}, got ${show(body)})`,
+        `listing ${apiPath}: the answer is not a key list (expected {"data": {"keys": [...]}}, got ${this.echo(text, show(body))})`,
       );
     return keys;
   }
 
   /**
-   * One API call with timeouts and retries. Returns the parsed body of a 2xx or 404 answer; throws an
-   * ExternalError for anything else.
+   * One API call with timeouts and retries. Returns the parsed body (and its text) of a 2xx or 404 answer;
+   * throws an ExternalError for anything else, and an InvalidInputError located at `source` for JSON with a
+   * duplicate key or nested too deep.
+   *
+   * Redirects are refused, not followed: the token travels in a header, and a redirect (a standby pointing
+   * at the active node, a proxy, a hostile answer) would send it to an address nobody configured. Point
+   * VAULT_ADDR at the address that answers.
    */
   private async call(
     verb: "reading" | "listing",
     apiPath: string,
     query: string,
     cancel: AbortSignal,
-  ): Promise<{ status: number; body: unknown }> {
+    source: string,
+  ): Promise<{ status: number; body: unknown; text: string }> {
     const url = `${this.addr}/v1/${apiPath.split("/").map(encodeURIComponent).join("/")}${query}`;
     let last = "";
     const attempts = this.retries + 1;
@@ -265,11 +339,17 @@ class KvClient {
       const onCancel = () => controller.abort();
       cancel.addEventListener("abort", onCancel);
       let status: number;
-      let text: string;
+      let location: string | null;
+      let text: string | undefined;
       try {
-        const res = await this.fetch(url, { headers: this.headers, signal: controller.signal });
+        const res = await this.fetch(url, {
+          headers: this.headers,
+          signal: controller.signal,
+          redirect: "manual",
+        });
         status = res.status;
-        text = await res.text();
+        location = res.headers.get("location");
+        text = await readBounded(res);
       } catch (e) {
         if (cancel.aborted) throw new Cancelled();
         last = timedOut ? `no answer within ${this.timeoutMs} ms` : networkError(e);
@@ -278,34 +358,85 @@ class KvClient {
         clearTimeout(timer);
         cancel.removeEventListener("abort", onCancel);
       }
-      let body: unknown;
-      let parsed = true;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        parsed = false;
-      }
+      if (status >= 300 && status < 400)
+        throw this.failure(
+          `${verb} ${apiPath}: Vault answered HTTP ${status}, a redirect` +
+            (location === null ? "" : ` to ${this.echo(location, show(withoutUserinfo(location)))}`) +
+            "; redirects are not followed, so that the token goes to VAULT_ADDR only: set VAULT_ADDR to the address that answers (the active node or the load balancer)",
+        );
+      if (text === undefined)
+        throw this.failure(
+          `${verb} ${apiPath}: the answer (HTTP ${status}) is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, more than Vault accepts in a request; refusing to read it`,
+        );
+      const parsed = parseJson(text);
+      const body = parsed.ok ? parsed.value : undefined;
       if (status === 503 && errorsOf(body).some((m) => /sealed/i.test(m)))
         throw this.failure(`sealed (${verb} ${apiPath}); unseal it (vault operator unseal) and try again`);
       if (RETRYABLE.has(status)) {
-        last = `HTTP ${status}${status === 503 ? " (standby or unavailable)" : ""}${vaultSays(body)}`;
+        last = `HTTP ${status}${status === 503 ? " (standby or unavailable)" : ""}${this.says(body)}`;
         continue;
       }
       if (status === 403)
         throw this.failure(
-          `permission denied ${verb} ${apiPath}: check VAULT_TOKEN and its policy${this.opts.namespace ? " (and VAULT_NAMESPACE)" : ""}${vaultSays(body)}`,
+          `permission denied ${verb} ${apiPath}: check VAULT_TOKEN and its policy${this.opts.namespace ? " (and VAULT_NAMESPACE)" : ""}${this.says(body)}`,
         );
-      if (!parsed)
+      if (!parsed.ok && parsed.syntax)
         throw this.failure(
-          `${verb} ${apiPath}: the answer (HTTP ${status}) is not valid JSON: got ${show(text)}`,
+          `${verb} ${apiPath}: the answer (HTTP ${status}) is not valid JSON: got ${this.echo(text, show(text))}`,
         );
-      if ((status >= 200 && status < 300) || status === 404) return { status, body };
-      throw this.failure(`${verb} ${apiPath}: HTTP ${status}${vaultSays(body)}`);
+      if (!parsed.ok) {
+        // locate it in the secret's own fields when it is inside them ({"data": {"data": {...}}})
+        const inSecret = verb === "reading" && parsed.path[0] === "data" && parsed.path[1] === "data";
+        throw this.invalid([
+          {
+            source,
+            path: inSecret ? parsed.path.slice(2) : parsed.path,
+            message: `${parsed.message} (in Vault's answer to ${verb} ${apiPath})`,
+          },
+        ]);
+      }
+      if ((status >= 200 && status < 300) || status === 404) return { status, body, text };
+      throw this.failure(`${verb} ${apiPath}: HTTP ${status}${this.says(body)}`);
     }
     throw this.failure(
       `${verb} ${apiPath} failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${last}`,
     );
   }
+}
+
+/**
+ * The answer's body as text, or undefined when it is larger than MAX_ANSWER_BYTES (stopped there, never
+ * held whole in memory).
+ */
+async function readBounded(res: Response): Promise<string | undefined> {
+  if (Number(res.headers.get("content-length")) > MAX_ANSWER_BYTES) {
+    await res.body?.cancel();
+    return undefined;
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (res.body === null) return "";
+  const reader = res.body.getReader();
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    size += chunk.value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(chunk.value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * An address as shown in a message: without whatever stands before an "@" (a user name and password), even
+ * when the address does not parse as a URL.
+ */
+function withoutUserinfo(addr: string): string {
+  const at = addr.lastIndexOf("@");
+  if (at < 0) return addr;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(addr)?.[0] ?? "";
+  return scheme + addr.slice(at + 1);
 }
 
 /** `mount` or `path` without surrounding slashes; "." and ".." segments would escape it. */
@@ -325,11 +456,6 @@ function field(v: unknown, name: string): unknown {
 function errorsOf(body: unknown): string[] {
   const errors = field(body, "errors");
   return Array.isArray(errors) ? errors.map(String) : [];
-}
-
-function vaultSays(body: unknown): string {
-  const errors = errorsOf(body);
-  return errors.length > 0 ? ` (Vault says: ${errors.join("; ")})` : "";
 }
 
 function networkError(e: unknown): string {

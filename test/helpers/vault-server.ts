@@ -3,8 +3,8 @@
  * Speaks what the source uses: read (`GET /v1/<mount>/data/<path>`) and list (`GET ...?list=true` on
  * `/v1/<mount>/metadata/<prefix>/`; the `LIST` verb too, though Node's HTTP parser refuses unknown
  * methods before they reach here), checking X-Vault-Token and X-Vault-Namespace like Vault does.
- * Faults (403, 404, sealed, standby, 5xx, malformed JSON, delays) can be injected per path or for all,
- * for the first N requests or always. It records every request and the most requests seen in flight.
+ * Faults (403, 404, sealed, standby, 5xx, malformed JSON, delays, redirects, any raw body) can be injected
+ * per path or for all, for the first N requests or always. It records every request and the most requests seen in flight.
  * It closes itself after `lifetimeMs` and never keeps the process alive.
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
@@ -16,7 +16,11 @@ export type FaultAnswer =
   | "sealed" // 503 Vault is sealed
   | "standby" // 503 from a standby node that is not ready
   | "malformed" // 200 with a body cut in the middle of the JSON
-  | { status: number; errors?: string[] };
+  | { status: number; errors?: string[] }
+  /** A redirect (302 unless given) to `location`. */
+  | { redirect: string; status?: number }
+  /** This body as it is (200 unless given): hostile JSON, a huge answer. */
+  | { body: string | Buffer; status?: number };
 
 export interface FaultRule {
   /** API path after `/v1/`, e.g. `secret/data/platform` or `secret/metadata/tenants/`; default: every path. */
@@ -171,6 +175,12 @@ export class VaultServer {
     else if (f === "malformed") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end('{"request_id":"0f0c","data":{"data":{"k8s_users":"{\\"alice');
+    } else if ("redirect" in f) {
+      res.writeHead(f.status ?? 302, { location: f.redirect, "content-type": "text/html" });
+      res.end(`<a href="${f.redirect}">Found</a>.`);
+    } else if ("body" in f) {
+      res.writeHead(f.status ?? 200, { "content-type": "application/json" });
+      res.end(f.body);
     } else send(res, f.status, { errors: f.errors ?? [] });
   }
 
@@ -210,7 +220,8 @@ export class VaultServer {
   }
 }
 
-function envelope(data: unknown): unknown {
+/** A KV v2 answer around `data`, as Vault sends it. */
+export function envelope(data: unknown): unknown {
   return {
     request_id: "5d3a1c7e-0000-4000-8000-000000000000",
     lease_id: "",

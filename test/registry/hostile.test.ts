@@ -3,29 +3,61 @@
  * as a user or CI would. Every case must exit 1 with a clear message naming the file and the field,
  * and never a stack trace.
  *
+ * The same for a hostile Vault (a local fake, test/helpers/vault-server.ts) behind `--source vault`: every
+ * fault kind gives its exit code and a message naming the Vault path, and neither the token nor a password
+ * in VAULT_ADDR is ever printed.
+ *
  * Spawning the CLI costs 0.6-2 s, so every case runs once, in parallel, before the assertions; hazards
  * that only the YAML parser sees (nested duplicates, NUL, several documents) are unit-tested in
  * validate.test.ts.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TenantFile } from "../../registry/schema";
+import { EnvironmentFile, TenantFile } from "../../registry/schema";
 import { type CliResult, ROOT, runCliAsync } from "../helpers/cli";
+import {
+  type FaultRule,
+  type VaultServer,
+  type VaultServerOptions,
+  closedPort,
+  envelope,
+  startVaultServer,
+} from "../helpers/vault-server";
 
 const EXAMPLE_ENV = readFileSync(join(ROOT, "environments", "example.yaml"), "utf8");
 const NAMESPACE_RULE = "is not a valid namespace name (lowercase RFC 1123 label, at most 63 characters)";
 // follows the schema (which grows); the rest of the message is pinned
 const TENANT_FIELDS = `(known fields: ${Object.keys(TenantFile.shape).join(", ")})`;
+const ENV_FIELDS = `(known fields: ${Object.keys(EnvironmentFile.shape).join(", ")})`;
 
 interface Case {
   name: string;
   /** Files relative to the registry root; environments/example.yaml is the example's unless given. */
   files: Record<string, string | Uint8Array>;
-  /** The problem lines printed, exactly (the summary line is checked apart). */
+  /**
+   * Symbolic links made after the files, path -> target; a target starting with `@outside/` points into a
+   * directory beside the registry root holding a secret (OUTSIDE_SECRET) that must never be printed.
+   */
+  links?: Record<string, string>;
+  /** FIFOs made after the files. */
+  fifos?: string[];
+  /** Arguments after `validate`. */
+  args?: string[];
+  /** The exit code; default 1. */
+  code?: number;
+  /** The problem lines printed, exactly (the summary line is checked apart); for another exit code, stderr's lines. */
   expected: string[];
 }
+
+const OUTSIDE_SECRET = "hvs.OUTSIDE-secret-never-printed";
+const SYMLINK =
+  "is a symbolic link; registry and environment files must be regular files, and links are not followed (copy the file instead)";
+const TENANT_ID_RULE = "is not a valid tenant id (lowercase RFC 1123 label, at most 63 characters)";
+const longLine = `|quoted-at-length-${"x".repeat(5000)}`;
+const LONG_KEY = "k".repeat(1000);
 
 const tenant = (email: string, rest = "") => `email: ${email}\n${rest}`;
 const alice = (rest = "") => tenant("alice@example.com", rest);
@@ -292,17 +324,257 @@ const CASES: Case[] = [
   },
 ];
 
+/** Hostile sources: links out of the registry, unbounded messages, control characters. */
+const SOURCE_CASES: Case[] = [
+  // reading outside the registry
+  {
+    name: "a tenant file that is a symbolic link to a secret outside the registry",
+    files: { "tenants/bob.yaml": bob() },
+    links: { "tenants/alice.yaml": "@outside/token" },
+    expected: [`tenants/alice.yaml: ${SYMLINK}`],
+  },
+  {
+    name: "a tenant file that is a symbolic link to another tenant's file",
+    files: { "tenants/alice.yaml": alice() },
+    links: { "tenants/carol.yaml": "alice.yaml" },
+    expected: [`tenants/carol.yaml: ${SYMLINK}`],
+  },
+  {
+    name: "a dangling symbolic link",
+    files: { "tenants/bob.yaml": bob() },
+    links: { "tenants/alice.yaml": "/nonexistent/tenancy/alice.yaml" },
+    expected: [`tenants/alice.yaml: ${SYMLINK}`],
+  },
+  {
+    name: "a symbolic link named like a tenant file to a directory outside",
+    files: { "tenants/bob.yaml": bob() },
+    links: { "tenants/alice.yaml": "@outside/registry" },
+    expected: [`tenants/alice.yaml: ${SYMLINK}`],
+  },
+  {
+    name: "the registry directory is a symbolic link to a directory outside",
+    files: {},
+    links: { tenants: "@outside/registry" },
+    expected: [
+      "tenants: is a symbolic link; links are not followed: name the real registry directory with --registry",
+    ],
+  },
+  {
+    name: "the registry directory, named with a trailing slash, is a symbolic link",
+    files: {},
+    links: { tenants: "@outside/registry" },
+    args: ["--registry", "tenants/"],
+    expected: [
+      "tenants/: is a symbolic link; links are not followed: name the real registry directory with --registry",
+    ],
+  },
+  {
+    name: "a parent of the registry directory is a symbolic link to a directory outside",
+    files: {},
+    links: { config: "@outside/config" },
+    args: ["--registry", "config/tenants"],
+    expected: [
+      "config: is a symbolic link; links are not followed: name the real registry directory with --registry",
+    ],
+  },
+  {
+    name: "the environment file is a symbolic link to a secret outside",
+    files: { "tenants/alice.yaml": alice() },
+    links: { "environments/example.yaml": "@outside/token" },
+    expected: [`environments/example.yaml: ${SYMLINK}`],
+  },
+  {
+    name: "the environment file is a symbolic link to another environment",
+    files: { "tenants/alice.yaml": alice(), "environments/prod.yaml": EXAMPLE_ENV },
+    links: { "environments/example.yaml": "prod.yaml" },
+    expected: [`environments/example.yaml: ${SYMLINK}`],
+  },
+  {
+    name: "a dangling environment link (refused as a link, not reported missing)",
+    files: { "tenants/alice.yaml": alice() },
+    links: { "environments/example.yaml": "/nonexistent/tenancy/example.yaml" },
+    expected: [`environments/example.yaml: ${SYMLINK}`],
+  },
+  {
+    name: "the environments directory is a symbolic link to a directory outside",
+    files: { "tenants/alice.yaml": alice() },
+    links: { environments: "@outside/environments" },
+    expected: [
+      "environments: is a symbolic link; links are not followed: environments/ must be a real directory where tenancy runs",
+    ],
+  },
+  {
+    name: "a FIFO named like a tenant file (refused without waiting for a writer)",
+    files: { "tenants/bob.yaml": bob() },
+    fifos: ["tenants/alice.yaml"],
+    expected: ["tenants/alice.yaml: is not a file; expected a YAML file"],
+  },
+  // bounded messages
+  {
+    name: "a YAML syntax error whose parser message quotes a long line of the file",
+    files: {
+      "tenants/alice.yaml": alice(`note: ${longLine}
+  text
+`),
+    },
+    expected: [
+      `tenants/alice.yaml: line 2, column 8: YAML syntax error: Block scalar header includes extra characters: ${longLine.slice(0, 70)}...`,
+    ],
+  },
+  {
+    name: "an environment file whose syntax error quotes a long line",
+    files: {
+      "environments/example.yaml": `note: ${longLine}
+  text
+`,
+      "tenants/alice.yaml": alice(),
+    },
+    expected: [
+      `environments/example.yaml: line 1, column 8: YAML syntax error: Block scalar header includes extra characters: ${longLine.slice(0, 70)}...`,
+    ],
+  },
+  {
+    name: "an unknown field with a 1000-character name",
+    files: {
+      "tenants/alice.yaml": alice(`${LONG_KEY}: 1
+`),
+    },
+    expected: [
+      `tenants/alice.yaml: ${"k".repeat(77)}...: unknown field "${"k".repeat(76)}... ${TENANT_FIELDS}`,
+    ],
+  },
+  {
+    name: "an unknown environment among 200 lists five of them (exit 2)",
+    files: Object.fromEntries(
+      Array.from({ length: 200 }, (_, i) => [
+        `environments/env${String(i).padStart(3, "0")}.yaml`,
+        EXAMPLE_ENV,
+      ]),
+    ),
+    args: ["--env", "nope"],
+    code: 2,
+    expected: [
+      // readdir order is the file system's; the count is what matters
+      expect.stringMatching(
+        /^tenancy: no environment "nope": environments\/nope\.yaml does not exist \(environments: (\w+, ){4}\w+ and 196 more\)$/,
+      ) as unknown as string,
+    ],
+  },
+  // control characters
+  {
+    name: "a file name with an ANSI escape sequence",
+    files: { "tenants/\u001b[31malice.yaml": alice() },
+    expected: [
+      `tenants/\\x1b[31malice.yaml: tenant id "\\u001b[31malice" (from the file name or key) ${TENANT_ID_RULE}`,
+    ],
+  },
+  {
+    name: "a file name with a newline that would forge a line of output",
+    files: { "tenants/x\nall 3 tenants are valid.yaml": alice() },
+    expected: [
+      `tenants/x\\nall 3 tenants are valid.yaml: tenant id "x\\nall 3 tenants are valid" (from the file name or key) ${TENANT_ID_RULE}`,
+    ],
+  },
+  {
+    name: "a file name with a right-to-left override",
+    files: { "tenants/alice\u202elmay.yaml": alice() },
+    expected: [
+      `tenants/alice\\u202elmay.yaml: tenant id "alice\\u202elmay" (from the file name or key) ${TENANT_ID_RULE}`,
+    ],
+  },
+  {
+    name: "a key with an ANSI sequence that would clear the screen",
+    files: { "tenants/alice.yaml": alice('"\\e[2Jwiped": 1\n') },
+    expected: [`tenants/alice.yaml: \\x1b[2Jwiped: unknown field "\\u001b[2Jwiped" ${TENANT_FIELDS}`],
+  },
+  {
+    name: "a key with a newline",
+    files: { "tenants/alice.yaml": alice('"ok\\nforged": 1\n') },
+    expected: [`tenants/alice.yaml: ok\\nforged: unknown field "ok\\nforged" ${TENANT_FIELDS}`],
+  },
+  {
+    name: "a namespace with a C1 control (CSI)",
+    files: { "tenants/alice.yaml": alice('namespaces: ["alice\\x9b31m"]\n') },
+    expected: [`tenants/alice.yaml: namespaces[0]: "alice\\x9b31m" ${NAMESPACE_RULE}`],
+  },
+  {
+    name: "a namespace with a Unicode line separator",
+    files: { "tenants/alice.yaml": alice('namespaces: ["alice\\Lforged"]\n') },
+    expected: [`tenants/alice.yaml: namespaces[0]: "alice\\u2028forged" ${NAMESPACE_RULE}`],
+  },
+  {
+    name: "a namespace with DEL",
+    files: { "tenants/alice.yaml": alice('namespaces: ["ali\\x7fce"]\n') },
+    expected: [`tenants/alice.yaml: namespaces[0]: "ali\\x7fce" ${NAMESPACE_RULE}`],
+  },
+  {
+    name: "a domain with a bidi isolate",
+    files: { "tenants/alice.yaml": alice('domains: ["\\u2066evil.example.com"]\n') },
+    expected: [
+      'tenants/alice.yaml: domains[0]: "\\u2066evil.example.com" is not a valid hostname (lowercase RFC 1123 labels separated by dots, at most 253 characters)',
+    ],
+  },
+  {
+    name: "a duplicate key holding a terminal title sequence",
+    files: { "tenants/alice.yaml": alice('"\\e]0;pwned\\a": 1\n"\\e]0;pwned\\a": 2\n') },
+    expected: [
+      'tenants/alice.yaml: \\x1b]0;pwned\\x07: line 3, column 1: duplicate key "\\u001b]0;pwned\\u0007"; a key may appear only once in a mapping',
+    ],
+  },
+  {
+    name: "an environment key with an ANSI sequence",
+    files: {
+      "environments/example.yaml": `"\\e[31mclusters": []\n${EXAMPLE_ENV}`,
+      "tenants/alice.yaml": alice(),
+    },
+    expected: [
+      `environments/example.yaml: \\x1b[31mclusters: unknown field "\\u001b[31mclusters" ${ENV_FIELDS}`,
+    ],
+  },
+];
+
 let root: string;
 const results = new Map<string, CliResult>();
 
-/** Writes a registry root: environments/example.yaml (the example's unless the case has its own), tenants/. */
-function writeRegistry(dir: string, files: Record<string, string | Uint8Array>): void {
+/**
+ * Writes a registry root: environments/example.yaml (the example's unless the case has its own), tenants/,
+ * then the case's links and FIFOs (replacing what is there).
+ */
+function writeRegistry(
+  dir: string,
+  files: Record<string, string | Uint8Array>,
+  extra: Pick<Case, "links" | "fifos"> = {},
+): void {
   mkdirSync(join(dir, "tenants"), { recursive: true });
   const all = { "environments/example.yaml": EXAMPLE_ENV, ...files };
   for (const [path, content] of Object.entries(all)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);
   }
+  for (const [path, target] of Object.entries(extra.links ?? {})) {
+    rmSync(join(dir, path), { recursive: true, force: true });
+    symlinkSync(target.replace(/^@outside\//, `${join(root, "outside")}/`), join(dir, path));
+  }
+  for (const path of extra.fifos ?? []) {
+    const made = spawnSync("mkfifo", [join(dir, path)]);
+    if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr}`);
+  }
+}
+
+/**
+ * Beside the case directories: a secret file, a registry directory and an environments directory that
+ * links may point at. Their content would show in messages if a link were followed.
+ */
+function writeOutside(): void {
+  const outside = join(root, "outside");
+  mkdirSync(join(outside, "registry"), { recursive: true });
+  mkdirSync(join(outside, "environments"), { recursive: true });
+  writeFileSync(join(outside, "token"), `${OUTSIDE_SECRET}\n`);
+  writeFileSync(join(outside, "registry", "leak.yaml"), `${OUTSIDE_SECRET}\n`);
+  writeFileSync(join(outside, "registry", "alice.yaml"), `email: ${OUTSIDE_SECRET}\n`);
+  writeFileSync(join(outside, "environments", "example.yaml"), `${OUTSIDE_SECRET}: [\n`);
+  mkdirSync(join(outside, "config", "tenants"), { recursive: true });
+  writeFileSync(join(outside, "config", "tenants", "alice.yaml"), `${OUTSIDE_SECRET}\n`);
 }
 
 async function runAll<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
@@ -316,15 +588,16 @@ async function runAll<T>(items: T[], limit: number, run: (item: T) => Promise<vo
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "tenancy-hostile-"));
+  writeOutside();
   await runAll(
-    CASES.map((c, i) => ({ c, dir: join(root, `case-${i}`) })),
+    [...CASES, ...SOURCE_CASES].map((c, i) => ({ c, dir: join(root, `case-${i}`) })),
     4,
     async ({ c, dir }) => {
-      writeRegistry(dir, c.files);
-      results.set(c.name, await runCliAsync(["validate"], { cwd: dir }));
+      writeRegistry(dir, c.files, c);
+      results.set(c.name, await runCliAsync(["validate", ...(c.args ?? [])], { cwd: dir }));
     },
   );
-}, 120_000);
+}, 180_000);
 
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
@@ -353,6 +626,38 @@ describe("tenancy validate on hostile registries", () => {
     // every problem exactly once, in order
     expect(lines).toEqual(c.expected);
     expect(summary).toMatch(/^\d+ problems? found; nothing was changed\.$/);
+  });
+});
+
+describe("tenancy validate on hostile registry sources (links, long messages, control characters)", () => {
+  it("has at least 25 cases, each with a distinct name", () => {
+    expect(SOURCE_CASES.length).toBeGreaterThanOrEqual(25);
+    const names = [...CASES, ...SOURCE_CASES].map((c) => c.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it.each(SOURCE_CASES)("$name: exit code, exact lines, nothing from outside, nothing raw", (c) => {
+    const r = results.get(c.name);
+    expect(r, "the case did not run").toBeDefined();
+    const { code, stdout, stderr } = r!;
+    expect(stderr).not.toMatch(STACK_FRAME);
+    expect(stderr).not.toMatch(THROWN);
+    expect(stdout).toBe("");
+    expect(code, stderr).toBe(c.code ?? 1);
+    // neither the content nor the place of what a link points at
+    expect(stderr).not.toContain(OUTSIDE_SECRET);
+    expect(stderr).not.toContain(join(root, "outside"));
+    // no control character but the line ends reaches the terminal
+    expect(stderr).not.toMatch(
+      /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/,
+    );
+    // and no line is longer than a bounded message
+    expect(Math.max(...stderr.split("\n").map((l) => l.length))).toBeLessThan(1400);
+    const lines = stderr.trimEnd().split("\n");
+    if ((c.code ?? 1) === 1) {
+      expect(lines.pop()).toMatch(/^\d+ problems? found; nothing was changed\.$/);
+    }
+    expect(lines).toEqual(c.expected);
   });
 });
 
@@ -425,5 +730,411 @@ describe("one unreadable file does not hide the others' problems", () => {
     // alice is unreadable but still a tenant: bob's invitation of alice is not reported as well
     expect(lines.filter((l) => l.includes("members"))).toEqual([]);
     expect(r.stderr).not.toMatch(STACK_FRAME);
+  });
+});
+
+const TOKEN = "hvs.HOSTILE-token-never-printed-91c2";
+const PASSWORD = "hunter2-never-printed";
+const K8S_USERS = readFileSync(join(ROOT, "test", "fixtures", "vault", "k8s_users.json"), "utf8");
+const PER_TENANT = ["--vault-layout", "per-tenant", "--vault-path", "tenants"];
+const WITHHELD = "<not shown: it contains the value of VAULT_TOKEN>";
+const KEY_RULE =
+  "which is not a valid tenant id (lowercase RFC 1123 label, at most 63 characters); every secret under this prefix is named after its tenant id, so nothing was read";
+const DEPTH = "is nested more than 64 levels deep; expected plain data";
+const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+const listing = (keys: unknown): FaultRule => ({
+  path: "secret/metadata/tenants/",
+  respond: { body: JSON.stringify(envelope({ keys })) },
+});
+
+interface VaultContext {
+  /** The fake Vault the CLI talks to. */
+  vault: VaultServer;
+  /** Another fake on another origin: a redirect target that must never be reached. */
+  other: VaultServer;
+  /** A loopback port nothing listens on. */
+  closed: number;
+}
+
+interface VaultCase {
+  name: string;
+  /** The fake Vault's options; default: the single secret `platform` holding the legacy fixture. */
+  vault?: (other: VaultServer) => Partial<VaultServerOptions>;
+  /** Arguments after `validate --source vault`. */
+  args?: string[];
+  /** Environment on top of VAULT_ADDR (the fake), VAULT_TOKEN (TOKEN), VAULT_NAMESPACE (none). */
+  env?: (ctx: VaultContext) => NodeJS.ProcessEnv;
+  code: number;
+  /** stderr's lines, exactly. */
+  expected: (ctx: VaultContext) => string[];
+  stdout?: string;
+  /** Further checks after the run. */
+  after?: (ctx: VaultContext) => void;
+}
+
+const perTenantSecrets = {
+  "tenants/alice": { email: "alice@example.com" },
+  "tenants/bob": { email: "bob@example.com" },
+};
+const fails = (ctx: VaultContext, message: string) => [`tenancy: Vault at ${ctx.vault.url}: ${message}`];
+const problems = (...lines: string[]) => [
+  ...lines,
+  `${lines.length} problem${lines.length === 1 ? "" : "s"} found; nothing was changed.`,
+];
+const noReadAfterTheList = ({ vault }: VaultContext) =>
+  expect(vault.requests.map((r) => r.path)).toEqual(["secret/metadata/tenants/"]);
+
+const VAULT_CASES: VaultCase[] = [
+  // every fault kind
+  {
+    name: "Vault unreachable (connection refused)",
+    env: ({ closed }) => ({ VAULT_ADDR: `http://127.0.0.1:${closed}`, VAULT_MAX_RETRIES: "0" }),
+    code: 4,
+    expected: ({ closed }) => [
+      `tenancy: Vault at http://127.0.0.1:${closed}: reading secret/data/platform failed after 1 attempt: connection refused (ECONNREFUSED); check VAULT_ADDR and that Vault is reachable from here`,
+    ],
+  },
+  {
+    name: "permission denied (403)",
+    vault: () => ({ faults: [{ respond: "forbidden" }] }),
+    code: 4,
+    expected: (ctx) =>
+      fails(
+        ctx,
+        "permission denied reading secret/data/platform: check VAULT_TOKEN and its policy (Vault says: permission denied)",
+      ),
+  },
+  {
+    name: "the secret does not exist (404)",
+    vault: () => ({ secrets: {} }),
+    code: 4,
+    expected: (ctx) =>
+      fails(
+        ctx,
+        'secret/data/platform not found: no secret "platform" in the mount "secret", or "secret" is not a KV version 2 mount (check the mount and path)',
+      ),
+  },
+  {
+    name: "Vault is sealed (503)",
+    vault: () => ({ faults: [{ respond: "sealed" }] }),
+    code: 4,
+    expected: (ctx) =>
+      fails(ctx, "sealed (reading secret/data/platform); unseal it (vault operator unseal) and try again"),
+  },
+  {
+    name: "HTTP 500 twice, then an answer (retried)",
+    vault: () => ({ faults: [{ times: 2, respond: { status: 500, errors: ["internal error"] } }] }),
+    code: 0,
+    expected: () => [],
+    stdout: "valid: 4 tenants, 7 namespaces, 5 domains, 0 members; environment example, registry vault",
+    after: ({ vault }) => expect(vault.count("secret/data/platform")).toBe(3),
+  },
+  {
+    name: "no answer within VAULT_CLIENT_TIMEOUT",
+    vault: () => ({ faults: [{ delayMs: 5000 }] }),
+    env: () => ({ VAULT_CLIENT_TIMEOUT: "1", VAULT_MAX_RETRIES: "0" }),
+    code: 4,
+    expected: (ctx) =>
+      fails(ctx, "reading secret/data/platform failed after 1 attempt: no answer within 1000 ms"),
+  },
+  {
+    name: "a malformed JSON body",
+    vault: () => ({ faults: [{ respond: "malformed" }] }),
+    code: 4,
+    expected: (ctx) =>
+      fails(
+        ctx,
+        `reading secret/data/platform: the answer (HTTP 200) is not valid JSON: got "{\\"request_id\\":\\"0f0c\\",\\"data\\":{\\"data\\":{\\"k8s_users\\":\\"{\\\\\\"alice"`,
+      ),
+  },
+  {
+    name: "a redirect to another origin, which never gets the token",
+    vault: (other) => ({ faults: [{ respond: { redirect: `${other.url}/v1/secret/data/platform` } }] }),
+    code: 4,
+    expected: (ctx) =>
+      fails(
+        ctx,
+        `reading secret/data/platform: Vault answered HTTP 302, a redirect to "${ctx.other.url}/v1/secret/data/platform"; redirects are not followed, so that the token goes to VAULT_ADDR only: set VAULT_ADDR to the address that answers (the active node or the load balancer)`,
+      ),
+  },
+  {
+    name: "a redirect of the list (307) to another origin",
+    vault: (other) => ({
+      secrets: perTenantSecrets,
+      faults: [{ respond: { redirect: `${other.url}/v1/secret/metadata/tenants/?list=true`, status: 307 } }],
+    }),
+    args: PER_TENANT,
+    code: 4,
+    expected: (ctx) =>
+      fails(
+        ctx,
+        `listing secret/metadata/tenants/: Vault answered HTTP 307, a redirect to "${ctx.other.url}/v1/secret/metadata/tenants/?list=true"; redirects are not followed, so that the token goes to VAULT_ADDR only: set VAULT_ADDR to the address that answers (the active node or the load balancer)`,
+      ),
+  },
+  // keys Vault lists
+  {
+    name: "listed keys that are not tenant ids: .., a slash, empty, %2e, uppercase, too long, control characters",
+    vault: () => ({
+      secrets: perTenantSecrets,
+      faults: [
+        listing([
+          "alice",
+          "../platform",
+          "a/b",
+          "",
+          "%2e%2e",
+          "Bob",
+          "b".repeat(64),
+          "bob\n\u001b[2J",
+          "../",
+          "bob",
+        ]),
+      ],
+    }),
+    args: PER_TENANT,
+    code: 1,
+    expected: () =>
+      problems(
+        ...[
+          '"../platform"',
+          '"a/b"',
+          '""',
+          '"%2e%2e"',
+          '"Bob"',
+          `"${"b".repeat(64)}"`,
+          '"bob\\n\\u001b[2J"',
+        ].map((key) => `vault:secret/tenants/: Vault lists the key ${key}, ${KEY_RULE}`),
+      ),
+    after: noReadAfterTheList,
+  },
+  {
+    name: "a listed key that is a single dot-dot",
+    vault: () => ({ secrets: perTenantSecrets, faults: [listing(["..", "alice"])] }),
+    args: PER_TENANT,
+    code: 1,
+    expected: () => problems(`vault:secret/tenants/: Vault lists the key "..", ${KEY_RULE}`),
+    after: noReadAfterTheList,
+  },
+  // duplicate keys and deep nesting
+  {
+    name: "a user listed twice in the single secret's JSON",
+    vault: () => ({
+      secrets: {
+        platform: {
+          k8s_users:
+            '{"alice": {"email": "alice@example.com"}, "alice": {"email": "mallory@example.com", "role": "admin"}}',
+        },
+      },
+    }),
+    code: 1,
+    expected: () =>
+      problems(
+        'vault:secret/platform#k8s_users: alice: duplicate key "alice"; a key may appear only once in an object',
+      ),
+  },
+  {
+    name: "a field twice inside a user's record",
+    vault: () => ({
+      secrets: {
+        platform: { k8s_users: '{"bob": {"email": "bob@example.com", "role": "x", "role": "admin"}}' },
+      },
+    }),
+    code: 1,
+    expected: () =>
+      problems(
+        'vault:secret/platform#k8s_users: bob.role: duplicate key "role"; a key may appear only once in an object',
+      ),
+  },
+  {
+    name: "a field twice in a per-tenant secret's answer",
+    vault: () => ({
+      secrets: perTenantSecrets,
+      faults: [
+        {
+          path: "secret/data/tenants/bob",
+          respond: {
+            body: '{"data": {"data": {"email": "bob@example.com", "email": "mallory@example.com"}}}',
+          },
+        },
+      ],
+    }),
+    args: PER_TENANT,
+    code: 1,
+    expected: () =>
+      problems(
+        `vault:secret/tenants/bob: email: duplicate key "email"; a key may appear only once in an object (in Vault's answer to reading secret/data/tenants/bob)`,
+      ),
+  },
+  {
+    name: "100000 nested arrays in the single secret's JSON",
+    vault: () => ({
+      secrets: {
+        platform: {
+          k8s_users: `{"alice": {"email": "alice@example.com", "namespaces": ${nested(100_000)}}}`,
+        },
+      },
+    }),
+    code: 1,
+    expected: () =>
+      problems(`vault:secret/platform#k8s_users: alice.namespaces${"[0]".repeat(62)}: ${DEPTH}`),
+  },
+  {
+    name: "100000 nested arrays in a per-tenant secret's answer",
+    vault: () => ({
+      secrets: perTenantSecrets,
+      faults: [
+        {
+          path: "secret/data/tenants/alice",
+          respond: { body: `{"data": {"data": {"email": "a@example.com", "quota": ${nested(100_000)}}}}` },
+        },
+      ],
+    }),
+    args: PER_TENANT,
+    code: 1,
+    expected: () =>
+      problems(
+        `vault:secret/tenants/alice: quota${"[0]".repeat(61)}: ${DEPTH} (in Vault's answer to reading secret/data/tenants/alice)`,
+      ),
+  },
+  // the token and credentials
+  {
+    name: "Vault echoing the token in its error",
+    vault: () => ({ faults: [{ respond: { status: 400, errors: [`token ${TOKEN} may not read this`] } }] }),
+    code: 4,
+    expected: (ctx) => fails(ctx, `reading secret/data/platform: HTTP 400 (Vault says: ${WITHHELD})`),
+  },
+  {
+    name: "Vault echoing the token in a malformed body",
+    vault: () => ({ faults: [{ respond: { body: `{"auth": {"client_token": "${TOKEN}"` } }] }),
+    code: 4,
+    expected: (ctx) =>
+      fails(ctx, `reading secret/data/platform: the answer (HTTP 200) is not valid JSON: got ${WITHHELD}`),
+  },
+  {
+    name: "a one-character token: Vault's text left out, the message not mangled",
+    vault: () => ({ token: "a", faults: [{ respond: { status: 400, errors: ["a bad request"] } }] }),
+    env: () => ({ VAULT_TOKEN: "a" }),
+    code: 4,
+    expected: (ctx) => fails(ctx, `reading secret/data/platform: HTTP 400 (Vault says: ${WITHHELD})`),
+  },
+  {
+    name: "VAULT_ADDR with a user name and password (exit 2)",
+    env: ({ vault }) => ({ VAULT_ADDR: vault.url.replace("http://", `http://admin:${PASSWORD}@`) }),
+    code: 2,
+    expected: ({ vault }) => [
+      `tenancy: VAULT_ADDR "${vault.url}" carries a user name or password before "@"; remove them (Vault authenticates with VAULT_TOKEN)`,
+    ],
+    after: ({ vault }) => expect(vault.requests).toEqual([]),
+  },
+  {
+    name: "VAULT_ADDR with credentials and no scheme (exit 2)",
+    env: () => ({ VAULT_ADDR: `admin:${PASSWORD}@vault.example.com:8200` }),
+    code: 2,
+    expected: () => [
+      'tenancy: VAULT_ADDR "vault.example.com:8200" is not an http(s) URL; expected e.g. https://vault.example.com:8200',
+    ],
+  },
+  // bounded lists and messages, escaped control characters
+  {
+    name: "a secret with 100000 keys but not the registry's",
+    vault: () => ({
+      secrets: { platform: Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`key${i}`, "v"])) },
+    }),
+    code: 1,
+    expected: () =>
+      problems(
+        'vault:secret/platform#k8s_users: the secret has no key "k8s_users" (its keys: key0, key1, key2, key3, key4 and 99995 more); expected "k8s_users" to hold the JSON registry mapping each user to their record',
+      ),
+  },
+  {
+    name: "a prefix holding 20000 folders and no tenant",
+    vault: () => ({ faults: [listing(Array.from({ length: 20_000 }, (_, i) => `f${i}/`))] }),
+    args: PER_TENANT,
+    code: 4,
+    expected: (ctx) =>
+      fails(
+        ctx,
+        "no tenants found under secret/metadata/tenants/ (only folders: f0/, f1/, f2/, f3/, f4/ and 19995 more); refusing to load an empty registry (check the mount and path)",
+      ),
+  },
+  {
+    name: "a 100000-character error from Vault",
+    vault: () => ({ faults: [{ respond: { status: 400, errors: ["e".repeat(100_000)] } }] }),
+    code: 4,
+    expected: (ctx) =>
+      fails(ctx, `reading secret/data/platform: HTTP 400 (Vault says: ${"e".repeat(197)}...)`),
+  },
+  {
+    name: "an error from Vault with an ANSI sequence and a newline",
+    vault: () => ({ faults: [{ respond: { status: 400, errors: ["\u001b[2J\ntenancy: all good"] } }] }),
+    code: 4,
+    expected: (ctx) =>
+      fails(ctx, "reading secret/data/platform: HTTP 400 (Vault says: \\x1b[2J\\ntenancy: all good)"),
+  },
+  {
+    name: "a user key with an ANSI sequence in the single secret",
+    vault: () => ({
+      secrets: { platform: { k8s_users: JSON.stringify({ "bob\u001b[31m": { email: "bob@example.com" } }) } },
+    }),
+    code: 1,
+    expected: () =>
+      problems(
+        `vault:secret/platform#k8s_users.bob\\x1b[31m: tenant id "bob\\u001b[31m" (from the file name or key) ${TENANT_ID_RULE}`,
+      ),
+  },
+];
+
+describe("tenancy validate --source vault against a hostile Vault", () => {
+  const vaultResults = new Map<string, { ctx: VaultContext; result: CliResult }>();
+  const servers: VaultServer[] = [];
+
+  beforeAll(async () => {
+    const closed = await closedPort();
+    await runAll(VAULT_CASES, 4, async (c) => {
+      const other = await startVaultServer({ token: TOKEN, lifetimeMs: 120_000 });
+      const vault = await startVaultServer({
+        token: TOKEN,
+        secrets: { platform: { k8s_users: K8S_USERS } },
+        lifetimeMs: 120_000,
+        ...c.vault?.(other),
+      });
+      servers.push(vault, other);
+      const ctx = { vault, other, closed };
+      const env = { VAULT_ADDR: vault.url, VAULT_TOKEN: TOKEN, VAULT_NAMESPACE: "", ...c.env?.(ctx) };
+      const result = await runCliAsync(["validate", "--source", "vault", ...(c.args ?? [])], { env });
+      vaultResults.set(c.name, { ctx, result });
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  it("has at least 20 cases, each with a distinct name", () => {
+    expect(VAULT_CASES.length).toBeGreaterThanOrEqual(20);
+    expect(new Set(VAULT_CASES.map((c) => c.name)).size).toBe(VAULT_CASES.length);
+  });
+
+  it.each(VAULT_CASES)("$name: exit $code, exact message, no token, no password", (c) => {
+    const run = vaultResults.get(c.name);
+    expect(run, "the case did not run").toBeDefined();
+    const { ctx, result } = run!;
+    const { code, stdout, stderr } = result;
+    expect(stderr).not.toMatch(STACK_FRAME);
+    expect(stderr).not.toMatch(THROWN);
+    expect(code, stderr).toBe(c.code);
+    expect(stdout.trim()).toBe(c.stdout ?? "");
+    expect(stderr === "" ? [] : stderr.trimEnd().split("\n")).toEqual(c.expected(ctx));
+    for (const out of [stdout, stderr]) {
+      expect(out).not.toContain(TOKEN);
+      expect(out).not.toContain(PASSWORD);
+      expect(out).not.toMatch(
+        /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/,
+      );
+    }
+    expect(Math.max(...stderr.split("\n").map((l) => l.length))).toBeLessThan(4200);
+    // the other origin never sees a request, so never the token
+    expect(ctx.other.requests).toEqual([]);
+    c.after?.(ctx);
   });
 });

@@ -16,6 +16,7 @@ import {
   type VaultServer,
   type VaultServerOptions,
   closedPort,
+  envelope,
   startVaultServer,
 } from "../helpers/vault-server";
 
@@ -506,14 +507,14 @@ describe("Vault source failures (ExternalError, exit 4)", () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  it("names the namespace in failures, and cuts the token out of anything Vault echoes", async () => {
+  it("names the namespace in failures, and leaves out whole anything Vault echoes with the token in it", async () => {
     const server = await vault({
       namespace: "team-a",
       faults: [{ respond: { status: 500, errors: [`bad token ${TOKEN}`] } }],
     });
     const e = await failure(options(server, { namespace: "team-a", retries: 0 }));
     expect(e.message).toBe(
-      `Vault at ${server.url} (namespace "team-a"): reading secret/data/platform failed after 1 attempt: HTTP 500 (Vault says: bad token <token>)`,
+      `Vault at ${server.url} (namespace "team-a"): reading secret/data/platform failed after 1 attempt: HTTP 500 (Vault says: <not shown: it contains the value of VAULT_TOKEN>)`,
     );
   });
 
@@ -653,5 +654,360 @@ describe("tenancy validate --source vault", () => {
       `tenancy: Vault at ${server.url}: permission denied listing secret/metadata/tenancy/tenants/: check VAULT_TOKEN and its policy (Vault says: permission denied)\n`,
     );
     expect(r.stderr).not.toContain(TOKEN);
+  });
+});
+
+/** `depth` arrays nested in one another: `[[[...]]]`. */
+const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+const DEPTH_MESSAGE = "is nested more than 64 levels deep; expected plain data";
+
+/** The problems of the InvalidInputError (exit 1) a load fails with. */
+async function problemsOf(opts: VaultSourceOptions) {
+  const e = await failure(opts);
+  expect(e).toBeInstanceOf(InvalidInputError);
+  expect((e as InvalidInputError).exitCode).toBe(1);
+  return (e as InvalidInputError).problems;
+}
+
+describe("hostile Vault answers", () => {
+  const perTenant = (server: VaultServer | string, over: Partial<VaultSourceOptions> = {}) =>
+    options(server, { layout: "per-tenant", path: "tenants", ...over });
+  const listing = (keys: unknown) => ({
+    path: "secret/metadata/tenants/",
+    respond: { body: JSON.stringify(envelope({ keys })) },
+  });
+
+  it("refuses a redirect to another origin without sending it the token", async () => {
+    const other = await vault();
+    const server = await vault({
+      faults: [{ respond: { redirect: `${other.url}/v1/secret/data/platform`, status: 307 } }],
+    });
+    const e = await failure(options(server));
+    expect(e).toBeInstanceOf(ExternalError);
+    expect(e.message).toBe(
+      `Vault at ${server.url}: reading secret/data/platform: Vault answered HTTP 307, a redirect to "${other.url}/v1/secret/data/platform"; redirects are not followed, so that the token goes to VAULT_ADDR only: set VAULT_ADDR to the address that answers (the active node or the load balancer)`,
+    );
+    expect(other.requests).toEqual([]);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("refuses a redirect on the same origin too, and never shows a user name and password in its target", async () => {
+    const server = await vault({
+      faults: [
+        { path: "secret/data/platform", respond: { redirect: "http://admin:hunter2@127.0.0.1:9/v1/x" } },
+      ],
+    });
+    const e = await failure(options(server));
+    expect(e.message).toContain(
+      'HTTP 302, a redirect to "http://127.0.0.1:9/v1/x"; redirects are not followed',
+    );
+    expect(e.message).not.toContain("hunter2");
+    server.clearFaults();
+    server.addFault({ respond: { redirect: "/v1/secret/data/platform2" } });
+    const again = await failure(options(server));
+    expect(again.message).toContain('a redirect to "/v1/secret/data/platform2"; redirects are not followed');
+    expect(server.count("secret/data/platform2")).toBe(0);
+  });
+
+  it("leaves out a redirect target that carries the token", async () => {
+    const server = await vault({ faults: [{ respond: { redirect: `http://127.0.0.1:9/?t=${TOKEN}` } }] });
+    const e = await failure(options(server));
+    expect(e.message).toContain("a redirect to <not shown: it contains the value of VAULT_TOKEN>;");
+  });
+
+  it("refuses every listed key that is not a tenant id before reading any secret", async () => {
+    const server = await vault({
+      secrets: perTenantSecrets(2),
+      faults: [
+        listing([
+          "t01",
+          "../platform",
+          "a/b",
+          "",
+          "%2e%2e",
+          "Alice",
+          "x".repeat(64),
+          "t02\u001b[2J",
+          "../",
+          "eu/",
+          "%2e%2e",
+        ]),
+      ],
+    });
+    const problems = await problemsOf(perTenant(server));
+    const rule =
+      "which is not a valid tenant id (lowercase RFC 1123 label, at most 63 characters); every secret under this prefix is named after its tenant id, so nothing was read";
+    expect(problems).toEqual(
+      ["../platform", "a/b", "", "%2e%2e", "Alice", "x".repeat(64), "t02\u001b[2J"].map((key) => ({
+        source: "vault:secret/tenants/",
+        path: [],
+        message: `Vault lists the key ${JSON.stringify(key)}, ${rule}`,
+      })),
+    );
+    expect(server.requests.map((r) => r.path)).toEqual(["secret/metadata/tenants/"]);
+  });
+
+  it("skips folders whatever their names, and reads the tenants", async () => {
+    const server = await vault({
+      secrets: perTenantSecrets(2),
+      faults: [listing(["../", "a/../", "t01", "t02", "%2e%2e/"])],
+    });
+    const docs = await loadVaultDocuments(perTenant(server));
+    expect(docs.map((d) => d.id)).toEqual(["t01", "t02"]);
+    expect(server.requests.map((r) => r.path)).toEqual([
+      "secret/metadata/tenants/",
+      "secret/data/tenants/t01",
+      "secret/data/tenants/t02",
+    ]);
+  });
+
+  it("refuses a user listed twice in k8s_users instead of keeping the last record", async () => {
+    const server = await vault({
+      secrets: {
+        platform: {
+          k8s_users:
+            '{"alice": {"email": "alice@example.com"}, "bob": {"email": "bob@example.com"}, "alice": {"email": "mallory@example.com", "role": "admin"}}',
+        },
+      },
+    });
+    expect(await problemsOf(options(server))).toEqual([
+      {
+        source: "vault:secret/platform#k8s_users",
+        path: ["alice"],
+        message: 'duplicate key "alice"; a key may appear only once in an object',
+      },
+    ]);
+  });
+
+  it("refuses a field twice inside a record, even spelt with a JSON escape", async () => {
+    const server = await vault({
+      secrets: {
+        platform: {
+          k8s_users:
+            '{"alice": {"role": "namespace-owner", "email": "a@example.com", "r\\u006fle": "admin"}}',
+        },
+      },
+    });
+    expect(await problemsOf(options(server))).toEqual([
+      {
+        source: "vault:secret/platform#k8s_users",
+        path: ["alice", "role"],
+        message: 'duplicate key "role"; a key may appear only once in an object',
+      },
+    ]);
+  });
+
+  it("refuses a duplicate key in Vault's answer itself, located in the secret", async () => {
+    const server = await vault({
+      secrets: perTenantSecrets(2),
+      faults: [
+        {
+          path: "secret/data/tenants/t02",
+          respond: {
+            body: '{"data": {"data": {"email": "t02@example.com", "quota": {"pods": 1, "pods": 900}}, "metadata": {}}}',
+          },
+        },
+      ],
+    });
+    expect(await problemsOf(perTenant(server))).toEqual([
+      {
+        source: "vault:secret/tenants/t02",
+        path: ["quota", "pods"],
+        message:
+          'duplicate key "pods"; a key may appear only once in an object (in Vault\'s answer to reading secret/data/tenants/t02)',
+      },
+    ]);
+  });
+
+  it("refuses a user listed twice in k8s_users stored as a JSON object", async () => {
+    const server = await vault({
+      faults: [
+        {
+          respond: {
+            body: '{"data": {"data": {"k8s_users": {"alice": {"email": "a@example.com"}, "alice": {}}}}}',
+          },
+        },
+      ],
+    });
+    expect(await problemsOf(options(server))).toEqual([
+      {
+        source: "vault:secret/platform",
+        path: ["k8s_users", "alice"],
+        message:
+          'duplicate key "alice"; a key may appear only once in an object (in Vault\'s answer to reading secret/data/platform)',
+      },
+    ]);
+  });
+
+  it("refuses 100000 nested arrays inside k8s_users with the path, not a stack overflow", async () => {
+    const server = await vault({
+      secrets: {
+        platform: { k8s_users: `{"alice": {"email": "a@example.com", "namespaces": ${nested(100_000)}}}` },
+      },
+    });
+    const problems = await problemsOf(options(server));
+    expect(problems).toEqual([
+      {
+        source: "vault:secret/platform#k8s_users",
+        path: ["alice", "namespaces", ...Array(62).fill(0)],
+        message: DEPTH_MESSAGE,
+      },
+    ]);
+  });
+
+  it("refuses a user record that is 100000 nested arrays", async () => {
+    const server = await vault({ secrets: { platform: { k8s_users: `{"alice": ${nested(100_000)}}` } } });
+    const problems = await problemsOf(options(server));
+    expect(problems[0]!.path.slice(0, 2)).toEqual(["alice", 0]);
+    expect(problems[0]!.message).toBe(DEPTH_MESSAGE);
+  });
+
+  it("refuses deep nesting in Vault's answer itself (per-tenant secret, list)", async () => {
+    const server = await vault({
+      secrets: perTenantSecrets(1),
+      faults: [
+        {
+          path: "secret/data/tenants/t01",
+          respond: {
+            body: `{"data": {"data": {"email": "t01@example.com", "namespaces": ${nested(100_000)}}}}`,
+          },
+        },
+      ],
+    });
+    const problems = await problemsOf(perTenant(server));
+    expect(problems).toEqual([
+      {
+        source: "vault:secret/tenants/t01",
+        path: ["namespaces", ...Array(61).fill(0)],
+        message: `${DEPTH_MESSAGE} (in Vault's answer to reading secret/data/tenants/t01)`,
+      },
+    ]);
+    server.clearFaults();
+    server.addFault({ respond: { body: `{"data": {"keys": ${nested(100_000)}}}` } });
+    const listed = await problemsOf(perTenant(server));
+    expect(listed[0]!.source).toBe("vault:secret/tenants/");
+    expect(listed[0]!.path.slice(0, 3)).toEqual(["data", "keys", 0]);
+    expect(listed[0]!.message).toBe(
+      `${DEPTH_MESSAGE} (in Vault's answer to listing secret/metadata/tenants/)`,
+    );
+  });
+
+  it("refuses an answer larger than 32 MiB (exit 4)", async () => {
+    const server = await vault({
+      faults: [{ respond: { body: Buffer.alloc(33 * 1024 * 1024, " ") } }],
+    });
+    const e = await failure(options(server));
+    expect(e).toBeInstanceOf(ExternalError);
+    expect(e.message).toBe(
+      `Vault at ${server.url}: reading secret/data/platform: the answer (HTTP 200) is larger than 32 MiB, more than Vault accepts in a request; refusing to read it`,
+    );
+  });
+
+  it("shows at most five of a secret's 100000 keys", async () => {
+    const secret = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`key${i}`, "v"]));
+    const server = await vault({ secrets: { platform: secret } });
+    const [problem, ...rest] = await problemsOf(options(server));
+    expect(rest).toEqual([]);
+    expect(problem!.message).toBe(
+      'the secret has no key "k8s_users" (its keys: key0, key1, key2, key3, key4 and 99995 more); expected "k8s_users" to hold the JSON registry mapping each user to their record',
+    );
+  });
+
+  it("shows at most five of 20000 folders", async () => {
+    const folders = Array.from({ length: 20_000 }, (_, i) => `f${i}/`);
+    const server = await vault({ faults: [listing(folders)] });
+    const e = await failure(perTenant(server));
+    expect(e.message).toBe(
+      `Vault at ${server.url}: no tenants found under secret/metadata/tenants/ (only folders: f0/, f1/, f2/, f3/, f4/ and 19995 more); refusing to load an empty registry (check the mount and path)`,
+    );
+  });
+
+  it("cuts a long error message from Vault", async () => {
+    const server = await vault({ faults: [{ respond: { status: 400, errors: ["y".repeat(100_000)] } }] });
+    const e = await failure(options(server));
+    expect(e.message).toBe(
+      `Vault at ${server.url}: reading secret/data/platform: HTTP 400 (Vault says: ${"y".repeat(197)}...)`,
+    );
+  });
+
+  it("refuses VAULT_ADDR with a user name and password, and never shows them (exit 2)", async () => {
+    const server = await vault();
+    const cases: [string, string][] = [
+      [
+        server.url.replace("http://", "http://admin:hunter2@"),
+        `VAULT_ADDR "${server.url}" carries a user name or password before "@"; remove them (Vault authenticates with VAULT_TOKEN)`,
+      ],
+      [
+        server.url.replace("http://", "http://hunter2@"),
+        `VAULT_ADDR "${server.url}" carries a user name or password before "@"; remove them (Vault authenticates with VAULT_TOKEN)`,
+      ],
+      [
+        "admin:hunter2@vault.example.com:8200",
+        'VAULT_ADDR "vault.example.com:8200" is not an http(s) URL; expected e.g. https://vault.example.com:8200',
+      ],
+    ];
+    for (const [addr, message] of cases) {
+      const e = await failure(options(addr));
+      expect(e).toBeInstanceOf(UsageError);
+      expect(e.message).toBe(message);
+      expect(e.message).not.toContain("hunter2");
+    }
+    expect(server.requests).toEqual([]);
+  });
+
+  it("with a one-character token, leaves Vault's text out rather than mangling the message", async () => {
+    const server = await vault({
+      token: "a",
+      faults: [{ respond: { status: 500, errors: ["internal error: a token was refused"] } }],
+    });
+    // not `failure`: a one-character token is in almost any text, this message's own words included
+    const e = await loadVaultDocuments(options(server, { token: "a", retries: 0 })).then(
+      () => expect.unreachable(),
+      (error: unknown) => error as ExternalError,
+    );
+    expect(e).toBeInstanceOf(ExternalError);
+    expect(e.message).not.toContain("<token>");
+    expect(e.message).toBe(
+      `Vault at ${server.url}: reading secret/data/platform failed after 1 attempt: HTTP 500 (Vault says: <not shown: it contains the value of VAULT_TOKEN>)`,
+    );
+    // a two-character token that Vault's text does not contain leaves it as it is
+    server.clearFaults();
+    server.addFault({ respond: { status: 400, errors: ["permission denied"] } });
+    const two = await failure(options(server, { token: "zq" }));
+    expect(two.message).toBe(
+      `Vault at ${server.url}: reading secret/data/platform: HTTP 400 (Vault says: permission denied)`,
+    );
+  });
+
+  it("never shows a malformed answer, a listed key or a secret's key that carries the token", async () => {
+    const server = await vault({ faults: [{ respond: { body: `{"token": "${TOKEN}", ` } }] });
+    const e = await failure(options(server));
+    expect(e.message).toBe(
+      `Vault at ${server.url}: reading secret/data/platform: the answer (HTTP 200) is not valid JSON: got <not shown: it contains the value of VAULT_TOKEN>`,
+    );
+    server.clearFaults();
+    server.addFault(listing([TOKEN, "t01"]));
+    expect(await problemsOf(perTenant(server))).toEqual([
+      {
+        source: "vault:secret/tenants/",
+        path: [],
+        message:
+          "Vault lists the key <not shown: it contains the value of VAULT_TOKEN>, which is not a valid tenant id (lowercase RFC 1123 label, at most 63 characters); every secret under this prefix is named after its tenant id, so nothing was read",
+      },
+    ]);
+    server.clearFaults();
+    server.setSecret("platform", { [TOKEN]: "x" });
+    const [problem] = await problemsOf(options(server));
+    expect(problem!.message).toBe(
+      'the secret has no key "k8s_users" (its keys: <not shown: it contains the value of VAULT_TOKEN>); expected "k8s_users" to hold the JSON registry mapping each user to their record',
+    );
+    server.setSecret("platform", { k8s_users: `{"${TOKEN}": {}, "${TOKEN}": {}}` });
+    expect(await problemsOf(options(server))).toEqual([
+      {
+        source: "vault:secret/platform#k8s_users",
+        path: ["<not shown: it contains the value of VAULT_TOKEN>"],
+        message: "<not shown: it contains the value of VAULT_TOKEN>",
+      },
+    ]);
   });
 });
