@@ -1,7 +1,7 @@
 /**
  * Vault KV v2 source, in the two layouts of ARCHITECTURE.md:
  * - single-secret: `<mount>/data/<path>`, whose `key` holds a JSON string mapping user -> legacy record
- *   (existing installations; converted by legacy.ts);
+ *   (existing installations; converted by single-secret.ts);
  * - per-tenant: one secret per tenant under the prefix `<mount>/metadata/<path>/`, each holding the tenant
  *   file's fields directly.
  * Every failure to read is an ExternalError (exit 4) naming the address and path; bad content is an
@@ -13,7 +13,7 @@
  * and text Vault sends back (errors, bodies, keys) is left out whole when it contains the token, never
  * edited, so a short token cannot mangle a message. VAULT_ADDR with a user name or password is refused.
  */
-import { isMapping, legacyDocuments } from "./legacy";
+import { isMapping, singleSecretDocuments } from "./single-secret";
 import type { TenantDocument } from "./model";
 import { parseJson } from "./parse";
 import { ExternalError, InvalidInputError, type Problem, UsageError, cut, show, showList } from "./problems";
@@ -83,7 +83,7 @@ async function loadSingleSecret(vault: KvClient, key: string): Promise<TenantDoc
       },
     ]);
   }
-  const result = legacyDocuments(data[key], source);
+  const result = singleSecretDocuments(data[key], source);
   if (!result.ok) throw vault.invalid(result.problems);
   return result.docs;
 }

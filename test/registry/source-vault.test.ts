@@ -5,7 +5,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { LEGACY_QUOTA_KEYS, legacyDocuments, legacyTenantFile } from "../../registry/legacy";
+import {
+  SINGLE_SECRET_QUOTA_KEYS,
+  singleSecretDocuments,
+  singleSecretTenantFile,
+} from "../../registry/single-secret";
 import type { RegistryModel, TenantDocument } from "../../registry/model";
 import { ExternalError, InvalidInputError, UsageError } from "../../registry/problems";
 import { type VaultSourceOptions, loadVaultDocuments } from "../../registry/source-vault";
@@ -138,7 +142,7 @@ describe("Vault source, single-secret layout (existing installations)", () => {
   it("accepts k8s_users stored as a JSON object rather than a string", async () => {
     const server = await vault({ secrets: { platform: { k8s_users: JSON.parse(K8S_USERS) } } });
     const asObject = await loadVaultDocuments(options(server));
-    const asString = legacyDocuments(K8S_USERS, "vault:secret/platform#k8s_users");
+    const asString = singleSecretDocuments(K8S_USERS, "vault:secret/platform#k8s_users");
     expect(asString.ok && asString.docs).toEqual(asObject);
   });
 
@@ -550,10 +554,10 @@ describe("Vault source failures (ExternalError, exit 4)", () => {
 
 describe("legacy records", () => {
   it("maps every legacy quota key to its Kubernetes key and passes the rest through", () => {
-    const quota = Object.fromEntries(Object.keys(LEGACY_QUOTA_KEYS).map((k, i) => [k, String(i)]));
+    const quota = Object.fromEntries(Object.keys(SINGLE_SECRET_QUOTA_KEYS).map((k, i) => [k, String(i)]));
     delete quota.storage; // same target as storage_requests
     quota["requests.cpu_typo"] = "1";
-    const result = legacyTenantFile({ email: "a@example.com", role: "admin", extra: 1, quota }, "src");
+    const result = singleSecretTenantFile({ email: "a@example.com", role: "admin", extra: 1, quota }, "src");
     expect(result).toEqual({
       ok: true,
       data: {
@@ -578,7 +582,7 @@ describe("legacy records", () => {
   });
 
   it("refuses storage and storage_requests that disagree, accepts them when equal", () => {
-    expect(legacyTenantFile({ quota: { storage_requests: "5Gi", storage: "10Gi" } }, "src")).toEqual({
+    expect(singleSecretTenantFile({ quota: { storage_requests: "5Gi", storage: "10Gi" } }, "src")).toEqual({
       ok: false,
       problems: [
         {
@@ -589,14 +593,17 @@ describe("legacy records", () => {
         },
       ],
     });
-    expect(legacyTenantFile({ quota: { storage_requests: "5Gi", storage: "5Gi" } }, "src")).toEqual({
+    expect(singleSecretTenantFile({ quota: { storage_requests: "5Gi", storage: "5Gi" } }, "src")).toEqual({
       ok: true,
       data: { quota: { "requests.storage": "5Gi" } },
     });
   });
 
   it("leaves a quota that is not a mapping for the schema to report", () => {
-    const docs = legacyDocuments('{"alice": {"email": "alice@example.com", "quota": "big"}}', "vault:x#k");
+    const docs = singleSecretDocuments(
+      '{"alice": {"email": "alice@example.com", "quota": "big"}}',
+      "vault:x#k",
+    );
     expect(docs.ok).toBe(true);
     const problems = (() => {
       try {
@@ -612,7 +619,7 @@ describe("legacy records", () => {
   });
 
   it("keeps a __proto__ key as data", () => {
-    const docs = legacyDocuments(
+    const docs = singleSecretDocuments(
       '{"alice": {"email": "a@example.com", "quota": {"__proto__": {"x": 1}}}}',
       "s",
     );

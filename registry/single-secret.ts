@@ -9,8 +9,8 @@ import { parseJson } from "./parse";
 import { type Problem, show } from "./problems";
 import type { QuotaKey } from "./schema";
 
-/** Legacy quota key -> the registry's Kubernetes ResourceQuota key. */
-export const LEGACY_QUOTA_KEYS: Readonly<Record<string, QuotaKey>> = {
+/** Single-secret quota key -> the registry's Kubernetes ResourceQuota key. */
+export const SINGLE_SECRET_QUOTA_KEYS: Readonly<Record<string, QuotaKey>> = {
   cpu_requests: "requests.cpu",
   cpu_limits: "limits.cpu",
   memory_requests: "requests.memory",
@@ -36,12 +36,12 @@ function kind(v: unknown): string {
 }
 
 /**
- * One legacy user record -> tenant file data. Legacy quota keys are renamed; unknown quota keys and every
+ * One single-secret user record -> tenant file data. Its quota keys are renamed; unknown quota keys and every
  * other field pass through unchanged, so the strict schema reports them against the record's source.
- * Two legacy keys naming the same Kubernetes key with different values (`storage` and `storage_requests`)
+ * Two of its quota keys naming the same Kubernetes key with different values (`storage` and `storage_requests`)
  * are a problem.
  */
-export function legacyTenantFile(
+export function singleSecretTenantFile(
   record: Record<string, unknown>,
   source: string,
 ): { ok: true; data: Record<string, unknown> } | { ok: false; problems: Problem[] } {
@@ -50,7 +50,7 @@ export function legacyTenantFile(
   const problems: Problem[] = [];
   const out = new Map<string, { key: string; value: unknown }>(); // target key -> the key that set it
   for (const [key, value] of Object.entries(quota)) {
-    const target = Object.hasOwn(LEGACY_QUOTA_KEYS, key) ? LEGACY_QUOTA_KEYS[key]! : key;
+    const target = Object.hasOwn(SINGLE_SECRET_QUOTA_KEYS, key) ? SINGLE_SECRET_QUOTA_KEYS[key]! : key;
     const earlier = out.get(target);
     if (earlier === undefined) out.set(target, { key, value });
     else if (String(earlier.value) !== String(value))
@@ -70,7 +70,7 @@ export function legacyTenantFile(
  * `source` names the secret and key, e.g. `vault:secret/platform#k8s_users`; each user's document gets
  * `<source>.<user>`. Returns every problem found at once.
  */
-export function legacyDocuments(
+export function singleSecretDocuments(
   value: unknown,
   source: string,
 ): { ok: true; docs: TenantDocument[] } | { ok: false; problems: Problem[] } {
@@ -100,7 +100,7 @@ export function legacyDocuments(
       });
       continue;
     }
-    const converted = legacyTenantFile(record, userSource);
+    const converted = singleSecretTenantFile(record, userSource);
     if (converted.ok) docs.push({ id: user, source: userSource, data: converted.data });
     else problems.push(...converted.problems);
   }
