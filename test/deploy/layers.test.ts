@@ -86,6 +86,26 @@ describe("running the layers", () => {
     );
   });
 
+  it("owner bindings wait for their namespaces; --refresh reaches every engine step", async () => {
+    const seen: boolean[] = [];
+    const refreshing = Object.assign(Object.create(engine) as FakeEngine, {
+      preview: (stack: string, program: () => Promise<Record<string, unknown>>, o: { refresh: boolean }) => {
+        seen.push(o.refresh);
+        return engine.preview(stack, program, o);
+      },
+      up: (stack: string, program: () => Promise<Record<string, unknown>>, o: { refresh: boolean }) => {
+        seen.push(o.refresh);
+        return engine.up(stack, program, o);
+      },
+    });
+    await runLayers("up", registry(), refreshing, { ...NONE, refresh: true });
+    expect(seen).toEqual([true, true, true, true, true, true]);
+    const platform = engine.stacks.get("example-platform")!.resources;
+    const ns = platform.find((r) => r.name === "alice-dev-namespace")!;
+    const owner = platform.find((r) => r.name === "alice-dev-owner")!;
+    expect(owner.dependsOn).toContain(ns.urn);
+  });
+
   it("up previews every layer first, then applies them in order; then nothing waits", async () => {
     await runLayers("up", registry(), engine, NONE);
     expect(engine.calls).toEqual([...STACKS.map((s) => `preview ${s}`), ...STACKS.map((s) => `up ${s}`)]);
