@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { tenantLabels } from "../policy/labels";
+import { type NamespaceTls, TLS_SECRET, certificate } from "../policy/tls";
 import {
   FENCE_POLICIES,
   type NetworkSettings,
@@ -26,6 +27,14 @@ export interface TenantNamespaceArgs {
    * @default true - false only while the tenant is offboarding
    */
   protect?: boolean;
+  /**
+   * TLS for the hostnames it serves: a cert-manager Certificate, or a copy of the environment's shared TLS
+   * secret (its data, read at run time and kept secret).
+   * @default - none
+   */
+  tls?: NamespaceTls;
+  /** copy mode: the shared TLS secret's data. */
+  tlsCopyData?: pulumi.Input<Record<string, string>>;
 }
 
 /**
@@ -82,6 +91,22 @@ export class TenantNamespace extends TenantComponent {
         { metadata: meta(`tenancy-${role}`), spec },
         // named `${name}-netpol-${role}` before the child-name rule (ARCHITECTURE.md, "Names")
         { ...(FENCE_POLICIES.has(role) ? fence : allowance), aliases: [{ name: `${name}-netpol-${role}` }] },
+      );
+    }
+
+    if (args.tls?.kind === "certificate") {
+      const cert = certificate(TLS_SECRET, args.namespace, tenantLabels(args.tenant), args.tls);
+      new k8s.apiextensions.CustomResource(`${name}-certificate`, cert, allowance);
+    } else if (args.tls?.kind === "copy") {
+      new k8s.core.v1.Secret(
+        `${name}-tls`,
+        {
+          metadata: meta(TLS_SECRET),
+          type: "kubernetes.io/tls",
+          // key material: kept secret in the state, never shown by `plan`
+          data: pulumi.secret(args.tlsCopyData ?? {}),
+        },
+        allowance,
       );
     }
 

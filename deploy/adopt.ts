@@ -6,7 +6,8 @@
  *   (`upsertExistingObjects`), so each is adopted in place by server-side apply, or created if missing;
  * - Vault policies and roles: Vault's writes replace whatever is at the path, so they are adopted in place;
  * - Vault identity entities and entity aliases: these do collide (a user who has logged in already has an
- *   entity and an alias for their email), so they are looked up by name and imported by their ids.
+ *   entity and an alias for their email), so they are looked up by name and imported by their ids;
+ * - Cloudflare DNS records have ids only Cloudflare knows: the report says how to import one that exists.
  * Every resource's import id is derivable (`importId`), for `pulumi import` by hand as well.
  */
 import type { Adoption } from "../layers/names";
@@ -64,6 +65,16 @@ export function adoptionReport(
         else if (Object.hasOwn(ids, tenant))
           lines.push({ stack, resource, how: "import", detail: ids[tenant]! });
         else lines.push({ stack, resource, how: "create", detail: "none exists" });
+        continue;
+      }
+      if (r.type === "cloudflare:index/dnsRecord:DnsRecord") {
+        // Cloudflare gives records ids of its own: a record of this name that exists must be imported by hand
+        lines.push({
+          stack,
+          resource,
+          how: "create",
+          detail: `if it exists: pulumi import cloudflare:index/dnsRecord:DnsRecord <name> ${String(r.inputs.zoneId)}/<record id>`,
+        });
         continue;
       }
       const id = importId(r);

@@ -4,14 +4,16 @@
  */
 import type { RegistryModel, TenantModel } from "../registry/model";
 
-export const LAYER_NAMES = ["platform", "vault", "ci"] as const;
+export const LAYER_NAMES = ["platform", "dns", "vault", "ci", "apps"] as const;
 export type LayerName = (typeof LAYER_NAMES)[number];
 
 /** Layers whose outputs each layer reads; the orchestrator runs those first (destroy: in reverse). */
 export const LAYER_DEPENDENCIES: Readonly<Record<LayerName, readonly LayerName[]>> = {
   platform: [],
+  dns: [],
   vault: ["platform"],
   ci: ["vault"],
+  apps: ["platform"],
 };
 
 /** Ids of existing Vault identities to adopt, by tenant (`tenancy adopt`, deploy/adopt.ts). */

@@ -171,5 +171,24 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
     };
     vaultRows(who, (role.inputs.tokenPolicies ?? []) as string[], `ID token with ${claims.join(", ")}`);
   }
+  // DNS: which tenant's workloads a hostname sends traffic to, through which record
+  const zoneName = new Map(Object.entries(env.dns.zones).map(([zone, id]) => [id, zone]));
+  const ownerOf = new Map(model.tenants.map((t) => [t.id, t]));
+  for (const record of byType("cloudflare:index/dnsRecord:DnsRecord")) {
+    const tenant = record.tenant === undefined ? undefined : ownerOf.get(record.tenant);
+    const s = tenant ? tenantSubject(env, tenant) : undefined;
+    push(
+      s && tenant
+        ? { principal: s.kind === "User" ? `user:${tenant.email}` : `group:${s.name}`, tenant: tenant.id }
+        : { principal: "platform", tenant: undefined },
+      {
+        system: "dns",
+        scope: `zone:${zoneName.get(String(record.inputs.zoneId)) ?? String(record.inputs.zoneId)}`,
+        resource: String(record.inputs.name),
+        verbs: ["serve"],
+        via: `DnsRecord ${String(record.inputs.type)} -> ${String(record.inputs.content)}${record.inputs.proxied ? " (proxied)" : ""}`,
+      },
+    );
+  }
   return rows;
 }

@@ -121,6 +121,9 @@ export function describeResource(r: PlannedResource): string {
   const kind = typeof r.inputs.kind === "string" ? r.inputs.kind : r.type.split(":").pop()!;
   const meta = r.inputs.metadata as { name?: string; namespace?: string } | undefined;
   if (meta?.name !== undefined) return `${kind} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name}`;
+  // DNS records: what points where
+  if (r.type === "cloudflare:index/dnsRecord:DnsRecord")
+    return `DnsRecord ${String(r.inputs.type)} ${String(r.inputs.name)} -> ${String(r.inputs.content)}`;
   // Vault objects: their physical name (policy, role), the mount they live in, else the Pulumi name
   const physical = r.inputs.roleName ?? r.inputs.name;
   if (typeof physical === "string") {

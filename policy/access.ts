@@ -6,7 +6,7 @@ export interface AccessRow {
   principal: string;
   /** The principal's tenant; absent for shared principals (CI shared mode, the platform's own). */
   tenant?: string;
-  system: "kubernetes" | "vault";
+  system: "kubernetes" | "vault" | "dns";
   scope: string;
   resource: string;
   verbs: string[];

@@ -59,6 +59,10 @@ export function reservedNamespaces(env: EnvironmentModel): ReadonlySet<string> {
     env.network.ingressController.namespace,
     ...(env.ci.shared ? [env.ci.shared.namespace] : []),
     ...(env.ci.admins.configMap ? [env.ci.admins.configMap.namespace] : []),
+    // the shared namespaces of apps that run every user's instance in one place
+    ...Object.entries(env.catalog).flatMap(([app, e]) =>
+      e.placement === "shared" ? [e.namespace ?? app] : [],
+    ),
   ]);
   reservedCache.set(env, names);
   return names;

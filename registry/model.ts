@@ -47,9 +47,13 @@ export interface NamespaceModel {
 
 export interface DomainModel {
   name: string;
-  /** The configured DNS zone it sits in, and that zone's id. */
+  /** The configured DNS zone it sits in (the longest matching suffix), and that zone's id. */
   zone: string;
   zoneId: string;
+  /** The tenant namespace serving it: its certificate lives there. */
+  namespace: string;
+  /** Through Cloudflare's proxy, when the record says so; else the environment's default. */
+  proxied?: boolean;
 }
 
 export interface MemberModel {
@@ -59,9 +63,18 @@ export interface MemberModel {
 }
 
 export interface AppModel {
+  /** The catalog app. */
   name: string;
+  /** The catalog's defaults overridden by the tenant's settings. */
   settings: Record<string, string | number | boolean>;
   enabled: boolean;
+  /** Where the instance runs: one of the tenant's namespaces, or the app's shared namespace. */
+  namespace: string;
+  placement: "tenant" | "shared";
+  /** The instance's hostname (the catalog's host pattern for this tenant), its zone and zone id. */
+  host: string;
+  zone: string;
+  zoneId: string;
 }
 
 export interface CiModel {

@@ -122,7 +122,24 @@ export const TenantFile = z
       .min(1)
       .optional()
       .describe("namespaces the tenant owns; default: one namespace named after the tenant"),
-    domains: z.array(Hostname).default([]).describe("hostnames the tenant owns"),
+    domains: z
+      .array(
+        z.union([
+          Hostname,
+          z.strictObject({
+            name: Hostname,
+            namespace: NamespaceName.optional().describe(
+              "the namespace serving it (its certificate lives there); default: the tenant's first",
+            ),
+            proxied: z
+              .boolean()
+              .optional()
+              .describe("through Cloudflare's proxy; default: the environment's"),
+          }),
+        ]),
+      )
+      .default([])
+      .describe("hostnames the tenant owns"),
     quota: Quota.optional().describe(
       "per-namespace quota overrides (tenant overrides tier overrides environment)",
     ),
@@ -146,7 +163,10 @@ export const TenantFile = z
         z.strictObject({
           name: z.string().describe("catalog app"),
           settings: z.record(z.string(), SettingValue).default({}),
-          enabled: z.boolean().default(true),
+          enabled: z.boolean().default(true).describe("false: the instance stops; its data volume stays"),
+          namespace: NamespaceName.optional().describe(
+            "tenant-placed apps: the namespace it runs in; default: the tenant's first",
+          ),
         }),
       )
       .default([])
@@ -382,6 +402,108 @@ const CiSettings = z.strictObject({
     .default({ envVar: "WOODPECKER_ADMIN", extra: [] }),
 });
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+function isIp(s: string): boolean {
+  return IPV4.test(s) || isCidr(`${s}/128`);
+}
+
+const DnsRecords = z
+  .strictObject({
+    mode: z
+      .enum(["tunnel", "ingress"])
+      .describe(
+        "tunnel: CNAME to <tunnelId>.cfargotunnel.com (behind a Cloudflare Tunnel); ingress: A/AAAA to the ingress addresses or a CNAME to its hostname",
+      ),
+    tunnelId: z
+      .string()
+      .regex(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+        "is not a Cloudflare Tunnel id (a UUID)",
+      )
+      .optional(),
+    ingress: z
+      .strictObject({
+        addresses: z
+          .array(z.string().refine(isIp, isnt("an IPv4 or IPv6 address")))
+          .min(1)
+          .optional(),
+        hostname: Hostname.optional(),
+      })
+      .refine((i) => (i.addresses === undefined) !== (i.hostname === undefined), {
+        error: "needs exactly one of addresses or hostname",
+      })
+      .optional(),
+    ttl: z.number().int().min(1).max(86400).default(1).describe("seconds; 1 is Cloudflare's automatic TTL"),
+    proxied: z
+      .boolean()
+      .optional()
+      .describe("through Cloudflare's proxy; default: true for tunnel, false for ingress"),
+  })
+  .superRefine((r, ctx) => {
+    if (r.mode === "tunnel" && r.tunnelId === undefined)
+      ctx.addIssue({ code: "custom", path: ["tunnelId"], message: "is required with mode tunnel" });
+    if (r.mode === "ingress" && r.ingress === undefined)
+      ctx.addIssue({ code: "custom", path: ["ingress"], message: "is required with mode ingress" });
+  });
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const EnvName = z.string().refine((s) => ENV_NAME.test(s), isnt("an environment variable name"));
+const CpuMemoryRequired = z.strictObject({ cpu: Quantity, memory: Quantity });
+
+/** An app tenants may instantiate: everything the factory needs to run one instance per user. */
+const CatalogApp = z
+  .strictObject({
+    description: z.string().optional(),
+    image: z
+      .string()
+      .refine(
+        (s) =>
+          /^[a-z0-9][-a-z0-9._/:]*(:[A-Za-z0-9_][-A-Za-z0-9_.]{0,127}|@sha256:[0-9a-f]{64})$/.test(s) &&
+          !s.endsWith(":latest"),
+        isnt("an image pinned by tag (not latest) or digest, e.g. actualbudget/actual-server:25.1.0"),
+      ),
+    port: z.number().int().min(1).max(65535).describe("the port the app listens on"),
+    env: z.record(EnvName, z.string()).default({}).describe("environment variables of every instance"),
+    settings: z
+      .record(z.string(), SettingValue)
+      .default({})
+      .describe(
+        "settings a tenant may set, with their defaults (the type is the default's); storage sizes the volume",
+      ),
+    settingsEnv: z
+      .record(z.string(), EnvName)
+      .default({})
+      .describe("setting -> environment variable it is passed as"),
+    storage: z
+      .strictObject({
+        size: Quantity.describe(
+          "default size; the setting `storage` overrides it when the entry declares one",
+        ),
+        mountPath: z.string().regex(/^\/[^\0]*$/, "is not an absolute path"),
+        storageClass: z.string().min(1).optional(),
+      })
+      .optional(),
+    resources: z.strictObject({ requests: CpuMemoryRequired, limits: CpuMemoryRequired }),
+    host: z
+      .string()
+      .refine(
+        (h) => h.includes("{tenant}") && isHostname(h.replaceAll("{tenant}", "t").replaceAll("{app}", "a")),
+        isnt('a host pattern with "{tenant}" (and optionally "{app}"), e.g. "{tenant}.budget.example.com"'),
+      ),
+    placement: z
+      .enum(["tenant", "shared"])
+      .default("tenant")
+      .describe("tenant: the instance runs in the tenant's namespace; shared: in the app's own namespace"),
+    namespace: NamespaceName.optional().describe(
+      "shared placement: the app's namespace; default: the app's name",
+    ),
+    runAsUser: z.number().int().min(1).default(1000).describe("non-root user id the app runs as"),
+  })
+  .refine((a) => !(a.settings.storage !== undefined && a.storage === undefined), {
+    error: "a storage setting needs a storage section (mountPath)",
+    path: ["settings", "storage"],
+  });
+
 export const EnvironmentFile = z
   .strictObject({
     description: z.string().optional(),
@@ -392,12 +514,37 @@ export const EnvironmentFile = z
     dns: z.strictObject({
       zones: z.record(Hostname, z.string().min(1)).describe("DNS zone name -> Cloudflare zone id"),
       allowWildcards: z.boolean().default(false),
+      records: DnsRecords.optional().describe(
+        "how tenant domains and app hosts point at the platform; without it tenancy manages no DNS records",
+      ),
     }),
-    tls: z.strictObject({
-      mode: z.enum(["cert-manager", "none"]),
-      issuer: z.string().optional(),
-      issuerKind: z.enum(["ClusterIssuer", "Issuer"]).default("ClusterIssuer"),
-    }),
+    tls: z
+      .strictObject({
+        mode: z
+          .enum(["cert-manager", "copy", "none"])
+          .describe(
+            "cert-manager: a Certificate per namespace serving hostnames; copy: a shared TLS secret copied into each; none",
+          ),
+        issuer: z.string().min(1).optional().describe("cert-manager: the issuer's name"),
+        issuerKind: z.enum(["ClusterIssuer", "Issuer"]).default("ClusterIssuer"),
+        namespaceWildcard: Hostname.optional().describe(
+          "cert-manager: a zone; each namespace's certificate also covers *.<namespace>.<zone>",
+        ),
+        copy: z
+          .strictObject({ namespace: NamespaceName, secretName: TenantId })
+          .optional()
+          .describe("copy: the TLS secret (e.g. a wildcard certificate) copied into tenant namespaces"),
+      })
+      .superRefine((t, ctx) => {
+        if (t.mode === "cert-manager" && t.issuer === undefined)
+          ctx.addIssue({ code: "custom", path: ["issuer"], message: "is required with mode cert-manager" });
+        if (t.mode === "copy" && t.copy === undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["copy"],
+            message: "is required with mode copy (the secret to copy)",
+          });
+      }),
     oidc: z.strictObject({
       issuerUrl: z.string().url(),
       clientId: z.string().min(1),
@@ -436,6 +583,7 @@ export const EnvironmentFile = z
       ingressController: z.strictObject({
         namespace: NamespaceName,
         podLabels: LabelMap.optional(),
+        className: z.string().min(1).optional().describe("the IngressClass app instances' Ingresses use"),
       }),
       extraIngress: z.array(NetworkPeer).default([]),
       extraEgress: z.array(NetworkPeer).default([]),
@@ -443,18 +591,7 @@ export const EnvironmentFile = z
     defaults: z.strictObject({ tier: z.string(), quota: Quota.optional(), limits: Limits.optional() }),
     maxQuota: Quota.optional().describe("no namespace quota may exceed this, whatever the tier"),
     tiers: z.record(TenantId, Tier),
-    catalog: z
-      .record(
-        TenantId,
-        z.strictObject({
-          description: z.string().optional(),
-          settings: z
-            .record(z.string(), SettingValue)
-            .default({})
-            .describe("allowed settings and their defaults"),
-        }),
-      )
-      .default({}),
+    catalog: z.record(TenantId, CatalogApp).default({}),
     vault: VaultSettings,
     ci: CiSettings.default(CiSettings.parse({})),
     reserved: z

@@ -60,7 +60,7 @@ export function buildRegistry(envDoc: EnvironmentDocument, docs: TenantDocument[
   }
 
   if (!environment) throw new InvalidInputError(problems);
-  const tenants = checkTenants(environment, parsed, new Claims(seenIds, parsed), problems);
+  const tenants = checkTenants(environment, parsed, new Claims(seenIds, parsed, environment), problems);
   if (problems.length > 0) throw new InvalidInputError(problems);
   return { environment, tenants };
 }
@@ -99,9 +99,9 @@ function checkTenants(
       return resolveNamespace(ctx, entry, reported);
     });
     checkTotals(ctx, namespaces);
-    const domains = checkDomains(ctx);
+    const domains = checkDomains(ctx, [...own]);
     const members = checkMembers(ctx, own);
-    const apps = checkApps(ctx);
+    const apps = checkApps(ctx, namespaces);
     const ci = checkCi(ctx, own);
 
     return {

@@ -68,6 +68,8 @@ export class Upstream {
 
   /** What this program found missing upstream (a preview before the upstream layer is applied): a stack output. */
   pending(): pulumi.Output<string[]> {
-    return pulumi.all(this.awaiting).apply((xs) => xs.filter((x): x is string => x !== undefined).sort());
+    return pulumi
+      .all(this.awaiting)
+      .apply((xs) => [...new Set(xs.filter((x): x is string => x !== undefined))].sort());
   }
 }

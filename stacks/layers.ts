@@ -6,14 +6,18 @@ import {
   type LayerName,
   type LayerProgram,
 } from "../layers/names";
+import { appsProgram } from "./apps";
 import { ciProgram } from "./ci";
+import { dnsProgram } from "./dns";
 import { platformProgram } from "./platform";
 import { vaultProgram } from "./vault";
 
 const PROGRAMS: Record<LayerName, LayerProgram> = {
   platform: platformProgram,
+  dns: dnsProgram,
   vault: vaultProgram,
   ci: ciProgram,
+  apps: appsProgram,
 };
 
 export const LAYERS: Layer[] = LAYER_NAMES.map((name) => ({

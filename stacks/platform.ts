@@ -2,10 +2,12 @@
  * Layer "platform": per tenant its namespaces (quota, limits, network isolation, Pod Security) and its
  * Kubernetes access; the shared cluster roles once. Exports each tenant's namespaces for downstream layers.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { SharedClusterRoles } from "../components/cluster-roles";
 import { TenantAccess } from "../components/tenant-access";
 import { TenantNamespace } from "../components/tenant-namespace";
 import { activeMembers, activeNamespaces, isOffboarding, tenantSubject } from "../policy/rbac";
+import { type NamespaceTls, namespaceTls } from "../policy/tls";
 import type { LayerInput } from "./layer";
 import { Providers } from "./providers";
 
@@ -15,7 +17,10 @@ export async function platformProgram({
   adoption,
 }: LayerInput): Promise<Record<string, unknown>> {
   const env = model.environment;
-  const provider = new Providers(env, { adopt: adoption !== undefined }).kubernetes();
+  const providers = new Providers(env, { adopt: adoption !== undefined });
+  const provider = providers.kubernetes();
+  // copy mode: the shared TLS secret, read once at run time (its data stays secret)
+  const tlsCopyData = env.tls.copy ? providers.sharedTlsData(env.tls.copy) : undefined;
   new SharedClusterRoles("shared", { providers: [provider] });
   const byId = new Map(model.tenants.map((t) => [t.id, t]));
   const exported: Record<string, { namespaces: string[]; offboarding: boolean }> = {};
@@ -35,6 +40,7 @@ export async function platformProgram({
           limits: ns.limits,
           network: env.network,
           protect: !isOffboarding(tenant, ns),
+          ...tlsArgs(namespaceTls(env, tenant, ns), tlsCopyData),
         },
         { providers: [provider] },
       );
@@ -61,4 +67,9 @@ export async function platformProgram({
     };
   }
   return { tenants: exported, namespaces };
+}
+
+function tlsArgs(tls: NamespaceTls | undefined, copyData: pulumi.Output<Record<string, string>> | undefined) {
+  if (!tls) return {};
+  return tls.kind === "copy" ? { tls, ...(copyData ? { tlsCopyData: copyData } : {}) } : { tls };
 }

@@ -4,7 +4,9 @@
  * through resource options only (`providers`). Credentials never come from here: the Kubernetes provider uses
  * the kubeconfig context, the Vault provider VAULT_TOKEN (or the token helper) as the Vault CLI does.
  */
+import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import type { EnvironmentModel } from "../registry/model";
 
@@ -20,6 +22,8 @@ export interface ProviderOptions {
 export class Providers {
   private readonly clusters = new Map<string, k8s.Provider>();
   private vaultProvider: vault.Provider | undefined;
+  private cloudflareProvider: cloudflare.Provider | undefined;
+  private tlsData: pulumi.Output<Record<string, string>> | undefined;
 
   constructor(
     private readonly env: EnvironmentModel,
@@ -43,6 +47,32 @@ export class Providers {
     });
     this.clusters.set(cluster, provider);
     return provider;
+  }
+
+  /**
+   * The Cloudflare provider. Its token: the Pulumi secret config `cloudflare:apiToken` if set, else the
+   * provider reads CLOUDFLARE_API_TOKEN; never a file.
+   */
+  cloudflare(): cloudflare.Provider {
+    if (this.cloudflareProvider) return this.cloudflareProvider;
+    const token = new pulumi.Config("cloudflare").getSecret("apiToken");
+    this.cloudflareProvider = new cloudflare.Provider(`cloudflare-${this.env.name}`, {
+      ...(token ? { apiToken: token } : {}),
+    });
+    return this.cloudflareProvider;
+  }
+
+  /**
+   * The data of the shared TLS secret copied into tenant namespaces (tls.mode copy), read once per program at
+   * run time through the cluster's provider and kept secret.
+   */
+  sharedTlsData(source: { namespace: string; secretName: string }): pulumi.Output<Record<string, string>> {
+    if (this.tlsData) return this.tlsData;
+    const secret = k8s.core.v1.Secret.get("shared-tls-source", `${source.namespace}/${source.secretName}`, {
+      provider: this.kubernetes(),
+    });
+    this.tlsData = pulumi.secret(secret.data.apply((d) => d ?? {}));
+    return this.tlsData;
   }
 
   /** The environment's Vault provider: its address and namespace from the environment file, not VAULT_ADDR. */

@@ -1,9 +1,16 @@
-/** Apps: catalog entries, each once, with settings the entry knows and of its type. */
-import type { AppModel } from "../model";
+/**
+ * Apps: catalog entries, each once, with settings the entry knows and of its type; the instance's host (the
+ * catalog's pattern for this tenant) claimed like a domain, so it can collide with no other tenant's hostname;
+ * a tenant-placed instance in one of the tenant's namespaces and within that namespace's limits.
+ */
+import type { AppModel, NamespaceModel } from "../model";
 import { show } from "../problems";
-import type { TenantContext } from "./context";
+import { parseQuantity } from "../quantity";
+import { type TenantContext, appHost, zoneOf } from "./context";
+import { claimHostname } from "./domains";
 
-export function checkApps({ env, data, at }: TenantContext): AppModel[] {
+export function checkApps(ctx: TenantContext, namespaces: readonly NamespaceModel[]): AppModel[] {
+  const { env, doc, data, at } = ctx;
   const apps: AppModel[] = [];
   const seen = new Set<string>();
   data.apps.forEach((app, i) => {
@@ -16,7 +23,10 @@ export function checkApps({ env, data, at }: TenantContext): AppModel[] {
       );
       return;
     }
-    if (seen.has(app.name)) at(["apps", i, "name"], `${show(app.name)} is listed twice`);
+    if (seen.has(app.name)) {
+      at(["apps", i, "name"], `${show(app.name)} is listed twice`);
+      return;
+    }
     seen.add(app.name);
     for (const [key, value] of Object.entries(app.settings)) {
       if (!Object.hasOwn(entry.settings, key)) {
@@ -28,7 +38,61 @@ export function checkApps({ env, data, at }: TenantContext): AppModel[] {
         at(["apps", i, "settings", key], `expected a ${typeof entry.settings[key]}, got ${show(value)}`);
       }
     }
-    apps.push({ name: app.name, settings: { ...entry.settings, ...app.settings }, enabled: app.enabled });
+    const settings = { ...entry.settings, ...app.settings };
+    if (
+      entry.storage &&
+      settings.storage !== undefined &&
+      parseQuantity(String(settings.storage)) === undefined
+    )
+      at(
+        ["apps", i, "settings", "storage"],
+        `${show(settings.storage)} is not a Kubernetes quantity such as 10Gi`,
+      );
+
+    // where it runs
+    let namespace: string;
+    if (entry.placement === "shared") {
+      if (app.namespace !== undefined)
+        at(
+          ["apps", i, "namespace"],
+          `app ${show(app.name)} runs in its own shared namespace; remove namespace`,
+        );
+      namespace = entry.namespace ?? app.name;
+    } else {
+      namespace = app.namespace ?? namespaces[0]!.name;
+      const ns = namespaces.find((n) => n.name === namespace);
+      if (!ns)
+        at(["apps", i, "namespace"], `${show(namespace)} is not a namespace of tenant ${show(doc.id)}`);
+      // the container's limits must fit the namespace's LimitRange, or the pod is refused
+      for (const res of ["cpu", "memory"] as const) {
+        const max = ns?.limits.max?.[res];
+        const limit = entry.resources.limits[res];
+        if (max !== undefined && parseQuantity(limit)! > parseQuantity(max)!)
+          at(
+            ["apps", i, "name"],
+            `app ${show(app.name)} needs limits.${res} ${show(limit)}, above the ${show(max)} a container may have in namespace ${show(namespace)}`,
+          );
+      }
+    }
+
+    const host = appHost(entry.host, app.name, doc.id);
+    const zone = zoneOf(env, host);
+    if (!zone)
+      at(
+        ["apps", i, "name"],
+        `the host of app ${show(app.name)}, ${show(host)}, is not in a configured DNS zone (catalog.${app.name}.host in ${env.source})`,
+      );
+    if (!claimHostname(ctx, host, ["apps", i, "name"]) || !zone) return;
+    apps.push({
+      name: app.name,
+      settings,
+      enabled: app.enabled,
+      namespace,
+      placement: entry.placement,
+      host,
+      zone: zone[0],
+      zoneId: zone[1],
+    });
   });
   return apps;
 }

@@ -34,13 +34,25 @@ export class Claims {
   /** every hostname (without "*.") any tenant lists -> its first claimant, so nesting is found whatever the order */
   readonly hostnameClaimant = new Map<string, string>();
 
-  constructor(sources: ReadonlyMap<string, string>, parsed: { doc: TenantDocument; data: TenantFileData }[]) {
+  constructor(
+    sources: ReadonlyMap<string, string>,
+    parsed: { doc: TenantDocument; data: TenantFileData }[],
+    env: EnvironmentModel,
+  ) {
     this.sources = sources;
-    for (const { doc, data } of parsed)
-      for (const name of data.domains) {
+    for (const { doc, data } of parsed) {
+      const hosts = [
+        ...data.domains.map(domainName),
+        ...data.apps.flatMap((a) => {
+          const entry = Object.hasOwn(env.catalog, a.name) ? env.catalog[a.name] : undefined;
+          return entry ? [appHost(entry.host, a.name, doc.id)] : [];
+        }),
+      ];
+      for (const name of hosts) {
         const bare = withoutWildcard(name);
         if (!this.hostnameClaimant.has(bare)) this.hostnameClaimant.set(bare, doc.id);
       }
+    }
   }
 
   isTenant(id: string): boolean {
@@ -51,6 +63,24 @@ export class Claims {
   source(id: string): string | undefined {
     return this.sources.get(id);
   }
+}
+
+/** A domain entry's hostname: the entry itself, or its `name`. */
+export function domainName(entry: string | { name: string }): string {
+  return typeof entry === "string" ? entry : entry.name;
+}
+
+/** An app instance's hostname: the catalog's host pattern for one tenant. */
+export function appHost(pattern: string, app: string, tenant: string): string {
+  return pattern.replaceAll("{tenant}", tenant).replaceAll("{app}", app);
+}
+
+/** The longest configured zone a hostname sits in, as [zone, zone id]. */
+export function zoneOf(env: EnvironmentModel, hostname: string): [string, string] | undefined {
+  const bare = withoutWildcard(hostname);
+  return Object.entries(env.dns.zones)
+    .filter(([z]) => bare === z || bare.endsWith(`.${z}`))
+    .sort((a, b) => b[0].length - a[0].length)[0];
 }
 
 export function withoutWildcard(hostname: string): string {

@@ -41,7 +41,7 @@ const Row = z.strictObject({
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
     .optional(),
   system: z.enum(["kubernetes", "vault", "dns"]),
-  scope: z.string().regex(/^(cluster|path|namespace:[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/),
+  scope: z.string().regex(/^(cluster|path|namespace:[a-z0-9]([-a-z0-9]*[a-z0-9])?|zone:[a-z0-9.-]+)$/),
   resource: z.string().min(1),
   verbs: z.array(z.string().min(1)).min(1),
   via: z.string().min(1),

@@ -75,7 +75,9 @@ describe("every resource under a tenant component carries its tenant", () => {
     );
     for (const t of types)
       expect([
+        "tenancy:apps:AppInstance",
         "tenancy:ci:TenantCiDeployer",
+        "tenancy:dns:TenantDns",
         "tenancy:k8s:TenantAccess",
         "tenancy:k8s:TenantNamespace",
         "tenancy:vault:TenantVault",

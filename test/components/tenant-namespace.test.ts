@@ -222,10 +222,15 @@ describe("TenantNamespace in the example plan", () => {
     const expected: string[] = [];
     for (const t of model.tenants)
       for (const ns of t.namespaces) {
-        expected.push(...CORE(ns.name), ...EXTRAS(ns.name));
+        // a namespace serving a domain has its certificate (cert-manager mode), unless offboarding
+        const tls =
+          !t.offboarding && t.domains.some((d) => d.namespace === ns.name)
+            ? [`Certificate ${ns.name}/tenant-tls`]
+            : [];
+        expected.push(...CORE(ns.name), ...EXTRAS(ns.name), ...tls);
         expect(
           objectNames(inNamespace(ns.name).filter((r) => r.parentType === "tenancy:k8s:TenantNamespace")),
-        ).toEqual([...CORE(ns.name), ...EXTRAS(ns.name)].sort());
+        ).toEqual([...CORE(ns.name), ...EXTRAS(ns.name), ...tls].sort());
         for (const r of inNamespace(ns.name).filter((x) => x.parentType === "tenancy:k8s:TenantNamespace"))
           expect(r.tenant, r.name).toBe(t.id);
       }

@@ -88,10 +88,11 @@ describe("import ids", () => {
     );
     const derived = [...kinds].filter((t) => importId(resources().find((r) => r.type === t)!) !== undefined);
     expect([...kinds].filter((t) => !derived.includes(t)).sort()).toEqual([
+      "cloudflare:index/dnsRecord:DnsRecord",
       "vault:identity/entity:Entity",
       "vault:identity/entityAlias:EntityAlias",
     ]);
-    expect(derived.length).toBe(13);
+    expect(derived.length).toBe(18);
   });
 });
 

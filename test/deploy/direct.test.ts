@@ -74,8 +74,8 @@ describe("the direct Pulumi path", () => {
   });
 
   it("refuses a stack name that is not <env>-<layer>", async () => {
-    await expect(runProgram({ stack: "example-dns" }, main)).rejects.toThrow(
-      /stack example-dns: expected <env>-<layer> with layer one of platform, vault, ci/,
+    await expect(runProgram({ stack: "example-edge" }, main)).rejects.toThrow(
+      /stack example-edge: expected <env>-<layer> with layer one of platform, dns, vault, ci, apps/,
     );
   });
 });

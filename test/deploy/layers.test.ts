@@ -39,7 +39,7 @@ const ERIN: TenantFileInput = {
   ci: { boundClaims: { repository_owner_id: "4242" } },
 };
 const NONE = { allowRemovals: false, allowHandover: false };
-const STACKS = ["example-platform", "example-vault", "example-ci"];
+const STACKS = ["example-platform", "example-dns", "example-vault", "example-ci", "example-apps"];
 /** `<type> <name>` of each URN (the last type of its chain), components (tenancy:*) left out, sorted. */
 const kinds = (urns: string[]) =>
   urns
@@ -58,8 +58,8 @@ beforeEach(() => {
 describe("running the layers", () => {
   it("the CLI's light list of layer names is the layers' own, in order; destroy runs in reverse", () => {
     expect(LAYERS.map((l) => l.name)).toEqual([...LAYER_NAMES]);
-    expect(layerOrder("up").map((l) => l.name)).toEqual(["platform", "vault", "ci"]);
-    expect(layerOrder("destroy").map((l) => l.name)).toEqual(["ci", "vault", "platform"]);
+    expect(layerOrder("up").map((l) => l.name)).toEqual(["platform", "dns", "vault", "ci", "apps"]);
+    expect(layerOrder("destroy").map((l) => l.name)).toEqual(["apps", "ci", "vault", "dns", "platform"]);
   });
 
   it("day one: the preview of every layer succeeds, marking what waits for an upstream layer", async () => {
@@ -77,6 +77,7 @@ describe("running the layers", () => {
       "the deployers of every tenant",
       "the deployers of tenant bob",
     ]);
+    expect(engine.previewOutputs.get("example-apps")!.awaitingUpstream).toEqual(["namespace alice of tenant alice"]);
   });
 
   it("day one: a stack that was never created cannot be referenced (the engine's `unknown stack`)", async () => {
@@ -99,7 +100,7 @@ describe("running the layers", () => {
       },
     });
     await runLayers("up", registry(), refreshing, { ...NONE, refresh: true });
-    expect(seen).toEqual([true, true, true, true, true, true]);
+    expect(seen).toEqual(Array(10).fill(true));
     const platform = engine.stacks.get("example-platform")!.resources;
     const ns = platform.find((r) => r.name === "alice-dev-namespace")!;
     const owner = platform.find((r) => r.name === "alice-dev-owner")!;
@@ -110,7 +111,7 @@ describe("running the layers", () => {
     await runLayers("up", registry(), engine, NONE);
     expect(engine.calls).toEqual([...STACKS.map((s) => `preview ${s}`), ...STACKS.map((s) => `up ${s}`)]);
     await runLayers("preview", registry(), engine, NONE);
-    for (const s of ["example-vault", "example-ci"])
+    for (const s of ["example-vault", "example-ci", "example-apps"])
       expect(engine.previewOutputs.get(s)!.awaitingUpstream, s).toEqual([]);
   });
 
@@ -278,7 +279,7 @@ describe("destroy", () => {
 
   it("skips stacks that were never created or never updated, and keeps what is protected", async () => {
     expect(await runLayers("destroy", registry(), engine, { ...NONE, allowRemovals: true })).toEqual(
-      ["example-ci", "example-vault", "example-platform"].map((s) => `${s}: nothing to destroy`),
+      [...STACKS].reverse().map((s) => `${s}: nothing to destroy`),
     );
     expect(engine.calls).toEqual([]);
     await runLayers("up", registry(), engine, NONE);

@@ -1,6 +1,7 @@
 /**
  * Validates a Kubernetes object (as a resource's inputs carry it: apiVersion, kind, metadata, ...) against
- * the Kubernetes OpenAPI schema, through the `kubernetes-models` class of its apiVersion and kind.
+ * the Kubernetes OpenAPI schema (and cert-manager's CRD schema), through the `kubernetes-models` class of its
+ * apiVersion and kind.
  *
  * `kubernetes-models` checks types, required fields and enums, but lets unknown fields through, and knows
  * nothing of the API server's name rules. So this also checks, per kind: the top-level fields, the metadata
@@ -8,6 +9,7 @@
  * An apiVersion/kind it does not know throws: nothing escapes validation. Add a kind to KINDS when a
  * component starts producing it.
  */
+import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import {
@@ -46,6 +48,13 @@ const BINDING = ["roleRef", "subjects"];
 /** `apiVersion/kind` -> how to validate it. */
 const KINDS: Record<string, KindSpec> = {
   "v1/Namespace": { model: Namespace, fields: SPEC, namespaced: false, name: "label" },
+  // cert-manager's CRD schema, from its own typed models
+  "cert-manager.io/v1/Certificate": {
+    model: Certificate as unknown as Model,
+    fields: SPEC,
+    namespaced: true,
+    name: "subdomain",
+  },
   "v1/ResourceQuota": { model: ResourceQuota, fields: SPEC, namespaced: true, name: "subdomain" },
   "v1/LimitRange": { model: LimitRange, fields: SPEC, namespaced: true, name: "subdomain" },
   "v1/ConfigMap": {

@@ -23,7 +23,7 @@ describe("stack identity", () => {
     expect(parseStackName("prod-ci-2.eu")).toEqual({ env: "prod", layer: "ci", shard: 2, cluster: "eu" });
     for (const bad of [
       "prod",
-      "prod-dns",
+      "prod-edge",
       "-platform",
       "Prod-platform",
       "prod-platform-",

@@ -44,6 +44,7 @@ describe("Kubernetes objects of the example plan", () => {
     expect(new Set(objects.map((r) => r.type))).toEqual(
       new Set([
         "kubernetes:core/v1:Namespace",
+        "kubernetes:cert-manager.io/v1:Certificate",
         "kubernetes:core/v1:ResourceQuota",
         "kubernetes:core/v1:LimitRange",
         "kubernetes:networking.k8s.io/v1:NetworkPolicy",
@@ -52,8 +53,8 @@ describe("Kubernetes objects of the example plan", () => {
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
       ]),
     );
-    // 6 namespaces x 9 objects, 4 shared ClusterRoles, 9 RoleBindings, 3 ClusterRoleBindings
-    expect(objects.length).toBe(70);
+    // 6 namespaces x 9 objects, 3 certificates, 4 shared ClusterRoles, 9 RoleBindings, 3 ClusterRoleBindings
+    expect(objects.length).toBe(73);
     const rest = platformStack(plan).resources.filter((r) => !isKubernetesObject(r));
     expect(rest.map((r) => r.type)).toEqual(["pulumi:providers:kubernetes"]);
   });
@@ -133,8 +134,24 @@ describe("the validator", () => {
 
   it("throws for an apiVersion/kind it does not know, so nothing escapes validation", () => {
     expect(
-      problem({ apiVersion: "cert-manager.io/v1", kind: "Certificate", metadata: { name: "x" }, spec: {} }),
-    ).toMatch(/^cert-manager.io\/v1\/Certificate: unknown apiVersion\/kind/);
+      problem({
+        apiVersion: "gateway.networking.k8s.io/v1",
+        kind: "HTTPRoute",
+        metadata: { name: "x" },
+        spec: {},
+      }),
+    ).toMatch(/^gateway.networking.k8s.io\/v1\/HTTPRoute: unknown apiVersion\/kind/);
+    // a Certificate is judged by cert-manager's CRD schema: one without its required fields is refused
+    expect(
+      problem({
+        apiVersion: "cert-manager.io/v1",
+        kind: "Certificate",
+        metadata: { name: "x", namespace: "a" },
+        spec: {},
+      }),
+    ).toMatch(
+      /spec must have required property issuerRef, data\/spec must have required property secretName/,
+    );
     expect(problem({ apiVersion: "v1", kind: "Namespaces", metadata: { name: "x" } })).toMatch(/unknown/);
     expect(problem({ apiVersion: "v2", kind: "Namespace", metadata: { name: "x" } })).toMatch(/unknown/);
     expect(problem("kind: Namespace")).toMatch(/not a Kubernetes object/);

@@ -206,7 +206,7 @@ describe("tenancy plan (readable)", () => {
     const all = r.stdout.split("\n");
     expect(all[0]).toBe("environment example: 4 tenants");
     // the platform stack's section: from its heading to the next blank line
-    const start = all.indexOf("example-platform (layer platform): 71 resources");
+    const start = all.indexOf("example-platform (layer platform): 74 resources");
     expect(start).toBeGreaterThan(0);
     const end = all.indexOf("", start);
     const lines = all.slice(start, end === -1 ? undefined : end);
@@ -223,8 +223,22 @@ describe("tenancy plan (readable)", () => {
       "    Namespace dave",
       "    RoleBinding bob-staging/tenant-member-alice",
       "    ClusterRoleBinding tenancy-tenant-carol",
+      "    Certificate alice/tenant-tls",
     ])
       expect(lines).toContain(line);
+    // the edge: DNS records and app instances, per tenant
+    for (const line of [
+      "example-dns (layer dns): 7 resources",
+      "    DnsRecord CNAME alice.example.com -> 6ff42ae2-765d-4adf-8112-31c55c1551ef.cfargotunnel.com",
+      "    DnsRecord CNAME bob.budget.apps.example.com -> 6ff42ae2-765d-4adf-8112-31c55c1551ef.cfargotunnel.com",
+      "example-apps (layer apps, after platform): 16 resources",
+      "    Deployment alice/jupyter",
+      "    Ingress alice/jupyter",
+      "    PersistentVolumeClaim alice/code-server-data  [protected]",
+      "    Deployment actual-budget/actual-budget-bob",
+      "    Namespace actual-budget  [protected]",
+    ])
+      expect(all).toContain(line);
   });
 
   it("--layer platform --tenant alice lists only alice's and the shared resources", () => {
@@ -232,8 +246,8 @@ describe("tenancy plan (readable)", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\n");
-    // 5 shared, alice: 2 namespaces x 9 objects, 2 owner bindings, bob's member binding, 1 cluster binding
-    expect(lines).toContain("example-platform (layer platform): 27 resources");
+    // 5 shared, alice: 2 namespaces x 9 objects, a certificate, 2 owner bindings, bob's member binding, 1 cluster binding
+    expect(lines).toContain("example-platform (layer platform): 28 resources");
     expect(lines.filter((l) => /^ {2}\S/.test(l))).toEqual(["  (shared)", "  alice"]);
     expect(lines).toContain("    RoleBinding alice-dev/tenant-member-bob");
     expect(r.stdout).not.toMatch(/bob-|carol|dave/);

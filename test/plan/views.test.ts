@@ -21,15 +21,23 @@ describe("the engine's view", () => {
     const plan = await buildPlan(model, LAYERS, {
       view: { kind: "applied", outputs: { "example-platform": {}, "example-vault": {} } },
     });
-    expect(plan.stacks.map((s) => s.stack)).toEqual(["example-platform", "example-vault", "example-ci"]);
+    expect(plan.stacks.map((s) => s.stack)).toEqual([
+      "example-platform",
+      "example-dns",
+      "example-vault",
+      "example-ci",
+      "example-apps",
+    ]);
     expect(outputs(plan, "vault").awaitingUpstream).toHaveLength(5);
+    // alice's jupyter waits for her namespace; bob's Actual Budget runs in the app's own namespace
+    expect(outputs(plan, "apps").awaitingUpstream).toEqual(["namespace alice of tenant alice"]);
     expect(outputs(plan, "ci").awaitingUpstream).toEqual([
       "the deployers of every tenant",
       "the deployers of tenant bob",
     ]);
     // the same resources as the planned view: a preview shows what each layer will do
     const planned = await buildPlan(model, LAYERS);
-    for (const layer of ["vault", "ci"])
+    for (const layer of ["vault", "ci", "apps"])
       expect(plan.stacks.find((s) => s.layer === layer)!.resources.map((r) => r.name)).toEqual(
         planned.stacks.find((s) => s.layer === layer)!.resources.map((r) => r.name),
       );
@@ -45,5 +53,6 @@ describe("the engine's view", () => {
     const plan = await buildPlan(model, LAYERS);
     expect(outputs(plan, "vault").awaitingUpstream).toEqual([]);
     expect(outputs(plan, "ci").awaitingUpstream).toEqual([]);
+    expect(outputs(plan, "apps").awaitingUpstream).toEqual([]);
   });
 });

@@ -31,7 +31,12 @@ describe("the example registry", () => {
     const carol = model.tenants.find((t) => t.id === "carol")!;
     expect(carol.namespaces.map((n) => n.name)).toEqual(["carol"]);
     expect(carol.domains).toEqual([
-      { name: "carol.example.org", zone: "example.org", zoneId: "fedcba9876543210fedcba9876543210" },
+      {
+        name: "carol.example.org",
+        zone: "example.org",
+        zoneId: "fedcba9876543210fedcba9876543210",
+        namespace: "carol",
+      },
     ]);
   });
 

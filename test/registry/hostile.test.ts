@@ -175,7 +175,7 @@ const CASES: Case[] = [
     name: "a domain outside the configured zones",
     files: { "tenants/alice.yaml": alice("domains: [alice.example.net]\n") },
     expected: [
-      'tenants/alice.yaml: domains[0]: "alice.example.net" is not in a configured DNS zone (zones: example.com, example.org)',
+      'tenants/alice.yaml: domains[0]: "alice.example.net" is not in a configured DNS zone (zones: example.com, example.org, apps.example.com)',
     ],
   },
   {
@@ -257,7 +257,7 @@ const CASES: Case[] = [
     name: "an app not in the catalog",
     files: { "tenants/alice.yaml": alice("apps:\n  - name: bitcoin-miner\n") },
     expected: [
-      `tenants/alice.yaml: apps[0].name: "bitcoin-miner" is not in the environment's app catalog (catalog: jupyter, code-server)`,
+      `tenants/alice.yaml: apps[0].name: "bitcoin-miner" is not in the environment's app catalog (catalog: jupyter, code-server, actual-budget)`,
     ],
   },
   // quotas
@@ -318,7 +318,7 @@ const CASES: Case[] = [
       "tenants/alice.yaml": tenant("alice"),
     },
     expected: [
-      'environments/example.yaml: dns.allowWildcard: unknown field "allowWildcard"; did you mean "allowWildcards"? (known fields: zones, allowWildcards)',
+      'environments/example.yaml: dns.allowWildcard: unknown field "allowWildcard"; did you mean "allowWildcards"? (known fields: zones, allowWildcards, records)',
       'tenants/alice.yaml: email: "alice" is not a valid email address',
     ],
   },

@@ -193,7 +193,12 @@ describe("names: tenant ids, namespaces, emails, hostnames", () => {
       }),
     );
     expect(model.tenants[0]!.domains).toEqual([
-      { name: "*.alice.example.com", zone: "example.com", zoneId: "0123456789abcdef0123456789abcdef" },
+      {
+        name: "*.alice.example.com",
+        zone: "example.com",
+        zoneId: "0123456789abcdef0123456789abcdef",
+        namespace: "alice",
+      },
     ]);
   });
 });
@@ -323,8 +328,8 @@ describe("domains across tenants", () => {
   it("requires every domain to sit in a configured zone (a suffix match on labels, not text)", () => {
     expect(problems({ alice: { ...alice, domains: ["alice.example.net", "alice.notexample.com"] } })).toEqual(
       [
-        'tenants/alice.yaml: domains[0]: "alice.example.net" is not in a configured DNS zone (zones: example.com, example.org)',
-        'tenants/alice.yaml: domains[1]: "alice.notexample.com" is not in a configured DNS zone (zones: example.com, example.org)',
+        'tenants/alice.yaml: domains[0]: "alice.example.net" is not in a configured DNS zone (zones: example.com, example.org, apps.example.com)',
+        'tenants/alice.yaml: domains[1]: "alice.notexample.com" is not in a configured DNS zone (zones: example.com, example.org, apps.example.com)',
       ],
     );
   });
@@ -379,7 +384,7 @@ describe("members, apps and CI", () => {
 
   it("refuses an app that is not in the catalog", () => {
     expect(problems({ alice: { ...alice, apps: [{ name: "wordpress" }] } })).toEqual([
-      `tenants/alice.yaml: apps[0].name: "wordpress" is not in the environment's app catalog (catalog: jupyter, code-server)`,
+      `tenants/alice.yaml: apps[0].name: "wordpress" is not in the environment's app catalog (catalog: jupyter, code-server, actual-budget)`,
     ]);
   });
 
@@ -393,7 +398,7 @@ describe("members, apps and CI", () => {
     expect(
       problems({ alice: { ...alice, apps: [{ name: "jupyter", settings: { gpus: true, storage: 20 } }] } }),
     ).toEqual([
-      'tenants/alice.yaml: apps[0].settings.gpus: unknown setting for app "jupyter" (its settings: image, storage, gpu)',
+      'tenants/alice.yaml: apps[0].settings.gpus: unknown setting for app "jupyter" (its settings: storage)',
       "tenants/alice.yaml: apps[0].settings.storage: expected a string, got 20",
     ]);
   });
@@ -638,7 +643,7 @@ describe("the environment", () => {
       e.tls.mode = "letsencrypt";
     });
     expect(problems({ alice: { ...alice, role: "root" } }, env)).toEqual([
-      'environments/example.yaml: tls.mode: "letsencrypt" is not one of "cert-manager", "none"',
+      'environments/example.yaml: tls.mode: "letsencrypt" is not one of "cert-manager", "copy", "none"',
       'tenants/alice.yaml: role: "root" is not one of "namespace-owner", "power-user", "admin"',
     ]);
   });
@@ -680,10 +685,10 @@ describe("every problem at once", () => {
       }),
     ).toEqual([
       'tenants/alice.yaml: namespaces[1]: "default" is a reserved namespace (platform or system); choose another name',
-      'tenants/alice.yaml: domains[0]: "alice.example.net" is not in a configured DNS zone (zones: example.com, example.org)',
+      'tenants/alice.yaml: domains[0]: "alice.example.net" is not in a configured DNS zone (zones: example.com, example.org, apps.example.com)',
       'tenants/bob.yaml: tier: "gold" is not a tier of environment "example" (tiers: standard, team)',
       "tenants/carol.yaml: members[0].tenant: a tenant cannot invite itself",
-      `tenants/carol.yaml: apps[0].name: "wordpress" is not in the environment's app catalog (catalog: jupyter, code-server)`,
+      `tenants/carol.yaml: apps[0].name: "wordpress" is not in the environment's app catalog (catalog: jupyter, code-server, actual-budget)`,
     ]);
   });
 });
@@ -834,10 +839,26 @@ describe("a valid registry", () => {
         { name: "bob-staging", quota: teamQuota, limits, offboarding: false },
       ],
       domains: [
-        { name: "shop.example.org", zone: "example.org", zoneId: "fedcba9876543210fedcba9876543210" },
+        {
+          name: "shop.example.org",
+          zone: "example.org",
+          zoneId: "fedcba9876543210fedcba9876543210",
+          namespace: "bob-prod",
+        },
       ],
       members: [{ tenant: "alice", role: "developer", namespaces: ["bob-staging"] }],
-      apps: [{ name: "code-server", settings: { storage: "8Gi" }, enabled: true }],
+      apps: [
+        {
+          name: "code-server",
+          settings: { storage: "8Gi" },
+          enabled: true,
+          namespace: "bob-prod",
+          placement: "tenant",
+          host: "bob.code.apps.example.com",
+          zone: "apps.example.com",
+          zoneId: "00112233445566778899aabbccddeeff",
+        },
+      ],
       ci: { boundClaims: { repository_owner: "bob-team" }, namespaces: ["bob-prod", "bob-staging"] },
       offboarding: false,
     });
@@ -936,12 +957,12 @@ describe("review hardening: what would pass validation and then break or widen a
       'tenants/alice.yaml: tier: "hasOwnProperty" is not a tier of environment "example" (tiers: standard, team)',
     ]);
     expect(problems({ alice: { ...alice, apps: [{ name: "toString", settings: { x: 1 } }] } })).toEqual([
-      'tenants/alice.yaml: apps[0].name: "toString" is not in the environment\'s app catalog (catalog: jupyter, code-server)',
+      'tenants/alice.yaml: apps[0].name: "toString" is not in the environment\'s app catalog (catalog: jupyter, code-server, actual-budget)',
     ]);
     expect(
       problems({ alice: { ...alice, apps: [{ name: "jupyter", settings: { constructor: "x" } }] } }),
     ).toEqual([
-      'tenants/alice.yaml: apps[0].settings.constructor: unknown setting for app "jupyter" (its settings: image, storage, gpu)',
+      'tenants/alice.yaml: apps[0].settings.constructor: unknown setting for app "jupyter" (its settings: storage)',
     ]);
     expect(
       problems(

@@ -1,0 +1,22 @@
+/**
+ * Layer "dns": every tenant's DNS records in Cloudflare (its domains and its app instances' hosts), in a
+ * stack of their own (ARCHITECTURE.md, "Layers"): the only layer that needs the Cloudflare token, applied and
+ * reviewed apart from the cluster, and reading no other layer. Offboarding tenants have no records.
+ */
+import { TenantDns } from "../components/tenant-dns";
+import { tenantDnsRecords } from "../policy/dns";
+import type { LayerInput } from "./layer";
+import { Providers } from "./providers";
+
+export async function dnsProgram({ model, tenants, adoption }: LayerInput): Promise<Record<string, unknown>> {
+  const env = model.environment;
+  const providers = new Providers(env, { adopt: adoption !== undefined });
+  const hostnames: Record<string, string> = {};
+  for (const tenant of tenants) {
+    const records = tenantDnsRecords(env, tenant);
+    if (records.length === 0) continue;
+    new TenantDns(tenant.id, { tenant: tenant.id, records }, { providers: [providers.cloudflare()] });
+    for (const r of records) hostnames[r.hostname] = tenant.id;
+  }
+  return { hostnames };
+}
