@@ -169,7 +169,7 @@ async function runExclusive(
       dependsOn: req.getDependenciesList(),
       ...(deletedWith ? { deletedWith } : {}),
       ...(importId ? { importId } : {}),
-      inputs: pulumi.runtime.deserializeProperties(req.getObject()) as Record<string, unknown>,
+      inputs: redactSecrets(pulumi.runtime.deserializeProperties(req.getObject())) as Record<string, unknown>,
     });
     return register(req, cb);
   };
@@ -231,4 +231,17 @@ async function failingLikeTheRuntime<T>(run: () => Promise<T>): Promise<T> {
     process.off("unhandledRejection", collect);
     for (const l of saved) process.on("unhandledRejection", l);
   }
+}
+
+/** The wire form of a secret value (Pulumi's "special signature" for secrets). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Inputs as a plan may show them: every secret value replaced by "[secret]", whatever it holds. */
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (value === null || typeof value !== "object") return value;
+  const o = value as Record<string, unknown>;
+  if (o[SECRET_SIG] === SECRET_VALUE) return "[secret]";
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, redactSecrets(v)]));
 }

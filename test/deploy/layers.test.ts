@@ -77,7 +77,9 @@ describe("running the layers", () => {
       "the deployers of every tenant",
       "the deployers of tenant bob",
     ]);
-    expect(engine.previewOutputs.get("example-apps")!.awaitingUpstream).toEqual(["namespace alice of tenant alice"]);
+    expect(engine.previewOutputs.get("example-apps")!.awaitingUpstream).toEqual([
+      "namespace alice of tenant alice",
+    ]);
   });
 
   it("day one: a stack that was never created cannot be referenced (the engine's `unknown stack`)", async () => {
