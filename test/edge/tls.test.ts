@@ -11,7 +11,7 @@ import { buildPlan, type PlannedResource } from "../../plan/plan";
 import type { RegistryModel } from "../../registry/model";
 import { LAYERS } from "../../stacks/layers";
 import { validateK8sObject } from "../helpers/k8s-schema";
-import { exampleEnvironmentData, loadExample, registryOf } from "../plan/registries";
+import { exampleEnvironmentData, exampleWithEnvironment, loadExample, registryOf } from "../plan/registries";
 
 const CERT = "kubernetes:cert-manager.io/v1:Certificate";
 
@@ -101,7 +101,7 @@ describe("copy mode", () => {
   it("in a plan: one copy per namespace serving a domain or running an app, none elsewhere", async () => {
     const env = exampleEnvironmentData();
     env.tls = { mode: "copy", copy: { namespace: "cert-manager", secretName: "wildcard-tls" } };
-    const model = (await import("../plan/registries")).exampleWithEnvironment(env);
+    const model = exampleWithEnvironment(env);
     const secrets = (await platform(model)).filter((r) => r.type === "kubernetes:core/v1:Secret");
     expect(secrets.map((s) => (s.inputs.metadata as { namespace: string }).namespace)).toEqual([
       "alice",
