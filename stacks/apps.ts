@@ -11,13 +11,10 @@ import { Providers } from "./providers";
 
 type PlatformTenants = Record<string, { namespaces: string[] }>;
 
-export async function appsProgram({
-  model,
-  tenants,
-  adoption,
-}: LayerInput): Promise<Record<string, unknown>> {
+export async function appsProgram(input: LayerInput): Promise<Record<string, unknown>> {
+  const { model, tenants } = input;
   const env = model.environment;
-  const providers = new Providers(env, { adopt: adoption !== undefined });
+  const providers = Providers.of(input);
   const kubernetes = providers.kubernetes();
   const platform = new Upstream({ env: env.name, layer: "platform" });
   const tlsCopyData = env.tls.copy ? providers.sharedTlsData(env.tls.copy) : undefined;

@@ -14,10 +14,11 @@ import { Providers } from "./providers";
 
 type VaultTenants = Record<string, { deployerRoles: string[] }>;
 
-export async function ciProgram({ model, tenants, adoption }: LayerInput): Promise<Record<string, unknown>> {
+export async function ciProgram(input: LayerInput): Promise<Record<string, unknown>> {
+  const { model, tenants } = input;
   const env = model.environment;
   const paths = vaultPaths(env);
-  const providers = new Providers(env, { adopt: adoption !== undefined });
+  const providers = Providers.of(input);
   const vault = providers.vault();
   const active = tenants.filter((t) => !t.offboarding);
   const upstream = new Upstream({ env: env.name, layer: "vault" });

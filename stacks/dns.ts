@@ -8,9 +8,10 @@ import { tenantDnsRecords } from "../policy/dns";
 import type { LayerInput } from "./layer";
 import { Providers } from "./providers";
 
-export async function dnsProgram({ model, tenants, adoption }: LayerInput): Promise<Record<string, unknown>> {
+export async function dnsProgram(input: LayerInput): Promise<Record<string, unknown>> {
+  const { model, tenants } = input;
   const env = model.environment;
-  const providers = new Providers(env, { adopt: adoption !== undefined });
+  const providers = Providers.of(input);
   const hostnames: Record<string, string> = {};
   for (const tenant of tenants) {
     const records = tenantDnsRecords(env, tenant);

@@ -11,13 +11,10 @@ import { type NamespaceTls, namespaceTls } from "../policy/tls";
 import type { LayerInput } from "./layer";
 import { Providers } from "./providers";
 
-export async function platformProgram({
-  model,
-  tenants,
-  adoption,
-}: LayerInput): Promise<Record<string, unknown>> {
+export async function platformProgram(input: LayerInput): Promise<Record<string, unknown>> {
+  const { model, tenants } = input;
   const env = model.environment;
-  const providers = new Providers(env, { adopt: adoption !== undefined });
+  const providers = Providers.of(input);
   const provider = providers.kubernetes();
   // copy mode: the shared TLS secret, read once at run time (its data stays secret)
   const tlsCopyData = env.tls.copy ? providers.sharedTlsData(env.tls.copy) : undefined;

@@ -8,6 +8,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
+import type { LayerInput } from "../layers/names";
 import type { EnvironmentModel } from "../registry/model";
 
 export interface ProviderOptions {
@@ -29,6 +30,11 @@ export class Providers {
     private readonly env: EnvironmentModel,
     private readonly opts: ProviderOptions = {},
   ) {}
+
+  /** The providers of a layer program's run: adopting when the run adopts. */
+  static of(input: Pick<LayerInput, "model" | "adoption">): Providers {
+    return new Providers(input.model.environment, { adopt: input.adoption !== undefined });
+  }
 
   /** The Kubernetes provider of a cluster (default: the environment's first), made once per program. */
   kubernetes(cluster: string = this.env.clusters[0]!.name): k8s.Provider {

@@ -10,14 +10,11 @@ import { Providers } from "./providers";
 
 type PlatformTenants = Record<string, { namespaces: string[] }>;
 
-export async function vaultProgram({
-  model,
-  tenants,
-  adoption,
-}: LayerInput): Promise<Record<string, unknown>> {
+export async function vaultProgram(input: LayerInput): Promise<Record<string, unknown>> {
+  const { model, tenants, adoption } = input;
   const env = model.environment;
   const platform = new Upstream({ env: env.name, layer: "platform" });
-  const providers = new Providers(env, { adopt: adoption !== undefined });
+  const providers = Providers.of(input);
   const kubernetes = providers.kubernetes();
   const vault = providers.vault();
   const paths = vaultPaths(env);
