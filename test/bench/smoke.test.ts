@@ -1,0 +1,37 @@
+/**
+ * The benchmarks in a small smoke mode, so a change that breaks them fails here instead of rotting: each runs
+ * end to end on a few tenants and prints its figures and its same-run scaling ratio. They measure nothing here.
+ */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/cli";
+
+function bench(script: string, args: string[], nodeArgs: string[] = []) {
+  const r = spawnSync(
+    process.execPath,
+    [...nodeArgs, "-r", "tsx/cjs", join(ROOT, "bench", script), ...args],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 240_000,
+    },
+  );
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe("benchmarks, smoke mode", () => {
+  it("bench:plan plans every layer at two small sizes and prints the scaling ratio", () => {
+    const r = bench("plan.ts", ["--tenants", "4", "--baseline", "2"], ["--expose-gc"]);
+    expect(r.err).not.toMatch(/Error/);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^scaling: time per tenant at 4 vs 2 = -?\d+\.\d+x wall/m);
+  });
+
+  it("bench (registry load + validate) measures three sizes and the CLI end to end", () => {
+    const r = bench("registry.ts", ["--tenants", "12", "--baseline", "4", "--runs", "1"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^scaling: time per tenant at 12 vs 4 = -?\d+\.\d+x warm/m);
+    expect(r.out).toMatch(/exit 0: valid: 12 tenants/);
+  });
+});
