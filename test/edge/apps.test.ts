@@ -9,7 +9,9 @@ import type { RegistryModel } from "../../registry/model";
 import { InvalidInputError } from "../../registry/problems";
 import type { TenantFileInput } from "../../registry/schema";
 import { LAYERS } from "../../stacks/layers";
+import { parseQuantity } from "../../registry/quantity";
 import { validateK8sObject } from "../helpers/k8s-schema";
+import { podSecurityViolations } from "../helpers/pod-security";
 import { exampleEnvironmentData, loadExample, registryOf } from "../plan/registries";
 
 async function apps(model: RegistryModel): Promise<PlannedResource[]> {
@@ -172,5 +174,83 @@ describe("validation of app instances", () => {
       'environments/example.yaml: catalog.jupyter.image: "quay.io/jupyter/minimal-notebook:latest" is not an image pinned by tag (not latest) or digest, e.g. actualbudget/actual-server:25.1.0',
       'environments/example.yaml: catalog.jupyter.host: "jupyter.apps.example.com" is not a host pattern with "{tenant}" (and optionally "{app}"), e.g. "{tenant}.budget.example.com"',
     ]);
+  });
+});
+
+describe("every catalog entry's pod, in every tier", () => {
+  const env = exampleEnvironmentData();
+  const tiers = Object.keys(env.tiers) as string[];
+  const catalog = Object.keys(env.catalog) as string[];
+
+  it.each(catalog.flatMap((app) => tiers.map((tier) => [app, tier])))(
+    "%s on the %s tier: passes its namespace's Pod Security level and fits its LimitRange and quota",
+    async (app, tier) => {
+      const model = registryOf({ erin: { email: "erin@example.com", tier, apps: [{ name: app }] } }, env);
+      const rs = objects(await apps(model));
+      const deployment = rs.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
+      validateK8sObject(deployment.inputs);
+      // the level enforced where it runs: the tenant's (its tier's) or a shared namespace's (restricted)
+      const erin = model.tenants[0]!;
+      const shared = env.catalog[app].placement === "shared";
+      const level = shared ? "restricted" : erin.podSecurity.enforce;
+      expect(podSecurityViolations(deployment.inputs, level)).toEqual([]);
+      // and the strictest level whatever the namespace enforces
+      expect(podSecurityViolations(deployment.inputs, "restricted")).toEqual([]);
+      if (shared) return;
+      const ns = erin.namespaces[0]!;
+      const container = (
+        deployment.inputs.spec as {
+          template: {
+            spec: {
+              containers: {
+                resources: { requests: Record<string, string>; limits: Record<string, string> };
+              }[];
+            };
+          };
+        }
+      ).template.spec.containers[0]!;
+      for (const res of ["cpu", "memory"] as const) {
+        const max = ns.limits.max?.[res];
+        if (max)
+          expect(
+            parseQuantity(container.resources.limits[res]!)! <= parseQuantity(max)!,
+            `limits.${res}`,
+          ).toBe(true);
+        const quotaReq = ns.quota[`requests.${res}`];
+        if (quotaReq)
+          expect(
+            parseQuantity(container.resources.requests[res]!)! <= parseQuantity(quotaReq)!,
+            `requests.${res}`,
+          ).toBe(true);
+        const quotaLim = ns.quota[`limits.${res}`];
+        if (quotaLim)
+          expect(
+            parseQuantity(container.resources.limits[res]!)! <= parseQuantity(quotaLim)!,
+            `quota limits.${res}`,
+          ).toBe(true);
+      }
+      const storage = ns.quota["requests.storage"];
+      const pvc = rs.find((r) => r.type === "kubernetes:core/v1:PersistentVolumeClaim");
+      if (storage && pvc) {
+        const size = (pvc.inputs.spec as { resources: { requests: { storage: string } } }).resources.requests
+          .storage;
+        expect(parseQuantity(size)! <= parseQuantity(storage)!, "requests.storage").toBe(true);
+      }
+    },
+  );
+
+  it("the check catches a pod that would not pass (a control)", async () => {
+    const rs = objects(
+      await apps(registryOf({ erin: { email: "erin@example.com", apps: [{ name: "jupyter" }] } }, env)),
+    );
+    const deployment = structuredClone(
+      rs.find((r) => r.type === "kubernetes:apps/v1:Deployment")!.inputs,
+    ) as {
+      spec: { template: { spec: { containers: { securityContext: Record<string, unknown> }[] } } };
+    };
+    delete deployment.spec.template.spec.containers[0]!.securityContext.allowPrivilegeEscalation;
+    expect(podSecurityViolations(deployment, "restricted").join("\n")).toMatch(
+      /allowPrivilegeEscalation != false/,
+    );
   });
 });
