@@ -57,8 +57,21 @@ async function adopt(model: RegistryModel, opts: RunOptions, json: boolean): Pro
   const { adoptionReport } = require("../deploy/adopt") as typeof import("../deploy/adopt");
   const { buildPlan, describeResource } = require("../plan/plan") as typeof import("../plan/plan");
   const { LAYERS } = require("../stacks/layers") as typeof import("../stacks/layers");
+  const { tenantDnsRecords } = require("../policy/dns") as typeof import("../policy/dns");
+  const { lookupRecords } =
+    require("../deploy/cloudflare-lookup") as typeof import("../deploy/cloudflare-lookup");
   /* eslint-enable @typescript-eslint/no-require-imports */
   const found = await lookupIdentities(model.environment, model.tenants, { token });
+  // DNS records, when tenancy manages them and the dns layer runs
+  const records = model.tenants.flatMap((t) => tenantDnsRecords(model.environment, t));
+  if (records.length > 0 && (!opts.layers || opts.layers.includes("dns"))) {
+    const cfToken = process.env.CLOUDFLARE_API_TOKEN;
+    if (!cfToken)
+      throw new UsageError("adopt needs CLOUDFLARE_API_TOKEN to look up the DNS records that exist already");
+    const dns = await lookupRecords(records, { token: cfToken });
+    found.adoption.dnsRecords = dns.ids;
+    Object.assign(found.failures, dns.failures);
+  }
   const plan = await buildPlan(model, LAYERS, opts.layers ? { layers: opts.layers } : {});
   const report = adoptionReport(plan.stacks, found.adoption, describeResource, found.failures);
   const cannot = report.filter((l) => l.how === "cannot");

@@ -1,12 +1,14 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import type * as pulumi from "@pulumi/pulumi";
-import type { DnsRecordSpec } from "../policy/dns";
+import { type DnsRecordSpec, recordKey } from "../policy/dns";
 import { TenantComponent, childOptions } from "./tenant-component";
 
 export interface TenantDnsArgs {
   tenant: string;
   /** The tenant's records (policy/dns.ts). */
   records: DnsRecordSpec[];
+  /** Existing records to adopt: import ids by `<type> <hostname> <content>`. @default - create them */
+  adopt?: Record<string, string>;
 }
 
 /**
@@ -35,7 +37,10 @@ export class TenantDns extends TenantComponent {
           comment: r.comment,
         },
         // a record's name is its identity: replace means delete first
-        childOptions(this, opts, { deleteBeforeReplace: true }),
+        childOptions(this, opts, {
+          deleteBeforeReplace: true,
+          ...(args.adopt?.[recordKey(r)] ? { import: args.adopt[recordKey(r)] } : {}),
+        }),
       );
     }
     this.registerTenantOutputs({ hostnames: [...perHost.keys()] });

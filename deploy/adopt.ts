@@ -7,11 +7,13 @@
  * - Vault policies and roles: Vault's writes replace whatever is at the path, so they are adopted in place;
  * - Vault identity entities and entity aliases: these do collide (a user who has logged in already has an
  *   entity and an alias for their email), so they are looked up by name and imported by their ids;
- * - Cloudflare DNS records have ids only Cloudflare knows: the report says how to import one that exists.
+ * - Cloudflare DNS records have ids only Cloudflare knows: looked up by zone, name, type and content
+ *   (deploy/cloudflare-lookup.ts) and imported as `<zone id>/<record id>`.
  * Every resource's import id is derivable (`importId`), for `pulumi import` by hand as well.
  */
 import type { Adoption } from "../layers/names";
 import type { PlannedResource } from "../plan/plan";
+import { recordKey } from "../policy/dns";
 
 export type { Adoption };
 
@@ -68,13 +70,21 @@ export function adoptionReport(
         continue;
       }
       if (r.type === "cloudflare:index/dnsRecord:DnsRecord") {
-        // Cloudflare gives records ids of its own: a record of this name that exists must be imported by hand
-        lines.push({
-          stack,
-          resource,
-          how: "create",
-          detail: `if it exists: pulumi import cloudflare:index/dnsRecord:DnsRecord <name> ${String(r.inputs.zoneId)}/<record id>`,
+        // Cloudflare gives records ids of its own: looked up by type, name and content
+        const key = recordKey({
+          type: String(r.inputs.type) as "CNAME",
+          hostname: String(r.inputs.name),
+          content: String(r.inputs.content),
         });
+        const failure = failures[key];
+        const id = adoption.dnsRecords?.[key];
+        lines.push(
+          failure
+            ? { stack, resource, how: "cannot", detail: failure }
+            : id
+              ? { stack, resource, how: "import", detail: id }
+              : { stack, resource, how: "create", detail: "none exists" },
+        );
         continue;
       }
       const id = importId(r);

@@ -22,6 +22,8 @@ export interface Adoption {
   entities: Record<string, string>;
   /** tenant id -> the id of the existing entity alias (the email on the OIDC mount) to adopt */
   aliases: Record<string, string>;
+  /** `<type> <hostname> <content>` -> the import id (`<zone id>/<record id>`) of an existing DNS record */
+  dnsRecords?: Record<string, string>;
 }
 
 /** What a layer program gets: the validated model (read once by whoever runs the program) and the tenants to generate. */

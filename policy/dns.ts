@@ -45,3 +45,8 @@ export function tenantDnsRecords(env: EnvironmentModel, tenant: TenantModel): Dn
     }));
   });
 }
+
+/** The key an existing record is adopted by: the same type, hostname and content. */
+export function recordKey(r: Pick<DnsRecordSpec, "hostname" | "type" | "content">): string {
+  return `${r.type} ${r.hostname} ${r.content}`;
+}

@@ -9,14 +9,18 @@ import type { LayerInput } from "./layer";
 import { Providers } from "./providers";
 
 export async function dnsProgram(input: LayerInput): Promise<Record<string, unknown>> {
-  const { model, tenants } = input;
+  const { model, tenants, adoption } = input;
   const env = model.environment;
   const providers = Providers.of(input);
   const hostnames: Record<string, string> = {};
   for (const tenant of tenants) {
     const records = tenantDnsRecords(env, tenant);
     if (records.length === 0) continue;
-    new TenantDns(tenant.id, { tenant: tenant.id, records }, { providers: [providers.cloudflare()] });
+    new TenantDns(
+      tenant.id,
+      { tenant: tenant.id, records, ...(adoption?.dnsRecords ? { adopt: adoption.dnsRecords } : {}) },
+      { providers: [providers.cloudflare()] },
+    );
     for (const r of records) hostnames[r.hostname] = tenant.id;
   }
   return { hostnames };

@@ -7,7 +7,9 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adoptionReport, importId } from "../../deploy/adopt";
 import { runLayers } from "../../deploy/run";
+import { lookupRecords } from "../../deploy/cloudflare-lookup";
 import { lookupIdentities } from "../../deploy/vault-identity";
+import { tenantDnsRecords } from "../../policy/dns";
 import { type Plan, buildPlan, describeResource } from "../../plan/plan";
 import type { RegistryModel } from "../../registry/model";
 import { SafetyError } from "../../registry/problems";
@@ -87,6 +89,7 @@ describe("import ids", () => {
         .map((r) => r.type),
     );
     const derived = [...kinds].filter((t) => importId(resources().find((r) => r.type === t)!) !== undefined);
+    // identities and DNS records have ids their systems gave them: looked up (below), not derived
     expect([...kinds].filter((t) => !derived.includes(t)).sort()).toEqual([
       "cloudflare:index/dnsRecord:DnsRecord",
       "vault:identity/entity:Entity",
@@ -190,10 +193,68 @@ describe("looking up the identities that exist", () => {
   });
 });
 
+describe("looking up the DNS records that exist", () => {
+  it("finds a record by zone, name, type and content, and imports it as <zone id>/<record id>", async () => {
+    const token = "cf-token-never-printed";
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.url} ${req.headers.authorization === `Bearer ${token}` ? "token" : "no-token"}`);
+      const url = new URL(req.url!, "http://x");
+      const name = url.searchParams.get("name");
+      res.writeHead(name === "broken.example.com" ? 500 : 200, { "content-type": "application/json" });
+      const result =
+        name === "alice.example.com"
+          ? [
+              { id: "rec-other", content: "elsewhere.example.net" },
+              { id: "rec-alice", content: "6ff42ae2-765d-4adf-8112-31c55c1551ef.cfargotunnel.com" },
+            ]
+          : [];
+      res.end(JSON.stringify({ success: true, result }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}/client/v4/`;
+    const records = model.tenants.flatMap((t) => tenantDnsRecords(model.environment, t));
+    const broken = { ...records[0]!, hostname: "broken.example.com" };
+    const found = await lookupRecords([...records, broken], { token, api });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    expect(found.ids).toEqual({
+      "CNAME alice.example.com 6ff42ae2-765d-4adf-8112-31c55c1551ef.cfargotunnel.com":
+        "0123456789abcdef0123456789abcdef/rec-alice",
+    });
+    expect(Object.values(found.failures)).toEqual([
+      expect.stringMatching(
+        /^record lookup at http:\/\/127\.0\.0\.1:\d+ for CNAME broken\.example\.com failed: HTTP 500$/,
+      ),
+    ]);
+    expect(seen.every((s) => s.startsWith("/client/v4/zones/") && s.endsWith(" token"))).toBe(true);
+    expect(JSON.stringify(found)).not.toContain(token);
+    // the report and the run take the found record over
+    const report = adoptionReport(
+      plan.stacks,
+      { entities: {}, aliases: {}, dnsRecords: found.ids },
+      describeResource,
+    );
+    expect(report.find((l) => l.resource.startsWith("DnsRecord CNAME alice.example.com"))).toMatchObject({
+      how: "import",
+      detail: "0123456789abcdef0123456789abcdef/rec-alice",
+    });
+    expect(report.find((l) => l.resource.startsWith("DnsRecord CNAME bob.example.com"))).toMatchObject({
+      how: "create",
+    });
+  });
+});
+
 describe("the adoption run", () => {
   it("imports the found identities by id and lets Kubernetes objects that exist be taken over", async () => {
     const engine = new FakeEngine();
-    const adoption = { entities: { alice: "ent-alice", bob: "ent-auto-bob" }, aliases: { bob: "alias-bob" } };
+    const adoption = {
+      entities: { alice: "ent-alice", bob: "ent-auto-bob" },
+      aliases: { bob: "alias-bob" },
+      dnsRecords: {
+        "CNAME alice.example.com 6ff42ae2-765d-4adf-8112-31c55c1551ef.cfargotunnel.com":
+          "0123456789abcdef0123456789abcdef/rec-alice",
+      },
+    };
     await runLayers("up", model, engine, { allowRemovals: false, allowHandover: false, adoption });
     const vault = engine.stacks.get("example-vault")!.resources;
     const imported = Object.fromEntries(vault.filter((r) => r.importId).map((r) => [r.name, r.importId]));
@@ -202,7 +263,11 @@ describe("the adoption run", () => {
       "bob-entity": "ent-auto-bob",
       "bob-alias": "alias-bob",
     });
-    for (const stack of ["example-platform", "example-vault", "example-ci"]) {
+    const dns = engine.stacks.get("example-dns")!.resources.filter((r) => r.importId);
+    expect(dns.map((r) => [r.name, r.importId])).toEqual([
+      ["alice.example.com-record", "0123456789abcdef0123456789abcdef/rec-alice"],
+    ]);
+    for (const stack of ["example-platform", "example-vault", "example-ci", "example-apps"]) {
       const providers = engine.stacks
         .get(stack)!
         .resources.filter((r) => r.type === "pulumi:providers:kubernetes");
