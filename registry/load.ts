@@ -85,5 +85,8 @@ export async function loadRegistry(opts: LoadOptions): Promise<RegistryModel> {
   const envDoc = envFile.ok
     ? { name: opts.env, source: envPath, data: envFile.data }
     : { name: opts.env, source: envPath, data: undefined, problems: envFile.problems };
-  return buildRegistry(envDoc, docs);
+  // the registry's own secret (or prefix) in Vault is the platform's: no tenant may be granted it
+  const source = opts.source;
+  const platformVaultPaths = source.kind === "vault" ? [source.path.split("/")[0]!] : [];
+  return buildRegistry(envDoc, docs, { platformVaultPaths });
 }

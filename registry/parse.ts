@@ -69,6 +69,17 @@ export function parseYaml(bytes: Uint8Array, source: string): ParseResult {
       }),
     };
   }
+  // a "__proto__" key would set the object's prototype instead of a field: refused before conversion
+  const proto = protoKeys(doc.contents, []);
+  if (proto.length > 0)
+    return {
+      ok: false,
+      problems: proto.map((path) => ({
+        source,
+        path,
+        message: `"__proto__" cannot be a key (empty or a prototype key)`,
+      })),
+    };
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
@@ -82,6 +93,16 @@ export function parseYaml(bytes: Uint8Array, source: string): ParseResult {
       `expected a mapping of fields at the top level, got ${Array.isArray(data) ? "a list" : show(data)}`,
     );
   return { ok: true, data };
+}
+
+/** Field paths of every `__proto__` key in a YAML document. */
+function protoKeys(node: unknown, path: PathSegment[]): PathSegment[][] {
+  if (isSeq(node)) return node.items.flatMap((item, i) => protoKeys(item, [...path, i]));
+  if (!isMap(node)) return [];
+  return node.items.flatMap((pair) => {
+    const key = isScalar(pair.key) ? String(pair.key.value) : "";
+    return key === "__proto__" ? [[...path, key]] : protoKeys(pair.value, [...path, key]);
+  });
 }
 
 /** The key whose node starts at `offset` (where the yaml library reports a duplicate), and its field path. */
@@ -234,6 +255,9 @@ function issueProblems(schema: z.ZodType, issue: Issue, source: string, prefix: 
             : `${cmp} ${bound}`;
       return [{ source, path, message: `expected ${what}, got ${show(issue.input)}` }];
     }
+    case "invalid_key":
+      // a map key refused by its own schema: its own message, at the key
+      return (issue.issues as Issue[]).flatMap((i) => issueProblems(schema, i, source, path));
     case "invalid_format":
       return [
         {

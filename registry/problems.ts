@@ -22,6 +22,8 @@ export function formatPath(path: readonly PathSegment[]): string {
   let out = "";
   for (const seg of path) {
     if (typeof seg === "number") out += `[${seg}]`;
+    // an empty key would vanish in the dotted form
+    else if (seg === "") out += `[""]`;
     else out += out === "" ? seg : `.${seg}`;
   }
   return out;

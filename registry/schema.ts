@@ -37,12 +37,57 @@ export const Hostname = z.string().refine(isHostname, isnt(HOSTNAME_EXPECTED)).m
   pattern: "^(\\*\\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
   maxLength: 253,
 });
+/**
+ * An email: ASCII letters, digits and `._%+-` before the @, a hostname after. No invisible, control or
+ * non-ASCII characters, so no address can render like another tenant's. Plus-addressing
+ * (`alice+ops@example.com`) is a legitimate address and allowed; it is a different identity from
+ * `alice@example.com`. Emails are compared case-insensitively.
+ */
 const Email = z
   .string()
   .refine(
-    (s) => /^[^\s@"'<>()*+/\\]+@[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/i.test(s),
+    (s) => /^[A-Za-z0-9._%+-]+@[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/i.test(s),
     isnt("a valid email address"),
   );
+
+/** Control, format (zero-width, bidi) and separator characters: nothing a reader can see or trust. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+/** Free text shown to people: no invisible or control characters. */
+const VisibleText = z
+  .string()
+  .refine((s) => !INVISIBLE.test(s), isnt("visible text (it holds control or invisible characters)"));
+
+/** Keys no map may have: they would be dropped, or reach an object's prototype. */
+const UNSAFE_KEYS = new Set(["", "__proto__", "constructor", "prototype"]);
+/** A map key: not empty, not a prototype key. */
+function safeKey<T extends z.ZodType<string>>(key: T) {
+  return key.refine((k) => !UNSAFE_KEYS.has(k), {
+    error: (iss: { input?: unknown }) => `${show(iss.input)} cannot be a key (empty or a prototype key)`,
+  });
+}
+const AnyKey = safeKey(z.string());
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const EnvName = z.string().refine((s) => ENV_NAME.test(s), isnt("an environment variable name"));
+
+
+/** Claims of the usual CI providers' ID tokens that name a repository or its owner (GitHub, Gitea/Forgejo, GitLab). */
+export const DEFAULT_TENANT_CLAIMS = [
+  "repository",
+  "repository_id",
+  "repository_owner",
+  "repository_owner_id",
+  "project_path",
+  "project_id",
+  "namespace_path",
+  "namespace_id",
+] as const;
+
+/** A bound claim value: matched exactly (boundClaimsType string), so no glob, and nothing invisible. */
+const ClaimValue = z
+  .string()
+  .min(1)
+  .refine((v) => !INVISIBLE.test(v), isnt("visible text (it holds control or invisible characters)"))
+  .refine((v) => !/[*?]/.test(v), isnt("an exact value: a glob (* or ?) would bind more than this tenant"));
 
 const Quantity = z
   .union([z.string(), z.number()])
@@ -112,7 +157,7 @@ export const TenantFile = z
   .strictObject({
     email: Email.describe("the tenant's OIDC identity: RBAC subject and Vault entity alias"),
     role: TenantRole.default("namespace-owner").describe("cluster-level role"),
-    displayName: z.string().max(200).optional(),
+    displayName: VisibleText.max(200).optional(),
     tier: z
       .string()
       .optional()
@@ -162,7 +207,7 @@ export const TenantFile = z
       .array(
         z.strictObject({
           name: z.string().describe("catalog app"),
-          settings: z.record(z.string(), SettingValue).default({}),
+          settings: z.record(AnyKey, SettingValue).default({}),
           enabled: z.boolean().default(true).describe("false: the instance stops; its data volume stays"),
           namespace: NamespaceName.optional().describe(
             "tenant-placed apps: the namespace it runs in; default: the tenant's first",
@@ -174,7 +219,7 @@ export const TenantFile = z
     ci: z
       .strictObject({
         boundClaims: z
-          .record(z.string(), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]))
+          .record(AnyKey, z.union([ClaimValue, z.array(ClaimValue).min(1)]))
           .refine((claims) => Object.keys(claims).length > 0, {
             error:
               "needs at least one claim: without one, any ID token of the CI provider would get this tenant's deployer credentials",
@@ -206,7 +251,7 @@ function isLabelKey(k: string): boolean {
     (prefix === undefined || (prefix.length <= 253 && isHostname(prefix)))
   );
 }
-const LabelMap = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+const LabelMap = z.record(AnyKey, z.string()).superRefine((labels, ctx) => {
   for (const [k, v] of Object.entries(labels)) {
     if (!isLabelKey(k))
       ctx.addIssue({ code: "custom", path: [k], message: `${show(k)} is not a valid label key` });
@@ -387,7 +432,14 @@ const CiSettings = z.strictObject({
       authMount: VaultPath.default("jwt").describe(
         "Vault JWT auth mount trusting the CI provider's ID tokens",
       ),
-      audience: z.string().optional(),
+      audience: z.string().trim().min(1, "an audience cannot be empty").optional(),
+      tenantClaims: z
+        .array(z.string().min(1))
+        .min(1)
+        .default([...DEFAULT_TENANT_CLAIMS])
+        .describe(
+          "claims that name a tenant's own repository or owner; a tenant's boundClaims must bind at least one of them",
+        ),
       userClaim: z.string().default("sub"),
       ttlSeconds: z.number().int().min(60).default(900),
     })
@@ -395,7 +447,9 @@ const CiSettings = z.strictObject({
     .describe("per-tenant mode: a JWT auth role per tenant bound to its `ci.boundClaims`"),
   admins: z
     .strictObject({
-      envVar: z.string().default("WOODPECKER_ADMIN"),
+      envVar: EnvName.default("WOODPECKER_ADMIN").describe(
+        "the CI system's admin variable; also the ConfigMap key"
+      ),
       extra: z.array(z.string()).default([]).describe("admins besides the registry's admin tenants"),
       configMap: z.strictObject({ namespace: NamespaceName, name: TenantId }).optional(),
     })
@@ -446,8 +500,6 @@ const DnsRecords = z
       ctx.addIssue({ code: "custom", path: ["ingress"], message: "is required with mode ingress" });
   });
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const EnvName = z.string().refine((s) => ENV_NAME.test(s), isnt("an environment variable name"));
 const CpuMemoryRequired = z.strictObject({ cpu: Quantity, memory: Quantity });
 
 /** An app tenants may instantiate: everything the factory needs to run one instance per user. */
@@ -463,15 +515,15 @@ const CatalogApp = z
         isnt("an image pinned by tag (not latest) or digest, e.g. actualbudget/actual-server:25.1.0"),
       ),
     port: z.number().int().min(1).max(65535).describe("the port the app listens on"),
-    env: z.record(EnvName, z.string()).default({}).describe("environment variables of every instance"),
+    env: z.record(safeKey(EnvName), VisibleText).default({}).describe("environment variables of every instance"),
     settings: z
-      .record(z.string(), SettingValue)
+      .record(AnyKey, SettingValue)
       .default({})
       .describe(
         "settings a tenant may set, with their defaults (the type is the default's); storage sizes the volume",
       ),
     settingsEnv: z
-      .record(z.string(), EnvName)
+      .record(AnyKey, EnvName)
       .default({})
       .describe("setting -> environment variable it is passed as"),
     storage: z
@@ -514,6 +566,12 @@ export const EnvironmentFile = z
     dns: z.strictObject({
       zones: z.record(Hostname, z.string().min(1)).describe("DNS zone name -> Cloudflare zone id"),
       allowWildcards: z.boolean().default(false),
+      reservedNames: z
+        .array(z.string().min(1))
+        .default([])
+        .describe(
+          "hostnames no tenant may claim besides every zone's apex: a label (reserved in every zone, e.g. www) or a full hostname",
+        ),
       records: DnsRecords.optional().describe(
         "how tenant domains and app hosts point at the platform; without it tenancy manages no DNS records",
       ),
@@ -590,14 +648,14 @@ export const EnvironmentFile = z
     }),
     defaults: z.strictObject({ tier: z.string(), quota: Quota.optional(), limits: Limits.optional() }),
     maxQuota: Quota.optional().describe("no namespace quota may exceed this, whatever the tier"),
-    tiers: z.record(TenantId, Tier),
-    catalog: z.record(TenantId, CatalogApp).default({}),
+    tiers: z.record(safeKey(TenantId), Tier),
+    catalog: z.record(safeKey(TenantId), CatalogApp).default({}),
     vault: VaultSettings,
     ci: CiSettings.default(CiSettings.parse({})),
     reserved: z
       .strictObject({
         namespaces: z.array(z.string()).default([]),
-        prefixes: z.array(z.string()).default([]),
+        prefixes: z.array(z.string().min(1, "an empty prefix would reserve every name")).default([]),
       })
       .default({ namespaces: [], prefixes: [] })
       .describe(

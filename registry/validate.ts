@@ -23,12 +23,24 @@ import { checkNamespace, namespaceEntries } from "./rules/namespaces";
 import { checkTotals, resolveNamespace } from "./rules/quotas";
 import { TENANT_ID_EXPECTED, TenantFile, type TenantFileData, isLabel } from "./schema";
 
+export interface BuildOptions {
+  /**
+   * KV paths the platform itself uses besides the environment's reserved ones: the registry's own secret or
+   * prefix when it is read from Vault. With top-level tenant paths no tenant id may equal one.
+   */
+  platformVaultPaths?: string[];
+}
+
 /** Validates everything; returns the model or throws InvalidInputError with every problem found. */
-export function buildRegistry(envDoc: EnvironmentDocument, docs: TenantDocument[]): RegistryModel {
+export function buildRegistry(
+  envDoc: EnvironmentDocument,
+  docs: TenantDocument[],
+  opts: BuildOptions = {},
+): RegistryModel {
   const problems: Problem[] = [];
   const environment = checkEnvironment(envDoc, problems);
 
-  const parsed: { doc: TenantDocument; data: TenantFileData }[] = [];
+  const parsed: Parsed[] = [];
   const seenIds = new Map<string, string>();
   for (const doc of [...docs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     const idOk = isLabel(doc.id);
@@ -55,24 +67,57 @@ export function buildRegistry(envDoc: EnvironmentDocument, docs: TenantDocument[
       continue;
     }
     const result = check(TenantFile, doc.data, doc.source);
-    if (!result.ok) problems.push(...result.problems);
-    else if (idOk) parsed.push({ doc, data: result.value });
+    if (result.ok) {
+      if (idOk) parsed.push({ doc, data: result.value });
+      continue;
+    }
+    problems.push(...result.problems);
+    // one typo must not hide the rest: the fields that are valid on their own still claim what they name, so
+    // a namespace or domain taken from another tenant in the same file is reported now, not after the fix
+    const partial = idOk ? salvage(doc.data) : undefined;
+    if (partial) parsed.push({ doc, data: partial, partial: true });
   }
 
   if (!environment) throw new InvalidInputError(problems);
-  const tenants = checkTenants(environment, parsed, new Claims(seenIds, parsed, environment), problems);
+  const tenants = checkTenants(
+    environment,
+    parsed,
+    new Claims(seenIds, parsed, environment, opts.platformVaultPaths ?? []),
+    problems,
+  );
   if (problems.length > 0) throw new InvalidInputError(problems);
   return { environment, tenants };
+}
+
+interface Parsed {
+  doc: TenantDocument;
+  data: TenantFileData;
+  /** Salvaged from a file that failed its schema: only its claims are checked; it yields no tenant. */
+  partial?: boolean;
+}
+
+/** The fields of a record that are valid on their own, as a tenant file (defaults for the rest), or undefined. */
+function salvage(data: unknown): TenantFileData | undefined {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return undefined;
+  const shape = TenantFile.shape;
+  const valid: Record<string, unknown> = { email: "salvaged@invalid.example" };
+  for (const key of ["namespaces", "domains"] as const) {
+    if (!Object.hasOwn(data, key)) continue;
+    const value = (data as Record<string, unknown>)[key];
+    if (shape[key].safeParse(value).success) valid[key] = value;
+  }
+  const result = TenantFile.safeParse(valid);
+  return result.success ? result.data : undefined;
 }
 
 /** Runs the cross-tenant rules over every schema-valid tenant, in id order, and builds the tenant models. */
 function checkTenants(
   env: EnvironmentModel,
-  parsed: { doc: TenantDocument; data: TenantFileData }[],
+  parsed: Parsed[],
   claims: Claims,
   problems: Problem[],
 ): TenantModel[] {
-  return parsed.map(({ doc, data }) => {
+  return parsed.flatMap(({ doc, data, partial }): TenantModel[] => {
     const tierName = data.tier ?? env.defaults.tier;
     // own keys only: "constructor" or "toString" are not tiers
     const tier = Object.hasOwn(env.tiers, tierName) ? env.tiers[tierName] : undefined;
@@ -85,6 +130,13 @@ function checkTenants(
       claims,
       at: (path: PathSegment[], message: string) => problems.push({ source: doc.source, path, message }),
     };
+    if (partial) {
+      // a file that failed its schema: its namespaces and domains still claim, nothing else is judged
+      const own = new Set<string>();
+      for (const entry of namespaceEntries(ctx)) checkNamespace(ctx, own, entry);
+      checkDomains(ctx, [...own]);
+      return [];
+    }
     if (!tier && data.tier !== undefined)
       ctx.at(
         ["tier"],
@@ -104,25 +156,27 @@ function checkTenants(
     const apps = checkApps(ctx, namespaces);
     const ci = checkCi(ctx, own);
 
-    return {
-      id: doc.id,
-      source: doc.source,
-      email: data.email,
-      ...(data.displayName !== undefined ? { displayName: data.displayName } : {}),
-      role: data.role,
-      tier: tierName,
-      podSecurity: {
-        enforce: tier?.podSecurity?.enforce ?? env.podSecurity.enforce,
-        audit: tier?.podSecurity?.audit ?? env.podSecurity.audit,
-        warn: tier?.podSecurity?.warn ?? env.podSecurity.warn,
-        version: env.podSecurity.version,
+    return [
+      {
+        id: doc.id,
+        source: doc.source,
+        email: data.email,
+        ...(data.displayName !== undefined ? { displayName: data.displayName } : {}),
+        role: data.role,
+        tier: tierName,
+        podSecurity: {
+          enforce: tier?.podSecurity?.enforce ?? env.podSecurity.enforce,
+          audit: tier?.podSecurity?.audit ?? env.podSecurity.audit,
+          warn: tier?.podSecurity?.warn ?? env.podSecurity.warn,
+          version: env.podSecurity.version,
+        },
+        namespaces,
+        domains,
+        members,
+        apps,
+        ...(ci ? { ci } : {}),
+        offboarding: data.offboarding,
       },
-      namespaces,
-      domains,
-      members,
-      apps,
-      ...(ci ? { ci } : {}),
-      offboarding: data.offboarding,
-    };
+    ];
   });
 }

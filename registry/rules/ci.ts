@@ -1,10 +1,15 @@
-/** Per-tenant CI: only where the environment has per-tenant CI, and only into the tenant's own namespaces. */
+/**
+ * Per-tenant CI: only where the environment has per-tenant CI, only into the tenant's own namespaces, and
+ * bound to something only this tenant has: at least one claim naming its repository or owner
+ * (`ci.perTenant.tenantClaims`), with a value no other tenant binds. An ID token any pipeline can get (an
+ * audience, an issuer) would otherwise reach this tenant's deployers.
+ */
 import type { CiModel } from "../model";
 import { show } from "../problems";
 import type { TenantContext } from "./context";
 
 export function checkCi(
-  { env, doc, data, at }: TenantContext,
+  { env, doc, data, claims, at }: TenantContext,
   own: ReadonlySet<string>,
 ): CiModel | undefined {
   if (data.ci && !env.ci.perTenant)
@@ -12,6 +17,26 @@ export function checkCi(
       ["ci"],
       `the environment has no ci.perTenant settings (${env.source}), so this tenant's CI role would not exist`,
     );
+  const tenantClaims = env.ci.perTenant?.tenantClaims ?? [];
+  if (data.ci && env.ci.perTenant) {
+    const bound = Object.entries(data.ci.boundClaims).filter(([k]) => tenantClaims.includes(k));
+    if (bound.length === 0)
+      at(
+        ["ci", "boundClaims"],
+        `binds none of the claims that name a tenant's own repository or owner (${tenantClaims.join(", ")}; ci.perTenant.tenantClaims in ${env.source}), so pipelines of other tenants could obtain this tenant's deployer credentials`,
+      );
+    for (const [k, v] of bound)
+      for (const value of Array.isArray(v) ? v : [v]) {
+        const key = `${k}=${value}`;
+        const other = claims.ciClaimOwner.get(key);
+        if (other !== undefined && other !== doc.id)
+          at(
+            ["ci", "boundClaims", k],
+            `${show(value)} is already bound by tenant ${show(other)} (${claims.source(other)}); one CI identity would reach both tenants`,
+          );
+        else claims.ciClaimOwner.set(key, doc.id);
+      }
+  }
   (data.ci?.namespaces ?? []).forEach((ns, j, all) => {
     if (all.indexOf(ns) !== j) at(["ci", "namespaces", j], `${show(ns)} is listed twice`);
     else if (!own.has(ns))

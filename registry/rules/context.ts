@@ -23,6 +23,8 @@ export interface TenantContext {
 
 /** Who claims what, across the registry. */
 export class Claims {
+  /** KV paths the platform uses besides the environment's reserved ones (the registry's own, from Vault). */
+  readonly platformVaultPaths: readonly string[];
   /** tenant id -> its source, for every document (readable or not). */
   readonly sources: ReadonlyMap<string, string>;
   /** namespace -> owning tenant id */
@@ -31,6 +33,8 @@ export class Claims {
   readonly domainOwner = new Map<string, string>();
   /** lowercased email -> tenant id */
   readonly emailOwner = new Map<string, string>();
+  /** `<claim>=<value>` a tenant's CI role binds on a tenant claim -> tenant id */
+  readonly ciClaimOwner = new Map<string, string>();
   /** every hostname (without "*.") any tenant lists -> its first claimant, so nesting is found whatever the order */
   readonly hostnameClaimant = new Map<string, string>();
 
@@ -38,8 +42,10 @@ export class Claims {
     sources: ReadonlyMap<string, string>,
     parsed: { doc: TenantDocument; data: TenantFileData }[],
     env: EnvironmentModel,
+    platformVaultPaths: readonly string[] = [],
   ) {
     this.sources = sources;
+    this.platformVaultPaths = platformVaultPaths;
     for (const { doc, data } of parsed) {
       const hosts = [
         ...data.domains.map(domainName),

@@ -5,15 +5,28 @@ import type { PathSegment } from "../problems";
 import { type TenantContext, withoutWildcard, zoneOf } from "./context";
 
 /**
- * Claims a hostname for the tenant: not claimed already, not inside another tenant's hostname. Shared by the
+ * Claims a hostname for the tenant: not a zone's apex nor a name the platform reserves, not claimed already,
+ * not inside another tenant's hostname. Shared by the
  * tenant's domains and its app instances' hosts. Returns whether the claim stands.
  */
 export function claimHostname(
-  { doc, claims, at }: TenantContext,
+  { env, doc, claims, at }: TenantContext,
   name: string,
   path: PathSegment[],
 ): boolean {
   const bare = withoutWildcard(name);
+  // the platform's own names: a zone's apex would cover every tenant's names in the zone
+  if (Object.hasOwn(env.dns.zones, bare)) {
+    at(path, `${show(name)} is the apex of the zone ${show(bare)}; tenants claim names inside a zone, not the zone`);
+    return false;
+  }
+  const reserved = env.dns.reservedNames.find((r) =>
+    r.includes(".") ? r === bare : Object.keys(env.dns.zones).some((z) => `${r}.${z}` === bare),
+  );
+  if (reserved !== undefined) {
+    at(path, `${show(name)} is reserved for the platform (dns.reservedNames: ${show(reserved)} in ${env.source})`);
+    return false;
+  }
   const owner = claims.domainOwner.get(bare);
   if (owner !== undefined) {
     at(

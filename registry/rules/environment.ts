@@ -3,7 +3,7 @@ import type { EnvironmentDocument, EnvironmentModel, Quota } from "../model";
 import { check } from "../parse";
 import { type PathSegment, type Problem, show } from "../problems";
 import { EnvironmentFile } from "../schema";
-import { ceilings } from "./quotas";
+import { ceilings, checkLimits, mergeLimits } from "./quotas";
 
 /** The environment model, or undefined when it has problems (added to `problems`). */
 export function checkEnvironment(
@@ -34,6 +34,20 @@ export function checkEnvironment(
     ])) {
       at(["tiers", name, "quota", key], `${show(value)} exceeds ${where} of ${show(ceiling)}`);
     }
+  }
+  // limits every namespace of a tier starts from: a mistake here is the environment's, not each tenant's
+  checkLimits(env.defaults.limits ?? {}, (field, message) => at(["defaults", "limits", ...field], message));
+  for (const [name, tier] of Object.entries(env.tiers))
+    if (tier.limits)
+      checkLimits(mergeLimits(env.defaults.limits, tier.limits), (field, message) =>
+        at(["tiers", name, "limits", ...field], message),
+      );
+  const zoneOfId = new Map<string, string>();
+  for (const [zone, id] of Object.entries(env.dns.zones)) {
+    const other = zoneOfId.get(id);
+    if (other !== undefined)
+      at(["dns", "zones", zone], `${show(id)} is also the id of zone ${show(other)}; each zone has its own id`);
+    zoneOfId.set(id, zone);
   }
   // tier problems still let tenants be checked; a wildcard zone does not (domains would be judged against it)
   const before = problems.length;

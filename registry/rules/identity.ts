@@ -6,11 +6,11 @@ export function checkIdentity({ env, doc, data, claims, at }: TenantContext): vo
   // top-level tenant paths put tenant data at <kvMount>/data/<id>: an id must not be a path the platform uses
   if (
     env.vault.tenantPaths === "top-level" &&
-    [...env.vault.reservedPaths, env.vault.tenantPrefix].includes(doc.id)
+    [...env.vault.reservedPaths, env.vault.tenantPrefix, ...claims.platformVaultPaths].includes(doc.id)
   )
     at(
       [],
-      `tenant id ${show(doc.id)} is a reserved Vault path (vault.reservedPaths in ${env.source}); with top-level tenant paths its policy would grant ${env.vault.kvMount}/data/${doc.id}; choose another id`,
+      `tenant id ${show(doc.id)} is a reserved Vault path (vault.reservedPaths in ${env.source}, or the registry's own); with top-level tenant paths its policy would grant ${env.vault.kvMount}/data/${doc.id}; choose another id`,
     );
 
   const email = data.email.toLowerCase();

@@ -35,7 +35,7 @@ function quotaOf(q: Quota | undefined): Quota {
   return out;
 }
 
-function mergeLimits(...layers: (Limits | undefined)[]): Limits {
+export function mergeLimits(...layers: (Limits | undefined)[]): Limits {
   const out: Limits = {};
   for (const layer of layers) {
     for (const section of ["default", "defaultRequest", "max"] as const) {
@@ -80,7 +80,10 @@ export function resolveNamespace(
       `${key} ${show(value)} for namespace ${show(name)} exceeds ${where} of ${show(ceiling)} (${env.source})`,
     );
   }
+  // limits the tenant did not write are the environment's: reported there, once
+  const ownLimits = data.limits !== undefined || ("limits" in obj && obj.limits !== undefined);
   checkLimits(limits, (field, message) => {
+    if (!ownLimits) return;
     const where =
       "limits" in obj && obj.limits ? [...path.slice(0, 2), "limits", ...field] : ["limits", ...field];
     const key = `${where.join("\0")}\0${message}`;

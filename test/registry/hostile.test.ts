@@ -318,8 +318,198 @@ const CASES: Case[] = [
       "tenants/alice.yaml": tenant("alice"),
     },
     expected: [
-      'environments/example.yaml: dns.allowWildcard: unknown field "allowWildcard"; did you mean "allowWildcards"? (known fields: zones, allowWildcards, records)',
+      'environments/example.yaml: dns.allowWildcard: unknown field "allowWildcard"; did you mean "allowWildcards"? (known fields: zones, allowWildcards, reservedNames, records)',
       'tenants/alice.yaml: email: "alice" is not a valid email address',
+    ],
+  },
+  // identity look-alikes: invisible and control characters refused in every identity field
+  {
+    name: "an email with a zero-width space, rendering like another tenant's",
+    files: { "tenants/alice.yaml": alice(), "tenants/mallory.yaml": tenant("alice\u200b@example.com") },
+    expected: ['tenants/mallory.yaml: email: "alice\u200b@example.com" is not a valid email address'],
+  },
+  {
+    name: "an email with a right-to-left override",
+    files: { "tenants/mallory.yaml": tenant("\u202emoc.elpmaxe@ecila") },
+    expected: ['tenants/mallory.yaml: email: "\\u202emoc.elpmaxe@ecila" is not a valid email address'],
+  },
+  {
+    name: "a display name with a bidi control",
+    files: { "tenants/alice.yaml": alice('displayName: "Alice \u2067admin\u2069"\n') },
+    expected: [
+      'tenants/alice.yaml: displayName: "Alice \\u2067admin\\u2069" is not visible text (it holds control or invisible characters)',
+    ],
+  },
+  {
+    name: "the same email in another case",
+    files: { "tenants/alice.yaml": alice(), "tenants/mallory.yaml": tenant("ALICE@Example.com") },
+    expected: [
+      'tenants/mallory.yaml: email: "ALICE@Example.com" is already the identity of tenant "alice"; an email belongs to one tenant',
+    ],
+  },
+  // claims on shared DNS
+  {
+    name: "a zone apex as a domain",
+    files: { "tenants/mallory.yaml": tenant("m@example.com", "domains: [example.com]\n") },
+    expected: [
+      'tenants/mallory.yaml: domains[0]: "example.com" is the apex of the zone "example.com"; tenants claim names inside a zone, not the zone',
+    ],
+  },
+  {
+    name: "a platform-reserved name as a domain",
+    files: {
+      "environments/example.yaml": EXAMPLE_ENV.replace(
+        "allowWildcards: false",
+        "allowWildcards: false\n  reservedNames: [www, mail]",
+      ),
+      "tenants/mallory.yaml": tenant("m@example.com", "domains: [www.example.org]\n"),
+    },
+    expected: [
+      'tenants/mallory.yaml: domains[0]: "www.example.org" is reserved for the platform (dns.reservedNames: "www" in environments/example.yaml)',
+    ],
+  },
+  // prototype and empty keys
+  {
+    name: "__proto__ as an app setting",
+    files: {
+      "tenants/alice.yaml": alice(
+        "apps:\n  - name: jupyter\n    settings:\n      __proto__: { storage: 1Ti }\n",
+      ),
+    },
+    expected: [
+      'tenants/alice.yaml: apps[0].settings.__proto__: "__proto__" cannot be a key (empty or a prototype key)',
+    ],
+  },
+  {
+    name: "an empty key as a CI bound claim",
+    files: {
+      "tenants/bob.yaml": bob('ci:\n  boundClaims:\n    "": bob-team\n    repository_owner: bob-team\n'),
+    },
+    expected: ['tenants/bob.yaml: ci.boundClaims[""]: "" cannot be a key (empty or a prototype key)'],
+  },
+  {
+    name: "constructor as a tier name in the environment",
+    files: {
+      "environments/example.yaml": EXAMPLE_ENV.replace(
+        "tiers:\n",
+        "tiers:\n  constructor:\n    description: x\n",
+      ),
+      "tenants/alice.yaml": alice(),
+    },
+    expected: [
+      'environments/example.yaml: tiers.constructor: "constructor" cannot be a key (empty or a prototype key)',
+    ],
+  },
+  // CI identities that bind nothing of the tenant's own
+  {
+    name: "a glob as a bound claim value",
+    files: { "tenants/bob.yaml": bob("ci:\n  boundClaims:\n    repository_owner: '*'\n") },
+    expected: [
+      'tenants/bob.yaml: ci.boundClaims.repository_owner: "*" is not an exact value: a glob (* or ?) would bind more than this tenant',
+    ],
+  },
+  {
+    name: "bound claims that name no repository or owner",
+    files: { "tenants/bob.yaml": bob("ci:\n  boundClaims:\n    aud: https://vault.example.com\n") },
+    expected: [
+      "tenants/bob.yaml: ci.boundClaims: binds none of the claims that name a tenant's own repository or owner (repository, repository_id, repository_owner, repository_owner_id, project_path, project_id, namespace_path, namespace_id; ci.perTenant.tenantClaims in environments/example.yaml), so pipelines of other tenants could obtain this tenant's deployer credentials",
+    ],
+  },
+  {
+    name: "the same repository owner bound by two tenants",
+    files: {
+      "tenants/alice.yaml": alice("ci:\n  boundClaims:\n    repository_owner: acme\n"),
+      "tenants/bob.yaml": bob("ci:\n  boundClaims:\n    repository_owner: acme\n"),
+    },
+    expected: [
+      'tenants/bob.yaml: ci.boundClaims.repository_owner: "acme" is already bound by tenant "alice" (tenants/alice.yaml); one CI identity would reach both tenants',
+    ],
+  },
+  // environment mistakes are the environment's, reported on it once
+  {
+    name: "inverted default limits in the environment",
+    files: {
+      "environments/example.yaml": EXAMPLE_ENV.replace(
+        "      cpu: 100m\n      memory: 128Mi",
+        "      cpu: 900m\n      memory: 128Mi",
+      ),
+      "tenants/alice.yaml": alice(),
+      "tenants/bob.yaml": bob(),
+    },
+    expected: [
+      'environments/example.yaml: defaults.limits.defaultRequest.cpu: "900m" is above default.cpu "500m"; expected defaultRequest <= default <= max',
+    ],
+  },
+  {
+    name: "an empty reserved prefix",
+    files: {
+      "environments/example.yaml": EXAMPLE_ENV.replace("  prefixes:\n", '  prefixes:\n    - ""\n'),
+      "tenants/alice.yaml": alice(),
+    },
+    expected: ["environments/example.yaml: reserved.prefixes[0]: an empty prefix would reserve every name"],
+  },
+  {
+    name: "a CI admin variable that is not an environment variable name",
+    files: {
+      "environments/example.yaml": EXAMPLE_ENV.replace(
+        "envVar: WOODPECKER_ADMIN",
+        "envVar: WOODPECKER-ADMIN",
+      ),
+      "tenants/alice.yaml": alice(),
+    },
+    expected: [
+      'environments/example.yaml: ci.admins.envVar: "WOODPECKER-ADMIN" is not an environment variable name',
+    ],
+  },
+  {
+    name: "an empty CI audience",
+    files: {
+      "environments/example.yaml": EXAMPLE_ENV.replace(
+        "audience: https://vault.example.com",
+        'audience: "  "',
+      ),
+      "tenants/alice.yaml": alice(),
+    },
+    expected: ["environments/example.yaml: ci.perTenant.audience: an audience cannot be empty"],
+  },
+  {
+    name: "two zones with one zone id",
+    files: {
+      "environments/example.yaml": EXAMPLE_ENV.replace(
+        "example.org: fedcba9876543210fedcba9876543210",
+        "example.org: 0123456789abcdef0123456789abcdef",
+      ),
+      "tenants/alice.yaml": alice(),
+    },
+    expected: [
+      'environments/example.yaml: dns.zones.example.org: "0123456789abcdef0123456789abcdef" is also the id of zone "example.com"; each zone has its own id',
+    ],
+  },
+  // platform namespaces derived from the environment
+  {
+    name: "a namespace the environment's network allowances name",
+    files: {
+      "environments/example.yaml": EXAMPLE_ENV.replace(
+        "  extraEgress:\n",
+        "  extraEgress:\n    - namespace: shared-db\n      ports:\n        - port: 5432\n",
+      ),
+      "tenants/mallory.yaml": tenant("m@example.com", "namespaces: [shared-db]\n"),
+    },
+    expected: [
+      'tenants/mallory.yaml: namespaces[0]: "shared-db" is a reserved namespace (platform or system); choose another name',
+    ],
+  },
+  // one typo does not hide a theft in the same file
+  {
+    name: "a typo and a stolen namespace in one file",
+    files: {
+      "tenants/alice.yaml": alice(),
+      "tenants/mallory.yaml": tenant("m@example.com", "namespace: [x]\nnamespaces: [bob-prod]\n"),
+      "tenants/bob.yaml": bob("namespaces: [bob-prod]\n"),
+    },
+    expected: [
+      `tenants/mallory.yaml: namespace: unknown field "namespace"; did you mean "namespaces"? ${TENANT_FIELDS}`,
+      'tenants/mallory.yaml: namespaces[0]: "bob-prod" is already owned by tenant "bob" (tenants/bob.yaml); a namespace has one owner',
     ],
   },
 ];

@@ -666,7 +666,10 @@ describe("every problem at once", () => {
       'tenants/alice.yaml: namespaces[1]: "Alice-Dev" is not a valid namespace name (lowercase RFC 1123 label, at most 63 characters)',
       'tenants/bob.yaml: email: "bob" is not a valid email address',
       `tenants/dave.yaml: colour: unknown field "colour" ${TENANT_FIELDS}`,
-      // cross-tenant rules run for the files that passed their schema
+      // cross-tenant rules run for the files that passed their schema, and on the valid namespaces and domains
+      // of those that did not: a typo does not hide a theft
+      'tenants/alice.yaml: domains[0]: "alice.example.net" is not in a configured DNS zone (zones: example.com, example.org, apps.example.com)',
+      'tenants/bob.yaml: namespaces[0]: "alice" is the id of tenant "alice" (tenants/alice.yaml); a namespace may not be named after another tenant',
       'tenants/carol.yaml: namespaces[0]: "alice" is the id of tenant "alice" (tenants/alice.yaml); a namespace may not be named after another tenant',
       'tenants/carol.yaml: members[0].tenant: "zed" is not a tenant of this registry',
     ]);
@@ -962,7 +965,7 @@ describe("review hardening: what would pass validation and then break or widen a
     expect(
       problems({ alice: { ...alice, apps: [{ name: "jupyter", settings: { constructor: "x" } }] } }),
     ).toEqual([
-      'tenants/alice.yaml: apps[0].settings.constructor: unknown setting for app "jupyter" (its settings: storage)',
+      'tenants/alice.yaml: apps[0].settings.constructor: "constructor" cannot be a key (empty or a prototype key)',
     ]);
     expect(
       problems(
@@ -986,7 +989,7 @@ describe("review hardening: what would pass validation and then break or widen a
         alice: {
           ...alice,
           members: [{ tenant: "bob", role: "viewer", namespaces: ["alice", "alice"] }],
-          ci: { boundClaims: { a: "b" }, namespaces: ["alice", "alice"] },
+          ci: { boundClaims: { repository_owner: "alice" }, namespaces: ["alice", "alice"] },
         },
         bob,
       }),
@@ -999,7 +1002,7 @@ describe("review hardening: what would pass validation and then break or widen a
   it("legacy Vault layout: the per-tenant registry prefix is reserved too", () => {
     const legacy = environment((env) => (env.vault.tenantPaths = "top-level"));
     expect(problems({ tenants: { email: "t@example.com" } }, legacy)).toEqual([
-      'tenants/tenants.yaml: tenant id "tenants" is a reserved Vault path (vault.reservedPaths in environments/example.yaml); with top-level tenant paths its policy would grant secret/data/tenants; choose another id',
+      `tenants/tenants.yaml: tenant id "tenants" is a reserved Vault path (vault.reservedPaths in environments/example.yaml, or the registry's own); with top-level tenant paths its policy would grant secret/data/tenants; choose another id`,
     ]);
   });
 
