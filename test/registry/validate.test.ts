@@ -1038,3 +1038,23 @@ describe("review hardening: what would pass validation and then break or widen a
     ]);
   });
 });
+
+describe("identities", () => {
+  it("allows plus-addressing, as a distinct identity", () => {
+    const model = build({
+      alice: { email: "alice@example.com" },
+      ops: { email: "alice+ops@example.com" },
+    });
+    expect(model.tenants.map((t) => t.email)).toEqual(["alice@example.com", "alice+ops@example.com"]);
+  });
+
+  it("refuses invisible characters in CI claim values", () => {
+    expect(
+      problems({
+        alice: { email: "alice@example.com", ci: { boundClaims: { repository_owner: "acme\u200b" } } },
+      }),
+    ).toEqual([
+      'tenants/alice.yaml: ci.boundClaims.repository_owner: "acme\u200b" is not visible text (it holds control or invisible characters)',
+    ]);
+  });
+});
