@@ -57,7 +57,9 @@ export function reservedNamespaces(env: EnvironmentModel): ReadonlySet<string> {
     ...env.reserved.namespaces,
     env.network.dns.namespace,
     env.network.ingressController.namespace,
-    ...[...env.network.extraIngress, ...env.network.extraEgress].flatMap((p) => (p.namespace ? [p.namespace] : [])),
+    ...[...env.network.extraIngress, ...env.network.extraEgress].flatMap((p) =>
+      p.namespace ? [p.namespace] : [],
+    ),
     ...(env.ci.shared ? [env.ci.shared.namespace] : []),
     ...(env.ci.admins.configMap ? [env.ci.admins.configMap.namespace] : []),
     // the shared namespaces of apps that run every user's instance in one place

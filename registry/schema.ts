@@ -69,7 +69,6 @@ const AnyKey = safeKey(z.string());
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const EnvName = z.string().refine((s) => ENV_NAME.test(s), isnt("an environment variable name"));
 
-
 /** Claims of the usual CI providers' ID tokens that name a repository or its owner (GitHub, Gitea/Forgejo, GitLab). */
 export const DEFAULT_TENANT_CLAIMS = [
   "repository",
@@ -448,7 +447,7 @@ const CiSettings = z.strictObject({
   admins: z
     .strictObject({
       envVar: EnvName.default("WOODPECKER_ADMIN").describe(
-        "the CI system's admin variable; also the ConfigMap key"
+        "the CI system's admin variable; also the ConfigMap key",
       ),
       extra: z.array(z.string()).default([]).describe("admins besides the registry's admin tenants"),
       configMap: z.strictObject({ namespace: NamespaceName, name: TenantId }).optional(),
@@ -515,7 +514,10 @@ const CatalogApp = z
         isnt("an image pinned by tag (not latest) or digest, e.g. actualbudget/actual-server:25.1.0"),
       ),
     port: z.number().int().min(1).max(65535).describe("the port the app listens on"),
-    env: z.record(safeKey(EnvName), VisibleText).default({}).describe("environment variables of every instance"),
+    env: z
+      .record(safeKey(EnvName), VisibleText)
+      .default({})
+      .describe("environment variables of every instance"),
     settings: z
       .record(AnyKey, SettingValue)
       .default({})

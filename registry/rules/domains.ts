@@ -17,14 +17,20 @@ export function claimHostname(
   const bare = withoutWildcard(name);
   // the platform's own names: a zone's apex would cover every tenant's names in the zone
   if (Object.hasOwn(env.dns.zones, bare)) {
-    at(path, `${show(name)} is the apex of the zone ${show(bare)}; tenants claim names inside a zone, not the zone`);
+    at(
+      path,
+      `${show(name)} is the apex of the zone ${show(bare)}; tenants claim names inside a zone, not the zone`,
+    );
     return false;
   }
   const reserved = env.dns.reservedNames.find((r) =>
     r.includes(".") ? r === bare : Object.keys(env.dns.zones).some((z) => `${r}.${z}` === bare),
   );
   if (reserved !== undefined) {
-    at(path, `${show(name)} is reserved for the platform (dns.reservedNames: ${show(reserved)} in ${env.source})`);
+    at(
+      path,
+      `${show(name)} is reserved for the platform (dns.reservedNames: ${show(reserved)} in ${env.source})`,
+    );
     return false;
   }
   const owner = claims.domainOwner.get(bare);

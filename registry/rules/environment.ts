@@ -46,7 +46,10 @@ export function checkEnvironment(
   for (const [zone, id] of Object.entries(env.dns.zones)) {
     const other = zoneOfId.get(id);
     if (other !== undefined)
-      at(["dns", "zones", zone], `${show(id)} is also the id of zone ${show(other)}; each zone has its own id`);
+      at(
+        ["dns", "zones", zone],
+        `${show(id)} is also the id of zone ${show(other)}; each zone has its own id`,
+      );
     zoneOfId.set(id, zone);
   }
   // tier problems still let tenants be checked; a wildcard zone does not (domains would be judged against it)
