@@ -1058,3 +1058,22 @@ describe("identities", () => {
     ]);
   });
 });
+
+describe("the platform's own Vault paths", () => {
+  it("with top-level tenant paths, refuses a tenant named like the registry's own secret when it comes from Vault", () => {
+    const env = environment((e) => (e.vault.tenantPaths = "top-level"));
+    const docs = [
+      {
+        id: "registry",
+        source: "vault:secret/registry#k8s_users.registry",
+        data: { email: "r@example.com" },
+      },
+    ];
+    const load = (platformVaultPaths: string[]) => () =>
+      buildRegistry({ name: "example", source: ENV_SOURCE, data: env }, docs, { platformVaultPaths });
+    expect(load([])).not.toThrow();
+    expect(load(["registry"])).toThrow(
+      /tenant id "registry" is a reserved Vault path \(vault.reservedPaths in environments\/example.yaml, or the registry's own\)/,
+    );
+  });
+});
