@@ -71,7 +71,7 @@ export class TenantNamespace extends TenantComponent {
 
     new k8s.core.v1.ResourceQuota(
       `${name}-quota`,
-      { metadata: meta("tenant-quota"), spec: { hard: { ...args.quota } } },
+      { metadata: meta("tenant-quota"), spec: { hard: { ...args.quota } as Record<string, string> } },
       fence,
     );
 

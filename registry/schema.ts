@@ -4,6 +4,7 @@
  * Cross-field and cross-tenant rules live in validate.ts; these schemas check each document alone.
  */
 import { z } from "zod";
+import { unknownKeyMessage } from "./parse";
 import { show } from "./problems";
 import { ruleViolations } from "../policy/isolation";
 import { DEFAULT_DEPLOYER_RULES } from "../policy/rbac";
@@ -102,23 +103,70 @@ const Count = z
   .transform(String)
   .describe("a whole number of objects");
 
-/** ResourceQuota hard limits, with Kubernetes' own key names. */
+const FIXED_QUOTA = {
+  "requests.cpu": Quantity.optional(),
+  "limits.cpu": Quantity.optional(),
+  "requests.memory": Quantity.optional(),
+  "limits.memory": Quantity.optional(),
+  "requests.storage": Quantity.optional(),
+  "requests.ephemeral-storage": Quantity.optional(),
+  "limits.ephemeral-storage": Quantity.optional(),
+  persistentvolumeclaims: Count.optional(),
+  pods: Count.optional(),
+  services: Count.optional(),
+  "services.loadbalancers": Count.optional(),
+  "services.nodeports": Count.optional(),
+};
+type FixedQuotaKey = keyof typeof FIXED_QUOTA;
+/** The quota keys with a name of their own; besides them, `count/<resource>[.<group>]` object counts. */
+export const FIXED_QUOTA_KEYS = Object.keys(FIXED_QUOTA) as FixedQuotaKey[];
+/** Kubernetes' object-count quota: `count/<resource>` for the core group, `count/<resource>.<group>` otherwise. */
+export const COUNT_QUOTA_KEY = /^count\/[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * ResourceQuota hard limits, with Kubernetes' own key names: the fixed keys and any `count/<resource>` key.
+ * Every key is checked here (an unknown one is a typo), in the same pass as the values.
+ */
 export const Quota = z
-  .strictObject({
-    "requests.cpu": Quantity.optional(),
-    "limits.cpu": Quantity.optional(),
-    "requests.memory": Quantity.optional(),
-    "limits.memory": Quantity.optional(),
-    "requests.storage": Quantity.optional(),
-    persistentvolumeclaims: Count.optional(),
-    pods: Count.optional(),
-    services: Count.optional(),
-    "services.loadbalancers": Count.optional(),
-    "services.nodeports": Count.optional(),
+  .object(FIXED_QUOTA)
+  .catchall(z.unknown())
+  .superRefine(
+    (q, ctx) => {
+      for (const [key, value] of Object.entries(q)) {
+        if (Object.hasOwn(FIXED_QUOTA, key)) continue;
+        if (!COUNT_QUOTA_KEY.test(key)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: unknownKeyMessage(key, [...FIXED_QUOTA_KEYS, "count/<resource>[.<group>]"]),
+          });
+          continue;
+        }
+        const count = Count.safeParse(value);
+        if (!count.success)
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `${show(value)} is not a whole number of objects`,
+          });
+      }
+    },
+    // every unknown key is reported, even when a known key's value is wrong too (but only of a mapping)
+    {
+      when: (payload: { value: unknown }) =>
+        typeof payload.value === "object" && payload.value !== null && !Array.isArray(payload.value),
+    } as never,
+  )
+  .transform((q) => {
+    const out: Partial<Record<QuotaKey, string>> = {};
+    for (const [key, value] of Object.entries(q))
+      if (value !== undefined) out[key as QuotaKey] = String(value);
+    return out;
   })
-  .describe("ResourceQuota hard limits (Kubernetes key names); values are Kubernetes quantities");
-export type QuotaKey = keyof z.infer<typeof Quota>;
-export const QUOTA_KEYS = Object.keys(Quota.shape) as QuotaKey[];
+  .describe(
+    "ResourceQuota hard limits (Kubernetes key names, and count/<resource>[.<group>] object counts); values are Kubernetes quantities",
+  );
+export type QuotaKey = FixedQuotaKey | `count/${string}`;
 
 const CpuMemory = z.strictObject({ cpu: Quantity.optional(), memory: Quantity.optional() });
 /** LimitRange for containers: defaults applied to pods that set none, so they still schedule under the quota. */

@@ -6,7 +6,7 @@
 import type { Limits, NamespaceModel, Quota } from "../model";
 import { type PathSegment, show } from "../problems";
 import { formatQuantity, parseQuantity } from "../quantity";
-import { QUOTA_KEYS } from "../schema";
+import type { QuotaKey } from "../schema";
 import type { TenantContext } from "./context";
 import type { NamespaceEntry } from "./namespaces";
 
@@ -15,9 +15,8 @@ export function* ceilings(
   quota: Quota,
   limits: [Quota | undefined, string][],
 ): Generator<[string, string, string, string]> {
-  for (const key of QUOTA_KEYS) {
-    const value = quota[key];
-    if (value === undefined) continue;
+  for (const key of quotaKeys(quota)) {
+    const value = quota[key]!;
     for (const [ceiling, where] of limits) {
       const max = ceiling?.[key];
       if (max !== undefined && parseQuantity(value)! > parseQuantity(max)!) {
@@ -28,10 +27,28 @@ export function* ceilings(
   }
 }
 
-/** A copy of a quota with only the known keys that are set. */
+/** The keys a quota sets. */
+function quotaKeys(q: Quota | undefined): QuotaKey[] {
+  return Object.keys(q ?? {}).filter((k) => q![k as QuotaKey] !== undefined) as QuotaKey[];
+}
+
+/** A copy of a quota with only the keys that are set. */
 function quotaOf(q: Quota | undefined): Quota {
   const out: Quota = {};
-  for (const key of QUOTA_KEYS) if (q?.[key] !== undefined) out[key] = q[key];
+  for (const key of quotaKeys(q)) out[key] = q![key];
+  return out;
+}
+
+/**
+ * Service exposure a tenant file cannot raise: NodePorts and LoadBalancers are capped by the tier (its `max`,
+ * else its default quota, else the environment's default), and are 0 where nothing allows them, so a quota
+ * without the key never means "unlimited".
+ */
+const EXPOSURE_KEYS = ["services.nodeports", "services.loadbalancers"] as const;
+function exposureCap(env: TenantContext["env"], tier: TenantContext["tier"]): Quota {
+  const out: Quota = {};
+  for (const key of EXPOSURE_KEYS)
+    out[key] = tier?.max?.[key] ?? tier?.quota?.[key] ?? env.defaults.quota?.[key] ?? "0";
   return out;
 }
 
@@ -59,6 +76,7 @@ export function resolveNamespace(
   const quota = { ...quotaOf(env.defaults.quota), ...quotaOf(tier?.quota), ...quotaOf(data.quota) } as Quota;
   const nsQuota = "quota" in obj ? quotaOf(obj.quota) : {};
   Object.assign(quota, nsQuota);
+  for (const key of EXPOSURE_KEYS) quota[key] ??= "0";
   const limits = mergeLimits(
     env.defaults.limits,
     tier?.limits,
@@ -68,6 +86,7 @@ export function resolveNamespace(
   for (const [key, value, ceiling, where] of ceilings(quota, [
     [tier?.max, `the tier ${show(tierName)} maximum`],
     [env.maxQuota, "the environment's maxQuota"],
+    [exposureCap(env, tier), `the tier ${show(tierName)} cap on service exposure`],
   ])) {
     const setHere =
       key in nsQuota
@@ -101,9 +120,8 @@ export function checkTotals({ tier, tierName, at }: TenantContext, namespaces: N
       `${namespaces.length} namespaces exceed the tier ${show(tierName)} limit of ${tier.maxNamespaces}`,
     );
   if (!tier?.budget) return;
-  for (const key of QUOTA_KEYS) {
-    const budget = tier.budget[key];
-    if (budget === undefined) continue;
+  for (const key of quotaKeys(tier.budget)) {
+    const budget = tier.budget[key]!;
     const missing = namespaces.filter((n) => n.quota[key] === undefined).map((n) => n.name);
     if (missing.length > 0) {
       at(

@@ -127,7 +127,7 @@ describe("Vault source, single-secret layout (existing installations)", () => {
       persistentvolumeclaims: "4",
       pods: "30",
       services: "8",
-      "services.loadbalancers": "1",
+      "services.loadbalancers": "0",
       "services.nodeports": "0",
     });
     expect(fromVault.tenants.find((t) => t.id === "carol")!.namespaces[2]!.quota["requests.storage"]).toBe(

@@ -58,11 +58,48 @@ describe("strict schemas: unknown keys are typos", () => {
     ]);
   });
 
+  it("accepts ephemeral-storage and count/<resource> quota keys, refuses malformed counts and caps exposure by the tier", () => {
+    const quota = {
+      "requests.ephemeral-storage": "1Gi",
+      "limits.ephemeral-storage": "2Gi",
+      "count/deployments.apps": 10,
+      "count/configmaps": "20",
+    };
+    const model = build({ alice: { ...alice, namespaces: [{ name: "alice", quota }] } });
+    expect(model.tenants[0]!.namespaces[0]!.quota).toMatchObject({
+      ...quota,
+      "count/deployments.apps": "10",
+      "services.nodeports": "0",
+    });
+    expect(
+      problems({
+        alice: {
+          ...alice,
+          namespaces: [
+            {
+              name: "alice",
+              quota: { "count/Deployments": 1, "count/pods": "1.5" },
+            },
+          ],
+        },
+      }),
+    ).toEqual([
+      'tenants/alice.yaml: namespaces[0].quota.count/Deployments: unknown field "count/Deployments" (known fields: requests.cpu, limits.cpu, requests.memory, limits.memory, requests.storage, requests.ephemeral-storage, limits.ephemeral-storage, persistentvolumeclaims, pods, services, services.loadbalancers, services.nodeports, count/<resource>[.<group>])',
+      'tenants/alice.yaml: namespaces[0].quota.count/pods: "1.5" is not a whole number of objects',
+    ]);
+    // the tier allows no NodePorts (no max, no default): a tenant file cannot raise that
+    expect(
+      problems({ alice: { ...alice, namespaces: [{ name: "alice", quota: { "services.nodeports": 1 } }] } }),
+    ).toEqual([
+      'tenants/alice.yaml: namespaces[0].quota.services.nodeports: services.nodeports "1" for namespace "alice" exceeds the tier "standard" cap on service exposure of "0" (environments/example.yaml)',
+    ]);
+  });
+
   it("refuses an unknown field deep inside a namespace's quota, with the Kubernetes key suggested", () => {
     expect(
       problems({ alice: { ...alice, namespaces: [{ name: "alice", quota: { "request.cpu": "1" } }] } }),
     ).toEqual([
-      'tenants/alice.yaml: namespaces[0].quota.request.cpu: unknown field "request.cpu"; did you mean "requests.cpu"? (known fields: requests.cpu, limits.cpu, requests.memory, limits.memory, requests.storage, persistentvolumeclaims, pods, services, services.loadbalancers, services.nodeports)',
+      'tenants/alice.yaml: namespaces[0].quota.request.cpu: unknown field "request.cpu"; did you mean "requests.cpu"? (known fields: requests.cpu, limits.cpu, requests.memory, limits.memory, requests.storage, requests.ephemeral-storage, limits.ephemeral-storage, persistentvolumeclaims, pods, services, services.loadbalancers, services.nodeports, count/<resource>[.<group>])',
     ]);
   });
 
