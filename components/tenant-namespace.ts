@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ADMISSION_PARAMS } from "../policy/admission";
 import { tenantLabels } from "../policy/labels";
 import { type NamespaceTls, TLS_SECRET, certificate } from "../policy/tls";
 import {
@@ -35,6 +36,11 @@ export interface TenantNamespaceArgs {
   tls?: NamespaceTls;
   /** copy mode: the shared TLS secret's data. */
   tlsCopyData?: pulumi.Input<Record<string, string>>;
+  /**
+   * The tenant's admission parameters (policy/admission.ts), kept in the ConfigMap the admission policies read
+   * in this namespace. @default - none: no parametrised policy is on
+   */
+  admissionParams?: Record<string, string>;
 }
 
 /**
@@ -91,6 +97,15 @@ export class TenantNamespace extends TenantComponent {
         { metadata: meta(`tenancy-${role}`), spec },
         // named `${name}-netpol-${role}` before the child-name rule (ARCHITECTURE.md, "Names")
         { ...(FENCE_POLICIES.has(role) ? fence : allowance), aliases: [{ name: `${name}-netpol-${role}` }] },
+      );
+    }
+
+    if (args.admissionParams) {
+      // not a fence: without it, every request the parametrised policies match in this namespace is denied
+      new k8s.core.v1.ConfigMap(
+        `${name}-admission`,
+        { metadata: meta(ADMISSION_PARAMS), data: { ...args.admissionParams } },
+        allowance,
       );
     }
 

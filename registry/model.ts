@@ -34,6 +34,20 @@ export interface PodSecurity {
   version: string;
 }
 
+/** What the admission policies allow a tenant (its tier's allowances, resolved). `*` in a list allows any. */
+export interface TenantAdmission {
+  /** Service types besides ClusterIP. */
+  serviceTypes: string[];
+  storageClasses: string[];
+  priorityClasses: string[];
+  runtimeClasses: string[];
+  /** Every pod must name one of `runtimeClasses`. */
+  requireRuntimeClass: boolean;
+  ingressClasses: string[];
+  /** Registries or repository prefixes images must come from. */
+  registries: string[];
+}
+
 export interface NamespaceModel {
   name: string;
   quota: Quota;
@@ -91,6 +105,7 @@ export interface TenantModel {
   role: TenantRole;
   tier: string;
   podSecurity: PodSecurity;
+  admission: TenantAdmission;
   namespaces: NamespaceModel[];
   domains: DomainModel[];
   members: MemberModel[];

@@ -3,10 +3,12 @@
  * across fields and tenants runs (one file per concern under rules/, over one shared index of claims); all
  * problems are collected and reported at once.
  */
+import type { z } from "zod";
 import type {
   EnvironmentDocument,
   EnvironmentModel,
   RegistryModel,
+  TenantAdmission,
   TenantDocument,
   TenantModel,
 } from "./model";
@@ -21,7 +23,15 @@ import { checkIdentity } from "./rules/identity";
 import { checkMembers } from "./rules/members";
 import { checkNamespace, namespaceEntries } from "./rules/namespaces";
 import { checkTotals, resolveNamespace } from "./rules/quotas";
-import { TENANT_ID_EXPECTED, TenantFile, type TenantFileData, isLabel } from "./schema";
+import {
+  TENANT_ID_EXPECTED,
+  type TierAdmission as TierAdmissionSchema,
+  TenantFile,
+  type TenantFileData,
+  isLabel,
+} from "./schema";
+
+type TierAdmissionData = z.output<typeof TierAdmissionSchema>;
 
 export interface BuildOptions {
   /**
@@ -170,6 +180,7 @@ function checkTenants(
           warn: tier?.podSecurity?.warn ?? env.podSecurity.warn,
           version: env.podSecurity.version,
         },
+        admission: tenantAdmission(env, tier?.admission),
         namespaces,
         domains,
         members,
@@ -179,4 +190,20 @@ function checkTenants(
       },
     ];
   });
+}
+
+/** A tier's admission allowances, resolved: the tier's own, else the environment's defaults, else the built-in ones. */
+function tenantAdmission(env: EnvironmentModel, tier: TierAdmissionData | undefined): TenantAdmission {
+  const d = env.defaults.admission;
+  const pick = <K extends keyof TierAdmissionData>(key: K) => tier?.[key] ?? d?.[key];
+  const className = env.network.ingressController.className;
+  return {
+    serviceTypes: [...(pick("serviceTypes") ?? [])],
+    storageClasses: [...(pick("storageClasses") ?? ["*"])],
+    priorityClasses: [...(pick("priorityClasses") ?? [])],
+    runtimeClasses: [...(pick("runtimeClasses") ?? ["*"])],
+    requireRuntimeClass: pick("requireRuntimeClass") ?? false,
+    ingressClasses: [...(pick("ingressClasses") ?? (className ? [className] : ["*"]))],
+    registries: [...(pick("registries") ?? ["*"])],
+  };
 }

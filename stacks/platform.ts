@@ -3,9 +3,11 @@
  * Kubernetes access; the shared cluster roles once. Exports each tenant's namespaces for downstream layers.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { AdmissionPolicies } from "../components/admission-policies";
 import { SharedClusterRoles } from "../components/cluster-roles";
 import { TenantAccess } from "../components/tenant-access";
 import { TenantNamespace } from "../components/tenant-namespace";
+import { admissionParams, admissionPolicies, needsParams } from "../policy/admission";
 import { activeMembers, activeNamespaces, isOffboarding, tenantSubject } from "../policy/rbac";
 import { type NamespaceTls, namespaceTls } from "../policy/tls";
 import type { LayerInput } from "./layer";
@@ -19,11 +21,15 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
   // copy mode: the shared TLS secret, read once at run time (its data stays secret)
   const tlsCopyData = env.tls.copy ? providers.sharedTlsData(env.tls.copy) : undefined;
   new SharedClusterRoles("shared", { providers: [provider] });
+  const policies = admissionPolicies(env);
+  if (policies.length > 0) new AdmissionPolicies("admission", { policies }, { providers: [provider] });
+  const withParams = needsParams(env);
   const byId = new Map(model.tenants.map((t) => [t.id, t]));
   const exported: Record<string, { namespaces: string[]; offboarding: boolean }> = {};
   // every namespace with its owner: what the guard compares a registry change against (handovers, removals)
   const namespaces: Record<string, { tenant: string; offboarding: boolean }> = {};
   for (const tenant of tenants) {
+    const params = withParams ? admissionParams(env, tenant) : undefined;
     const components = new Map<string, TenantNamespace>();
     for (const ns of tenant.namespaces) {
       namespaces[ns.name] = { tenant: tenant.id, offboarding: isOffboarding(tenant, ns) };
@@ -38,6 +44,7 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
           network: env.network,
           protect: !isOffboarding(tenant, ns),
           ...tlsArgs(namespaceTls(env, tenant, ns), tlsCopyData),
+          ...(params ? { admissionParams: params } : {}),
         },
         { providers: [provider] },
       );

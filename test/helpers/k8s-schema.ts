@@ -10,6 +10,10 @@
  * component starts producing it.
  */
 import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1";
+import {
+  ValidatingAdmissionPolicy,
+  ValidatingAdmissionPolicyBinding,
+} from "kubernetes-models/admissionregistration.k8s.io/v1";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import {
@@ -91,6 +95,18 @@ const KINDS: Record<string, KindSpec> = {
     name: "subdomain",
   },
   "networking.k8s.io/v1/Ingress": { model: Ingress, fields: SPEC, namespaced: true, name: "subdomain" },
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy": {
+    model: ValidatingAdmissionPolicy,
+    fields: SPEC,
+    namespaced: false,
+    name: "subdomain",
+  },
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": {
+    model: ValidatingAdmissionPolicyBinding,
+    fields: SPEC,
+    namespaced: false,
+    name: "subdomain",
+  },
   "rbac.authorization.k8s.io/v1/Role": {
     model: Role,
     fields: RULES,
