@@ -61,7 +61,7 @@ export function admissionParams(env: EnvironmentModel, tenant: TenantModel): Adm
   const a = tenant.admission;
   const hosts = [
     ...tenant.domains.map((d) => d.name),
-    ...tenant.apps.filter((x) => x.placement === "tenant").map((x) => x.host),
+    ...tenant.apps.filter((x) => x.enabled && x.placement === "tenant").map((x) => x.host),
   ];
   const join = (xs: readonly string[]) => [...new Set(xs)].join(SEP);
   return {
