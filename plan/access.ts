@@ -4,6 +4,7 @@
  * so it shows what would really be applied.
  */
 import type { AccessRow } from "../policy/access";
+import { type ClusterRoleData, KUBERNETES_AGGREGATED, resolveAggregation } from "../policy/aggregation";
 import { groupResource, tenantSubject } from "../policy/rbac";
 import { type PolicyRule, parsePolicy } from "../policy/vault";
 import type { RegistryModel } from "../registry/model";
@@ -15,14 +16,19 @@ export type { AccessRow };
 type K8sRule = { apiGroups?: string[]; resources?: string[]; verbs?: string[] };
 type Subject = { kind: string; name: string };
 
-/** Built-in ClusterRoles the plan references but does not create. */
-const BUILT_IN: Record<string, K8sRule[]> = {
-  "cluster-admin": [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }],
-  // Kubernetes' `view`: read-only on most namespaced objects, no secrets
-  view: [
-    { apiGroups: ["*"], resources: ["* (view: read-only, no secrets)"], verbs: ["get", "list", "watch"] },
-  ],
-};
+/** Kubernetes' own ClusterRoles the plan references but does not create (aggregated ones in policy/aggregation.ts). */
+const BUILT_IN: ClusterRoleData[] = [
+  { name: "cluster-admin", labels: {}, rules: [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }] },
+  ...KUBERNETES_AGGREGATED,
+];
+const STANDARD_AGGREGATE = /^rbac\.authorization\.k8s\.io\/aggregate-to-(admin|edit|view)$/;
+
+/** For a role aggregating a standard label: what the cluster's CRDs add, unknown until they are installed. */
+function crdNote(role: ClusterRoleData | undefined): string | undefined {
+  const keys = (role?.aggregationRule?.clusterRoleSelectors ?? []).flatMap((s) => Object.keys(s.matchLabels));
+  const label = keys.map((k) => STANDARD_AGGREGATE.exec(k)?.[1]).find((x) => x !== undefined);
+  return label ? `plus whatever CRDs aggregate to ${label}` : undefined;
+}
 
 function expand(rules: K8sRule[]): { resource: string; verbs: string[] }[] {
   return rules.flatMap((r) =>
@@ -54,9 +60,19 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
       tenant: undefined,
     };
 
-  const clusterRoles = new Map<string, K8sRule[]>(Object.entries(BUILT_IN));
-  for (const r of byType(":ClusterRole"))
-    clusterRoles.set(meta(r).name!, (r.inputs.rules ?? []) as K8sRule[]);
+  const roleData = new Map<string, ClusterRoleData>(BUILT_IN.map((r) => [r.name, r]));
+  for (const r of byType(":ClusterRole")) {
+    const m = r.inputs.metadata as { name: string; labels?: Record<string, string> };
+    roleData.set(m.name, {
+      name: m.name,
+      labels: m.labels ?? {},
+      rules: (r.inputs.rules ?? []) as ClusterRoleData["rules"],
+      ...(r.inputs.aggregationRule
+        ? { aggregationRule: r.inputs.aggregationRule as ClusterRoleData["aggregationRule"] & object }
+        : {}),
+    });
+  }
+  const clusterRoles: ReadonlyMap<string, K8sRule[]> = resolveAggregation([...roleData.values()]);
   const roles = new Map<string, K8sRule[]>();
   for (const r of byType(":Role"))
     roles.set(`${meta(r).namespace}/${meta(r).name}`, (r.inputs.rules ?? []) as K8sRule[]);
@@ -82,9 +98,18 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
           : roles.get(`${m.namespace}/${roleRef.name}`)) ?? [];
       const scope = kind === "RoleBinding" ? `namespace:${m.namespace}` : "cluster";
       const via = `${kind} ${m.namespace ? `${m.namespace}/` : ""}${m.name} -> ${roleRef.kind} ${roleRef.name}`;
+      const note = roleRef.kind === "ClusterRole" ? crdNote(roleData.get(roleRef.name)) : undefined;
       for (const subject of (b.inputs.subjects ?? []) as Subject[]) {
         for (const e of expand(rules))
           push(subjectPrincipal(subject), { system: "kubernetes", scope, ...e, via });
+        if (note)
+          push(subjectPrincipal(subject), {
+            system: "kubernetes",
+            scope,
+            resource: `(${note})`,
+            verbs: ["(aggregated)"],
+            via,
+          });
       }
     }
   }

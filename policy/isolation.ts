@@ -14,18 +14,29 @@ export const WRITE_VERBS: ReadonlySet<string> = new Set([
   "delete",
   "deletecollection",
 ]);
-/** What the isolation rules never let a tenant principal write: its fences and the RBAC that defines it. */
+/**
+ * What the isolation rules never let a tenant principal write: its fences (namespaces, quotas, limits), the
+ * endpoints a Service routes to (CVE-2021-25740), a Service's status, and cluster-wide RBAC. A subresource counts
+ * as its resource (`namespaces/finalize`), except where the subresource alone is listed (`services/status`).
+ * Roles, RoleBindings and NetworkPolicies are the owner's to write: Kubernetes' escalation check bounds the
+ * first two, and the admission policies protect the platform's own (ARCHITECTURE.md, "Roles").
+ */
 export const PROTECTED_RESOURCES: ReadonlySet<string> = new Set([
   "*",
   "namespaces",
   "resourcequotas",
   "limitranges",
-  "networkpolicies",
-  "roles",
-  "rolebindings",
+  "endpoints",
+  "endpointslices",
+  "services/status",
   "clusterroles",
   "clusterrolebindings",
 ]);
+
+/** Whether a resource (`pods`, `namespaces/finalize`) is one PROTECTED_RESOURCES forbids writing. */
+export function isProtected(resource: string): boolean {
+  return PROTECTED_RESOURCES.has(resource) || PROTECTED_RESOURCES.has(resource.split("/")[0]!);
+}
 
 /**
  * Where a list of rules crosses the isolation rules: `[rule index, field, offending value]` for each forbidden
@@ -36,8 +47,7 @@ export function ruleViolations(rules: readonly RbacRule[]): [number, "verbs" | "
   rules.forEach((r, i) => {
     for (const v of r.verbs) if (FORBIDDEN_VERBS.has(v)) out.push([i, "verbs", v]);
     if (!r.verbs.some((v) => WRITE_VERBS.has(v))) return;
-    for (const res of r.resources)
-      if (PROTECTED_RESOURCES.has(res.split("/")[0]!)) out.push([i, "resources", res]);
+    for (const res of r.resources) if (isProtected(res)) out.push([i, "resources", res]);
   });
   return out;
 }

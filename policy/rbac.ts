@@ -82,69 +82,15 @@ export const POWER_USER_RULES: RbacRule[] = [
   { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: READ },
 ];
 
-const ALL = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"];
-
 /**
- * What a namespace owner may do inside its own namespaces (bound by RoleBinding, so namespaced only).
- * Not the built-in `admin`/`edit` roles: those grant write on NetworkPolicies and `impersonate` on
- * service accounts, and admin grants RoleBinding writes; the isolation rules (ARCHITECTURE.md) forbid all three.
- * ResourceQuota, LimitRange, NetworkPolicies and RBAC objects are read-only; sharing goes through the
- * registry's `members`.
+ * ClusterRoles bound inside a namespace, per member role: aggregated like Kubernetes' admin, edit and view
+ * (policy/aggregation.ts), so that tenants get what the cluster's CRDs add; what RBAC cannot withhold from them
+ * is taken back at admission (policy/admission.ts).
  */
-export const NAMESPACE_OWNER_RULES: RbacRule[] = [
-  {
-    apiGroups: [""],
-    resources: [
-      "pods",
-      "services",
-      "configmaps",
-      "secrets",
-      "persistentvolumeclaims",
-      "serviceaccounts",
-      "replicationcontrollers",
-    ],
-    verbs: ALL,
-  },
-  { apiGroups: [""], resources: ["pods/exec", "pods/attach", "pods/portforward"], verbs: ["get", "create"] },
-  { apiGroups: [""], resources: ["serviceaccounts/token"], verbs: ["create"] },
-  {
-    apiGroups: [""],
-    resources: ["pods/log", "pods/status", "endpoints", "events", "resourcequotas", "limitranges"],
-    verbs: READ,
-  },
-  {
-    apiGroups: ["apps"],
-    resources: ["deployments", "statefulsets", "daemonsets", "replicasets"],
-    verbs: ALL,
-  },
-  {
-    apiGroups: ["apps"],
-    resources: ["deployments/scale", "statefulsets/scale", "replicasets/scale"],
-    verbs: ["get", "update", "patch"],
-  },
-  { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ALL },
-  { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: ALL },
-  { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ALL },
-  { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ALL },
-  { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: READ },
-  { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: READ },
-  { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ALL },
-  { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: READ },
-];
-
-/** A developer member: like the owner, but secrets are read-only and no service account tokens are minted. */
-export const NAMESPACE_DEVELOPER_RULES: RbacRule[] = [
-  ...NAMESPACE_OWNER_RULES.filter((r) => !r.resources.includes("serviceaccounts/token")).map((r) =>
-    r.resources.includes("secrets") ? { ...r, resources: r.resources.filter((x) => x !== "secrets") } : r,
-  ),
-  { apiGroups: [""], resources: ["secrets"], verbs: READ },
-];
-
-/** ClusterRoles bound inside a namespace, per member role (`view` is Kubernetes' own: read-only, no secrets). */
 export const NAMESPACE_ROLE_FOR = {
   owner: "tenancy-namespace-owner",
   developer: "tenancy-namespace-developer",
-  viewer: "view",
+  viewer: "tenancy-namespace-viewer",
 } as const;
 
 /** The ClusterRole each tenant role is bound to at cluster scope. `cluster-admin` is Kubernetes' own. */

@@ -514,18 +514,27 @@ const K8sPolicyRule = z.strictObject({
   verbs: z.array(z.string()).min(1),
 });
 
-/** Deployer credentials are minted by tenant principals: their Role may not cross the isolation rules. */
-function checkDeployerRules(rules: z.output<typeof K8sPolicyRule>[], ctx: z.core.$RefinementCtx): void {
-  for (const [i, field, value] of ruleViolations(rules))
-    ctx.addIssue({
-      code: "custom",
-      path: [i, field],
-      message:
-        field === "verbs"
-          ? `${show(value)} is never granted to a tenant's deployer`
-          : `a deployer may not write ${show(value)} (the tenant's isolation)`,
-    });
+/** Rules granted to tenant principals (deployers, extra role rules) may not cross the isolation rules. */
+function checkTenantRules(who: string) {
+  return (rules: z.output<typeof K8sPolicyRule>[], ctx: z.core.$RefinementCtx): void => {
+    for (const [i, field, value] of ruleViolations(rules))
+      ctx.addIssue({
+        code: "custom",
+        path: [i, field],
+        message:
+          field === "verbs"
+            ? `${show(value)} is never granted to ${who}`
+            : `${who} may not write ${show(value)} (the tenant's isolation)`,
+      });
+  };
 }
+const checkDeployerRules = checkTenantRules("a tenant's deployer");
+const ExtraRules = (role: string) =>
+  z
+    .array(K8sPolicyRule)
+    .superRefine(checkTenantRules(`a namespace ${role}`))
+    .optional()
+    .describe(`rules every namespace ${role} gets besides what it aggregates`);
 
 const VaultSettings = z.strictObject({
   address: z
@@ -792,8 +801,18 @@ export const EnvironmentFile = z
           .describe(
             "with subject group: the tenant's IdP group is this prefix + tenant id (bound as oidc.groupsPrefix + that)",
           ),
+        extraRules: z
+          .strictObject({
+            owner: ExtraRules("owner"),
+            developer: ExtraRules("developer"),
+            viewer: ExtraRules("viewer"),
+          })
+          .default({})
+          .describe(
+            "rules added to the namespace roles (through tenancy.io/aggregate-to-namespace-<role>); a viewer's also reach developers and owners",
+          ),
       })
-      .default({ subject: "user", groupPrefix: "" }),
+      .default({ subject: "user", groupPrefix: "", extraRules: {} }),
     podSecurity: z
       .strictObject({
         enforce: PodSecurityLevel.default("restricted"),

@@ -20,7 +20,7 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
   const provider = providers.kubernetes();
   // copy mode: the shared TLS secret, read once at run time (its data stays secret)
   const tlsCopyData = env.tls.copy ? providers.sharedTlsData(env.tls.copy) : undefined;
-  new SharedClusterRoles("shared", { providers: [provider] });
+  new SharedClusterRoles("shared", { extraRules: env.rbac.extraRules }, { providers: [provider] });
   const policies = admissionPolicies(env);
   if (policies.length > 0) new AdmissionPolicies("admission", { policies }, { providers: [provider] });
   const withParams = needsParams(env);

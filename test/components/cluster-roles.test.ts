@@ -1,24 +1,36 @@
 /**
  * Isolation rules for RBAC (ARCHITECTURE.md), checked on the ClusterRoles as the plan would create them:
  * - no ClusterRole bound at cluster scope to a namespace-owner tenant grants any namespaced resource;
- * - no tenant-bound role has escalate, bind, impersonate or "*", nor write access to Namespaces,
- *   ResourceQuotas, LimitRanges, NetworkPolicies or RBAC objects;
- * - power users see no secrets and cannot exec, attach or port-forward; developers cannot write secrets.
+ * - no tenant-bound role (the namespace roles once aggregated, with Kubernetes' own contributions) has
+ *   escalate, bind, "*", nor impersonate beyond service accounts, nor write access to Namespaces,
+ *   ResourceQuotas, LimitRanges, Endpoints, EndpointSlices, services/status or cluster-wide RBAC;
+ * - owners write Roles, RoleBindings and NetworkPolicies; developers do not write RBAC; viewers only read;
+ * - power users see no secrets and cannot exec, attach or port-forward.
  * Each checker is also shown a role that breaks its rule, so these tests can fail.
  */
 import { LAYERS } from "../../stacks/layers";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  type ClusterRoleData,
+  KUBERNETES_AGGREGATED,
+  namespaceRoleAggregation,
+  resolveAggregation,
+} from "../../policy/aggregation";
+import {
   CLUSTER_READER_RULES,
   CLUSTER_ROLE_FOR,
-  NAMESPACE_DEVELOPER_RULES,
-  NAMESPACE_OWNER_RULES,
   NAMESPACE_ROLE_FOR,
   POWER_USER_RULES,
 } from "../../policy/rbac";
 import { type Plan, type PlannedResource, buildPlan } from "../../plan/plan";
 import type { RegistryModel } from "../../registry/model";
-import { findObject, loadExample, platformStack } from "../plan/registries";
+import {
+  exampleEnvironmentData,
+  exampleWithEnvironment,
+  findObject,
+  loadExample,
+  platformStack,
+} from "../plan/registries";
 
 interface Rule {
   apiGroups?: string[];
@@ -67,16 +79,15 @@ const CLUSTER_SCOPED = new Set([
   "storage.k8s.io/volumeattachments",
 ]);
 
-const FORBIDDEN_VERBS = ["escalate", "bind", "impersonate", "*"];
+const FORBIDDEN_VERBS = ["escalate", "bind", "*"];
 const WRITE_VERBS = ["create", "update", "patch", "delete", "deletecollection"];
 /** What tenants must never write (a subresource such as `namespaces/finalize` counts as its resource). */
 const PLATFORM_OWNED = [
   "namespaces",
   "resourcequotas",
   "limitranges",
-  "networkpolicies",
-  "roles",
-  "rolebindings",
+  "endpoints",
+  "endpointslices",
   "clusterroles",
   "clusterrolebindings",
 ];
@@ -105,13 +116,17 @@ function privilegeBreaches(rules: Rule[]): string[] {
   const out: string[] = [];
   rules.forEach((r, i) => {
     for (const v of r.verbs) if (FORBIDDEN_VERBS.includes(v)) out.push(`rule ${i}: verb ${v}`);
+    // impersonating service accounts of the namespace is edit's; anything else is not
+    if (r.verbs.includes("impersonate") && (r.resources ?? []).some((x) => x !== "serviceaccounts"))
+      out.push(`rule ${i}: verb impersonate`);
     for (const g of r.apiGroups ?? []) if (g === "*") out.push(`rule ${i}: apiGroup *`);
     for (const res of r.resources ?? []) if (res.includes("*")) out.push(`rule ${i}: resource ${res}`);
   });
   for (const g of grantsOf(rules)) {
     const base = g.resource.split("/")[1]!;
     const writes = g.verbs.filter((v) => WRITE_VERBS.includes(v));
-    if (PLATFORM_OWNED.includes(base) && writes.length > 0) out.push(`${g.resource}: ${writes.join(",")}`);
+    const owned = PLATFORM_OWNED.includes(base) || g.resource === "core/services/status";
+    if (owned && writes.length > 0) out.push(`${g.resource}: ${writes.join(",")}`);
   }
   return out;
 }
@@ -146,30 +161,68 @@ beforeAll(async () => {
   planned = platformStack(plan).resources;
 });
 
+/** The planned ClusterRoles, as the aggregation resolver takes them. */
+const plannedRoles = (): ClusterRoleData[] =>
+  planned
+    .filter((r) => r.inputs.kind === "ClusterRole")
+    .map((r) => {
+      const i = r.inputs as unknown as ClusterRoleData & {
+        metadata: { name: string; labels: Record<string, string> };
+      };
+      return {
+        name: i.metadata.name,
+        labels: i.metadata.labels,
+        rules: i.rules ?? [],
+        ...(i.aggregationRule ? { aggregationRule: i.aggregationRule } : {}),
+      };
+    });
+/** A role's rules once the cluster has aggregated them (Kubernetes' own contributions included). */
 const plannedRules = (name: string) =>
-  (findObject(planned, "ClusterRole", name).inputs as unknown as { rules: Rule[] }).rules;
+  resolveAggregation([...KUBERNETES_AGGREGATED, ...plannedRoles()]).get(name) as Rule[];
 const TENANT_BOUND = [
   CLUSTER_ROLE_FOR["namespace-owner"],
   CLUSTER_ROLE_FOR["power-user"],
   NAMESPACE_ROLE_FOR.owner,
   NAMESPACE_ROLE_FOR.developer,
+  NAMESPACE_ROLE_FOR.viewer,
 ];
+/** Resource -> every verb a role grants on it, over all its rules. */
+const grants = (name: string) => {
+  const out = new Map<string, string[]>();
+  for (const g of grantsOf(plannedRules(name)))
+    out.set(g.resource, [...(out.get(g.resource) ?? []), ...g.verbs]);
+  return out;
+};
 
 describe("the planned shared ClusterRoles", () => {
-  it("are the four tenant-bound roles, with the rules the component defines", () => {
+  it("are the five tenant-bound roles: two with their rules, three aggregated like admin, edit and view", () => {
     expect(TENANT_BOUND).toEqual([
       "tenancy-cluster-reader",
       "tenancy-power-user",
       "tenancy-namespace-owner",
       "tenancy-namespace-developer",
+      "tenancy-namespace-viewer",
     ]);
+    expect(
+      plannedRoles()
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([...TENANT_BOUND].sort());
     expect(plannedRules("tenancy-cluster-reader")).toEqual(CLUSTER_READER_RULES);
     expect(plannedRules("tenancy-power-user")).toEqual(POWER_USER_RULES);
-    expect(plannedRules("tenancy-namespace-owner")).toEqual(NAMESPACE_OWNER_RULES);
-    expect(plannedRules("tenancy-namespace-developer")).toEqual(NAMESPACE_DEVELOPER_RULES);
+    for (const role of ["owner", "developer", "viewer"] as const) {
+      const r = plannedRoles().find((x) => x.name === NAMESPACE_ROLE_FOR[role])!;
+      expect(r.rules, role).toEqual([]);
+      expect(r.aggregationRule).toEqual(namespaceRoleAggregation(role));
+    }
+    // Kubernetes' own, resolved the same way: the tenancy roles hold exactly admin, edit and view
+    const all = resolveAggregation([...KUBERNETES_AGGREGATED, ...plannedRoles()]);
+    expect(all.get("tenancy-namespace-owner")).toEqual(all.get("admin"));
+    expect(all.get("tenancy-namespace-developer")).toEqual(all.get("edit"));
+    expect(all.get("tenancy-namespace-viewer")).toEqual(all.get("view"));
   });
 
-  it("bind tenants only to themselves, Kubernetes' view inside a namespace, and cluster-admin for admins", () => {
+  it("bind tenants only to these roles, and cluster-admin for admins", () => {
     const refs = planned
       .filter((r) => r.inputs.kind === "RoleBinding" || r.inputs.kind === "ClusterRoleBinding")
       .map((r) => {
@@ -182,8 +235,50 @@ describe("the planned shared ClusterRoles", () => {
       "ClusterRoleBinding -> ClusterRole tenancy-power-user",
       "RoleBinding -> ClusterRole tenancy-namespace-developer",
       "RoleBinding -> ClusterRole tenancy-namespace-owner",
-      "RoleBinding -> ClusterRole view",
+      "RoleBinding -> ClusterRole tenancy-namespace-viewer",
     ]);
+  });
+
+  it("owners write Roles, RoleBindings and NetworkPolicies; developers do not write RBAC; viewers only read", () => {
+    const owner = grants("tenancy-namespace-owner");
+    for (const res of [
+      "rbac.authorization.k8s.io/roles",
+      "rbac.authorization.k8s.io/rolebindings",
+      "networking.k8s.io/networkpolicies",
+    ])
+      expect(owner.get(res), res).toEqual(expect.arrayContaining(["create", "update", "delete"]));
+    const developer = grants("tenancy-namespace-developer");
+    expect(developer.get("networking.k8s.io/networkpolicies")).toContain("create");
+    expect(developer.has("rbac.authorization.k8s.io/rolebindings")).toBe(false);
+    const viewer = grantsOf(plannedRules("tenancy-namespace-viewer"));
+    expect(viewer.flatMap((g) => g.verbs.filter((v) => !["get", "list", "watch"].includes(v)))).toEqual([]);
+    expect(viewer.map((g) => g.resource)).not.toContain("core/secrets");
+  });
+
+  it("take the environment's extra rules through tenancy's label, a viewer's reaching the roles above it", async () => {
+    const env = exampleEnvironmentData();
+    const rule = {
+      apiGroups: ["monitoring.coreos.com"],
+      resources: ["servicemonitors"],
+      verbs: ["get", "list"],
+    };
+    env.rbac.extraRules = { viewer: [rule] };
+    const p = await buildPlan(exampleWithEnvironment(env), LAYERS);
+    const roles = platformStack(p)
+      .resources.filter((r) => r.inputs.kind === "ClusterRole")
+      .map((r) => {
+        const i = r.inputs as unknown as ClusterRoleData & { metadata: ClusterRoleData };
+        return { ...i, name: i.metadata.name, labels: i.metadata.labels, rules: i.rules ?? [] };
+      });
+    const all = resolveAggregation([...KUBERNETES_AGGREGATED, ...roles]);
+    for (const role of ["tenancy-namespace-viewer", "tenancy-namespace-developer", "tenancy-namespace-owner"])
+      expect(all.get(role), role).toContainEqual(rule);
+    expect(all.get("admin")).not.toContainEqual(rule);
+    // and an extra rule may not cross the isolation rules
+    env.rbac.extraRules = { owner: [{ apiGroups: [""], resources: ["resourcequotas"], verbs: ["update"] }] };
+    expect(() => exampleWithEnvironment(env)).toThrow(
+      /rbac\.extraRules\.owner\[0\]\.resources: a namespace owner may not write "resourcequotas"/,
+    );
   });
 });
 
@@ -231,6 +326,12 @@ describe("tenant-bound roles", () => {
       expect(
         breach({ apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles"], verbs: [verb] }),
       ).toContain(`rule ${base.length}: verb ${verb}`);
+    expect(breach({ apiGroups: [""], resources: ["users"], verbs: ["impersonate"] })).toEqual([
+      `rule ${base.length}: verb impersonate`,
+    ]);
+    expect(breach({ apiGroups: [""], resources: ["services/status"], verbs: ["patch"] })).toEqual([
+      "core/services/status: patch",
+    ]);
     expect(breach({ apiGroups: ["*"], resources: ["pods"], verbs: ["get"] })).toEqual([
       `rule ${base.length}: apiGroup *`,
     ]);
@@ -238,8 +339,8 @@ describe("tenant-bound roles", () => {
       `rule ${base.length}: resource *`,
     ]);
     expect(
-      breach({ apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["patch"] }),
-    ).toEqual(["networking.k8s.io/networkpolicies: patch"]);
+      breach({ apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["patch"] }),
+    ).toEqual(["discovery.k8s.io/endpointslices: patch"]);
     expect(breach({ apiGroups: [""], resources: ["namespaces/finalize"], verbs: ["update"] })).toEqual([
       "core/namespaces/finalize: update",
     ]);
@@ -247,7 +348,8 @@ describe("tenant-bound roles", () => {
       ["", "namespaces"],
       ["", "resourcequotas"],
       ["", "limitranges"],
-      ["rbac.authorization.k8s.io", "rolebindings"],
+      ["", "endpoints"],
+      ["rbac.authorization.k8s.io", "clusterroles"],
       ["rbac.authorization.k8s.io", "clusterrolebindings"],
     ] as const)
       expect(breach({ apiGroups: [group], resources: [resource], verbs: ["delete"] }), resource).toHaveLength(
@@ -276,14 +378,8 @@ describe("tenant-bound roles", () => {
     }
   });
 
-  it("developers read secrets but cannot write them (owners can)", () => {
-    expect(secretWrites(plannedRules("tenancy-namespace-developer"))).toEqual([]);
-    expect(
-      grantsOf(plannedRules("tenancy-namespace-developer")).filter((g) => g.resource === "core/secrets"),
-    ).toEqual([{ resource: "core/secrets", verbs: ["get", "list", "watch"] }]);
-    expect(secretWrites(plannedRules("tenancy-namespace-owner"))).toEqual(WRITE_VERBS);
-    expect(grantsOf(plannedRules("tenancy-namespace-developer")).map((g) => g.resource)).not.toContain(
-      "core/serviceaccounts/token",
-    );
+  it("developers and owners write secrets; only owners bind", () => {
+    expect(secretWrites(plannedRules("tenancy-namespace-developer")).sort()).toEqual([...WRITE_VERBS].sort());
+    expect(secretWrites(plannedRules("tenancy-namespace-owner")).sort()).toEqual([...WRITE_VERBS].sort());
   });
 });
