@@ -23,6 +23,8 @@ import { type AccessRow, accessMatrix } from "../../plan/access";
 import { type Plan, type PlannedResource, buildPlan } from "../../plan/plan";
 import { capabilitiesOn } from "../../plan/vault-acl";
 import type { RegistryModel, TenantModel } from "../../registry/model";
+import { tenantSubject } from "../../policy/rbac";
+import { type Request, admit, clusterOf, request } from "../helpers/admission";
 import { InvalidInputError } from "../../registry/problems";
 import type { TenantFileInput } from "../../registry/schema";
 import { exampleEnvironmentData, registryOf } from "../plan/registries";
@@ -62,6 +64,8 @@ const tenantSpec = fc.record({
   ci: fc.option(fc.option(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { nil: undefined }), {
     nil: null,
   }),
+  /** Hostnames: none, the tenant's own name under a zone, or that and a second one in the other zone. */
+  domains: fc.constantFrom(0, 1, 2),
 });
 const registrySpec = fc.record({
   ids: fc.uniqueArray(
@@ -106,6 +110,7 @@ function documents(spec: RegistrySpec): Record<string, TenantFileInput> {
       email: `${id}@example.com`,
       role: t.role,
       namespaces: nsOf[i]!,
+      domains: [`${id}.example.com`, `www-${id}.example.org`].slice(0, t.domains),
       members,
       ...(t.ci !== null
         ? {
@@ -273,12 +278,19 @@ const CLUSTER_SCOPED = new Set([
 ]);
 const READ = new Set(["get", "list", "watch"]);
 const ESCALATING = new Set(["*", "escalate", "bind", "impersonate"]);
-/** What a tenant must never write in its own namespaces (ARCHITECTURE.md: isolation rules). */
+/**
+ * What a tenant must never write in its own namespaces (ARCHITECTURE.md: isolation rules). NetworkPolicies,
+ * Roles and RoleBindings are the owner's; the platform's own are protected at admission (checked below).
+ */
 const PLATFORM_OWNED = new Set([
   "namespaces",
   "resourcequotas",
   "limitranges",
-  "networking.k8s.io/networkpolicies",
+  "endpoints",
+  "discovery.k8s.io/endpointslices",
+  "services/status",
+  "rbac.authorization.k8s.io/clusterroles",
+  "rbac.authorization.k8s.io/clusterrolebindings",
 ]);
 
 /** (c) and the cluster-scope rules, over the access matrix. */
@@ -323,7 +335,9 @@ function kubernetesViolations(model: RegistryModel, rows: AccessRow[]): string[]
         out.push(`power user ${a.id} has ${r.verbs} on ${r.resource} at cluster scope via ${r.via}`);
     } else out.push(`unexpected scope ${r.scope}`);
     if (a.role !== "admin") {
-      const bad = r.verbs.filter((v) => ESCALATING.has(v));
+      // impersonating the service accounts of one's own namespace is edit's, and stays in the namespace
+      const ownServiceAccounts = r.resource === "serviceaccounts" && r.scope.startsWith("namespace:");
+      const bad = r.verbs.filter((v) => ESCALATING.has(v) && !(v === "impersonate" && ownServiceAccounts));
       if (bad.length > 0) out.push(`${a.id} gets ${bad} on ${r.resource} via ${r.via}`);
       if (PLATFORM_OWNED.has(r.resource) && r.verbs.some((v) => !READ.has(v)))
         out.push(`${a.id} can write ${r.resource} in ${r.scope} via ${r.via}`);
@@ -355,6 +369,91 @@ function kubernetesViolations(model: RegistryModel, rows: AccessRow[]): string[]
   return out;
 }
 
+/**
+ * (d) admission, evaluated with a real CEL implementation on the planned policies, bindings and parameters:
+ * in each of its namespaces, a tenant may serve its own hostnames (and below them) and bind itself and its own
+ * service accounts, and may never serve another tenant's hostname nor bind another tenant's principal or
+ * service account.
+ */
+function admissionViolations(model: RegistryModel, plan: Plan): string[] {
+  const out: string[] = [];
+  const { pairs, cluster } = clusterOf(plan);
+  const env = model.environment;
+  const asUser = (t: TenantModel) => {
+    const s = tenantSubject(env, t);
+    return s.kind === "User"
+      ? { username: s.name, groups: ["system:authenticated"] }
+      : { username: `oidc:${t.id}-member`, groups: [s.name, "system:authenticated"] };
+  };
+  const ingress = (ns: string, host: string) => ({
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: { name: "web", namespace: ns },
+    spec: { rules: [{ host, http: { paths: [] } }] },
+  });
+  const binding = (ns: string, subject: Record<string, string>) => ({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: { name: "b", namespace: ns },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+    subjects: [subject],
+  });
+  const subjectOf = (t: TenantModel) => {
+    const s = tenantSubject(env, t);
+    return { kind: s.kind, name: s.name, apiGroup: "rbac.authorization.k8s.io" };
+  };
+  const expectVerdict = (what: string, r: Request, allowed: boolean) => {
+    const d = admit(pairs, cluster, r);
+    if (d.allowed !== allowed)
+      out.push(`${what}: ${d.allowed ? "allowed" : `denied by ${d.policy}: ${d.message}`}`);
+  };
+  for (const a of model.tenants) {
+    const user = asUser(a);
+    const ns = a.namespaces[0]!.name;
+    for (const d of a.domains) {
+      expectVerdict(
+        `${a.id} serving its own ${d.name} in ${ns}`,
+        request("CREATE", user, ingress(ns, d.name)),
+        true,
+      );
+      const below = `api.${d.name}`;
+      expectVerdict(`${a.id} serving ${below} in ${ns}`, request("CREATE", user, ingress(ns, below)), true);
+    }
+    expectVerdict(
+      `${a.id} binding itself in ${ns}`,
+      request("CREATE", user, binding(ns, subjectOf(a))),
+      true,
+    );
+    const ownSa = { kind: "ServiceAccount", name: "app", namespace: a.namespaces.at(-1)!.name };
+    expectVerdict(
+      `${a.id} binding its own service account in ${ns}`,
+      request("CREATE", user, binding(ns, ownSa)),
+      true,
+    );
+    for (const b of model.tenants) {
+      if (b.id === a.id) continue;
+      for (const d of b.domains)
+        expectVerdict(
+          `${a.id} serving ${b.id}'s ${d.name} in ${ns}`,
+          request("CREATE", user, ingress(ns, d.name)),
+          false,
+        );
+      expectVerdict(
+        `${a.id} binding ${b.id} in ${ns}`,
+        request("CREATE", user, binding(ns, subjectOf(b))),
+        false,
+      );
+      const otherSa = { kind: "ServiceAccount", name: "app", namespace: b.namespaces[0]!.name };
+      expectVerdict(
+        `${a.id} binding ${b.id}'s service account in ${ns}`,
+        request("CREATE", user, binding(ns, otherSa)),
+        false,
+      );
+    }
+  }
+  return out;
+}
+
 function isolationViolations(model: RegistryModel, plan: Plan): string[] {
   const problems: string[] = [];
   const principals = vaultPrincipals(plan, problems);
@@ -362,6 +461,7 @@ function isolationViolations(model: RegistryModel, plan: Plan): string[] {
     ...problems,
     ...vaultViolations(model, principals),
     ...kubernetesViolations(model, accessMatrix(model, plan)),
+    ...admissionViolations(model, plan),
   ];
 }
 
@@ -402,7 +502,7 @@ const PURE_RUNS = 500;
 
 describe("isolation", () => {
   it(`planned: ${PLANNED_RUNS} generated registries, no cross-tenant grant in the access matrix`, async () => {
-    const seen = { legacy: 0, prefixShared: 0, members: 0, offboarding: 0, ci: 0 };
+    const seen = { legacy: 0, prefixShared: 0, members: 0, offboarding: 0, ci: 0, domains: 0 };
     await fc.assert(
       fc.asyncProperty(registries, async ({ model }) => {
         const ids = model.tenants.map((t) => t.id);
@@ -411,6 +511,7 @@ describe("isolation", () => {
         if (model.tenants.some((t) => t.members.length > 0)) seen.members++;
         if (model.tenants.some((t) => t.offboarding)) seen.offboarding++;
         if (model.tenants.some((t) => t.ci)) seen.ci++;
+        if (model.tenants.filter((t) => t.domains.length > 0).length > 1) seen.domains++;
         const plan = await buildPlan(model, LAYERS);
         expect(isolationViolations(model, plan)).toEqual([]);
       }),
@@ -518,8 +619,32 @@ describe("the checker can fail", () => {
       'tenant bob reaches ["alice","alice-dev-x"] of other tenants; invited into ["alice"]',
     );
     expect(found).toContain(
-      "namespace-owner alice-dev has get,list,watch on */* (view: read-only, no secrets) at cluster scope via ClusterRoleBinding oops-wide -> ClusterRole view",
+      "namespace-owner alice-dev has get,list,watch on configmaps at cluster scope via ClusterRoleBinding oops-wide -> ClusterRole view",
     );
+  });
+
+  it("a hostname or role binding rule taken out of the planned admission policies", async () => {
+    const model = registryOf({
+      ...tenants,
+      alice: { ...tenants.alice!, domains: ["alice.example.com"] },
+      bob: { ...tenants.bob!, domains: ["bob.example.com"] },
+    });
+    const plan = await buildPlan(model, LAYERS);
+    expect(isolationViolations(model, plan)).toEqual([]);
+    const policy = (name: string) =>
+      resources(plan).find(
+        (r) =>
+          r.inputs.kind === "ValidatingAdmissionPolicy" &&
+          (r.inputs.metadata as { name: string }).name === name,
+      )!.inputs.spec as { validations: { message: string }[] };
+    const hostnames = policy("tenancy-hostnames");
+    hostnames.validations = hostnames.validations.filter((v) => !/every Ingress rule/.test(v.message));
+    const bindings = policy("tenancy-role-bindings");
+    bindings.validations = [];
+    const found = isolationViolations(model, plan);
+    expect(found).toContain("alice serving bob's bob.example.com in alice: allowed");
+    expect(found).toContain("bob binding alice in bob: allowed");
+    expect(found).toContain("alice binding bob's service account in alice: allowed");
   });
 
   it("a shared principal nobody declared", async () => {

@@ -9,35 +9,11 @@ import { admissionPolicies } from "../../policy/admission";
 import { NAMESPACE_NAME_LABEL } from "../../policy/labels";
 import { type Plan, buildPlan } from "../../plan/plan";
 import type { RegistryModel } from "../../registry/model";
-import { type Cluster, type PolicyPair, type Request, admit, request } from "../helpers/admission";
+import { type Cluster, type PolicyPair, type Request, admit, clusterOf, request } from "../helpers/admission";
 import { validateK8sObject } from "../helpers/k8s-schema";
 import { exampleEnvironmentData, exampleWithEnvironment, loadExample } from "../plan/registries";
 
 type Json = Record<string, unknown>;
-
-/** The admission objects of a plan: policies paired with their bindings, the namespaces and parameters. */
-export function clusterOf(plan: Plan): { pairs: PolicyPair[]; cluster: Cluster } {
-  const resources = plan.stacks.flatMap((s) => s.resources);
-  const of = (kind: string) => resources.filter((r) => r.inputs.kind === kind).map((r) => r.inputs as Json);
-  const name = (o: Json) => (o.metadata as { name: string }).name;
-  const bindings = new Map(of("ValidatingAdmissionPolicyBinding").map((b) => [name(b), b]));
-  const pairs = of("ValidatingAdmissionPolicy").map((policy) => ({
-    policy,
-    binding: bindings.get(name(policy))!,
-  }));
-  const cluster: Cluster = { namespaces: {}, configMaps: {} };
-  for (const ns of of("Namespace")) {
-    const meta = ns.metadata as { name: string; labels?: Record<string, string> };
-    // the API server sets this label on every namespace
-    cluster.namespaces[meta.name] = { ...meta.labels, [NAMESPACE_NAME_LABEL]: meta.name };
-  }
-  for (const cm of of("ConfigMap")) {
-    const meta = cm.metadata as { name: string; namespace: string };
-    cluster.configMaps[`${meta.namespace}/${meta.name}`] = cm.data as Record<string, string>;
-  }
-  return { pairs, cluster };
-}
-
 const ALICE = { username: "oidc:alice@example.com", groups: ["system:authenticated"] };
 const BOB = { username: "oidc:bob@example.com", groups: ["system:authenticated"] };
 const PLATFORM = { username: "kubernetes-admin", groups: ["system:masters", "system:authenticated"] };
@@ -115,9 +91,7 @@ describe("the planned admission objects", () => {
       Object.keys(cluster.configMaps)
         .filter((k) => k.endsWith("/tenancy-admission"))
         .sort(),
-    ).toEqual(
-      model.tenants.flatMap((t) => t.namespaces.map((n) => `${n.name}/tenancy-admission`)).sort(),
-    );
+    ).toEqual(model.tenants.flatMap((t) => t.namespaces.map((n) => `${n.name}/tenancy-admission`)).sort());
     expect(cluster.configMaps["alice/tenancy-admission"]).toMatchObject({
       tenant: "alice",
       users: "oidc:alice@example.com",

@@ -12,6 +12,8 @@
  */
 import { isCelError, run } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
+import { NAMESPACE_NAME_LABEL } from "../../policy/labels";
+import type { Plan } from "../../plan/plan";
 
 type Json = Record<string, unknown>;
 
@@ -41,7 +43,8 @@ export interface Cluster {
   configMaps: Record<string, Record<string, string>>;
 }
 
-export type Decision = { allowed: true; applied: string[] } | { allowed: false; policy: string; message: string };
+export type Decision =
+  { allowed: true; applied: string[] } | { allowed: false; policy: string; message: string };
 
 /** A JSON value as CEL sees an unstructured object: maps, lists, int for whole numbers. */
 export function toCel(v: unknown): unknown {
@@ -166,7 +169,8 @@ export function admit(pairs: PolicyPair[], cluster: Cluster, req: Request): Deci
       if (!ref) throw new Error(`policy ${name} has a paramKind but its binding no paramRef`);
       const data = cluster.configMaps[`${ref.namespace ?? req.namespace}/${ref.name}`];
       if (!data) {
-        if (ref.parameterNotFoundAction === "Deny") return deny(`no parameter ${ref.name} in ${req.namespace}`);
+        if (ref.parameterNotFoundAction === "Deny")
+          return deny(`no parameter ${ref.name} in ${req.namespace}`);
         continue;
       }
       vars.params = toCel({ metadata: { name: ref.name, namespace: req.namespace }, data });
@@ -232,4 +236,27 @@ export function request(
     object,
     oldObject,
   };
+}
+
+/** The admission objects of a plan: policies paired with their bindings, the namespaces and parameters. */
+export function clusterOf(plan: Plan): { pairs: PolicyPair[]; cluster: Cluster } {
+  const resources = plan.stacks.flatMap((s) => s.resources);
+  const of = (kind: string) => resources.filter((r) => r.inputs.kind === kind).map((r) => r.inputs as Json);
+  const name = (o: Json) => (o.metadata as { name: string }).name;
+  const bindings = new Map(of("ValidatingAdmissionPolicyBinding").map((b) => [name(b), b]));
+  const pairs = of("ValidatingAdmissionPolicy").map((policy) => ({
+    policy,
+    binding: bindings.get(name(policy))!,
+  }));
+  const cluster: Cluster = { namespaces: {}, configMaps: {} };
+  for (const ns of of("Namespace")) {
+    const meta = ns.metadata as { name: string; labels?: Record<string, string> };
+    // the API server sets this label on every namespace
+    cluster.namespaces[meta.name] = { ...meta.labels, [NAMESPACE_NAME_LABEL]: meta.name };
+  }
+  for (const cm of of("ConfigMap")) {
+    const meta = cm.metadata as { name: string; namespace: string };
+    cluster.configMaps[`${meta.namespace}/${meta.name}`] = cm.data as Record<string, string>;
+  }
+  return { pairs, cluster };
 }
