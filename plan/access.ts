@@ -30,12 +30,30 @@ function crdNote(role: ClusterRoleData | undefined): string | undefined {
   return label ? `plus whatever CRDs aggregate to ${label}` : undefined;
 }
 
+const VERB_ORDER = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"];
+const verbRank = (v: string) => {
+  const i = VERB_ORDER.indexOf(v);
+  return i < 0 ? VERB_ORDER.length : i;
+};
+
+/**
+ * Every resource the rules grant, once, with all its verbs (in the usual order: reads, then writes, then the
+ * rest): aggregated roles name a resource in several rules.
+ */
 function expand(rules: K8sRule[]): { resource: string; verbs: string[] }[] {
-  return rules.flatMap((r) =>
-    (r.apiGroups ?? [""]).flatMap((g) =>
-      (r.resources ?? []).map((res) => ({ resource: groupResource(g, res), verbs: r.verbs ?? [] })),
-    ),
-  );
+  const verbs = new Map<string, Set<string>>();
+  for (const r of rules)
+    for (const g of r.apiGroups ?? [""])
+      for (const res of r.resources ?? []) {
+        const key = groupResource(g, res);
+        const set = verbs.get(key) ?? new Set<string>();
+        for (const v of r.verbs ?? []) set.add(v);
+        verbs.set(key, set);
+      }
+  return [...verbs].map(([resource, set]) => ({
+    resource,
+    verbs: [...set].sort((a, b) => verbRank(a) - verbRank(b) || a.localeCompare(b)),
+  }));
 }
 
 const meta = (r: PlannedResource) => (r.inputs.metadata ?? {}) as { name?: string; namespace?: string };

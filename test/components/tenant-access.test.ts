@@ -72,7 +72,7 @@ describe("TenantAccess on its own", () => {
     for (const r of objects) validateK8sObject(r.inputs);
     expect(grants(objects)).toEqual([
       "ClusterRoleBinding tenancy-tenant-acme -> ClusterRole tenancy-cluster-reader <- Group tenants:acme",
-      "RoleBinding acme-db/tenant-member-zed -> ClusterRole view <- User zed@example.com",
+      "RoleBinding acme-db/tenant-member-zed -> ClusterRole tenancy-namespace-viewer <- User zed@example.com",
       "RoleBinding acme-db/tenant-owner -> ClusterRole tenancy-namespace-owner <- Group tenants:acme",
       "RoleBinding acme-web/tenant-owner -> ClusterRole tenancy-namespace-owner <- Group tenants:acme",
     ]);
@@ -123,8 +123,8 @@ describe("TenantAccess in the example plan", () => {
       "ClusterRoleBinding tenancy-tenant-alice -> ClusterRole tenancy-cluster-reader <- User oidc:alice@example.com",
       "ClusterRoleBinding tenancy-tenant-bob -> ClusterRole tenancy-power-user <- User oidc:bob@example.com",
       "ClusterRoleBinding tenancy-tenant-carol -> ClusterRole cluster-admin <- User oidc:carol@example.com",
-      // alice invites bob as viewer into alice-dev: Kubernetes' own `view`
-      "RoleBinding alice-dev/tenant-member-bob -> ClusterRole view <- User oidc:bob@example.com",
+      // alice invites bob as viewer into alice-dev
+      "RoleBinding alice-dev/tenant-member-bob -> ClusterRole tenancy-namespace-viewer <- User oidc:bob@example.com",
       "RoleBinding alice-dev/tenant-owner -> ClusterRole tenancy-namespace-owner <- User oidc:alice@example.com",
       "RoleBinding alice/tenant-owner -> ClusterRole tenancy-namespace-owner <- User oidc:alice@example.com",
       // bob invites carol as owner into all his namespaces
@@ -178,6 +178,7 @@ describe("TenantAccess in the example plan", () => {
       "ClusterRole tenancy-cluster-reader",
       "ClusterRole tenancy-namespace-developer",
       "ClusterRole tenancy-namespace-owner",
+      "ClusterRole tenancy-namespace-viewer",
       "ClusterRole tenancy-power-user",
     ];
     const big = registryOf(generatedTenants(20));
@@ -191,8 +192,7 @@ describe("TenantAccess in the example plan", () => {
       // no per-tenant Roles either: every binding refers to a shared or a built-in ClusterRole
       expect(rs.filter((r) => r.inputs.kind === "Role")).toEqual([]);
       const refs = new Set(bindings(rs).map((r) => `${binding(r).roleRef.kind} ${binding(r).roleRef.name}`));
-      for (const ref of refs)
-        expect([...SHARED, "ClusterRole view", "ClusterRole cluster-admin"], ref).toContain(ref);
+      for (const ref of refs) expect([...SHARED, "ClusterRole cluster-admin"], ref).toContain(ref);
     }
     // the big registry does produce per-tenant bindings: one ClusterRoleBinding per active tenant
     const active = big.tenants.filter((t) => !t.offboarding);

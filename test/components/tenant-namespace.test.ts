@@ -227,10 +227,12 @@ describe("TenantNamespace in the example plan", () => {
           !t.offboarding && t.domains.some((d) => d.namespace === ns.name)
             ? [`Certificate ${ns.name}/tenant-tls`]
             : [];
-        expected.push(...CORE(ns.name), ...EXTRAS(ns.name), ...tls);
+        expected.push(...CORE(ns.name), ...EXTRAS(ns.name), `ConfigMap ${ns.name}/tenancy-admission`, ...tls);
         expect(
           objectNames(inNamespace(ns.name).filter((r) => r.parentType === "tenancy:k8s:TenantNamespace")),
-        ).toEqual([...CORE(ns.name), ...EXTRAS(ns.name), ...tls].sort());
+        ).toEqual(
+          [...CORE(ns.name), ...EXTRAS(ns.name), `ConfigMap ${ns.name}/tenancy-admission`, ...tls].sort(),
+        );
         for (const r of inNamespace(ns.name).filter((x) => x.parentType === "tenancy:k8s:TenantNamespace"))
           expect(r.tenant, r.name).toBe(t.id);
       }
@@ -245,7 +247,7 @@ describe("TenantNamespace in the example plan", () => {
     ]);
   });
 
-  it("sets Pod Security from the environment, and the tier's enforce level for bob (tier team)", () => {
+  it("sets Pod Security from the environment: restricted unless a tier relaxes it", () => {
     const podSecurity = (ns: string) =>
       Object.fromEntries(
         Object.entries(labels(findObject(planned, "Namespace", ns))).filter(([k]) =>
@@ -260,9 +262,9 @@ describe("TenantNamespace in the example plan", () => {
       "pod-security.kubernetes.io/warn": "restricted",
       "pod-security.kubernetes.io/warn-version": "v1.30",
     });
-    for (const ns of ["alice", "alice-dev", "carol", "dave"])
-      expect(podSecurity(ns), ns).toEqual(levels("baseline"));
-    for (const ns of ["bob-prod", "bob-staging"]) expect(podSecurity(ns), ns).toEqual(levels("restricted"));
+    // restricted is the default; no tier of the example relaxes it
+    for (const ns of ["alice", "alice-dev", "carol", "dave", "bob-prod", "bob-staging"])
+      expect(podSecurity(ns), ns).toEqual(levels("restricted"));
     expect(labels(findObject(planned, "Namespace", "bob-prod"))).toMatchObject({
       "tenancy.io/tenant": "bob",
       "app.kubernetes.io/managed-by": "tenancy",

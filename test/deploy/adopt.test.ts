@@ -95,7 +95,7 @@ describe("import ids", () => {
       "vault:identity/entity:Entity",
       "vault:identity/entityAlias:EntityAlias",
     ]);
-    expect(derived.length).toBe(18);
+    expect(derived.length).toBe(20);
   });
 });
 

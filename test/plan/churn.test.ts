@@ -60,7 +60,8 @@ describe(`a generated registry of ${N} tenants`, () => {
         before.some((r) => r.tenant === t.id),
         t.id,
       ).toBe(true);
-    expect(before.filter((r) => r.tenant === undefined).length).toBe(5);
+    // provider, 5 ClusterRoles, 6 admission policies and their 6 bindings
+    expect(before.filter((r) => r.tenant === undefined).length).toBe(18);
   });
 
   it("onboarding one tenant adds only resources tagged with it; every other resource is identical", async () => {

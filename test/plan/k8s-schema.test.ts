@@ -44,6 +44,9 @@ describe("Kubernetes objects of the example plan", () => {
     expect(new Set(objects.map((r) => r.type))).toEqual(
       new Set([
         "kubernetes:core/v1:Namespace",
+        "kubernetes:core/v1:ConfigMap",
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+        "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
         "kubernetes:cert-manager.io/v1:Certificate",
         "kubernetes:core/v1:ResourceQuota",
         "kubernetes:core/v1:LimitRange",
@@ -53,8 +56,9 @@ describe("Kubernetes objects of the example plan", () => {
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
       ]),
     );
-    // 6 namespaces x 9 objects, 3 certificates, 4 shared ClusterRoles, 9 RoleBindings, 3 ClusterRoleBindings
-    expect(objects.length).toBe(73);
+    // 6 namespaces x 10 objects, 3 certificates, 5 shared ClusterRoles, 9 RoleBindings, 3 ClusterRoleBindings,
+    // 6 admission policies and their 6 bindings
+    expect(objects.length).toBe(92);
     const rest = platformStack(plan).resources.filter((r) => !isKubernetesObject(r));
     expect(rest.map((r) => r.type)).toEqual(["pulumi:providers:kubernetes"]);
   });

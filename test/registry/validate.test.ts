@@ -128,7 +128,7 @@ describe("strict schemas: unknown keys are typos", () => {
       e.tiers.team.maxNamespace = 3;
     });
     expect(problems({ alice }, env)).toEqual([
-      'environments/example.yaml: tiers.team.maxNamespace: unknown field "maxNamespace"; did you mean "maxNamespaces"? (known fields: description, quota, limits, max, budget, podSecurity, maxNamespaces)',
+      'environments/example.yaml: tiers.team.maxNamespace: unknown field "maxNamespace"; did you mean "maxNamespaces"? (known fields: description, quota, limits, max, budget, podSecurity, maxNamespaces, admission)',
     ]);
   });
 });
@@ -869,6 +869,16 @@ describe("a valid registry", () => {
       role: "power-user",
       tier: "team",
       podSecurity: { enforce: "restricted", audit: "restricted", warn: "restricted", version: "v1.30" },
+      // the team tier's allowances over the environment's defaults and the built-in ones
+      admission: {
+        serviceTypes: ["LoadBalancer"],
+        storageClasses: ["*"],
+        priorityClasses: [],
+        runtimeClasses: ["*"],
+        requireRuntimeClass: false,
+        ingressClasses: ["nginx"],
+        registries: ["docker.io", "quay.io", "ghcr.io", "registry.example.com"],
+      },
       namespaces: [
         {
           name: "bob-prod",
@@ -1064,6 +1074,7 @@ describe("review hardening: what would pass validation and then break or widen a
       e.vault.deployer = {
         rules: [
           { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles"], verbs: ["escalate", "bind"] },
+          { apiGroups: [""], resources: ["resourcequotas", "services/status"], verbs: ["patch"] },
           { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["delete"] },
         ],
       };
@@ -1071,7 +1082,8 @@ describe("review hardening: what would pass validation and then break or widen a
     expect(problems({ alice }, env)).toEqual([
       'environments/example.yaml: vault.deployer.rules[0].verbs: "escalate" is never granted to a tenant\'s deployer',
       'environments/example.yaml: vault.deployer.rules[0].verbs: "bind" is never granted to a tenant\'s deployer',
-      'environments/example.yaml: vault.deployer.rules[1].resources: a deployer may not write "networkpolicies" (the tenant\'s isolation)',
+      "environments/example.yaml: vault.deployer.rules[1].resources: a tenant's deployer may not write \"resourcequotas\" (the tenant's isolation)",
+      "environments/example.yaml: vault.deployer.rules[1].resources: a tenant's deployer may not write \"services/status\" (the tenant's isolation)",
     ]);
   });
 });
