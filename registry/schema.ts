@@ -82,6 +82,12 @@ export const DEFAULT_TENANT_CLAIMS = [
   "namespace_id",
 ] as const;
 
+/**
+ * Claims naming a repository or owner by an id that is never reused (GitHub, Gitea/Forgejo, GitLab): unlike a
+ * name, it cannot be taken over by renaming or deleting an account and registering the name again.
+ */
+export const DEFAULT_IMMUTABLE_CLAIMS = ["repository_id", "repository_owner_id", "project_id", "namespace_id"] as const;
+
 /** A bound claim value: matched exactly (boundClaimsType string), so no glob, and nothing invisible. */
 const ClaimValue = z
   .string()
@@ -598,7 +604,10 @@ const CiSettings = z.strictObject({
         "Vault Kubernetes auth mount the CI system logs in with",
       ),
       role: TenantId.default("ci-deployer"),
-      serviceAccount: TenantId.describe("the CI system's service account, e.g. default"),
+      serviceAccount: TenantId.refine((s) => s !== "default", {
+        error:
+          'cannot be "default": every pod of the namespace that names no service account runs as it, pipeline pods included; give the CI system a dedicated one',
+      }).describe("the CI system's own, dedicated service account (never default)"),
       namespace: NamespaceName.describe("the CI system's namespace, e.g. woodpecker"),
     })
     .optional()
@@ -615,6 +624,13 @@ const CiSettings = z.strictObject({
         .default([...DEFAULT_TENANT_CLAIMS])
         .describe(
           "claims that name a tenant's own repository or owner; a tenant's boundClaims must bind at least one of them",
+        ),
+      immutableClaims: z
+        .array(z.string().min(1))
+        .min(1)
+        .default([...DEFAULT_IMMUTABLE_CLAIMS])
+        .describe(
+          "claims whose values never change hands (numeric ids, not names that can be renamed and re-registered); a tenant's boundClaims must bind at least one",
         ),
       userClaim: z.string().default("sub"),
       ttlSeconds: z.number().int().min(60).default(900),

@@ -1,8 +1,9 @@
 /**
  * Per-tenant CI: only where the environment has per-tenant CI, only into the tenant's own namespaces, and
  * bound to something only this tenant has: at least one claim naming its repository or owner
- * (`ci.perTenant.tenantClaims`), with a value no other tenant binds. An ID token any pipeline can get (an
- * audience, an issuer) would otherwise reach this tenant's deployers.
+ * (`ci.perTenant.tenantClaims`), with a value no other tenant binds, and at least one immutable id
+ * (`ci.perTenant.immutableClaims`): a name can change hands. An ID token any pipeline can get (an audience, an
+ * issuer) would otherwise reach this tenant's deployers.
  */
 import type { CiModel } from "../model";
 import { show } from "../problems";
@@ -24,6 +25,12 @@ export function checkCi(
       at(
         ["ci", "boundClaims"],
         `binds none of the claims that name a tenant's own repository or owner (${tenantClaims.join(", ")}; ci.perTenant.tenantClaims in ${env.source}), so pipelines of other tenants could obtain this tenant's deployer credentials`,
+      );
+    const immutable = env.ci.perTenant.immutableClaims;
+    if (bound.length > 0 && !Object.keys(data.ci.boundClaims).some((k) => immutable.includes(k)))
+      at(
+        ["ci", "boundClaims"],
+        `binds no immutable identifier (one of ${immutable.join(", ")}; ci.perTenant.immutableClaims in ${env.source}): a repository or owner name can be renamed and registered again by someone else`,
       );
     for (const [k, v] of bound)
       for (const value of Array.isArray(v) ? v : [v]) {

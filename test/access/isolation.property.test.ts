@@ -27,7 +27,7 @@ import { tenantSubject } from "../../policy/rbac";
 import { type Request, admit, clusterOf, request } from "../helpers/admission";
 import { InvalidInputError } from "../../registry/problems";
 import type { TenantFileInput } from "../../registry/schema";
-import { exampleEnvironmentData, registryOf } from "../plan/registries";
+import { exampleEnvironmentData, registryOf, withSharedCi } from "../plan/registries";
 
 // ---------------------------------------------------------------------------------------------------------
 // Generated registries
@@ -75,6 +75,8 @@ const registrySpec = fc.record({
   tenants: fc.array(tenantSpec, { minLength: 5, maxLength: 5 }),
   legacy: fc.boolean(),
   groups: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  /** The shared CI identity of existing installations, besides per-tenant CI. */
+  sharedCi: fc.boolean(),
 });
 type RegistrySpec = typeof registrySpec extends fc.Arbitrary<infer S> ? S : never;
 
@@ -115,7 +117,7 @@ function documents(spec: RegistrySpec): Record<string, TenantFileInput> {
       ...(t.ci !== null
         ? {
             ci: {
-              boundClaims: { repository_owner: `${id}-org` },
+              boundClaims: { repository_owner: `${id}-org`, repository_owner_id: String(1000 + i) },
               ...(ciNamespaces ? { namespaces: ciNamespaces } : {}),
             },
           }
@@ -131,6 +133,7 @@ function registry(spec: RegistrySpec): RegistryModel | undefined {
   const env = exampleEnvironmentData();
   if (spec.legacy) env.vault.tenantPaths = "top-level";
   if (spec.groups) env.rbac = { subject: "group", groupPrefix: "tenant:" };
+  if (spec.sharedCi) withSharedCi(env);
   try {
     return registryOf(documents(spec), env);
   } catch (e) {
@@ -502,7 +505,7 @@ const PURE_RUNS = 500;
 
 describe("isolation", () => {
   it(`planned: ${PLANNED_RUNS} generated registries, no cross-tenant grant in the access matrix`, async () => {
-    const seen = { legacy: 0, prefixShared: 0, members: 0, offboarding: 0, ci: 0, domains: 0 };
+    const seen = { legacy: 0, prefixShared: 0, members: 0, offboarding: 0, ci: 0, domains: 0, sharedCi: 0 };
     await fc.assert(
       fc.asyncProperty(registries, async ({ model }) => {
         const ids = model.tenants.map((t) => t.id);
@@ -511,6 +514,7 @@ describe("isolation", () => {
         if (model.tenants.some((t) => t.members.length > 0)) seen.members++;
         if (model.tenants.some((t) => t.offboarding)) seen.offboarding++;
         if (model.tenants.some((t) => t.ci)) seen.ci++;
+        if (model.environment.ci.shared) seen.sharedCi++;
         if (model.tenants.filter((t) => t.domains.length > 0).length > 1) seen.domains++;
         const plan = await buildPlan(model, LAYERS);
         expect(isolationViolations(model, plan)).toEqual([]);
@@ -541,7 +545,7 @@ describe("the checker can fail", () => {
     bob: { email: "bob@example.com" },
   };
   const modelOf = (legacy: boolean) => {
-    const env = exampleEnvironmentData();
+    const env = withSharedCi(exampleEnvironmentData());
     if (legacy) env.vault.tenantPaths = "top-level";
     return registryOf(tenants, env);
   };
@@ -704,13 +708,16 @@ describe("ids colliding with the platform's own names", () => {
   it("Vault policy names are unique across the plan, even for a tenant named `shared-<ci role>` with a ci block", async () => {
     let model: RegistryModel;
     try {
-      model = registryOf({
-        alice: { email: "alice@example.com" },
-        "shared-woodpecker-deployer": {
-          email: "mallory@example.com",
-          ci: { boundClaims: { repository_owner: "mallory" } },
+      model = registryOf(
+        {
+          alice: { email: "alice@example.com" },
+          "shared-woodpecker-deployer": {
+            email: "mallory@example.com",
+            ci: { boundClaims: { repository_owner: "mallory", repository_owner_id: "666" } },
+          },
         },
-      });
+        withSharedCi(exampleEnvironmentData()),
+      );
     } catch (e) {
       expect(e).toBeInstanceOf(InvalidInputError); // refusing it at validation is a fix too
       return;

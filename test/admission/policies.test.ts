@@ -11,7 +11,13 @@ import { type Plan, buildPlan } from "../../plan/plan";
 import type { RegistryModel } from "../../registry/model";
 import { type Cluster, type PolicyPair, type Request, admit, clusterOf, request } from "../helpers/admission";
 import { validateK8sObject } from "../helpers/k8s-schema";
-import { exampleEnvironmentData, exampleWithEnvironment, loadExample } from "../plan/registries";
+import {
+  exampleEnvironmentData,
+  exampleWithEnvironment,
+  exampleWithSharedCi,
+  loadExample,
+  withSharedCi,
+} from "../plan/registries";
 
 type Json = Record<string, unknown>;
 const ALICE = { username: "oidc:alice@example.com", groups: ["system:authenticated"] };
@@ -73,8 +79,8 @@ const plannedObject = (kind: string, ns: string, name: string): Json => {
 
 describe("the planned admission objects", () => {
   it("are one policy and one binding per switch, each valid against the Kubernetes schema", () => {
+    // no shared CI identity in the example: no policy guarding one
     expect(pairs.map((p) => (p.policy.metadata as { name: string }).name).sort()).toEqual([
-      "tenancy-ci-identity",
       "tenancy-hostnames",
       "tenancy-platform-objects",
       "tenancy-role-bindings",
@@ -479,9 +485,15 @@ describe("workloads", () => {
 });
 
 describe("the CI identity (shared mode)", () => {
-  it("pipeline pods cannot run as it nor mint its tokens; its own Deployment's pods can", () => {
-    const ci = model.environment.ci.shared!;
-    cluster.namespaces[ci.namespace] = { [NAMESPACE_NAME_LABEL]: ci.namespace };
+  it("pipeline pods cannot run as it nor mint its tokens; its own Deployment's pods can", async () => {
+    const shared = exampleWithSharedCi();
+    const c = clusterOf(await buildPlan(shared, LAYERS));
+    const ci = shared.environment.ci.shared!;
+    c.cluster.namespaces[ci.namespace] = { [NAMESPACE_NAME_LABEL]: ci.namespace };
+    const verdictOf = (r: Request) => {
+      const d = admit(c.pairs, c.cluster, r);
+      return d.allowed ? "allowed" : `${d.policy}: ${d.message}`;
+    };
     const agent = { username: `system:serviceaccount:${ci.namespace}:agent`, groups: [] };
     const p: Json = {
       apiVersion: "v1",
@@ -489,8 +501,20 @@ describe("the CI identity (shared mode)", () => {
       metadata: meta(ci.namespace, "pipeline-1"),
       spec: { serviceAccountName: ci.serviceAccount, containers: [{ name: "c", image: "alpine" }] },
     };
-    denied(request("CREATE", agent, p), "tenancy-ci-identity", /pipeline pod may not/);
-    allowed(request("CREATE", RS_CONTROLLER, p));
+    expect(verdictOf(request("CREATE", agent, p))).toMatch(/^tenancy-ci-identity: .*pipeline pod may not/);
+    // the deprecated field names the service account as well
+    const legacyField = {
+      ...p,
+      spec: { serviceAccount: ci.serviceAccount, containers: [{ name: "c", image: "alpine" }] },
+    };
+    expect(verdictOf(request("CREATE", agent, legacyField))).toMatch(/^tenancy-ci-identity: /);
+    expect(verdictOf(request("CREATE", RS_CONTROLLER, p))).toBe("allowed");
+    // another service account in the same namespace: a pipeline's own
+    const own = {
+      ...p,
+      spec: { serviceAccountName: "pipeline", containers: [{ name: "c", image: "alpine" }] },
+    };
+    expect(verdictOf(request("CREATE", agent, own))).toBe("allowed");
     const token: Request = {
       ...request("CREATE", agent, p),
       kind: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" },
@@ -503,7 +527,15 @@ describe("the CI identity (shared mode)", () => {
         spec: { audiences: ["vault"] },
       },
     };
-    denied(token, "tenancy-ci-identity", /issued by the kubelet/);
-    allowed({ ...token, user: { username: "system:node:worker-1", groups: ["system:nodes"] } });
+    expect(verdictOf(token)).toMatch(/^tenancy-ci-identity: .*issued by the kubelet/);
+    expect(
+      verdictOf({ ...token, user: { username: "system:node:worker-1", groups: ["system:nodes"] } }),
+    ).toBe("allowed");
+  });
+
+  it("cannot be the namespace's default service account", () => {
+    const env = withSharedCi(exampleEnvironmentData());
+    env.ci.shared.serviceAccount = "default";
+    expect(() => exampleWithEnvironment(env)).toThrow(/ci\.shared\.serviceAccount: cannot be "default"/);
   });
 });

@@ -29,6 +29,26 @@ export function loadExample(): Promise<RegistryModel> {
   return loadRegistry({ env: "example", root: ROOT, source: { kind: "yaml", dir: join(ROOT, "tenants") } });
 }
 
+/** The shared CI identity of existing installations, for the tests of shared mode (the example has none). */
+export const SHARED_CI = {
+  authMount: "kubernetes",
+  role: "woodpecker-deployer",
+  serviceAccount: "woodpecker-ci",
+  namespace: "woodpecker",
+};
+
+/** Environment data with the shared CI identity added. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function withSharedCi(env: any): any {
+  env.ci.shared = { ...SHARED_CI };
+  return env;
+}
+
+/** The example registry in its environment plus the shared CI identity of existing installations. */
+export function exampleWithSharedCi(): RegistryModel {
+  return exampleWithEnvironment(withSharedCi(exampleEnvironmentData()));
+}
+
 /** A fresh copy of the example environment's data, for editing. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function exampleEnvironmentData(): any {

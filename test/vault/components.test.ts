@@ -16,7 +16,12 @@ import { type Plan, type PlannedResource, type PlannedStack, buildPlan } from ".
 import { capabilitiesOn } from "../../plan/vault-acl";
 import type { RegistryModel } from "../../registry/model";
 import { validateK8sObject } from "../helpers/k8s-schema";
-import { exampleEnvironmentData, exampleWithEnvironment, loadExample } from "../plan/registries";
+import {
+  exampleEnvironmentData,
+  exampleWithEnvironment,
+  exampleWithSharedCi,
+  withSharedCi,
+} from "../plan/registries";
 
 const T = {
   policy: "vault:index/policy:Policy",
@@ -92,7 +97,7 @@ function environment(
   edit: (env: ReturnType<typeof exampleEnvironmentData>) => void,
   withoutCi: string[] = [],
 ): RegistryModel {
-  const env = exampleEnvironmentData();
+  const env = withSharedCi(exampleEnvironmentData());
   edit(env);
   return exampleWithEnvironment(env, (d) =>
     withoutCi.includes(d.id) ? { ...d, data: { ...(d.data as Record<string, unknown>), ci: undefined } } : d,
@@ -102,7 +107,8 @@ function environment(
 let model: RegistryModel;
 let plan: Plan;
 beforeAll(async () => {
-  model = await loadExample();
+  // shared CI mode too (existing installations): the example itself has per-tenant CI only
+  model = exampleWithSharedCi();
   plan = await buildPlan(model, LAYERS);
 });
 
@@ -205,7 +211,7 @@ describe("offboarding (dave)", () => {
 });
 
 describe("CI layer", () => {
-  it("shared mode: one Kubernetes auth role for woodpecker/default, reaching every active tenant's deployer credentials", () => {
+  it("shared mode: one Kubernetes auth role for woodpecker/woodpecker-ci, reaching every active tenant's deployer credentials", () => {
     const roles = ofType(all(plan), T.k8sAuthRole);
     expect(roles.length).toBe(1);
     const role = roles[0]!;
@@ -213,7 +219,7 @@ describe("CI layer", () => {
     expect(role.inputs).toEqual({
       backend: "kubernetes",
       roleName: "woodpecker-deployer",
-      boundServiceAccountNames: ["default"],
+      boundServiceAccountNames: ["woodpecker-ci"],
       boundServiceAccountNamespaces: ["woodpecker"],
       tokenPolicies: ["ci_shared_woodpecker-deployer"],
       tokenTtl: 900,
@@ -235,7 +241,7 @@ describe("CI layer", () => {
       backend: "jwt",
       roleName: "ci-bob",
       roleType: "jwt",
-      boundClaims: { repository_owner: "bob-team" },
+      boundClaims: { repository_owner: "bob-team", repository_owner_id: "48151623" },
       boundClaimsType: "string",
       boundAudiences: ["https://vault.example.com"],
       userClaim: "sub",

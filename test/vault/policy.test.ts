@@ -19,7 +19,13 @@ import {
 } from "../../policy/vault";
 import { type Plan, buildPlan } from "../../plan/plan";
 import { InvalidInputError, type Problem } from "../../registry/problems";
-import { exampleEnvironmentData, exampleWithEnvironment, loadExample, registryOf } from "../plan/registries";
+import {
+  exampleEnvironmentData,
+  exampleWithEnvironment,
+  exampleWithSharedCi,
+  registryOf,
+  withSharedCi,
+} from "../plan/registries";
 
 const POLICY = "vault:index/policy:Policy";
 
@@ -74,8 +80,9 @@ const LAYOUTS = [PREFIXED_LAYOUT, LEGACY_LAYOUT];
 let prefixed: Record<string, string>;
 let legacy: Record<string, string>;
 beforeAll(async () => {
-  prefixed = policies(await buildPlan(await loadExample(), LAYERS));
-  const env = exampleEnvironmentData();
+  // with the shared CI identity of existing installations, whose policy is pinned too
+  prefixed = policies(await buildPlan(exampleWithSharedCi(), LAYERS));
+  const env = withSharedCi(exampleEnvironmentData());
   env.vault.tenantPaths = "top-level";
   legacy = policies(await buildPlan(exampleWithEnvironment(env), LAYERS));
 });
