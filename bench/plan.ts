@@ -31,7 +31,7 @@ function registry(n: number): RegistryModel {
         namespaces: [id, `${id}-dev`],
         domains: [`${id}.example.com`],
         ...(i > 0 ? { members: [{ tenant: `t${String(i - 1).padStart(5, "0")}`, role: "viewer" }] } : {}),
-        ci: { boundClaims: { repository_owner: id } },
+        ci: { boundClaims: { repository_owner: id, repository_owner_id: String(i) } },
       },
     };
   });

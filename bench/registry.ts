@@ -91,7 +91,8 @@ function tenantYaml(i: number, n: number): string {
   if (i % 3 === 0 || i % 4 === 0) lines.push("apps:");
   if (i % 3 === 0) lines.push("  - name: jupyter", "    settings:", "      storage: 20Gi");
   if (i % 4 === 0) lines.push("  - name: code-server", `    enabled: ${i % 8 === 0}`);
-  if (team) lines.push("ci:", "  boundClaims:", `    repository_owner: ${me}-org`);
+  if (team)
+    lines.push("ci:", "  boundClaims:", `    repository_owner: ${me}-org`, `    repository_owner_id: "${i}"`);
   if (i % 97 === 0) lines.push("offboarding: true");
   return `${lines.join("\n")}\n`;
 }

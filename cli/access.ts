@@ -1,6 +1,6 @@
 import Table from "cli-table3";
 import type { Command } from "commander";
-import { type AccessRow, reachesTenant } from "../policy/access";
+import { type AccessRow, crossTenantPrincipals, reachesTenant } from "../policy/access";
 import { loadRegistry } from "../registry/load";
 import { UsageError } from "../registry/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
@@ -83,6 +83,14 @@ export function accessCommand(program: Command): void {
       if (!tenant) throw new UsageError(`no such tenant: ${opts.tenant}`);
       rows = rows.filter((r) => reachesTenant(r, tenant));
     }
-    process.stdout.write((opts.json ? JSON.stringify(rows, null, 2) : formatAccessTable(rows)) + "\n");
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+      return;
+    }
+    const warnings = crossTenantPrincipals(rows, model.tenants).map(
+      (c) =>
+        `warning: ${c.principal} is cross-tenant: it reaches ${c.tenants.length} tenants (${c.tenants.join(", ")})`,
+    );
+    process.stdout.write([formatAccessTable(rows), ...warnings].join("\n") + "\n");
   });
 }

@@ -1,4 +1,5 @@
 import { type Command, Option } from "commander";
+import { environmentNotes } from "../policy/notes";
 import { loadRegistry } from "../registry/load";
 import { LAYER_NAMES, type LayerName } from "../layers/names";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
@@ -27,10 +28,12 @@ export function planCommand(program: Command): void {
       ...(opts.layer ? { layers: opts.layer } : {}),
       ...(opts.tenant ? { tenants: opts.tenant } : {}),
     });
-    process.stdout.write(
-      (opts.json
-        ? JSON.stringify(plan, null, 2)
-        : formatPlanTree(plan, new Set(model.tenants.filter((t) => t.offboarding).map((t) => t.id)))) + "\n",
-    );
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(plan, null, 2) + "\n");
+      return;
+    }
+    const tree = formatPlanTree(plan, new Set(model.tenants.filter((t) => t.offboarding).map((t) => t.id)));
+    const notes = environmentNotes(model).map((n) => `note: ${n}`);
+    process.stdout.write([tree, ...(notes.length > 0 ? ["", ...notes] : [])].join("\n") + "\n");
   });
 }

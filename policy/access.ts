@@ -33,3 +33,28 @@ export function reachesTenant(row: AccessRow, tenant: TenantModel): boolean {
     (row.system === "vault" && namespaces.some((ns) => row.resource.endsWith(`/creds/${ns}-deployer`)))
   );
 }
+
+/**
+ * Principals of no tenant that reach more than one tenant (into its namespaces, or its deployer credentials in
+ * Vault): a shared CI identity. The access table flags them.
+ */
+export function crossTenantPrincipals(
+  rows: readonly AccessRow[],
+  tenants: readonly TenantModel[],
+): { principal: string; tenants: string[] }[] {
+  const owner = new Map(tenants.flatMap((t) => t.namespaces.map((n) => [n.name, t.id] as const)));
+  const reach = new Map<string, Set<string>>();
+  for (const r of rows) {
+    if (r.tenant !== undefined) continue;
+    const ns = r.scope.startsWith("namespace:")
+      ? r.scope.slice("namespace:".length)
+      : r.system === "vault"
+        ? /\/creds\/(.+)-deployer$/.exec(r.resource)?.[1]
+        : undefined;
+    const t = ns === undefined ? undefined : owner.get(ns);
+    if (t !== undefined) reach.set(r.principal, (reach.get(r.principal) ?? new Set()).add(t));
+  }
+  return [...reach]
+    .filter(([, ts]) => ts.size > 1)
+    .map(([principal, ts]) => ({ principal, tenants: [...ts].sort() }));
+}

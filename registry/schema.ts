@@ -86,7 +86,12 @@ export const DEFAULT_TENANT_CLAIMS = [
  * Claims naming a repository or owner by an id that is never reused (GitHub, Gitea/Forgejo, GitLab): unlike a
  * name, it cannot be taken over by renaming or deleting an account and registering the name again.
  */
-export const DEFAULT_IMMUTABLE_CLAIMS = ["repository_id", "repository_owner_id", "project_id", "namespace_id"] as const;
+export const DEFAULT_IMMUTABLE_CLAIMS = [
+  "repository_id",
+  "repository_owner_id",
+  "project_id",
+  "namespace_id",
+] as const;
 
 /** A bound claim value: matched exactly (boundClaimsType string), so no glob, and nothing invisible. */
 const ClaimValue = z

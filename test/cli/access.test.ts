@@ -5,16 +5,12 @@ import { formatAccessTable } from "../../cli/access";
 import { reachesTenant } from "../../policy/access";
 import { accessMatrix } from "../../plan/access";
 import { buildPlan } from "../../plan/plan";
-import { loadRegistry } from "../../registry/load";
-import { ROOT } from "../helpers/cli";
+import { exampleWithSharedCi } from "../plan/registries";
 
 describe("tenancy access --tenant", () => {
   it("shows the tenant's principals and everyone who reaches it: members, admins, the shared CI identity", async () => {
-    const model = await loadRegistry({
-      env: "example",
-      root: ROOT,
-      source: { kind: "yaml", dir: join(ROOT, "tenants") },
-    });
+    // the example tenants, with the shared CI identity of existing installations
+    const model = exampleWithSharedCi();
     const bob = model.tenants.find((t) => t.id === "bob")!;
     const rows = accessMatrix(model, await buildPlan(model, LAYERS)).filter((r) => reachesTenant(r, bob));
     const who = (pred: (r: (typeof rows)[0]) => boolean) =>

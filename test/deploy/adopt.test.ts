@@ -15,12 +15,12 @@ import type { RegistryModel } from "../../registry/model";
 import { SafetyError } from "../../registry/problems";
 import { LAYERS } from "../../stacks/layers";
 import { FakeEngine } from "../helpers/engine";
-import { loadExample } from "../plan/registries";
+import { exampleWithSharedCi } from "../plan/registries";
 
 let model: RegistryModel;
 let plan: Plan;
 beforeAll(async () => {
-  model = await loadExample();
+  model = exampleWithSharedCi(); // with the shared CI identity of existing installations
   plan = await buildPlan(model, LAYERS);
 });
 

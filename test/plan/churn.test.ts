@@ -60,8 +60,8 @@ describe(`a generated registry of ${N} tenants`, () => {
         before.some((r) => r.tenant === t.id),
         t.id,
       ).toBe(true);
-    // provider, 5 ClusterRoles, 6 admission policies and their 6 bindings
-    expect(before.filter((r) => r.tenant === undefined).length).toBe(18);
+    // provider, 5 ClusterRoles, 5 admission policies and their 5 bindings
+    expect(before.filter((r) => r.tenant === undefined).length).toBe(16);
   });
 
   it("onboarding one tenant adds only resources tagged with it; every other resource is identical", async () => {

@@ -57,8 +57,8 @@ describe("Kubernetes objects of the example plan", () => {
       ]),
     );
     // 6 namespaces x 10 objects, 3 certificates, 5 shared ClusterRoles, 9 RoleBindings, 3 ClusterRoleBindings,
-    // 6 admission policies and their 6 bindings
-    expect(objects.length).toBe(92);
+    // 5 admission policies and their 5 bindings
+    expect(objects.length).toBe(90);
     const rest = platformStack(plan).resources.filter((r) => !isKubernetesObject(r));
     expect(rest.map((r) => r.type)).toEqual(["pulumi:providers:kubernetes"]);
   });

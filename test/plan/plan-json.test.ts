@@ -128,7 +128,8 @@ describe("tenancy plan --json", () => {
     });
     // shared resources carry no tenant key at all; everything else names its tenant
     const shared = platform!.resources.filter((r) => !("tenant" in r));
-    const POLICIES = ["ciIdentity", "hostnames", "platformObjects", "roleBindings", "services", "workloads"];
+    // no ciIdentity policy: the example has no shared CI identity
+    const POLICIES = ["hostnames", "platformObjects", "roleBindings", "services", "workloads"];
     const VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
     expect(shared.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
       ...POLICIES.map((p) => `${VAP} admission-policy/${p}`),
@@ -211,7 +212,7 @@ describe("tenancy plan (readable)", () => {
     const all = r.stdout.split("\n");
     expect(all[0]).toBe("environment example: 4 tenants");
     // the platform stack's section: from its heading to the next blank line
-    const start = all.indexOf("example-platform (layer platform): 93 resources");
+    const start = all.indexOf("example-platform (layer platform): 91 resources");
     expect(start).toBeGreaterThan(0);
     const end = all.indexOf("", start);
     const lines = all.slice(start, end === -1 ? undefined : end);
@@ -251,9 +252,9 @@ describe("tenancy plan (readable)", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\n");
-    // 18 shared (provider, 5 ClusterRoles, 6 admission policies and 6 bindings), alice: 2 namespaces x 10
+    // 16 shared (provider, 5 ClusterRoles, 5 admission policies and 5 bindings), alice: 2 namespaces x 10
     // objects, a certificate, 2 owner bindings, bob's member binding, 1 cluster binding
-    expect(lines).toContain("example-platform (layer platform): 43 resources");
+    expect(lines).toContain("example-platform (layer platform): 41 resources");
     expect(lines.filter((l) => /^ {2}\S/.test(l))).toEqual(["  (shared)", "  alice"]);
     expect(lines).toContain("    RoleBinding alice-dev/tenant-member-bob");
     expect(r.stdout).not.toMatch(/bob-|carol|dave/);

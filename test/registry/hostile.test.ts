@@ -416,10 +416,21 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: "CI bound only by names, which can be renamed and registered again",
+    files: { "tenants/bob.yaml": bob("ci:\n  boundClaims:\n    repository: bob-team/app\n") },
+    expected: [
+      "tenants/bob.yaml: ci.boundClaims: binds no immutable identifier (one of repository_id, repository_owner_id, project_id, namespace_id; ci.perTenant.immutableClaims in environments/example.yaml): a repository or owner name can be renamed and registered again by someone else",
+    ],
+  },
+  {
     name: "the same repository owner bound by two tenants",
     files: {
-      "tenants/alice.yaml": alice("ci:\n  boundClaims:\n    repository_owner: acme\n"),
-      "tenants/bob.yaml": bob("ci:\n  boundClaims:\n    repository_owner: acme\n"),
+      "tenants/alice.yaml": alice(
+        'ci:\n  boundClaims:\n    repository_owner: acme\n    repository_owner_id: "1"\n',
+      ),
+      "tenants/bob.yaml": bob(
+        'ci:\n  boundClaims:\n    repository_owner: acme\n    repository_owner_id: "2"\n',
+      ),
     },
     expected: [
       'tenants/bob.yaml: ci.boundClaims.repository_owner: "acme" is already bound by tenant "alice" (tenants/alice.yaml); one CI identity would reach both tenants',

@@ -443,7 +443,7 @@ describe("members, apps and CI", () => {
   it("refuses CI namespaces the tenant does not own", () => {
     expect(
       problems({
-        alice: { ...alice, ci: { boundClaims: { repository_owner: "alice" }, namespaces: ["alice", "bob"] } },
+        alice: { ...alice, ci: { boundClaims: { repository_owner_id: "1" }, namespaces: ["alice", "bob"] } },
         bob,
       }),
     ).toEqual(['tenants/alice.yaml: ci.namespaces[1]: "bob" is not a namespace of tenant "alice"']);
@@ -839,7 +839,7 @@ describe("a valid registry", () => {
         limits: { defaultRequest: { cpu: "200m" } },
         members: [{ tenant: "alice", role: "developer", namespaces: ["bob-staging"] }],
         apps: [{ name: "code-server", settings: { storage: "8Gi" } }],
-        ci: { boundClaims: { repository_owner: "bob-team" } },
+        ci: { boundClaims: { repository_owner: "bob-team", repository_owner_id: "2" } },
       },
       alice: { email: "alice@example.com" },
     });
@@ -909,7 +909,10 @@ describe("a valid registry", () => {
           zoneId: "00112233445566778899aabbccddeeff",
         },
       ],
-      ci: { boundClaims: { repository_owner: "bob-team" }, namespaces: ["bob-prod", "bob-staging"] },
+      ci: {
+        boundClaims: { repository_owner: "bob-team", repository_owner_id: "2" },
+        namespaces: ["bob-prod", "bob-staging"],
+      },
       offboarding: false,
     });
     // a tenant with nothing but an email: one namespace named after it, the default tier
@@ -1036,7 +1039,7 @@ describe("review hardening: what would pass validation and then break or widen a
         alice: {
           ...alice,
           members: [{ tenant: "bob", role: "viewer", namespaces: ["alice", "alice"] }],
-          ci: { boundClaims: { repository_owner: "alice" }, namespaces: ["alice", "alice"] },
+          ci: { boundClaims: { repository_owner_id: "1" }, namespaces: ["alice", "alice"] },
         },
         bob,
       }),
