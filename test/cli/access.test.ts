@@ -1,5 +1,4 @@
 import { LAYERS } from "../../stacks/layers";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatAccessTable } from "../../cli/access";
 import { reachesTenant } from "../../policy/access";
