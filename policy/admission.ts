@@ -80,6 +80,24 @@ export function admissionParams(env: EnvironmentModel, tenant: TenantModel): Adm
   };
 }
 
+/**
+ * Whether an image may run under a tier's registries: the same rule as the workloads policy's CEL (an image
+ * without a registry host is Docker Hub's, `docker.io/<name>`; an entry allows the images below it).
+ */
+export function imageAllowed(image: string, registries: readonly string[]): boolean {
+  if (registries.includes("*")) return true;
+  const first = image.split("/")[0]!;
+  const hasHost =
+    image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
+  const ref = hasHost ? image : `docker.io/${image}`;
+  return registries.some((r) => ref.startsWith(`${r}/`));
+}
+
+/** The RuntimeClass a platform-made pod names: the tier's first concrete one where the tier requires one. */
+export function requiredRuntimeClass(a: TenantModel["admission"]): string | undefined {
+  return a.requireRuntimeClass ? a.runtimeClasses.find((c) => c !== "*") : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // CEL building blocks
 

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { AppModel, EnvironmentModel, TenantModel } from "../registry/model";
+import { requiredRuntimeClass } from "./admission";
 import { tenantLabels } from "./labels";
 import { isOffboarding } from "./rbac";
 import { type NamespaceTls, TLS_SECRET } from "./tls";
@@ -24,6 +25,8 @@ export interface AppInstanceSpec {
   resources: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
   storage?: { size: string; mountPath: string; storageClass?: string };
   runAsUser: number;
+  /** The tier's required RuntimeClass (a sandboxed runtime), when it requires one. */
+  runtimeClassName?: string;
   /** false: only the data volume is kept. */
   enabled: boolean;
   /** Phase one: scaled to zero, no ingress, the volume unprotected. */
@@ -55,6 +58,8 @@ export function appInstance(env: EnvironmentModel, tenant: TenantModel, app: App
     ),
   );
   const tls = env.tls;
+  // a shared namespace is no tenant's: the tier's runtime applies where the tenant's pods run
+  const runtimeClassName = app.placement === "tenant" ? requiredRuntimeClass(tenant.admission) : undefined;
   return {
     tenant: tenant.id,
     app: app.name,
@@ -76,6 +81,7 @@ export function appInstance(env: EnvironmentModel, tenant: TenantModel, app: App
         }
       : {}),
     runAsUser: entry.runAsUser,
+    ...(runtimeClassName ? { runtimeClassName } : {}),
     enabled: app.enabled,
     offboarding,
     ...(env.network.ingressController.className
@@ -105,6 +111,7 @@ export function instanceTlsSecret(spec: AppInstanceSpec): string | undefined {
 export function instancePodSpec(spec: AppInstanceSpec) {
   return {
     automountServiceAccountToken: false,
+    ...(spec.runtimeClassName ? { runtimeClassName: spec.runtimeClassName } : {}),
     securityContext: {
       runAsNonRoot: true,
       runAsUser: spec.runAsUser,

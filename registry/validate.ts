@@ -163,7 +163,8 @@ function checkTenants(
     checkTotals(ctx, namespaces);
     const domains = checkDomains(ctx, [...own]);
     const members = checkMembers(ctx, own);
-    const apps = checkApps(ctx, namespaces);
+    const admission = tenantAdmission(env, tier?.admission);
+    const apps = checkApps(ctx, namespaces, admission);
     const ci = checkCi(ctx, own);
 
     return [
@@ -180,7 +181,7 @@ function checkTenants(
           warn: tier?.podSecurity?.warn ?? env.podSecurity.warn,
           version: env.podSecurity.version,
         },
-        admission: tenantAdmission(env, tier?.admission),
+        admission,
         namespaces,
         domains,
         members,

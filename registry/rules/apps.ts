@@ -1,15 +1,21 @@
 /**
  * Apps: catalog entries, each once, with settings the entry knows and of its type; the instance's host (the
  * catalog's pattern for this tenant) claimed like a domain, so it can collide with no other tenant's hostname;
- * a tenant-placed instance in one of the tenant's namespaces and within that namespace's limits.
+ * a tenant-placed instance in one of the tenant's namespaces, within that namespace's limits, with an image
+ * from the tier's registries (the workloads admission policy would refuse its pod otherwise).
  */
-import type { AppModel, NamespaceModel } from "../model";
+import { imageAllowed, requiredRuntimeClass } from "../../policy/admission";
+import type { AppModel, NamespaceModel, TenantAdmission } from "../model";
 import { show } from "../problems";
 import { parseQuantity } from "../quantity";
 import { type TenantContext, appHost, zoneOf } from "./context";
 import { claimHostname } from "./domains";
 
-export function checkApps(ctx: TenantContext, namespaces: readonly NamespaceModel[]): AppModel[] {
+export function checkApps(
+  ctx: TenantContext,
+  namespaces: readonly NamespaceModel[],
+  admission: TenantAdmission,
+): AppModel[] {
   const { env, doc, data, at } = ctx;
   const apps: AppModel[] = [];
   const seen = new Set<string>();
@@ -63,6 +69,21 @@ export function checkApps(ctx: TenantContext, namespaces: readonly NamespaceMode
       const ns = namespaces.find((n) => n.name === namespace);
       if (!ns)
         at(["apps", i, "namespace"], `${show(namespace)} is not a namespace of tenant ${show(doc.id)}`);
+      // the image must be one the tier's pods may run, or the workloads policy refuses the pod
+      if (env.admission.policies.workloads && !imageAllowed(entry.image, admission.registries))
+        at(
+          ["apps", i, "name"],
+          `app ${show(app.name)} runs ${show(entry.image)}, from a registry the tier ${show(ctx.tierName)} does not allow (registries: ${admission.registries.join(", ")})`,
+        );
+      if (
+        env.admission.policies.workloads &&
+        admission.requireRuntimeClass &&
+        !requiredRuntimeClass(admission)
+      )
+        at(
+          ["apps", i, "name"],
+          `the tier ${show(ctx.tierName)} requires a RuntimeClass but names none for app ${show(app.name)} to run with (runtimeClasses: ${admission.runtimeClasses.join(", ")})`,
+        );
       // the container's limits must fit the namespace's LimitRange, or the pod is refused
       for (const res of ["cpu", "memory"] as const) {
         const max = ns?.limits.max?.[res];

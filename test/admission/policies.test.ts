@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { LAYERS } from "../../stacks/layers";
-import { admissionPolicies } from "../../policy/admission";
+import { admissionPolicies, imageAllowed } from "../../policy/admission";
 import { NAMESPACE_NAME_LABEL } from "../../policy/labels";
 import { type Plan, buildPlan } from "../../plan/plan";
 import type { RegistryModel } from "../../registry/model";
@@ -16,6 +16,7 @@ import {
   exampleWithEnvironment,
   exampleWithSharedCi,
   loadExample,
+  registryOf,
   withSharedCi,
 } from "../plan/registries";
 
@@ -537,5 +538,84 @@ describe("the CI identity (shared mode)", () => {
     const env = withSharedCi(exampleEnvironmentData());
     env.ci.shared.serviceAccount = "default";
     expect(() => exampleWithEnvironment(env)).toThrow(/ci\.shared\.serviceAccount: cannot be "default"/);
+  });
+});
+
+describe("the platform's own pods meet the tier's allowances", () => {
+  it("the registry rule in TypeScript (for validation) is the policy's CEL rule", async () => {
+    const images = [
+      "nginx",
+      "nginx:1.27",
+      "library/nginx",
+      "docker.io/library/nginx",
+      "quay.io/jupyter/minimal-notebook:2024-05-27",
+      "ghcr.io/acme/app@sha256:abc",
+      "ghcr.io/acme-evil/app",
+      "localhost/x",
+      "registry.example.com:5000/team/app",
+      "registry.example.com/team/app",
+      "evil.io/x",
+    ];
+    const lists = [
+      ["*"],
+      ["docker.io"],
+      ["ghcr.io/acme", "quay.io"],
+      ["registry.example.com:5000"],
+      ["localhost"],
+    ];
+    for (const registries of lists) {
+      const env = exampleEnvironmentData();
+      env.defaults.admission = { registries };
+      // a tenant without apps: the example's would not pass validation under every list
+      const c = clusterOf(
+        await buildPlan(registryOf({ alice: { email: "alice@example.com" } }, env), LAYERS),
+      );
+      for (const image of images) {
+        const pod = {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: meta("alice", "p"),
+          spec: { containers: [{ name: "c", image }] },
+        };
+        const d = admit(c.pairs, c.cluster, request("CREATE", ALICE, pod));
+        expect(d.allowed, `${image} under ${registries}`).toBe(imageAllowed(image, registries));
+      }
+    }
+    // not vacuous: each list allows some and refuses some of the images (but "*")
+    expect(images.filter((i) => imageAllowed(i, ["ghcr.io/acme", "quay.io"]))).toEqual([
+      "quay.io/jupyter/minimal-notebook:2024-05-27",
+      "ghcr.io/acme/app@sha256:abc",
+    ]);
+  });
+
+  it("an app whose image the tier does not allow is refused at validation, not at the pod", () => {
+    const env = exampleEnvironmentData();
+    env.defaults.admission = { registries: ["ghcr.io"] };
+    expect(() => exampleWithEnvironment(env)).toThrow(
+      /tenants\/alice\.yaml: apps\[0\]\.name: app "jupyter" runs "quay\.io\/jupyter\/minimal-notebook:2024-05-27", from a registry the tier "standard" does not allow \(registries: ghcr\.io\)/,
+    );
+  });
+
+  it("a tier requiring a sandboxed runtime gets it on its app instances' pods, which the policy admits", async () => {
+    const env = exampleEnvironmentData();
+    env.tiers.standard.admission = { runtimeClasses: ["gvisor"], requireRuntimeClass: true };
+    const p = await buildPlan(exampleWithEnvironment(env), LAYERS);
+    const deployment = p.stacks
+      .flatMap((s) => s.resources)
+      .find(
+        (r) =>
+          r.inputs.kind === "Deployment" &&
+          (r.inputs.metadata as { namespace: string }).namespace === "alice",
+      )!;
+    const template = (deployment.inputs.spec as { template: { metadata: Json; spec: Json } }).template;
+    expect(template.spec.runtimeClassName).toBe("gvisor");
+    const c = clusterOf(p);
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { ...template.metadata, name: "jupyter-1", namespace: "alice" },
+      spec: template.spec,
+    };
+    expect(admit(c.pairs, c.cluster, request("CREATE", RS_CONTROLLER, pod))).toMatchObject({ allowed: true });
   });
 });
