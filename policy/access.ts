@@ -1,6 +1,6 @@
 /** The access matrix's row (a contract: `access --json`), and which rows concern a tenant. */
 import type { TenantModel } from "../registry/model";
-import { CLUSTER_READER_RULES, groupResource } from "./rbac";
+import { CLUSTER_SCOPED_RESOURCES } from "./rbac";
 
 export interface AccessRow {
   principal: string;
@@ -13,13 +13,6 @@ export interface AccessRow {
   via: string;
 }
 
-/** Cluster-scoped resources, as the narrow cluster reader lists them: reading them reaches no tenant's objects. */
-const CLUSTER_SCOPED = new Set(
-  CLUSTER_READER_RULES.flatMap((r) =>
-    r.apiGroups.flatMap((g) => r.resources.map((x) => groupResource(g, x))),
-  ),
-);
-
 /**
  * The rows `--tenant` shows: the tenant's own principals, and every other principal that reaches it: into
  * its namespaces, at cluster scope (admins, power users), or on its deployer credentials in Vault.
@@ -28,7 +21,7 @@ export function reachesTenant(row: AccessRow, tenant: TenantModel): boolean {
   const namespaces = tenant.namespaces.map((n) => n.name);
   return (
     row.tenant === tenant.id ||
-    (row.scope === "cluster" && !CLUSTER_SCOPED.has(row.resource)) ||
+    (row.scope === "cluster" && !CLUSTER_SCOPED_RESOURCES.has(row.resource)) ||
     namespaces.some((ns) => row.scope === `namespace:${ns}`) ||
     (row.system === "vault" && namespaces.some((ns) => row.resource.endsWith(`/creds/${ns}-deployer`)))
   );

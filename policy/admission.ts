@@ -42,7 +42,8 @@ export type AdmissionParams = Record<
   | "runtimeClasses"
   | "requireRuntimeClass"
   | "ingressClasses"
-  | "registries",
+  | "registries"
+  | "imagePullPolicies",
   string
 >;
 
@@ -77,6 +78,7 @@ export function admissionParams(env: EnvironmentModel, tenant: TenantModel): Adm
     requireRuntimeClass: String(a.requireRuntimeClass),
     ingressClasses: join(a.ingressClasses),
     registries: join(a.registries),
+    imagePullPolicies: join(a.imagePullPolicies),
   };
 }
 
@@ -414,6 +416,7 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
             'variables.images.map(i, i.split("/").size() > 1 && (i.split("/")[0].contains(".") || i.split("/")[0].contains(":") || i.split("/")[0] == "localhost") ? i : "docker.io/" + i)',
           ],
           ["registries", param("registries")],
+          ["pullPolicies", param("imagePullPolicies")],
           ["priorityClasses", param("priorityClasses")],
           ["runtimeClasses", param("runtimeClasses")],
         ],
@@ -422,6 +425,19 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
             expression:
               '!variables.checkImages || "*" in variables.registries || variables.refs.all(i, variables.registries.exists(r, i.startsWith(r + "/")))',
             message: "an image comes from a registry the tenant's tier does not allow",
+          },
+          {
+            // every container: an unset imagePullPolicy is defaulted before admission (IfNotPresent, or Always for :latest)
+            expression:
+              "!variables.checkImages || " +
+              ["containers", "initContainers", "ephemeralContainers"]
+                .map(
+                  (f) =>
+                    `(!has(object.spec.${f}) || object.spec.${f}.all(c, !has(c.imagePullPolicy) || c.imagePullPolicy in variables.pullPolicies))`,
+                )
+                .join(" && "),
+            message:
+              "this imagePullPolicy is not allowed for the tenant's tier (a private image cached on a node would otherwise run without its pull secret)",
           },
           {
             expression:

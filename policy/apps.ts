@@ -123,6 +123,8 @@ export function instancePodSpec(spec: AppInstanceSpec) {
       {
         name: spec.app,
         image: spec.image,
+        // never a copy another tenant's pull left on the node (and whatever pull policies the tier allows)
+        imagePullPolicy: "Always",
         ports: [{ name: "http", containerPort: spec.port, protocol: "TCP" }],
         env: Object.entries(spec.env)
           .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -16,17 +16,37 @@ export type RbacRule = { apiGroups: string[]; resources: string[]; verbs: string
 const READ = ["get", "list", "watch"];
 
 /**
- * What every namespace owner may read at cluster scope: cluster-scoped objects only, so that no namespaced
- * object of another tenant is readable.
+ * What every namespace owner may read at cluster scope: the classes a tenant names in its own objects
+ * (StorageClass, IngressClass, PriorityClass, RuntimeClass, CSIDriver), which hold no tenant's data. Not
+ * namespaces, nodes, PersistentVolumes (their claimRef names another tenant's claim) or CRDs: the
+ * multi-tenancy benchmark's "block access to cluster resources" (README, "Isolation at admission").
  */
 export const CLUSTER_READER_RULES: RbacRule[] = [
-  { apiGroups: [""], resources: ["namespaces", "nodes", "persistentvolumes"], verbs: READ },
-  { apiGroups: ["storage.k8s.io"], resources: ["storageclasses", "csidrivers", "csinodes"], verbs: READ },
+  { apiGroups: ["storage.k8s.io"], resources: ["storageclasses", "csidrivers"], verbs: READ },
   { apiGroups: ["networking.k8s.io"], resources: ["ingressclasses"], verbs: READ },
   { apiGroups: ["scheduling.k8s.io"], resources: ["priorityclasses"], verbs: READ },
   { apiGroups: ["node.k8s.io"], resources: ["runtimeclasses"], verbs: READ },
-  { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: READ },
 ];
+
+/** Cluster-scoped resources of the built-in API groups, as the access matrix names them. */
+export const CLUSTER_SCOPED_RESOURCES: ReadonlySet<string> = new Set([
+  "namespaces",
+  "nodes",
+  "persistentvolumes",
+  "componentstatuses",
+  "storage.k8s.io/storageclasses",
+  "storage.k8s.io/csidrivers",
+  "storage.k8s.io/csinodes",
+  "storage.k8s.io/volumeattachments",
+  "networking.k8s.io/ingressclasses",
+  "scheduling.k8s.io/priorityclasses",
+  "node.k8s.io/runtimeclasses",
+  "apiextensions.k8s.io/customresourcedefinitions",
+  "rbac.authorization.k8s.io/clusterroles",
+  "rbac.authorization.k8s.io/clusterrolebindings",
+  "admissionregistration.k8s.io/validatingadmissionpolicies",
+  "admissionregistration.k8s.io/validatingadmissionpolicybindings",
+]);
 
 /**
  * Power users: read-only across the cluster, without secrets (nor anything that could reveal them:

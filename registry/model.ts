@@ -46,6 +46,8 @@ export interface TenantAdmission {
   ingressClasses: string[];
   /** Registries or repository prefixes images must come from. */
   registries: string[];
+  /** imagePullPolicy values a container may have. */
+  imagePullPolicies: string[];
 }
 
 export interface NamespaceModel {

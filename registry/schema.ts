@@ -421,6 +421,13 @@ export const TierAdmission = z
       .array(ImagePrefix)
       .optional()
       .describe('registries or repository prefixes container images must come from (default: ["*"])'),
+    imagePullPolicies: z
+      .array(z.enum(["Always", "IfNotPresent", "Never"]))
+      .min(1)
+      .optional()
+      .describe(
+        "imagePullPolicy values a container may have (default: any); [Always] keeps a tenant from running another tenant's private image cached on a node",
+      ),
   })
   .refine((a) => !a.requireRuntimeClass || (a.runtimeClasses ?? ["*"]).length > 0, {
     error: "requireRuntimeClass needs at least one runtimeClasses entry",

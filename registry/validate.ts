@@ -206,5 +206,6 @@ function tenantAdmission(env: EnvironmentModel, tier: TierAdmissionData | undefi
     requireRuntimeClass: pick("requireRuntimeClass") ?? false,
     ingressClasses: [...(pick("ingressClasses") ?? (className ? [className] : ["*"]))],
     registries: [...(pick("registries") ?? ["*"])],
+    imagePullPolicies: [...(pick("imagePullPolicies") ?? ["Always", "IfNotPresent", "Never"])],
   };
 }

@@ -444,6 +444,18 @@ describe("workloads", () => {
     denied(request("UPDATE", ALICE, debug, running, "ephemeralcontainers"), "tenancy-workloads");
   });
 
+  it("allow only the tier's pull policies: Always in the example, so no cached private image runs unpulled", () => {
+    const withPolicy = (imagePullPolicy?: string) =>
+      pod({
+        containers: [{ name: "c", image: "nginx:1.27", ...(imagePullPolicy ? { imagePullPolicy } : {}) }],
+      });
+    allowed(request("CREATE", ALICE, withPolicy("Always")));
+    denied(request("CREATE", ALICE, withPolicy("IfNotPresent")), "tenancy-workloads", /imagePullPolicy/);
+    denied(request("CREATE", ALICE, withPolicy("Never")), "tenancy-workloads");
+    // a running pod's label change is not a new pull: not checked again
+    allowed(request("UPDATE", ALICE, withPolicy("IfNotPresent"), withPolicy("IfNotPresent")));
+  });
+
   it("refuse PriorityClasses the tier does not list, and inline volumes beyond the restricted types", () => {
     denied(
       request("CREATE", ALICE, pod({ priorityClassName: "system-node-critical" })),

@@ -286,6 +286,10 @@ describe("TenantNamespace in the example plan", () => {
       services: "10", // environment
       "services.loadbalancers": "2", // namespace bob-prod (tier says 1)
       "services.nodeports": "0", // environment
+      "requests.ephemeral-storage": "2Gi",
+      "limits.ephemeral-storage": "4Gi",
+      "count/configmaps": "50",
+      "count/secrets": "50",
     });
     expect(hard("bob-staging")["services.loadbalancers"]).toBe("1");
     expect(hard("bob-staging").pods).toBe("40");

@@ -129,6 +129,10 @@ describe("Vault source, single-secret layout (existing installations)", () => {
       services: "8",
       "services.loadbalancers": "0",
       "services.nodeports": "0",
+      "requests.ephemeral-storage": "2Gi",
+      "limits.ephemeral-storage": "4Gi",
+      "count/configmaps": "50",
+      "count/secrets": "50",
     });
     expect(fromVault.tenants.find((t) => t.id === "carol")!.namespaces[2]!.quota["requests.storage"]).toBe(
       "5Gi",

@@ -856,6 +856,10 @@ describe("a valid registry", () => {
       services: "10",
       "services.loadbalancers": "1",
       "services.nodeports": "0",
+      "requests.ephemeral-storage": "2Gi",
+      "limits.ephemeral-storage": "4Gi",
+      "count/configmaps": "50",
+      "count/secrets": "50",
     };
     const limits = {
       defaultRequest: { cpu: "200m", memory: "128Mi" },
@@ -878,6 +882,7 @@ describe("a valid registry", () => {
         requireRuntimeClass: false,
         ingressClasses: ["nginx"],
         registries: ["docker.io", "quay.io", "ghcr.io", "registry.example.com"],
+        imagePullPolicies: ["Always"],
       },
       namespaces: [
         {
