@@ -102,6 +102,7 @@ export interface TenantModel {
   id: string;
   /** Where the record came from: `tenants/alice.yaml` or a Vault path. */
   source: string;
+  /** The OIDC identity: the record's email, or (single-secret layout) the environment's rule applied to the id. */
   email: string;
   displayName?: string;
   role: TenantRole;
@@ -141,6 +142,11 @@ export interface TenantDocument {
   id: string;
   source: string;
   data: unknown;
+  /**
+   * Its identity may come from the environment's `oidc.identityFromId` when it has no email: records of the
+   * single-secret layout of existing installations, which key users by name.
+   */
+  identityFromId?: boolean;
   /** Set when the record could not be read or parsed: these are reported and `data` is ignored. */
   problems?: Problem[];
 }

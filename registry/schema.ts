@@ -213,7 +213,9 @@ const SettingValue = z.union([z.string(), z.number(), z.boolean()]);
 
 export const TenantFile = z
   .strictObject({
-    email: Email.describe("the tenant's OIDC identity: RBAC subject and Vault entity alias"),
+    email: Email.optional().describe(
+      "the tenant's OIDC identity: RBAC subject and Vault entity alias (required, except in Vault's single-secret layout with oidc.identityFromId)",
+    ),
     role: TenantRole.default("namespace-owner").describe("cluster-level role"),
     displayName: VisibleText.max(200).optional(),
     tier: z
@@ -222,9 +224,10 @@ export const TenantFile = z
       .describe("tier from the environment; default: the environment's defaults.tier"),
     namespaces: z
       .array(NamespaceEntry)
-      .min(1)
       .optional()
-      .describe("namespaces the tenant owns; default: one namespace named after the tenant"),
+      .describe(
+        "namespaces the tenant owns; default: one namespace named after the tenant; [] for none (admins, power users, members of others' namespaces)",
+      ),
     domains: z
       .array(
         z.union([
@@ -815,6 +818,17 @@ export const EnvironmentFile = z
       clientId: z.string().min(1),
       vaultMountAccessor: z.string().min(1).describe("accessor of Vault's OIDC auth mount"),
       usernamePrefix: z.string().default("").describe("the API server's --oidc-username-prefix"),
+      identityFromId: z
+        .string()
+        .refine((t) => {
+          if ((t.match(/\{id\}/g) ?? []).length !== 1) return false;
+          const sample = t.replace("{id}", "x");
+          return sample.includes("@") ? Email.safeParse(sample).success : /^[A-Za-z0-9._%+-]+$/.test(sample);
+        }, isnt('a template with one {id} giving an email ("{id}@example.com") or a user name ("{id}")'))
+        .optional()
+        .describe(
+          'single-secret layout: the identity of a record without an email, from its user name ("{id}@example.com", or "{id}" where the identity provider\'s username is the OIDC identity)',
+        ),
       groupsPrefix: z.string().default(""),
     }),
     rbac: z

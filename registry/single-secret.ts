@@ -2,20 +2,34 @@
  * The single-secret layout of existing installations: one Vault secret whose key (`k8s_users`) holds a
  * JSON string mapping user -> `{role, email, namespaces, domains, quota: {cpu_requests, ...}}`.
  * Converted here into the tenant file shape (`tenants/<id>.yaml`) so the registry schema judges both
- * sources alike. Only the quota keys are renamed; everything else passes through for the schema to check.
+ * sources alike. Only the quota keys are renamed, and a record other than a namespace owner's without
+ * `namespaces` gets none; everything else passes through for the schema to check. A record may lack `email`:
+ * the environment's `oidc.identityFromId` names it then.
  */
 import type { TenantDocument } from "./model";
 import { parseJson } from "./parse";
 import { type Problem, show } from "./problems";
 import type { QuotaKey } from "./schema";
 
-/** Single-secret quota key -> the registry's Kubernetes ResourceQuota key. */
-export const SINGLE_SECRET_QUOTA_KEYS: Readonly<Record<string, QuotaKey>> = {
+/**
+ * Single-secret quota key -> the registry's Kubernetes ResourceQuota key. Installations write one of two
+ * spellings: the short one (`cpu`, `memory`: requests, as that setup's ResourceQuota shows) and the long one
+ * (`cpu_requests`, `memory_limits`, ...); the keys of neither (`storage`, `pods`, ...) go with both.
+ */
+const SHORT_QUOTA_KEYS: Readonly<Record<string, QuotaKey>> = {
+  cpu: "requests.cpu",
+  memory: "requests.memory",
+};
+const LONG_QUOTA_KEYS: Readonly<Record<string, QuotaKey>> = {
   cpu_requests: "requests.cpu",
   cpu_limits: "limits.cpu",
   memory_requests: "requests.memory",
   memory_limits: "limits.memory",
   storage_requests: "requests.storage",
+};
+export const SINGLE_SECRET_QUOTA_KEYS: Readonly<Record<string, QuotaKey>> = {
+  ...SHORT_QUOTA_KEYS,
+  ...LONG_QUOTA_KEYS,
   storage: "requests.storage",
   pods: "pods",
   services: "services",
@@ -42,12 +56,25 @@ function kind(v: unknown): string {
  * are a problem.
  */
 export function singleSecretTenantFile(
-  record: Record<string, unknown>,
+  given: Record<string, unknown>,
   source: string,
 ): { ok: true; data: Record<string, unknown> } | { ok: false; problems: Problem[] } {
+  // as in the setups it comes from, only namespace owners get a namespace of their own by default
+  const owner = given.role === undefined || given.role === "namespace-owner";
+  const record = given.namespaces === undefined && !owner ? { ...given, namespaces: [] } : given;
   const quota = record.quota;
   if (!isMapping(quota)) return { ok: true, data: record };
   const problems: Problem[] = [];
+  // one spelling per record: `cpu` next to `memory_limits` is a record written by two hands
+  const keys = Object.keys(quota);
+  const short = keys.find((k) => Object.hasOwn(SHORT_QUOTA_KEYS, k));
+  const long = keys.find((k) => Object.hasOwn(LONG_QUOTA_KEYS, k));
+  if (short !== undefined && long !== undefined)
+    problems.push({
+      source,
+      path: ["quota", short],
+      message: `${show(short)} is the short spelling and ${show(long)} the long one; write the record's quota in one of them (cpu, memory, storage, pods; or cpu_requests, cpu_limits, memory_requests, memory_limits, storage_requests, pods)`,
+    });
   const out = new Map<string, { key: string; value: unknown }>(); // target key -> the key that set it
   for (const [key, value] of Object.entries(quota)) {
     const target = Object.hasOwn(SINGLE_SECRET_QUOTA_KEYS, key) ? SINGLE_SECRET_QUOTA_KEYS[key]! : key;
@@ -101,7 +128,7 @@ export function singleSecretDocuments(
       continue;
     }
     const converted = singleSecretTenantFile(record, userSource);
-    if (converted.ok) docs.push({ id: user, source: userSource, data: converted.data });
+    if (converted.ok) docs.push({ id: user, source: userSource, data: converted.data, identityFromId: true });
     else problems.push(...converted.problems);
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, docs };

@@ -152,7 +152,7 @@ function checkTenants(
         ["tier"],
         `${show(tierName)} is not a tier of environment ${show(env.name)} (tiers: ${Object.keys(env.tiers).join(", ")})`,
       );
-    checkIdentity(ctx);
+    const identity = checkIdentity(ctx);
 
     const own = new Set<string>();
     const reported = new Set<string>();
@@ -171,7 +171,7 @@ function checkTenants(
       {
         id: doc.id,
         source: doc.source,
-        email: data.email,
+        email: identity ?? "",
         ...(data.displayName !== undefined ? { displayName: data.displayName } : {}),
         role: data.role,
         tier: tierName,

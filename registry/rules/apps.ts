@@ -65,6 +65,13 @@ export function checkApps(
         );
       namespace = entry.namespace ?? app.name;
     } else {
+      if (namespaces.length === 0 && app.namespace === undefined) {
+        at(
+          ["apps", i, "name"],
+          `app ${show(app.name)} runs in one of the tenant's namespaces, and tenant ${show(doc.id)} has none (namespaces: [])`,
+        );
+        return;
+      }
       namespace = app.namespace ?? namespaces[0]!.name;
       const ns = namespaces.find((n) => n.name === namespace);
       if (!ns)

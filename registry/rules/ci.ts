@@ -44,6 +44,8 @@ export function checkCi(
         else claims.ciClaimOwner.set(key, doc.id);
       }
   }
+  if (data.ci && own.size === 0)
+    at(["ci"], `tenant ${show(doc.id)} has no namespaces for its pipelines to deploy to (namespaces: [])`);
   (data.ci?.namespaces ?? []).forEach((ns, j, all) => {
     if (all.indexOf(ns) !== j) at(["ci", "namespaces", j], `${show(ns)} is listed twice`);
     else if (!own.has(ns))

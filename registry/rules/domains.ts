@@ -75,6 +75,10 @@ export function checkDomains(ctx: TenantContext, own: readonly string[]): Domain
     const namespace = typeof entry === "string" ? undefined : entry.namespace;
     if (namespace !== undefined && !own.includes(namespace))
       at(["domains", i, "namespace"], `${show(namespace)} is not a namespace of tenant ${show(doc.id)}`);
+    if (own.length === 0) {
+      at(path, `tenant ${show(doc.id)} has no namespace to serve ${show(name)} from (namespaces: [])`);
+      return [];
+    }
     if (!claimHostname(ctx, name, path)) return [];
     const proxied = typeof entry === "string" ? undefined : entry.proxied;
     return zone

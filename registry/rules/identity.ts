@@ -1,8 +1,12 @@
-/** A tenant's identity: one tenant per email; an id that is not a path the platform uses in Vault. */
+/**
+ * A tenant's identity: its email (or the environment's rule for records without one), one tenant per identity;
+ * an id that is not a path the platform uses in Vault.
+ */
 import { show } from "../problems";
 import type { TenantContext } from "./context";
 
-export function checkIdentity({ env, doc, data, claims, at }: TenantContext): void {
+export function checkIdentity(ctx: TenantContext): string | undefined {
+  const { env, doc, data, claims, at } = ctx;
   // top-level tenant paths put tenant data at <kvMount>/data/<id>: an id must not be a path the platform uses
   if (
     env.vault.tenantPaths === "top-level" &&
@@ -13,12 +17,32 @@ export function checkIdentity({ env, doc, data, claims, at }: TenantContext): vo
       `tenant id ${show(doc.id)} is a reserved Vault path (vault.reservedPaths in ${env.source}, or the registry's own); with top-level tenant paths its policy would grant ${env.vault.kvMount}/data/${doc.id}; choose another id`,
     );
 
-  const email = data.email.toLowerCase();
-  const first = claims.emailOwner.get(email);
+  const identity = tenantIdentity(ctx);
+  if (identity === undefined) return undefined;
+  const key = identity.toLowerCase();
+  const first = claims.emailOwner.get(key);
   if (first !== undefined)
     at(
       ["email"],
-      `${show(data.email)} is already the identity of tenant ${show(first)}; an email belongs to one tenant`,
+      `${show(identity)} is already the identity of tenant ${show(first)}${data.email === undefined ? ` (from oidc.identityFromId in ${env.source})` : ""}; an email belongs to one tenant`,
     );
-  else claims.emailOwner.set(email, doc.id);
+  else claims.emailOwner.set(key, doc.id);
+  return identity;
+}
+
+/**
+ * The tenant's OIDC identity: its email; for a single-secret record without one, the environment's
+ * `oidc.identityFromId` applied to its id. Undefined (and reported) when it has neither.
+ */
+function tenantIdentity({ env, doc, data, at }: TenantContext): string | undefined {
+  if (data.email !== undefined) return data.email;
+  const rule = env.oidc.identityFromId;
+  if (doc.identityFromId && rule !== undefined) return rule.replace("{id}", doc.id);
+  at(
+    ["email"],
+    doc.identityFromId
+      ? `is required: this record has no email and the environment has no identity rule (oidc.identityFromId in ${env.source}, e.g. "{id}@example.com")`
+      : "is required (the tenant's OIDC identity)",
+  );
+  return undefined;
 }

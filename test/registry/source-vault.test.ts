@@ -560,6 +560,8 @@ describe("legacy records", () => {
   it("maps every legacy quota key to its Kubernetes key and passes the rest through", () => {
     const quota = Object.fromEntries(Object.keys(SINGLE_SECRET_QUOTA_KEYS).map((k, i) => [k, String(i)]));
     delete quota.storage; // same target as storage_requests
+    delete quota.cpu; // the short spelling: tested below
+    delete quota.memory;
     quota["requests.cpu_typo"] = "1";
     const result = singleSecretTenantFile({ email: "a@example.com", role: "admin", extra: 1, quota }, "src");
     expect(result).toEqual({
@@ -568,20 +570,61 @@ describe("legacy records", () => {
         email: "a@example.com",
         role: "admin",
         extra: 1,
+        // an admin's record gets no namespace of its own
+        namespaces: [],
         quota: {
-          "requests.cpu": "0",
-          "limits.cpu": "1",
-          "requests.memory": "2",
-          "limits.memory": "3",
-          "requests.storage": "4",
-          pods: "6",
-          services: "7",
-          "services.loadbalancers": "8",
-          "services.nodeports": "9",
-          persistentvolumeclaims: "10",
+          "requests.cpu": "2",
+          "limits.cpu": "3",
+          "requests.memory": "4",
+          "limits.memory": "5",
+          "requests.storage": "6",
+          pods: "8",
+          services: "9",
+          "services.loadbalancers": "10",
+          "services.nodeports": "11",
+          persistentvolumeclaims: "12",
           "requests.cpu_typo": "1",
         },
       },
+    });
+  });
+
+  it("takes either spelling of an installation's quota keys, and refuses a record mixing them", () => {
+    const short = singleSecretTenantFile(
+      { quota: { cpu: "4", memory: "8Gi", storage: "20Gi", pods: "20" } },
+      "src",
+    );
+    expect(short).toEqual({
+      ok: true,
+      data: {
+        quota: { "requests.cpu": "4", "requests.memory": "8Gi", "requests.storage": "20Gi", pods: "20" },
+      },
+    });
+    const long = singleSecretTenantFile(
+      { quota: { cpu_requests: "4", memory_requests: "8Gi", memory_limits: "16Gi", pods: "20" } },
+      "src",
+    );
+    expect(long).toEqual({
+      ok: true,
+      data: {
+        quota: { "requests.cpu": "4", "requests.memory": "8Gi", "limits.memory": "16Gi", pods: "20" },
+      },
+    });
+    expect(singleSecretTenantFile({ quota: { cpu: "4", memory_limits: "16Gi" } }, "src")).toEqual({
+      ok: false,
+      problems: [
+        {
+          source: "src",
+          path: ["quota", "cpu"],
+          message:
+            '"cpu" is the short spelling and "memory_limits" the long one; write the record\'s quota in one of them (cpu, memory, storage, pods; or cpu_requests, cpu_limits, memory_requests, memory_limits, storage_requests, pods)',
+        },
+      ],
+    });
+    // a namespace owner (the default role) keeps its default namespace
+    expect(singleSecretTenantFile({ role: "namespace-owner" }, "src")).toEqual({
+      ok: true,
+      data: { role: "namespace-owner" },
     });
   });
 

@@ -204,7 +204,7 @@ describe("names: tenant ids, namespaces, emails, hostnames", () => {
 
   it("requires the email", () => {
     expect(problems({ alice: { displayName: "Alice" } })).toEqual([
-      "tenants/alice.yaml: email: is required (string)",
+      "tenants/alice.yaml: email: is required (the tenant's OIDC identity)",
     ]);
   });
 
@@ -297,9 +297,23 @@ describe("namespaces across tenants", () => {
     ]);
   });
 
-  it("refuses an empty namespaces list", () => {
-    expect(problems({ alice: { ...alice, namespaces: [] } })).toEqual([
-      "tenants/alice.yaml: namespaces: expected a list of at least 1 item, got []",
+  it("accepts a tenant without namespaces, and refuses what would need one", () => {
+    const model = build({ alice: { ...alice, role: "admin", namespaces: [] } });
+    expect(model.tenants[0]!.namespaces).toEqual([]);
+    expect(
+      problems({
+        alice: {
+          ...alice,
+          namespaces: [],
+          domains: ["alice.example.com"],
+          apps: [{ name: "jupyter" }],
+          ci: { boundClaims: { repository_owner_id: "1" } },
+        },
+      }),
+    ).toEqual([
+      'tenants/alice.yaml: domains[0]: tenant "alice" has no namespace to serve "alice.example.com" from (namespaces: [])',
+      'tenants/alice.yaml: apps[0].name: app "jupyter" runs in one of the tenant\'s namespaces, and tenant "alice" has none (namespaces: [])',
+      'tenants/alice.yaml: ci: tenant "alice" has no namespaces for its pipelines to deploy to (namespaces: [])',
     ]);
   });
 });
