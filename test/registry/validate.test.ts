@@ -202,6 +202,45 @@ describe("names: tenant ids, namespaces, emails, hostnames", () => {
     ]);
   });
 
+  it("names a single-secret record without email by the environment's identity rule, and only such a record", () => {
+    const env = environment((e) => (e.oidc.identityFromId = "{id}@corp.example.com"));
+    const docs = (identityFromId: boolean) => [
+      { id: "alice", source: "vault:secret/platform#k8s_users.alice", data: {}, identityFromId },
+    ];
+    const withRule = buildRegistry({ name: "example", source: ENV_SOURCE, data: env }, docs(true));
+    expect(withRule.tenants[0]!.email).toBe("alice@corp.example.com");
+    // a user name as the identity, where the identity provider's username is the OIDC identity
+    const byName = environment((e) => (e.oidc.identityFromId = "{id}"));
+    expect(
+      buildRegistry({ name: "example", source: ENV_SOURCE, data: byName }, docs(true)).tenants[0]!.email,
+    ).toBe("alice");
+    // a YAML file still needs its email; a record without the rule is told where the rule goes
+    expect(() => buildRegistry({ name: "example", source: ENV_SOURCE, data: env }, docs(false))).toThrow(
+      "email: is required (the tenant's OIDC identity)",
+    );
+    expect(() =>
+      buildRegistry({ name: "example", source: ENV_SOURCE, data: EXAMPLE_ENV }, docs(true)),
+    ).toThrow(
+      'email: is required: this record has no email and the environment has no identity rule (oidc.identityFromId in environments/example.yaml, e.g. "{id}@example.com")',
+    );
+    // the rule's result is an identity like any other: one tenant each
+    expect(() =>
+      buildRegistry({ name: "example", source: ENV_SOURCE, data: env }, [
+        ...docs(true),
+        { id: "bob", source: "tenants/bob.yaml", data: { email: "alice@corp.example.com" } },
+      ]),
+    ).toThrow(/already the identity of tenant "alice"; an email belongs to one tenant/);
+    for (const bad of ["{id}{id}@x.com", "@example.com", "{id} x", "{id}@bad_host"])
+      expect(
+        problems(
+          { alice },
+          environment((e) => (e.oidc.identityFromId = bad)),
+        ),
+      ).toEqual([
+        `environments/example.yaml: oidc.identityFromId: ${JSON.stringify(bad)} is not a template with one {id} giving an email ("{id}@example.com") or a user name ("{id}")`,
+      ]);
+  });
+
   it("requires the email", () => {
     expect(problems({ alice: { displayName: "Alice" } })).toEqual([
       "tenants/alice.yaml: email: is required (the tenant's OIDC identity)",
