@@ -13,6 +13,7 @@ import {
   InvalidInputError,
 } from "../registry/problems";
 import { accessCommand } from "./access";
+import { canICommand } from "./can-i";
 import { deployCommands } from "./deploy";
 import { kubeconfigCommand } from "./kubeconfig";
 import { planCommand } from "./plan";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   validateCommand(program);
   planCommand(program);
   accessCommand(program);
+  canICommand(program);
   kubeconfigCommand(program);
   deployCommands(program);
   return program;

@@ -61,17 +61,23 @@ export function mergeRules(rules: PolicyRule[]): Map<string, Set<Capability>> {
   return acl;
 }
 
+/** The one policy path pattern that decides a request path (Vault's priority rules), or undefined. */
+export function decidingPattern(acl: Map<string, Set<Capability>>, path: string): string | undefined {
+  let best: string | undefined;
+  for (const pattern of acl.keys()) {
+    if (pathMatches(pattern, path) && (best === undefined || comparePriority(pattern, best) > 0))
+      best = pattern;
+  }
+  return best;
+}
+
 /** The capabilities a set of policies grants on a request path (empty when nothing matches or deny wins). */
 export function capabilitiesOn(
   rules: PolicyRule[] | Map<string, Set<Capability>>,
   path: string,
 ): Capability[] {
   const acl = rules instanceof Map ? rules : mergeRules(rules);
-  let best: string | undefined;
-  for (const pattern of acl.keys()) {
-    if (pathMatches(pattern, path) && (best === undefined || comparePriority(pattern, best) > 0))
-      best = pattern;
-  }
+  const best = decidingPattern(acl, path);
   if (best === undefined) return [];
   const caps = acl.get(best)!;
   return caps.has("deny") ? [] : [...caps].sort();

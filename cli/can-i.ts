@@ -1,0 +1,73 @@
+import type { Command } from "commander";
+import { tenantSubject } from "../policy/rbac";
+import { loadRegistry } from "../registry/load";
+import { UsageError } from "../registry/problems";
+import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
+
+export function canICommand(program: Command): void {
+  withCommonOptions(
+    program
+      .command("can-i")
+      .description(
+        "may a principal do this? offline, from the planned RBAC bindings and Vault policies; exit 0 allowed, 1 denied",
+      )
+      .argument(
+        "<principal>",
+        "a principal as `access` names it (user:<email>, group:<name>, vault-jwt:...) or a tenant id",
+      )
+      .argument(
+        "<verb>",
+        "a Kubernetes verb (get, create, ...) or, with --path, a Vault capability (read, update, ...)",
+      )
+      .argument("[resource]", "Kubernetes: pods, apps/deployments, pods/exec, ...")
+      .option("--namespace <ns>", "in this namespace (default: at cluster scope)")
+      .option("--path <path>", "a Vault request path, e.g. secret/data/tenants/alice/db"),
+  ).action(
+    async (
+      who: string,
+      verb: string,
+      resource: string | undefined,
+      opts: CommonOptions & { namespace?: string; path?: string },
+    ) => {
+      if (opts.path !== undefined && opts.namespace !== undefined)
+        throw new UsageError("--path asks Vault and --namespace asks Kubernetes: give one of them");
+      if (opts.path === undefined && resource === undefined)
+        throw new UsageError("name the Kubernetes resource (e.g. pods), or ask Vault with --path");
+      const model = await loadRegistry(loadOptions(opts));
+      let principal = who;
+      if (!who.includes(":")) {
+        const tenant = model.tenants.find((t) => t.id === who);
+        if (!tenant) throw new UsageError(`no such tenant: ${who} (or give a principal as access names it)`);
+        const s = tenantSubject(model.environment, tenant);
+        principal = s.kind === "User" ? `user:${tenant.email}` : `group:${s.name}`;
+      }
+      /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
+      const { accessMatrix } = require("../plan/access") as typeof import("../plan/access");
+      const { canI } = require("../plan/can-i") as typeof import("../plan/can-i");
+      const { buildPlan } = require("../plan/plan") as typeof import("../plan/plan");
+      const { LAYERS } = require("../stacks/layers") as typeof import("../stacks/layers");
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      const rows = accessMatrix(model, await buildPlan(model, LAYERS));
+      const answer = canI(rows, {
+        principal,
+        verb,
+        resource: resource ?? opts.path ?? "",
+        ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+        ...(opts.path !== undefined ? { path: opts.path } : {}),
+      });
+      if (opts.json) process.stdout.write(JSON.stringify(answer, null, 2) + "\n");
+      else {
+        const what =
+          answer.system === "vault"
+            ? `${verb} on Vault path ${answer.scope}`
+            : `${verb} ${answer.resource} ${answer.scope === "cluster" ? "at cluster scope" : `in ${answer.scope}`}`;
+        const lines = [
+          `${answer.allowed ? "yes" : "no"}: ${principal} ${answer.allowed ? "may" : "may not"} ${what}: ${answer.reason}`,
+        ];
+        for (const v of answer.via) lines.push(`  via ${v}`);
+        process.stdout.write(lines.join("\n") + "\n");
+      }
+      if (!answer.allowed) process.exitCode = 1;
+    },
+  );
+}
