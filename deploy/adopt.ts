@@ -30,6 +30,8 @@ export function importId(r: Pick<PlannedResource, "type" | "inputs">): string | 
       return String(i.name);
     case "vault:kubernetes/secretBackendRole:SecretBackendRole":
       return `${i.backend}/roles/${i.name}`;
+    case "vault:transit/secretBackendKey:SecretBackendKey":
+      return `${i.backend}/keys/${i.name}`;
     case "vault:kubernetes/authBackendRole:AuthBackendRole":
     case "vault:jwt/authBackendRole:AuthBackendRole":
       return `auth/${i.backend}/role/${i.roleName}`;

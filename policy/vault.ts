@@ -20,12 +20,29 @@ export interface VaultPaths {
   tenantPaths: "prefixed" | "top-level";
   tenantPrefix: string;
   kubernetesSecretsMount: string;
+  /** SOPS keys: a transit key `<keyPrefix><ns>` per tenant namespace on the transit `mount`. @default - none */
+  sops?: { mount: string; keyPrefix: string };
 }
 
 /** The environment's Vault paths. */
 export function vaultPaths(env: EnvironmentModel): VaultPaths {
-  const { kvMount, tenantPaths, tenantPrefix, kubernetesSecretsMount } = env.vault;
-  return { kvMount, tenantPaths, tenantPrefix, kubernetesSecretsMount };
+  const { kvMount, tenantPaths, tenantPrefix, kubernetesSecretsMount, sops } = env.vault;
+  return { kvMount, tenantPaths, tenantPrefix, kubernetesSecretsMount, ...(sops ? { sops } : {}) };
+}
+
+/** The SOPS transit key of a namespace: `<keyPrefix><ns>`. */
+export function sopsKeyName(sops: { keyPrefix: string }, namespace: string): string {
+  return `${sops.keyPrefix}${safeSegment(namespace)}`;
+}
+
+/** Encrypting and decrypting with exactly a namespace's own SOPS key (both are writes: `update`). */
+export function sopsRules(paths: VaultPaths, namespace: string): PolicyRule[] {
+  if (!paths.sops) return [];
+  const key = sopsKeyName(paths.sops, namespace);
+  return [
+    { path: `${paths.sops.mount}/encrypt/${key}`, capabilities: ["update"] },
+    { path: `${paths.sops.mount}/decrypt/${key}`, capabilities: ["update"] },
+  ];
 }
 
 const SAFE_SEGMENT = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -74,8 +91,13 @@ export function deployerCredsRule(paths: VaultPaths, namespace: string): PolicyR
   };
 }
 
+/** A tenant's policy: its KV subtree, its namespaces' deployer credentials and (with SOPS keys) their keys. */
 export function tenantPolicyRules(paths: VaultPaths, tenant: string, namespaces: string[]): PolicyRule[] {
-  return [...tenantKvRules(paths, tenant), ...namespaces.map((ns) => deployerCredsRule(paths, ns))];
+  return [
+    ...tenantKvRules(paths, tenant),
+    ...namespaces.map((ns) => deployerCredsRule(paths, ns)),
+    ...namespaces.flatMap((ns) => sopsRules(paths, ns)),
+  ];
 }
 
 /** `{"path": {"<path>": {"capabilities": [...]}}}` as Vault reads JSON policies. Refuses duplicate paths. */

@@ -599,6 +599,21 @@ const VaultSettings = z.strictObject({
   kubernetesSecretsMount: VaultPath.default("kubernetes").describe(
     "mount of Vault's Kubernetes secrets engine",
   ),
+  sops: z
+    .strictObject({
+      mount: VaultPath.default("transit").describe("the transit secrets engine's mount"),
+      keyPrefix: z
+        .string()
+        .refine(
+          (p) => /^[a-z0-9][-a-z0-9_.]*$/.test(p) && p.length <= 64,
+          isnt('a key name prefix (lowercase letters, digits, "-", "_", ".")'),
+        )
+        .default("sops-state-"),
+    })
+    .optional()
+    .describe(
+      "SOPS keys: a transit key <keyPrefix><namespace> per tenant namespace, usable by its tenant only (encrypt, decrypt)",
+    ),
   deployer: z
     .strictObject({
       ttlSeconds: z.number().int().min(60).default(1800),

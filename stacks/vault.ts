@@ -1,9 +1,11 @@
 /**
- * Layer "vault" (after platform): per tenant its policy, identity and deployer credentials.
- * Offboarding tenants (and offboarding namespaces) are left out, which revokes all of it; KV data stays.
+ * Layer "vault" (after platform): per tenant its policy, identity and deployer credentials, and (with
+ * `vault.sops`) its namespaces' SOPS transit keys. Offboarding tenants (and offboarding namespaces) are left out
+ * of access, which revokes all of it; KV data and SOPS keys stay until the record goes.
  */
+import { TenantSopsKeys } from "../components/tenant-sops";
 import { TenantVault } from "../components/tenant-vault";
-import { activeNamespaces } from "../policy/rbac";
+import { activeNamespaces, isOffboarding } from "../policy/rbac";
 import { deployerRoleName, vaultPaths } from "../policy/vault";
 import { type LayerInput, Upstream } from "./layer";
 import { Providers } from "./providers";
@@ -19,6 +21,21 @@ export async function vaultProgram(input: LayerInput): Promise<Record<string, un
   const vault = providers.vault();
   const paths = vaultPaths(env);
   const exported: Record<string, { policy: string; deployerRoles: string[] }> = {};
+  // SOPS keys are data: every tenant's, offboarding ones included, go only with their records
+  if (env.vault.sops)
+    for (const tenant of tenants)
+      new TenantSopsKeys(
+        tenant.id,
+        {
+          tenant: tenant.id,
+          sops: env.vault.sops,
+          namespaces: tenant.namespaces.map((ns) => ({
+            name: ns.name,
+            offboarding: isOffboarding(tenant, ns),
+          })),
+        },
+        { providers: [vault] },
+      );
   for (const tenant of tenants.filter((t) => !t.offboarding)) {
     const active = activeNamespaces(tenant);
     const tv = new TenantVault(

@@ -77,6 +77,8 @@ const registrySpec = fc.record({
   groups: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   /** The shared CI identity of existing installations, besides per-tenant CI. */
   sharedCi: fc.boolean(),
+  /** SOPS transit keys per namespace. */
+  sops: fc.boolean(),
 });
 type RegistrySpec = typeof registrySpec extends fc.Arbitrary<infer S> ? S : never;
 
@@ -134,6 +136,7 @@ function registry(spec: RegistrySpec): RegistryModel | undefined {
   if (spec.legacy) env.vault.tenantPaths = "top-level";
   if (spec.groups) env.rbac = { subject: "group", groupPrefix: "tenant:" };
   if (spec.sharedCi) withSharedCi(env);
+  if (spec.sops) env.vault.sops = { mount: "transit", keyPrefix: "sops-state-" };
   try {
     return registryOf(documents(spec), env);
   } catch (e) {
@@ -150,9 +153,15 @@ const registries = registrySpec
 // The checker
 
 function layoutOf(model: RegistryModel): VaultPaths {
-  const { kvMount, tenantPaths, tenantPrefix, kubernetesSecretsMount } = model.environment.vault;
-  return { kvMount, tenantPaths, tenantPrefix, kubernetesSecretsMount };
+  const { kvMount, tenantPaths, tenantPrefix, kubernetesSecretsMount, sops } = model.environment.vault;
+  return { kvMount, tenantPaths, tenantPrefix, kubernetesSecretsMount, ...(sops ? { sops } : {}) };
 }
+
+/** A namespace's SOPS transit paths, written from the documented layout (not from the policy builder). */
+const transitPaths = (model: RegistryModel, ns: string) => {
+  const sops = model.environment.vault.sops;
+  return sops ? ["encrypt", "decrypt"].map((op) => `${sops.mount}/${op}/${sops.keyPrefix}${ns}`) : [];
+};
 
 /** Paths inside a tenant's KV space, written from the documented path layouts (not from the policy builder). */
 function samplePaths(model: RegistryModel, tenant: string): string[] {
@@ -234,6 +243,12 @@ function vaultViolations(model: RegistryModel, principals: VaultPrincipal[]): st
         if (caps.length > 0 && !allowed)
           out.push(`${p.name} (tenant ${p.tenant ?? "-"}) has ${caps} on ${path} of tenant ${b.id}`);
         if (allowed && !caps.includes("update")) out.push(`the shared CI identity cannot obtain ${path}`);
+        // another tenant's SOPS keys: nobody's but its own, not even the shared CI identity's
+        for (const transit of transitPaths(model, ns.name)) {
+          const t = capabilitiesOn(p.rules, transit);
+          if (t.length > 0)
+            out.push(`${p.name} (tenant ${p.tenant ?? "-"}) has ${t} on ${transit} of tenant ${b.id}`);
+        }
       }
     }
   }
@@ -249,7 +264,12 @@ function vaultViolations(model: RegistryModel, principals: VaultPrincipal[]): st
       out.push(`active tenant ${t.id} has ${entities.length} Vault entities`);
       continue;
     }
-    for (const path of [...samplePaths(model, t.id), ...t.namespaces.map((n) => credsPath(model, n.name))])
+    const own = t.namespaces.filter((n) => !n.offboarding);
+    for (const path of [
+      ...samplePaths(model, t.id),
+      ...own.map((n) => credsPath(model, n.name)),
+      ...own.flatMap((n) => transitPaths(model, n.name)),
+    ])
       if (capabilitiesOn(entities[0]!.rules, path).length === 0)
         out.push(`tenant ${t.id} cannot reach its own ${path}`);
   }
@@ -505,7 +525,16 @@ const PURE_RUNS = 500;
 
 describe("isolation", () => {
   it(`planned: ${PLANNED_RUNS} generated registries, no cross-tenant grant in the access matrix`, async () => {
-    const seen = { legacy: 0, prefixShared: 0, members: 0, offboarding: 0, ci: 0, domains: 0, sharedCi: 0 };
+    const seen = {
+      legacy: 0,
+      prefixShared: 0,
+      members: 0,
+      offboarding: 0,
+      ci: 0,
+      domains: 0,
+      sharedCi: 0,
+      sops: 0,
+    };
     await fc.assert(
       fc.asyncProperty(registries, async ({ model }) => {
         const ids = model.tenants.map((t) => t.id);
@@ -515,6 +544,7 @@ describe("isolation", () => {
         if (model.tenants.some((t) => t.offboarding)) seen.offboarding++;
         if (model.tenants.some((t) => t.ci)) seen.ci++;
         if (model.environment.ci.shared) seen.sharedCi++;
+        if (model.environment.vault.sops) seen.sops++;
         if (model.tenants.filter((t) => t.domains.length > 0).length > 1) seen.domains++;
         const plan = await buildPlan(model, LAYERS);
         expect(isolationViolations(model, plan)).toEqual([]);
@@ -546,6 +576,7 @@ describe("the checker can fail", () => {
   };
   const modelOf = (legacy: boolean) => {
     const env = withSharedCi(exampleEnvironmentData());
+    env.vault.sops = { mount: "transit", keyPrefix: "sops-state-" };
     if (legacy) env.vault.tenantPaths = "top-level";
     return registryOf(tenants, env);
   };
@@ -585,6 +616,16 @@ describe("the checker can fail", () => {
       "vault-entity:alice (tenant alice) has update on kubernetes/creds/alice-dev-x-deployer of tenant alice-dev",
     );
     expect(found).toContain('tenant alice reaches ["alice-dev-x"] of other tenants; invited into []');
+  });
+
+  it("another tenant's SOPS key, prefix-sharing namespace names included", async () => {
+    const model = modelOf(false);
+    const plan = await buildPlan(model, LAYERS);
+    expect(isolationViolations(model, plan)).toEqual([]);
+    addRule(plan, "tenant-alice", { path: "transit/decrypt/sops-state-alice-*", capabilities: ["update"] });
+    expect(isolationViolations(model, plan)).toContain(
+      "vault-entity:alice (tenant alice) has update on transit/decrypt/sops-state-alice-dev of tenant alice-dev",
+    );
   });
 
   it("a binding into another tenant's namespace nobody invited it into, and a wide cluster role", async () => {

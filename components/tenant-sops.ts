@@ -1,0 +1,37 @@
+import * as vault from "@pulumi/vault";
+import type * as pulumi from "@pulumi/pulumi";
+import { sopsKeyName } from "../policy/vault";
+import { TenantComponent, childOptions } from "./tenant-component";
+
+export interface TenantSopsKeysArgs {
+  tenant: string;
+  /** The transit mount and key name prefix (`vault.sops`). */
+  sops: { mount: string; keyPrefix: string };
+  /** Every namespace of the tenant, offboarding ones included: a key goes only with its namespace's record. */
+  namespaces: { name: string; offboarding: boolean }[];
+}
+
+/**
+ * A tenant's SOPS keys: a Vault transit key `<keyPrefix><ns>` per namespace, with which the tenant (through its
+ * policy, policy/vault.ts `sopsRules`) encrypts and decrypts the secrets it keeps in git. A key is data: lose it
+ * and those secrets are lost. So it is protected, and Vault refuses its deletion (`deletionAllowed: false`),
+ * until its namespace is offboarding; it is deleted only when the record is removed (two-phase, like the
+ * namespace). Keyed by the namespace (`<ns>-sops`), so a namespace handed over keeps its URN.
+ */
+export class TenantSopsKeys extends TenantComponent {
+  constructor(name: string, args: TenantSopsKeysArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("tenancy:vault:TenantSopsKeys", name, args.tenant, opts);
+    for (const ns of args.namespaces) {
+      new vault.transit.SecretBackendKey(
+        `${ns.name}-sops`,
+        {
+          backend: args.sops.mount,
+          name: sopsKeyName(args.sops, ns.name),
+          deletionAllowed: ns.offboarding,
+        },
+        childOptions(this, opts, { protect: !ns.offboarding, deleteBeforeReplace: true }),
+      );
+    }
+    this.registerTenantOutputs();
+  }
+}
