@@ -19,6 +19,15 @@ export interface TenantAccessArgs {
   namespaces: string[];
   /** Other tenants invited into this tenant's namespaces (already without offboarding members). @default - none */
   members?: MemberGrant[];
+  /**
+   * Binding names (`names` of the environment): the owner's per namespace, a member's, the cluster binding.
+   * @default tenant-owner, tenant-member-<member>, tenancy-tenant-<tenant>
+   */
+  bindingNames?: {
+    owner: Record<string, string>;
+    member: (namespace: string, member: string) => string;
+    cluster: string;
+  };
 }
 
 /**
@@ -57,7 +66,7 @@ export class TenantAccess extends TenantComponent {
         `${ns}-owner`,
         `${name}-owner/${ns}`,
         ns,
-        "tenant-owner",
+        args.bindingNames?.owner[ns] ?? "tenant-owner",
         NAMESPACE_ROLE_FOR.owner,
         args.subject,
       );
@@ -67,7 +76,7 @@ export class TenantAccess extends TenantComponent {
           `${ns}-member/${m.tenant}`,
           `${name}-member/${ns}/${m.tenant}`,
           ns,
-          `tenant-member-${m.tenant}`,
+          args.bindingNames?.member(ns, m.tenant) ?? `tenant-member-${m.tenant}`,
           NAMESPACE_ROLE_FOR[m.role],
           m.subject,
         );
@@ -76,7 +85,7 @@ export class TenantAccess extends TenantComponent {
     new k8s.rbac.v1.ClusterRoleBinding(
       `${name}-cluster`,
       {
-        metadata: { name: `tenancy-tenant-${args.tenant}`, labels },
+        metadata: { name: args.bindingNames?.cluster ?? `tenancy-tenant-${args.tenant}`, labels },
         roleRef: {
           apiGroup: "rbac.authorization.k8s.io",
           kind: "ClusterRole",

@@ -37,6 +37,11 @@ export interface TenantNamespaceArgs {
   /** copy mode: the shared TLS secret's data. */
   tlsCopyData?: pulumi.Input<Record<string, string>>;
   /**
+   * Names of the quota, limit range and TLS secret (`names` of the environment).
+   * @default tenant-quota, tenant-limits, tenant-tls
+   */
+  objectNames?: { quota: string; limits: string; tlsSecret: string };
+  /**
    * The tenant's admission parameters (policy/admission.ts), kept in the ConfigMap the admission policies read
    * in this namespace. @default - none: no parametrised policy is on
    */
@@ -60,6 +65,7 @@ export class TenantNamespace extends TenantComponent {
   constructor(name: string, args: TenantNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenancy:k8s:TenantNamespace", name, args.tenant, opts);
     const protect = args.protect ?? true;
+    const tlsSecret = args.objectNames?.tlsSecret ?? TLS_SECRET;
     const labels = { ...tenantLabels(args.tenant), ...podSecurityLabels(args.podSecurity) };
     const ns = new k8s.core.v1.Namespace(
       `${name}-namespace`,
@@ -77,7 +83,10 @@ export class TenantNamespace extends TenantComponent {
 
     new k8s.core.v1.ResourceQuota(
       `${name}-quota`,
-      { metadata: meta("tenant-quota"), spec: { hard: { ...args.quota } as Record<string, string> } },
+      {
+        metadata: meta(args.objectNames?.quota ?? "tenant-quota"),
+        spec: { hard: { ...args.quota } as Record<string, string> },
+      },
       fence,
     );
 
@@ -87,7 +96,7 @@ export class TenantNamespace extends TenantComponent {
     if (args.limits.max) limit.max = { ...args.limits.max };
     new k8s.core.v1.LimitRange(
       `${name}-limits`,
-      { metadata: meta("tenant-limits"), spec: { limits: [limit] } },
+      { metadata: meta(args.objectNames?.limits ?? "tenant-limits"), spec: { limits: [limit] } },
       fence,
     );
 
@@ -110,13 +119,13 @@ export class TenantNamespace extends TenantComponent {
     }
 
     if (args.tls?.kind === "certificate") {
-      const cert = certificate(TLS_SECRET, args.namespace, tenantLabels(args.tenant), args.tls);
+      const cert = certificate(tlsSecret, args.namespace, tenantLabels(args.tenant), args.tls, tlsSecret);
       new k8s.apiextensions.CustomResource(`${name}-certificate`, cert, allowance);
     } else if (args.tls?.kind === "copy") {
       new k8s.core.v1.Secret(
         `${name}-tls`,
         {
-          metadata: meta(TLS_SECRET),
+          metadata: meta(tlsSecret),
           type: "kubernetes.io/tls",
           // key material: kept secret in the state, never shown by `plan`
           data: pulumi.secret(args.tlsCopyData ?? {}),

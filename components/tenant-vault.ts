@@ -18,6 +18,8 @@ export interface TenantVaultArgs {
   email: string;
   oidcMountAccessor: string;
   paths: VaultPaths;
+  /** The tenant's Vault policy name (`names.vaultPolicy`). @default `tenant-<id>` */
+  policyName?: string;
   /**
    * The tenant's namespaces (plain names: they decide how many deployer roles exist). Each is paired with an
    * Output that resolves once the platform layer has it, so the Role waits for its namespace.
@@ -48,7 +50,7 @@ export class TenantVault extends TenantComponent {
   constructor(name: string, args: TenantVaultArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenancy:vault:TenantVault", name, safeSegment(args.tenant), opts);
     const id = this.tenant;
-    this.policyName = `tenant-${id}`;
+    this.policyName = args.policyName ?? `tenant-${id}`;
     const policy = new vault.Policy(
       `${name}-policy`,
       {
@@ -80,7 +82,7 @@ export class TenantVault extends TenantComponent {
       }),
     );
     for (const ns of args.namespaces) {
-      const roleName = deployerRoleName(ns.name);
+      const roleName = deployerRoleName(ns.name, args.paths);
       const role = new k8s.rbac.v1.Role(
         `${ns.name}-deployer-role`,
         {

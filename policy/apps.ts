@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import type { AppModel, EnvironmentModel, TenantModel } from "../registry/model";
 import { requiredRuntimeClass } from "./admission";
 import { tenantLabels } from "./labels";
+import { names } from "./names";
 import { isOffboarding } from "./rbac";
 import { type NamespaceTls, TLS_SECRET } from "./tls";
 
@@ -32,6 +33,8 @@ export interface AppInstanceSpec {
   /** Phase one: scaled to zero, no ingress, the volume unprotected. */
   offboarding: boolean;
   ingressClassName?: string;
+  /** copy mode: the name of the namespace's copied TLS secret (`names.tlsSecret`; the shared one in a shared namespace). */
+  namespaceTlsSecret?: string;
   /** How the ingress gets its certificate: its own (cert-manager), the namespace's copied secret, or none. */
   tls:
     | { kind: "certificate"; issuer: string; issuerKind: "ClusterIssuer" | "Issuer" }
@@ -82,6 +85,9 @@ export function appInstance(env: EnvironmentModel, tenant: TenantModel, app: App
       : {}),
     runAsUser: entry.runAsUser,
     ...(runtimeClassName ? { runtimeClassName } : {}),
+    ...(app.placement === "tenant"
+      ? { namespaceTlsSecret: names(env).tlsSecret(tenant.id, app.namespace) }
+      : {}),
     enabled: app.enabled,
     offboarding,
     ...(env.network.ingressController.className
@@ -104,7 +110,7 @@ export function appInstance(env: EnvironmentModel, tenant: TenantModel, app: App
 /** The TLS secret an instance's Ingress uses. */
 export function instanceTlsSecret(spec: AppInstanceSpec): string | undefined {
   if (!spec.tls) return undefined;
-  return spec.tls.kind === "certificate" ? `${spec.name}-tls` : TLS_SECRET;
+  return spec.tls.kind === "certificate" ? `${spec.name}-tls` : (spec.namespaceTlsSecret ?? TLS_SECRET);
 }
 
 /** The pod of an instance, as Kubernetes' apps/v1 writes a pod template's spec. */

@@ -12,6 +12,7 @@ export interface PolicyRule {
 }
 
 import type { EnvironmentModel } from "../registry/model";
+import { names } from "./names";
 
 /** Where tenant data and deployer credentials live in Vault. */
 export interface VaultPaths {
@@ -22,12 +23,22 @@ export interface VaultPaths {
   kubernetesSecretsMount: string;
   /** SOPS keys: a transit key `<keyPrefix><ns>` per tenant namespace on the transit `mount`. @default - none */
   sops?: { mount: string; keyPrefix: string };
+  /** The deployer role name of a namespace (`names.deployer`). @default `<ns>-deployer` */
+  deployerName?: (namespace: string) => string;
 }
 
 /** The environment's Vault paths. */
 export function vaultPaths(env: EnvironmentModel): VaultPaths {
   const { kvMount, tenantPaths, tenantPrefix, kubernetesSecretsMount, sops } = env.vault;
-  return { kvMount, tenantPaths, tenantPrefix, kubernetesSecretsMount, ...(sops ? { sops } : {}) };
+  const n = names(env);
+  return {
+    kvMount,
+    tenantPaths,
+    tenantPrefix,
+    kubernetesSecretsMount,
+    ...(sops ? { sops } : {}),
+    deployerName: (ns) => n.deployer("", ns),
+  };
 }
 
 /** The SOPS transit key of a namespace: `<keyPrefix><ns>`. */
@@ -78,15 +89,17 @@ export function tenantKvRules(paths: VaultPaths, tenant: string): PolicyRule[] {
   ];
 }
 
-/** The Kubernetes Role and Vault role of a namespace's deployer: `<ns>-deployer`. */
-export function deployerRoleName(namespace: string): string {
-  return `${safeSegment(namespace)}-deployer`;
+/** The Kubernetes Role and Vault role of a namespace's deployer: `<ns>-deployer` unless `names.deployer` says. */
+export function deployerRoleName(namespace: string, paths?: Pick<VaultPaths, "deployerName">): string {
+  const ns = safeSegment(namespace);
+  // names.ts renders the template as a DNS subdomain: no "/", "*", "+" or quote can reach the path
+  return paths?.deployerName ? paths.deployerName(ns) : `${ns}-deployer`;
 }
 
 /** Generating credentials is a write to the creds endpoint, hence `update`. */
 export function deployerCredsRule(paths: VaultPaths, namespace: string): PolicyRule {
   return {
-    path: `${paths.kubernetesSecretsMount}/creds/${deployerRoleName(namespace)}`,
+    path: `${paths.kubernetesSecretsMount}/creds/${deployerRoleName(namespace, paths)}`,
     capabilities: ["update"],
   };
 }

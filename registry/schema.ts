@@ -465,6 +465,50 @@ export const PARAMETRISED_POLICIES: readonly AdmissionPolicyName[] = [
   "workloads",
 ];
 
+/** A name template: lowercase letters, digits, `-` and `.`, and the placeholders its object knows. */
+function NameTemplate(vars: readonly string[]) {
+  return z.string().refine(
+    (t) => {
+      const placeholders = [...t.matchAll(/\{([a-z]+)\}/g)].map((m) => m[1]!);
+      const rest = t.replace(/\{[a-z]+\}/g, "x");
+      return placeholders.every((p) => vars.includes(p)) && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(rest);
+    },
+    isnt(
+      `a name template: lowercase letters, digits, "-" and ".", with ${vars.length > 0 ? vars.map((v) => `{${v}}`).join(", ") : "no placeholders"}`,
+    ),
+  );
+}
+const TenantNs = ["tenant", "namespace"] as const;
+/**
+ * The physical names tenancy gives the objects others see (ARCHITECTURE.md, "Names"): a profile, and any
+ * template overridden. `existing-installation` is the naming of the Vault-driven setups tenancy adopts.
+ */
+export const Names = z
+  .strictObject({
+    profile: z.enum(["tenancy", "existing-installation"]).default("tenancy"),
+    vaultPolicy: NameTemplate(["tenant"]).optional().describe("a tenant's Vault policy"),
+    deployer: NameTemplate(["namespace"]).optional().describe("a namespace's deployer Role and Vault role"),
+    ownerBinding: NameTemplate(TenantNs).optional().describe("the owner's RoleBinding in each namespace"),
+    memberBinding: NameTemplate([...TenantNs, "member"])
+      .optional()
+      .describe("an invited member's RoleBinding"),
+    clusterBinding: z
+      .union([
+        NameTemplate(["tenant", "role"]),
+        z.strictObject({
+          "namespace-owner": NameTemplate(["tenant"]),
+          "power-user": NameTemplate(["tenant"]),
+          admin: NameTemplate(["tenant"]),
+        }),
+      ])
+      .optional()
+      .describe("a tenant's ClusterRoleBinding: one template, or one per tenant role"),
+    quota: NameTemplate(TenantNs).optional().describe("a namespace's ResourceQuota"),
+    limits: NameTemplate(TenantNs).optional().describe("a namespace's LimitRange"),
+    tlsSecret: NameTemplate(TenantNs).optional().describe("a namespace's TLS secret (and its Certificate)"),
+  })
+  .describe("the names of the objects tenancy creates");
+
 const Admission = z
   .strictObject({
     platform: z
@@ -910,6 +954,7 @@ export const EnvironmentFile = z
     ci: CiSettings.default(CiSettings.parse({})),
     // prefault: an environment without the block is parsed as one with every policy on, and must name its platform
     admission: Admission.prefault({}),
+    names: Names.prefault({}),
     reserved: z
       .strictObject({
         namespaces: z.array(z.string()).default([]),

@@ -21,6 +21,7 @@ import { checkDomains } from "./rules/domains";
 import { checkEnvironment } from "./rules/environment";
 import { checkIdentity } from "./rules/identity";
 import { checkMembers } from "./rules/members";
+import { checkNames } from "./rules/names";
 import { checkNamespace, namespaceEntries } from "./rules/namespaces";
 import { checkTotals, resolveNamespace } from "./rules/quotas";
 import {
@@ -163,6 +164,7 @@ function checkTenants(
     checkTotals(ctx, namespaces);
     const domains = checkDomains(ctx, [...own]);
     const members = checkMembers(ctx, own);
+    checkNames(ctx, namespaces, members);
     const admission = tenantAdmission(env, tier?.admission);
     const apps = checkApps(ctx, namespaces, admission);
     const ci = checkCi(ctx, own);

@@ -8,6 +8,7 @@ import { SharedClusterRoles } from "../components/cluster-roles";
 import { TenantAccess } from "../components/tenant-access";
 import { TenantNamespace } from "../components/tenant-namespace";
 import { admissionParams, admissionPolicies, needsParams } from "../policy/admission";
+import { names } from "../policy/names";
 import { activeMembers, activeNamespaces, isOffboarding, tenantSubject } from "../policy/rbac";
 import { type NamespaceTls, namespaceTls } from "../policy/tls";
 import type { LayerInput } from "./layer";
@@ -24,6 +25,7 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
   const policies = admissionPolicies(env);
   if (policies.length > 0) new AdmissionPolicies("admission", { policies }, { providers: [provider] });
   const withParams = needsParams(env);
+  const n = names(env);
   const byId = new Map(model.tenants.map((t) => [t.id, t]));
   const exported: Record<string, { namespaces: string[]; offboarding: boolean }> = {};
   // every namespace with its owner: what the guard compares a registry change against (handovers, removals)
@@ -45,6 +47,11 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
           protect: !isOffboarding(tenant, ns),
           ...tlsArgs(namespaceTls(env, tenant, ns), tlsCopyData),
           ...(params ? { admissionParams: params } : {}),
+          objectNames: {
+            quota: n.quota(tenant.id, ns.name),
+            limits: n.limits(tenant.id, ns.name),
+            tlsSecret: n.tlsSecret(tenant.id, ns.name),
+          },
         },
         { providers: [provider] },
       );
@@ -57,6 +64,11 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
         {
           tenant: tenant.id,
           subject: tenantSubject(env, tenant),
+          bindingNames: {
+            owner: Object.fromEntries(active.map((ns) => [ns, n.ownerBinding(tenant.id, ns)])),
+            member: (ns: string, member: string) => n.memberBinding(tenant.id, ns, member),
+            cluster: n.clusterBinding(tenant.id, tenant.role),
+          },
           role: tenant.role,
           namespaces: active,
           members: activeMembers(env, byId, tenant),

@@ -6,6 +6,7 @@
 import { TenantSopsKeys } from "../components/tenant-sops";
 import { TenantVault } from "../components/tenant-vault";
 import { activeNamespaces, isOffboarding } from "../policy/rbac";
+import { names } from "../policy/names";
 import { deployerRoleName, vaultPaths } from "../policy/vault";
 import { type LayerInput, Upstream } from "./layer";
 import { Providers } from "./providers";
@@ -43,6 +44,7 @@ export async function vaultProgram(input: LayerInput): Promise<Record<string, un
       {
         tenant: tenant.id,
         email: tenant.email,
+        policyName: names(env).vaultPolicy(tenant.id),
         oidcMountAccessor: env.oidc.vaultMountAccessor,
         paths,
         // each deployer Role waits for its namespace in the platform stack: an input that fails in an update
@@ -72,7 +74,10 @@ export async function vaultProgram(input: LayerInput): Promise<Record<string, un
       },
       { providers: [kubernetes, vault] },
     );
-    exported[tenant.id] = { policy: tv.policyName, deployerRoles: active.map(deployerRoleName) };
+    exported[tenant.id] = {
+      policy: tv.policyName,
+      deployerRoles: active.map((ns) => deployerRoleName(ns, paths)),
+    };
   }
   return { tenants: exported, awaitingUpstream: platform.pending() };
 }

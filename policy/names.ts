@@ -1,0 +1,99 @@
+/**
+ * The physical names of the objects tenancy creates (ARCHITECTURE.md, "Names"): templates from the
+ * environment's `names` (a profile, each template overridable), rendered here and nowhere else. Every rendered
+ * name is checked to be a DNS subdomain before it reaches Kubernetes or a Vault path.
+ */
+import type { EnvironmentModel, TenantRole } from "../registry/model";
+
+type Templates = {
+  vaultPolicy: string;
+  deployer: string;
+  ownerBinding: string;
+  memberBinding: string;
+  clusterBinding: string | Record<TenantRole, string>;
+  quota: string;
+  limits: string;
+  tlsSecret: string;
+};
+
+/** The profiles: tenancy's own names, and those of the Vault-driven installations tenancy adopts. */
+export const NAME_PROFILES: Record<"tenancy" | "existing-installation", Templates> = {
+  tenancy: {
+    vaultPolicy: "tenant-{tenant}",
+    deployer: "{namespace}-deployer",
+    ownerBinding: "tenant-owner",
+    memberBinding: "tenant-member-{member}",
+    clusterBinding: "tenancy-tenant-{tenant}",
+    quota: "tenant-quota",
+    limits: "tenant-limits",
+    tlsSecret: "tenant-tls",
+  },
+  "existing-installation": {
+    vaultPolicy: "tenant-{tenant}",
+    deployer: "{namespace}-deployer",
+    ownerBinding: "namespace-owner-{tenant}",
+    memberBinding: "namespace-member-{member}",
+    clusterBinding: {
+      "namespace-owner": "{tenant}-cluster-reader",
+      "power-user": "{tenant}-read-only",
+      admin: "{tenant}-admin",
+    },
+    quota: "{namespace}-quota",
+    limits: "{namespace}-limits",
+    tlsSecret: "tls-{namespace}",
+  },
+};
+
+/** What every rendered name must be: a DNS subdomain (Kubernetes object names; safe in a Vault path segment). */
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function render(template: string, vars: Record<string, string>): string {
+  const name = template.replace(/\{([a-z]+)\}/g, (_, v: string) => vars[v] ?? `{${v}}`);
+  if (name.length > 253 || !SUBDOMAIN.test(name))
+    throw new Error(
+      `name template ${JSON.stringify(template)} gives ${JSON.stringify(name)}, not a valid object name (a DNS subdomain of at most 253 characters)`,
+    );
+  return name;
+}
+
+export interface Names {
+  vaultPolicy(tenant: string): string;
+  deployer(tenant: string, namespace: string): string;
+  ownerBinding(tenant: string, namespace: string): string;
+  memberBinding(tenant: string, namespace: string, member: string): string;
+  clusterBinding(tenant: string, role: TenantRole): string;
+  quota(tenant: string, namespace: string): string;
+  limits(tenant: string, namespace: string): string;
+  tlsSecret(tenant: string, namespace: string): string;
+}
+
+/** The templates of a profile with the environment's overrides, as functions. */
+export function namesOf(config: EnvironmentModel["names"] | undefined): Names {
+  const t: Templates = { ...NAME_PROFILES[config?.profile ?? "tenancy"] };
+  for (const key of Object.keys(t) as (keyof Templates)[]) {
+    const own = config?.[key];
+    if (own !== undefined) (t as Record<string, unknown>)[key] = own;
+  }
+  return {
+    vaultPolicy: (tenant) => render(t.vaultPolicy, { tenant }),
+    deployer: (tenant, namespace) => render(t.deployer, { tenant, namespace }),
+    ownerBinding: (tenant, namespace) => render(t.ownerBinding, { tenant, namespace }),
+    memberBinding: (tenant, namespace, member) => render(t.memberBinding, { tenant, namespace, member }),
+    clusterBinding: (tenant, role) =>
+      render(typeof t.clusterBinding === "string" ? t.clusterBinding : t.clusterBinding[role], {
+        tenant,
+        role,
+      }),
+    quota: (tenant, namespace) => render(t.quota, { tenant, namespace }),
+    limits: (tenant, namespace) => render(t.limits, { tenant, namespace }),
+    tlsSecret: (tenant, namespace) => render(t.tlsSecret, { tenant, namespace }),
+  };
+}
+
+const cache = new WeakMap<EnvironmentModel, Names>();
+/** The environment's names. */
+export function names(env: EnvironmentModel): Names {
+  let n = cache.get(env);
+  if (!n) cache.set(env, (n = namesOf(env.names)));
+  return n;
+}
