@@ -14,6 +14,7 @@ import {
 } from "../registry/problems";
 import { accessCommand } from "./access";
 import { canICommand } from "./can-i";
+import { diffCommand } from "./diff";
 import { deployCommands } from "./deploy";
 import { kubeconfigCommand } from "./kubeconfig";
 import { planCommand } from "./plan";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   planCommand(program);
   accessCommand(program);
   canICommand(program);
+  diffCommand(program);
   kubeconfigCommand(program);
   deployCommands(program);
   return program;

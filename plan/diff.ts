@@ -1,0 +1,161 @@
+/**
+ * What a registry change does (`tenancy diff`): two plans compared resource by resource, per layer and per
+ * tenant (added, changed with the changed input paths, removed), and the access matrix compared row by row,
+ * with every gained grant that crosses tenants singled out. Secret inputs are `[secret]` in a plan, so no
+ * secret value ever reaches a diff.
+ */
+import type { AccessRow } from "../policy/access";
+import type { RegistryModel } from "../registry/model";
+import type { Plan, PlannedResource } from "./plan";
+
+export interface InputChange {
+  path: string;
+  old?: unknown;
+  new?: unknown;
+}
+
+export interface ResourceChange {
+  layer: string;
+  tenant?: string;
+  type: string;
+  name: string;
+  op: "add" | "change" | "remove";
+  changes?: InputChange[];
+}
+
+export interface TenantChange {
+  id: string;
+  status: "added" | "changed" | "offboarding" | "removed";
+}
+
+export interface PlanDiff {
+  tenants: TenantChange[];
+  resources: ResourceChange[];
+  access: { gained: AccessRow[]; lost: AccessRow[]; crossTenant: AccessRow[] };
+}
+
+function flatten(value: unknown, path: string, out: Map<string, unknown>): void {
+  if (value !== null && typeof value === "object") {
+    const entries = Array.isArray(value)
+      ? value.map((v, i) => [String(i), v] as const)
+      : Object.entries(value);
+    if (entries.length === 0) out.set(path, value);
+    for (const [k, v] of entries) flatten(v, path === "" ? k : `${path}.${k}`, out);
+  } else out.set(path, value);
+}
+
+/** The leaf paths whose values differ between two inputs. */
+export function inputChanges(a: unknown, b: unknown): InputChange[] {
+  const fa = new Map<string, unknown>();
+  const fb = new Map<string, unknown>();
+  flatten(a, "", fa);
+  flatten(b, "", fb);
+  const out: InputChange[] = [];
+  for (const path of [...new Set([...fa.keys(), ...fb.keys()])].sort()) {
+    const x = fa.get(path);
+    const y = fb.get(path);
+    if (JSON.stringify(x) === JSON.stringify(y)) continue;
+    out.push({ path, ...(fa.has(path) ? { old: x } : {}), ...(fb.has(path) ? { new: y } : {}) });
+  }
+  return out;
+}
+
+const key = (layer: string, r: PlannedResource) => `${layer}\0${r.type}\0${r.name}`;
+const rowKey = (r: AccessRow) =>
+  JSON.stringify([r.principal, r.tenant ?? "", r.system, r.scope, r.resource, r.verbs, r.via]);
+
+export function diffPlans(
+  base: { model: RegistryModel; plan: Plan; access: AccessRow[] },
+  head: { model: RegistryModel; plan: Plan; access: AccessRow[] },
+): PlanDiff {
+  const index = (plan: Plan) =>
+    new Map(
+      plan.stacks.flatMap((s) => s.resources.map((r) => [key(s.layer, r), { layer: s.layer, r }] as const)),
+    );
+  const before = index(base.plan);
+  const after = index(head.plan);
+  const resources: ResourceChange[] = [];
+  const entry = (layer: string, r: PlannedResource, op: ResourceChange["op"], changes?: InputChange[]) =>
+    resources.push({
+      layer,
+      ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
+      type: r.type,
+      name: r.name,
+      op,
+      ...(changes ? { changes } : {}),
+    });
+  for (const [k, { layer, r }] of after) {
+    const old = before.get(k);
+    if (!old) entry(layer, r, "add");
+    else {
+      const changes = inputChanges(old.r.inputs, r.inputs);
+      if (old.r.protect !== r.protect)
+        changes.push({ path: "(protect)", old: old.r.protect, new: r.protect });
+      if (changes.length > 0) entry(layer, r, "change", changes);
+    }
+  }
+  for (const [k, { layer, r }] of before) if (!after.has(k)) entry(layer, r, "remove");
+
+  const baseTenants = new Map(base.model.tenants.map((t) => [t.id, t]));
+  const headTenants = new Map(head.model.tenants.map((t) => [t.id, t]));
+  const touched = new Set(resources.flatMap((r) => (r.tenant !== undefined ? [r.tenant] : [])));
+  const tenants: TenantChange[] = [];
+  for (const id of [...new Set([...baseTenants.keys(), ...headTenants.keys()])].sort()) {
+    const b = baseTenants.get(id);
+    const h = headTenants.get(id);
+    if (!b) tenants.push({ id, status: "added" });
+    else if (!h) tenants.push({ id, status: "removed" });
+    else if (h.offboarding && !b.offboarding) tenants.push({ id, status: "offboarding" });
+    else if (touched.has(id)) tenants.push({ id, status: "changed" });
+  }
+
+  const baseRows = new Set(base.access.map(rowKey));
+  const headRows = new Set(head.access.map(rowKey));
+  const gained = head.access.filter((r) => !baseRows.has(rowKey(r)));
+  const lost = base.access.filter((r) => !headRows.has(rowKey(r)));
+  const owner = new Map(head.model.tenants.flatMap((t) => t.namespaces.map((n) => [n.name, t.id] as const)));
+  const crossTenant = gained.filter((r) => {
+    if (!r.scope.startsWith("namespace:")) return false;
+    const ns = owner.get(r.scope.slice("namespace:".length));
+    return ns !== undefined && r.tenant !== ns;
+  });
+  return { tenants, resources, access: { gained, lost, crossTenant } };
+}
+
+const show = (v: unknown) => (v === undefined ? "(none)" : JSON.stringify(v));
+const SIGN = { add: "+", change: "~", remove: "-" } as const;
+
+/** The readable diff: per tenant (then the shared resources), per layer, then the access delta and a summary. */
+export function formatDiff(d: PlanDiff, title: string): string {
+  const lines = [title];
+  const groups = new Map<string, ResourceChange[]>();
+  for (const r of d.resources) {
+    const g = r.tenant ?? "";
+    groups.set(g, [...(groups.get(g) ?? []), r]);
+  }
+  const status = new Map(d.tenants.map((t) => [t.id, t.status]));
+  for (const g of [...groups.keys()].sort()) {
+    lines.push("", g === "" ? "shared resources" : `tenant ${g}: ${status.get(g) ?? "changed"}`);
+    for (const r of groups.get(g)!) {
+      lines.push(`  ${SIGN[r.op]} ${r.layer}: ${r.type.split(":").at(-1)} ${r.name}`);
+      for (const c of r.changes ?? []) lines.push(`      ${c.path}: ${show(c.old)} -> ${show(c.new)}`);
+    }
+  }
+  const row = (r: AccessRow) =>
+    `${r.principal} ${r.system} ${r.scope} ${r.resource} ${r.verbs.join(",")} via ${r.via}`;
+  if (d.access.gained.length + d.access.lost.length > 0) {
+    lines.push("", `access: +${d.access.gained.length} -${d.access.lost.length} rows`);
+    const cross = new Set(d.access.crossTenant);
+    for (const r of d.access.gained) lines.push(`  ${cross.has(r) ? "!" : "+"} ${row(r)}`);
+    for (const r of d.access.lost) lines.push(`  - ${row(r)}`);
+  }
+  const count = (op: ResourceChange["op"]) => d.resources.filter((r) => r.op === op).length;
+  const by = (s: TenantChange["status"]) => d.tenants.filter((t) => t.status === s).length;
+  lines.push(
+    "",
+    `summary: tenants +${by("added")} ~${by("changed")} offboarding ${by("offboarding")} -${by("removed")}; ` +
+      `resources +${count("add")} ~${count("change")} -${count("remove")}; access +${d.access.gained.length} -${d.access.lost.length}` +
+      (d.access.crossTenant.length > 0 ? `, ${d.access.crossTenant.length} crossing tenants (!)` : ""),
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,160 @@
+/**
+ * `tenancy diff --base <ref>`: a throwaway git repository holding the example registry and environment,
+ * changed in the working tree as a pull request would change it; the CLI compares it with the committed
+ * registry (read from git's objects, the working tree untouched). Pins the text and JSON output for adding,
+ * changing, offboarding and removing a tenant, an environment change touching every tenant, the access delta of
+ * a member invitation, and exit 3 where the guard would refuse (a vanished tenant, a namespace owner change).
+ */
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { PlanDiff } from "../../plan/diff";
+import { ROOT, runCli } from "../helpers/cli";
+
+let repo: string;
+const git = (...args: string[]) => {
+  const r = spawnSync("git", ["-C", repo, "-c", "user.email=t@example.com", "-c", "user.name=t", ...args], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(r.stderr);
+};
+const write = (file: string, text: string) => writeFileSync(join(repo, file), text);
+const read = (file: string) => readFileSync(join(repo, file), "utf8");
+const diff = (...extra: string[]) => runCli(["diff", "--base", "HEAD", ...extra], { cwd: repo });
+const json = () => {
+  const r = diff("--json");
+  return { code: r.code, body: JSON.parse(r.stdout) as PlanDiff & { refused?: string } };
+};
+
+beforeEach(() => {
+  repo = mkdtempSync(join(tmpdir(), "tenancy-diff-"));
+  cpSync(join(ROOT, "tenants"), join(repo, "tenants"), { recursive: true });
+  cpSync(join(ROOT, "environments"), join(repo, "environments"), { recursive: true });
+  git("init", "-q");
+  git("add", ".");
+  git("commit", "-q", "-m", "base");
+});
+afterEach(() => rmSync(repo, { recursive: true, force: true }));
+
+describe("tenancy diff", () => {
+  it("no change: nothing to say", () => {
+    const r = diff();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      "diff HEAD -> working tree (environment example)\n\nsummary: tenants +0 ~0 offboarding 0 -0; resources +0 ~0 -0; access +0 -0\n",
+    );
+  });
+
+  it("changing a tenant: the changed input, old and new", () => {
+    write("tenants/alice.yaml", read("tenants/alice.yaml").replace('requests.cpu: "2"', 'requests.cpu: "3"'));
+    const r = diff();
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        "diff HEAD -> working tree (environment example)",
+        "",
+        "tenant alice: changed",
+        "  ~ platform: ResourceQuota alice-dev-quota",
+        '      spec.hard.requests.cpu: "2" -> "3"',
+        "",
+        "summary: tenants +0 ~1 offboarding 0 -0; resources +0 ~1 -0; access +0 -0",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("adding a tenant: its resources and its access, every one new", () => {
+    write("tenants/erin.yaml", "email: erin@example.com\n");
+    const { code, body } = json();
+    expect(code).toBe(0);
+    expect(body.tenants).toEqual([{ id: "erin", status: "added" }]);
+    expect(body.resources.every((r) => r.op === "add" && r.tenant === "erin")).toBe(true);
+    expect(body.resources.map((r) => `${r.layer} ${r.type.split(":").at(-1)} ${r.name}`)).toContain(
+      "platform Namespace erin-namespace",
+    );
+    expect(body.access.lost).toEqual([]);
+    expect(new Set(body.access.gained.map((r) => r.principal))).toEqual(new Set(["user:erin@example.com"]));
+    expect(body.access.crossTenant).toEqual([]);
+  });
+
+  it("offboarding a tenant: access goes, protection goes; then removing it is refused unless offboarded first", () => {
+    write("tenants/alice.yaml", `${read("tenants/alice.yaml")}offboarding: true\n`);
+    const { code, body } = json();
+    expect(code).toBe(0);
+    expect(body.tenants).toContainEqual({ id: "alice", status: "offboarding" });
+    expect(body.resources).toContainEqual(
+      expect.objectContaining({
+        layer: "platform",
+        name: "alice-namespace",
+        op: "change",
+        changes: [{ path: "(protect)", old: true, new: false }],
+      }),
+    );
+    expect(body.access.gained).toEqual([]);
+    expect(body.access.lost.some((r) => r.principal === "user:alice@example.com")).toBe(true);
+    // removing alice outright (not offboarded in the base): the guard refuses, exit 3, and the diff is still printed
+    rmSync(join(repo, "tenants", "alice.yaml"));
+    write(
+      "tenants/bob.yaml",
+      read("tenants/bob.yaml").replace(
+        "  - tenant: alice\n    role: developer\n    namespaces: [bob-staging]\n",
+        "",
+      ),
+    );
+    const removed = diff();
+    expect(removed.code).toBe(3);
+    expect(removed.stdout).toMatch(/^tenant alice: removed$/m);
+    expect(removed.stderr).toMatch(/alice/);
+  });
+
+  it("a namespace passing to another tenant: exit 3", () => {
+    write(
+      "tenants/alice.yaml",
+      "email: alice@example.com\nnamespaces: [alice]\ndomains: [alice.example.com]\n",
+    );
+    write("tenants/carol.yaml", `${read("tenants/carol.yaml")}namespaces: [carol, alice-dev]\n`);
+    const r = json();
+    expect(r.code).toBe(3);
+    expect(r.body.refused).toMatch(/namespaces would pass to another tenant.*alice-dev \(alice -> carol\)/);
+  });
+
+  it("a member invitation: the access delta, every new grant crossing tenants marked", () => {
+    write(
+      "tenants/carol.yaml",
+      `${read("tenants/carol.yaml")}namespaces: [carol]\nmembers:\n  - tenant: alice\n    role: viewer\n`,
+    );
+    const r = diff();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^ {2}! user:alice@example\.com kubernetes namespace:carol pods get,list,watch via RoleBinding carol\/tenant-member-alice -> ClusterRole tenancy-namespace-viewer$/m,
+    );
+    expect(r.stdout).toMatch(/crossing tenants \(!\)$/m);
+    expect(r.stdout).not.toMatch(/^ {2}\+ user:/m);
+  });
+
+  it("an environment change touching every tenant", () => {
+    write(
+      "environments/example.yaml",
+      read("environments/example.yaml").replace("    pods: 20\n", "    pods: 25\n"),
+    );
+    const { code, body } = json();
+    expect(code).toBe(0);
+    // every namespace whose quota comes from the default (not set by its tier or tenant)
+    const quotas = body.resources.filter((r) => r.type === "kubernetes:core/v1:ResourceQuota");
+    expect(quotas.map((q) => q.name).sort()).toEqual([
+      "alice-dev-quota",
+      "alice-quota",
+      "carol-quota",
+      "dave-quota",
+    ]);
+    for (const q of quotas) expect(q.changes).toEqual([{ path: "spec.hard.pods", old: "20", new: "25" }]);
+  });
+
+  it("refuses a ref that is not one, and a ref that looks like an option", () => {
+    expect(runCli(["diff", "--base", "nosuch"], { cwd: repo }).code).toBe(2);
+    expect(runCli(["diff", "--base=--output=x"], { cwd: repo }).code).toBe(2);
+  });
+});
