@@ -1,5 +1,5 @@
 import { rmSync } from "node:fs";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { checkoutAt } from "../registry/git-ref";
 import { loadRegistry } from "../registry/load";
 import { ExitCode, SafetyError, UsageError } from "../registry/problems";
@@ -12,8 +12,13 @@ export function diffCommand(program: Command): void {
       .description(
         "what a registry change does: the registry and environment at a git ref against the working tree, planned and compared (resources per tenant and layer, access rows gained and lost); exit 3 where the guard would refuse it",
       )
-      .requiredOption("--base <ref>", "the git ref to compare against, e.g. origin/main"),
-  ).action(async (opts: CommonOptions & { base: string }) => {
+      .requiredOption("--base <ref>", "the git ref to compare against, e.g. origin/main")
+      .addOption(
+        new Option("--format <format>", "text, or markdown for a pull request comment")
+          .choices(["text", "markdown"])
+          .default("text"),
+      ),
+  ).action(async (opts: CommonOptions & { base: string; format: "text" | "markdown" }) => {
     const head = loadOptions(opts);
     if (head.source.kind !== "yaml")
       throw new UsageError("diff compares registry files in git: use it with --source yaml (the default)");
@@ -21,7 +26,8 @@ export function diffCommand(program: Command): void {
     const baseRoot = checkoutAt(".", opts.base, [dir, "environments"]);
     /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
     const { accessMatrix } = require("../plan/access") as typeof import("../plan/access");
-    const { diffPlans, formatDiff } = require("../plan/diff") as typeof import("../plan/diff");
+    const { diffPlans, formatDiff, formatDiffMarkdown } =
+      require("../plan/diff") as typeof import("../plan/diff");
     const { buildPlan } = require("../plan/plan") as typeof import("../plan/plan");
     const { LAYERS } = require("../stacks/layers") as typeof import("../stacks/layers");
     const { checkRegistryChange } = require("../deploy/guard") as typeof import("../deploy/guard");
@@ -51,7 +57,9 @@ export function diffCommand(program: Command): void {
       process.stdout.write(
         (opts.json
           ? JSON.stringify({ base: opts.base, ...diff, ...(refused ? { refused } : {}) }, null, 2)
-          : formatDiff(diff, `diff ${opts.base} -> working tree (environment ${head.env})`)) + "\n",
+          : opts.format === "markdown"
+            ? formatDiffMarkdown(diff, opts.base, head.env, refused)
+            : formatDiff(diff, `diff ${opts.base} -> working tree (environment ${head.env})`)) + "\n",
       );
       // --json carries the refusal in its one document; the terminal gets it on stderr
       if (refused && opts.json) process.exitCode = ExitCode.safety;

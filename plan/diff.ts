@@ -159,3 +159,106 @@ export function formatDiff(d: PlanDiff, title: string): string {
   );
   return lines.join("\n");
 }
+
+/** Text from a registry, safe in a Markdown table cell: no HTML, no cell break, no emphasis or link syntax. */
+function md(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/[\r\n]+/g, " ")
+    .replace(/([\\`*_[\]|#~!])/g, "\\$1");
+}
+/** Text safe in a quoted Mermaid label. */
+function mermaid(text: string): string {
+  return text.replace(/["<>\r\n`]/g, (c) => `#${c.charCodeAt(0)};`).slice(0, 120);
+}
+
+/** Most access edges drawn: a comment stays readable (the JSON and text forms list them all). */
+const MAX_EDGES = 40;
+
+/**
+ * The diff as a pull request comment: a summary table, the guard's refusal, one collapsible section per tenant
+ * (then the shared resources), and the access delta as a Mermaid diagram (GitHub and Forgejo render it).
+ */
+export function formatDiffMarkdown(d: PlanDiff, base: string, env: string, refused?: string): string {
+  const count = (op: ResourceChange["op"]) => d.resources.filter((r) => r.op === op).length;
+  const by = (s: TenantChange["status"]) => d.tenants.filter((t) => t.status === s).length;
+  const out = [
+    `### tenancy diff: ${md(base)} → working tree (environment ${md(env)})`,
+    "",
+    "| | tenants | resources | access rows |",
+    "| --- | ---: | ---: | ---: |",
+    `| added | ${by("added")} | ${count("add")} | ${d.access.gained.length} |`,
+    `| changed | ${by("changed")} | ${count("change")} | |`,
+    `| offboarding | ${by("offboarding")} | | |`,
+    `| removed | ${by("removed")} | ${count("remove")} | ${d.access.lost.length} |`,
+  ];
+  if (d.access.crossTenant.length > 0)
+    out.push(
+      "",
+      `**${d.access.crossTenant.length} new grants reach into another tenant's namespaces** (marked ! below).`,
+    );
+  if (refused) out.push("", `> **The guard would refuse this change (exit 3):** ${md(refused)}`);
+  const groups = new Map<string, ResourceChange[]>();
+  for (const r of d.resources) groups.set(r.tenant ?? "", [...(groups.get(r.tenant ?? "") ?? []), r]);
+  const status = new Map(d.tenants.map((t) => [t.id, t.status]));
+  const show = (v: unknown) => (v === undefined ? "(none)" : md(JSON.stringify(v)));
+  for (const g of [...groups.keys()].sort()) {
+    const rs = groups.get(g)!;
+    const title = g === "" ? "shared resources" : `tenant ${md(g)}: ${status.get(g) ?? "changed"}`;
+    out.push(
+      "",
+      `<details><summary>${title} (${rs.length})</summary>`,
+      "",
+      "| | layer | resource | change |",
+      "| --- | --- | --- | --- |",
+    );
+    for (const r of rs) {
+      const what = (r.changes ?? [])
+        .map((c) => `${md(c.path)}: ${show(c.old)} → ${show(c.new)}`)
+        .join("<br>");
+      out.push(
+        `| ${SIGN[r.op]} | ${md(r.layer)} | ${md(`${r.type.split(":").at(-1)} ${r.name}`)} | ${what} |`,
+      );
+    }
+    out.push("", "</details>");
+  }
+  const edges = [
+    ...d.access.gained.map((r) => ({ r, sign: d.access.crossTenant.includes(r) ? "!" : "+" })),
+    ...d.access.lost.map((r) => ({ r, sign: "-" })),
+  ];
+  if (edges.length > 0) {
+    const ids = new Map<string, string>();
+    const node = (label: string) => {
+      if (!ids.has(label)) ids.set(label, `n${ids.size}`);
+      return ids.get(label)!;
+    };
+    // one edge per principal, target, sign and verbs: the resources folded into its label
+    const folded = new Map<string, { from: string; to: string; head: string; resources: string[] }>();
+    for (const { r, sign } of edges) {
+      const from = node(r.principal);
+      const to = node(r.scope === "path" ? `vault ${r.resource}` : r.scope);
+      const head = `${sign} ${r.verbs.join(",")}`;
+      const k = JSON.stringify([from, to, head]);
+      const e = folded.get(k) ?? { from, to, head, resources: [] };
+      if (r.scope !== "path") e.resources.push(r.resource);
+      folded.set(k, e);
+    }
+    const all = [...folded.values()];
+    const lines = all.slice(0, MAX_EDGES).map((e) => {
+      const what =
+        e.resources.length === 0
+          ? ""
+          : e.resources.length === 1
+            ? ` ${e.resources[0]}`
+            : ` ${e.resources[0]} and ${e.resources.length - 1} more`;
+      return `  ${e.from} -->|"${mermaid(e.head + what)}"| ${e.to}`;
+    });
+    out.push("", "#### Access delta", "", "```mermaid", "flowchart LR");
+    for (const [label, id] of ids) out.push(`  ${id}["${mermaid(label)}"]`);
+    out.push(...lines, "```");
+    if (all.length > MAX_EDGES) out.push("", `(${all.length - MAX_EDGES} more edges: see the JSON output)`);
+  }
+  return out.join("\n");
+}

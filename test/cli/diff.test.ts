@@ -153,6 +153,42 @@ describe("tenancy diff", () => {
     for (const q of quotas) expect(q.changes).toEqual([{ path: "spec.hard.pods", old: "20", new: "25" }]);
   });
 
+  it("markdown for a pull request comment: summary table, a section per tenant, the access delta drawn", () => {
+    write("tenants/alice.yaml", read("tenants/alice.yaml").replace('requests.cpu: "2"', 'requests.cpu: "3"'));
+    const changed = diff("--format", "markdown");
+    expect(changed.code).toBe(0);
+    expect(changed.stdout).toBe(
+      [
+        "### tenancy diff: HEAD → working tree (environment example)",
+        "",
+        "| | tenants | resources | access rows |",
+        "| --- | ---: | ---: | ---: |",
+        "| added | 0 | 0 | 0 |",
+        "| changed | 1 | 1 | |",
+        "| offboarding | 0 | | |",
+        "| removed | 0 | 0 | 0 |",
+        "",
+        "<details><summary>tenant alice: changed (1)</summary>",
+        "",
+        "| | layer | resource | change |",
+        "| --- | --- | --- | --- |",
+        '| ~ | platform | ResourceQuota alice-dev-quota | spec.hard.requests.cpu: "2" → "3" |',
+        "",
+        "</details>",
+        "",
+      ].join("\n"),
+    );
+    write(
+      "tenants/carol.yaml",
+      `${read("tenants/carol.yaml")}namespaces: [carol]\nmembers:\n  - tenant: alice\n    role: viewer\n`,
+    );
+    const invited = diff("--format", "markdown").stdout;
+    expect(invited).toContain("new grants reach into another tenant's namespaces");
+    expect(invited).toContain(
+      '```mermaid\nflowchart LR\n  n0["user:alice@example.com"]\n  n1["namespace:carol"]\n  n0 -->|"! get,list,watch configmaps and ',
+    );
+  });
+
   it("refuses a ref that is not one, and a ref that looks like an option", () => {
     expect(runCli(["diff", "--base", "nosuch"], { cwd: repo }).code).toBe(2);
     expect(runCli(["diff", "--base=--output=x"], { cwd: repo }).code).toBe(2);
