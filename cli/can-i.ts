@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { tenantSubject } from "../policy/rbac";
+import { tenantPrincipal } from "../policy/rbac";
 import { loadRegistry } from "../registry/load";
 import { UsageError } from "../registry/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
@@ -38,8 +38,7 @@ export function canICommand(program: Command): void {
       if (!who.includes(":")) {
         const tenant = model.tenants.find((t) => t.id === who);
         if (!tenant) throw new UsageError(`no such tenant: ${who} (or give a principal as access names it)`);
-        const s = tenantSubject(model.environment, tenant);
-        principal = s.kind === "User" ? `user:${tenant.email}` : `group:${s.name}`;
+        principal = tenantPrincipal(model.environment, tenant);
       }
       /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
       const { accessMatrix } = require("../plan/access") as typeof import("../plan/access");

@@ -5,7 +5,7 @@
  */
 import type { AccessRow } from "../policy/access";
 import { type ClusterRoleData, KUBERNETES_AGGREGATED, resolveAggregation } from "../policy/aggregation";
-import { groupResource, tenantSubject } from "../policy/rbac";
+import { groupResource, tenantPrincipal, tenantSubject } from "../policy/rbac";
 import { type PolicyRule, parsePolicy } from "../policy/vault";
 import type { RegistryModel } from "../registry/model";
 import type { Plan, PlannedResource } from "./plan";
@@ -67,10 +67,7 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
   const principalOf = new Map<string, { principal: string; tenant: string }>();
   for (const t of model.tenants) {
     const s = tenantSubject(env, t);
-    principalOf.set(`${s.kind}:${s.name}`, {
-      principal: s.kind === "User" ? `user:${t.email}` : `group:${s.name}`,
-      tenant: t.id,
-    });
+    principalOf.set(`${s.kind}:${s.name}`, { principal: tenantPrincipal(env, t), tenant: t.id });
   }
   const subjectPrincipal = (s: Subject) =>
     principalOf.get(`${s.kind}:${s.name}`) ?? {
@@ -219,10 +216,9 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
   const ownerOf = new Map(model.tenants.map((t) => [t.id, t]));
   for (const record of byType("cloudflare:index/dnsRecord:DnsRecord")) {
     const tenant = record.tenant === undefined ? undefined : ownerOf.get(record.tenant);
-    const s = tenant ? tenantSubject(env, tenant) : undefined;
     push(
-      s && tenant
-        ? { principal: s.kind === "User" ? `user:${tenant.email}` : `group:${s.name}`, tenant: tenant.id }
+      tenant
+        ? { principal: tenantPrincipal(env, tenant), tenant: tenant.id }
         : { principal: "platform", tenant: undefined },
       {
         system: "dns",

@@ -125,18 +125,34 @@ export function diffPlans(
 const show = (v: unknown) => (v === undefined ? "(none)" : JSON.stringify(v));
 const SIGN = { add: "+", change: "~", remove: "-" } as const;
 
+/** The resource changes grouped per tenant (ids in order), the shared ones (`tenant` undefined) first. */
+function byTenant(d: PlanDiff): { tenant?: string; title: string; resources: ResourceChange[] }[] {
+  const groups = new Map<string, ResourceChange[]>();
+  for (const r of d.resources) groups.set(r.tenant ?? "", [...(groups.get(r.tenant ?? "") ?? []), r]);
+  const status = new Map(d.tenants.map((t) => [t.id, t.status]));
+  return [...groups.keys()]
+    .sort()
+    .map((g) =>
+      g === ""
+        ? { title: "shared resources", resources: groups.get(g)! }
+        : { tenant: g, title: `tenant ${g}: ${status.get(g) ?? "changed"}`, resources: groups.get(g)! },
+    );
+}
+
+/** How many tenants have each status, and how many resources each operation. */
+function counts(d: PlanDiff) {
+  return {
+    tenants: (s: TenantChange["status"]) => d.tenants.filter((t) => t.status === s).length,
+    resources: (op: ResourceChange["op"]) => d.resources.filter((r) => r.op === op).length,
+  };
+}
+
 /** The readable diff: per tenant (then the shared resources), per layer, then the access delta and a summary. */
 export function formatDiff(d: PlanDiff, title: string): string {
   const lines = [title];
-  const groups = new Map<string, ResourceChange[]>();
-  for (const r of d.resources) {
-    const g = r.tenant ?? "";
-    groups.set(g, [...(groups.get(g) ?? []), r]);
-  }
-  const status = new Map(d.tenants.map((t) => [t.id, t.status]));
-  for (const g of [...groups.keys()].sort()) {
-    lines.push("", g === "" ? "shared resources" : `tenant ${g}: ${status.get(g) ?? "changed"}`);
-    for (const r of groups.get(g)!) {
+  for (const group of byTenant(d)) {
+    lines.push("", group.title);
+    for (const r of group.resources) {
       lines.push(`  ${SIGN[r.op]} ${r.layer}: ${r.type.split(":").at(-1)} ${r.name}`);
       for (const c of r.changes ?? []) lines.push(`      ${c.path}: ${show(c.old)} -> ${show(c.new)}`);
     }
@@ -149,8 +165,7 @@ export function formatDiff(d: PlanDiff, title: string): string {
     for (const r of d.access.gained) lines.push(`  ${cross.has(r) ? "!" : "+"} ${row(r)}`);
     for (const r of d.access.lost) lines.push(`  - ${row(r)}`);
   }
-  const count = (op: ResourceChange["op"]) => d.resources.filter((r) => r.op === op).length;
-  const by = (s: TenantChange["status"]) => d.tenants.filter((t) => t.status === s).length;
+  const { tenants: by, resources: count } = counts(d);
   lines.push(
     "",
     `summary: tenants +${by("added")} ~${by("changed")} offboarding ${by("offboarding")} -${by("removed")}; ` +
@@ -182,8 +197,7 @@ const MAX_EDGES = 40;
  * (then the shared resources), and the access delta as a Mermaid diagram (GitHub and Forgejo render it).
  */
 export function formatDiffMarkdown(d: PlanDiff, base: string, env: string, refused?: string): string {
-  const count = (op: ResourceChange["op"]) => d.resources.filter((r) => r.op === op).length;
-  const by = (s: TenantChange["status"]) => d.tenants.filter((t) => t.status === s).length;
+  const { tenants: by, resources: count } = counts(d);
   const out = [
     `### tenancy diff: ${md(base)} → working tree (environment ${md(env)})`,
     "",
@@ -200,13 +214,9 @@ export function formatDiffMarkdown(d: PlanDiff, base: string, env: string, refus
       `**${d.access.crossTenant.length} new grants reach into another tenant's namespaces** (marked ! below).`,
     );
   if (refused) out.push("", `> **The guard would refuse this change (exit 3):** ${md(refused)}`);
-  const groups = new Map<string, ResourceChange[]>();
-  for (const r of d.resources) groups.set(r.tenant ?? "", [...(groups.get(r.tenant ?? "") ?? []), r]);
-  const status = new Map(d.tenants.map((t) => [t.id, t.status]));
-  const show = (v: unknown) => (v === undefined ? "(none)" : md(JSON.stringify(v)));
-  for (const g of [...groups.keys()].sort()) {
-    const rs = groups.get(g)!;
-    const title = g === "" ? "shared resources" : `tenant ${md(g)}: ${status.get(g) ?? "changed"}`;
+  for (const group of byTenant(d)) {
+    const rs = group.resources;
+    const title = md(group.title);
     out.push(
       "",
       `<details><summary>${title} (${rs.length})</summary>`,
@@ -216,7 +226,7 @@ export function formatDiffMarkdown(d: PlanDiff, base: string, env: string, refus
     );
     for (const r of rs) {
       const what = (r.changes ?? [])
-        .map((c) => `${md(c.path)}: ${show(c.old)} → ${show(c.new)}`)
+        .map((c) => `${md(c.path)}: ${md(show(c.old))} → ${md(show(c.new))}`)
         .join("<br>");
       out.push(
         `| ${SIGN[r.op]} | ${md(r.layer)} | ${md(`${r.type.split(":").at(-1)} ${r.name}`)} | ${what} |`,

@@ -58,7 +58,7 @@ function render(template: string, vars: Record<string, string>): string {
 
 export interface Names {
   vaultPolicy(tenant: string): string;
-  deployer(tenant: string, namespace: string): string;
+  deployer(namespace: string): string;
   ownerBinding(tenant: string, namespace: string): string;
   memberBinding(tenant: string, namespace: string, member: string): string;
   clusterBinding(tenant: string, role: TenantRole): string;
@@ -76,7 +76,7 @@ export function namesOf(config: EnvironmentModel["names"] | undefined): Names {
   }
   return {
     vaultPolicy: (tenant) => render(t.vaultPolicy, { tenant }),
-    deployer: (tenant, namespace) => render(t.deployer, { tenant, namespace }),
+    deployer: (namespace) => render(t.deployer, { namespace }),
     ownerBinding: (tenant, namespace) => render(t.ownerBinding, { tenant, namespace }),
     memberBinding: (tenant, namespace, member) => render(t.memberBinding, { tenant, namespace, member }),
     clusterBinding: (tenant, role) =>

@@ -146,6 +146,12 @@ export function tenantSubject(env: EnvironmentModel, tenant: Pick<TenantModel, "
     : { kind: "User", name: `${env.oidc.usernamePrefix}${tenant.email}` };
 }
 
+/** How the access matrix names a tenant's principal: `user:<identity>`, or `group:<group>`. */
+export function tenantPrincipal(env: EnvironmentModel, tenant: Pick<TenantModel, "id" | "email">): string {
+  const s = tenantSubject(env, tenant);
+  return s.kind === "User" ? `user:${tenant.email}` : `group:${s.name}`;
+}
+
 /** Another tenant invited into some of a tenant's namespaces. */
 export interface MemberGrant {
   /** The invited tenant's id. */

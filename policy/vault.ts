@@ -37,7 +37,7 @@ export function vaultPaths(env: EnvironmentModel): VaultPaths {
     tenantPrefix,
     kubernetesSecretsMount,
     ...(sops ? { sops } : {}),
-    deployerName: (ns) => n.deployer("", ns),
+    deployerName: n.deployer,
   };
 }
 

@@ -3,17 +3,16 @@
  * across fields and tenants runs (one file per concern under rules/, over one shared index of claims); all
  * problems are collected and reported at once.
  */
-import type { z } from "zod";
 import type {
   EnvironmentDocument,
   EnvironmentModel,
   RegistryModel,
-  TenantAdmission,
   TenantDocument,
   TenantModel,
 } from "./model";
 import { check } from "./parse";
 import { InvalidInputError, type PathSegment, type Problem, show } from "./problems";
+import { tenantAdmission } from "./rules/admission";
 import { checkApps } from "./rules/apps";
 import { checkCi } from "./rules/ci";
 import { Claims, type TenantContext } from "./rules/context";
@@ -24,15 +23,7 @@ import { checkMembers } from "./rules/members";
 import { checkNames } from "./rules/names";
 import { checkNamespace, namespaceEntries } from "./rules/namespaces";
 import { checkTotals, resolveNamespace } from "./rules/quotas";
-import {
-  TENANT_ID_EXPECTED,
-  type TierAdmission as TierAdmissionSchema,
-  TenantFile,
-  type TenantFileData,
-  isLabel,
-} from "./schema";
-
-type TierAdmissionData = z.output<typeof TierAdmissionSchema>;
+import { TENANT_ID_EXPECTED, TenantFile, type TenantFileData, isLabel } from "./schema";
 
 export interface BuildOptions {
   /**
@@ -193,21 +184,4 @@ function checkTenants(
       },
     ];
   });
-}
-
-/** A tier's admission allowances, resolved: the tier's own, else the environment's defaults, else the built-in ones. */
-function tenantAdmission(env: EnvironmentModel, tier: TierAdmissionData | undefined): TenantAdmission {
-  const d = env.defaults.admission;
-  const pick = <K extends keyof TierAdmissionData>(key: K) => tier?.[key] ?? d?.[key];
-  const className = env.network.ingressController.className;
-  return {
-    serviceTypes: [...(pick("serviceTypes") ?? [])],
-    storageClasses: [...(pick("storageClasses") ?? ["*"])],
-    priorityClasses: [...(pick("priorityClasses") ?? [])],
-    runtimeClasses: [...(pick("runtimeClasses") ?? ["*"])],
-    requireRuntimeClass: pick("requireRuntimeClass") ?? false,
-    ingressClasses: [...(pick("ingressClasses") ?? (className ? [className] : ["*"]))],
-    registries: [...(pick("registries") ?? ["*"])],
-    imagePullPolicies: [...(pick("imagePullPolicies") ?? ["Always", "IfNotPresent", "Never"])],
-  };
 }

@@ -3,7 +3,7 @@
  * 63 characters), checked here so that a long namespace under a long template is a problem with a file and
  * field, not a failure at plan time.
  */
-import { namesOf } from "../../policy/names";
+import { names } from "../../policy/names";
 import type { MemberModel, NamespaceModel } from "../model";
 import type { TenantContext } from "./context";
 
@@ -12,7 +12,7 @@ export function checkNames(
   namespaces: readonly NamespaceModel[],
   members: readonly MemberModel[],
 ): void {
-  const n = namesOf(env.names);
+  const n = names(env);
   const tryName = (path: (string | number)[], make: () => string) => {
     try {
       make();
@@ -26,7 +26,7 @@ export function checkNames(
     const path = data.namespaces === undefined ? ["namespaces"] : ["namespaces", i];
     for (const make of [n.quota, n.limits, n.tlsSecret, n.ownerBinding])
       tryName(path, () => make(doc.id, ns.name));
-    tryName(path, () => n.deployer(doc.id, ns.name));
+    tryName(path, () => n.deployer(ns.name));
     for (const m of members)
       if (m.namespaces.includes(ns.name)) tryName(path, () => n.memberBinding(doc.id, ns.name, m.tenant));
   });

@@ -23,6 +23,14 @@ const git = (...args: string[]) => {
 const write = (file: string, text: string) => writeFileSync(join(repo, file), text);
 const read = (file: string) => readFileSync(join(repo, file), "utf8");
 const diff = (...extra: string[]) => runCli(["diff", "--base", "HEAD", ...extra], { cwd: repo });
+/** The two registry changes several cases make: alice's quota, and carol inviting alice as a viewer. */
+const raiseAliceCpu = () =>
+  write("tenants/alice.yaml", read("tenants/alice.yaml").replace('requests.cpu: "2"', 'requests.cpu: "3"'));
+const inviteAliceIntoCarol = () =>
+  write(
+    "tenants/carol.yaml",
+    `${read("tenants/carol.yaml")}namespaces: [carol]\nmembers:\n  - tenant: alice\n    role: viewer\n`,
+  );
 const json = () => {
   const r = diff("--json");
   return { code: r.code, body: JSON.parse(r.stdout) as PlanDiff & { refused?: string } };
@@ -48,7 +56,7 @@ describe("tenancy diff", () => {
   });
 
   it("changing a tenant: the changed input, old and new", () => {
-    write("tenants/alice.yaml", read("tenants/alice.yaml").replace('requests.cpu: "2"', 'requests.cpu: "3"'));
+    raiseAliceCpu();
     const r = diff();
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -122,10 +130,7 @@ describe("tenancy diff", () => {
   });
 
   it("a member invitation: the access delta, every new grant crossing tenants marked", () => {
-    write(
-      "tenants/carol.yaml",
-      `${read("tenants/carol.yaml")}namespaces: [carol]\nmembers:\n  - tenant: alice\n    role: viewer\n`,
-    );
+    inviteAliceIntoCarol();
     const r = diff();
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
@@ -154,7 +159,7 @@ describe("tenancy diff", () => {
   });
 
   it("markdown for a pull request comment: summary table, a section per tenant, the access delta drawn", () => {
-    write("tenants/alice.yaml", read("tenants/alice.yaml").replace('requests.cpu: "2"', 'requests.cpu: "3"'));
+    raiseAliceCpu();
     const changed = diff("--format", "markdown");
     expect(changed.code).toBe(0);
     expect(changed.stdout).toBe(
@@ -178,10 +183,7 @@ describe("tenancy diff", () => {
         "",
       ].join("\n"),
     );
-    write(
-      "tenants/carol.yaml",
-      `${read("tenants/carol.yaml")}namespaces: [carol]\nmembers:\n  - tenant: alice\n    role: viewer\n`,
-    );
+    inviteAliceIntoCarol();
     const invited = diff("--format", "markdown").stdout;
     expect(invited).toContain("new grants reach into another tenant's namespaces");
     expect(invited).toContain(
