@@ -503,6 +503,12 @@ describe("the CI identity (shared mode)", () => {
     const c = clusterOf(await buildPlan(shared, LAYERS));
     const ci = shared.environment.ci.shared!;
     c.cluster.namespaces[ci.namespace] = { [NAMESPACE_NAME_LABEL]: ci.namespace };
+    // the policy only shared mode has validates against the Kubernetes schema like the others
+    const ciPair = c.pairs.find(
+      (p) => (p.policy.metadata as { name: string }).name === "tenancy-ci-identity",
+    )!;
+    validateK8sObject(ciPair.policy);
+    validateK8sObject(ciPair.binding);
     const verdictOf = (r: Request) => {
       const d = admit(c.pairs, c.cluster, r);
       return d.allowed ? "allowed" : `${d.policy}: ${d.message}`;
