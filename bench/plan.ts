@@ -4,39 +4,9 @@
  * example environment, plans every layer under the mock runtime, and prints time, resources and memory,
  * with the ratio of time per tenant (N vs B) in the same run: 1.00 is linear. A script that prints, not a test.
  */
-import { LAYERS } from "../stacks/layers";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parse } from "yaml";
 import { buildPlan } from "../plan/plan";
-import type { RegistryModel, TenantDocument } from "../registry/model";
-import { buildRegistry } from "../registry/validate";
-
-const ROOT = join(__dirname, "..");
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-function registry(n: number): RegistryModel {
-  const env = parse(readFileSync(join(ROOT, "environments", "example.yaml"), "utf8")) as unknown;
-  const docs: TenantDocument[] = Array.from({ length: n }, (_, i) => {
-    const id = `t${String(i).padStart(5, "0")}`;
-    return {
-      id,
-      source: `tenants/${id}.yaml`,
-      data: {
-        email: `${id}@example.com`,
-        namespaces: [id, `${id}-dev`],
-        domains: [`${id}.example.com`],
-        ...(i > 0 ? { members: [{ tenant: `t${String(i - 1).padStart(5, "0")}`, role: "viewer" }] } : {}),
-        ci: { boundClaims: { repository_owner: id, repository_owner_id: String(i) } },
-      },
-    };
-  });
-  return buildRegistry({ name: "example", source: "environments/example.yaml", data: env }, docs);
-}
+import { LAYERS } from "../stacks/layers";
+import { arg, registry } from "./generated";
 
 async function measure(n: number) {
   const model = registry(n);

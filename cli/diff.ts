@@ -17,20 +17,21 @@ export function diffCommand(program: Command): void {
         new Option("--format <format>", "text, or markdown for a pull request comment")
           .choices(["text", "markdown"])
           .default("text"),
+      )
+      .option(
+        "--full",
+        "plan every tenant on both sides (by default only those the change can touch, and the shared resources)",
       ),
-  ).action(async (opts: CommonOptions & { base: string; format: "text" | "markdown" }) => {
+  ).action(async (opts: CommonOptions & { base: string; format: "text" | "markdown"; full?: boolean }) => {
     const head = loadOptions(opts);
     if (head.source.kind !== "yaml")
       throw new UsageError("diff compares registry files in git: use it with --source yaml (the default)");
     const dir = head.source.dir;
     const baseRoot = checkoutAt(".", opts.base, [dir, "environments"]);
     /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
-    const { accessMatrix } = require("../plan/access") as typeof import("../plan/access");
-    const { diffPlans, formatDiff, formatDiffMarkdown } =
+    const { compareRegistries, formatDiff, formatDiffMarkdown } =
       require("../plan/diff") as typeof import("../plan/diff");
-    const { buildPlan } = require("../plan/plan") as typeof import("../plan/plan");
     const { LAYERS } = require("../stacks/layers") as typeof import("../stacks/layers");
-    const { checkRegistryChange } = require("../deploy/guard") as typeof import("../deploy/guard");
     /* eslint-enable @typescript-eslint/no-require-imports */
     try {
       const headModel = await loadRegistry(head);
@@ -39,24 +40,11 @@ export function diffCommand(program: Command): void {
         root: baseRoot,
         source: { kind: "yaml", dir: `${baseRoot}/${dir}` },
       });
-      const side = async (model: typeof headModel) => {
-        const plan = await buildPlan(model, LAYERS);
-        return { model, plan, access: accessMatrix(model, plan) };
-      };
-      const [b, h] = [await side(baseModel), await side(headModel)];
-      const diff = diffPlans(b, h);
-      // the guard, as `up` would apply it with the base as what is applied
-      let refused: string | undefined;
-      try {
-        const platform = b.plan.stacks.find((s) => s.layer === "platform")?.outputs;
-        checkRegistryChange(platform, headModel, { allowRemovals: false, allowHandover: false });
-      } catch (e) {
-        if (!(e instanceof SafetyError)) throw e;
-        refused = e.message;
-      }
+      const diff = await compareRegistries(baseModel, headModel, LAYERS, { full: opts.full === true });
+      const { refused } = diff;
       process.stdout.write(
         (opts.json
-          ? JSON.stringify({ base: opts.base, ...diff, ...(refused ? { refused } : {}) }, null, 2)
+          ? JSON.stringify({ base: opts.base, ...diff }, null, 2)
           : opts.format === "markdown"
             ? formatDiffMarkdown(diff, opts.base, head.env, refused)
             : formatDiff(diff, `diff ${opts.base} -> working tree (environment ${head.env})`)) + "\n",

@@ -3,6 +3,7 @@
  * merge) must never delete a tenant or a namespace, and a namespace never passes to another tenant unnoticed.
  * Compared against the tenants and namespaces the platform stack last applied (its outputs).
  */
+import { isOffboarding } from "../policy/rbac";
 import type { RegistryModel } from "../registry/model";
 import { SafetyError } from "../registry/problems";
 
@@ -125,7 +126,27 @@ export function checkRegistryChange(
   model: RegistryModel,
   opts: GuardOptions & NamespaceGuardOptions,
 ): void {
-  const applied = appliedState(platformOutputs);
+  checkAgainst(appliedState(platformOutputs), model, opts);
+}
+
+/** What the platform stack holds once `model` is applied (as its outputs say): for `diff`, the base's state. */
+export function stateOf(model: RegistryModel): AppliedState {
+  return {
+    tenants: model.tenants.map((t) => ({ id: t.id, offboarding: t.offboarding })),
+    namespaces: Object.fromEntries(
+      model.tenants.flatMap((t) =>
+        t.namespaces.map((n) => [n.name, { tenant: t.id, offboarding: isOffboarding(t, n) }] as const),
+      ),
+    ),
+  };
+}
+
+/** The guard against an applied state (none: nothing was ever applied, nothing to guard). */
+export function checkAgainst(
+  applied: AppliedState | undefined,
+  model: RegistryModel,
+  opts: GuardOptions & NamespaceGuardOptions,
+): void {
   if (!applied) return;
   checkRemovals(
     applied.tenants,

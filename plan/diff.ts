@@ -4,9 +4,14 @@
  * with every gained grant that crosses tenants singled out. Secret inputs are `[secret]` in a plan, so no
  * secret value ever reaches a diff.
  */
+import { checkAgainst, stateOf } from "../deploy/guard";
+import type { Layer } from "../layers/names";
 import type { AccessRow } from "../policy/access";
 import type { RegistryModel } from "../registry/model";
-import type { Plan, PlannedResource } from "./plan";
+import { SafetyError } from "../registry/problems";
+import { accessMatrix } from "./access";
+import { type Plan, type PlannedResource, buildPlan } from "./plan";
+import { changeScope, scopeIn } from "./scope";
 
 export interface InputChange {
   path: string;
@@ -32,6 +37,45 @@ export interface PlanDiff {
   tenants: TenantChange[];
   resources: ResourceChange[];
   access: { gained: AccessRow[]; lost: AccessRow[]; crossTenant: AccessRow[] };
+}
+
+export interface RegistryDiff extends PlanDiff {
+  /** The tenants planned on either side: those the change can touch (plan/scope.ts), or all of them. */
+  planned: { tenants: number; of: number };
+  /** Why the guard would refuse the change, as `up` would apply it over the base. */
+  refused?: string;
+}
+
+/**
+ * Two registries planned and compared. Only the tenants the change can touch are planned (`full` plans all),
+ * and the guard judges the head against the base as if the base were applied.
+ */
+export async function compareRegistries(
+  base: RegistryModel,
+  head: RegistryModel,
+  layers: readonly Layer[],
+  opts: { full?: boolean } = {},
+): Promise<RegistryDiff> {
+  const scope = opts.full ? undefined : changeScope(base, head);
+  const side = async (model: RegistryModel) => {
+    const tenants = scopeIn(model, scope);
+    const plan = await buildPlan(model, layers, tenants ? { tenants } : {});
+    return { model, plan, access: accessMatrix(model, plan) };
+  };
+  const diff = diffPlans(await side(base), await side(head));
+  const all = new Set([...base.tenants, ...head.tenants].map((t) => t.id)).size;
+  let refused: string | undefined;
+  try {
+    checkAgainst(stateOf(base), head, { allowRemovals: false, allowHandover: false });
+  } catch (e) {
+    if (!(e instanceof SafetyError)) throw e;
+    refused = e.message;
+  }
+  return {
+    ...diff,
+    planned: { tenants: scope ? scope.length : all, of: all },
+    ...(refused ? { refused } : {}),
+  };
 }
 
 function flatten(value: unknown, path: string, out: Map<string, unknown>): void {
@@ -148,7 +192,7 @@ function counts(d: PlanDiff) {
 }
 
 /** The readable diff: per tenant (then the shared resources), per layer, then the access delta and a summary. */
-export function formatDiff(d: PlanDiff, title: string): string {
+export function formatDiff(d: PlanDiff & Partial<Pick<RegistryDiff, "planned">>, title: string): string {
   const lines = [title];
   for (const group of byTenant(d)) {
     lines.push("", group.title);
@@ -172,7 +216,15 @@ export function formatDiff(d: PlanDiff, title: string): string {
       `resources +${count("add")} ~${count("change")} -${count("remove")}; access +${d.access.gained.length} -${d.access.lost.length}` +
       (d.access.crossTenant.length > 0 ? `, ${d.access.crossTenant.length} crossing tenants (!)` : ""),
   );
+  if (d.planned) lines.push(plannedNote(d.planned));
   return lines.join("\n");
+}
+
+/** How much was planned: the tenants the change can touch, or all of them. */
+function plannedNote(p: RegistryDiff["planned"]): string {
+  return p.tenants === p.of
+    ? `planned: all ${p.of} tenants`
+    : `planned: ${p.tenants} of ${p.of} tenants, those the change can touch (--full plans all)`;
 }
 
 /** Text from a registry, safe in a Markdown table cell: no HTML, no cell break, no emphasis or link syntax. */
@@ -196,7 +248,12 @@ const MAX_EDGES = 40;
  * The diff as a pull request comment: a summary table, the guard's refusal, one collapsible section per tenant
  * (then the shared resources), and the access delta as a Mermaid diagram (GitHub and Forgejo render it).
  */
-export function formatDiffMarkdown(d: PlanDiff, base: string, env: string, refused?: string): string {
+export function formatDiffMarkdown(
+  d: PlanDiff & Partial<Pick<RegistryDiff, "planned">>,
+  base: string,
+  env: string,
+  refused?: string,
+): string {
   const { tenants: by, resources: count } = counts(d);
   const out = [
     `### tenancy diff: ${md(base)} → working tree (environment ${md(env)})`,
@@ -270,5 +327,6 @@ export function formatDiffMarkdown(d: PlanDiff, base: string, env: string, refus
     out.push(...lines, "```");
     if (all.length > MAX_EDGES) out.push("", `(${all.length - MAX_EDGES} more edges: see the JSON output)`);
   }
+  if (d.planned) out.push("", `<sub>${plannedNote(d.planned)}</sub>`);
   return out.join("\n");
 }

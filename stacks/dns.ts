@@ -12,14 +12,17 @@ export async function dnsProgram(input: LayerInput): Promise<Record<string, unkn
   const { model, tenants, adoption } = input;
   const env = model.environment;
   const providers = Providers.of(input);
+  // made whenever the environment manages records, not on the first tenant that has some: a stack's shared
+  // resources depend on the environment alone (what lets `diff` plan only the tenants a change touches)
+  const cloudflare = env.dns.records ? providers.cloudflare() : undefined;
   const hostnames: Record<string, string> = {};
   for (const tenant of tenants) {
     const records = tenantDnsRecords(env, tenant);
-    if (records.length === 0) continue;
+    if (records.length === 0 || !cloudflare) continue;
     new TenantDns(
       tenant.id,
       { tenant: tenant.id, records, ...(adoption?.dnsRecords ? { adopt: adoption.dnsRecords } : {}) },
-      { providers: [providers.cloudflare()] },
+      { providers: [cloudflare] },
     );
     for (const r of records) hostnames[r.hostname] = tenant.id;
   }

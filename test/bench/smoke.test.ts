@@ -28,6 +28,14 @@ describe("benchmarks, smoke mode", () => {
     expect(r.out).toMatch(/^scaling: time per tenant at 4 vs 2 = -?\d+\.\d+x wall/m);
   });
 
+  it("bench:diff compares a one-tenant change planned in scope and in full, and prints the speed-up", () => {
+    const r = bench("diff.ts", ["--tenants", "6"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^scoped +1\/6 /m);
+    expect(r.out).toMatch(/^full +6\/6 /m);
+    expect(r.out).toMatch(/^speed-up: scoped diff -?\d+\.\dx faster than the full diff; same result$/m);
+  });
+
   it("bench (registry load + validate) measures three sizes and the CLI end to end", () => {
     const r = bench("registry.ts", ["--tenants", "12", "--baseline", "4", "--runs", "1"]);
     expect(r.code, r.err).toBe(0);

@@ -51,7 +51,7 @@ describe("tenancy diff", () => {
     const r = diff();
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
-      "diff HEAD -> working tree (environment example)\n\nsummary: tenants +0 ~0 offboarding 0 -0; resources +0 ~0 -0; access +0 -0\n",
+      "diff HEAD -> working tree (environment example)\n\nsummary: tenants +0 ~0 offboarding 0 -0; resources +0 ~0 -0; access +0 -0\nplanned: 0 of 4 tenants, those the change can touch (--full plans all)\n",
     );
   });
 
@@ -69,6 +69,7 @@ describe("tenancy diff", () => {
         '      spec.hard.requests.cpu: "2" -> "3"',
         "",
         "summary: tenants +0 ~1 offboarding 0 -0; resources +0 ~1 -0; access +0 -0",
+        "planned: 1 of 4 tenants, those the change can touch (--full plans all)",
         "",
       ].join("\n"),
     );
@@ -156,6 +157,7 @@ describe("tenancy diff", () => {
       "dave-quota",
     ]);
     for (const q of quotas) expect(q.changes).toEqual([{ path: "spec.hard.pods", old: "20", new: "25" }]);
+    expect((body as unknown as { planned: unknown }).planned).toEqual({ tenants: 4, of: 4 });
   });
 
   it("markdown for a pull request comment: summary table, a section per tenant, the access delta drawn", () => {
@@ -180,6 +182,8 @@ describe("tenancy diff", () => {
         '| ~ | platform | ResourceQuota alice-dev-quota | spec.hard.requests.cpu: "2" → "3" |',
         "",
         "</details>",
+        "",
+        "<sub>planned: 1 of 4 tenants, those the change can touch (--full plans all)</sub>",
         "",
       ].join("\n"),
     );

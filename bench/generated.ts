@@ -1,0 +1,40 @@
+/**
+ * What the plan and diff benchmarks share: registries of n generated tenants (two namespaces, a domain, a
+ * member and CI each) on the example environment, and their command-line arguments.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import type { RegistryModel, TenantDocument } from "../registry/model";
+import { buildRegistry } from "../registry/validate";
+
+const ROOT = join(__dirname, "..");
+
+/** `--name N` from the command line, or the fallback. */
+export function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+export const benchId = (i: number) => `t${String(i).padStart(5, "0")}`;
+
+/** n generated tenants; `edit` may change a tenant's record (by index) before validation. */
+export function registry(
+  n: number,
+  edit: (i: number, data: Record<string, unknown>) => void = () => {},
+): RegistryModel {
+  const env = parse(readFileSync(join(ROOT, "environments", "example.yaml"), "utf8")) as unknown;
+  const docs: TenantDocument[] = Array.from({ length: n }, (_, i) => {
+    const id = benchId(i);
+    const data: Record<string, unknown> = {
+      email: `${id}@example.com`,
+      namespaces: [id, `${id}-dev`],
+      domains: [`${id}.example.com`],
+      ...(i > 0 ? { members: [{ tenant: benchId(i - 1), role: "viewer" }] } : {}),
+      ci: { boundClaims: { repository_owner: id, repository_owner_id: String(i) } },
+    };
+    edit(i, data);
+    return { id, source: `tenants/${id}.yaml`, data };
+  });
+  return buildRegistry({ name: "example", source: "environments/example.yaml", data: env }, docs);
+}

@@ -1,0 +1,82 @@
+/**
+ * `tenancy diff` plans only the tenants a change can touch (plan/scope.ts). The oracle: for random changes to a
+ * generated registry, the scoped diff equals the diff of two full plans, and the scope is small when the change
+ * is (a quota change plans one tenant, a changed identity plans the tenants inviting it).
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { compareRegistries } from "../../plan/diff";
+import { changeScope } from "../../plan/scope";
+import type { TenantFileInput } from "../../registry/schema";
+import { LAYERS } from "../../stacks/layers";
+import { exampleEnvironmentData, generatedId, generatedTenants, registryOf } from "./registries";
+
+type Registry = Record<string, TenantFileInput>;
+const N = 7;
+
+/** Changes a pull request makes to one tenant (k) of the registry, each leaving it valid. */
+const CHANGES: Record<string, (r: Registry, k: string) => void> = {
+  email: (r, k) => (r[k]!.email = `renamed-${k}@example.com`),
+  quota: (r, k) => {
+    const rest = (r[k]!.namespaces ?? [k]).filter((n) => (typeof n === "string" ? n : n.name) !== k);
+    r[k]!.namespaces = [{ name: k, quota: { "requests.cpu": "1" } }, ...rest];
+  },
+  offboard: (r, k) => (r[k]!.offboarding = true),
+  tier: (r, k) => (r[k]!.tier = r[k]!.tier === "team" ? "standard" : "team"),
+  domain: (r, k) => (r[k]!.domains = [...(r[k]!.domains ?? []), `more-${k}.example.com`]),
+  invite: (r, k) => {
+    const other = k === generatedId(1) ? generatedId(2) : generatedId(1);
+    r[k]!.members = [
+      ...(r[k]!.members ?? []).filter((m) => m.tenant !== other),
+      { tenant: other, role: "viewer" },
+    ];
+  },
+  remove: (r, k) => {
+    delete r[k];
+    for (const t of Object.values(r)) t.members = (t.members ?? []).filter((m) => m.tenant !== k);
+  },
+  add: (r) =>
+    (r["newcomer"] = {
+      email: "newcomer@example.com",
+      members: [{ tenant: generatedId(3), role: "viewer" }],
+    }),
+};
+
+const clone = (r: Registry): Registry => structuredClone(r);
+
+describe("diff planning scope", () => {
+  it("a quota change plans one tenant; an identity change plans the tenants inviting it too", () => {
+    const base = registryOf(generatedTenants(N));
+    const quota = clone(generatedTenants(N));
+    CHANGES.quota!(quota, generatedId(6));
+    expect(changeScope(base, registryOf(quota))).toEqual([generatedId(6)]);
+    const email = clone(generatedTenants(N));
+    CHANGES.email!(email, generatedId(4));
+    // tenant i invites i-1: tenant 5 invites 4
+    expect(changeScope(base, registryOf(email))).toEqual([generatedId(4), generatedId(5)]);
+    const env = exampleEnvironmentData();
+    env.defaults.quota.pods = 25;
+    expect(changeScope(base, registryOf(generatedTenants(N), env))).toBeUndefined();
+  });
+
+  it("the scoped diff is the full diff, for random changes", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({ change: fc.constantFrom(...Object.keys(CHANGES)), k: fc.integer({ min: 1, max: N }) }),
+          { minLength: 1, maxLength: 3 },
+        ),
+        async (steps) => {
+          const head = clone(generatedTenants(N));
+          for (const { change, k } of steps) if (head[generatedId(k)]) CHANGES[change]!(head, generatedId(k));
+          const [b, h] = [registryOf(generatedTenants(N)), registryOf(head)];
+          const scoped = await compareRegistries(b, h, LAYERS);
+          const full = await compareRegistries(b, h, LAYERS, { full: true });
+          expect(scoped.planned.tenants).toBeLessThanOrEqual(full.planned.tenants);
+          expect({ ...scoped, planned: undefined }).toEqual({ ...full, planned: undefined });
+        },
+      ),
+      { numRuns: 12 },
+    );
+  }, 240_000);
+});
