@@ -18,6 +18,7 @@ import { diffCommand } from "./diff";
 import { deployCommands } from "./deploy";
 import { kubeconfigCommand } from "./kubeconfig";
 import { planCommand } from "./plan";
+import { recordCommands } from "./records";
 import { validateCommand } from "./validate";
 
 export function buildProgram(): Command {
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   accessCommand(program);
   canICommand(program);
   diffCommand(program);
+  recordCommands(program);
   kubeconfigCommand(program);
   deployCommands(program);
   return program;

@@ -69,13 +69,19 @@ export async function loadDocuments(source: SourceOptions): Promise<TenantDocume
   return source.kind === "yaml" ? loadYamlDocuments(source.dir) : loadVaultDocuments(source);
 }
 
-/** Loads and validates; throws InvalidInputError (exit 1), UsageError (2) or ExternalError (4). */
-export async function loadRegistry(opts: LoadOptions): Promise<RegistryModel> {
+/**
+ * Loads and validates; throws InvalidInputError (exit 1), UsageError (2) or ExternalError (4). `edit` changes
+ * the documents before validation: the registry as it would be with a record written (`tenancy onboard`).
+ */
+export async function loadRegistry(
+  opts: LoadOptions,
+  edit: (docs: TenantDocument[]) => TenantDocument[] = (docs) => docs,
+): Promise<RegistryModel> {
   const envPath = environmentPath(opts.env, opts.root);
   const envFile = readEnvironment(envPath, opts.root ?? ".");
   let docs: TenantDocument[];
   try {
-    docs = await loadDocuments(opts.source);
+    docs = edit(await loadDocuments(opts.source));
   } catch (e) {
     // the registry itself is unreadable: report that together with the environment's problems
     if (e instanceof InvalidInputError && !envFile.ok)

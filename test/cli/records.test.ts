@@ -1,0 +1,159 @@
+/**
+ * `tenancy onboard` and `tenancy offboard` on a copy of the example registry: the record written (pinned), the
+ * validator's messages when it would be invalid (nothing written), never an overwrite, and offboarding that
+ * keeps the file's comments and layout, for a tenant and for one namespace.
+ */
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { offboardText, parseMember } from "../../registry/records";
+import { ROOT, runCli } from "../helpers/cli";
+
+let dir: string;
+const cli = (...args: string[]) => runCli(args, { cwd: dir });
+const read = (file: string) => readFileSync(join(dir, file), "utf8");
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "tenancy-records-"));
+  for (const d of ["tenants", "environments", "schema"])
+    cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("tenancy onboard", () => {
+  it("writes a valid record with the schema line, only the fields given", () => {
+    const r = cli(
+      "onboard",
+      "erin",
+      "--email",
+      "erin@example.com",
+      "--tier",
+      "team",
+      "--namespace",
+      "erin",
+      "--namespace",
+      "erin-dev",
+      "--domain",
+      "erin.example.com",
+      "--member",
+      "alice:developer:erin-dev",
+      "--member",
+      "bob:viewer",
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^wrote tenants\/erin\.yaml: commit it and open a pull request/);
+    expect(read("tenants/erin.yaml")).toBe(
+      [
+        "# yaml-language-server: $schema=../schema/tenant.schema.json",
+        "email: erin@example.com",
+        "tier: team",
+        "namespaces:",
+        "  - erin",
+        "  - erin-dev",
+        "domains:",
+        "  - erin.example.com",
+        "members:",
+        "  - tenant: alice",
+        "    role: developer",
+        "    namespaces:",
+        "      - erin-dev",
+        "  - tenant: bob",
+        "    role: viewer",
+        "",
+      ].join("\n"),
+    );
+    const valid = cli("validate");
+    expect(valid.code).toBe(0);
+    expect(valid.stdout).toMatch(/^valid: 5 tenants/);
+    // the minimal record: an email, everything else the environment's defaults
+    expect(cli("onboard", "frank", "--email", "frank@example.com", "--json").code).toBe(0);
+    expect(read("tenants/frank.yaml")).toBe(
+      "# yaml-language-server: $schema=../schema/tenant.schema.json\nemail: frank@example.com\n",
+    );
+  });
+
+  it("refuses with the validator's messages, each naming the file and field, and writes nothing", () => {
+    const r = cli(
+      "onboard",
+      "frank",
+      "--email",
+      "frank@example.com",
+      "--tier",
+      "gold",
+      "--domain",
+      "alice.example.com",
+      "--member",
+      "zed:viewer",
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('tenants/frank.yaml: tier: "gold" is not a tier of environment "example"');
+    expect(r.stderr).toContain(
+      'tenants/frank.yaml: domains[0]: "alice.example.com" is already claimed by tenant "alice"',
+    );
+    expect(r.stderr).toContain(
+      'tenants/frank.yaml: members[0].tenant: "zed" is not a tenant of this registry',
+    );
+    expect(r.stderr).toMatch(/3 problems found; nothing was changed\.\n$/);
+    expect(existsSync(join(dir, "tenants/frank.yaml"))).toBe(false);
+  });
+
+  it("never overwrites, refuses a bad id or member spec (usage, exit 2)", () => {
+    const before = read("tenants/alice.yaml");
+    const again = cli("onboard", "alice", "--email", "someone@example.com");
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/tenants\/alice\.yaml exists already/);
+    expect(read("tenants/alice.yaml")).toBe(before);
+    expect(cli("onboard", "../evil", "--email", "e@example.com").code).toBe(2);
+    expect(cli("onboard", "Erin", "--email", "e@example.com").code).toBe(2);
+    expect(cli("onboard", "erin", "--email", "e@example.com", "--member", "bob").code).toBe(2);
+    expect(cli("onboard", "erin").code).toBe(2); // --email is required
+    expect(() => parseMember("bob:viewer:a,b")).not.toThrow();
+    expect(parseMember("bob:viewer:a,b")).toEqual({ tenant: "bob", role: "viewer", namespaces: ["a", "b"] });
+  });
+});
+
+describe("tenancy offboard", () => {
+  it("sets phase one on the tenant, keeping every comment and line; twice is a no-op", () => {
+    const before = read("tenants/alice.yaml");
+    const r = cli("offboard", "alice");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Phase two, in a later change after that apply: delete the file\.$/m);
+    expect(read("tenants/alice.yaml")).toBe(`${before}offboarding: true\n`);
+    const again = cli("offboard", "alice");
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/offboarding already/);
+    expect(read("tenants/alice.yaml")).toBe(`${before}offboarding: true\n`);
+    expect(cli("validate").stdout).toMatch(/\(2 offboarding\)/);
+  });
+
+  it("one namespace: a plain name becomes {name, offboarding}; the rest of the file is untouched", () => {
+    const before = read("tenants/alice.yaml");
+    expect(cli("offboard", "alice", "--namespace", "alice").code).toBe(0);
+    expect(read("tenants/alice.yaml")).toBe(
+      before.replace("  - alice\n", "  - name: alice\n    offboarding: true\n"),
+    );
+    // a namespace written as a mapping gets the key added
+    expect(cli("offboard", "alice", "--namespace", "alice-dev").code).toBe(0);
+    expect(read("tenants/alice.yaml")).toContain("  - name: alice-dev\n    offboarding: true\n    quota:\n");
+    expect(cli("offboard", "alice", "--namespace", "nope").code).toBe(2);
+  });
+
+  it("refuses an unknown tenant, and a result the validator would refuse", () => {
+    expect(cli("offboard", "zed").code).toBe(2);
+    // bob's namespace bob-staging hosts alice as a member: offboarding it is fine; a broken file is not edited
+    writeFileSync(join(dir, "tenants/dave.yaml"), "email: [unclosed\n");
+    const r = cli("offboard", "dave");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/tenants\/dave\.yaml: cannot edit/);
+  });
+
+  it("keeps flow lists and comments as written", () => {
+    const text = "# keep me\nemail: a@example.com # and me\nnamespaces: [a, a-dev] # flow\n";
+    expect(offboardText(text, "t.yaml", "a-dev")).toBe(
+      "# keep me\nemail: a@example.com # and me\nnamespaces: [a, {name: a-dev, offboarding: true}] # flow\n",
+    );
+    expect(offboardText(text, "t.yaml")).toBe(`${text}offboarding: true\n`);
+  });
+});
