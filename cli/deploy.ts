@@ -1,7 +1,8 @@
 import { type Command, Option } from "commander";
 import { DEFAULT_MAX_REMOVALS } from "../deploy/guard";
-import type { RunOptions } from "../deploy/run";
-import { LAYER_NAMES, type LayerName } from "../layers/names";
+import type { Action, RunOptions, StackEngine, StackResult } from "../deploy/run";
+import { stackName } from "../layers/identity";
+import { DEFAULT_PARALLEL, LAYER_NAMES, type LayerName } from "../layers/names";
 import { loadRegistry } from "../registry/load";
 import type { RegistryModel } from "../registry/model";
 import { UsageError } from "../registry/problems";
@@ -24,20 +25,24 @@ interface DeployOptions extends CommonOptions {
   allowHandover?: boolean;
   maxRemovals: string;
   refresh?: boolean;
+  parallel: string;
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
-const deploy = () => ({
-  ...(require("../deploy/automation") as typeof import("../deploy/automation")),
-  ...(require("../deploy/run") as typeof import("../deploy/run")),
-});
+const deploy = () => require("../deploy/automation") as typeof import("../deploy/automation");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+function wholeNumber(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min)
+    throw new UsageError(`${flag} must be a whole number of at least ${min}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 function runOptions(opts: DeployOptions): RunOptions {
-  const maxRemovals = Number(opts.maxRemovals);
-  if (!/^\d+$/.test(opts.maxRemovals) || !Number.isSafeInteger(maxRemovals))
-    throw new UsageError(`--max-removals must be a whole number, got ${JSON.stringify(opts.maxRemovals)}`);
+  const maxRemovals = wholeNumber("--max-removals", opts.maxRemovals, 0);
   return {
+    parallel: wholeNumber("--parallel", opts.parallel, 1),
     allowRemovals: opts.allowRemovals === true,
     allowHandover: opts.allowHandover === true,
     maxRemovals,
@@ -46,8 +51,37 @@ function runOptions(opts: DeployOptions): RunOptions {
   };
 }
 
+/**
+ * Runs an action with progress on stderr (a task list on a terminal, timestamped lines otherwise), then the
+ * summary table (or, with --json, the results) on stdout: on failure too, before the error is reported.
+ */
+async function withProgress(
+  action: Action,
+  model: RegistryModel,
+  engine: StackEngine,
+  opts: RunOptions,
+  json: boolean,
+): Promise<void> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { interactive, progress, summaryTable } = require("./progress") as typeof import("./progress");
+  const { layerOrder, runLayers } = require("../deploy/run") as typeof import("../deploy/run");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const stacks = layerOrder(action, opts.layers).map((l) =>
+    stackName({ env: model.environment.name, layer: l.name }),
+  );
+  const reporter = progress({ stacks, last: action, tty: interactive() });
+  let results: StackResult[] = [];
+  try {
+    await runLayers(action, model, engine, { ...opts, reporter });
+  } finally {
+    results = await reporter.close();
+    if (json) process.stdout.write(JSON.stringify({ action, stacks: results }, null, 2) + "\n");
+    else if (results.length > 0) console.log(summaryTable(results));
+  }
+}
+
 /** `adopt`: the Vault identities that exist, a report of how each resource is taken over, then `up`. */
-async function adopt(model: RegistryModel, opts: RunOptions, json: boolean): Promise<string[]> {
+async function adopt(model: RegistryModel, opts: RunOptions, json: boolean): Promise<void> {
   const token = process.env.VAULT_TOKEN;
   if (!token)
     throw new UsageError("adopt needs VAULT_TOKEN to look up the Vault identities that exist already");
@@ -85,8 +119,7 @@ async function adopt(model: RegistryModel, opts: RunOptions, json: boolean): Pro
     throw new UsageError(
       `cannot adopt ${cannot.length} resource${cannot.length === 1 ? "" : "s"} (above); nothing was changed`,
     );
-  const { automationEngine, runLayers } = deploy();
-  return runLayers("up", model, automationEngine, { ...opts, adoption: found.adoption });
+  return withProgress("up", model, deploy().automationEngine, { ...opts, adoption: found.adoption }, json);
 }
 
 export function deployCommands(program: Command): void {
@@ -103,15 +136,18 @@ export function deployCommands(program: Command): void {
           "removals of offboarded tenants accepted without --allow-removals",
           String(DEFAULT_MAX_REMOVALS),
         )
-        .option("--refresh", "refresh each stack's state from the real systems first (drift)"),
+        .option("--refresh", "refresh each stack's state from the real systems first (drift)")
+        .option(
+          "--parallel <n>",
+          "most stacks run at once (layers that do not depend on each other run together)",
+          String(DEFAULT_PARALLEL),
+        ),
     ).action(async (opts: DeployOptions) => {
       const run = runOptions(opts);
       const model = await loadRegistry(loadOptions(opts));
-      const summaries =
-        action === "adopt"
-          ? await adopt(model, run, opts.json === true)
-          : await deploy().runLayers(action, model, deploy().automationEngine, run);
-      for (const s of summaries) console.log(s);
+      const json = opts.json === true;
+      if (action === "adopt") await adopt(model, run, json);
+      else await withProgress(action, model, deploy().automationEngine, run, json);
     });
   }
 }

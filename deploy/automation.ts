@@ -7,7 +7,14 @@ import { join } from "node:path";
 import { type EngineEvent, LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { PROJECT } from "../layers/identity";
 import { ExternalError } from "../registry/problems";
-import type { PreviewReport, Program, RunStepOptions, StackEngine, StackState } from "./run";
+import type { Changes, PreviewReport, Program, RunStepOptions, StackEngine, StackState } from "./run";
+
+/** The engine's counts per operation, numbers only. */
+function counts(summary: Record<string, number | undefined> | undefined): Changes {
+  return Object.fromEntries(
+    Object.entries(summary ?? {}).filter((e): e is [string, number] => typeof e[1] === "number"),
+  );
+}
 
 /** The repository root: Pulumi.yaml's directory. */
 const WORK_DIR = join(__dirname, "..");
@@ -95,15 +102,15 @@ export const automationEngine: StackEngine = {
     const events: EngineEvent[] = [];
     try {
       const r = await stack.preview({
-        onOutput: (out) => process.stderr.write(out),
+        ...(opts.output ? { onOutput: opts.output } : {}),
         onEvent: (e) => events.push(e),
         refresh: opts.refresh,
       });
-      return { summary: JSON.stringify(r.changeSummary), ...previewFindings(events) };
+      return { changes: counts(r.changeSummary), ...previewFindings(events) };
     } catch (e) {
       const findings = previewFindings(events);
       // a preview that fails on protected deletes is a finding, not an engine failure
-      if (findings.protectedDeletes.length > 0) return { summary: "refused", ...findings };
+      if (findings.protectedDeletes.length > 0) return { changes: {}, ...findings };
       throw new ExternalError(`preview of ${stackName} failed: ${cliError(e)}`);
     }
   },
@@ -111,19 +118,22 @@ export const automationEngine: StackEngine = {
   async up(stackName, program, opts: RunStepOptions) {
     const stack = await open(stackName, program);
     try {
-      const r = await stack.up({ onOutput: (out) => process.stderr.write(out), refresh: opts.refresh });
-      return JSON.stringify(r.summary.resourceChanges ?? {});
+      const r = await stack.up({ ...(opts.output ? { onOutput: opts.output } : {}), refresh: opts.refresh });
+      return counts(r.summary.resourceChanges);
     } catch (e) {
       throw new ExternalError(`up of ${stackName} failed: ${cliError(e)}`);
     }
   },
 
-  async destroy(stackName, program) {
+  async destroy(stackName, program, opts: RunStepOptions) {
     const stack = await open(stackName, program);
     try {
       // protected resources (tenant namespaces and their fences) stay; the rest of the stack goes
-      const r = await stack.destroy({ onOutput: (out) => process.stderr.write(out), excludeProtected: true });
-      return JSON.stringify(r.summary.resourceChanges ?? {});
+      const r = await stack.destroy({
+        ...(opts.output ? { onOutput: opts.output } : {}),
+        excludeProtected: true,
+      });
+      return counts(r.summary.resourceChanges);
     } catch (e) {
       throw new ExternalError(`destroy of ${stackName} failed: ${cliError(e)}`);
     }

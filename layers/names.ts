@@ -16,6 +16,9 @@ export const LAYER_DEPENDENCIES: Readonly<Record<LayerName, readonly LayerName[]
   apps: ["platform"],
 };
 
+/** Layer stacks run at once, unless told otherwise: independent layers (platform and dns; vault and apps) overlap. */
+export const DEFAULT_PARALLEL = 4;
+
 /** Ids of existing Vault identities to adopt, by tenant (`tenancy adopt`, deploy/adopt.ts). */
 export interface Adoption {
   /** tenant id -> the id of the existing entity to adopt as the tenant's */

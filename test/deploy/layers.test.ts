@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { layerOrder, runLayers } from "../../deploy/run";
-import { LAYER_NAMES } from "../../layers/names";
+import { LAYER_DEPENDENCIES, LAYER_NAMES } from "../../layers/names";
 import type { RegistryModel } from "../../registry/model";
 import { ExternalError, SafetyError } from "../../registry/problems";
 import type { TenantFileInput } from "../../registry/schema";
@@ -64,7 +64,7 @@ describe("running the layers", () => {
 
   it("day one: the preview of every layer succeeds, marking what waits for an upstream layer", async () => {
     const summaries = await runLayers("preview", registry(), engine, NONE);
-    expect(summaries.map((s) => s.split(":")[0])).toEqual(STACKS);
+    expect(summaries.map((s) => s.stack)).toEqual(STACKS);
     expect(engine.calls).toEqual(STACKS.map((s) => `preview ${s}`));
     expect(engine.previewOutputs.get("example-vault")!.awaitingUpstream).toEqual([
       "namespace alice of tenant alice",
@@ -108,9 +108,16 @@ describe("running the layers", () => {
     expect(owner.dependsOn).toContain(ns.urn);
   });
 
-  it("up previews every layer first, then applies them in order; then nothing waits", async () => {
-    await runLayers("up", registry(), engine, NONE);
-    expect(engine.calls).toEqual([...STACKS.map((s) => `preview ${s}`), ...STACKS.map((s) => `up ${s}`)]);
+  it("up previews every layer first, then applies each after its upstream layers; then nothing waits", async () => {
+    const results = await runLayers("up", registry(), engine, NONE);
+    expect(engine.calls.slice(0, 5)).toEqual(STACKS.map((s) => `preview ${s}`));
+    const ups = engine.calls.slice(5);
+    expect([...ups].sort()).toEqual(STACKS.map((s) => `up ${s}`).sort());
+    const at = (s: string) => ups.indexOf(`up example-${s}`);
+    for (const [layer, deps] of Object.entries(LAYER_DEPENDENCIES))
+      for (const d of deps) expect(at(d), `${d} before ${layer}`).toBeLessThan(at(layer));
+    expect(results.map((r) => [r.stack, r.phase, r.status])).toEqual(STACKS.map((s) => [s, "up", "done"]));
+    expect(results.find((r) => r.stack === "example-platform")!.changes!.create).toBeGreaterThan(10);
     await runLayers("preview", registry(), engine, NONE);
     for (const s of ["example-vault", "example-ci", "example-apps"])
       expect(engine.previewOutputs.get(s)!.awaitingUpstream, s).toEqual([]);
@@ -281,8 +288,10 @@ describe("destroy", () => {
   });
 
   it("skips stacks that were never created or never updated, and keeps what is protected", async () => {
-    expect(await runLayers("destroy", registry(), engine, { ...NONE, allowRemovals: true })).toEqual(
-      [...STACKS].reverse().map((s) => `${s}: nothing to destroy`),
+    const results = await runLayers("destroy", registry(), engine, { ...NONE, allowRemovals: true });
+    // done, with no changes: nothing to destroy
+    expect(results.map((r) => [r.stack, r.status, r.changes])).toEqual(
+      [...STACKS].reverse().map((s) => [s, "done", undefined]),
     );
     expect(engine.calls).toEqual([]);
     await runLayers("up", registry(), engine, NONE);

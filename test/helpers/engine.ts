@@ -11,7 +11,14 @@
  */
 import { type RecordedResource, runProgram } from "../../plan/harness";
 import { MOCK_ORGANIZATION } from "../../plan/harness";
-import type { PreviewReport, Program, RunStepOptions, StackEngine, StackState } from "../../deploy/run";
+import type {
+  Changes,
+  PreviewReport,
+  Program,
+  RunStepOptions,
+  StackEngine,
+  StackState,
+} from "../../deploy/run";
 import { ExternalError } from "../../registry/problems";
 import { PROJECT } from "../../layers/identity";
 
@@ -57,6 +64,24 @@ export function deleteSteps(old: RecordedResource[], next: RecordedResource[]): 
   return steps;
 }
 
+/** The engine's counts per operation for a step from `old` state to what a program registered. */
+function changeCounts(old: RecordedResource[], next: RecordedResource[], steps: DeleteSteps): Changes {
+  const before = new Map(old.map((r) => [r.urn, r]));
+  const out: Changes = {
+    create: 0,
+    update: 0,
+    delete: steps.deleted.length + steps.droppedWith.length,
+    same: 0,
+  };
+  for (const r of next) {
+    const was = before.get(r.urn);
+    if (!was) out.create!++;
+    else if (JSON.stringify(was.inputs) === JSON.stringify(r.inputs)) out.same!++;
+    else out.update!++;
+  }
+  return out;
+}
+
 export class FakeEngine implements StackEngine {
   readonly stacks = new Map<string, FakeStack>();
   /** Every engine operation, in order: `preview <stack>`, `up <stack>`, `destroy <stack>`. */
@@ -95,13 +120,13 @@ export class FakeEngine implements StackEngine {
     const steps = deleteSteps(current.resources, run.resources);
     this.previewOutputs.set(stack, run.outputs);
     return {
-      summary: `${run.resources.length} resources, ${steps.deleted.length + steps.droppedWith.length} deletes`,
+      changes: changeCounts(current.resources, run.resources, steps),
       protectedDeletes: steps.refused,
       errors: [],
     };
   }
 
-  async up(stack: string, program: Program, _opts: RunStepOptions): Promise<string> {
+  async up(stack: string, program: Program, _opts: RunStepOptions): Promise<Changes> {
     this.calls.push(`up ${stack}`);
     const current = this.open(stack);
     let run;
@@ -111,6 +136,7 @@ export class FakeEngine implements StackEngine {
       throw new ExternalError(`up of ${stack} failed: ${(e as Error).message}`);
     }
     const steps = deleteSteps(current.resources, run.resources);
+    const changes = changeCounts(current.resources, run.resources, steps);
     this.lastDeletes.set(stack, steps);
     const refused = new Set(steps.refused);
     // the refused stay in state; everything else is as the program registered it
@@ -120,14 +146,16 @@ export class FakeEngine implements StackEngine {
         `up of ${stack} failed: ${steps.refused.length} protected resources cannot be deleted`,
       );
     current.outputs = run.outputs;
-    return `${run.resources.length} resources`;
+    return changes;
   }
 
-  async destroy(stack: string, _program: Program): Promise<string> {
+  async destroy(stack: string, _program: Program, _opts: RunStepOptions): Promise<Changes> {
     this.calls.push(`destroy ${stack}`);
     const current = this.open(stack);
-    current.resources = current.resources.filter((r) => r.protect);
+    const kept = current.resources.filter((r) => r.protect);
+    const deleted = current.resources.length - kept.length;
+    current.resources = kept;
     current.outputs = {};
-    return `${current.resources.length} protected resources kept`;
+    return { delete: deleted, same: kept.length };
   }
 }
