@@ -65,7 +65,6 @@ async function withProgress(
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { interactive, progress, summaryTable } = require("./progress") as typeof import("./progress");
   const { layerOrder, runLayers } = require("../deploy/run") as typeof import("../deploy/run");
-  /* eslint-enable @typescript-eslint/no-require-imports */
   const stacks = layerOrder(action, opts.layers).map((l) =>
     stackName({ env: model.environment.name, layer: l.name }),
   );

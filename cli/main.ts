@@ -16,6 +16,7 @@ import { accessCommand } from "./access";
 import { canICommand } from "./can-i";
 import { diffCommand } from "./diff";
 import { deployCommands } from "./deploy";
+import { eventsCommand } from "./events";
 import { kubeconfigCommand } from "./kubeconfig";
 import { planCommand } from "./plan";
 import { recordCommands } from "./records";
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   recordCommands(program);
   kubeconfigCommand(program);
   deployCommands(program);
+  eventsCommand(program);
   return program;
 }
 

@@ -8,6 +8,7 @@ import { SharedClusterRoles } from "../components/cluster-roles";
 import { TenantAccess } from "../components/tenant-access";
 import { TenantNamespace } from "../components/tenant-namespace";
 import { admissionParams, admissionPolicies, needsParams } from "../policy/admission";
+import { tenantDigest } from "../policy/events";
 import { names } from "../policy/names";
 import { activeMembers, activeNamespaces, isOffboarding, tenantSubject } from "../policy/rbac";
 import { type NamespaceTls, namespaceTls } from "../policy/tls";
@@ -27,7 +28,7 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
   const withParams = needsParams(env);
   const n = names(env);
   const byId = new Map(model.tenants.map((t) => [t.id, t]));
-  const exported: Record<string, { namespaces: string[]; offboarding: boolean }> = {};
+  const exported: Record<string, { namespaces: string[]; offboarding: boolean; digest: string }> = {};
   // every namespace with its owner: what the guard compares a registry change against (handovers, removals)
   const namespaces: Record<string, { tenant: string; offboarding: boolean }> = {};
   for (const tenant of tenants) {
@@ -80,6 +81,8 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
     exported[tenant.id] = {
       namespaces: tenant.namespaces.map((n) => n.name),
       offboarding: tenant.offboarding,
+      // the record as applied: the next up tells a changed tenant by it (policy/events.ts)
+      digest: tenantDigest(tenant),
     };
   }
   return { tenants: exported, namespaces };
