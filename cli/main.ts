@@ -14,6 +14,7 @@ import {
 } from "../registry/problems";
 import { accessCommand } from "./access";
 import { canICommand } from "./can-i";
+import { codeownersCommand } from "./codeowners";
 import { diffCommand } from "./diff";
 import { deployCommands } from "./deploy";
 import { eventsCommand } from "./events";
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   canICommand(program);
   diffCommand(program);
   recordCommands(program);
+  codeownersCommand(program);
   kubeconfigCommand(program);
   deployCommands(program);
   eventsCommand(program);

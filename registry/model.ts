@@ -75,6 +75,8 @@ export interface DomainModel {
 export interface MemberModel {
   tenant: string;
   role: MemberRole;
+  /** May invite others: reviews changes to the inviting tenant's record. */
+  manager: boolean;
   namespaces: string[];
 }
 
@@ -105,6 +107,8 @@ export interface TenantModel {
   /** The OIDC identity: the record's email, or (single-secret layout) the environment's rule applied to the id. */
   email: string;
   displayName?: string;
+  /** Its git forge accounts (`@name`): reviewers of its record. */
+  git: string[];
   role: TenantRole;
   tier: string;
   podSecurity: PodSecurity;

@@ -211,6 +211,15 @@ export const MemberRole = z.enum(["owner", "developer", "viewer"]);
 
 const SettingValue = z.union([z.string(), z.number(), z.boolean()]);
 
+/** A git forge account or team, as CODEOWNERS names it: `@user` or `@org/team` (the @ may be left out). */
+export const GitHandle = z
+  .string()
+  .refine(
+    (h) => /^@?[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9._-]{1,100})?$/.test(h),
+    isnt("a git forge user (@name) or team (@org/team)"),
+  )
+  .transform((h) => (h.startsWith("@") ? h : `@${h}`));
+
 export const TenantFile = z
   .strictObject({
     email: Email.optional().describe(
@@ -218,6 +227,11 @@ export const TenantFile = z
     ),
     role: TenantRole.default("namespace-owner").describe("cluster-level role"),
     displayName: VisibleText.max(200).optional(),
+    git: z
+      .array(GitHandle)
+      .max(20)
+      .default([])
+      .describe("the tenant's git forge accounts: they review changes to this record (tenancy codeowners)"),
     tier: z
       .string()
       .optional()
@@ -255,6 +269,12 @@ export const TenantFile = z
         z.strictObject({
           tenant: TenantId.describe("the invited tenant"),
           role: MemberRole,
+          manager: z
+            .boolean()
+            .default(false)
+            .describe(
+              "may invite others: its git accounts review changes to this record too (tenancy codeowners)",
+            ),
           namespaces: z
             .array(NamespaceName)
             .min(1)
@@ -994,6 +1014,15 @@ export const EnvironmentFile = z
     admission: Admission.prefault({}),
     names: Names.prefault({}),
     events: Events.prefault({}),
+    codeowners: z
+      .strictObject({
+        admins: z
+          .array(GitHandle)
+          .min(1)
+          .describe("platform admins: they own every file, and every tenant record too"),
+      })
+      .optional()
+      .describe("who reviews registry changes (tenancy codeowners writes CODEOWNERS from it)"),
     reserved: z
       .strictObject({
         namespaces: z.array(z.string()).default([]),

@@ -166,6 +166,7 @@ function checkTenants(
         source: doc.source,
         email: identity ?? "",
         ...(data.displayName !== undefined ? { displayName: data.displayName } : {}),
+        git: data.git,
         role: data.role,
         tier: tierName,
         podSecurity: {

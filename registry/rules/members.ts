@@ -24,7 +24,12 @@ export function checkMembers(
           `${show(ns)} is not a namespace of tenant ${show(doc.id)} (its namespaces: ${[...own].join(", ")})`,
         );
     });
-    members.push({ tenant: m.tenant, role: m.role, namespaces: m.namespaces ?? [...own] });
+    members.push({
+      tenant: m.tenant,
+      role: m.role,
+      manager: m.manager,
+      namespaces: m.namespaces ?? [...own],
+    });
   });
   return members;
 }
