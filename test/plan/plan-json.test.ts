@@ -109,12 +109,14 @@ describe("tenancy plan --json", () => {
       for (const d of s.dependsOn) expect(earlier, `${s.stack} after ${d}`).toContain(d);
     });
     const platform = plan.stacks[0];
+    // the record as applied, for the events of the next up (policy/events.ts)
+    const DIGEST = expect.stringMatching(/^[0-9a-f]{32}$/);
     expect(platform!.outputs).toEqual({
       tenants: {
-        alice: { namespaces: ["alice", "alice-dev"], offboarding: false },
-        bob: { namespaces: ["bob-prod", "bob-staging"], offboarding: false },
-        carol: { namespaces: ["carol"], offboarding: false },
-        dave: { namespaces: ["dave"], offboarding: true },
+        alice: { namespaces: ["alice", "alice-dev"], offboarding: false, digest: DIGEST },
+        bob: { namespaces: ["bob-prod", "bob-staging"], offboarding: false, digest: DIGEST },
+        carol: { namespaces: ["carol"], offboarding: false, digest: DIGEST },
+        dave: { namespaces: ["dave"], offboarding: true, digest: DIGEST },
       },
       // every namespace with its owner, for the guard (handovers and removals)
       namespaces: {

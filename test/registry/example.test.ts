@@ -25,8 +25,8 @@ describe("the example registry", () => {
     expect(prod.limits.defaultRequest).toEqual({ cpu: "200m", memory: "128Mi" });
     expect(bob.podSecurity.enforce).toBe("restricted");
     expect(bob.members).toEqual([
-      { tenant: "alice", role: "developer", namespaces: ["bob-staging"] },
-      { tenant: "carol", role: "owner", namespaces: ["bob-prod", "bob-staging"] },
+      { tenant: "alice", role: "developer", manager: false, namespaces: ["bob-staging"] },
+      { tenant: "carol", role: "owner", manager: true, namespaces: ["bob-prod", "bob-staging"] },
     ]);
     const carol = model.tenants.find((t) => t.id === "carol")!;
     expect(carol.namespaces.map((n) => n.name)).toEqual(["carol"]);

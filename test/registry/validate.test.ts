@@ -110,7 +110,7 @@ describe("strict schemas: unknown keys are typos", () => {
         bob,
       }),
     ).toEqual([
-      'tenants/alice.yaml: members[0].namespace: unknown field "namespace"; did you mean "namespaces"? (known fields: tenant, role, namespaces)',
+      'tenants/alice.yaml: members[0].namespace: unknown field "namespace"; did you mean "namespaces"? (known fields: tenant, role, manager, namespaces)',
     ]);
   });
 
@@ -923,6 +923,7 @@ describe("a valid registry", () => {
       id: "bob",
       source: "tenants/bob.yaml",
       email: "bob@example.com",
+      git: [],
       role: "power-user",
       tier: "team",
       podSecurity: { enforce: "restricted", audit: "restricted", warn: "restricted", version: "v1.30" },
@@ -954,7 +955,7 @@ describe("a valid registry", () => {
           namespace: "bob-prod",
         },
       ],
-      members: [{ tenant: "alice", role: "developer", namespaces: ["bob-staging"] }],
+      members: [{ tenant: "alice", role: "developer", manager: false, namespaces: ["bob-staging"] }],
       apps: [
         {
           name: "code-server",
