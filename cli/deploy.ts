@@ -1,7 +1,6 @@
 import { type Command, Option } from "commander";
 import { DEFAULT_MAX_REMOVALS } from "../deploy/guard";
-import type { Action, RunOptions, StackEngine, StackResult } from "../deploy/run";
-import { stackName } from "../layers/identity";
+import type { RunOptions } from "../deploy/run";
 import { DEFAULT_PARALLEL, LAYER_NAMES, type LayerName } from "../layers/names";
 import { loadRegistry } from "../registry/load";
 import type { RegistryModel } from "../registry/model";
@@ -29,7 +28,10 @@ interface DeployOptions extends CommonOptions {
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
-const deploy = () => require("../deploy/automation") as typeof import("../deploy/automation");
+const deploy = () => ({
+  ...(require("../deploy/automation") as typeof import("../deploy/automation")),
+  ...(require("./run-action") as typeof import("./run-action")),
+});
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 function wholeNumber(flag: string, value: string, min: number): number {
@@ -49,34 +51,6 @@ function runOptions(opts: DeployOptions): RunOptions {
     refresh: opts.refresh === true,
     ...(opts.layer ? { layers: opts.layer } : {}),
   };
-}
-
-/**
- * Runs an action with progress on stderr (a task list on a terminal, timestamped lines otherwise), then the
- * summary table (or, with --json, the results) on stdout: on failure too, before the error is reported.
- */
-async function withProgress(
-  action: Action,
-  model: RegistryModel,
-  engine: StackEngine,
-  opts: RunOptions,
-  json: boolean,
-): Promise<void> {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { interactive, progress, summaryTable } = require("./progress") as typeof import("./progress");
-  const { layerOrder, runLayers } = require("../deploy/run") as typeof import("../deploy/run");
-  const stacks = layerOrder(action, opts.layers).map((l) =>
-    stackName({ env: model.environment.name, layer: l.name }),
-  );
-  const reporter = progress({ stacks, last: action, tty: interactive() });
-  let results: StackResult[] = [];
-  try {
-    await runLayers(action, model, engine, { ...opts, reporter });
-  } finally {
-    results = await reporter.close();
-    if (json) process.stdout.write(JSON.stringify({ action, stacks: results }, null, 2) + "\n");
-    else if (results.length > 0) console.log(summaryTable(results));
-  }
 }
 
 /** `adopt`: the Vault identities that exist, a report of how each resource is taken over, then `up`. */
@@ -118,7 +92,13 @@ async function adopt(model: RegistryModel, opts: RunOptions, json: boolean): Pro
     throw new UsageError(
       `cannot adopt ${cannot.length} resource${cannot.length === 1 ? "" : "s"} (above); nothing was changed`,
     );
-  return withProgress("up", model, deploy().automationEngine, { ...opts, adoption: found.adoption }, json);
+  return deploy().runAction(
+    "up",
+    model,
+    deploy().automationEngine,
+    { ...opts, adoption: found.adoption },
+    json,
+  );
 }
 
 export function deployCommands(program: Command): void {
@@ -146,7 +126,7 @@ export function deployCommands(program: Command): void {
       const model = await loadRegistry(loadOptions(opts));
       const json = opts.json === true;
       if (action === "adopt") await adopt(model, run, json);
-      else await withProgress(action, model, deploy().automationEngine, run, json);
+      else await deploy().runAction(action, model, deploy().automationEngine, run, json);
     });
   }
 }

@@ -82,55 +82,62 @@ export function progress(opts: ProgressOptions): Progress {
     else early.set(stack, fn);
   };
 
-  const list = new Listr(
-    opts.stacks.map((stack) => ({
-      title: `${stack}: waiting`,
-      task: async (_ctx: unknown, task: Task) => {
-        tasks.set(stack, task);
-        early.get(stack)?.(task);
-        const result = await waits.get(stack)!;
-        if (!result) task.skip(`${stack}: not run`);
-        else if (result.status === "failed")
-          throw new Error(`${stack}: ${result.phase} failed: ${result.reason}`);
-        else if (result.status === "skipped") task.skip(`${stack}: ${result.reason}`);
-        else
-          task.title = `${stack}: ${result.phase} ${formatChanges(result.changes)} in ${seconds(result.ms)}`;
-      },
-    })),
-    {
-      concurrent: true,
-      exitOnError: false,
-      registerSignalListeners: false,
-      collectErrors: false,
-      ...(opts.testRenderer
-        ? {
-            renderer: "test" as const,
-            rendererOptions: { logger: logger(false), task: ["title"] },
-            fallbackRenderer: "test" as const,
-            fallbackRendererOptions: { logger: logger(false), task: ["title"] },
-          }
-        : {
-            renderer: "default" as const,
-            rendererOptions: {
-              logger: logger(true),
-              collapseErrors: false,
-              showErrorMessage: true,
-              timer: PRESET_TIMER,
-            },
-            fallbackRenderer: "simple" as const,
-            fallbackRendererCondition: !opts.tty,
-            fallbackRendererOptions: {
-              logger: logger(true),
-              timestamp: PRESET_TIMESTAMP,
-              timer: PRESET_TIMER,
-            },
-          }),
-    } as never,
-  );
-  const running = list.run().catch(() => undefined);
+  // drawn from the first step on: a run refused before any stack starts (the guard, no Pulumi CLI) shows none
+  let running: Promise<unknown> | undefined;
+  const draw = () =>
+    (running ??= list()
+      .run()
+      .catch(() => undefined));
+  const list = () =>
+    new Listr(
+      opts.stacks.map((stack) => ({
+        title: `${stack}: waiting`,
+        task: async (_ctx: unknown, task: Task) => {
+          tasks.set(stack, task);
+          early.get(stack)?.(task);
+          const result = await waits.get(stack)!;
+          if (!result) task.skip(`${stack}: not run`);
+          else if (result.status === "failed")
+            throw new Error(`${stack}: ${result.phase} failed: ${result.reason}`);
+          else if (result.status === "skipped") task.skip(`${stack}: ${result.reason}`);
+          else
+            task.title = `${stack}: ${result.phase} ${formatChanges(result.changes)} in ${seconds(result.ms)}`;
+        },
+      })),
+      {
+        concurrent: true,
+        exitOnError: false,
+        registerSignalListeners: false,
+        collectErrors: false,
+        ...(opts.testRenderer
+          ? {
+              renderer: "test" as const,
+              rendererOptions: { logger: logger(false), task: ["title"] },
+              fallbackRenderer: "test" as const,
+              fallbackRendererOptions: { logger: logger(false), task: ["title"] },
+            }
+          : {
+              renderer: "default" as const,
+              rendererOptions: {
+                logger: logger(true),
+                collapseErrors: false,
+                showErrorMessage: true,
+                timer: PRESET_TIMER,
+              },
+              fallbackRenderer: "simple" as const,
+              fallbackRendererCondition: !opts.tty,
+              fallbackRendererOptions: {
+                logger: logger(true),
+                timestamp: PRESET_TIMESTAMP,
+                timer: PRESET_TIMER,
+              },
+            }),
+      } as never,
+    );
 
   return {
     start(stack, phase) {
+      draw();
       const step = phase === "up" ? "update" : phase;
       onTask(stack, (t) => {
         t.title = `${stack}: ${step}`;
@@ -148,6 +155,7 @@ export function progress(opts: ProgressOptions): Progress {
       else if (!opts.tty) onTask(stack, (t) => lines.forEach((l) => (t.output = `${stack} | ${l}`)));
     },
     finish(result) {
+      draw();
       last.set(result.stack, result);
       if (result.status !== "done" || result.phase === opts.last) ended.get(result.stack)?.(result);
       else
@@ -158,6 +166,7 @@ export function progress(opts: ProgressOptions): Progress {
     },
     async close() {
       for (const s of opts.stacks) ended.get(s)?.(last.get(s));
+      if (!running) return [];
       await running;
       return opts.stacks.flatMap((s) => (last.has(s) ? [last.get(s)!] : []));
     },

@@ -12,11 +12,13 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { afterUp } from "../../cli/events";
+import { runAction } from "../../cli/run-action";
 import { deliver, fanOut, outboxPath, readOutbox } from "../../deploy/events";
 import { receiver } from "../../examples/webhook-receiver";
 import { type TenantEvent, sign, tenantDigest, tenantEvents, verify } from "../../policy/events";
 import type { RegistryModel } from "../../registry/model";
 import { ROOT, runCliAsync } from "../helpers/cli";
+import { FakeEngine } from "../helpers/engine";
 import { exampleEnvironmentData, generatedTenants, registryOf } from "../plan/registries";
 
 const AT = new Date("2026-11-30T12:00:00Z");
@@ -256,5 +258,45 @@ describe("after up, and tenancy events --resend", () => {
     expect(r.stderr).toMatch(/events\.webhooks\[0\]\.url: .*https URL \(plain http on loopback only\)/);
     expect(r.stderr).toMatch(/events\.webhooks\[0\]\.secretEnv: .*environment variable name/);
     expect(parse(readFileSync(join(dir, "environments/example.yaml"), "utf8")).events).toBeDefined();
+  });
+});
+
+describe("up, end to end over the fake engine", () => {
+  let dir: string;
+  let cwd: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "tenancy-up-events-"));
+    cwd = process.cwd();
+    process.chdir(dir);
+  });
+  afterEach(() => {
+    process.chdir(cwd);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the first up onboards, a changed record is told as changed, a preview sends nothing", async () => {
+    const handled: TenantEvent[] = [];
+    const url = await serve(receiver(SECRET, (e) => handled.push(e)));
+    process.env.HOOK_SECRET = SECRET;
+    const env = exampleEnvironmentData();
+    env.events = { webhooks: [{ url, secretEnv: "HOOK_SECRET" }] };
+    const tenants = {
+      alice: { email: "alice@example.com" },
+      bob: { email: "bob@example.com", members: [{ tenant: "alice", role: "viewer" as const }] },
+    };
+    const engine = new FakeEngine();
+    const opts = { allowRemovals: false, allowHandover: false };
+    await runAction("up", registryOf(tenants, env), engine, opts, true);
+    expect(handled.map((e) => `${e.type} ${e.tenant}`)).toEqual([
+      "tenant.onboarded alice",
+      "tenant.onboarded bob",
+    ]);
+    // alice gains a domain: alice changed; bob's record is the same
+    const changed = { ...tenants, alice: { ...tenants.alice, domains: ["alice.example.com"] } };
+    await runAction("preview", registryOf(changed, env), engine, opts, true);
+    expect(handled).toHaveLength(2);
+    await runAction("up", registryOf(changed, env), engine, opts, true);
+    expect(handled.map((e) => `${e.type} ${e.tenant}`).slice(2)).toEqual(["tenant.changed alice"]);
+    expect(existsSync(outboxPath("example"))).toBe(false);
   });
 });

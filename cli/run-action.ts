@@ -1,0 +1,50 @@
+/**
+ * `preview`, `up` and `destroy` as the CLI runs them: progress on stderr (a task list on a terminal, timestamped
+ * lines otherwise), then the summary table (or, with --json, the results) on stdout, on failure too; after a
+ * successful `up` that ran the platform layer, the tenant events. Loaded on use: it brings in the layer programs.
+ */
+import {
+  type Action,
+  type RunOptions,
+  type StackEngine,
+  type StackResult,
+  layerOrder,
+  runLayers,
+} from "../deploy/run";
+import { stackName } from "../layers/identity";
+import type { RegistryModel } from "../registry/model";
+import { afterUp } from "./events";
+import { interactive, progress, summaryTable } from "./progress";
+
+export async function runAction(
+  action: Action,
+  model: RegistryModel,
+  engine: StackEngine,
+  opts: RunOptions,
+  json: boolean,
+): Promise<void> {
+  const env = model.environment.name;
+  const layers = layerOrder(action, opts.layers);
+  const stacks = layers.map((l) => stackName({ env, layer: l.name }));
+  // events tell what an up did to each tenant: the platform layer's outputs before it, against the registry
+  const withEvents = action === "up" && layers.some((l) => l.name === "platform");
+  const before = withEvents
+    ? (await engine.state(stackName({ env, layer: "platform" })))?.outputs
+    : undefined;
+  const reporter = progress({ stacks, last: action, tty: interactive() });
+  let results: StackResult[] = [];
+  let ok = false;
+  try {
+    await runLayers(action, model, engine, { ...opts, reporter });
+    ok = true;
+  } finally {
+    results = await reporter.close();
+    if (!json && results.length > 0) console.log(summaryTable(results));
+  }
+  // a failed delivery is reported and kept in the outbox, never undoing the apply
+  const events = ok && withEvents ? await afterUp(model, before) : undefined;
+  if (json)
+    process.stdout.write(
+      JSON.stringify({ action, stacks: results, ...(events ? { events } : {}) }, null, 2) + "\n",
+    );
+}
