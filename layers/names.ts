@@ -29,6 +29,16 @@ export interface Adoption {
   dnsRecords?: Record<string, string>;
 }
 
+/** What one stack of a layer holds (layers/shards.ts). */
+export interface StackPart {
+  /** The layer's shared resources (made once, from the whole registry). */
+  shared: boolean;
+  /** Tenants' resources (those of `LayerInput.tenants`). */
+  tenants: boolean;
+  /** Its shard, in a sharded environment. */
+  shard?: number;
+}
+
 /** What a layer program gets: the validated model (read once by whoever runs the program) and the tenants to generate. */
 export interface LayerInput {
   model: RegistryModel;
@@ -36,6 +46,8 @@ export interface LayerInput {
   tenants: TenantModel[];
   /** Adopt an existing installation: what exists is taken over instead of failing. @default - a normal run */
   adoption?: Adoption;
+  /** Which part of the layer this stack holds (layers/shards.ts). @default - all of it (unsharded) */
+  part?: StackPart;
 }
 
 export type LayerProgram = (input: LayerInput) => Promise<Record<string, unknown>>;

@@ -11,7 +11,7 @@ import type { RegistryModel } from "../registry/model";
 import { SafetyError } from "../registry/problems";
 import { accessMatrix } from "./access";
 import { type Plan, type PlannedResource, buildPlan } from "./plan";
-import { changeScope, scopeIn } from "./scope";
+import { changeScope, scopeIn, scopeShards } from "./scope";
 
 export interface InputChange {
   path: string;
@@ -57,9 +57,11 @@ export async function compareRegistries(
   opts: { full?: boolean } = {},
 ): Promise<RegistryDiff> {
   const scope = opts.full ? undefined : changeScope(base, head);
+  // the same shard stacks on both sides: those holding a tenant of the scope, on either side
+  const shards = scope && scopeShards(base, head, scope);
   const side = async (model: RegistryModel) => {
     const tenants = scopeIn(model, scope);
-    const plan = await buildPlan(model, layers, tenants ? { tenants } : {});
+    const plan = await buildPlan(model, layers, tenants ? { tenants, ...(shards ? { shards } : {}) } : {});
     return { model, plan, access: accessMatrix(model, plan) };
   };
   const diff = diffPlans(await side(base), await side(head));

@@ -4,7 +4,8 @@
  * Or, in the engine's view, what `pulumi preview` of each layer would see: upstream outputs as last applied
  * (none on day one), the programs run as a preview (ARCHITECTURE.md, "Two views").
  */
-import { parseStackName, stackName, stackReferenceName } from "../layers/identity";
+import { parseStackName, stackReferenceName } from "../layers/identity";
+import { layerStacks, shardCount, shardOf } from "../layers/shards";
 import { type Layer, type LayerName, withDependencies } from "../layers/names";
 import type { RegistryModel } from "../registry/model";
 import { UsageError } from "../registry/problems";
@@ -22,6 +23,8 @@ export interface PlannedResource {
 export interface PlannedStack {
   stack: string;
   layer: LayerName;
+  /** Its shard, in a sharded environment (the layer's shared stack has none). */
+  shard?: number;
   dependsOn: readonly LayerName[];
   resources: PlannedResource[];
   outputs: Record<string, unknown>;
@@ -50,6 +53,8 @@ export interface PlanOptions {
   layers?: LayerName[];
   /** Only these tenants are generated. @default - all */
   tenants?: string[];
+  /** Only these shard stacks (sharded environments). @default - those holding `tenants`, else all */
+  shards?: number[];
 }
 
 /**
@@ -68,6 +73,12 @@ export async function buildPlan(
   const wanted = opts.tenants ? new Set(opts.tenants) : undefined;
   const tenants = wanted ? model.tenants.filter((t) => wanted.has(t.id)) : model.tenants;
   const report = new Set(opts.layers ?? layers.map((l) => l.name));
+  const count = shardCount(model.environment);
+  const shards = opts.shards
+    ? new Set(opts.shards)
+    : wanted
+      ? new Set(tenants.map((t) => shardOf(t, count)))
+      : undefined;
 
   const view = opts.view ?? { kind: "planned" };
   const stackOutputs: Record<string, Record<string, unknown>> = {};
@@ -80,30 +91,33 @@ export async function buildPlan(
   for (const name of withDependencies([...report])) {
     const layer = layers.find((l) => l.name === name);
     if (!layer) throw new Error(`no program for layer ${name}`);
-    const id = { env, layer: name };
-    const stack = stackName(id);
-    const run = await runProgram({ stack, stackOutputs, dryRun: view.kind === "applied" }, () =>
-      layer.program({ model, tenants }),
-    );
-    if (view.kind === "planned") stackOutputs[stackReferenceName(id, MOCK_ORGANIZATION)] = run.outputs;
-    if (!report.has(layer.name)) continue;
-    stacks.push({
-      stack,
-      layer: layer.name,
-      dependsOn: layer.dependsOn,
-      resources: run.resources
-        .filter((r) => r.custom)
-        .sort(byTenantTypeName)
-        .map((r) => ({
-          type: r.type,
-          name: r.name,
-          ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
-          ...(r.parentType !== undefined ? { parentType: r.parentType } : {}),
-          protect: r.protect,
-          inputs: r.inputs,
-        })),
-      outputs: run.outputs,
-    });
+    // a sharded layer: its shared stack and its shards (only those holding a wanted tenant)
+    for (const part of layerStacks(model, name, tenants, shards)) {
+      const stack = part.name;
+      const run = await runProgram({ stack, stackOutputs, dryRun: view.kind === "applied" }, () =>
+        layer.program({ model, tenants: part.tenants, part: part.part }),
+      );
+      if (view.kind === "planned") stackOutputs[stackReferenceName(part.id, MOCK_ORGANIZATION)] = run.outputs;
+      if (!report.has(layer.name)) continue;
+      stacks.push({
+        stack,
+        layer: layer.name,
+        ...(part.part.shard !== undefined ? { shard: part.part.shard } : {}),
+        dependsOn: layer.dependsOn,
+        resources: run.resources
+          .filter((r) => r.custom)
+          .sort(byTenantTypeName)
+          .map((r) => ({
+            type: r.type,
+            name: r.name,
+            ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
+            ...(r.parentType !== undefined ? { parentType: r.parentType } : {}),
+            protect: r.protect,
+            inputs: r.inputs,
+          })),
+        outputs: run.outputs,
+      });
+    }
   }
   return { environment: env, tenants: tenants.map((t) => t.id), stacks };
 }

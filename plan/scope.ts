@@ -6,6 +6,7 @@
  * tenant. Shared resources depend on the environment alone, so they are planned on both sides whatever the
  * scope. test/plan/scope.test.ts checks the scoped diff against the full one.
  */
+import { shardCount, shardOf } from "../layers/shards";
 import type { RegistryModel, TenantModel } from "../registry/model";
 
 /** The tenant ids a change from `base` to `head` can touch, sorted; `undefined` means every tenant. */
@@ -29,6 +30,15 @@ export function changeScope(base: RegistryModel, head: RegistryModel): string[] 
   for (const t of [...base.tenants, ...head.tenants])
     if (t.members.some((m) => identityChanged.has(m.tenant))) scope.add(t.id);
   return [...scope].sort();
+}
+
+/** The shards holding a tenant of `scope` in either registry (the environment, and so the count, is the same). */
+export function scopeShards(base: RegistryModel, head: RegistryModel, scope: string[]): number[] {
+  const count = shardCount(head.environment);
+  const ids = new Set(scope);
+  const out = new Set<number>();
+  for (const t of [...base.tenants, ...head.tenants]) if (ids.has(t.id)) out.add(shardOf(t, count));
+  return [...out].sort((a, b) => a - b);
 }
 
 /** The part of `scope` a registry holds (`undefined`, every tenant, stays so). */

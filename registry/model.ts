@@ -119,6 +119,8 @@ export interface TenantModel {
   apps: AppModel[];
   ci?: CiModel;
   offboarding: boolean;
+  /** The shard its record pins it to; otherwise layers/shards.ts chooses one from its id. */
+  shard?: number;
 }
 
 export interface EnvironmentModel extends EnvironmentData {

@@ -315,6 +315,14 @@ export const TenantFile = z
       .optional()
       .describe("how the tenant's pipelines authenticate (per-tenant CI mode)"),
     offboarding: z.boolean().default(false).describe("phase one of removal: revoke access, unprotect data"),
+    shard: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        "the shard stack its resources live in; default: chosen from its id (rendezvous hashing), stable",
+      ),
   })
   .describe("One tenant of the shared platform; the file name is the tenant id");
 export type TenantFileInput = z.input<typeof TenantFile>;
@@ -1023,6 +1031,20 @@ export const EnvironmentFile = z
       })
       .optional()
       .describe("who reviews registry changes (tenancy codeowners writes CODEOWNERS from it)"),
+    shards: z
+      .strictObject({
+        count: z
+          .number()
+          .int()
+          .min(1)
+          .max(256)
+          .default(1)
+          .describe(
+            "tenant stacks per layer: 1, one stack per layer; N > 1, shared resources in <env>-<layer> and tenants in <env>-<layer>-<k>",
+          ),
+      })
+      .default({ count: 1 })
+      .describe("splitting each layer's tenants over several stacks (changing count: tenancy shards --to N)"),
     reserved: z
       .strictObject({
         namespaces: z.array(z.string()).default([]),

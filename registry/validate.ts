@@ -159,6 +159,11 @@ function checkTenants(
     const admission = tenantAdmission(env, tier?.admission);
     const apps = checkApps(ctx, namespaces, admission);
     const ci = checkCi(ctx, own);
+    if (data.shard !== undefined && data.shard >= env.shards.count)
+      ctx.at(
+        ["shard"],
+        `${data.shard} is not a shard of environment ${env.name}: it has ${env.shards.count} (shards.count), numbered from 0`,
+      );
 
     return [
       {
@@ -182,6 +187,7 @@ function checkTenants(
         apps,
         ...(ci ? { ci } : {}),
         offboarding: data.offboarding,
+        ...(data.shard !== undefined ? { shard: data.shard } : {}),
       },
     ];
   });

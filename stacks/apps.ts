@@ -5,6 +5,7 @@
  */
 import { AppInstance } from "../components/app-instance";
 import { SharedAppNamespace } from "../components/shared-app-namespace";
+import { WHOLE } from "../layers/shards";
 import { appInstance } from "../policy/apps";
 import { type LayerInput, Upstream } from "./layer";
 import { Providers } from "./providers";
@@ -16,12 +17,19 @@ export async function appsProgram(input: LayerInput): Promise<Record<string, unk
   const env = model.environment;
   const providers = Providers.of(input);
   const kubernetes = providers.kubernetes();
-  const platform = new Upstream({ env: env.name, layer: "platform" });
+  const platform = Upstream.of(input, "platform");
+  const part = input.part ?? WHOLE;
   const tlsCopyData = env.tls.copy ? providers.sharedTlsData(env.tls.copy) : undefined;
 
   const specs = tenants.flatMap((t) => t.apps.map((a) => appInstance(env, t, a)));
   const shared = new Map<string, SharedAppNamespace>();
-  for (const spec of specs.filter((s) => s.placement === "shared")) {
+  // shared: the namespace of every app some tenant runs shared, whichever stacks hold the tenants
+  const sharedSpecs = part.shared
+    ? model.tenants
+        .flatMap((t) => t.apps.map((a) => appInstance(env, t, a)))
+        .filter((s) => s.placement === "shared")
+    : [];
+  for (const spec of sharedSpecs) {
     if (shared.has(spec.namespace)) continue;
     shared.set(
       spec.namespace,
@@ -41,9 +49,10 @@ export async function appsProgram(input: LayerInput): Promise<Record<string, unk
 
   const instances: Record<string, { app: string; namespace: string; host: string; enabled: boolean }[]> = {};
   for (const spec of specs) {
+    // a shard's shared namespaces are in the layer's shared stack, applied before it
     const ready =
       spec.placement === "shared"
-        ? [shared.get(spec.namespace)!]
+        ? [shared.get(spec.namespace)].filter((n) => n !== undefined)
         : platform.gate<PlatformTenants>(
             "tenants",
             `namespace ${spec.namespace} of tenant ${spec.tenant}`,

@@ -4,6 +4,9 @@
  * system's admin list.
  */
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { WHOLE, shardCount, shardOf } from "../layers/shards";
+import type { TenantModel } from "../registry/model";
 import { SharedCiDeployer, TenantCiDeployer } from "../components/ci-deployer";
 import { ciAdmins } from "../policy/ci";
 import { MANAGED_BY } from "../policy/labels";
@@ -14,14 +17,22 @@ import { Providers } from "./providers";
 
 type VaultTenants = Record<string, { deployerRoles: string[] }>;
 
+/** Waits for every one of `tenants`' deployers in one vault stack. */
+function gateAll(upstream: Upstream, tenants: TenantModel[]) {
+  return upstream.gate<VaultTenants>("tenants", "the deployers of every tenant", (ts) =>
+    tenants.every((t) => ts?.[t.id] !== undefined),
+  );
+}
+
 export async function ciProgram(input: LayerInput): Promise<Record<string, unknown>> {
   const { model, tenants } = input;
   const env = model.environment;
   const paths = vaultPaths(env);
   const providers = Providers.of(input);
   const vault = providers.vault();
+  const part = input.part ?? WHOLE;
   const active = tenants.filter((t) => !t.offboarding);
-  const upstream = new Upstream({ env: env.name, layer: "vault" });
+  const upstream = Upstream.of(input, "vault");
   // a CI role points at deployers the vault layer creates: each waits for its tenant's deployers
   const deployersOf = (tenant: string) =>
     upstream.gate<VaultTenants>(
@@ -30,8 +41,21 @@ export async function ciProgram(input: LayerInput): Promise<Record<string, unkno
       (ts) => ts?.[tenant] !== undefined,
     );
 
-  if (env.ci.shared) {
-    const namespaces = active.flatMap(activeNamespaces);
+  if (env.ci.shared && part.shared) {
+    // shared: every tenant's namespaces, whichever stacks hold the tenants
+    const everyone = model.tenants.filter((t) => !t.offboarding);
+    const namespaces = everyone.flatMap(activeNamespaces);
+    // the deployers live in the vault layer's stack, or in its shards
+    const count = shardCount(env);
+    const gates =
+      count === 1
+        ? [gateAll(upstream, everyone)]
+        : Array.from({ length: count }, (_, shard) =>
+            gateAll(
+              new Upstream({ env: env.name, layer: "vault", shard }),
+              everyone.filter((t) => shardOf(t, count) === shard),
+            ),
+          );
     // named "ci/shared" before the child-name rule (ARCHITECTURE.md, "Names"); its children's aliases follow
     new SharedCiDeployer(
       "shared",
@@ -39,9 +63,7 @@ export async function ciProgram(input: LayerInput): Promise<Record<string, unkno
       {
         aliases: [{ name: "ci/shared" }],
         providers: [vault],
-        dependsOn: upstream.gate<VaultTenants>("tenants", "the deployers of every tenant", (ts) =>
-          active.every((t) => ts?.[t.id] !== undefined),
-        ),
+        dependsOn: pulumi.all(gates).apply((g) => g.flat()),
       },
     );
   }
@@ -69,7 +91,7 @@ export async function ciProgram(input: LayerInput): Promise<Record<string, unkno
 
   const admins = ciAdmins(model);
   const { configMap, envVar } = env.ci.admins;
-  if (configMap) {
+  if (configMap && part.shared) {
     new k8s.core.v1.ConfigMap(
       "ci-admins",
       {

@@ -5,6 +5,7 @@
  */
 import { TenantDns } from "../components/tenant-dns";
 import { tenantDnsRecords } from "../policy/dns";
+import { WHOLE } from "../layers/shards";
 import type { LayerInput } from "./layer";
 import { Providers } from "./providers";
 
@@ -14,7 +15,7 @@ export async function dnsProgram(input: LayerInput): Promise<Record<string, unkn
   const providers = Providers.of(input);
   // made whenever the environment manages records, not on the first tenant that has some: a stack's shared
   // resources depend on the environment alone (what lets `diff` plan only the tenants a change touches)
-  const cloudflare = env.dns.records ? providers.cloudflare() : undefined;
+  const cloudflare = env.dns.records && (input.part ?? WHOLE).tenants ? providers.cloudflare() : undefined;
   const hostnames: Record<string, string> = {};
   for (const tenant of tenants) {
     const records = tenantDnsRecords(env, tenant);

@@ -9,9 +9,21 @@
 import * as pulumi from "@pulumi/pulumi";
 import { type StackIdentity, stackName, stackReferenceName } from "../layers/identity";
 
+import type { LayerInput, LayerName } from "../layers/names";
+
 export type { LayerInput, LayerProgram } from "../layers/names";
 
 export class Upstream {
+  /** The upstream layer's stack for this program's stack: the same shard, in a sharded environment. */
+  static of(input: Pick<LayerInput, "model" | "part">, layer: LayerName): Upstream {
+    const shard = input.part?.shard;
+    return new Upstream({
+      env: input.model.environment.name,
+      layer,
+      ...(shard !== undefined ? { shard } : {}),
+    });
+  }
+
   readonly stack: string;
   private readonly reference: pulumi.StackReference;
   private readonly awaiting: pulumi.Output<string | undefined>[] = [];

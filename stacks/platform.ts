@@ -12,6 +12,7 @@ import { tenantDigest } from "../policy/events";
 import { names } from "../policy/names";
 import { activeMembers, activeNamespaces, isOffboarding, tenantSubject } from "../policy/rbac";
 import { type NamespaceTls, namespaceTls } from "../policy/tls";
+import { WHOLE } from "../layers/shards";
 import type { LayerInput } from "./layer";
 import { Providers } from "./providers";
 
@@ -22,9 +23,11 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
   const provider = providers.kubernetes();
   // copy mode: the shared TLS secret, read once at run time (its data stays secret)
   const tlsCopyData = env.tls.copy ? providers.sharedTlsData(env.tls.copy) : undefined;
-  new SharedClusterRoles("shared", { extraRules: env.rbac.extraRules }, { providers: [provider] });
-  const policies = admissionPolicies(env);
-  if (policies.length > 0) new AdmissionPolicies("admission", { policies }, { providers: [provider] });
+  if ((input.part ?? WHOLE).shared) {
+    new SharedClusterRoles("shared", { extraRules: env.rbac.extraRules }, { providers: [provider] });
+    const policies = admissionPolicies(env);
+    if (policies.length > 0) new AdmissionPolicies("admission", { policies }, { providers: [provider] });
+  }
   const withParams = needsParams(env);
   const n = names(env);
   const byId = new Map(model.tenants.map((t) => [t.id, t]));

@@ -16,7 +16,7 @@ type PlatformTenants = Record<string, { namespaces: string[] }>;
 export async function vaultProgram(input: LayerInput): Promise<Record<string, unknown>> {
   const { model, tenants, adoption } = input;
   const env = model.environment;
-  const platform = new Upstream({ env: env.name, layer: "platform" });
+  const platform = Upstream.of(input, "platform");
   const providers = Providers.of(input);
   const kubernetes = providers.kubernetes();
   const vault = providers.vault();
