@@ -8,10 +8,10 @@ import {
   type RunOptions,
   type StackEngine,
   type StackResult,
-  layerOrder,
+  appliedPlatform,
   runLayers,
+  runStacks,
 } from "../deploy/run";
-import { stackName } from "../layers/identity";
 import type { RegistryModel } from "../registry/model";
 import { afterUp } from "./events";
 import { interactive, progress, summaryTable } from "./progress";
@@ -23,14 +23,11 @@ export async function runAction(
   opts: RunOptions,
   json: boolean,
 ): Promise<void> {
-  const env = model.environment.name;
-  const layers = layerOrder(action, opts.layers);
-  const stacks = layers.map((l) => stackName({ env, layer: l.name }));
+  const run = runStacks(action, model, opts.layers);
+  const stacks = run.map((s) => s.name);
   // events tell what an up did to each tenant: the platform layer's outputs before it, against the registry
-  const withEvents = action === "up" && layers.some((l) => l.name === "platform");
-  const before = withEvents
-    ? (await engine.state(stackName({ env, layer: "platform" })))?.outputs
-    : undefined;
+  const withEvents = action === "up" && run.some((s) => s.layer === "platform");
+  const before = withEvents ? await appliedPlatform(engine, model) : undefined;
   const reporter = progress({ stacks, last: action, tty: interactive() });
   let results: StackResult[] = [];
   let ok = false;

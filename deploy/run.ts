@@ -4,7 +4,7 @@
  * violation or a delete the engine would refuse (a protected resource), so it never half-applies.
  * The engine is an interface so the orchestration logic is tested without Pulumi's CLI.
  */
-import { stackName } from "../layers/identity";
+import { type LayerStack, layerStacks, stackUpstream } from "../layers/shards";
 import { type Adoption, DEFAULT_PARALLEL, type Layer, type LayerName } from "../layers/names";
 import type { RegistryModel } from "../registry/model";
 import { ExternalError, SafetyError } from "../registry/problems";
@@ -102,50 +102,50 @@ function refusals(reports: [string, PreviewReport][]): string[] {
 }
 
 /**
- * Runs `work` for every layer, at most `limit` at once, each after the layers it waits for (`after`). A layer
- * whose upstream failed (or was skipped) is skipped, naming the failed one. Resolves once every layer ended.
+ * Runs `work` for every node (a stack), at most `limit` at once, each after the nodes it waits for (`after`). A
+ * node whose upstream failed (or was skipped) is skipped, naming the failed one. Resolves once every node ended.
  */
-export async function runGraph(
-  layers: readonly Layer[],
-  after: (layer: Layer) => LayerName[],
+export async function runGraph<N extends { name: string }>(
+  nodes: readonly N[],
+  after: (node: N) => string[],
   limit: number,
-  work: (layer: Layer) => Promise<void>,
-  skip: (layer: Layer, failed: LayerName) => void,
-): Promise<Map<LayerName, "done" | "failed" | "skipped">> {
+  work: (node: N) => Promise<void>,
+  skip: (node: N, failed: string) => void,
+): Promise<Map<string, "done" | "failed" | "skipped">> {
   type State = "pending" | "running" | "done" | "failed" | "skipped";
-  const state = new Map<LayerName, State>(layers.map((l) => [l.name, "pending"]));
-  // the failed layer at the root of each skip
-  const cause = new Map<LayerName, LayerName>();
+  const state = new Map<string, State>(nodes.map((n) => [n.name, "pending"]));
+  // the failed node at the root of each skip
+  const cause = new Map<string, string>();
   let running = 0;
   return new Promise((resolve) => {
     const pump = () => {
       for (let changed = true; changed;) {
         changed = false;
-        for (const layer of layers) {
-          if (state.get(layer.name) !== "pending") continue;
-          // only the layers of this run count: the others are applied already, or not at all
-          const ups = after(layer).filter((u) => state.has(u));
+        for (const node of nodes) {
+          if (state.get(node.name) !== "pending") continue;
+          // only the nodes of this run count: the others are applied already, or not at all
+          const ups = after(node).filter((u) => state.has(u));
           const bad = ups.find((u) => state.get(u) === "failed" || state.get(u) === "skipped");
           if (bad) {
             const root = cause.get(bad) ?? bad;
-            cause.set(layer.name, root);
-            state.set(layer.name, "skipped");
-            skip(layer, root);
+            cause.set(node.name, root);
+            state.set(node.name, "skipped");
+            skip(node, root);
             changed = true;
           } else if (ups.every((u) => state.get(u) === "done") && running < limit) {
             running++;
-            state.set(layer.name, "running");
-            work(layer).then(
-              () => settle(layer.name, "done"),
-              () => settle(layer.name, "failed"),
+            state.set(node.name, "running");
+            work(node).then(
+              () => settle(node.name, "done"),
+              () => settle(node.name, "failed"),
             );
           }
         }
       }
       if ([...state.values()].every((s) => s !== "pending" && s !== "running"))
-        resolve(state as Map<LayerName, "done" | "failed" | "skipped">);
+        resolve(state as Map<string, "done" | "failed" | "skipped">);
     };
-    const settle = (name: LayerName, s: State) => {
+    const settle = (name: string, s: State) => {
       state.set(name, s);
       running--;
       pump();
@@ -154,82 +154,94 @@ export async function runGraph(
   });
 }
 
+/** The stacks an action runs, in its order: per layer (dependency order, reversed for destroy) its stacks. */
+export function runStacks(action: Action, model: RegistryModel, names?: LayerName[]): LayerStack[] {
+  const stacks = layerOrder("up", names).flatMap((l) => layerStacks(model, l.name));
+  return action === "destroy" ? stacks.reverse() : stacks;
+}
+
+/**
+ * What the platform layer last applied, all its stacks together (its shards, in a sharded environment):
+ * the tenants and namespaces the guard and the events compare a registry with. Undefined if none applied any.
+ */
+export async function appliedPlatform(
+  engine: StackEngine,
+  model: RegistryModel,
+): Promise<Record<string, unknown> | undefined> {
+  const states = await Promise.all(layerStacks(model, "platform").map((s) => engine.state(s.name)));
+  const outputs = states.flatMap((s) => (s?.outputs.tenants ? [s.outputs] : []));
+  if (outputs.length === 0) return undefined;
+  return {
+    tenants: Object.assign({}, ...outputs.map((o) => o.tenants)),
+    namespaces: Object.assign({}, ...outputs.map((o) => o.namespaces ?? {})),
+  };
+}
+
 export async function runLayers(
   action: Action,
   model: RegistryModel,
   engine: StackEngine,
   opts: RunOptions,
 ): Promise<StackResult[]> {
-  const env = model.environment.name;
-  const stackOf = (layer: Layer | LayerName) =>
-    stackName({ env, layer: typeof layer === "string" ? layer : layer.name });
   const adoption = opts.adoption;
   const programOf =
-    (layer: Layer): Program =>
+    (stack: LayerStack): Program =>
     () =>
-      layer.program({ model, tenants: model.tenants, ...(adoption ? { adoption } : {}) });
+      LAYERS.find((l) => l.name === stack.layer)!.program({
+        model,
+        tenants: stack.tenants,
+        part: stack.part,
+        ...(adoption ? { adoption } : {}),
+      });
   const reporter = opts.reporter ?? SILENT;
   const limit = Math.max(1, opts.parallel ?? DEFAULT_PARALLEL);
-  const layers = layerOrder(action, opts.layers);
-  const inRun = new Set(layers.map((l) => l.name));
+  const stacks = runStacks(action, model, opts.layers);
 
-  /** One phase over every layer: the engine step per stack, reported; the results in layer order. */
+  /** One phase over every stack: the engine step per stack, reported; the results in run order. */
   const phase = async (
     name: Action,
-    after: (layer: Layer) => LayerName[],
-    step: (layer: Layer, stack: string, output: (text: string) => void) => Promise<Changes | undefined>,
+    after: (stack: LayerStack) => string[],
+    step: (stack: LayerStack, output: (text: string) => void) => Promise<Changes | undefined>,
   ): Promise<{ results: StackResult[]; errors: Map<string, unknown> }> => {
-    const results = new Map<LayerName, StackResult>();
+    const results = new Map<string, StackResult>();
     const errors = new Map<string, unknown>();
+    const end = (r: StackResult) => {
+      results.set(r.stack, r);
+      reporter.finish(r);
+    };
     await runGraph(
-      layers,
+      stacks,
       after,
       limit,
-      async (layer) => {
-        const stack = stackOf(layer);
+      async (stack) => {
         const t0 = Date.now();
-        reporter.start(stack, name);
+        reporter.start(stack.name, name);
+        const base = { stack: stack.name, layer: stack.layer, phase: name };
         try {
-          const changes = await step(layer, stack, (text) => reporter.output(stack, text));
-          const result: StackResult = {
-            stack,
-            layer: layer.name,
-            phase: name,
-            status: "done",
-            ...(changes ? { changes } : {}),
-            ms: Date.now() - t0,
-          };
-          results.set(layer.name, result);
-          reporter.finish(result);
+          const changes = await step(stack, (text) => reporter.output(stack.name, text));
+          end({ ...base, status: "done", ...(changes ? { changes } : {}), ms: Date.now() - t0 });
         } catch (e) {
-          errors.set(stack, e);
-          const result: StackResult = {
-            stack,
-            layer: layer.name,
-            phase: name,
+          errors.set(stack.name, e);
+          end({
+            ...base,
             status: "failed",
             ms: Date.now() - t0,
             reason: e instanceof Error ? e.message : String(e),
-          };
-          results.set(layer.name, result);
-          reporter.finish(result);
+          });
           throw e;
         }
       },
-      (layer, failed) => {
-        const result: StackResult = {
-          stack: stackOf(layer),
-          layer: layer.name,
+      (stack, failed) =>
+        end({
+          stack: stack.name,
+          layer: stack.layer,
           phase: name,
           status: "skipped",
           ms: 0,
-          reason: `not run: upstream ${stackOf(failed)} failed`,
-        };
-        results.set(layer.name, result);
-        reporter.finish(result);
-      },
+          reason: `not run: upstream ${failed} failed`,
+        }),
     );
-    return { results: layers.map((l) => results.get(l.name)!), errors };
+    return { results: stacks.map((s) => results.get(s.name)!), errors };
   };
 
   /** The first failure, saying what was applied and what was not run because of it. */
@@ -248,47 +260,42 @@ export async function runLayers(
     ].filter(Boolean);
     return notes.length > 0 ? new ExternalError(`${first.message} (${notes.join("; ")})`) : first;
   };
-  const upstream = (layer: Layer) => layer.dependsOn.filter((d) => inRun.has(d));
 
   if (action === "destroy") {
     if (!opts.allowRemovals)
       throw new SafetyError(
         "destroy removes every tenant's resources: pass --allow-removals to confirm (protected namespaces still stay)",
       );
-    // a layer goes after every layer that depends on it
-    const dependants = (layer: Layer) =>
-      layers.filter((l) => l.dependsOn.includes(layer.name)).map((l) => l.name);
-    const ran = await phase("destroy", dependants, async (layer, stack, output) => {
-      const state = await engine.state(stack);
+    // a stack goes after every stack that waits for it
+    const dependants = (stack: LayerStack) =>
+      stacks.filter((s) => stackUpstream(s, stacks).includes(stack.name)).map((s) => s.name);
+    const ran = await phase("destroy", dependants, async (stack, output) => {
+      const state = await engine.state(stack.name);
       // a stack that was never created, or never updated, holds nothing to destroy
       if (!state || state.resources === 0) return undefined;
-      return engine.destroy(stack, programOf(layer), { refresh: false, output });
+      return engine.destroy(stack.name, programOf(stack), { refresh: false, output });
     });
     if (ran.errors.size > 0) throw failure(ran, "destroy");
     return ran.results;
   }
 
-  const platform = await engine.state(stackName({ env, layer: "platform" }));
-  checkRegistryChange(platform?.outputs, model, opts);
+  checkRegistryChange(await appliedPlatform(engine, model), model, opts);
 
   // previews are independent: each reads its upstream stacks as last applied
-  const reports: [string, PreviewReport][] = [];
+  const reports = new Map<string, PreviewReport>();
   const step = { refresh: opts.refresh === true };
   const previewed = await phase(
     "preview",
     () => [],
-    async (layer, stack, output) => {
-      const report = await engine.preview(stack, programOf(layer), { ...step, output });
-      reports.push([stack, report]);
+    async (stack, output) => {
+      const report = await engine.preview(stack.name, programOf(stack), { ...step, output });
+      reports.set(stack.name, report);
       return report.changes;
     },
   );
   if (previewed.errors.size > 0) throw failure(previewed, "preview");
-  // in layer order, whatever order the previews ended in
-  reports.sort(
-    ([a], [b]) => layers.findIndex((l) => stackOf(l) === a) - layers.findIndex((l) => stackOf(l) === b),
-  );
-  const refused = refusals(reports);
+  // in run order, whatever order the previews ended in
+  const refused = refusals(stacks.map((s) => [s.name, reports.get(s.name)!] as [string, PreviewReport]));
   if (action === "preview") {
     if (refused.length > 0) throw new SafetyError(`the update would be refused:\n${refused.join("\n")}`);
     return previewed.results;
@@ -298,8 +305,10 @@ export async function runLayers(
       `nothing was changed: the preview shows what the update would refuse:\n${refused.join("\n")}`,
     );
 
-  const applied = await phase("up", upstream, (layer, stack, output) =>
-    engine.up(stack, programOf(layer), { ...step, output }),
+  const applied = await phase(
+    "up",
+    (stack) => stackUpstream(stack, stacks),
+    (stack, output) => engine.up(stack.name, programOf(stack), { ...step, output }),
   );
   if (applied.errors.size > 0) throw failure(applied, "up");
   return applied.results;

@@ -1,7 +1,8 @@
 /**
  * Pulumi.yaml's program, for running one layer with the Pulumi CLI directly:
  *   pulumi stack select example-platform && pulumi up
- * The stack name `<env>-<layer>` picks the environment and the layer. The registry is read as `npx tenancy`
+ * The stack name `<env>-<layer>` (sharded: `<env>-<layer>-<k>`, the layer's shared resources in `<env>-<layer>`)
+ * picks the environment, the layer and the shard. The registry is read as `npx tenancy`
  * reads it, from the stack's config (all optional; ARCHITECTURE.md, "The direct path"):
  *   tenancy:source        yaml (default) | vault   (vault: VAULT_ADDR, VAULT_TOKEN as for the CLI)
  *   tenancy:registry      registry directory (yaml; default "tenants")
@@ -15,6 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_MAX_REMOVALS, checkRegistryChange } from "../deploy/guard";
 import { parseStackName } from "../layers/identity";
 import { LAYER_NAMES } from "../layers/names";
+import { layerStacks, shardCount } from "../layers/shards";
 import { loadRegistry } from "../registry/load";
 import { DEFAULT_SOURCE_SETTINGS, type SourceSettings, sourceOptions } from "../registry/settings";
 import { Upstream } from "./layer";
@@ -44,6 +46,17 @@ export async function main(): Promise<Record<string, unknown>> {
     throw new Error(`stack ${stack}: expected <env>-<layer> with layer one of ${LAYER_NAMES.join(", ")}`);
   const config = new pulumi.Config("tenancy");
   const model = await loadRegistry({ env: id.env, source: sourceOptions(sourceSettings(config)) });
+  // this stack among the layer's: the whole layer, its shared stack, or one shard with its tenants
+  const mine = layerStacks(model, id.layer).find((s) => s.name === stack);
+  if (!mine)
+    throw new Error(
+      `stack ${stack}: environment ${id.env} has ${shardCount(model.environment)} shard(s) (shards.count): its ${id.layer} stacks are ${layerStacks(
+        model,
+        id.layer,
+      )
+        .map((s) => s.name)
+        .join(", ")}`,
+    );
   if (layer.name === "platform") {
     // the stack's own last applied outputs: a StackReference reads the stored checkpoint, which this update
     // has not changed yet when the program starts ({} on a stack's first update)
@@ -51,7 +64,8 @@ export async function main(): Promise<Record<string, unknown>> {
     const [tenants, namespaces] = await Promise.all([self.value("tenants"), self.value("namespaces")]);
     checkRegistryChange(
       tenants === undefined ? undefined : { tenants, ...(namespaces !== undefined ? { namespaces } : {}) },
-      model,
+      // a shard guards its own tenants
+      { ...model, tenants: mine.tenants },
       {
         allowRemovals: config.getBoolean("allowRemovals") ?? false,
         allowHandover: config.getBoolean("allowHandover") ?? false,
@@ -59,5 +73,5 @@ export async function main(): Promise<Record<string, unknown>> {
       },
     );
   }
-  return layer.program({ model, tenants: model.tenants });
+  return layer.program({ model, tenants: mine.tenants, part: mine.part });
 }
