@@ -21,6 +21,7 @@ import { eventsCommand } from "./events";
 import { kubeconfigCommand } from "./kubeconfig";
 import { planCommand } from "./plan";
 import { recordCommands } from "./records";
+import { shardsCommand } from "./shards";
 import { validateCommand } from "./validate";
 
 export function buildProgram(): Command {
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   diffCommand(program);
   recordCommands(program);
   codeownersCommand(program);
+  shardsCommand(program);
   kubeconfigCommand(program);
   deployCommands(program);
   eventsCommand(program);

@@ -44,3 +44,11 @@ export function parseStackName(stack: string): StackIdentity | undefined {
     ...(m[4] !== undefined ? { cluster: m[4] } : {}),
   };
 }
+
+/**
+ * The URN the engine gives a resource at the top of a stack (its parent the stack itself):
+ * `urn:pulumi:<stack>::<project>::<type>::<name>`. What `pulumi state move` takes; it moves the children along.
+ */
+export function topLevelUrn(stack: string, type: string, name: string): string {
+  return `urn:pulumi:${stack}::${PROJECT}::${type}::${name}`;
+}

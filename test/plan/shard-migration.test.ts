@@ -1,0 +1,138 @@
+/**
+ * Changing the shard count: the moves of the example registry pinned (1 -> 2), and proven over the fake
+ * engine: applied unsharded, the `pulumi state move`s carried out as the engine does them (the resources
+ * named and their children, providers copied), the count changed, and then the update changes no resource:
+ * it creates or deletes only providers (a new shard stack's own, one no resource uses any more). And back.
+ */
+import { describe, expect, it } from "vitest";
+import { runLayers } from "../../deploy/run";
+import { type Migration, migrationScript, shardMigration } from "../../plan/shard-migration";
+import type { RecordedResource } from "../../plan/harness";
+import type { RegistryModel } from "../../registry/model";
+import { LAYERS } from "../../stacks/layers";
+import { FakeEngine } from "../helpers/engine";
+import { exampleEnvironmentData, exampleWithEnvironment } from "./registries";
+
+const NONE = { allowRemovals: false, allowHandover: false };
+const example = (count: number): RegistryModel => {
+  const env = exampleEnvironmentData();
+  env.shards = { count };
+  return exampleWithEnvironment(env);
+};
+
+/**
+ * `pulumi state move` on the fake engine's state: the resources named, with their descendants, leave the
+ * source for the destination with their URNs rewritten; the providers they use are copied. (The engine names a
+ * resource at the top of a stack `<type>`; the mock runtime `pulumi:pulumi:Stack$<type>`: mapped here.)
+ */
+function stateMove(engine: FakeEngine, source: string, dest: string, urns: string[]): void {
+  const src = engine.stacks.get(source)!;
+  const dst = engine.stacks.get(dest) ?? { outputs: {}, resources: [] };
+  engine.stacks.set(dest, dst);
+  const mock = new Set(urns.map((u) => u.replace(/::tenancy::/, "::tenancy::pulumi:pulumi:Stack$")));
+  const moving = new Set<string>();
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const r of src.resources)
+      if (!moving.has(r.urn) && (mock.has(r.urn) || (r.parentUrn && moving.has(r.parentUrn)))) {
+        moving.add(r.urn);
+        grew = true;
+      }
+  }
+  expect(moving.size, `${source}: every URN named exists`).toBeGreaterThanOrEqual(urns.length);
+  const rename = (s: string) =>
+    s
+      .split(`urn:pulumi:${source}::`)
+      .join(`urn:pulumi:${dest}::`)
+      .split(`::tenancy-${source}`)
+      .join(`::tenancy-${dest}`);
+  const moved: RecordedResource[] = [];
+  for (const r of src.resources.filter((x) => moving.has(x.urn))) {
+    if (r.provider) {
+      const providerUrn = r.provider.split("::").slice(0, -1).join("::");
+      const provider = src.resources.find((p) => p.urn === providerUrn);
+      if (provider && !dst.resources.some((p) => p.urn === rename(provider.urn)))
+        dst.resources.push({ ...provider, urn: rename(provider.urn) });
+    }
+    moved.push({
+      ...r,
+      urn: rename(r.urn),
+      ...(r.parentUrn ? { parentUrn: rename(r.parentUrn) } : {}),
+      ...(r.provider ? { provider: rename(r.provider) } : {}),
+      dependsOn: r.dependsOn.map(rename),
+      ...(r.deletedWith ? { deletedWith: rename(r.deletedWith) } : {}),
+    });
+  }
+  src.resources = src.resources.filter((r) => !moving.has(r.urn));
+  dst.resources.push(...moved);
+}
+
+async function migrate(engine: FakeEngine, m: Migration) {
+  for (const c of m.commands) stateMove(engine, c.source, c.dest, c.urns);
+}
+
+describe("changing the shard count", () => {
+  it("1 -> 2 on the example: which tenants move, and the commands (pinned)", async () => {
+    const m = await shardMigration(example(1), 2, LAYERS);
+    expect(m.moves).toEqual([
+      { tenant: "alice", to: 1 },
+      { tenant: "bob", to: 0 },
+      { tenant: "carol", to: 0 },
+      { tenant: "dave", to: 0 },
+    ]);
+    expect(
+      m.commands.map((c) => `${c.source} -> ${c.dest}: ${c.tenants.join(",")} (${c.urns.length})`),
+    ).toEqual([
+      "example-platform -> example-platform-1: alice (3)",
+      "example-platform -> example-platform-0: bob,carol,dave (6)",
+      "example-dns -> example-dns-1: alice (1)",
+      "example-dns -> example-dns-0: bob,carol (2)",
+      "example-vault -> example-vault-1: alice (1)",
+      "example-vault -> example-vault-0: bob,carol (2)",
+      "example-ci -> example-ci-0: bob (1)",
+      "example-apps -> example-apps-1: alice (2)",
+      "example-apps -> example-apps-0: bob (1)",
+    ]);
+    const script = migrationScript(m, "environments/example.yaml");
+    expect(script).toContain(
+      "pulumi state move --yes --source example-vault --dest example-vault-1 \\\n  'urn:pulumi:example-vault::tenancy::tenancy:vault:TenantVault::alice'\n",
+    );
+    expect(script).toMatch(/# then set shards\.count: 2 in environments\/example\.yaml/);
+  });
+
+  it("after the moves and the new count, nothing is created, updated or deleted but providers; and back", async () => {
+    const engine = new FakeEngine();
+    await runLayers("up", example(1), engine, NONE);
+    await migrate(engine, await shardMigration(example(1), 2, LAYERS));
+    const urns = () =>
+      new Map([...engine.stacks].map(([name, st]) => [name, new Set(st.resources.map((r) => r.urn))]));
+    const quiet = async (model: RegistryModel) => {
+      const results = await runLayers("preview", model, engine, NONE);
+      for (const r of results) expect([r.stack, r.changes?.update], r.stack).toEqual([r.stack, 0]);
+      const before = urns();
+      await runLayers("up", model, engine, NONE);
+      const after = urns();
+      // created or deleted: providers only (a shard stack's own, one no resource uses any more)
+      for (const [stack, now] of after) {
+        const was = before.get(stack) ?? new Set<string>();
+        const changed = [...now].filter((u) => !was.has(u)).concat([...was].filter((u) => !now.has(u)));
+        for (const urn of changed) expect(urn, stack).toMatch(/[:$]pulumi:providers:/);
+        expect(engine.lastDeletes.get(stack)?.refused ?? [], stack).toEqual([]);
+      }
+      return results;
+    };
+    expect((await quiet(example(2))).map((r) => r.stack)).toContain("example-platform-1");
+    // and back to one stack per layer
+    await migrate(engine, await shardMigration(example(2), 1, LAYERS));
+    await quiet(example(1));
+  }, 120_000);
+
+  it("refuses a count a record's pinned shard does not fit", async () => {
+    const env = exampleEnvironmentData();
+    env.shards = { count: 3 };
+    const model = exampleWithEnvironment(env, (doc) =>
+      doc.id === "carol" ? { ...doc, data: { ...(doc.data as object), shard: 2 } } : doc,
+    );
+    await expect(shardMigration(model, 2, LAYERS)).rejects.toThrow(/carol \(shard 2\)/);
+  });
+});
