@@ -19,6 +19,7 @@ import { diffCommand } from "./diff";
 import { deployCommands } from "./deploy";
 import { eventsCommand } from "./events";
 import { kubeconfigCommand } from "./kubeconfig";
+import { operatorCommand } from "./operator";
 import { planCommand } from "./plan";
 import { recordCommands } from "./records";
 import { shardsCommand } from "./shards";
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   recordCommands(program);
   codeownersCommand(program);
   shardsCommand(program);
+  operatorCommand(program);
   kubeconfigCommand(program);
   deployCommands(program);
   eventsCommand(program);

@@ -1,0 +1,46 @@
+import type { Command } from "commander";
+import { stringify } from "yaml";
+import { operatorStacks } from "../deploy/operator";
+import { loadRegistry } from "../registry/load";
+import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
+
+interface OperatorCommandOptions extends CommonOptions {
+  repo: string;
+  branch: string;
+  namespace: string;
+  organization: string;
+  serviceAccount?: string;
+  credentialsSecret: string;
+}
+
+export function operatorCommand(program: Command): void {
+  withCommonOptions(
+    program
+      .command("operator")
+      .description(
+        "Pulumi Kubernetes Operator Stack objects, one per stack (every shard and shared stack), each with the stacks it waits for as prerequisites: kubectl apply -f - to run the layers in the cluster",
+      )
+      .requiredOption("--repo <url>", "the git repository of this project and its registry")
+      .requiredOption("--organization <org>", "the Pulumi organization of the stacks")
+      .option("--branch <branch>", "the branch the operator follows", "main")
+      .option("--namespace <ns>", "where the Stack objects live", "pulumi-operator")
+      .option("--service-account <name>", "the workspaces' service account")
+      .option(
+        "--credentials-secret <name>",
+        "the Secret with PULUMI_ACCESS_TOKEN, VAULT_TOKEN, CLOUDFLARE_API_TOKEN",
+        "tenancy-credentials",
+      ),
+  ).action(async (opts: OperatorCommandOptions) => {
+    const model = await loadRegistry(loadOptions(opts));
+    const objects = operatorStacks(model, {
+      repo: opts.repo,
+      branch: opts.branch,
+      namespace: opts.namespace,
+      organization: opts.organization,
+      credentialsSecret: opts.credentialsSecret,
+      ...(opts.serviceAccount ? { serviceAccount: opts.serviceAccount } : {}),
+    });
+    if (opts.json) process.stdout.write(JSON.stringify(objects, null, 2) + "\n");
+    else process.stdout.write(objects.map((o) => stringify(o)).join("---\n"));
+  });
+}
