@@ -4,7 +4,9 @@
  * example environment, plans every layer under the mock runtime, and prints time, resources and memory,
  * with the ratio of time per tenant (N vs B) in the same run: 1.00 is linear. A script that prints, not a test.
  */
-import { buildPlan } from "../plan/plan";
+import * as pulumi from "@pulumi/pulumi";
+import { runProgram } from "../plan/harness";
+import { type Plan, buildPlan } from "../plan/plan";
 import { LAYERS } from "../stacks/layers";
 import { arg, registry } from "./generated";
 
@@ -27,6 +29,23 @@ async function measure(n: number) {
   };
 }
 
+/**
+ * The floor: the plan's own resources (same types, names and inputs), registered bare (no component, no
+ * output plumbing, no program logic) with the same SDK under the same mock runtime and harness, one program
+ * per stack: what a plan of these resources cannot go below.
+ */
+async function floor(plan: Plan) {
+  const Bare = pulumi.CustomResource as unknown as new (t: string, n: string, p: pulumi.Inputs) => unknown;
+  global.gc?.();
+  const t0 = performance.now();
+  for (const s of plan.stacks)
+    await runProgram({ stack: s.stack }, async () => {
+      for (const r of s.resources) new Bare(r.type, r.name, r.inputs as pulumi.Inputs);
+      return {};
+    });
+  return performance.now() - t0;
+}
+
 async function main() {
   const baseline = arg("baseline", 20);
   const tenants = arg("tenants", 200);
@@ -40,6 +59,14 @@ async function main() {
   const [b, t] = rows as [(typeof rows)[0], (typeof rows)[0]];
   console.log(
     `scaling: time per tenant at ${t.n} vs ${b.n} = ${(t.ms / t.n / (b.ms / b.n)).toFixed(2)}x wall, ${(t.cpuMs / t.n / (b.cpuMs / b.n)).toFixed(2)}x cpu; 1.00 is linear`,
+  );
+  // the same resources, bare, per stack: the cost the SDK and the mock runtime set
+  const plan = await buildPlan(registry(tenants), LAYERS);
+  const floorMs = await floor(plan);
+  const perResource = t.ms / t.resources;
+  const floorPerResource = floorMs / t.resources;
+  console.log(
+    `floor: ${t.resources} bare resources in ${floorMs.toFixed(0)} ms = ${floorPerResource.toFixed(3)} ms/resource; plan ${perResource.toFixed(3)} ms/resource; ratio ${(perResource / floorPerResource).toFixed(2)}x the floor`,
   );
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
