@@ -18,12 +18,17 @@ export function arg(name: string, fallback: number): number {
 
 export const benchId = (i: number) => `t${String(i).padStart(5, "0")}`;
 
-/** n generated tenants; `edit` may change a tenant's record (by index) before validation. */
+/** n generated tenants, in `shards` shards; `edit` may change a tenant's record (by index) before validation. */
 export function registry(
   n: number,
   edit: (i: number, data: Record<string, unknown>) => void = () => {},
+  shards = 1,
 ): RegistryModel {
-  const env = parse(readFileSync(join(ROOT, "environments", "example.yaml"), "utf8")) as unknown;
+  const env = parse(readFileSync(join(ROOT, "environments", "example.yaml"), "utf8")) as Record<
+    string,
+    unknown
+  >;
+  env.shards = { count: shards };
   const docs: TenantDocument[] = Array.from({ length: n }, (_, i) => {
     const id = benchId(i);
     const data: Record<string, unknown> = {

@@ -36,6 +36,21 @@ describe("benchmarks, smoke mode", () => {
     expect(r.out).toMatch(/^speed-up: scoped diff -?\d+\.\dx faster than the full diff; same result$/m);
   });
 
+  it("bench:scale plans a sharded registry in worker processes and prints the speed-up and their memory", () => {
+    const r = bench("plan-scale.ts", ["--tenants", "12", "--shards", "3", "--workers", "2"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^ +12 +2 +20 +\d+ +\d+\.\d +\d+\.\d  \d+, \d+$/m);
+    expect(r.out).toMatch(/^speed-up: time per tenant with 2 workers at 12 vs 1 worker at 3 = \d+\.\d\dx$/m);
+  });
+
+  it("bench:plan prints the floor and the plan's ratio to it", () => {
+    const r = bench("plan.ts", ["--tenants", "3", "--baseline", "2"], ["--expose-gc"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(
+      /^floor: \d+ bare resources in \d+ ms = \d+\.\d{3} ms\/resource; plan \d+\.\d{3} ms\/resource; ratio \d+\.\d\dx the floor$/m,
+    );
+  });
+
   it("bench (registry load + validate) measures three sizes and the CLI end to end", () => {
     const r = bench("registry.ts", ["--tenants", "12", "--baseline", "4", "--runs", "1"]);
     expect(r.code, r.err).toBe(0);
