@@ -26,7 +26,9 @@ export function planCommand(program: Command): void {
       ),
   ).action(async (opts: CommonOptions & { layer?: LayerName[]; tenant?: string[]; workers?: string }) => {
     if (opts.workers !== undefined && !/^[1-9]\d*$/.test(opts.workers))
-      throw new UsageError(`--workers must be a whole number of at least 1, got ${JSON.stringify(opts.workers)}`);
+      throw new UsageError(
+        `--workers must be a whole number of at least 1, got ${JSON.stringify(opts.workers)}`,
+      );
     const workers = opts.workers !== undefined ? Number(opts.workers) : availableParallelism();
     const model = await loadRegistry(loadOptions(opts));
     // loaded on use: Pulumi takes a second to import, which validate and kubeconfig need not pay
