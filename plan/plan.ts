@@ -134,6 +134,8 @@ export async function planStacks(
   selection: Selection,
   stackOutputs: Record<string, Record<string, unknown>>,
   include: (stack: LayerStack) => boolean,
+  /** Takes each planned stack as it is done (kept nowhere else: a worker's memory stays bounded). */
+  emit?: (stack: PlannedStack) => void,
 ): Promise<PlannedStack[]> {
   const ids = new Set(selection.tenants);
   const tenants = model.tenants.filter((t) => ids.has(t.id));
@@ -152,7 +154,7 @@ export async function planStacks(
       );
       if (!selection.dryRun) stackOutputs[stackReferenceName(part.id, MOCK_ORGANIZATION)] = run.outputs;
       if (!report.has(layer.name)) continue;
-      stacks.push({
+      (emit ?? ((p: PlannedStack) => stacks.push(p)))({
         stack,
         layer: layer.name,
         ...(part.part.shard !== undefined ? { shard: part.part.shard } : {}),
@@ -175,8 +177,13 @@ export async function planStacks(
   return stacks;
 }
 
-/** What a worker process answers: its shards' stacks, their outputs, and its peak memory. */
-export interface WorkerResult {
+/** What a worker process sends: each planned stack as it is done, then its outputs and peak memory. */
+export type WorkerMessage =
+  | { stack: PlannedStack }
+  | { done: { outputs: Record<string, Record<string, unknown>>; maxRssMiB: number } }
+  | { error: string };
+
+interface WorkerResult {
   stacks: PlannedStack[];
   outputs: Record<string, Record<string, unknown>>;
   maxRssMiB: number;
@@ -225,10 +232,12 @@ function inWorker(module: string, model: RegistryModel, selection: Selection): P
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     let done = false;
-    child.once("message", (m: WorkerResult | { error: string }) => {
+    const stacks: PlannedStack[] = [];
+    child.on("message", (m: WorkerMessage) => {
+      if ("stack" in m) return void stacks.push(m.stack);
       done = true;
       if ("error" in m) reject(new Error(`plan worker: ${m.error}`));
-      else resolve(m);
+      else resolve({ stacks, ...m.done });
       child.disconnect();
     });
     child.once("error", reject);
