@@ -22,6 +22,7 @@ interface DeployOptions extends CommonOptions {
   layer?: LayerName[];
   allowRemovals?: boolean;
   allowHandover?: boolean;
+  allowShardChange?: boolean;
   maxRemovals: string;
   refresh?: boolean;
   parallel: string;
@@ -47,6 +48,7 @@ function runOptions(opts: DeployOptions): RunOptions {
     parallel: wholeNumber("--parallel", opts.parallel, 1),
     allowRemovals: opts.allowRemovals === true,
     allowHandover: opts.allowHandover === true,
+    allowShardChange: opts.allowShardChange === true,
     maxRemovals,
     refresh: opts.refresh === true,
     ...(opts.layer ? { layers: opts.layer } : {}),
@@ -110,6 +112,10 @@ export function deployCommands(program: Command): void {
         .addOption(new Option("--layer <layer...>", "only these layers").choices(LAYER_NAMES))
         .option("--allow-removals", "proceed although tenants or namespaces would be removed")
         .option("--allow-handover", "proceed although namespaces would pass to another tenant")
+        .option(
+          "--allow-shard-change",
+          "proceed although shards.count differs from the applied one (after moving the state: tenancy shards --to)",
+        )
         .option(
           "--max-removals <n>",
           "removals of offboarded tenants accepted without --allow-removals",

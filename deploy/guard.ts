@@ -120,12 +120,33 @@ export function checkNamespaces(
   if (problems.length > 0) throw new SafetyError(problems.join("\n"));
 }
 
+export interface ShardGuardOptions {
+  /** Proceed although the shard count differs from the one applied: the state was moved (tenancy shards --to). */
+  allowShardChange?: boolean;
+}
+
+/**
+ * Throws SafetyError (exit 3) when the shard count differs from the one the platform layer was applied with:
+ * every moved tenant's stacks would be created anew beside (or deleted from) the stacks holding them, unless
+ * their state was moved first. `applied` undefined: never applied, or applied before the count was exported.
+ */
+export function checkShards(applied: number | undefined, count: number, opts: ShardGuardOptions): void {
+  if (applied === undefined || applied === count || opts.allowShardChange) return;
+  throw new SafetyError(
+    `shards.count is ${count} but the platform layer was applied with ${applied}: tenants would change stacks. ` +
+      `Move their state first (tenancy shards --to ${count}, run with the count still ${applied}, prints the commands), ` +
+      `then re-run with --allow-shard-change`,
+  );
+}
+
 /** The whole guard: tenants, then namespaces, against the platform stack's last applied outputs. */
 export function checkRegistryChange(
   platformOutputs: Record<string, unknown> | undefined,
   model: RegistryModel,
-  opts: GuardOptions & NamespaceGuardOptions,
+  opts: GuardOptions & NamespaceGuardOptions & ShardGuardOptions,
 ): void {
+  const shards = platformOutputs?.shards;
+  checkShards(typeof shards === "number" ? shards : undefined, model.environment.shards.count, opts);
   checkAgainst(appliedState(platformOutputs), model, opts);
 }
 

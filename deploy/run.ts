@@ -9,7 +9,12 @@ import { type Adoption, DEFAULT_PARALLEL, type Layer, type LayerName } from "../
 import type { RegistryModel } from "../registry/model";
 import { ExternalError, SafetyError } from "../registry/problems";
 import { LAYERS } from "../stacks/layers";
-import { type GuardOptions, type NamespaceGuardOptions, checkRegistryChange } from "./guard";
+import {
+  type GuardOptions,
+  type NamespaceGuardOptions,
+  type ShardGuardOptions,
+  checkRegistryChange,
+} from "./guard";
 
 export type Action = "preview" | "up" | "destroy";
 
@@ -72,7 +77,7 @@ export interface RunReporter {
 
 const SILENT: RunReporter = { start: () => {}, output: () => {}, finish: () => {} };
 
-export interface RunOptions extends GuardOptions, NamespaceGuardOptions {
+export interface RunOptions extends GuardOptions, NamespaceGuardOptions, ShardGuardOptions {
   layers?: LayerName[];
   /** @default false */
   refresh?: boolean;
@@ -171,9 +176,12 @@ export async function appliedPlatform(
   const states = await Promise.all(layerStacks(model, "platform").map((s) => engine.state(s.name)));
   const outputs = states.flatMap((s) => (s?.outputs.tenants ? [s.outputs] : []));
   if (outputs.length === 0) return undefined;
+  // the count the layout was applied with: the shared (or only) stack's
+  const shards = outputs.map((o) => o.shards).find((n) => typeof n === "number");
   return {
     tenants: Object.assign({}, ...outputs.map((o) => o.tenants)),
     namespaces: Object.assign({}, ...outputs.map((o) => o.namespaces ?? {})),
+    ...(shards !== undefined ? { shards } : {}),
   };
 }
 

@@ -115,8 +115,10 @@ export function migrationScript(m: Migration, envFile: string): string {
     );
   lines.push(
     "",
-    `# then set shards.count: ${m.to} in ${envFile}, commit, and check that nothing is created or deleted:`,
-    "#   npx tenancy preview",
+    `# then set shards.count: ${m.to} in ${envFile}, commit, and check that no resource is created or deleted`,
+    "# (the guard refuses a count other than the applied one until an up with the new count has run):",
+    "#   npx tenancy preview --allow-shard-change",
+    "#   npx tenancy up --allow-shard-change",
   );
   return lines.join("\n") + "\n";
 }

@@ -12,7 +12,7 @@ import { tenantDigest } from "../policy/events";
 import { names } from "../policy/names";
 import { activeMembers, activeNamespaces, isOffboarding, tenantSubject } from "../policy/rbac";
 import { type NamespaceTls, namespaceTls } from "../policy/tls";
-import { WHOLE } from "../layers/shards";
+import { WHOLE, shardCount } from "../layers/shards";
 import type { LayerInput } from "./layer";
 import { Providers } from "./providers";
 
@@ -88,7 +88,12 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
       digest: tenantDigest(tenant),
     };
   }
-  return { tenants: exported, namespaces };
+  // the shard count this layout was applied with: the guard refuses a count change whose state was not moved
+  return {
+    tenants: exported,
+    namespaces,
+    ...((input.part ?? WHOLE).shared ? { shards: shardCount(env) } : {}),
+  };
 }
 
 function tlsArgs(tls: NamespaceTls | undefined, copyData: pulumi.Output<Record<string, string>> | undefined) {

@@ -60,6 +60,20 @@ describe("sharded runs", () => {
     );
   });
 
+  it("a shard count changed without moving the state is refused before anything runs", async () => {
+    const engine = new FakeEngine();
+    await runLayers("up", registryOf(tenants), engine, NONE);
+    engine.calls.length = 0;
+    await expect(runLayers("up", model(), engine, NONE)).rejects.toThrow(
+      /^shards\.count is 2 but the platform layer was applied with 1: tenants would change stacks\. Move their state first \(tenancy shards --to 2, run with the count still 1, prints the commands\), then re-run with --allow-shard-change$/,
+    );
+    expect(engine.calls).toEqual([]);
+    // and back: 2 applied, 1 asked
+    const two = new FakeEngine();
+    await runLayers("up", model(), two, NONE);
+    await expect(runLayers("preview", registryOf(tenants), two, NONE)).rejects.toThrow(/applied with 2/);
+  });
+
   it("the guard sees every shard: a tenant removed without offboarding is refused", async () => {
     const engine = new FakeEngine();
     await runLayers("up", model(), engine, NONE);

@@ -127,6 +127,8 @@ describe("tenancy plan --json", () => {
         carol: { tenant: "carol", offboarding: false },
         dave: { tenant: "dave", offboarding: true },
       },
+      // the shard count the layout is applied with, for the guard
+      shards: 1,
     });
     // shared resources carry no tenant key at all; everything else names its tenant
     const shared = platform!.resources.filter((r) => !("tenant" in r));
