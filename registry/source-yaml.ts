@@ -24,7 +24,8 @@ export function readYamlFile(path: string): { ok: true; data: unknown } | { ok: 
   const fail = (message: string) => ({ ok: false as const, problems: [{ source: path, path: [], message }] });
   let bytes: Buffer;
   try {
-    if (lstatSync(path).isSymbolicLink()) return fail(SYMLINK);
+    // with O_NOFOLLOW the open itself refuses a link (ELOOP, below): the lstat is for systems without it
+    if (!constants.O_NOFOLLOW && lstatSync(path).isSymbolicLink()) return fail(SYMLINK);
     const fd = openSync(path, OPEN_FLAGS);
     try {
       const stat = fstatSync(fd);
