@@ -4,6 +4,7 @@
  * violation or a delete the engine would refuse (a protected resource), so it never half-applies.
  * The engine is an interface so the orchestration logic is tested without Pulumi's CLI.
  */
+import { stackName } from "../layers/identity";
 import { type LayerStack, layerStacks, stackUpstream } from "../layers/shards";
 import { type Adoption, DEFAULT_PARALLEL, type Layer, type LayerName } from "../layers/names";
 import type { RegistryModel } from "../registry/model";
@@ -173,15 +174,24 @@ export async function appliedPlatform(
   engine: StackEngine,
   model: RegistryModel,
 ): Promise<Record<string, unknown> | undefined> {
-  const states = await Promise.all(layerStacks(model, "platform").map((s) => engine.state(s.name)));
+  // the stacks of the layout that was applied, and of the one asked for (a count shrinking after its state
+  // moves must not hide the old shards' tenants from the guard and the events)
+  const env = model.environment.name;
+  const shared = await engine.state(stackName({ env, layer: "platform" }));
+  const applied = typeof shared?.outputs.shards === "number" ? shared.outputs.shards : 1;
+  const count = Math.max(applied, model.environment.shards.count);
+  const names =
+    count === 1
+      ? []
+      : Array.from({ length: count }, (_, shard) => stackName({ env, layer: "platform", shard }));
+  const states = [shared, ...(await Promise.all(names.map((s) => engine.state(s))))];
   const outputs = states.flatMap((s) => (s?.outputs.tenants ? [s.outputs] : []));
   if (outputs.length === 0) return undefined;
   // the count the layout was applied with: the shared (or only) stack's
-  const shards = outputs.map((o) => o.shards).find((n) => typeof n === "number");
   return {
     tenants: Object.assign({}, ...outputs.map((o) => o.tenants)),
     namespaces: Object.assign({}, ...outputs.map((o) => o.namespaces ?? {})),
-    ...(shards !== undefined ? { shards } : {}),
+    ...(typeof shared?.outputs.shards === "number" ? { shards: applied } : {}),
   };
 }
 

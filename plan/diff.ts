@@ -4,7 +4,7 @@
  * with every gained grant that crosses tenants singled out. Secret inputs are `[secret]` in a plan, so no
  * secret value ever reaches a diff.
  */
-import { checkAgainst, stateOf } from "../deploy/guard";
+import { checkAgainst, checkShards, stateOf } from "../deploy/guard";
 import type { Layer } from "../layers/names";
 import type { AccessRow } from "../policy/access";
 import type { RegistryModel } from "../registry/model";
@@ -68,6 +68,7 @@ export async function compareRegistries(
   const all = new Set([...base.tenants, ...head.tenants].map((t) => t.id)).size;
   let refused: string | undefined;
   try {
+    checkShards(base.environment.shards.count, head.environment.shards.count, {});
     checkAgainst(stateOf(base), head, { allowRemovals: false, allowHandover: false });
   } catch (e) {
     if (!(e instanceof SafetyError)) throw e;

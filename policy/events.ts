@@ -27,9 +27,13 @@ export function tenantDigest(tenant: TenantModel): string {
 }
 
 interface AppliedTenantOutputs {
+  namespaces?: string[];
   offboarding?: boolean;
   digest?: string;
 }
+
+const eventId = (parts: string[]) =>
+  createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 32);
 
 /**
  * The events of an `up` that applied `model` over the platform stack's outputs `before` (undefined: never
@@ -43,6 +47,19 @@ export function tenantEvents(
   const applied = (before?.tenants ?? {}) as Record<string, AppliedTenantOutputs>;
   const environment = model.environment.name;
   const out: TenantEvent[] = [];
+  // removed without offboarding first (--allow-removals): they go now
+  const present = new Set(model.tenants.map((t) => t.id));
+  for (const [id, was] of Object.entries(applied))
+    if (!present.has(id) && !was.offboarding)
+      out.push({
+        type: "tenant.offboarded",
+        environment,
+        tenant: id,
+        namespaces: was.namespaces ?? [],
+        domains: [],
+        at: at.toISOString(),
+        id: eventId([environment, id, "tenant.offboarded", was.digest ?? "none", "removed"]),
+      });
   for (const t of model.tenants) {
     const was = Object.hasOwn(applied, t.id) ? applied[t.id] : undefined;
     const digest = tenantDigest(t);
@@ -63,10 +80,8 @@ export function tenantEvents(
       namespaces: t.namespaces.map((n) => n.name),
       domains: t.domains.map((d) => d.name),
       at: at.toISOString(),
-      id: createHash("sha256")
-        .update(JSON.stringify([environment, t.id, type, digest]))
-        .digest("hex")
-        .slice(0, 32),
+      // the change, from what to what: the same change has the same id; a later change back and forth does not
+      id: eventId([environment, t.id, type, was?.digest ?? "none", digest]),
     });
   }
   return out;

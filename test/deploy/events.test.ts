@@ -80,6 +80,24 @@ describe("which events an up emits", () => {
     ]);
   });
 
+  it("a change back and forth has a new id each time; a tenant removed without offboarding is told as offboarded", () => {
+    const a = registryOf(base);
+    const changed = structuredClone(base);
+    changed["tenant-01"]!.domains = ["more.example.com"];
+    const b = registryOf(changed);
+    const ab = tenantEvents(applied(a), b, AT);
+    const ba = tenantEvents(applied(b), a, AT);
+    const ab2 = tenantEvents(applied(a), b, AT);
+    expect(ab.map((e) => e.id)).toEqual(ab2.map((e) => e.id));
+    expect(ba[0]!.id).not.toBe(ab[0]!.id);
+    const fewer = structuredClone(base);
+    delete fewer["tenant-04"];
+    const gone = tenantEvents(applied(a), registryOf(fewer), AT);
+    expect(gone.map((e) => `${e.type} ${e.tenant} ${e.namespaces.join(",")}`)).toEqual([
+      "tenant.offboarded tenant-04 tenant-04,tenant-04-dev",
+    ]);
+  });
+
   it("signatures: HMAC-SHA256 of the body; verify refuses a wrong secret, a changed body, no header", () => {
     const body = '{"a":1}';
     expect(sign(body, "k")).toMatch(/^sha256=[0-9a-f]{64}$/);

@@ -5,7 +5,7 @@
  * it creates or deletes only providers (a new shard stack's own, one no resource uses any more). And back.
  */
 import { describe, expect, it } from "vitest";
-import { runLayers } from "../../deploy/run";
+import { appliedPlatform, runLayers } from "../../deploy/run";
 import { type Migration, migrationScript, shardMigration } from "../../plan/shard-migration";
 import type { RecordedResource } from "../../plan/harness";
 import type { RegistryModel } from "../../registry/model";
@@ -124,8 +124,11 @@ describe("changing the shard count", () => {
       return results;
     };
     expect((await quiet(example(2))).map((r) => r.stack)).toContain("example-platform-1");
-    // and back to one stack per layer
+    // and back to one stack per layer: once the state is moved, the guard and the events still see every tenant
     await migrate(engine, await shardMigration(example(2), 1, LAYERS));
+    const seen = (await appliedPlatform(engine, example(1))) as { tenants: object; shards: number };
+    expect(Object.keys(seen.tenants).sort()).toEqual(["alice", "bob", "carol", "dave"]);
+    expect(seen.shards).toBe(2);
     await quiet(example(1));
   }, 120_000);
 

@@ -7,7 +7,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseDocument, stringify } from "yaml";
-import { parseYaml } from "../../registry/parse";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { fastParse, parseYaml } from "../../registry/parse";
+import { ROOT } from "../helpers/cli";
 
 /** What the careful parser alone makes of a text. */
 function careful(text: string): unknown {
@@ -91,6 +94,49 @@ describe("the YAML fast path", () => {
       expect(r.ok).toBe(false);
       if (!r.ok) expect(r.problems.map((p) => p.message).join("\n")).toMatch(message);
     } else if (r.ok) expect(r.data).toEqual(expected);
+  });
+
+  it("agrees on raw lines made of record-like pieces (where the fast path is taken most)", () => {
+    const ch = fc.constantFrom(..."abAB01.-_:@/+= #'\"e,[]{}".split(""));
+    const str = fc.string({ unit: ch, maxLength: 8 });
+    const word = fc.string({ unit: fc.constantFrom(..."abAB01._-".split("")), minLength: 1, maxLength: 6 });
+    const lines = fc
+      .array(fc.tuple(fc.constantFrom("", "  ", "- ", "  - "), word, fc.constantFrom(": ", ":", " "), str), {
+        minLength: 1,
+        maxLength: 6,
+      })
+      .map((ls) => ls.map(([indent, k, sep, v]) => `${indent}${k}${sep}${v}`).join("\n") + "\n");
+    fc.assert(
+      fc.property(lines, (text) => {
+        const fast = fastParse(text);
+        if (fast !== undefined) expect(fast).toEqual(careful(text));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it.each([
+    ["binary", "shard: 0b1\n"],
+    ["signed hex", "a: +0x1F\n"],
+    ["a huge exponent", "a: 1e400\n"],
+    ["a directive", "%YAML 1.1\n---\nx: yes\n"],
+    ["a flow list continued at column 0", "a: [1,\n2]\n"],
+    ["a multi-line quoted scalar", "a: 'x\ny'\n"],
+    ["content after ---", "--- a: 1\n"],
+    ["a tab after a block scalar", "a: |\n  x\n\t\n"],
+    ["a null key", "~: x\n"],
+    ["a null key spelled out", "null: x\n"],
+    ["an escape in a double-quoted string", 'a: "x\\ty"\n'],
+  ])("%s is left to the careful parser", (_what, text) => {
+    expect(fastParse(text)).toBeUndefined();
+  });
+
+  it("the example records take the fast path", () => {
+    const dir = join(ROOT, "tenants");
+    for (const f of readdirSync(dir)) {
+      const text = readFileSync(join(dir, f), "utf8");
+      expect(fastParse(text), f).toEqual(careful(text));
+    }
   });
 
   it("plain tenant records: the same data either way", () => {
