@@ -63,6 +63,27 @@ export async function afterUp(
   return { ...report, outbox };
 }
 
+/**
+ * The events of an up that did not finish, kept unsent in the outbox (their tenants' platform stacks were
+ * applied, so the next up will not see them as changes): `tenancy events --resend` sends them.
+ */
+export function queueEvents(
+  model: RegistryModel,
+  platformBefore: Record<string, unknown> | undefined,
+  why: string,
+): void {
+  const env = model.environment;
+  if (env.events.webhooks.length === 0) return;
+  const events = tenantEvents(platformBefore, model, new Date());
+  if (events.length === 0) return;
+  const outbox = outboxPath(env.name);
+  const pending = fanOut(events, env.events.webhooks).map((p) => ({ ...p, error: `not sent: ${why}` }));
+  writeOutbox(outbox, mergeOutbox(readOutbox(outbox), pending));
+  process.stderr.write(
+    `events: ${events.length} kept in ${outbox}, not sent (${why}); send them with tenancy events --resend\n`,
+  );
+}
+
 export function eventsCommand(program: Command): void {
   withCommonOptions(
     program

@@ -13,7 +13,7 @@ import {
   runStacks,
 } from "../deploy/run";
 import type { RegistryModel } from "../registry/model";
-import { afterUp } from "./events";
+import { afterUp, queueEvents } from "./events";
 import { interactive, progress, summaryTable } from "./progress";
 
 export async function runAction(
@@ -37,6 +37,13 @@ export async function runAction(
   } finally {
     results = await reporter.close();
     if (!json && results.length > 0) console.log(summaryTable(results));
+    // an up that failed after its platform stacks were applied: their tenants' events are not lost (the next up
+    // sees them applied), they wait in the outbox for tenancy events --resend
+    const platformApplied =
+      results.some((r) => r.layer === "platform") &&
+      results.filter((r) => r.layer === "platform").every((r) => r.phase === "up" && r.status === "done");
+    if (!ok && withEvents && platformApplied)
+      queueEvents(model, before, "the up failed after the platform layer was applied");
   }
   // a failed delivery is reported and kept in the outbox, never undoing the apply
   const events = ok && withEvents ? await afterUp(model, before) : undefined;

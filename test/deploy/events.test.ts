@@ -316,5 +316,20 @@ describe("up, end to end over the fake engine", () => {
     await runAction("up", registryOf(changed, env), engine, opts, true);
     expect(handled.map((e) => `${e.type} ${e.tenant}`).slice(2)).toEqual(["tenant.changed alice"]);
     expect(existsSync(outboxPath("example"))).toBe(false);
+
+    // an up failing after the platform layer: bob's change is applied there, its event kept for --resend
+    const failing = Object.assign(Object.create(engine) as FakeEngine, {
+      up: (stack: string, program: () => Promise<Record<string, unknown>>, o: { refresh: boolean }) =>
+        stack === "example-vault" ? Promise.reject(new Error("vault down")) : engine.up(stack, program, o),
+    });
+    const bobChanged = { ...changed, bob: { ...changed.bob, domains: ["bob.example.com"] } };
+    await expect(runAction("up", registryOf(bobChanged, env), failing, opts, true)).rejects.toThrow(
+      /vault down/,
+    );
+    expect(handled).toHaveLength(3);
+    const kept = readOutbox(outboxPath("example"));
+    expect(kept.map((p) => [p.event.type, p.event.tenant, p.error])).toEqual([
+      ["tenant.changed", "bob", "not sent: the up failed after the platform layer was applied"],
+    ]);
   });
 });
