@@ -105,7 +105,8 @@ function checkTop(data: unknown, fail: (message: string) => ParseResult): ParseR
 
 /*
  * The lines the fast path takes: what tenant records are made of, and nothing where js-yaml and the careful
- * parser could differ. Each line: indentation, list dashes, then `key:` with a value or nothing, or a value.
+ * parser could differ. Each line: indentation, at most one list dash, then `key:` with a value or nothing, or a
+ * value (never a dash alone: empty and nested list items are read differently).
  * Keys are plain words (not null or ~, which the two parsers name differently). Values: a plain scalar of
  * word characters and single spaces (a colon only inside a word; not starting with `-` or `.`, so never a
  * document marker) that is not a hex, octal, binary or exponent number (js-yaml reads more forms as numbers); a single- or double-quoted string without escapes; or a flow list or mapping of those, on
@@ -119,7 +120,11 @@ const FLAT = String.raw`[\[{] *(?:(?:${ATOM})(?: *: *(?:${ATOM}))? *(?:, *(?:${A
 const FLOW = String.raw`[\[{] *(?:(?:${ATOM}|${FLAT})(?: *: *(?:${ATOM}|${FLAT}))? *(?:, *(?:${ATOM}|${FLAT})(?: *: *(?:${ATOM}|${FLAT}))? *)*,? *)?[\]}]`;
 const VALUE = `(?:${QUOTED}|${FLOW}|${WORD})`;
 const KEY = String.raw`(?!(?:null|Null|NULL|~):)[A-Za-z0-9_][A-Za-z0-9_./-]*`;
-const SAFE_LINE = new RegExp(String.raw`^ *(?:- +)*(?:${KEY}:(?: +${VALUE})?|${VALUE})? *(?:#.*)?$`);
+// a comment only after a space (`a: ""#x` is an error to the careful parser)
+// a bare value only as a list item (an indented value on its own line continues a key above, differently)
+const SAFE_LINE = new RegExp(
+  String.raw`^ *(?:#.*|(?:(?:- +)?${KEY}:(?: +${VALUE})?|- +${VALUE}) *(?: #.*)?)?$`,
+);
 /** Plain values js-yaml reads as numbers where the core schema does not (or reads differently). */
 const ODD_NUMBER = /(^|[\s:,[{-])[-+]?(0[bBoOxX]|\d[\d_]*(\.\d*)?[eE]|\.\d+[eE])/;
 
