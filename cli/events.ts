@@ -7,7 +7,7 @@ import {
   type DeliveryReport,
   deliver,
   fanOut,
-  mergeOutbox,
+  keepInOutbox,
   outboxPath,
   readOutbox,
   writeOutbox,
@@ -58,7 +58,7 @@ export async function afterUp(
   const events = tenantEvents(platformBefore, model, at);
   const outbox = outboxPath(env.name);
   const report = await deliver(fanOut(events, env.events.webhooks), options(env));
-  if (report.failed.length > 0) writeOutbox(outbox, mergeOutbox(readOutbox(outbox), report.failed));
+  if (report.failed.length > 0) keepInOutbox(outbox, report.failed);
   for (const line of say(report, outbox)) process.stderr.write(`${line}\n`);
   return { ...report, outbox };
 }
@@ -78,7 +78,7 @@ export function queueEvents(
   if (events.length === 0) return;
   const outbox = outboxPath(env.name);
   const pending = fanOut(events, env.events.webhooks).map((p) => ({ ...p, error: `not sent: ${why}` }));
-  writeOutbox(outbox, mergeOutbox(readOutbox(outbox), pending));
+  keepInOutbox(outbox, pending);
   process.stderr.write(
     `events: ${events.length} kept in ${outbox}, not sent (${why}); send them with tenancy events --resend\n`,
   );

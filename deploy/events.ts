@@ -167,6 +167,11 @@ export function writeOutbox(path: string, pending: Pending[]): void {
   renameSync(tmp, path);
 }
 
+/** Adds `pending` to the outbox file. */
+export function keepInOutbox(path: string, pending: Pending[]): void {
+  writeOutbox(path, mergeOutbox(readOutbox(path), pending));
+}
+
 /** The outbox with `failed` added: one entry per event id and webhook, the newest kept. */
 export function mergeOutbox(current: Pending[], failed: Pending[]): Pending[] {
   const key = (p: Pending) => `${p.event.id}\0${p.url}`;

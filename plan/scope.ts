@@ -7,6 +7,7 @@
  * scope. test/plan/scope.test.ts checks the scoped diff against the full one.
  */
 import { shardCount, shardOf } from "../layers/shards";
+import { tenantDigest } from "../policy/events";
 import type { RegistryModel, TenantModel } from "../registry/model";
 
 /** The tenant ids a change from `base` to `head` can touch, sorted; `undefined` means every tenant. */
@@ -23,8 +24,7 @@ export function changeScope(base: RegistryModel, head: RegistryModel): string[] 
   for (const id of new Set([...before.keys(), ...after.keys()])) {
     const b = before.get(id);
     const h = after.get(id);
-    if (!b || !h || JSON.stringify({ ...b, source: "" }) !== JSON.stringify({ ...h, source: "" }))
-      scope.add(id);
+    if (!b || !h || tenantDigest(b) !== tenantDigest(h)) scope.add(id);
     if (asMember(b) !== asMember(h)) identityChanged.add(id);
   }
   for (const t of [...base.tenants, ...head.tenants])

@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { WHOLE, shardCount, shardOf } from "../layers/shards";
+import { WHOLE, layerStacks } from "../layers/shards";
 import type { TenantModel } from "../registry/model";
 import { SharedCiDeployer, TenantCiDeployer } from "../components/ci-deployer";
 import { ciAdmins } from "../policy/ci";
@@ -46,16 +46,9 @@ export async function ciProgram(input: LayerInput): Promise<Record<string, unkno
     const everyone = model.tenants.filter((t) => !t.offboarding);
     const namespaces = everyone.flatMap(activeNamespaces);
     // the deployers live in the vault layer's stack, or in its shards
-    const count = shardCount(env);
-    const gates =
-      count === 1
-        ? [gateAll(upstream, everyone)]
-        : Array.from({ length: count }, (_, shard) =>
-            gateAll(
-              new Upstream({ env: env.name, layer: "vault", shard }),
-              everyone.filter((t) => shardOf(t, count) === shard),
-            ),
-          );
+    const gates = layerStacks(model, "vault", everyone)
+      .filter((s) => s.part.tenants)
+      .map((s) => gateAll(s.part.shard === undefined ? upstream : new Upstream(s.id), s.tenants));
     // named "ci/shared" before the child-name rule (ARCHITECTURE.md, "Names"); its children's aliases follow
     new SharedCiDeployer(
       "shared",
