@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type NamespaceRole, extraRulesLabels, namespaceRoleAggregation } from "../policy/aggregation";
 import { MANAGED_BY } from "../policy/labels";
+import { bundleRoleName } from "../policy/placement";
 import {
   CLUSTER_READER_RULES,
   CLUSTER_ROLE_FOR,
@@ -13,6 +14,8 @@ import {
 export interface SharedClusterRolesArgs {
   /** The environment's extra rules per namespace role (`rbac.extraRules`). @default - none */
   extraRules?: Partial<Record<NamespaceRole, RbacRule[]>>;
+  /** The environment's role bundles, each a ClusterRole that tenants' grants bind. @default - none */
+  bundles?: Record<string, RbacRule[]>;
 }
 
 /**
@@ -38,6 +41,7 @@ export class SharedClusterRoles extends pulumi.ComponentResource {
       const extra = args.extraRules?.[ns] ?? [];
       if (extra.length > 0) role(`${NAMESPACE_ROLE_FOR[ns]}-extra`, { rules: extra }, extraRulesLabels(ns));
     }
+    for (const [bundle, rules] of Object.entries(args.bundles ?? {})) role(bundleRoleName(bundle), { rules });
     this.registerOutputs({});
   }
 }

@@ -5,5 +5,6 @@ export * from "./shared-app-namespace";
 export * from "./tenant-access";
 export * from "./tenant-component";
 export * from "./tenant-dns";
+export * from "./tenant-grants";
 export * from "./tenant-namespace";
 export * from "./tenant-vault";

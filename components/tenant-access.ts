@@ -28,6 +28,12 @@ export interface TenantAccessArgs {
     member: (namespace: string, member: string) => string;
     cluster: string;
   };
+  /**
+   * Put before the names of the bindings keyed by namespace, which do not start with the component's name: a
+   * cluster's prefix (policy/placement.ts `clusterPrefix`).
+   * @default - none (the default cluster's names)
+   */
+  childPrefix?: string;
 }
 
 /**
@@ -41,6 +47,7 @@ export class TenantAccess extends TenantComponent {
   constructor(name: string, args: TenantAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("tenancy:k8s:TenantAccess", name, args.tenant, opts);
     const labels = tenantLabels(args.tenant);
+    const prefix = args.childPrefix ?? "";
     const binding = (
       resourceName: string,
       formerName: string,
@@ -63,7 +70,7 @@ export class TenantAccess extends TenantComponent {
     // "/" cannot occur in tenant ids or namespace names, so these resource names never collide
     for (const ns of args.namespaces)
       binding(
-        `${ns}-owner`,
+        `${prefix}${ns}-owner`,
         `${name}-owner/${ns}`,
         ns,
         args.bindingNames?.owner[ns] ?? "tenant-owner",
@@ -73,7 +80,7 @@ export class TenantAccess extends TenantComponent {
     for (const m of args.members ?? []) {
       for (const ns of m.namespaces) {
         binding(
-          `${ns}-member/${m.tenant}`,
+          `${prefix}${ns}-member/${m.tenant}`,
           `${name}-member/${ns}/${m.tenant}`,
           ns,
           args.bindingNames?.member(ns, m.tenant) ?? `tenant-member-${m.tenant}`,

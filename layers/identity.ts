@@ -52,3 +52,23 @@ export function parseStackName(stack: string): StackIdentity | undefined {
 export function topLevelUrn(stack: string, type: string, name: string): string {
   return `urn:pulumi:${stack}::${PROJECT}::${type}::${name}`;
 }
+
+/** The Kubernetes provider of a cluster: its Pulumi resource name. */
+export function clusterProviderName(cluster: string): string {
+  return `cluster-${cluster}`;
+}
+
+/**
+ * A cluster's stable identifier, the provider's `clusterIdentifier` (`<env>/<cluster>`): an edited kubeconfig or
+ * context does not replace the provider (and with it every object it manages); only a change of this does.
+ */
+export function clusterIdentifier(env: string, cluster: string): string {
+  return `${env}/${cluster}`;
+}
+
+/** The cluster name in a clusterIdentifier, or undefined. */
+export function clusterOfIdentifier(identifier: unknown): string | undefined {
+  if (typeof identifier !== "string") return undefined;
+  const slash = identifier.lastIndexOf("/");
+  return slash > 0 ? identifier.slice(slash + 1) : undefined;
+}

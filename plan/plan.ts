@@ -5,17 +5,19 @@
  * (none on day one), the programs run as a preview (ARCHITECTURE.md, "Two views").
  */
 import { fork } from "node:child_process";
-import { parseStackName, stackReferenceName } from "../layers/identity";
+import { clusterOfIdentifier, parseStackName, stackReferenceName } from "../layers/identity";
 import { type LayerStack, layerStacks, shardCount, shardOf } from "../layers/shards";
 import { type Layer, type LayerName, withDependencies } from "../layers/names";
 import type { RegistryModel } from "../registry/model";
 import { UsageError } from "../registry/problems";
-import { MOCK_ORGANIZATION, runProgram } from "./harness";
+import { MOCK_ORGANIZATION, type RecordedResource, runProgram } from "./harness";
 
 export interface PlannedResource {
   type: string;
   name: string;
   tenant?: string;
+  /** The cluster a Kubernetes object (or provider) is on. */
+  cluster?: string;
   parentType?: string;
   protect: boolean;
   inputs: Record<string, unknown>;
@@ -166,6 +168,7 @@ export async function planStacks(
             type: r.type,
             name: r.name,
             ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
+            ...withCluster(clusters(run.resources), r),
             ...(r.parentType !== undefined ? { parentType: r.parentType } : {}),
             protect: r.protect,
             inputs: r.inputs,
@@ -288,12 +291,41 @@ export function formatPlanTree(plan: Plan, offboarding: ReadonlySet<string> = ne
       groups.set(key, [...(groups.get(key) ?? []), r]);
     }
     const keys = [...groups.keys()].sort((a, b) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b)));
+    // several clusters: each object says where it is, one cluster after another
+    const many = new Set(s.resources.map((r) => r.cluster).filter((c) => c !== undefined)).size > 1;
+    const where = (r: PlannedResource) => (many && r.cluster !== undefined ? ` @${r.cluster}` : "");
     for (const key of keys) {
       const note = offboarding.has(key) ? "  (offboarding: access revoked, data unprotected)" : "";
       lines.push(`  ${key === "" ? "(shared)" : key}${note}`);
-      for (const r of groups.get(key)!)
-        lines.push(`    ${describeResource(r)}${r.protect ? "  [protected]" : ""}`);
+      const group = groups.get(key)!;
+      if (many) group.sort((a, b) => (a.cluster ?? "").localeCompare(b.cluster ?? ""));
+      for (const r of group)
+        lines.push(`    ${describeResource(r)}${where(r)}${r.protect ? "  [protected]" : ""}`);
     }
   }
   return lines.join("\n");
+}
+
+const KUBERNETES_PROVIDER = "pulumi:providers:kubernetes";
+const clusterMaps = new WeakMap<readonly RecordedResource[], Map<string, string>>();
+
+/** Kubernetes provider URN -> its cluster (from its clusterIdentifier), once per run. */
+function clusters(resources: readonly RecordedResource[]): Map<string, string> {
+  let map = clusterMaps.get(resources);
+  if (map) return map;
+  map = new Map();
+  for (const r of resources) {
+    const c = r.type === KUBERNETES_PROVIDER ? clusterOfIdentifier(r.inputs.clusterIdentifier) : undefined;
+    if (c !== undefined) map.set(r.urn, c);
+  }
+  clusterMaps.set(resources, map);
+  return map;
+}
+
+/** `{cluster}` of a Kubernetes provider or of a resource it manages; else nothing. */
+function withCluster(byProvider: Map<string, string>, r: RecordedResource): { cluster?: string } {
+  const ref = r.provider;
+  const urn = r.type === KUBERNETES_PROVIDER ? r.urn : ref?.slice(0, ref.lastIndexOf("::"));
+  const cluster = urn === undefined ? undefined : byProvider.get(urn);
+  return cluster !== undefined ? { cluster } : {};
 }

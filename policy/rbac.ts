@@ -10,8 +10,14 @@ import type {
   TenantModel,
   TenantRole,
 } from "../registry/model";
+import { defaultCluster } from "./placement";
 
-export type RbacRule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+export type RbacRule = {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+};
 
 const READ = ["get", "list", "watch"];
 
@@ -170,6 +176,17 @@ export function isOffboarding(tenant: TenantModel, namespace: NamespaceModel): b
 /** The namespaces of a tenant that keep access: none while the tenant is offboarding, else those not offboarding. */
 export function activeNamespaces(tenant: TenantModel): string[] {
   return tenant.namespaces.filter((n) => !isOffboarding(tenant, n)).map((n) => n.name);
+}
+
+/**
+ * The active namespaces that get a deployer: those on the environment's default cluster, which the one Kubernetes
+ * secrets engine mount of Vault (vault.kubernetesSecretsMount) issues tokens for (ARCHITECTURE.md, "Clusters").
+ */
+export function deployerNamespaces(env: EnvironmentModel, tenant: TenantModel): string[] {
+  const home = defaultCluster(env.clusters);
+  return tenant.namespaces
+    .filter((n) => !isOffboarding(tenant, n) && n.clusters.includes(home))
+    .map((n) => n.name);
 }
 
 /**

@@ -59,6 +59,8 @@ export interface NamespaceModel {
    * (policy/rbac.ts `isOffboarding`): access revoked, namespace unprotected.
    */
   offboarding: boolean;
+  /** The clusters it exists on (its own clusterSelector, else its tenant's), in the environment's order. */
+  clusters: string[];
 }
 
 export interface DomainModel {
@@ -95,6 +97,16 @@ export interface AppModel {
   zoneId: string;
 }
 
+/** A role bundle granted to a tenant (registry/rules/placement.ts resolved it). */
+export interface GrantModel {
+  bundle: string;
+  scope: "namespace" | "cluster";
+  /** The clusters it applies on: all where the tenant is placed. */
+  clusters: string[];
+  /** scope namespace: the tenant's namespaces it is bound in (on those of `clusters` each exists on); else []. */
+  namespaces: string[];
+}
+
 export interface CiModel {
   boundClaims: Record<string, string | string[]>;
   namespaces: string[];
@@ -114,6 +126,12 @@ export interface TenantModel {
   podSecurity: PodSecurity;
   admission: TenantAdmission;
   namespaces: NamespaceModel[];
+  /**
+   * The clusters the tenant is placed on, in the environment's order: its clusterSelector's (its cluster-level
+   * binding lives there) and every cluster one of its namespaces exists on.
+   */
+  clusters: string[];
+  grants: GrantModel[];
   domains: DomainModel[];
   members: MemberModel[];
   apps: AppModel[];

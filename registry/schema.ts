@@ -191,12 +191,72 @@ export const Limits = z
 
 export const PodSecurityLevel = z.enum(["privileged", "baseline", "restricted"]);
 
+/** Kubernetes label keys (optional DNS prefix, then a name) and values, as the API server checks them. */
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
+function isLabelKey(k: string): boolean {
+  const slash = k.lastIndexOf("/");
+  const prefix = slash >= 0 ? k.slice(0, slash) : undefined;
+  const name = slash >= 0 ? k.slice(slash + 1) : k;
+  return (
+    name.length <= 63 &&
+    LABEL_NAME.test(name) &&
+    (prefix === undefined || (prefix.length <= 253 && isHostname(prefix)))
+  );
+}
+const LabelMap = z.record(AnyKey, z.string()).superRefine((labels, ctx) => {
+  for (const [k, v] of Object.entries(labels)) {
+    if (!isLabelKey(k))
+      ctx.addIssue({ code: "custom", path: [k], message: `${show(k)} is not a valid label key` });
+    if (v !== "" && (v.length > 63 || !LABEL_NAME.test(v)))
+      ctx.addIssue({
+        code: "custom",
+        path: [k],
+        message: `${show(v)} is not a valid label value (at most 63 characters: letters, digits, -, _, .)`,
+      });
+  }
+});
+
+/** A label key as a selector names it. */
+const LabelKey = z.string().refine(isLabelKey, isnt("a valid label key"));
+/** A Kubernetes label selector over the environment's clusters (policy/placement.ts matches it). */
+export const ClusterSelector = z
+  .strictObject({
+    matchLabels: LabelMap.optional(),
+    matchExpressions: z
+      .array(
+        z
+          .strictObject({
+            key: LabelKey,
+            operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
+            values: z.array(z.string()).optional(),
+          })
+          .superRefine((r, ctx) => {
+            const some = (r.values ?? []).length > 0;
+            if ((r.operator === "In" || r.operator === "NotIn") && !some)
+              ctx.addIssue({
+                code: "custom",
+                path: ["values"],
+                message: `${r.operator} needs at least one value`,
+              });
+            if ((r.operator === "Exists" || r.operator === "DoesNotExist") && r.values !== undefined)
+              ctx.addIssue({ code: "custom", path: ["values"], message: `${r.operator} takes no values` });
+          }),
+      )
+      .optional(),
+  })
+  .describe(
+    "clusters chosen by their labels (matchLabels, matchExpressions: In, NotIn, Exists, DoesNotExist)",
+  );
+
 export const NamespaceEntry = z.union([
   NamespaceName,
   z.strictObject({
     name: NamespaceName,
     quota: Quota.optional(),
     limits: Limits.optional(),
+    clusterSelector: ClusterSelector.optional().describe(
+      "the clusters this namespace exists on; default: the tenant's",
+    ),
     offboarding: z
       .boolean()
       .optional()
@@ -236,6 +296,27 @@ export const TenantFile = z
       .string()
       .optional()
       .describe("tier from the environment; default: the environment's defaults.tier"),
+    clusterSelector: ClusterSelector.optional().describe(
+      "the clusters the tenant and its namespaces are placed on; default: the environment's default cluster",
+    ),
+    grants: z
+      .array(
+        z.strictObject({
+          bundle: z.string().describe("a role bundle of the environment (roleBundles)"),
+          clusterSelector: ClusterSelector.describe(
+            "the clusters it applies on: clusters the tenant is placed on",
+          ),
+          namespaces: z
+            .array(NamespaceName)
+            .min(1)
+            .optional()
+            .describe(
+              "namespace bundles: which of the tenant's namespaces; default: all of them on those clusters",
+            ),
+        }),
+      )
+      .default([])
+      .describe("role bundles granted to the tenant on selected clusters"),
     namespaces: z
       .array(NamespaceEntry)
       .optional()
@@ -328,31 +409,6 @@ export const TenantFile = z
 export type TenantFileInput = z.input<typeof TenantFile>;
 export type TenantFileData = z.output<typeof TenantFile>;
 
-/** Kubernetes label keys (optional DNS prefix, then a name) and values, as the API server checks them. */
-const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
-function isLabelKey(k: string): boolean {
-  const slash = k.lastIndexOf("/");
-  const prefix = slash >= 0 ? k.slice(0, slash) : undefined;
-  const name = slash >= 0 ? k.slice(slash + 1) : k;
-  return (
-    name.length <= 63 &&
-    LABEL_NAME.test(name) &&
-    (prefix === undefined || (prefix.length <= 253 && isHostname(prefix)))
-  );
-}
-const LabelMap = z.record(AnyKey, z.string()).superRefine((labels, ctx) => {
-  for (const [k, v] of Object.entries(labels)) {
-    if (!isLabelKey(k))
-      ctx.addIssue({ code: "custom", path: [k], message: `${show(k)} is not a valid label key` });
-    if (v !== "" && (v.length > 63 || !LABEL_NAME.test(v)))
-      ctx.addIssue({
-        code: "custom",
-        path: [k],
-        message: `${show(v)} is not a valid label value (at most 63 characters: letters, digits, -, _, .)`,
-      });
-  }
-});
-
 /** An IPv4 or IPv6 CIDR. */
 function isCidr(s: string): boolean {
   const [ip = "", bits, ...rest] = s.split("/");
@@ -365,6 +421,12 @@ function isCidr(s: string): boolean {
 
 const ClusterSchema = z.strictObject({
   name: TenantId.describe("cluster name"),
+  default: z
+    .boolean()
+    .default(false)
+    .describe(
+      "where tenants and namespaces without a clusterSelector land; its resources keep their unqualified names (exactly one cluster is the default when there are several)",
+    ),
   context: z.string().min(1).describe("kubeconfig context"),
   kubeconfig: z.string().optional().describe("kubeconfig path; default: the provider's usual lookup"),
   server: z.string().url().optional().describe("API server URL, for generated tenant kubeconfigs"),
@@ -891,13 +953,61 @@ const CatalogApp = z
     path: ["settings", "storage"],
   });
 
+const BundleRule = z.strictObject({
+  apiGroups: z.array(z.string()).min(1),
+  resources: z.array(z.string()).min(1),
+  resourceNames: z.array(z.string().min(1)).min(1).optional(),
+  verbs: z.array(z.string()).min(1),
+});
+/**
+ * A role bundle: rules as data, bound in a tenant's namespaces (scope namespace) or cluster-wide (scope cluster)
+ * on the clusters a grant selects. What crosses the isolation rules is refused unless marked trusted
+ * (registry/rules/grants.ts says what and why).
+ */
+export const RoleBundle = z.strictObject({
+  description: VisibleText.max(200).optional(),
+  scope: z
+    .enum(["namespace", "cluster"])
+    .default("namespace")
+    .describe(
+      "namespace: a RoleBinding in each granted namespace; cluster: a ClusterRoleBinding (cluster-scoped resources only, unless trusted)",
+    ),
+  rules: z.array(BundleRule).min(1),
+  trusted: z
+    .boolean()
+    .default(false)
+    .describe(
+      "allow rules that cross the tenant isolation (escalate, bind, impersonate, cluster-scoped writes, cluster-wide reads of namespaced objects): its grantees become shared principals",
+    ),
+});
+
 export const EnvironmentFile = z
   .strictObject({
     description: z.string().optional(),
     clusters: z
       .array(ClusterSchema)
       .min(1)
-      .max(1, { error: "several clusters are not supported yet: list exactly one" }),
+      .max(64)
+      .superRefine((clusters, ctx) => {
+        const seen = new Set<string>();
+        clusters.forEach((c, i) => {
+          if (seen.has(c.name))
+            ctx.addIssue({ code: "custom", path: [i, "name"], message: `${show(c.name)} is listed twice` });
+          seen.add(c.name);
+        });
+        const defaults = clusters.filter((c) => c.default).length;
+        if (clusters.length > 1 && defaults !== 1)
+          ctx.addIssue({
+            code: "custom",
+            path: [],
+            message: `${defaults === 0 ? "no cluster is" : `${defaults} clusters are`} marked default: true; mark exactly one (tenants without a clusterSelector land there)`,
+          });
+      })
+      .describe("the Kubernetes clusters of this environment, with labels tenants select them by"),
+    roleBundles: z
+      .record(safeKey(TenantId), RoleBundle)
+      .default({})
+      .describe("named sets of RBAC rules tenants are granted on selected clusters (a tenant's grants)"),
     dns: z.strictObject({
       zones: z.record(Hostname, z.string().min(1)).describe("DNS zone name -> Cloudflare zone id"),
       allowWildcards: z.boolean().default(false),

@@ -22,6 +22,7 @@ import { checkIdentity } from "./rules/identity";
 import { checkMembers } from "./rules/members";
 import { checkNames } from "./rules/names";
 import { checkNamespace, namespaceEntries } from "./rules/namespaces";
+import { checkGrants, selectAt } from "./rules/placement";
 import { checkTotals, resolveNamespace } from "./rules/quotas";
 import { TENANT_ID_EXPECTED, TenantFile, type TenantFileData, isLabel } from "./schema";
 
@@ -148,10 +149,20 @@ function checkTenants(
 
     const own = new Set<string>();
     const reported = new Set<string>();
+    const selected = selectAt(ctx, data.clusterSelector, ["clusterSelector"]);
     const namespaces = namespaceEntries(ctx).map((entry) => {
       checkNamespace(ctx, own, entry);
-      return resolveNamespace(ctx, entry, reported);
+      const ns = resolveNamespace(ctx, entry, reported);
+      const selector = typeof entry.entry === "string" ? undefined : entry.entry.clusterSelector;
+      ns.clusters = selector
+        ? selectAt(ctx, selector, [...entry.path.slice(0, 2), "clusterSelector"])
+        : selected;
+      return ns;
     });
+    // placed: where its selector and its namespaces put it, in the environment's order
+    const placed = new Set([...selected, ...namespaces.flatMap((n) => n.clusters)]);
+    const clusters = env.clusters.map((c) => c.name).filter((c) => placed.has(c));
+    const grants = checkGrants(ctx, namespaces, clusters);
     checkTotals(ctx, namespaces);
     const domains = checkDomains(ctx, [...own]);
     const members = checkMembers(ctx, own);
@@ -182,6 +193,8 @@ function checkTenants(
         },
         admission,
         namespaces,
+        clusters,
+        grants,
         domains,
         members,
         apps,

@@ -10,7 +10,7 @@ import type { TenantModel } from "../registry/model";
 import { SharedCiDeployer, TenantCiDeployer } from "../components/ci-deployer";
 import { ciAdmins } from "../policy/ci";
 import { MANAGED_BY } from "../policy/labels";
-import { activeNamespaces } from "../policy/rbac";
+import { deployerNamespaces } from "../policy/rbac";
 import { vaultPaths } from "../policy/vault";
 import { type LayerInput, Upstream } from "./layer";
 import { Providers } from "./providers";
@@ -44,7 +44,7 @@ export async function ciProgram(input: LayerInput): Promise<Record<string, unkno
   if (env.ci.shared && part.shared) {
     // shared: every tenant's namespaces, whichever stacks hold the tenants
     const everyone = model.tenants.filter((t) => !t.offboarding);
-    const namespaces = everyone.flatMap(activeNamespaces);
+    const namespaces = everyone.flatMap((t) => deployerNamespaces(env, t));
     // the deployers live in the vault layer's stack, or in its shards
     const gates = layerStacks(model, "vault", everyone)
       .filter((s) => s.part.tenants)
@@ -64,7 +64,7 @@ export async function ciProgram(input: LayerInput): Promise<Record<string, unkno
   if (perTenant) {
     for (const t of active) {
       if (!t.ci) continue;
-      const own = new Set(activeNamespaces(t));
+      const own = new Set(deployerNamespaces(env, t));
       new TenantCiDeployer(
         t.id,
         {

@@ -6,10 +6,12 @@ import type * as pulumi from "@pulumi/pulumi";
 import { AdmissionPolicies } from "../components/admission-policies";
 import { SharedClusterRoles } from "../components/cluster-roles";
 import { TenantAccess } from "../components/tenant-access";
+import { TenantGrants } from "../components/tenant-grants";
 import { TenantNamespace } from "../components/tenant-namespace";
 import { admissionParams, admissionPolicies, needsParams } from "../policy/admission";
 import { tenantDigest } from "../policy/events";
 import { names } from "../policy/names";
+import { clusterPrefix, onCluster } from "../policy/placement";
 import { activeMembers, activeNamespaces, isOffboarding, tenantSubject } from "../policy/rbac";
 import { type NamespaceTls, namespaceTls } from "../policy/tls";
 import { WHOLE, shardCount } from "../layers/shards";
@@ -20,66 +22,105 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
   const { model, tenants } = input;
   const env = model.environment;
   const providers = Providers.of(input);
-  const provider = providers.kubernetes();
-  // copy mode: the shared TLS secret, read once at run time (its data stays secret)
-  const tlsCopyData = env.tls.copy ? providers.sharedTlsData(env.tls.copy) : undefined;
+  // every cluster's provider, whichever tenants this stack holds (ARCHITECTURE.md, "Clusters")
+  const clusters = env.clusters.map((c) => c.name);
+  const provider = new Map(clusters.map((c) => [c, providers.kubernetes(c)]));
+  const on = (cluster: string, name: string) => onCluster(env.clusters, cluster, name);
+  // copy mode: the shared TLS secret, read once per cluster at run time (its data stays secret)
+  const tlsCopyData = new Map(
+    env.tls.copy ? clusters.map((c) => [c, providers.sharedTlsData(env.tls.copy!, c)]) : [],
+  );
   if ((input.part ?? WHOLE).shared) {
-    new SharedClusterRoles("shared", { extraRules: env.rbac.extraRules }, { providers: [provider] });
     const policies = admissionPolicies(env);
-    if (policies.length > 0) new AdmissionPolicies("admission", { policies }, { providers: [provider] });
+    const bundles = Object.fromEntries(Object.entries(env.roleBundles).map(([b, { rules }]) => [b, rules]));
+    for (const c of clusters) {
+      const providersOf = { providers: [provider.get(c)!] };
+      new SharedClusterRoles(on(c, "shared"), { extraRules: env.rbac.extraRules, bundles }, providersOf);
+      if (policies.length > 0) new AdmissionPolicies(on(c, "admission"), { policies }, providersOf);
+    }
   }
   const withParams = needsParams(env);
   const n = names(env);
   const byId = new Map(model.tenants.map((t) => [t.id, t]));
   const exported: Record<string, { namespaces: string[]; offboarding: boolean; digest: string }> = {};
   // every namespace with its owner: what the guard compares a registry change against (handovers, removals)
-  const namespaces: Record<string, { tenant: string; offboarding: boolean }> = {};
+  const namespaces: Record<string, { tenant: string; offboarding: boolean; clusters: string[] }> = {};
   for (const tenant of tenants) {
     const params = withParams ? admissionParams(env, tenant) : undefined;
+    // by cluster and namespace name
     const components = new Map<string, TenantNamespace>();
+    const clustersOf = new Map(tenant.namespaces.map((ns) => [ns.name, ns.clusters]));
     for (const ns of tenant.namespaces) {
-      namespaces[ns.name] = { tenant: tenant.id, offboarding: isOffboarding(tenant, ns) };
-      const component = new TenantNamespace(
-        ns.name,
-        {
-          tenant: tenant.id,
-          namespace: ns.name,
-          podSecurity: tenant.podSecurity,
-          quota: ns.quota,
-          limits: ns.limits,
-          network: env.network,
-          protect: !isOffboarding(tenant, ns),
-          ...tlsArgs(namespaceTls(env, tenant, ns), tlsCopyData),
-          ...(params ? { admissionParams: params } : {}),
-          objectNames: {
-            quota: n.quota(tenant.id, ns.name),
-            limits: n.limits(tenant.id, ns.name),
-            tlsSecret: n.tlsSecret(tenant.id, ns.name),
+      namespaces[ns.name] = {
+        tenant: tenant.id,
+        offboarding: isOffboarding(tenant, ns),
+        clusters: ns.clusters,
+      };
+      for (const c of ns.clusters) {
+        const component = new TenantNamespace(
+          on(c, ns.name),
+          {
+            tenant: tenant.id,
+            namespace: ns.name,
+            podSecurity: tenant.podSecurity,
+            quota: ns.quota,
+            limits: ns.limits,
+            network: env.network,
+            protect: !isOffboarding(tenant, ns),
+            ...tlsArgs(namespaceTls(env, tenant, ns), tlsCopyData.get(c)),
+            ...(params ? { admissionParams: params } : {}),
+            objectNames: {
+              quota: n.quota(tenant.id, ns.name),
+              limits: n.limits(tenant.id, ns.name),
+              tlsSecret: n.tlsSecret(tenant.id, ns.name),
+            },
           },
-        },
-        { providers: [provider] },
-      );
-      components.set(ns.name, component);
+          { providers: [provider.get(c)!] },
+        );
+        components.set(`${c}/${ns.name}`, component);
+      }
     }
     if (!tenant.offboarding) {
       const active = activeNamespaces(tenant);
-      new TenantAccess(
-        tenant.id,
-        {
-          tenant: tenant.id,
-          subject: tenantSubject(env, tenant),
-          bindingNames: {
-            owner: Object.fromEntries(active.map((ns) => [ns, n.ownerBinding(tenant.id, ns)])),
-            member: (ns: string, member: string) => n.memberBinding(tenant.id, ns, member),
-            cluster: n.clusterBinding(tenant.id, tenant.role),
+      const members = activeMembers(env, byId, tenant);
+      for (const c of tenant.clusters) {
+        const here = (list: readonly string[]) => list.filter((ns) => clustersOf.get(ns)?.includes(c));
+        const activeHere = here(active);
+        const opts = {
+          providers: [provider.get(c)!],
+          // the bindings wait for their namespaces (not only for the provider's retries)
+          dependsOn: activeHere.map((ns) => components.get(`${c}/${ns}`)!),
+        };
+        new TenantAccess(
+          on(c, tenant.id),
+          {
+            tenant: tenant.id,
+            subject: tenantSubject(env, tenant),
+            bindingNames: {
+              owner: Object.fromEntries(activeHere.map((ns) => [ns, n.ownerBinding(tenant.id, ns)])),
+              member: (ns: string, member: string) => n.memberBinding(tenant.id, ns, member),
+              cluster: n.clusterBinding(tenant.id, tenant.role),
+            },
+            role: tenant.role,
+            namespaces: activeHere,
+            members: members
+              .map((m) => ({ ...m, namespaces: here(m.namespaces) }))
+              .filter((m) => m.namespaces.length > 0),
+            childPrefix: clusterPrefix(env.clusters, c),
           },
-          role: tenant.role,
-          namespaces: active,
-          members: activeMembers(env, byId, tenant),
-        },
-        // the bindings wait for their namespaces (not only for the provider's retries)
-        { providers: [provider], dependsOn: active.map((n) => components.get(n)!) },
-      );
+          opts,
+        );
+        const grants = tenant.grants
+          .filter((g) => g.clusters.includes(c))
+          .map((g) => ({ ...g, namespaces: here(g.namespaces.filter((ns) => active.includes(ns))) }))
+          .filter((g) => g.scope === "cluster" || g.namespaces.length > 0);
+        if (grants.length > 0)
+          new TenantGrants(
+            on(c, tenant.id),
+            { tenant: tenant.id, subject: tenantSubject(env, tenant), grants },
+            opts,
+          );
+      }
     }
     exported[tenant.id] = {
       namespaces: tenant.namespaces.map((n) => n.name),

@@ -9,6 +9,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import type { LayerInput } from "../layers/names";
+import { clusterIdentifier, clusterProviderName } from "../layers/identity";
+import { defaultCluster, onCluster } from "../policy/placement";
 import type { EnvironmentModel } from "../registry/model";
 
 export interface ProviderOptions {
@@ -24,7 +26,7 @@ export class Providers {
   private readonly clusters = new Map<string, k8s.Provider>();
   private vaultProvider: vault.Provider | undefined;
   private cloudflareProvider: cloudflare.Provider | undefined;
-  private tlsData: pulumi.Output<Record<string, string>> | undefined;
+  private readonly tlsData = new Map<string, pulumi.Output<Record<string, string>>>();
 
   constructor(
     private readonly env: EnvironmentModel,
@@ -36,18 +38,18 @@ export class Providers {
     return new Providers(input.model.environment, { adopt: input.adoption !== undefined });
   }
 
-  /** The Kubernetes provider of a cluster (default: the environment's first), made once per program. */
-  kubernetes(cluster: string = this.env.clusters[0]!.name): k8s.Provider {
+  /** The Kubernetes provider of a cluster (default: the environment's default cluster), made once per program. */
+  kubernetes(cluster: string = defaultCluster(this.env.clusters)): k8s.Provider {
     const existing = this.clusters.get(cluster);
     if (existing) return existing;
     const c = this.env.clusters.find((x) => x.name === cluster);
     if (!c) throw new Error(`no cluster ${JSON.stringify(cluster)} in environment ${this.env.name}`);
-    const provider = new k8s.Provider(`cluster-${c.name}`, {
+    const provider = new k8s.Provider(clusterProviderName(c.name), {
       context: c.context,
       ...(c.kubeconfig ? { kubeconfig: c.kubeconfig } : {}),
       // the cluster's identity: an edited kubeconfig or context must not replace the provider (and so every
       // object it manages); only a change of this value does
-      clusterIdentifier: `${this.env.name}/${c.name}`,
+      clusterIdentifier: clusterIdentifier(this.env.name, c.name),
       enableServerSideApply: true,
       ...(this.opts.adopt ? { upsertExistingObjects: true } : {}),
     });
@@ -69,16 +71,23 @@ export class Providers {
   }
 
   /**
-   * The data of the shared TLS secret copied into tenant namespaces (tls.mode copy), read once per program at
-   * run time through the cluster's provider and kept secret.
+   * The data of the shared TLS secret copied into tenant namespaces (tls.mode copy), read once per program and
+   * cluster at run time through that cluster's provider, and kept secret.
    */
-  sharedTlsData(source: { namespace: string; secretName: string }): pulumi.Output<Record<string, string>> {
-    if (this.tlsData) return this.tlsData;
-    const secret = k8s.core.v1.Secret.get("shared-tls-source", `${source.namespace}/${source.secretName}`, {
-      provider: this.kubernetes(),
-    });
-    this.tlsData = pulumi.secret(secret.data.apply((d) => d ?? {}));
-    return this.tlsData;
+  sharedTlsData(
+    source: { namespace: string; secretName: string },
+    cluster: string = defaultCluster(this.env.clusters),
+  ): pulumi.Output<Record<string, string>> {
+    const cached = this.tlsData.get(cluster);
+    if (cached) return cached;
+    const secret = k8s.core.v1.Secret.get(
+      onCluster(this.env.clusters, cluster, "shared-tls-source"),
+      `${source.namespace}/${source.secretName}`,
+      { provider: this.kubernetes(cluster) },
+    );
+    const data = pulumi.secret(secret.data.apply((d) => d ?? {}));
+    this.tlsData.set(cluster, data);
+    return data;
   }
 
   /** The environment's Vault provider: its address and namespace from the environment file, not VAULT_ADDR. */

@@ -5,7 +5,7 @@
  */
 import { TenantSopsKeys } from "../components/tenant-sops";
 import { TenantVault } from "../components/tenant-vault";
-import { activeNamespaces, isOffboarding } from "../policy/rbac";
+import { deployerNamespaces, isOffboarding } from "../policy/rbac";
 import { names } from "../policy/names";
 import { deployerRoleName, vaultPaths } from "../policy/vault";
 import { type LayerInput, Upstream } from "./layer";
@@ -38,7 +38,7 @@ export async function vaultProgram(input: LayerInput): Promise<Record<string, un
         { providers: [vault] },
       );
   for (const tenant of tenants.filter((t) => !t.offboarding)) {
-    const active = activeNamespaces(tenant);
+    const active = deployerNamespaces(env, tenant);
     const tv = new TenantVault(
       tenant.id,
       {

@@ -3,6 +3,7 @@ import type { EnvironmentDocument, EnvironmentModel, Quota } from "../model";
 import { check } from "../parse";
 import { type PathSegment, type Problem, show } from "../problems";
 import { EnvironmentFile } from "../schema";
+import { checkBundles } from "./placement";
 import { ceilings, checkLimits, mergeLimits } from "./quotas";
 
 /** The environment model, or undefined when it has problems (added to `problems`). */
@@ -52,6 +53,7 @@ export function checkEnvironment(
       );
     zoneOfId.set(id, zone);
   }
+  checkBundles(env, at);
   // tier problems still let tenants be checked; a wildcard zone does not (domains would be judged against it)
   const before = problems.length;
   for (const [i, zone] of Object.keys(env.dns.zones).entries()) {

@@ -109,7 +109,13 @@ export function resolveNamespace(
     if (!reported.has(key)) at(where, message);
     reported.add(key);
   });
-  return { name, quota, limits, offboarding: "offboarding" in obj && obj.offboarding === true };
+  return {
+    name,
+    quota,
+    limits,
+    offboarding: "offboarding" in obj && obj.offboarding === true,
+    clusters: [],
+  };
 }
 
 /** The tenant's totals: number of namespaces and the tier's budget summed over them. */
