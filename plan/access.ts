@@ -5,6 +5,7 @@
  */
 import type { AccessRow } from "../policy/access";
 import { type ClusterRoleData, KUBERNETES_AGGREGATED, resolveAggregation } from "../policy/aggregation";
+import { defaultCluster } from "../policy/placement";
 import { groupResource, tenantPrincipal, tenantSubject } from "../policy/rbac";
 import { type PolicyRule, parsePolicy } from "../policy/vault";
 import type { RegistryModel } from "../registry/model";
@@ -13,7 +14,7 @@ import { capabilitiesOn, mergeRules } from "./vault-acl";
 
 export type { AccessRow };
 
-type K8sRule = { apiGroups?: string[]; resources?: string[]; verbs?: string[] };
+type K8sRule = { apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; verbs?: string[] };
 type Subject = { kind: string; name: string };
 
 /** Kubernetes' own ClusterRoles the plan references but does not create (aggregated ones in policy/aggregation.ts). */
@@ -37,21 +38,32 @@ const verbRank = (v: string) => {
 };
 
 /**
- * Every resource the rules grant, once, with all its verbs (in the usual order: reads, then writes, then the
- * rest): aggregated roles name a resource in several rules.
+ * Every resource the rules grant, once per set of resource names, with all its verbs (in the usual order: reads,
+ * then writes, then the rest): aggregated roles name a resource in several rules.
  */
-function expand(rules: K8sRule[]): { resource: string; verbs: string[] }[] {
-  const verbs = new Map<string, Set<string>>();
+function expand(
+  rules: K8sRule[],
+): { resource: string; apiGroup: string; resourceNames?: string[]; verbs: string[] }[] {
+  const verbs = new Map<
+    string,
+    { resource: string; apiGroup: string; resourceNames?: string[]; set: Set<string> }
+  >();
   for (const r of rules)
     for (const g of r.apiGroups ?? [""])
       for (const res of r.resources ?? []) {
-        const key = groupResource(g, res);
-        const set = verbs.get(key) ?? new Set<string>();
-        for (const v of r.verbs ?? []) set.add(v);
-        verbs.set(key, set);
+        const resource = groupResource(g, res);
+        const key = JSON.stringify([resource, r.resourceNames ?? []]);
+        const entry = verbs.get(key) ?? {
+          resource,
+          apiGroup: g,
+          ...(r.resourceNames?.length ? { resourceNames: [...r.resourceNames] } : {}),
+          set: new Set<string>(),
+        };
+        for (const v of r.verbs ?? []) entry.set.add(v);
+        verbs.set(key, entry);
       }
-  return [...verbs].map(([resource, set]) => ({
-    resource,
+  return [...verbs.values()].map(({ set, ...rest }) => ({
+    ...rest,
     verbs: [...set].sort((a, b) => verbRank(a) - verbRank(b) || a.localeCompare(b)),
   }));
 }
@@ -62,6 +74,7 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
   const resources = plan.stacks.flatMap((s) => s.resources);
   const byType = (suffix: string) => resources.filter((r) => r.type.endsWith(suffix));
   const env = model.environment;
+  const home = defaultCluster(env.clusters);
 
   // who a Kubernetes subject is
   const principalOf = new Map<string, { principal: string; tenant: string }>();
@@ -75,10 +88,17 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
       tenant: undefined,
     };
 
-  const roleData = new Map<string, ClusterRoleData>(BUILT_IN.map((r) => [r.name, r]));
+  // per cluster: its ClusterRoles (aggregation resolved among them) and Roles
+  const onCluster = (r: PlannedResource) => r.cluster ?? home;
+  const roleData = new Map<string, Map<string, ClusterRoleData>>();
+  const dataOf = (cluster: string) => {
+    let m = roleData.get(cluster);
+    if (!m) roleData.set(cluster, (m = new Map(BUILT_IN.map((r) => [r.name, r]))));
+    return m;
+  };
   for (const r of byType(":ClusterRole")) {
     const m = r.inputs.metadata as { name: string; labels?: Record<string, string> };
-    roleData.set(m.name, {
+    dataOf(onCluster(r)).set(m.name, {
       name: m.name,
       labels: m.labels ?? {},
       rules: (r.inputs.rules ?? []) as ClusterRoleData["rules"],
@@ -87,10 +107,15 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
         : {}),
     });
   }
-  const clusterRoles: ReadonlyMap<string, K8sRule[]> = resolveAggregation([...roleData.values()]);
+  const resolved = new Map<string, ReadonlyMap<string, K8sRule[]>>();
+  const clusterRoles = (cluster: string) => {
+    let m = resolved.get(cluster);
+    if (!m) resolved.set(cluster, (m = resolveAggregation([...dataOf(cluster).values()])));
+    return m;
+  };
   const roles = new Map<string, K8sRule[]>();
   for (const r of byType(":Role"))
-    roles.set(`${meta(r).namespace}/${meta(r).name}`, (r.inputs.rules ?? []) as K8sRule[]);
+    roles.set(`${onCluster(r)}/${meta(r).namespace}/${meta(r).name}`, (r.inputs.rules ?? []) as K8sRule[]);
 
   const rows: AccessRow[] = [];
   const push = (
@@ -106,20 +131,22 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
   for (const kind of ["RoleBinding", "ClusterRoleBinding"] as const) {
     for (const b of byType(`:${kind}`)) {
       const m = meta(b);
+      const cluster = onCluster(b);
       const roleRef = b.inputs.roleRef as { kind: string; name: string };
       const rules =
         (roleRef.kind === "ClusterRole"
-          ? clusterRoles.get(roleRef.name)
-          : roles.get(`${m.namespace}/${roleRef.name}`)) ?? [];
+          ? clusterRoles(cluster).get(roleRef.name)
+          : roles.get(`${cluster}/${m.namespace}/${roleRef.name}`)) ?? [];
       const scope = kind === "RoleBinding" ? `namespace:${m.namespace}` : "cluster";
       const via = `${kind} ${m.namespace ? `${m.namespace}/` : ""}${m.name} -> ${roleRef.kind} ${roleRef.name}`;
-      const note = roleRef.kind === "ClusterRole" ? crdNote(roleData.get(roleRef.name)) : undefined;
+      const note = roleRef.kind === "ClusterRole" ? crdNote(dataOf(cluster).get(roleRef.name)) : undefined;
       for (const subject of (b.inputs.subjects ?? []) as Subject[]) {
         for (const e of expand(rules))
-          push(subjectPrincipal(subject), { system: "kubernetes", scope, ...e, via });
+          push(subjectPrincipal(subject), { system: "kubernetes", cluster, scope, ...e, via });
         if (note)
           push(subjectPrincipal(subject), {
             system: "kubernetes",
+            cluster,
             scope,
             resource: `(${note})`,
             verbs: ["(aggregated)"],
@@ -169,9 +196,11 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
     for (const d of [...candidates].sort((a, b) => a.index - b.index)) {
       if (!capabilitiesOn(acl, d.path).includes("update")) continue;
       for (const ns of d.namespaces) {
-        for (const e of expand(roles.get(`${ns}/${d.role}`) ?? [])) {
+        // deployers are on the default cluster (policy/rbac.ts deployerNamespaces)
+        for (const e of expand(roles.get(`${home}/${ns}/${d.role}`) ?? [])) {
           push(who, {
             system: "kubernetes",
+            cluster: home,
             scope: `namespace:${ns}`,
             ...e,
             via: `Vault ${d.path} (token TTL ${d.ttl}s) -> Role ${ns}/${d.role}`,

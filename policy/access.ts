@@ -7,8 +7,14 @@ export interface AccessRow {
   /** The principal's tenant; absent for shared principals (CI shared mode, the platform's own). */
   tenant?: string;
   system: "kubernetes" | "vault" | "dns";
+  /** Kubernetes rows: the cluster the grant is on. */
+  cluster?: string;
   scope: string;
   resource: string;
+  /** Kubernetes rows: the resource's API group ("" for the core group), which `resource` starts with. */
+  apiGroup?: string;
+  /** Kubernetes rows of rules naming objects: only these objects of the resource. */
+  resourceNames?: string[];
   verbs: string[];
   via: string;
 }

@@ -41,8 +41,11 @@ const Row = z.strictObject({
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
     .optional(),
   system: z.enum(["kubernetes", "vault", "dns"]),
+  cluster: z.enum(["main", "eu-gpu", "us-east"]).optional(),
   scope: z.string().regex(/^(cluster|path|namespace:[a-z0-9]([-a-z0-9]*[a-z0-9])?|zone:[a-z0-9.-]+)$/),
   resource: z.string().min(1),
+  apiGroup: z.string().optional(),
+  resourceNames: z.array(z.string().min(1)).min(1).optional(),
   verbs: z.array(z.string().min(1)).min(1),
   via: z.string().min(1),
 });
@@ -161,8 +164,10 @@ describe("single-secret Vault registry, end to end", () => {
           principal,
           tenant: id,
           system: "kubernetes",
+          cluster: "main",
           scope: `namespace:${ns}`,
           resource: "pods",
+          apiGroup: "",
           verbs: ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"],
           via: OWNER_VIA(ns),
         });
@@ -186,8 +191,10 @@ describe("single-secret Vault registry, end to end", () => {
       principal: "user:dave@example.org",
       tenant: "dave",
       system: "kubernetes",
+      cluster: "main",
       scope: "cluster",
       resource: "*/*",
+      apiGroup: "*",
       verbs: ["*"],
       via: "ClusterRoleBinding tenancy-tenant-dave -> ClusterRole cluster-admin",
     });
@@ -226,19 +233,25 @@ describe("tenancy access on the example registry", () => {
       principal: "user:alice@example.com",
       tenant: "alice",
       system: "kubernetes",
+      cluster: "eu-gpu",
       scope: "namespace:alice-dev",
       resource: "pods",
+      apiGroup: "",
       verbs: ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"],
       via: "RoleBinding alice-dev/tenant-owner -> ClusterRole tenancy-namespace-owner",
     });
-    // every key in ARCHITECTURE.md's order, `tenant` only where there is one
+    // every key in ARCHITECTURE.md's order, `tenant` only where there is one; Kubernetes rows add their
+    // cluster and API group (and the names a rule is limited to)
     for (const r of rows)
       expect(Object.keys(r)).toEqual([
         "principal",
         ...(r.tenant !== undefined ? ["tenant"] : []),
         "system",
+        ...(r.system === "kubernetes" ? ["cluster"] : []),
         "scope",
         "resource",
+        ...(r.system === "kubernetes" && !r.resource.startsWith("(") ? ["apiGroup"] : []),
+        ...(r.resourceNames !== undefined ? ["resourceNames"] : []),
         "verbs",
         "via",
       ]);
@@ -256,27 +269,28 @@ describe("tenancy access on the example registry", () => {
     expect(r.stderr).toBe("tenancy: no such tenant: nosuch\n");
   });
 
-  it("the table: a header line starting with PRINCIPAL and a summary counting the same grants as --json", () => {
+  it("the table: admin-rbac's header and a summary counting the same grants as --json", () => {
     const lines = ok("table").trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^PRINCIPAL\s+TENANT\s+SYSTEM\s+SCOPE\s/);
+    expect(lines[0]).toMatch(
+      /^CLUSTER\s+ADMIN\s+TENANT\s+NAMESPACE\s+API GROUPS\s+RESOURCES\s+RESOURCE NAMES\s+VERBS\s+VIA$/,
+    );
     const rows = rowsOf("example");
     expect(lines.at(-1)).toBe(
       `${rows.length} grants, ${new Set(rows.map((r) => r.principal)).size} principals`,
     );
-    expect(
-      lines.some((l) => l.startsWith("user:alice@example.com ") && l.includes("namespace:alice-dev")),
-    ).toBe(true);
+    expect(lines.some((l) => /^eu-gpu\s+user:alice@example\.com\s+alice\s+alice-dev\s/.test(l))).toBe(true);
   });
 
   it("the table's columns hold what their headers say", () => {
     const lines = ok("table").split("\n");
     const header = lines[0]!;
-    // column starts from the header, whatever order the columns come in
-    const starts = [...header.matchAll(/\S+/g)].map((m) => m.index);
+    // column starts from the header, whatever order the columns come in (two-word headers are one column)
+    const starts = [...header.matchAll(/\S+( [A-Z]+)?/g)].map((m) => m.index);
     const line = lines.find(
       (l) =>
-        l.startsWith("user:alice@example.com ") &&
+        l.startsWith("main ") &&
         l.includes("RoleBinding alice-dev/tenant-owner") &&
+        l.includes(" rbac.authorization.k8s.io ") &&
         l.includes("deletecollection "),
     )!;
     expect(line).toBeDefined();
@@ -291,6 +305,10 @@ describe("tenancy access on the example registry", () => {
     };
     expect(cell("VERBS")).toBe("get,list,watch,create,update,patch,delete,deletecollection");
     expect(cell("VIA")).toBe("RoleBinding alice-dev/tenant-owner -> ClusterRole tenancy-namespace-owner");
-    expect(cell("RESOURCES")).toMatch(/^rbac\.authorization\.k8s\.io\/rolebindings, .*, secrets, /);
+    expect(cell("RESOURCES")).toBe("rolebindings, roles");
+    expect(cell("API GROUPS")).toBe("rbac.authorization.k8s.io");
+    expect(cell("NAMESPACE")).toBe("alice-dev");
+    expect(cell("ADMIN")).toBe("user:alice@example.com");
+    expect(cell("RESOURCE NAMES")).toBe("*");
   });
 });

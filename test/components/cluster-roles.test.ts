@@ -30,6 +30,7 @@ import {
   findObject,
   loadExample,
   platformStack,
+  onDefaultCluster,
 } from "../plan/registries";
 
 interface Rule {
@@ -158,7 +159,7 @@ let planned: PlannedResource[];
 beforeAll(async () => {
   model = await loadExample();
   plan = await buildPlan(model, LAYERS);
-  planned = platformStack(plan).resources;
+  planned = onDefaultCluster(model, platformStack(plan).resources);
 });
 
 /** The planned ClusterRoles, as the aggregation resolver takes them. */
@@ -207,7 +208,7 @@ describe("the planned shared ClusterRoles", () => {
       plannedRoles()
         .map((r) => r.name)
         .sort(),
-    ).toEqual([...TENANT_BOUND].sort());
+    ).toEqual([...TENANT_BOUND, "tenancy-bundle-gpu-jobs", "tenancy-bundle-node-viewer"].sort());
     expect(plannedRules("tenancy-cluster-reader")).toEqual(CLUSTER_READER_RULES);
     expect(plannedRules("tenancy-power-user")).toEqual(POWER_USER_RULES);
     for (const role of ["owner", "developer", "viewer"] as const) {

@@ -20,7 +20,8 @@ async function planWith(names: unknown): Promise<Plan> {
 function namedObjects(plan: Plan): string[] {
   const out: string[] = [];
   for (const r of plan.stacks.flatMap((s) => s.resources)) {
-    if (r.tenant !== "alice") continue;
+    // the default cluster's (the others hold the same names)
+    if (r.tenant !== "alice" || (r.cluster !== undefined && r.cluster !== "main")) continue;
     const m = r.inputs.metadata as { name?: string; namespace?: string } | undefined;
     if (m?.name !== undefined)
       out.push(`${String(r.inputs.kind)} ${m.namespace ? `${m.namespace}/` : ""}${m.name}`);
@@ -79,7 +80,9 @@ describe("names", () => {
       "Vault role alice-deployer -> Role alice-deployer",
       "Vault role alice-dev-deployer -> Role alice-dev-deployer",
     ]);
-    const all = plan.stacks.flatMap((s) => s.resources);
+    const all = plan.stacks
+      .flatMap((s) => s.resources)
+      .filter((r) => r.cluster !== "us-east" && r.cluster !== "eu-gpu");
     const name = (kind: string, tenant: string) =>
       all
         .filter((r) => r.inputs.kind === kind && r.tenant === tenant)

@@ -79,6 +79,7 @@ describe("every resource under a tenant component carries its tenant", () => {
         "tenancy:ci:TenantCiDeployer",
         "tenancy:dns:TenantDns",
         "tenancy:k8s:TenantAccess",
+        "tenancy:k8s:TenantGrants",
         "tenancy:k8s:TenantNamespace",
         "tenancy:vault:TenantVault",
       ]).toContain(t);

@@ -175,6 +175,8 @@ describe("TenantAccess in the example plan", () => {
   it("creates the shared ClusterRoles once, whatever the number of tenants", async () => {
     const clusterRoles = (rs: PlannedResource[]) => rs.filter((r) => r.inputs.kind === "ClusterRole");
     const SHARED = [
+      "ClusterRole tenancy-bundle-gpu-jobs",
+      "ClusterRole tenancy-bundle-node-viewer",
       "ClusterRole tenancy-cluster-reader",
       "ClusterRole tenancy-namespace-developer",
       "ClusterRole tenancy-namespace-owner",

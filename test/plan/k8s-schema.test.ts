@@ -56,11 +56,20 @@ describe("Kubernetes objects of the example plan", () => {
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
       ]),
     );
-    // 6 namespaces x 10 objects, 3 certificates, 5 shared ClusterRoles, 9 RoleBindings, 3 ClusterRoleBindings,
-    // 5 admission policies and their 5 bindings
-    expect(objects.length).toBe(90);
+    // main: 6 namespaces x 10 objects, 3 certificates, 7 shared ClusterRoles (2 of them role bundles),
+    // 9 RoleBindings, 3 ClusterRoleBindings, 5 admission policies and their 5 bindings;
+    // eu-gpu: alice-dev (10), the 7 roles, 10 admission objects, 3 RoleBindings (owner, bob, gpu-jobs grant),
+    // 2 ClusterRoleBindings (alice's role, the node-viewer grant); us-east: bob-prod (10 and its certificate),
+    // the 7 roles, 10 admission objects, 2 RoleBindings (owner, carol), bob's ClusterRoleBinding
+    const per = (c: string) => objects.filter((r) => r.cluster === c).length;
+    expect([per("main"), per("eu-gpu"), per("us-east")]).toEqual([92, 32, 31]);
+    expect(objects.length).toBe(155);
     const rest = platformStack(plan).resources.filter((r) => !isKubernetesObject(r));
-    expect(rest.map((r) => r.type)).toEqual(["pulumi:providers:kubernetes"]);
+    expect(rest.map((r) => `${r.type} ${r.cluster}`)).toEqual([
+      "pulumi:providers:kubernetes eu-gpu",
+      "pulumi:providers:kubernetes main",
+      "pulumi:providers:kubernetes us-east",
+    ]);
   });
 
   it("each object's apiVersion and kind are those of its Pulumi type token", () => {
@@ -73,7 +82,7 @@ describe("Kubernetes objects of the example plan", () => {
 });
 
 describe("the validator", () => {
-  const resources = () => platformStack(plan).resources;
+  const resources = () => platformStack(plan).resources.filter((r) => r.cluster === "main");
   /** A planned object, deep-copied so it can be broken. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const planned = (kind: string, name: string): any =>

@@ -19,6 +19,7 @@ import type { TenantFileInput } from "../../registry/schema";
 import { loadYamlDocuments } from "../../registry/source-yaml";
 import { buildRegistry } from "../../registry/validate";
 import { ROOT } from "../helpers/cli";
+import { defaultCluster } from "../../policy/placement";
 
 const ENV_PATH = join(ROOT, "environments", "example.yaml");
 /** The name problems carry, as the CLI prints it from the project root. */
@@ -110,9 +111,21 @@ export function generatedTenants(n: number): Record<string, TenantFileInput> {
   return out;
 }
 
-/** The platform layer's planned resources: `buildPlan` of that layer alone. */
+/**
+ * The platform layer's planned resources on the environment's default cluster (what a single-cluster
+ * environment plans): `buildPlan` of that layer alone. test/plan/clusters.test.ts looks at the others.
+ */
 export async function planPlatform(model: RegistryModel): Promise<PlannedResource[]> {
-  return platformStack(await buildPlan(model, LAYERS, { layers: ["platform"] })).resources;
+  return onDefaultCluster(
+    model,
+    platformStack(await buildPlan(model, LAYERS, { layers: ["platform"] })).resources,
+  );
+}
+
+/** The resources on the default cluster, and those of no cluster (Vault, DNS). */
+export function onDefaultCluster(model: RegistryModel, resources: PlannedResource[]): PlannedResource[] {
+  const home = defaultCluster(model.environment.clusters);
+  return resources.filter((r) => r.cluster === undefined || r.cluster === home);
 }
 
 /** The platform layer's stack of a plan. */
