@@ -70,6 +70,7 @@ const rule = (host?: string) => ({
 const plannedObject = (kind: string, ns: string, name: string): Json => {
   const r = plan.stacks
     .flatMap((s) => s.resources)
+    .filter((x) => (x.cluster ?? "main") === "main")
     .find((x) => {
       const m = x.inputs.metadata as { name?: string; namespace?: string } | undefined;
       return x.inputs.kind === kind && m?.name === name && m?.namespace === ns;

@@ -41,6 +41,15 @@ const ERIN: TenantFileInput = {
 const NONE = { allowRemovals: false, allowHandover: false };
 const STACKS = ["example-platform", "example-dns", "example-vault", "example-ci", "example-apps"];
 /** `<type> <name>` of each URN (the last type of its chain), components (tenancy:*) left out, sorted. */
+/**
+ * The default cluster's kinds, after checking that the eu-gpu cluster (where alice-dev exists too, named
+ * `eu-gpu:<name>`) has exactly the same.
+ */
+const onMain = (ks: string[]): string[] => {
+  const [main, gpu] = [ks.filter((k) => !k.includes(" eu-gpu:")), ks.filter((k) => k.includes(" eu-gpu:"))];
+  expect(gpu.map((k) => k.replace(" eu-gpu:", " "))).toEqual(main);
+  return main;
+};
 const kinds = (urns: string[]) =>
   urns
     .map((u) => {
@@ -159,8 +168,15 @@ describe("running the layers", () => {
 describe("removing a namespace", () => {
   const withoutAliceDev = (offboarding = false) =>
     registry((t) => {
-      t.alice!.namespaces = offboarding ? ["alice", { name: "alice-dev", offboarding: true }] : ["alice"];
+      const dev = (
+        t.alice!.namespaces as { name: string; clusterSelector?: { matchLabels?: Record<string, string> } }[]
+      )[1]!;
+      t.alice!.namespaces = offboarding
+        ? ["alice", { name: "alice-dev", clusterSelector: dev.clusterSelector, offboarding: true }]
+        : ["alice"];
       t.alice!.members = [];
+      // its grants are in alice-dev, on the GPU cluster alice-dev alone places alice on
+      t.alice!.grants = [];
     });
 
   beforeEach(async () => {
@@ -183,7 +199,7 @@ describe("removing a namespace", () => {
     expect((error as Error).message).toMatch(
       /^nothing was changed: the preview shows what the update would refuse:/,
     );
-    expect(kinds(((error as Error).message.match(/urn:\S+/g) ?? []) as string[])).toEqual([
+    expect(onMain(kinds(((error as Error).message.match(/urn:\S+/g) ?? []) as string[]))).toEqual([
       "kubernetes:core/v1:LimitRange alice-dev-limits",
       "kubernetes:core/v1:Namespace alice-dev-namespace",
       "kubernetes:core/v1:ResourceQuota alice-dev-quota",
@@ -203,15 +219,18 @@ describe("removing a namespace", () => {
     ).rejects.toThrow(ExternalError);
     const steps = engine.lastDeletes.get("example-platform")!;
     const deletedKinds = kinds(steps.deleted);
-    // what goes by itself is access (the owner's and members' bindings), never a fence or an allowance
+    // what goes by itself is access (the owner's and members' bindings; on eu-gpu, where alice-dev alone
+    // placed alice, her cluster-level binding and grants), never a fence or an allowance
     expect(
-      deletedKinds.filter((k) => !k.startsWith("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")),
+      deletedKinds.filter(
+        (k) => !/^kubernetes:rbac\.authorization\.k8s\.io\/v1:(Cluster)?RoleBinding /.test(k),
+      ),
     ).toEqual([]);
     // the allowances leave the state with the namespace's (refused) delete, but Kubernetes still has them
     expect(
       kinds(steps.droppedWith).every((k) => k.includes("NetworkPolicy") || k.includes("ConfigMap")),
     ).toBe(true);
-    expect(steps.refused.length).toBe(4);
+    expect(steps.refused.length).toBe(8);
     expect(before.length).toBeGreaterThan(0);
   });
 
@@ -228,8 +247,13 @@ describe("removing a namespace", () => {
     // phase two: the namespace is deleted; everything inside goes with it, not before it
     await runLayers("up", withoutAliceDev(), engine, NONE);
     const steps = engine.lastDeletes.get("example-platform")!;
-    expect(kinds(steps.deleted)).toEqual(["kubernetes:core/v1:Namespace alice-dev-namespace"]);
-    expect(kinds(steps.droppedWith)).toEqual([
+    // and on eu-gpu, which alice-dev alone placed alice on, her cluster-level binding
+    expect(kinds(steps.deleted).sort()).toEqual([
+      "kubernetes:core/v1:Namespace alice-dev-namespace",
+      "kubernetes:core/v1:Namespace eu-gpu:alice-dev-namespace",
+      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding eu-gpu:alice-cluster",
+    ]);
+    expect(onMain(kinds(steps.droppedWith))).toEqual([
       "kubernetes:core/v1:ConfigMap alice-dev-admission",
       "kubernetes:core/v1:LimitRange alice-dev-limits",
       "kubernetes:core/v1:ResourceQuota alice-dev-quota",

@@ -46,9 +46,21 @@ describe("providers", () => {
 
   it("every Kubernetes object has its cluster's provider, identified by environment and cluster", () => {
     const objects = all.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
-    for (const r of objects)
-      expect(r.provider, `${r.type} ${r.name}`).toMatch(/\$pulumi:providers:kubernetes::cluster-main::/);
-    for (const p of all.filter((r) => r.type === "pulumi:providers:kubernetes"))
-      expect(p.inputs).toMatchObject({ context: "example-admin", clusterIdentifier: "example/main" });
+    // another cluster's objects are named <cluster>:<name>; the default cluster's keep their bare names
+    for (const r of objects) {
+      const cluster = /^([a-z0-9-]+):/.exec(r.name)?.[1] ?? "main";
+      expect(r.provider, `${r.type} ${r.name}`).toMatch(
+        new RegExp(`\\$pulumi:providers:kubernetes::cluster-${cluster}::`),
+      );
+    }
+    const contexts = { main: "example-admin", "eu-gpu": "example-gpu-admin", "us-east": "example-us-admin" };
+    for (const [cluster, context] of Object.entries(contexts)) {
+      const providers = all.filter(
+        (r) => r.type === "pulumi:providers:kubernetes" && r.name === `cluster-${cluster}`,
+      );
+      expect(providers.length, cluster).toBeGreaterThan(0);
+      for (const p of providers)
+        expect(p.inputs).toMatchObject({ context, clusterIdentifier: `example/${cluster}` });
+    }
   });
 });

@@ -11,12 +11,22 @@ import { buildPlan, type PlannedResource } from "../../plan/plan";
 import type { RegistryModel } from "../../registry/model";
 import { LAYERS } from "../../stacks/layers";
 import { validateK8sObject } from "../helpers/k8s-schema";
-import { exampleEnvironmentData, exampleWithEnvironment, loadExample, registryOf } from "../plan/registries";
+import {
+  exampleEnvironmentData,
+  exampleWithEnvironment,
+  loadExample,
+  onDefaultCluster,
+  registryOf,
+} from "../plan/registries";
 
 const CERT = "kubernetes:cert-manager.io/v1:Certificate";
 
+/** The platform layer on the default cluster (bob-prod's certificate on us-east is the same). */
 async function platform(model: RegistryModel): Promise<PlannedResource[]> {
-  return (await buildPlan(model, LAYERS, { layers: ["platform"] })).stacks[0]!.resources;
+  return onDefaultCluster(
+    model,
+    (await buildPlan(model, LAYERS, { layers: ["platform"] })).stacks[0]!.resources,
+  );
 }
 
 describe("cert-manager mode (the example)", () => {

@@ -238,9 +238,12 @@ export function request(
   };
 }
 
-/** The admission objects of a plan: policies paired with their bindings, the namespaces and parameters. */
-export function clusterOf(plan: Plan): { pairs: PolicyPair[]; cluster: Cluster } {
-  const resources = plan.stacks.flatMap((s) => s.resources);
+/**
+ * The admission objects of a plan on one cluster (default: its first, the example's default): policies paired with
+ * their bindings, the namespaces and parameters. Objects of no cluster (Vault, DNS) are left out anyway.
+ */
+export function clusterOf(plan: Plan, on = "main"): { pairs: PolicyPair[]; cluster: Cluster } {
+  const resources = plan.stacks.flatMap((s) => s.resources).filter((r) => (r.cluster ?? on) === on);
   const of = (kind: string) => resources.filter((r) => r.inputs.kind === kind).map((r) => r.inputs as Json);
   const name = (o: Json) => (o.metadata as { name: string }).name;
   const bindings = new Map(of("ValidatingAdmissionPolicyBinding").map((b) => [name(b), b]));

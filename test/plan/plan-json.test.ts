@@ -18,6 +18,7 @@ const PlannedResource = z.strictObject({
   name: z.string().min(1),
   /** absent, not null or "", for shared resources */
   tenant: Id.optional(),
+  cluster: Id.optional(),
   parentType: TypeToken.optional(),
   protect: z.boolean(),
   inputs: z.record(z.string(), z.unknown()),
@@ -120,12 +121,12 @@ describe("tenancy plan --json", () => {
       },
       // every namespace with its owner, for the guard (handovers and removals)
       namespaces: {
-        alice: { tenant: "alice", offboarding: false },
-        "alice-dev": { tenant: "alice", offboarding: false },
-        "bob-prod": { tenant: "bob", offboarding: false },
-        "bob-staging": { tenant: "bob", offboarding: false },
-        carol: { tenant: "carol", offboarding: false },
-        dave: { tenant: "dave", offboarding: true },
+        alice: { tenant: "alice", offboarding: false, clusters: ["main"] },
+        "alice-dev": { tenant: "alice", offboarding: false, clusters: ["main", "eu-gpu"] },
+        "bob-prod": { tenant: "bob", offboarding: false, clusters: ["main", "us-east"] },
+        "bob-staging": { tenant: "bob", offboarding: false, clusters: ["main"] },
+        carol: { tenant: "carol", offboarding: false, clusters: ["main"] },
+        dave: { tenant: "dave", offboarding: true, clusters: ["main"] },
       },
       // the shard count the layout is applied with, for the guard
       shards: 1,
@@ -135,18 +136,35 @@ describe("tenancy plan --json", () => {
     // no ciIdentity policy: the example has no shared CI identity
     const POLICIES = ["hostnames", "platformObjects", "roleBindings", "services", "workloads"];
     const VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
-    expect(shared.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
-      ...POLICIES.map((p) => `${VAP} admission-policy/${p}`),
-      ...POLICIES.map((p) => `${VAP}Binding admission-binding/${p}`),
-      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole shared-clusterrole/tenancy-cluster-reader",
-      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole shared-clusterrole/tenancy-namespace-developer",
-      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole shared-clusterrole/tenancy-namespace-owner",
-      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole shared-clusterrole/tenancy-namespace-viewer",
-      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole shared-clusterrole/tenancy-power-user",
-      "pulumi:providers:kubernetes cluster-main",
-    ]);
+    // once per cluster: the default cluster's under their bare names, the others' as <cluster>:<name>
+    const CR = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
+    const ROLES = [
+      "tenancy-bundle-gpu-jobs",
+      "tenancy-bundle-node-viewer",
+      "tenancy-cluster-reader",
+      "tenancy-namespace-developer",
+      "tenancy-namespace-owner",
+      "tenancy-namespace-viewer",
+      "tenancy-power-user",
+    ];
+    const onEach = (q: string) => [
+      ...POLICIES.map((p) => `${VAP} ${q}admission-policy/${p}`),
+      ...POLICIES.map((p) => `${VAP}Binding ${q}admission-binding/${p}`),
+      ...ROLES.map((role) => `${CR} ${q}shared-clusterrole/${role}`),
+    ];
+    expect(shared.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
+      [
+        ...onEach(""),
+        ...onEach("eu-gpu:"),
+        ...onEach("us-east:"),
+        "pulumi:providers:kubernetes cluster-eu-gpu",
+        "pulumi:providers:kubernetes cluster-main",
+        "pulumi:providers:kubernetes cluster-us-east",
+      ].sort(),
+    );
     expect(platform!.resources.find((r) => r.name === "alice-dev-namespace")).toEqual({
       type: "kubernetes:core/v1:Namespace",
+      cluster: "main",
       name: "alice-dev-namespace",
       tenant: "alice",
       parentType: "tenancy:k8s:TenantNamespace",
@@ -216,7 +234,8 @@ describe("tenancy plan (readable)", () => {
     const all = r.stdout.split("\n");
     expect(all[0]).toBe("environment example: 4 tenants");
     // the platform stack's section: from its heading to the next blank line
-    const start = all.indexOf("example-platform (layer platform): 91 resources");
+    // 155 objects on three clusters and a provider for each (test/plan/k8s-schema.test.ts counts them)
+    const start = all.indexOf("example-platform (layer platform): 158 resources");
     expect(start).toBeGreaterThan(0);
     const end = all.indexOf("", start);
     const lines = all.slice(start, end === -1 ? undefined : end);
@@ -227,13 +246,18 @@ describe("tenancy plan (readable)", () => {
       "  carol",
       "  dave  (offboarding: access revoked, data unprotected)",
     ]);
+    // several clusters: each object says which it is on
     for (const line of [
-      "    ClusterRole tenancy-cluster-reader",
-      "    Namespace alice-dev  [protected]",
-      "    Namespace dave",
-      "    RoleBinding bob-staging/tenant-member-alice",
-      "    ClusterRoleBinding tenancy-tenant-carol",
-      "    Certificate alice/tenant-tls",
+      "    ClusterRole tenancy-cluster-reader @main",
+      "    ClusterRole tenancy-cluster-reader @us-east",
+      "    Namespace alice-dev @main  [protected]",
+      "    Namespace alice-dev @eu-gpu  [protected]",
+      "    Namespace dave @main",
+      "    RoleBinding bob-staging/tenant-member-alice @main",
+      "    ClusterRoleBinding tenancy-tenant-carol @main",
+      "    Certificate alice/tenant-tls @main",
+      "    Certificate bob-prod/tenant-tls @us-east",
+      "    RoleBinding alice-dev/tenancy-grant.gpu-jobs @eu-gpu",
     ])
       expect(lines).toContain(line);
     // the edge: DNS records and app instances, per tenant
@@ -256,11 +280,15 @@ describe("tenancy plan (readable)", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\n");
-    // 16 shared (provider, 5 ClusterRoles, 5 admission policies and 5 bindings), alice: 2 namespaces x 10
-    // objects, a certificate, 2 owner bindings, bob's member binding, 1 cluster binding
-    expect(lines).toContain("example-platform (layer platform): 41 resources");
+    // 54 shared (per cluster: a provider, 7 ClusterRoles, 5 admission policies and 5 bindings); alice on main:
+    // 2 namespaces x 10 objects, a certificate, 2 owner bindings, bob's member binding, 1 cluster binding; on
+    // eu-gpu: alice-dev's 10, its owner and member bindings, the gpu-jobs grant, her cluster binding and the
+    // node-viewer grant
+    expect(lines).toContain("example-platform (layer platform): 94 resources");
     expect(lines.filter((l) => /^ {2}\S/.test(l))).toEqual(["  (shared)", "  alice"]);
-    expect(lines).toContain("    RoleBinding alice-dev/tenant-member-bob");
+    expect(lines).toContain("    RoleBinding alice-dev/tenant-member-bob @main");
+    expect(lines).toContain("    RoleBinding alice-dev/tenant-member-bob @eu-gpu");
+    expect(lines).toContain("    ClusterRoleBinding tenancy-grant.alice.node-viewer @eu-gpu");
     expect(r.stdout).not.toMatch(/bob-|carol|dave/);
   });
 

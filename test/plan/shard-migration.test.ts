@@ -85,8 +85,9 @@ describe("changing the shard count", () => {
     expect(
       m.commands.map((c) => `${c.source} -> ${c.dest}: ${c.tenants.join(",")} (${c.urns.length})`),
     ).toEqual([
-      "example-platform -> example-platform-1: alice (3)",
-      "example-platform -> example-platform-0: bob,carol,dave (6)",
+      // alice: main's two namespaces and access, eu-gpu's alice-dev, access and grants; bob also on us-east
+      "example-platform -> example-platform-1: alice (6)",
+      "example-platform -> example-platform-0: bob,carol,dave (8)",
       "example-dns -> example-dns-1: alice (1)",
       "example-dns -> example-dns-0: bob,carol (2)",
       "example-vault -> example-vault-1: alice (1)",

@@ -719,12 +719,16 @@ describe("the environment", () => {
     ]);
   });
 
-  it("keeps a custom message (several clusters)", () => {
+  it("several clusters: names listed once, exactly one default", () => {
     const env = environment((e) => {
-      e.clusters = [e.clusters[0], { ...e.clusters[0], name: "second" }];
+      e.clusters = [
+        { ...e.clusters[0], default: false },
+        { ...e.clusters[1], name: e.clusters[0].name },
+      ];
     });
     expect(problems({}, env)).toEqual([
-      "environments/example.yaml: clusters: several clusters are not supported yet: list exactly one",
+      'environments/example.yaml: clusters[1].name: "main" is listed twice',
+      "environments/example.yaml: clusters: no cluster is marked default: true; mark exactly one (tenants without a clusterSelector land there)",
     ]);
   });
 
@@ -944,9 +948,13 @@ describe("a valid registry", () => {
           quota: { ...teamQuota, "services.loadbalancers": "2" },
           limits,
           offboarding: false,
+          clusters: ["main"],
         },
-        { name: "bob-staging", quota: teamQuota, limits, offboarding: false },
+        { name: "bob-staging", quota: teamQuota, limits, offboarding: false, clusters: ["main"] },
       ],
+      // no clusterSelector: the environment's default cluster
+      clusters: ["main"],
+      grants: [],
       domains: [
         {
           name: "shop.example.org",
