@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { defaultCluster } from "../policy/placement";
 import { tenantPrincipal } from "../policy/rbac";
 import { loadRegistry } from "../registry/load";
 import { UsageError } from "../registry/problems";
@@ -21,19 +22,26 @@ export function canICommand(program: Command): void {
       )
       .argument("[resource]", "Kubernetes: pods, apps/deployments, pods/exec, ...")
       .option("--namespace <ns>", "in this namespace (default: at cluster scope)")
+      .option("--cluster <name>", "on this cluster (default: the environment's default cluster)")
       .option("--path <path>", "a Vault request path, e.g. secret/data/tenants/alice/db"),
   ).action(
     async (
       who: string,
       verb: string,
       resource: string | undefined,
-      opts: CommonOptions & { namespace?: string; path?: string },
+      opts: CommonOptions & { namespace?: string; path?: string; cluster?: string },
     ) => {
       if (opts.path !== undefined && opts.namespace !== undefined)
         throw new UsageError("--path asks Vault and --namespace asks Kubernetes: give one of them");
+      if (opts.path !== undefined && opts.cluster !== undefined)
+        throw new UsageError("--path asks Vault and --cluster asks Kubernetes: give one of them");
       if (opts.path === undefined && resource === undefined)
         throw new UsageError("name the Kubernetes resource (e.g. pods), or ask Vault with --path");
       const model = await loadRegistry(loadOptions(opts));
+      const clusters = model.environment.clusters.map((c) => c.name);
+      if (opts.cluster !== undefined && !clusters.includes(opts.cluster))
+        throw new UsageError(`no such cluster: ${opts.cluster} (clusters: ${clusters.join(", ")})`);
+      const cluster = opts.cluster ?? defaultCluster(model.environment.clusters);
       let principal = who;
       if (!who.includes(":")) {
         const tenant = model.tenants.find((t) => t.id === who);
@@ -52,14 +60,14 @@ export function canICommand(program: Command): void {
         verb,
         resource: resource ?? opts.path ?? "",
         ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
-        ...(opts.path !== undefined ? { path: opts.path } : {}),
+        ...(opts.path !== undefined ? { path: opts.path } : { cluster }),
       });
       if (opts.json) process.stdout.write(JSON.stringify(answer, null, 2) + "\n");
       else {
         const what =
           answer.system === "vault"
             ? `${verb} on Vault path ${answer.scope}`
-            : `${verb} ${answer.resource} ${answer.scope === "cluster" ? "at cluster scope" : `in ${answer.scope}`}`;
+            : `${verb} ${answer.resource} ${answer.scope === "cluster" ? "at cluster scope" : `in ${answer.scope}`}${clusters.length > 1 ? ` on cluster ${cluster}` : ""}`;
         const lines = [
           `${answer.allowed ? "yes" : "no"}: ${principal} ${answer.allowed ? "may" : "may not"} ${what}: ${answer.reason}`,
         ];

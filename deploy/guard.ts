@@ -3,7 +3,7 @@
  * merge) must never delete a tenant or a namespace, and a namespace never passes to another tenant unnoticed.
  * Compared against the tenants and namespaces the platform stack last applied (its outputs).
  */
-import { isOffboarding } from "../policy/rbac";
+import { namespaceOwners } from "../policy/rbac";
 import type { RegistryModel } from "../registry/model";
 import { SafetyError } from "../registry/problems";
 
@@ -53,6 +53,8 @@ export function checkRemovals(
 export interface AppliedNamespace {
   tenant: string;
   offboarding: boolean;
+  /** The clusters it was applied on (absent: applied before several clusters, on the default one). */
+  clusters?: string[];
 }
 
 /** What the guard compares a registry against: the platform stack's last applied outputs. */
@@ -97,6 +99,8 @@ export function checkNamespaces(
   applied: Record<string, AppliedNamespace>,
   next: ReadonlyMap<string, string>,
   opts: NamespaceGuardOptions,
+  /** The clusters each namespace of `next` will be on; a namespace leaving one is a removal there. */
+  nextClusters?: ReadonlyMap<string, readonly string[]>,
 ): void {
   const problems: string[] = [];
   if (!opts.allowRemovals) {
@@ -106,6 +110,16 @@ export function checkNamespaces(
     if (abrupt.length > 0)
       problems.push(
         `namespaces removed without offboarding first: ${abrupt.join(", ")}. Removal is two-phase: set offboarding: true on the namespace (or its tenant) and apply, then remove it; re-run with --allow-removals if this is intended`,
+      );
+    const left = Object.entries(applied).flatMap(([ns, a]) => {
+      const now = nextClusters?.get(ns);
+      if (a.offboarding || !now || !a.clusters) return [];
+      const gone = a.clusters.filter((c) => !now.includes(c));
+      return gone.length > 0 ? [`${ns} (tenant ${a.tenant}) on ${gone.join(", ")}`] : [];
+    });
+    if (left.length > 0)
+      problems.push(
+        `namespaces leaving a cluster without offboarding first: ${left.join("; ")}. Its objects there would be deleted with their data: set offboarding: true on the namespace and apply, then change its clusters; re-run with --allow-removals if this is intended`,
       );
   }
   if (!opts.allowHandover) {
@@ -154,11 +168,7 @@ export function checkRegistryChange(
 export function stateOf(model: RegistryModel): AppliedState {
   return {
     tenants: model.tenants.map((t) => ({ id: t.id, offboarding: t.offboarding })),
-    namespaces: Object.fromEntries(
-      model.tenants.flatMap((t) =>
-        t.namespaces.map((n) => [n.name, { tenant: t.id, offboarding: isOffboarding(t, n) }] as const),
-      ),
-    ),
+    namespaces: namespaceOwners(model.tenants),
   };
 }
 
@@ -178,5 +188,6 @@ export function checkAgainst(
     applied.namespaces,
     new Map(model.tenants.flatMap((t) => t.namespaces.map((n) => [n.name, t.id] as const))),
     opts,
+    new Map(model.tenants.flatMap((t) => t.namespaces.map((n) => [n.name, n.clusters] as const))),
   );
 }

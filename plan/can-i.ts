@@ -13,6 +13,8 @@ export interface CanIQuestion {
   /** Kubernetes: `pods`, `apps/deployments`, `pods/exec`; Vault: unused (the path is). */
   resource: string;
   namespace?: string;
+  /** Kubernetes: the cluster asked about (the access rows' `cluster`). */
+  cluster?: string;
   /** A Vault request path: asks Vault's ACLs instead of Kubernetes RBAC. */
   path?: string;
 }
@@ -22,6 +24,8 @@ export interface CanIAnswer {
   principal: string;
   verb: string;
   system: "kubernetes" | "vault";
+  /** Kubernetes: the cluster it was asked about. */
+  cluster?: string;
   /** `namespace:<ns>`, `cluster`, or the Vault path. */
   scope: string;
   resource: string;
@@ -78,18 +82,24 @@ export function canI(rows: readonly AccessRow[], q: CanIQuestion): CanIAnswer {
     };
   }
   const scope = q.namespace === undefined ? "cluster" : `namespace:${q.namespace}`;
+  const onCluster = (r: AccessRow) => q.cluster === undefined || r.cluster === q.cluster;
   const granting = mine.filter(
     (r) =>
       r.system === "kubernetes" &&
+      onCluster(r) &&
+      // a rule naming objects grants them only, not the resource as a whole
+      r.resourceNames === undefined &&
       (r.scope === scope || r.scope === "cluster") &&
       covers(r.resource, q.resource) &&
       (r.verbs.includes(q.verb) || r.verbs.includes("*")),
   );
   const via = [...new Set(granting.map((r) => `${r.scope === "cluster" ? "cluster-wide: " : ""}${r.via}`))];
   const aggregated = mine.some(
-    (r) => r.system === "kubernetes" && r.scope === scope && r.verbs.includes("(aggregated)"),
+    (r) => r.system === "kubernetes" && onCluster(r) && r.scope === scope && r.verbs.includes("(aggregated)"),
   );
-  const where = q.namespace === undefined ? "at cluster scope" : `in namespace ${q.namespace}`;
+  const where =
+    (q.namespace === undefined ? "at cluster scope" : `in namespace ${q.namespace}`) +
+    (q.cluster === undefined ? "" : ` on cluster ${q.cluster}`);
   const reason =
     granting.length > 0
       ? `${via.length} grant${via.length === 1 ? "" : "s"} allow${via.length === 1 ? "s" : ""} it`
@@ -100,6 +110,7 @@ export function canI(rows: readonly AccessRow[], q: CanIQuestion): CanIAnswer {
     principal: q.principal,
     verb: q.verb,
     system: "kubernetes",
+    ...(q.cluster !== undefined ? { cluster: q.cluster } : {}),
     scope,
     resource: q.resource,
     via,

@@ -2,8 +2,8 @@ import type { RegistryModel } from "../registry/model";
 import { InvalidInputError, UsageError } from "../registry/problems";
 
 /**
- * A kubeconfig for one tenant: one context per namespace it owns or is invited into, authenticating
- * through the OIDC exec plugin (kubelogin), so the file holds no secret.
+ * A kubeconfig for one tenant: one context per (cluster, namespace) it owns or is invited into, on each cluster
+ * the namespace exists on, authenticating through the OIDC exec plugin (kubelogin), so the file holds no secret.
  */
 export function tenantKubeconfig(model: RegistryModel, tenantId: string): Record<string, unknown> {
   const env = model.environment;
@@ -11,59 +11,67 @@ export function tenantKubeconfig(model: RegistryModel, tenantId: string): Record
   if (!tenant) throw new UsageError(`no such tenant: ${tenantId}`);
   if (tenant.offboarding)
     throw new UsageError(`tenant ${tenantId} is offboarding: it has no access any more`);
-  const cluster = env.clusters[0]!;
-  if (!cluster.server)
-    throw new InvalidInputError([
-      {
-        source: env.source,
-        path: ["clusters", 0, "server"],
-        message: "is required to generate kubeconfigs (the API server URL)",
-      },
-    ]);
+  const byName = new Map(model.tenants.flatMap((t) => t.namespaces.map((n) => [n.name, n] as const)));
   const invited = model.tenants
     .filter((t) => !t.offboarding)
     .flatMap((t) => t.members.filter((m) => m.tenant === tenantId).flatMap((m) => m.namespaces));
   const namespaces = [...tenant.namespaces.map((n) => n.name), ...invited];
-  const user = `${tenantId}@${cluster.name}`;
+  // (cluster, namespace) in the environment's cluster order, then the tenant's
+  const pairs = env.clusters.flatMap((c) =>
+    namespaces.filter((ns) => byName.get(ns)?.clusters.includes(c.name)).map((ns) => ({ cluster: c, ns })),
+  );
+  const used = env.clusters.filter((c) => pairs.some((p) => p.cluster === c));
+  const missing = used.filter((c) => !c.server);
+  if (missing.length > 0)
+    throw new InvalidInputError(
+      missing.map((c) => ({
+        source: env.source,
+        path: ["clusters", env.clusters.indexOf(c), "server"],
+        message: "is required to generate kubeconfigs (the API server URL)",
+      })),
+    );
+  const user = (cluster: string) => `${tenantId}@${cluster}`;
+  const context = (cluster: string, ns: string) => `${cluster}-${ns}`;
+  // <cluster>-<namespace> is what single-cluster kubeconfigs always named them; two pairs could spell one name
+  const names = pairs.map((p) => context(p.cluster.name, p.ns));
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined)
+    throw new UsageError(
+      `two (cluster, namespace) pairs would share the context name ${twice}: rename a cluster so that no cluster name plus "-" starts another's namespace`,
+    );
   return {
     apiVersion: "v1",
     kind: "Config",
-    clusters: [
-      {
-        name: cluster.name,
-        cluster: {
-          server: cluster.server,
-          ...(cluster.certificateAuthorityData
-            ? { "certificate-authority-data": cluster.certificateAuthorityData }
-            : {}),
-        },
+    clusters: used.map((c) => ({
+      name: c.name,
+      cluster: {
+        server: c.server!,
+        ...(c.certificateAuthorityData ? { "certificate-authority-data": c.certificateAuthorityData } : {}),
       },
-    ],
-    users: [
-      {
-        name: user,
-        user: {
-          exec: {
-            apiVersion: "client.authentication.k8s.io/v1beta1",
-            command: "kubectl",
-            args: [
-              "oidc-login",
-              "get-token",
-              `--oidc-issuer-url=${env.oidc.issuerUrl}`,
-              `--oidc-client-id=${env.oidc.clientId}`,
-              "--oidc-extra-scope=email",
-              // group subjects need the groups claim in the ID token
-              ...(env.rbac.subject === "group" ? ["--oidc-extra-scope=groups"] : []),
-            ],
-            interactiveMode: "IfAvailable",
-          },
-        },
-      },
-    ],
-    contexts: namespaces.map((ns) => ({
-      name: `${cluster.name}-${ns}`,
-      context: { cluster: cluster.name, user, namespace: ns },
     })),
-    "current-context": `${cluster.name}-${namespaces[0]}`,
+    users: used.map((c) => ({
+      name: user(c.name),
+      user: {
+        exec: {
+          apiVersion: "client.authentication.k8s.io/v1beta1",
+          command: "kubectl",
+          args: [
+            "oidc-login",
+            "get-token",
+            `--oidc-issuer-url=${env.oidc.issuerUrl}`,
+            `--oidc-client-id=${env.oidc.clientId}`,
+            "--oidc-extra-scope=email",
+            // group subjects need the groups claim in the ID token
+            ...(env.rbac.subject === "group" ? ["--oidc-extra-scope=groups"] : []),
+          ],
+          interactiveMode: "IfAvailable",
+        },
+      },
+    })),
+    contexts: pairs.map(({ cluster, ns }) => ({
+      name: context(cluster.name, ns),
+      context: { cluster: cluster.name, user: user(cluster.name), namespace: ns },
+    })),
+    ...(pairs.length > 0 ? { "current-context": context(pairs[0]!.cluster.name, pairs[0]!.ns) } : {}),
   };
 }

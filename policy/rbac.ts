@@ -179,6 +179,22 @@ export function activeNamespaces(tenant: TenantModel): string[] {
 }
 
 /**
+ * Every namespace of these tenants with its owner, whether it is offboarding and its clusters: what the platform
+ * layer exports and the guard compares a registry change against (handovers, removals, clusters left).
+ */
+export function namespaceOwners(
+  tenants: readonly TenantModel[],
+): Record<string, { tenant: string; offboarding: boolean; clusters: string[] }> {
+  return Object.fromEntries(
+    tenants.flatMap((t) =>
+      t.namespaces.map(
+        (n) => [n.name, { tenant: t.id, offboarding: isOffboarding(t, n), clusters: n.clusters }] as const,
+      ),
+    ),
+  );
+}
+
+/**
  * The active namespaces that get a deployer: those on the environment's default cluster, which the one Kubernetes
  * secrets engine mount of Vault (vault.kubernetesSecretsMount) issues tokens for (ARCHITECTURE.md, "Clusters").
  */

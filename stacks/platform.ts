@@ -12,7 +12,13 @@ import { admissionParams, admissionPolicies, needsParams } from "../policy/admis
 import { tenantDigest } from "../policy/events";
 import { names } from "../policy/names";
 import { clusterPrefix, onCluster } from "../policy/placement";
-import { activeMembers, activeNamespaces, isOffboarding, tenantSubject } from "../policy/rbac";
+import {
+  activeMembers,
+  activeNamespaces,
+  isOffboarding,
+  namespaceOwners,
+  tenantSubject,
+} from "../policy/rbac";
 import { type NamespaceTls, namespaceTls } from "../policy/tls";
 import { WHOLE, shardCount } from "../layers/shards";
 import type { LayerInput } from "./layer";
@@ -43,19 +49,12 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
   const n = names(env);
   const byId = new Map(model.tenants.map((t) => [t.id, t]));
   const exported: Record<string, { namespaces: string[]; offboarding: boolean; digest: string }> = {};
-  // every namespace with its owner: what the guard compares a registry change against (handovers, removals)
-  const namespaces: Record<string, { tenant: string; offboarding: boolean; clusters: string[] }> = {};
   for (const tenant of tenants) {
     const params = withParams ? admissionParams(env, tenant) : undefined;
     // by cluster and namespace name
     const components = new Map<string, TenantNamespace>();
     const clustersOf = new Map(tenant.namespaces.map((ns) => [ns.name, ns.clusters]));
     for (const ns of tenant.namespaces) {
-      namespaces[ns.name] = {
-        tenant: tenant.id,
-        offboarding: isOffboarding(tenant, ns),
-        clusters: ns.clusters,
-      };
       for (const c of ns.clusters) {
         const component = new TenantNamespace(
           on(c, ns.name),
@@ -132,7 +131,8 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
   // the shard count this layout was applied with: the guard refuses a count change whose state was not moved
   return {
     tenants: exported,
-    namespaces,
+    // every namespace with its owner and clusters: what the guard compares a registry change against
+    namespaces: namespaceOwners(tenants),
     ...((input.part ?? WHOLE).shared ? { shards: shardCount(env) } : {}),
   };
 }

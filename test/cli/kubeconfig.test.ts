@@ -17,10 +17,23 @@ describe("tenancy kubeconfig", () => {
       clusters: { name: string; cluster: { server: string } }[];
       "current-context": string;
     };
-    expect(config.contexts.map((c) => c.context.namespace)).toEqual(["alice", "alice-dev", "bob-staging"]);
+    // one context per (cluster, namespace): alice-dev is on the GPU cluster too
+    expect(
+      config.contexts.map((c) => [c.name, c.context.cluster, c.context.namespace, c.context.user]),
+    ).toEqual([
+      ["main-alice", "main", "alice", "alice@main"],
+      ["main-alice-dev", "main", "alice-dev", "alice@main"],
+      ["main-bob-staging", "main", "bob-staging", "alice@main"],
+      ["eu-gpu-alice-dev", "eu-gpu", "alice-dev", "alice@eu-gpu"],
+    ]);
     expect(config["current-context"]).toBe("main-alice");
-    expect(config.clusters).toEqual([{ name: "main", cluster: { server: "https://k8s.example.com:6443" } }]);
-    expect(config.users).toEqual([
+    expect(config.clusters).toEqual([
+      { name: "main", cluster: { server: "https://k8s.example.com:6443" } },
+      { name: "eu-gpu", cluster: { server: "https://gpu.k8s.example.com:6443" } },
+    ]);
+    expect(config.users.map((u) => u.name)).toEqual(["alice@main", "alice@eu-gpu"]);
+    expect(config.users[1]!.user).toEqual(config.users[0]!.user);
+    expect(config.users.slice(0, 1)).toEqual([
       {
         name: "alice@main",
         user: {
@@ -68,6 +81,8 @@ describe("tenancy kubeconfig", () => {
       "main-bob-prod",
       "main-bob-staging",
       "main-alice-dev",
+      "eu-gpu-alice-dev",
+      "us-east-bob-prod",
     ]);
     expect(runCli(["kubeconfig", "nobody"]).code).toBe(2);
   });

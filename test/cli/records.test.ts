@@ -136,7 +136,9 @@ describe("tenancy offboard", () => {
     );
     // a namespace written as a mapping gets the key added
     expect(cli("offboard", "alice", "--namespace", "alice-dev").code).toBe(0);
-    expect(read("tenants/alice.yaml")).toContain("  - name: alice-dev\n    offboarding: true\n    quota:\n");
+    expect(read("tenants/alice.yaml")).toContain(
+      "  - name: alice-dev\n    offboarding: true\n    # also on the GPU cluster of the same region\n    clusterSelector:\n",
+    );
     expect(cli("offboard", "alice", "--namespace", "nope").code).toBe(2);
   });
 

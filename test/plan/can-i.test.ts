@@ -102,7 +102,9 @@ describe("tenancy can-i", () => {
   it("exit 0 allowed, 1 denied, 2 for a question that is not one", () => {
     const yes = runCli(["can-i", "alice", "get", "pods", "--namespace", "alice"]);
     expect(yes.code).toBe(0);
-    expect(yes.stdout).toMatch(/^yes: user:alice@example\.com may get pods in namespace:alice: /);
+    expect(yes.stdout).toMatch(
+      /^yes: user:alice@example\.com may get pods in namespace:alice on cluster main: /,
+    );
     const no = runCli(["can-i", "alice", "read", "--path", "secret/data/tenants/bob/x", "--json"]);
     expect(no.code).toBe(1);
     expect(JSON.parse(no.stdout)).toMatchObject({
