@@ -238,9 +238,16 @@ export function tenantView(
   const resources = resourcesOf(plan);
   const scheme = env.tls.mode === "none" ? "http" : "https";
 
-  const namespaces = resources
-    .filter((r) => r.type === "kubernetes:core/v1:Namespace" && r.tenant === tenant.id)
-    .map((r) => namespaceView(plan, r, offboardingNs.has(metadata(r).name!)));
+  // in the record's order, as planned
+  const planned = new Map(
+    resources
+      .filter((r) => r.type === "kubernetes:core/v1:Namespace" && r.tenant === tenant.id)
+      .map((r) => [metadata(r).name!, r]),
+  );
+  const namespaces = tenant.namespaces.flatMap((n) => {
+    const r = planned.get(n.name);
+    return r ? [namespaceView(plan, r, offboardingNs.has(n.name))] : [];
+  });
 
   const dnsHosts = new Set(
     rows.filter((r) => r.system === "dns" && r.tenant === tenant.id).map((r) => r.resource),

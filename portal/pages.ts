@@ -152,7 +152,7 @@ export function tenantPage(view: TenantView, files: TenantFiles, provenance: Pro
         ...(vault.namespace ? [`export VAULT_NAMESPACE=${shellQuote(vault.namespace)}`] : []),
         "vault login -method=oidc   # opens your browser; add -path=<mount> if OIDC is mounted elsewhere",
         ...vault.kvBases.flatMap((base) => [
-          `vault kv put -mount=${shellQuote(vault.kvMount)} ${shellQuote(`${base}/example`)} password=change-me`,
+          `vault kv put -mount=${shellQuote(vault.kvMount)} ${shellQuote(`${base}/example`)} greeting=hello`,
           `vault kv get -mount=${shellQuote(vault.kvMount)} ${shellQuote(`${base}/example`)}`,
           `vault kv list -mount=${shellQuote(vault.kvMount)} ${shellQuote(base)}`,
         ]),
