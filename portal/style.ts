@@ -43,7 +43,7 @@ pre code { background: none; padding: 0; }
 .stat span { color: var(--muted); font-size: 12px; }
 a.button { display: inline-block; background: var(--accent); color: #fff; text-decoration: none; padding: 7px 14px; border-radius: 6px; margin: 2px 8px 8px 0; font-weight: 600; }
 a.button.secondary { background: #e8eef8; color: #23406e; }
-details summary { cursor: pointer; color: var(--accent); }
+details summary { cursor: pointer; color: var(--accent); white-space: nowrap; }
 details ul { margin: 4px 0; padding-left: 18px; columns: 2; font-size: 12.5px; }
 footer { max-width: 1180px; margin: 0 auto; padding: 6px 32px 28px; color: var(--muted); font-size: 12px; }
 .graph-wrap { overflow-x: auto; }
@@ -69,5 +69,5 @@ svg.graph .other { stroke: var(--other); }
 .filters label { cursor: pointer; padding: 2px 10px; border: 1px solid var(--line); border-radius: 12px; font-size: 12.5px; background: #fff; }
 input.filter { position: absolute; opacity: 0; pointer-events: none; }
 table.matrix td { font-size: 12.5px; }
-table.matrix td.principal { font-family: ui-monospace, "DejaVu Sans Mono", monospace; word-break: break-all; }
+table.matrix td.principal { font-family: ui-monospace, "DejaVu Sans Mono", monospace; white-space: nowrap; }
 `;
