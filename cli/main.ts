@@ -21,6 +21,7 @@ import { eventsCommand } from "./events";
 import { kubeconfigCommand } from "./kubeconfig";
 import { operatorCommand } from "./operator";
 import { planCommand } from "./plan";
+import { portalCommands } from "./portal";
 import { recordCommands } from "./records";
 import { shardsCommand } from "./shards";
 import { validateCommand } from "./validate";
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   shardsCommand(program);
   operatorCommand(program);
   kubeconfigCommand(program);
+  portalCommands(program);
   deployCommands(program);
   eventsCommand(program);
   return program;

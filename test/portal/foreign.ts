@@ -1,0 +1,54 @@
+/**
+ * What a tenant's files must not hold: any other tenant's id, namespaces, email, display name, hosts or Vault
+ * paths. Exceptions, the tenant's own data: the ids of the tenants it invites (its members) and the namespaces
+ * it is itself invited into. The exceptions are computed from the registry records, not from the portal's code.
+ */
+import type { AccessRow } from "../../policy/access";
+import type { RegistryModel } from "../../registry/model";
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+export function foreignData(
+  text: string,
+  tenantId: string,
+  model: RegistryModel,
+  rows: readonly AccessRow[],
+): string[] {
+  const tenant = model.tenants.find((t) => t.id === tenantId)!;
+  const members = new Set(tenant.members.map((m) => m.tenant));
+  const found: string[] = [];
+  const lower = text.toLowerCase();
+  for (const other of model.tenants.filter((t) => t.id !== tenantId)) {
+    // the namespaces of `other` this tenant is invited into, by other's own record
+    const invitedInto = new Set(
+      other.members.filter((m) => m.tenant === tenantId && !other.offboarding).flatMap((m) => m.namespaces),
+    );
+    const names = [
+      ...(members.has(other.id) ? [] : [other.id]),
+      ...other.namespaces.map((n) => n.name).filter((n) => !invitedInto.has(n)),
+    ];
+    // each as a whole name: not inside `bob-prod`, `alice.example.com` or `x@bob` (those are other names)
+    for (const n of names) {
+      // a namespace named like a tenant this one invites (`alice`): only its namespace forms can tell them apart
+      const forms = members.has(n)
+        ? [
+            `namespace:${escape(n)}(?![a-z0-9_-])`,
+            `ns-${escape(n)}(?![a-z0-9_-])`,
+            `${escape(n)}/`,
+            `creds/${escape(n)}-`,
+          ]
+        : [`${escape(n)}(?![a-z0-9_@-]|\\.[a-z0-9])`];
+      const matches = forms.some((f) => new RegExp(`(?<![a-z0-9_.@-])${f}`, "i").test(text));
+      if (matches) found.push(`${other.id}: ${n}`);
+    }
+    const exact = [
+      other.email,
+      ...(other.displayName ? [other.displayName] : []),
+      ...other.domains.map((d) => d.name),
+      ...other.apps.map((a) => a.host),
+      ...rows.filter((r) => r.tenant === other.id && r.system === "vault").map((r) => r.resource),
+    ];
+    for (const s of exact) if (lower.includes(s.toLowerCase())) found.push(`${other.id}: ${s}`);
+  }
+  return [...new Set(found)];
+}
