@@ -4,6 +4,7 @@
  * only it knows (display names, tiers, members' roles). A tenant's view holds that tenant's data only: its own
  * namespaces, hosts and grants, the tenants it invites (by id) and the namespaces it is invited into.
  */
+import { defaultCluster } from "../policy/placement";
 import { type AccessRow, reachesTenant } from "../policy/access";
 import type { Plan, PlannedResource } from "../plan/plan";
 import { CLUSTER_SCOPED_RESOURCES } from "../policy/rbac";
@@ -22,6 +23,8 @@ export interface NamespaceView {
   };
   /** Pod Security level enforced (the namespace's label). */
   podSecurity?: string;
+  /** The clusters it exists on (its planned Namespace objects'). */
+  clusters: string[];
 }
 
 export interface HostView {
@@ -200,7 +203,11 @@ function deployersOf(rows: readonly AccessRow[], principal: string, plan: Plan):
   return deployersIn(plan).filter((d) => writable.has(d.path));
 }
 
-function namespaceView(plan: Plan, ns: PlannedResource, offboarding: boolean): NamespaceView {
+function namespaceView(
+  plan: Plan,
+  ns: PlannedResource,
+  offboarding: boolean,
+): Omit<NamespaceView, "clusters"> {
   const name = metadata(ns).name!;
   const inNamespace = (type: string) =>
     resourcesOf(plan).find((r) => r.type === type && metadata(r).namespace === name);
@@ -231,6 +238,7 @@ export function tenantView(
   tenant: TenantModel,
 ): TenantView {
   const env = model.environment;
+  const home = env.clusters.find((c) => c.name === defaultCluster(env.clusters))!;
   const own = new Set(tenant.namespaces.map((n) => n.name));
   const offboardingNs = new Set(
     tenant.namespaces.filter((n) => n.offboarding || tenant.offboarding).map((n) => n.name),
@@ -244,9 +252,13 @@ export function tenantView(
       .filter((r) => r.type === "kubernetes:core/v1:Namespace" && r.tenant === tenant.id)
       .map((r) => [metadata(r).name!, r]),
   );
+  const clustersOf = (ns: string) =>
+    resources
+      .filter((r) => r.type === "kubernetes:core/v1:Namespace" && metadata(r).name === ns)
+      .flatMap((r) => (r.cluster !== undefined ? [r.cluster] : []));
   const namespaces = tenant.namespaces.flatMap((n) => {
     const r = planned.get(n.name);
-    return r ? [namespaceView(plan, r, offboardingNs.has(n.name))] : [];
+    return r ? [{ ...namespaceView(plan, r, offboardingNs.has(n.name)), clusters: clustersOf(n.name) }] : [];
   });
 
   const dnsHosts = new Set(
@@ -333,9 +345,10 @@ export function tenantView(
     tier: tenant.tier,
     ...(env.tiers[tenant.tier]?.description ? { tierDescription: env.tiers[tenant.tier]!.description! } : {}),
     offboarding: tenant.offboarding,
+    // the default cluster: where deployer credentials are issued (ARCHITECTURE.md, "Clusters")
     cluster: {
-      name: env.clusters[0]!.name,
-      ...(env.clusters[0]!.server ? { server: env.clusters[0]!.server } : {}),
+      name: home.name,
+      ...(home.server ? { server: home.server } : {}),
     },
     namespaces,
     hosts,

@@ -84,6 +84,7 @@ function namespaceCard(ns: NamespaceView): Html {
     <h3>
       ${ns.name} ${ns.offboarding ? pill("offboarding", "warn") : ""}
       ${ns.podSecurity ? pill(`pod security: ${ns.podSecurity}`, "ok") : ""}
+      ${ns.clusters.length > 0 ? pill(`on ${ns.clusters.join(", ")}`, "ok") : ""}
     </h3>
     <h4 class="muted">Quota (hard limits)</h4>
     ${quotaList(ns.quota)}

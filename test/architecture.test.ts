@@ -11,7 +11,17 @@ import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "./helpers/cli";
 
-const SOURCE_DIRS = ["cli", "components", "deploy", "layers", "plan", "policy", "registry", "stacks"];
+const SOURCE_DIRS = [
+  "cli",
+  "components",
+  "deploy",
+  "layers",
+  "plan",
+  "policy",
+  "portal",
+  "registry",
+  "stacks",
+];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir)).flatMap((name) => {
