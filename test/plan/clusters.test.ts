@@ -372,6 +372,27 @@ describe("churn", () => {
   }, 60_000);
 });
 
+describe("churn of a selector", () => {
+  it("widening a tenant's selector adds its objects on the new cluster only, and changes nothing else", async () => {
+    const before = await buildPlan(await loadExample(), LAYERS, { layers: ["platform"] });
+    const widened = exampleWithEnvironment(exampleEnvironmentData(), (doc) =>
+      doc.id === "bob" ? { ...doc, data: { ...(doc.data as object), clusterSelector: {} } } : doc,
+    );
+    const after = await buildPlan(widened, LAYERS, { layers: ["platform"] });
+    const key = (r: { type: string; name: string }) => `${r.type} ${r.name}`;
+    const old = new Map(before.stacks[0]!.resources.map((r) => [key(r), r]));
+    const now = after.stacks[0]!.resources;
+    for (const r of now.filter((x) => old.has(key(x)))) expect(r, key(r)).toEqual(old.get(key(r)));
+    expect(now.filter((r) => old.has(key(r))).length).toBe(old.size);
+    const added = now.filter((r) => !old.has(key(r)));
+    // bob-prod (which follows bob's selector) and bob's access on eu-gpu; bob-staging keeps its own selector
+    expect(new Set(added.map((r) => `${r.cluster} ${r.tenant}`))).toEqual(new Set(["eu-gpu bob"]));
+    expect(added.filter((r) => r.type === "kubernetes:core/v1:Namespace").map((r) => r.name)).toEqual([
+      "eu-gpu:bob-prod-namespace",
+    ]);
+  }, 60_000);
+});
+
 describe("the access table of the three-cluster example", () => {
   it("is pinned for alice on eu-gpu (test/plan/access-eu-gpu-alice.txt)", () => {
     const r = runCli(["access", "--tenant", "alice", "--cluster", "eu-gpu"]);
