@@ -10,6 +10,15 @@ import { type Provenance, describeProvenance } from "./provenance";
 import { shellQuote } from "./shell";
 import { STYLE } from "./style";
 
+/** A table's header row. */
+function thead(...columns: string[]): Html {
+  return html`<thead>
+    <tr>
+      ${columns.map((c) => html`<th>${c}</th>`)}
+    </tr>
+  </thead>`;
+}
+
 function page(
   title: string,
   header: Html,
@@ -96,15 +105,7 @@ function namespaceCard(ns: NamespaceView): Html {
 function grantsTable(grants: GrantView[]): Html {
   if (grants.length === 0) return html`<p class="muted">No grants.</p>`;
   return html`<table>
-    <thead>
-      <tr>
-        <th>principal</th>
-        <th>system</th>
-        <th>scope</th>
-        <th>through</th>
-        <th>what</th>
-      </tr>
-    </thead>
+    ${thead("principal", "system", "scope", "through", "what")}
     <tbody>
       ${grants.map(
         (g) =>
@@ -203,14 +204,7 @@ kubectl --context ${shellQuote(files.kubeconfig.contexts[0] ?? "")} get pods</co
         view.hosts.length === 0
           ? html`<p class="muted">No domains and no app instances.</p>`
           : html`<table>
-              <thead>
-                <tr>
-                  <th>host</th>
-                  <th>what</th>
-                  <th>namespace</th>
-                  <th>DNS</th>
-                </tr>
-              </thead>
+              ${thead("host", "what", "namespace", "DNS")}
               <tbody>
                 ${view.hosts.map(
                   (h) =>
@@ -234,13 +228,7 @@ kubectl --context ${shellQuote(files.kubeconfig.contexts[0] ?? "")} get pods</co
         view.members.length === 0
           ? html`<p class="muted">Nobody else.</p>`
           : html`<table>
-              <thead>
-                <tr>
-                  <th>tenant</th>
-                  <th>role</th>
-                  <th>bound as</th>
-                </tr>
-              </thead>
+              ${thead("tenant", "role", "bound as")}
               <tbody>
                 ${view.members.map(
                   (m) =>
@@ -260,12 +248,7 @@ kubectl --context ${shellQuote(files.kubeconfig.contexts[0] ?? "")} get pods</co
         view.invited.length === 0
           ? html`<p class="muted">None.</p>`
           : html`<table>
-              <thead>
-                <tr>
-                  <th>namespace</th>
-                  <th>bound as</th>
-                </tr>
-              </thead>
+              ${thead("namespace", "bound as")}
               <tbody>
                 ${view.invited.map(
                   (i) =>
@@ -294,12 +277,7 @@ kubectl --context ${shellQuote(files.kubeconfig.contexts[0] ?? "")} get pods</co
         vault
           ? html`<p class="note">Your OIDC login reaches these paths (policy from the plan):</p>
               <table>
-                <thead>
-                  <tr>
-                    <th>path</th>
-                    <th>capabilities</th>
-                  </tr>
-                </thead>
+                ${thead("path", "capabilities")}
                 <tbody>
                   ${vault.paths.map(
                     (p) =>
@@ -407,17 +385,7 @@ export function indexPage(
     <section class="card" id="tenants">
       <h2>Tenants</h2>
       <table>
-        <thead>
-          <tr>
-            <th>tenant</th>
-            <th>name</th>
-            <th>role</th>
-            <th>tier</th>
-            <th>namespaces</th>
-            <th>hosts</th>
-            <th>members</th>
-          </tr>
-        </thead>
+        ${thead("tenant", "name", "role", "tier", "namespaces", "hosts", "members")}
         <tbody>
           ${view.tenants.map(
             (t) =>
@@ -440,15 +408,7 @@ export function indexPage(
     <section class="card" id="tiers">
       <h2>Tiers</h2>
       <table>
-        <thead>
-          <tr>
-            <th>tier</th>
-            <th>description</th>
-            <th>tenants</th>
-            <th>max namespaces</th>
-            <th>default quota</th>
-          </tr>
-        </thead>
+        ${thead("tier", "description", "tenants", "max namespaces", "default quota")}
         <tbody>
           ${view.tiers.map(
             (t) =>
@@ -517,16 +477,7 @@ export function indexPage(
         )}
       </div>
       <table class="matrix">
-        <thead>
-          <tr>
-            <th>principal</th>
-            <th>tenant</th>
-            <th>system</th>
-            <th>scope</th>
-            <th>through</th>
-            <th>what</th>
-          </tr>
-        </thead>
+        ${thead("principal", "tenant", "system", "scope", "through", "what")}
         <tbody>
           ${view.matrix.map(
             (m) =>
