@@ -23,6 +23,7 @@ interface DeployOptions extends CommonOptions {
   allowRemovals?: boolean;
   allowHandover?: boolean;
   allowShardChange?: boolean;
+  allowDefaultClusterChange?: boolean;
   maxRemovals: string;
   refresh?: boolean;
   parallel: string;
@@ -49,6 +50,7 @@ function runOptions(opts: DeployOptions): RunOptions {
     allowRemovals: opts.allowRemovals === true,
     allowHandover: opts.allowHandover === true,
     allowShardChange: opts.allowShardChange === true,
+    allowDefaultClusterChange: opts.allowDefaultClusterChange === true,
     maxRemovals,
     refresh: opts.refresh === true,
     ...(opts.layer ? { layers: opts.layer } : {}),
@@ -115,6 +117,10 @@ export function deployCommands(program: Command): void {
         .option(
           "--allow-shard-change",
           "proceed although shards.count differs from the applied one (after moving the state: tenancy shards --to)",
+        )
+        .option(
+          "--allow-default-cluster-change",
+          "proceed although the default cluster differs from the applied one (both clusters' objects are replaced)",
         )
         .option(
           "--max-removals <n>",

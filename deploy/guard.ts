@@ -3,6 +3,7 @@
  * merge) must never delete a tenant or a namespace, and a namespace never passes to another tenant unnoticed.
  * Compared against the tenants and namespaces the platform stack last applied (its outputs).
  */
+import { defaultCluster } from "../policy/placement";
 import { namespaceOwners } from "../policy/rbac";
 import type { RegistryModel } from "../registry/model";
 import { SafetyError } from "../registry/problems";
@@ -153,14 +154,45 @@ export function checkShards(applied: number | undefined, count: number, opts: Sh
   );
 }
 
+export interface ClusterGuardOptions {
+  /** Proceed although the default cluster differs from the applied one (its objects and the new one's are renamed). */
+  allowDefaultClusterChange?: boolean;
+}
+
+/**
+ * Throws SafetyError (exit 3) when the default cluster differs from the one the platform layer was applied with:
+ * the default cluster's objects keep bare Pulumi names and every other cluster's are `<cluster>:<name>`
+ * (ARCHITECTURE.md, "Clusters"), so both clusters' objects would be replaced, protected namespaces included.
+ * `applied` undefined: never applied, or applied before the default was exported.
+ */
+export function checkDefaultCluster(
+  applied: string | undefined,
+  current: string,
+  opts: ClusterGuardOptions,
+): void {
+  if (applied === undefined || applied === current || opts.allowDefaultClusterChange) return;
+  throw new SafetyError(
+    `the default cluster is ${current} but the platform layer was applied with ${applied}: every object on both ` +
+      `clusters would be renamed, so replaced (deleted and created again, namespaces with their data). Keep ` +
+      `default: true on ${applied} and place tenants with clusterSelector instead; re-run with ` +
+      `--allow-default-cluster-change only if both clusters hold nothing worth keeping`,
+  );
+}
+
 /** The whole guard: tenants, then namespaces, against the platform stack's last applied outputs. */
 export function checkRegistryChange(
   platformOutputs: Record<string, unknown> | undefined,
   model: RegistryModel,
-  opts: GuardOptions & NamespaceGuardOptions & ShardGuardOptions,
+  opts: GuardOptions & NamespaceGuardOptions & ShardGuardOptions & ClusterGuardOptions,
 ): void {
   const shards = platformOutputs?.shards;
   checkShards(typeof shards === "number" ? shards : undefined, model.environment.shards.count, opts);
+  const home = platformOutputs?.defaultCluster;
+  checkDefaultCluster(
+    typeof home === "string" ? home : undefined,
+    defaultCluster(model.environment.clusters),
+    opts,
+  );
   checkAgainst(appliedState(platformOutputs), model, opts);
 }
 

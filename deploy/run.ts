@@ -14,6 +14,7 @@ import {
   type GuardOptions,
   type NamespaceGuardOptions,
   type ShardGuardOptions,
+  type ClusterGuardOptions,
   checkRegistryChange,
 } from "./guard";
 
@@ -78,7 +79,8 @@ export interface RunReporter {
 
 const SILENT: RunReporter = { start: () => {}, output: () => {}, finish: () => {} };
 
-export interface RunOptions extends GuardOptions, NamespaceGuardOptions, ShardGuardOptions {
+export interface RunOptions
+  extends GuardOptions, NamespaceGuardOptions, ShardGuardOptions, ClusterGuardOptions {
   layers?: LayerName[];
   /** @default false */
   refresh?: boolean;

@@ -11,7 +11,7 @@ import { TenantNamespace } from "../components/tenant-namespace";
 import { admissionParams, admissionPolicies, needsParams } from "../policy/admission";
 import { tenantDigest } from "../policy/events";
 import { names } from "../policy/names";
-import { clusterPrefix, onCluster } from "../policy/placement";
+import { clusterPrefix, defaultCluster, onCluster } from "../policy/placement";
 import {
   activeMembers,
   activeNamespaces,
@@ -133,7 +133,10 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
     tenants: exported,
     // every namespace with its owner and clusters: what the guard compares a registry change against
     namespaces: namespaceOwners(tenants),
-    ...((input.part ?? WHOLE).shared ? { shards: shardCount(env) } : {}),
+    // and the default cluster (whose objects have bare names): the guard refuses a change of either
+    ...((input.part ?? WHOLE).shared
+      ? { shards: shardCount(env), defaultCluster: defaultCluster(env.clusters) }
+      : {}),
   };
 }
 

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkAgainst, stateOf } from "../../deploy/guard";
+import { checkAgainst, checkRegistryChange, stateOf } from "../../deploy/guard";
 import { accessMatrix } from "../../plan/access";
 import { buildPlan } from "../../plan/plan";
 import {
@@ -409,6 +409,24 @@ describe("the access table of the three-cluster example", () => {
 });
 
 describe("the guard", () => {
+  it("refuses another default cluster than the applied one (both clusters' objects would be renamed)", async () => {
+    const model = await loadExample();
+    const platform = (await buildPlan(model, LAYERS, { layers: ["platform"] })).stacks[0]!.outputs;
+    expect(platform.defaultCluster).toBe("main");
+    const env = exampleEnvironmentData();
+    env.clusters[0].default = false;
+    env.clusters[2].default = true;
+    const moved = exampleWithEnvironment(env);
+    const opts = { allowRemovals: true, allowHandover: true, allowShardChange: true };
+    expect(() => checkRegistryChange(platform, moved, opts)).toThrow(
+      /^the default cluster is us-east but the platform layer was applied with main: /,
+    );
+    expect(() =>
+      checkRegistryChange(platform, moved, { ...opts, allowDefaultClusterChange: true }),
+    ).not.toThrow();
+    expect(() => checkRegistryChange(platform, model, opts)).not.toThrow();
+  }, 60_000);
+
   const NONE = { allowRemovals: false, allowHandover: false };
   const narrowed = (offboarding: boolean) =>
     exampleWithEnvironment(exampleEnvironmentData(), (doc) => {

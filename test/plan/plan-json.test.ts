@@ -128,8 +128,9 @@ describe("tenancy plan --json", () => {
         carol: { tenant: "carol", offboarding: false, clusters: ["main"] },
         dave: { tenant: "dave", offboarding: true, clusters: ["main"] },
       },
-      // the shard count the layout is applied with, for the guard
+      // the shard count the layout is applied with, and the default cluster, for the guard
       shards: 1,
+      defaultCluster: "main",
     });
     // shared resources carry no tenant key at all; everything else names its tenant
     const shared = platform!.resources.filter((r) => !("tenant" in r));
