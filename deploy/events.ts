@@ -7,6 +7,8 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type TenantEvent, sign } from "../policy/events";
+import { z } from "zod";
+import { check } from "../registry/parse";
 import { InvalidInputError } from "../registry/problems";
 
 export interface Webhook {
@@ -148,16 +150,38 @@ export function readOutbox(path: string): Pending[] {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw e;
   }
+  let data: unknown;
   try {
-    const data = JSON.parse(text) as unknown;
-    if (!Array.isArray(data)) throw new Error("not a list");
-    return data as Pending[];
+    data = JSON.parse(text);
   } catch (e) {
     throw new InvalidInputError([
       { source: path, path: [], message: `is not an outbox file (${(e as Error).message}); move it aside` },
     ]);
   }
+  // every entry whole, as this module wrote it: a hand-edited or truncated file is reported, never half sent
+  const result = check(OUTBOX, data, path);
+  if (!result.ok) throw new InvalidInputError(result.problems);
+  return result.value;
 }
+
+/** The outbox file: what `writeOutbox` writes. */
+const OUTBOX = z.array(
+  z.strictObject({
+    url: z.string().min(1),
+    secretEnv: z.string().min(1),
+    event: z.strictObject({
+      type: z.enum(["tenant.onboarded", "tenant.changed", "tenant.offboarded"]),
+      environment: z.string(),
+      tenant: z.string(),
+      namespaces: z.array(z.string()),
+      domains: z.array(z.string()),
+      at: z.string(),
+      id: z.string().min(1),
+    }),
+    attempts: z.number().int().min(0),
+    error: z.string(),
+  }),
+);
 
 /** Replaces the outbox (written to a temporary file first, so a crash never leaves half a file). */
 export function writeOutbox(path: string, pending: Pending[]): void {

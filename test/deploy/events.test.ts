@@ -333,3 +333,41 @@ describe("up, end to end over the fake engine", () => {
     ]);
   });
 });
+
+describe("the outbox file", () => {
+  it("a malformed entry is reported with its field, never half sent; a file that is not JSON too", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tenancy-outbox-"));
+    try {
+      const file = join(dir, "outbox.json");
+      const good = {
+        url: "https://hooks.example.com/t",
+        secretEnv: "HOOK_SECRET",
+        event: {
+          type: "tenant.changed",
+          environment: "example",
+          tenant: "alice",
+          namespaces: ["alice"],
+          domains: [],
+          at: "2026-11-30T00:00:00.000Z",
+          id: "abc",
+        },
+        attempts: 4,
+        error: "HTTP 500",
+      };
+      writeFileSync(file, JSON.stringify([good]));
+      expect(readOutbox(file)).toEqual([good]);
+      writeFileSync(file, JSON.stringify([good, { ...good, event: { ...good.event, id: 7 } }, { url: "x" }]));
+      let problems: string[] = [];
+      try {
+        readOutbox(file);
+      } catch (e) {
+        problems = (e as { problems: { path: unknown[] }[] }).problems.map((p) => p.path.join("."));
+      }
+      expect(problems).toEqual(["1.event.id", "2.secretEnv", "2.event", "2.attempts", "2.error"]);
+      writeFileSync(file, "{not json");
+      expect(() => readOutbox(file)).toThrow(/is not an outbox file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
