@@ -25,6 +25,12 @@ export interface TenantVaultArgs {
    * Output that resolves once the platform layer has it, so the Role waits for its namespace.
    */
   namespaces: { name: string; ready: pulumi.Input<string> }[];
+  /**
+   * The namespaces whose SOPS transit keys the tenant's policy may use: every active one (a namespace on a cluster
+   * without deployers still has its key).
+   * @default - the deployer namespaces
+   */
+  sopsNamespaces?: string[];
   deployer: { ttlSeconds: number; maxTtlSeconds: number; rules: RbacRule[] };
   /**
    * Existing identities to adopt instead of creating (an installation whose users have logged in already):
@@ -60,6 +66,7 @@ export class TenantVault extends TenantComponent {
             args.paths,
             id,
             args.namespaces.map((n) => n.name),
+            args.sopsNamespaces,
           ),
         ),
       },

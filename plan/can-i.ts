@@ -34,9 +34,13 @@ export interface CanIAnswer {
   reason: string;
 }
 
-/** Whether an access row's resource covers the asked one: equal, any (star-slash-star), a whole group, any core. */
+/**
+ * Whether an access row's resource covers the asked one: equal, any (star-slash-star), a whole group, any core,
+ * or the resource in every group (`*` + `/nodes` covers `nodes` and `example.io/nodes`).
+ */
 function covers(granted: string, asked: string): boolean {
   if (granted === asked || granted === "*/*") return true;
+  if (granted.startsWith("*/")) return asked === granted.slice(2) || asked.endsWith(`/${granted.slice(2)}`);
   if (granted.endsWith("/*")) return asked.startsWith(granted.slice(0, -1));
   return granted === "*" && !asked.includes("/");
 }

@@ -205,6 +205,14 @@ async function runExclusive(
   });
 
   const byUrn = new Map(recorded.map((r) => [r.urn, r]));
+  // the mock monitor takes a URN twice; the engine refuses the program ("Duplicate resource URN")
+  if (byUrn.size !== recorded.length) {
+    const seen = new Set<string>();
+    const twice = recorded.find((r) => seen.size === seen.add(r.urn).size)!;
+    throw new Error(
+      `duplicate resource URN ${twice.urn}: the Pulumi engine refuses a program registering it twice`,
+    );
+  }
   const resources = recorded.filter((r) => r.type !== "pulumi:pulumi:Stack");
   for (const r of resources) {
     const parent = r.parentUrn ? byUrn.get(r.parentUrn) : undefined;

@@ -24,7 +24,7 @@ export function changeScope(base: RegistryModel, head: RegistryModel): string[] 
   for (const id of new Set([...before.keys(), ...after.keys()])) {
     const b = before.get(id);
     const h = after.get(id);
-    if (!b || !h || tenantDigest(b) !== tenantDigest(h)) scope.add(id);
+    if (!b || !h || tenantDigest(b, base.environment) !== tenantDigest(h, head.environment)) scope.add(id);
     if (asMember(b) !== asMember(h)) identityChanged.add(id);
   }
   for (const t of [...base.tenants, ...head.tenants])

@@ -4,6 +4,7 @@
  * the registry applied by it; signed with HMAC-SHA256. Pure: delivery is deploy/events.ts.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { type ClusterInfo, defaultCluster } from "./placement";
 import type { RegistryModel, TenantModel } from "../registry/model";
 
 export type TenantEventType = "tenant.onboarded" | "tenant.changed" | "tenant.offboarded";
@@ -20,10 +21,28 @@ export interface TenantEvent {
   id: string;
 }
 
-/** A tenant's record as applied, in one value: the platform stack exports it, so the next `up` tells a change. */
-export function tenantDigest(tenant: TenantModel): string {
-  const { source: _source, ...record } = tenant;
-  return createHash("sha256").update(JSON.stringify(record)).digest("hex").slice(0, 32);
+/**
+ * A tenant's record as applied, in one value: the platform stack exports it, so the next `up` tells a change.
+ * Placement on the default cluster alone and no grants leave the value as it was before several clusters
+ * existed: upgrading tells no tenant changed.
+ */
+export function tenantDigest(tenant: TenantModel, env: { clusters: readonly ClusterInfo[] }): string {
+  const { source: _source, clusters, grants, namespaces, ...record } = tenant;
+  const home = defaultCluster(env.clusters);
+  const onlyHome = (cs: readonly string[]) => cs.length === 1 && cs[0] === home;
+  const value = {
+    ...record,
+    namespaces: namespaces.map(({ clusters: on, ...ns }) => (onlyHome(on) ? ns : { ...ns, clusters: on })),
+    ...(onlyHome(clusters) ? {} : { clusters }),
+    ...(grants.length > 0 ? { grants } : {}),
+  };
+  // the key order of the model (namespaces came before domains): unchanged records keep their value
+  const ordered = Object.fromEntries(
+    Object.keys(tenant)
+      .filter((k) => k in value)
+      .map((k) => [k, value[k as keyof typeof value]]),
+  );
+  return createHash("sha256").update(JSON.stringify(ordered)).digest("hex").slice(0, 32);
 }
 
 interface AppliedTenantOutputs {
@@ -62,7 +81,7 @@ export function tenantEvents(
       });
   for (const t of model.tenants) {
     const was = Object.hasOwn(applied, t.id) ? applied[t.id] : undefined;
-    const digest = tenantDigest(t);
+    const digest = tenantDigest(t, model.environment);
     const type: TenantEventType | undefined = !was
       ? t.offboarding
         ? undefined // never onboarded, and going already: nothing to tell

@@ -1,4 +1,5 @@
 import type { RegistryModel } from "../registry/model";
+import { defaultCluster } from "./placement";
 import { InvalidInputError, UsageError } from "../registry/problems";
 
 /**
@@ -31,14 +32,11 @@ export function tenantKubeconfig(model: RegistryModel, tenantId: string): Record
       })),
     );
   const user = (cluster: string) => `${tenantId}@${cluster}`;
-  const context = (cluster: string, ns: string) => `${cluster}-${ns}`;
-  // <cluster>-<namespace> is what single-cluster kubeconfigs always named them; two pairs could spell one name
-  const names = pairs.map((p) => context(p.cluster.name, p.ns));
-  const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice !== undefined)
-    throw new UsageError(
-      `two (cluster, namespace) pairs would share the context name ${twice}: rename a cluster so that no cluster name plus "-" starts another's namespace`,
-    );
+  // the default cluster's contexts keep the name single-cluster kubeconfigs always had, <cluster>-<namespace>;
+  // another cluster's are <cluster>/<namespace>: "/" occurs in no name, so no two pairs share a context name
+  const home = defaultCluster(env.clusters);
+  const context = (cluster: string, ns: string) =>
+    cluster === home ? `${cluster}-${ns}` : `${cluster}/${ns}`;
   return {
     apiVersion: "v1",
     kind: "Config",

@@ -52,6 +52,15 @@ export const CLUSTER_SCOPED_RESOURCES: ReadonlySet<string> = new Set([
   "rbac.authorization.k8s.io/clusterrolebindings",
   "admissionregistration.k8s.io/validatingadmissionpolicies",
   "admissionregistration.k8s.io/validatingadmissionpolicybindings",
+  "admissionregistration.k8s.io/validatingwebhookconfigurations",
+  "admissionregistration.k8s.io/mutatingwebhookconfigurations",
+  "apiregistration.k8s.io/apiservices",
+  "certificates.k8s.io/certificatesigningrequests",
+  "flowcontrol.apiserver.k8s.io/flowschemas",
+  "flowcontrol.apiserver.k8s.io/prioritylevelconfigurations",
+  "resource.k8s.io/deviceclasses",
+  "networking.k8s.io/ipaddresses",
+  "networking.k8s.io/servicecidrs",
 ]);
 
 /**

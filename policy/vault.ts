@@ -105,11 +105,17 @@ export function deployerCredsRule(paths: VaultPaths, namespace: string): PolicyR
 }
 
 /** A tenant's policy: its KV subtree, its namespaces' deployer credentials and (with SOPS keys) their keys. */
-export function tenantPolicyRules(paths: VaultPaths, tenant: string, namespaces: string[]): PolicyRule[] {
+export function tenantPolicyRules(
+  paths: VaultPaths,
+  tenant: string,
+  namespaces: string[],
+  /** The namespaces whose SOPS keys it uses: every active one, wherever it runs. @default namespaces */
+  sopsNamespaces: string[] = namespaces,
+): PolicyRule[] {
   return [
     ...tenantKvRules(paths, tenant),
     ...namespaces.map((ns) => deployerCredsRule(paths, ns)),
-    ...namespaces.flatMap((ns) => sopsRules(paths, ns)),
+    ...sopsNamespaces.flatMap((ns) => sopsRules(paths, ns)),
   ];
 }
 

@@ -228,7 +228,16 @@ export const ClusterSelector = z
           .strictObject({
             key: LabelKey,
             operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
-            values: z.array(z.string()).optional(),
+            values: z
+              .array(
+                z
+                  .string()
+                  .refine(
+                    (v) => v === "" || (v.length <= 63 && LABEL_NAME.test(v)),
+                    isnt("a valid label value (at most 63 characters: letters, digits, -, _, .)"),
+                  ),
+              )
+              .optional(),
           })
           .superRefine((r, ctx) => {
             const some = (r.values ?? []).length > 0;

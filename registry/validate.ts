@@ -169,7 +169,7 @@ function checkTenants(
     checkNames(ctx, namespaces, members);
     const admission = tenantAdmission(env, tier?.admission);
     const apps = checkApps(ctx, namespaces, admission);
-    const ci = checkCi(ctx, own);
+    const ci = checkCi(ctx, own, namespaces);
     if (data.shard !== undefined && data.shard >= env.shards.count)
       ctx.at(
         ["shard"],

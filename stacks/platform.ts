@@ -125,7 +125,7 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
       namespaces: tenant.namespaces.map((n) => n.name),
       offboarding: tenant.offboarding,
       // the record as applied: the next up tells a changed tenant by it (policy/events.ts)
-      digest: tenantDigest(tenant),
+      digest: tenantDigest(tenant, env),
     };
   }
   // the shard count this layout was applied with: the guard refuses a count change whose state was not moved

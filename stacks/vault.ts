@@ -5,7 +5,7 @@
  */
 import { TenantSopsKeys } from "../components/tenant-sops";
 import { TenantVault } from "../components/tenant-vault";
-import { deployerNamespaces, isOffboarding } from "../policy/rbac";
+import { activeNamespaces, deployerNamespaces, isOffboarding } from "../policy/rbac";
 import { names } from "../policy/names";
 import { deployerRoleName, vaultPaths } from "../policy/vault";
 import { type LayerInput, Upstream } from "./layer";
@@ -59,6 +59,7 @@ export async function vaultProgram(input: LayerInput): Promise<Record<string, un
           ),
         })),
         deployer: env.vault.deployer,
+        sopsNamespaces: activeNamespaces(tenant),
         ...(adoption
           ? {
               adopt: {

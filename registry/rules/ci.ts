@@ -5,14 +5,17 @@
  * (`ci.perTenant.immutableClaims`): a name can change hands. An ID token any pipeline can get (an audience, an
  * issuer) would otherwise reach this tenant's deployers.
  */
-import type { CiModel } from "../model";
+import { defaultCluster } from "../../policy/placement";
+import type { CiModel, NamespaceModel } from "../model";
 import { show } from "../problems";
 import type { TenantContext } from "./context";
 
 export function checkCi(
   { env, doc, data, claims, at }: TenantContext,
   own: ReadonlySet<string>,
+  namespaces: readonly NamespaceModel[],
 ): CiModel | undefined {
+  const home = defaultCluster(env.clusters);
   if (data.ci && !env.ci.perTenant)
     at(
       ["ci"],
@@ -50,6 +53,15 @@ export function checkCi(
     if (all.indexOf(ns) !== j) at(["ci", "namespaces", j], `${show(ns)} is listed twice`);
     else if (!own.has(ns))
       at(["ci", "namespaces", j], `${show(ns)} is not a namespace of tenant ${show(doc.id)}`);
+    else {
+      // deployers exist on the default cluster only (ARCHITECTURE.md, "Clusters")
+      const on = namespaces.find((n) => n.name === ns)?.clusters ?? [];
+      if (!on.includes(home))
+        at(
+          ["ci", "namespaces", j],
+          `pipelines deploy with deployer credentials of the default cluster ${show(home)}, and namespace ${show(ns)} is not placed there (it is on ${on.join(", ")})`,
+        );
+    }
   });
   return data.ci
     ? { boundClaims: data.ci.boundClaims, namespaces: data.ci.namespaces ?? [...own] }

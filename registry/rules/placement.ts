@@ -46,6 +46,8 @@ export function checkGrants(
 ): GrantModel[] {
   const { env, doc, data, at } = ctx;
   const grants: GrantModel[] = [];
+  // bundle and cluster -> the grant that binds it there: one binding (and one Pulumi name) each
+  const bound = new Map<string, number>();
   data.grants.forEach((g, i) => {
     const bundle = Object.hasOwn(env.roleBundles, g.bundle) ? env.roleBundles[g.bundle] : undefined;
     if (!bundle) {
@@ -68,6 +70,13 @@ export function checkGrants(
         `bundle ${show(g.bundle)} is bound cluster-wide (scope cluster): a grant of it names no namespaces`,
       );
     const inside = clusters.filter((c) => placement.includes(c));
+    const again = inside.filter((c) => bound.has(`${g.bundle}\0${c}`));
+    if (again.length > 0)
+      at(
+        ["grants", i, "clusterSelector"],
+        `grants bundle ${show(g.bundle)} again on ${again.join(", ")} (grants[${bound.get(`${g.bundle}\0${again[0]}`)}] does): one grant of a bundle per cluster; list its namespaces in one grant`,
+      );
+    for (const c of inside) if (!bound.has(`${g.bundle}\0${c}`)) bound.set(`${g.bundle}\0${c}`, i);
     const own = new Map(namespaces.map((n) => [n.name, n]));
     (g.namespaces ?? []).forEach((ns, j, all) => {
       const where = ["grants", i, "namespaces", j];
@@ -95,8 +104,8 @@ export function checkGrants(
   return grants;
 }
 
-/** Whether a resource of some group of `groups` is cluster-scoped (`*` counts: it includes them). */
-function clusterScoped(groups: readonly string[], resource: string): boolean {
+/** Whether some group of `groups` with `resource` may be cluster-scoped (`*` counts: it includes them). */
+function mayBeClusterScoped(groups: readonly string[], resource: string): boolean {
   if (resource === "*") return true;
   const base = resource.split("/")[0]!;
   return groups.some((g) =>
@@ -104,6 +113,16 @@ function clusterScoped(groups: readonly string[], resource: string): boolean {
       ? [...CLUSTER_SCOPED_RESOURCES].some((r) => r.split("/").at(-1) === base)
       : CLUSTER_SCOPED_RESOURCES.has(groupResource(g, base)),
   );
+}
+
+/**
+ * Whether `resource` is, in every group of `groups`, a known cluster-scoped resource itself (no subresource:
+ * `nodes/proxy` reaches the kubelet of every node, every tenant's pods with it). A wildcard never is: it
+ * includes namespaced resources (and CRDs of the same plural).
+ */
+function onlyClusterScoped(groups: readonly string[], resource: string): boolean {
+  if (resource.includes("*") || resource.includes("/")) return false;
+  return groups.every((g) => g !== "*" && CLUSTER_SCOPED_RESOURCES.has(groupResource(g, resource)));
 }
 
 /**
@@ -126,15 +145,15 @@ export function checkBundles(
       for (const v of r.verbs) if (FORBIDDEN_VERBS.has(v)) refuse(i, "verbs", `${show(v)} is refused`);
       const writes = r.verbs.some((v) => WRITE_VERBS.has(v) || v === "*");
       for (const res of r.resources) {
-        if (writes && clusterScoped(r.apiGroups, res))
+        if (writes && mayBeClusterScoped(r.apiGroups, res))
           refuse(i, "resources", `writing ${show(res)} (cluster-scoped) is refused`);
         else if (writes && isProtected(res))
           refuse(i, "resources", `writing ${show(res)} (a tenant's fence) is refused`);
-        else if (bundle.scope === "cluster" && (res === "*" || !clusterScoped(r.apiGroups, res)))
+        else if (bundle.scope === "cluster" && !onlyClusterScoped(r.apiGroups, res))
           refuse(
             i,
             "resources",
-            `${show(res)} ${res === "*" ? "includes namespaced resources" : "is namespaced"}: bound cluster-wide, it reaches every tenant's namespaces`,
+            `${show(res)} in ${r.apiGroups.map((g) => show(g)).join(", ")} is not only a known cluster-scoped resource (a subresource, a wildcard, or namespaced in some group): bound cluster-wide, it may reach every tenant's namespaces`,
           );
       }
     });

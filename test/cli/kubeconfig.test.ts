@@ -24,7 +24,7 @@ describe("tenancy kubeconfig", () => {
       ["main-alice", "main", "alice", "alice@main"],
       ["main-alice-dev", "main", "alice-dev", "alice@main"],
       ["main-bob-staging", "main", "bob-staging", "alice@main"],
-      ["eu-gpu-alice-dev", "eu-gpu", "alice-dev", "alice@eu-gpu"],
+      ["eu-gpu/alice-dev", "eu-gpu", "alice-dev", "alice@eu-gpu"],
     ]);
     expect(config["current-context"]).toBe("main-alice");
     expect(config.clusters).toEqual([
@@ -81,8 +81,8 @@ describe("tenancy kubeconfig", () => {
       "main-bob-prod",
       "main-bob-staging",
       "main-alice-dev",
-      "eu-gpu-alice-dev",
-      "us-east-bob-prod",
+      "eu-gpu/alice-dev",
+      "us-east/bob-prod",
     ]);
     expect(runCli(["kubeconfig", "nobody"]).code).toBe(2);
   });

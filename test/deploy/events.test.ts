@@ -19,7 +19,13 @@ import { type TenantEvent, sign, tenantDigest, tenantEvents, verify } from "../.
 import type { RegistryModel } from "../../registry/model";
 import { ROOT, runCliAsync } from "../helpers/cli";
 import { FakeEngine } from "../helpers/engine";
-import { exampleEnvironmentData, generatedTenants, registryOf } from "../plan/registries";
+import {
+  exampleEnvironmentData,
+  exampleWithEnvironment,
+  generatedTenants,
+  loadExample,
+  registryOf,
+} from "../plan/registries";
 
 const AT = new Date("2026-11-30T12:00:00Z");
 const SECRET = "s3cret-for-tests";
@@ -30,7 +36,11 @@ function applied(model: RegistryModel): Record<string, unknown> {
     tenants: Object.fromEntries(
       model.tenants.map((t) => [
         t.id,
-        { namespaces: t.namespaces.map((n) => n.name), offboarding: t.offboarding, digest: tenantDigest(t) },
+        {
+          namespaces: t.namespaces.map((n) => n.name),
+          offboarding: t.offboarding,
+          digest: tenantDigest(t, model.environment),
+        },
       ]),
     ),
   };
@@ -369,5 +379,35 @@ describe("the outbox file", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the tenant digest", () => {
+  it("of a record on the default cluster alone, without grants, is what it was before several clusters", async () => {
+    const model = await loadExample();
+    const digest = (id: string) =>
+      tenantDigest(
+        model.tenants.find((t) => t.id === id)!,
+        model.environment,
+      );
+    // the values the platform stack exported for these unchanged records before clusters existed: upgrading
+    // sends no tenant.changed for them
+    expect(digest("carol")).toBe("1650f4763501fab8cb693de5629d8edc");
+    expect(digest("dave")).toBe("d1a6d835d8e009f901cca4b09a3604dd");
+    // placement is part of the record: another cluster changes it
+    const moved = exampleWithEnvironment(exampleEnvironmentData(), (doc) =>
+      doc.id === "carol"
+        ? {
+            ...doc,
+            data: { ...(doc.data as object), clusterSelector: { matchLabels: { region: "us-east" } } },
+          }
+        : doc,
+    );
+    expect(
+      tenantDigest(
+        moved.tenants.find((t) => t.id === "carol")!,
+        moved.environment,
+      ),
+    ).not.toBe(digest("carol"));
   });
 });

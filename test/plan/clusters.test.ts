@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkAgainst, checkRegistryChange, stateOf } from "../../deploy/guard";
+import * as k8s from "@pulumi/kubernetes";
 import { accessMatrix } from "../../plan/access";
+import { runProgram } from "../../plan/harness";
 import { buildPlan } from "../../plan/plan";
 import {
   type LabelSelector,
@@ -252,13 +254,99 @@ describe("role bundles and grants", () => {
       `environments/example.yaml: roleBundles.escalating.rules[1].resources: writing "nodes" (cluster-scoped) is refused; ${TRUST}`,
       `environments/example.yaml: roleBundles.escalating.rules[2].verbs: "impersonate" is refused; ${TRUST}`,
       `environments/example.yaml: roleBundles.escalating.rules[3].resources: writing "resourcequotas" (a tenant's fence) is refused; ${TRUST}`,
-      `environments/example.yaml: roleBundles.secrets-everywhere.rules[0].resources: "secrets" is namespaced: bound cluster-wide, it reaches every tenant's namespaces; ${TRUST}`,
+      `environments/example.yaml: roleBundles.secrets-everywhere.rules[0].resources: "secrets" in "" is not only a known cluster-scoped resource (a subresource, a wildcard, or namespaced in some group): bound cluster-wide, it may reach every tenant's namespaces; ${TRUST}`,
     ]);
     // trusted: accepted as written
     env.roleBundles.escalating.trusted = true;
     env.roleBundles["secrets-everywhere"].trusted = true;
     expect(problemsOf({}, env)).toEqual([]);
   });
+
+  it("bound cluster-wide, only known cluster-scoped resources themselves: no subresource, wildcard or mixed group", () => {
+    const env = exampleEnvironmentData();
+    const bundle = (rule: Record<string, unknown>) => ({
+      scope: "cluster",
+      rules: [{ verbs: ["get"], ...rule }],
+    });
+    env.roleBundles = {
+      proxy: bundle({ apiGroups: [""], resources: ["nodes/proxy"] }),
+      anygroup: bundle({ apiGroups: ["*"], resources: ["nodes"] }),
+      mixed: bundle({ apiGroups: ["", "longhorn.io"], resources: ["nodes"] }),
+      fine: bundle({
+        apiGroups: ["", "storage.k8s.io"].slice(0, 1),
+        resources: ["nodes", "persistentvolumes"],
+      }),
+    };
+    const messages = problemsOf({}, env);
+    expect(messages.map((m) => m.split(": ")[1])).toEqual([
+      "roleBundles.proxy.rules[0].resources",
+      "roleBundles.anygroup.rules[0].resources",
+      "roleBundles.mixed.rules[0].resources",
+    ]);
+    expect(messages[0]).toContain(
+      '"nodes/proxy" in "" is not only a known cluster-scoped resource (a subresource, a wildcard, or namespaced in some group): bound cluster-wide, it may reach every tenant\'s namespaces',
+    );
+  });
+
+  it("one grant of a bundle per cluster: a second would bind (and name) the same objects twice", () => {
+    expect(
+      problemsOf({
+        erin: {
+          email: "erin@example.com",
+          clusterSelector: { matchLabels: { region: "eu-west" } },
+          grants: [
+            { bundle: "gpu-jobs", clusterSelector: { matchLabels: { region: "eu-west" } } },
+            { bundle: "gpu-jobs", clusterSelector: { matchLabels: { purpose: "batch" } } },
+          ],
+        },
+      }),
+    ).toEqual([
+      'tenants/erin.yaml: grants[1].clusterSelector: grants bundle "gpu-jobs" again on eu-gpu (grants[0] does): one grant of a bundle per cluster; list its namespaces in one grant',
+    ]);
+  });
+
+  it("selector values are label values; CI deploys only where deployers are (the default cluster)", () => {
+    expect(
+      problemsOf({
+        erin: {
+          email: "erin@example.com",
+          clusterSelector: { matchExpressions: [{ key: "region", operator: "In", values: ["bad value!"] }] },
+        },
+        fred: {
+          email: "fred@example.com",
+          namespaces: ["fred", { name: "fred-gpu", clusterSelector: { matchLabels: { purpose: "batch" } } }],
+          ci: { boundClaims: { repository_owner_id: "42" }, namespaces: ["fred", "fred-gpu"] },
+        },
+      }),
+    ).toEqual([
+      'tenants/erin.yaml: clusterSelector.matchExpressions[0].values[0]: "bad value!" is not a valid label value (at most 63 characters: letters, digits, -, _, .)',
+      'tenants/fred.yaml: ci.namespaces[1]: pipelines deploy with deployer credentials of the default cluster "main", and namespace "fred-gpu" is not placed there (it is on eu-gpu)',
+    ]);
+  });
+
+  it("a namespace off the default cluster has no deployer, but its SOPS key stays usable by its tenant", async () => {
+    const env = exampleEnvironmentData();
+    env.vault.sops = {};
+    const model = registryOf(
+      {
+        fred: {
+          email: "fred@example.com",
+          namespaces: ["fred", { name: "fred-gpu", clusterSelector: { matchLabels: { purpose: "batch" } } }],
+        },
+      },
+      env,
+    );
+    const plan = await buildPlan(model, LAYERS, { layers: ["vault"] });
+    const policy = plan.stacks
+      .flatMap((s) => s.resources)
+      .find((r) => r.type === "vault:index/policy:Policy")!;
+    const paths = Object.keys((JSON.parse(String(policy.inputs.policy)) as { path: object }).path);
+    expect(paths.filter((p) => p.includes("fred-gpu"))).toEqual([
+      "transit/encrypt/sops-state-fred-gpu",
+      "transit/decrypt/sops-state-fred-gpu",
+    ]);
+    expect(paths).toContain("kubernetes/creds/fred-deployer");
+  }, 60_000);
 
   it("a grant outside the tenant's placement, of an unknown bundle, or in a namespace not there is refused", () => {
     expect(
@@ -346,6 +434,20 @@ describe("role bundles and grants", () => {
   }, 60_000);
 });
 
+describe("the harness", () => {
+  it("refuses a program registering one URN twice, as the engine does (the mock runtime would take it)", async () => {
+    await expect(
+      runProgram({ stack: "example-platform" }, async () => {
+        new k8s.core.v1.ConfigMap("twice", { data: {} });
+        new k8s.core.v1.ConfigMap("twice", { data: {} });
+        return {};
+      }),
+    ).rejects.toThrow(
+      /^duplicate resource URN \S*kubernetes:core\/v1:ConfigMap::twice: the Pulumi engine refuses/,
+    );
+  });
+});
+
 describe("churn", () => {
   it("adding a cluster leaves every existing resource identical, and adds only that cluster's", async () => {
     const before = await buildPlan(await loadExample(), LAYERS);
@@ -416,7 +518,13 @@ describe("the guard", () => {
     const env = exampleEnvironmentData();
     env.clusters[0].default = false;
     env.clusters[2].default = true;
-    const moved = exampleWithEnvironment(env);
+    // bob's pipelines would deploy to bob-staging, which is not on us-east: not the point here
+    const moved = exampleWithEnvironment(env, (doc) => {
+      if (doc.id !== "bob") return doc;
+      const data = structuredClone(doc.data) as { ci: { namespaces?: string[] } };
+      delete data.ci.namespaces;
+      return { ...doc, data };
+    });
     const opts = { allowRemovals: true, allowHandover: true, allowShardChange: true };
     expect(() => checkRegistryChange(platform, moved, opts)).toThrow(
       /^the default cluster is us-east but the platform layer was applied with main: /,
