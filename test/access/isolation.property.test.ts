@@ -9,6 +9,7 @@
  * pure one over many more registries, with the policies computed by policy/vault.ts directly.
  * A test injects bad grants into a plan to show the checker reports them.
  */
+import type { LabelSelector } from "../../policy/placement";
 import { LAYERS } from "../../stacks/layers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -42,6 +43,14 @@ const nsSpec = fc.record({
   word: fc.constantFrom(...WORDS),
   other: fc.nat(),
 });
+/** Cluster selectors over the example environment's clusters (an empty one picks all three). */
+const SELECTORS: LabelSelector[] = [
+  {},
+  { matchLabels: { region: "eu-west" } },
+  { matchLabels: { purpose: "general" } },
+  { matchExpressions: [{ key: "accelerator", operator: "Exists" }] },
+  { matchExpressions: [{ key: "region", operator: "NotIn", values: ["eu-west"] }] },
+];
 const tenantSpec = fc.record({
   namespaces: fc.array(nsSpec, { minLength: 1, maxLength: 3 }),
   role: fc.oneof(
@@ -66,6 +75,29 @@ const tenantSpec = fc.record({
   }),
   /** Hostnames: none, the tenant's own name under a zone, or that and a second one in the other zone. */
   domains: fc.constantFrom(0, 1, 2),
+  // placement over the example's three clusters (main default; eu-gpu; us-east), mostly the default
+  placement: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(-1) },
+    { weight: 2, arbitrary: fc.nat(SELECTORS.length - 1) },
+  ),
+  nsPlacement: fc.array(
+    fc.oneof(
+      { weight: 3, arbitrary: fc.constant(-1) },
+      { weight: 1, arbitrary: fc.nat(SELECTORS.length - 1) },
+    ),
+    {
+      minLength: 3,
+      maxLength: 3,
+    },
+  ),
+  grants: fc.array(
+    fc.record({
+      bundle: fc.constantFrom("gpu-jobs", "node-viewer"),
+      selector: fc.nat(SELECTORS.length - 1),
+      pick: fc.option(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { nil: undefined }),
+    }),
+    { maxLength: 2 },
+  ),
 });
 const registrySpec = fc.record({
   ids: fc.uniqueArray(
@@ -110,10 +142,23 @@ function documents(spec: RegistrySpec): Record<string, TenantFileInput> {
       return [{ tenant: other, role: m.role, ...(namespaces ? { namespaces } : {}) }];
     });
     const ciNamespaces = t.ci ? subset(nsOf[i]!, t.ci) : undefined;
+    const grants = t.grants.map((g) => {
+      const namespaces = g.bundle === "gpu-jobs" ? subset(nsOf[i]!, g.pick) : undefined;
+      return {
+        bundle: g.bundle,
+        clusterSelector: SELECTORS[g.selector]!,
+        ...(namespaces ? { namespaces } : {}),
+      };
+    });
     docs[id] = {
       email: `${id}@example.com`,
       role: t.role,
-      namespaces: nsOf[i]!,
+      ...(t.placement >= 0 ? { clusterSelector: SELECTORS[t.placement]! } : {}),
+      namespaces: nsOf[i]!.map((name, k) => {
+        const p = t.nsPlacement[k] ?? -1;
+        return p >= 0 ? { name, clusterSelector: SELECTORS[p]! } : name;
+      }),
+      ...(grants.length > 0 ? { grants } : {}),
       domains: [`${id}.example.com`, `www-${id}.example.org`].slice(0, t.domains),
       members,
       ...(t.ci !== null
@@ -170,6 +215,9 @@ function samplePaths(model: RegistryModel, tenant: string): string[] {
     return ["data", "metadata"].flatMap((k) => [`${kv}/${k}/${tenant}`, `${kv}/${k}/${tenant}/x`]);
   return ["data", "metadata"].map((k) => `${kv}/${k}/${tenantPrefix}/${tenant}/x`);
 }
+/** The environment's default cluster, read from the environment as documented (not from policy/placement.ts). */
+const homeCluster = (model: RegistryModel) =>
+  (model.environment.clusters.find((c) => c.default) ?? model.environment.clusters[0]!).name;
 const credsPath = (model: RegistryModel, ns: string) =>
   `${model.environment.vault.kubernetesSecretsMount}/creds/${ns}-deployer`;
 
@@ -242,7 +290,9 @@ function vaultViolations(model: RegistryModel, principals: VaultPrincipal[]): st
         const allowed = p.tenant === undefined && p.name === shared && !b.offboarding;
         if (caps.length > 0 && !allowed)
           out.push(`${p.name} (tenant ${p.tenant ?? "-"}) has ${caps} on ${path} of tenant ${b.id}`);
-        if (allowed && !caps.includes("update")) out.push(`the shared CI identity cannot obtain ${path}`);
+        // deployers exist for the namespaces on the default cluster (ARCHITECTURE.md, "Clusters")
+        if (allowed && ns.clusters.includes(homeCluster(model)) && !caps.includes("update"))
+          out.push(`the shared CI identity cannot obtain ${path}`);
         // another tenant's SOPS keys: nobody's but its own, not even the shared CI identity's
         for (const transit of transitPaths(model, ns.name)) {
           const t = capabilitiesOn(p.rules, transit);
@@ -265,9 +315,12 @@ function vaultViolations(model: RegistryModel, principals: VaultPrincipal[]): st
       continue;
     }
     const own = t.namespaces.filter((n) => !n.offboarding);
+    // deployers exist for the namespaces on the default cluster (ARCHITECTURE.md, "Clusters")
+    const home =
+      model.environment.clusters.find((c) => c.default)?.name ?? model.environment.clusters[0]!.name;
     for (const path of [
       ...samplePaths(model, t.id),
-      ...own.map((n) => credsPath(model, n.name)),
+      ...own.filter((n) => n.clusters.includes(home)).map((n) => credsPath(model, n.name)),
       ...own.flatMap((n) => transitPaths(model, n.name)),
     ])
       if (capabilitiesOn(entities[0]!.rules, path).length === 0)
@@ -400,8 +453,10 @@ function kubernetesViolations(model: RegistryModel, rows: AccessRow[]): string[]
  */
 function admissionViolations(model: RegistryModel, plan: Plan): string[] {
   const out: string[] = [];
-  const { pairs, cluster } = clusterOf(plan);
   const env = model.environment;
+  // each cluster has its own policies, bindings, namespaces and parameters
+  let on = env.clusters[0]!.name;
+  let view = clusterOf(plan, on);
   const asUser = (t: TenantModel) => {
     const s = tenantSubject(env, t);
     return s.kind === "User"
@@ -426,54 +481,58 @@ function admissionViolations(model: RegistryModel, plan: Plan): string[] {
     return { kind: s.kind, name: s.name, apiGroup: "rbac.authorization.k8s.io" };
   };
   const expectVerdict = (what: string, r: Request, allowed: boolean) => {
-    const d = admit(pairs, cluster, r);
+    const d = admit(view.pairs, view.cluster, r);
     if (d.allowed !== allowed)
-      out.push(`${what}: ${d.allowed ? "allowed" : `denied by ${d.policy}: ${d.message}`}`);
+      out.push(`${on}: ${what}: ${d.allowed ? "allowed" : `denied by ${d.policy}: ${d.message}`}`);
   };
-  for (const a of model.tenants) {
-    const user = asUser(a);
-    const ns = a.namespaces[0]!.name;
-    for (const d of a.domains) {
+  for (const c of env.clusters)
+    for (const a of model.tenants) {
+      if (c.name !== on) view = clusterOf(plan, (on = c.name));
+      // requests in the tenant's first namespace, on each cluster it exists on
+      if (!a.namespaces[0]!.clusters.includes(c.name)) continue;
+      const user = asUser(a);
+      const ns = a.namespaces[0]!.name;
+      for (const d of a.domains) {
+        expectVerdict(
+          `${a.id} serving its own ${d.name} in ${ns}`,
+          request("CREATE", user, ingress(ns, d.name)),
+          true,
+        );
+        const below = `api.${d.name}`;
+        expectVerdict(`${a.id} serving ${below} in ${ns}`, request("CREATE", user, ingress(ns, below)), true);
+      }
       expectVerdict(
-        `${a.id} serving its own ${d.name} in ${ns}`,
-        request("CREATE", user, ingress(ns, d.name)),
+        `${a.id} binding itself in ${ns}`,
+        request("CREATE", user, binding(ns, subjectOf(a))),
         true,
       );
-      const below = `api.${d.name}`;
-      expectVerdict(`${a.id} serving ${below} in ${ns}`, request("CREATE", user, ingress(ns, below)), true);
-    }
-    expectVerdict(
-      `${a.id} binding itself in ${ns}`,
-      request("CREATE", user, binding(ns, subjectOf(a))),
-      true,
-    );
-    const ownSa = { kind: "ServiceAccount", name: "app", namespace: a.namespaces.at(-1)!.name };
-    expectVerdict(
-      `${a.id} binding its own service account in ${ns}`,
-      request("CREATE", user, binding(ns, ownSa)),
-      true,
-    );
-    for (const b of model.tenants) {
-      if (b.id === a.id) continue;
-      for (const d of b.domains)
+      const ownSa = { kind: "ServiceAccount", name: "app", namespace: a.namespaces.at(-1)!.name };
+      expectVerdict(
+        `${a.id} binding its own service account in ${ns}`,
+        request("CREATE", user, binding(ns, ownSa)),
+        true,
+      );
+      for (const b of model.tenants) {
+        if (b.id === a.id) continue;
+        for (const d of b.domains)
+          expectVerdict(
+            `${a.id} serving ${b.id}'s ${d.name} in ${ns}`,
+            request("CREATE", user, ingress(ns, d.name)),
+            false,
+          );
         expectVerdict(
-          `${a.id} serving ${b.id}'s ${d.name} in ${ns}`,
-          request("CREATE", user, ingress(ns, d.name)),
+          `${a.id} binding ${b.id} in ${ns}`,
+          request("CREATE", user, binding(ns, subjectOf(b))),
           false,
         );
-      expectVerdict(
-        `${a.id} binding ${b.id} in ${ns}`,
-        request("CREATE", user, binding(ns, subjectOf(b))),
-        false,
-      );
-      const otherSa = { kind: "ServiceAccount", name: "app", namespace: b.namespaces[0]!.name };
-      expectVerdict(
-        `${a.id} binding ${b.id}'s service account in ${ns}`,
-        request("CREATE", user, binding(ns, otherSa)),
-        false,
-      );
+        const otherSa = { kind: "ServiceAccount", name: "app", namespace: b.namespaces[0]!.name };
+        expectVerdict(
+          `${a.id} binding ${b.id}'s service account in ${ns}`,
+          request("CREATE", user, binding(ns, otherSa)),
+          false,
+        );
+      }
     }
-  }
   return out;
 }
 
@@ -534,6 +593,8 @@ describe("isolation", () => {
       domains: 0,
       sharedCi: 0,
       sops: 0,
+      clusters: 0,
+      grants: 0,
     };
     await fc.assert(
       fc.asyncProperty(registries, async ({ model }) => {
@@ -545,6 +606,8 @@ describe("isolation", () => {
         if (model.tenants.some((t) => t.ci)) seen.ci++;
         if (model.environment.ci.shared) seen.sharedCi++;
         if (model.environment.vault.sops) seen.sops++;
+        if (model.tenants.some((t) => t.clusters.length > 1)) seen.clusters++;
+        if (model.tenants.some((t) => t.grants.length > 0)) seen.grants++;
         if (model.tenants.filter((t) => t.domains.length > 0).length > 1) seen.domains++;
         const plan = await buildPlan(model, LAYERS);
         expect(isolationViolations(model, plan)).toEqual([]);
@@ -687,9 +750,9 @@ describe("the checker can fail", () => {
     const bindings = policy("tenancy-role-bindings");
     bindings.validations = [];
     const found = isolationViolations(model, plan);
-    expect(found).toContain("alice serving bob's bob.example.com in alice: allowed");
-    expect(found).toContain("bob binding alice in bob: allowed");
-    expect(found).toContain("alice binding bob's service account in alice: allowed");
+    expect(found).toContain("main: alice serving bob's bob.example.com in alice: allowed");
+    expect(found).toContain("main: bob binding alice in bob: allowed");
+    expect(found).toContain("main: alice binding bob's service account in alice: allowed");
   });
 
   it("a shared principal nobody declared", async () => {
