@@ -47,9 +47,14 @@ export const NAME_PROFILES: Record<"tenancy" | "existing-installation", Template
 /** What every rendered name must be: a DNS subdomain (Kubernetes object names; safe in a Vault path segment). */
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/** Templates without placeholders already found valid: they render to themselves (most names of a profile). */
+const CONSTANT = new Set<string>();
+
 function render(template: string, vars: Record<string, string>): string {
+  if (CONSTANT.has(template)) return template;
   const name = template.replace(/\{([a-z]+)\}/g, (_, v: string) => vars[v] ?? `{${v}}`);
-  if (name.length > 253 || !SUBDOMAIN.test(name))
+  if (name === template && name.length <= 253 && SUBDOMAIN.test(name)) CONSTANT.add(template);
+  else if (name.length > 253 || !SUBDOMAIN.test(name))
     throw new Error(
       `name template ${JSON.stringify(template)} gives ${JSON.stringify(name)}, not a valid object name (a DNS subdomain of at most 253 characters)`,
     );
