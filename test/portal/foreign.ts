@@ -52,3 +52,14 @@ export function foreignData(
   }
   return [...new Set(found)];
 }
+
+/** HTML text with the portal's entities decoded (portal/html.ts escapes these). */
+export function decodeHtml(text: string): string {
+  return text
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&#96;/g, "`")
+    .replace(/&amp;/g, "&");
+}

@@ -3,6 +3,7 @@
  * audience made of markup, quotes and command substitutions reach the pages escaped and the setup script
  * quoted: nothing runs, nothing is injected, every value arrives intact.
  */
+import { decodeHtml } from "./foreign";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -65,13 +66,7 @@ describe("hostile values", () => {
     const bob = site.get("tenants/bob/index.html")!;
     const ci = bob.slice(bob.indexOf('id="ci"'));
     const code = ci.slice(ci.indexOf("<pre><code>") + 11, ci.indexOf("</code></pre>"));
-    const decoded = code
-      .replace(/&lt;/g, "<")
-      .replace(/&gt;/g, ">")
-      .replace(/&quot;/g, '"')
-      .replace(/&#39;/g, "'")
-      .replace(/&#96;/g, "`")
-      .replace(/&amp;/g, "&");
+    const decoded = decodeHtml(code);
     const workflow = parse(decoded) as {
       jobs: { deploy: { env: Record<string, string>; steps: { run: string }[] } };
     };

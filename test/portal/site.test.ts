@@ -9,7 +9,7 @@ import type { Provenance } from "../../portal/provenance";
 import type { RegistryModel } from "../../registry/model";
 import { LAYERS } from "../../stacks/layers";
 import { exampleWithSharedCi, loadExample } from "../plan/registries";
-import { foreignData } from "./foreign";
+import { decodeHtml, foreignData } from "./foreign";
 
 const PROVENANCE: Provenance = {
   environment: "example",
@@ -39,14 +39,7 @@ const section = (page: string, id: string) => {
   expect(start, id).toBeGreaterThan(-1);
   return page.slice(start, page.indexOf("</section>", start));
 };
-const decode = (text: string) =>
-  text
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&#96;/g, "`")
-    .replace(/&amp;/g, "&");
+const decode = decodeHtml;
 /** Markup removed, entities decoded: what a reader sees. */
 const visible = (markup: string) =>
   markup
