@@ -23,18 +23,22 @@ export function canICommand(program: Command): void {
       .argument("[resource]", "Kubernetes: pods, apps/deployments, pods/exec, ...")
       .option("--namespace <ns>", "in this namespace (default: at cluster scope)")
       .option("--cluster <name>", "on this cluster (default: the environment's default cluster)")
+      .option(
+        "--name <object>",
+        "one object of the resource, by name (rules may name the objects they grant)",
+      )
       .option("--path <path>", "a Vault request path, e.g. secret/data/tenants/alice/db"),
   ).action(
     async (
       who: string,
       verb: string,
       resource: string | undefined,
-      opts: CommonOptions & { namespace?: string; path?: string; cluster?: string },
+      opts: CommonOptions & { namespace?: string; path?: string; cluster?: string; name?: string },
     ) => {
       if (opts.path !== undefined && opts.namespace !== undefined)
         throw new UsageError("--path asks Vault and --namespace asks Kubernetes: give one of them");
-      if (opts.path !== undefined && opts.cluster !== undefined)
-        throw new UsageError("--path asks Vault and --cluster asks Kubernetes: give one of them");
+      if (opts.path !== undefined && (opts.cluster !== undefined || opts.name !== undefined))
+        throw new UsageError("--path asks Vault; --cluster and --name ask Kubernetes: give one of them");
       if (opts.path === undefined && resource === undefined)
         throw new UsageError("name the Kubernetes resource (e.g. pods), or ask Vault with --path");
       const model = await loadRegistry(loadOptions(opts));
@@ -60,6 +64,7 @@ export function canICommand(program: Command): void {
         verb,
         resource: resource ?? opts.path ?? "",
         ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+        ...(opts.name !== undefined ? { name: opts.name } : {}),
         ...(opts.path !== undefined ? { path: opts.path } : { cluster }),
       });
       if (opts.json) process.stdout.write(JSON.stringify(answer, null, 2) + "\n");
@@ -67,7 +72,7 @@ export function canICommand(program: Command): void {
         const what =
           answer.system === "vault"
             ? `${verb} on Vault path ${answer.scope}`
-            : `${verb} ${answer.resource} ${answer.scope === "cluster" ? "at cluster scope" : `in ${answer.scope}`}${clusters.length > 1 ? ` on cluster ${cluster}` : ""}`;
+            : `${verb} ${answer.resource}${opts.name !== undefined ? ` ${opts.name}` : ""} ${answer.scope === "cluster" ? "at cluster scope" : `in ${answer.scope}`}${clusters.length > 1 ? ` on cluster ${cluster}` : ""}`;
         const lines = [
           `${answer.allowed ? "yes" : "no"}: ${principal} ${answer.allowed ? "may" : "may not"} ${what}: ${answer.reason}`,
         ];

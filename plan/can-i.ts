@@ -15,6 +15,8 @@ export interface CanIQuestion {
   namespace?: string;
   /** Kubernetes: the cluster asked about (the access rows' `cluster`). */
   cluster?: string;
+  /** Kubernetes: one object of the resource by name (a rule naming objects may grant it); else the resource. */
+  name?: string;
   /** A Vault request path: asks Vault's ACLs instead of Kubernetes RBAC. */
   path?: string;
 }
@@ -92,7 +94,7 @@ export function canI(rows: readonly AccessRow[], q: CanIQuestion): CanIAnswer {
       r.system === "kubernetes" &&
       onCluster(r) &&
       // a rule naming objects grants them only, not the resource as a whole
-      r.resourceNames === undefined &&
+      (r.resourceNames === undefined || (q.name !== undefined && r.resourceNames.includes(q.name))) &&
       (r.scope === scope || r.scope === "cluster") &&
       covers(r.resource, q.resource) &&
       (r.verbs.includes(q.verb) || r.verbs.includes("*")),
@@ -102,6 +104,7 @@ export function canI(rows: readonly AccessRow[], q: CanIQuestion): CanIAnswer {
     (r) => r.system === "kubernetes" && onCluster(r) && r.scope === scope && r.verbs.includes("(aggregated)"),
   );
   const where =
+    (q.name === undefined ? "" : `named ${q.name} `) +
     (q.namespace === undefined ? "at cluster scope" : `in namespace ${q.namespace}`) +
     (q.cluster === undefined ? "" : ` on cluster ${q.cluster}`);
   const reason =

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { LAYERS } from "../../stacks/layers";
 import { accessMatrix } from "../../plan/access";
 import { canI } from "../../plan/can-i";
+import type { AccessRow } from "../../policy/access";
 import { buildPlan } from "../../plan/plan";
 import { runCli } from "../helpers/cli";
 import { exampleEnvironmentData, registryOf } from "./registries";
@@ -114,5 +115,43 @@ describe("tenancy can-i", () => {
     });
     expect(runCli(["can-i", "nosuch", "get", "pods"]).code).toBe(2);
     expect(runCli(["can-i", "alice", "get"]).code).toBe(2);
+  });
+});
+
+describe("can-i, objects by name and clusters", () => {
+  const row = (over: Partial<AccessRow>): AccessRow => ({
+    principal: "user:erin@example.com",
+    tenant: "erin",
+    system: "kubernetes",
+    cluster: "main",
+    scope: "namespace:erin",
+    resource: "configmaps",
+    apiGroup: "",
+    verbs: ["get"],
+    via: "RoleBinding erin/x -> ClusterRole y",
+    ...over,
+  });
+  const ask = (rows: AccessRow[], extra: { name?: string; cluster?: string }) =>
+    canI(rows, {
+      principal: "user:erin@example.com",
+      verb: "get",
+      resource: "configmaps",
+      namespace: "erin",
+      ...extra,
+    }).allowed;
+
+  it("a rule naming objects grants those objects only, never the resource as a whole", () => {
+    const named = [row({ resourceNames: ["settings"] })];
+    expect(ask(named, {})).toBe(false);
+    expect(ask(named, { name: "settings" })).toBe(true);
+    expect(ask(named, { name: "other" })).toBe(false);
+    // an unnamed rule grants every object
+    expect(ask([row({})], { name: "anything" })).toBe(true);
+  });
+
+  it("a row on another cluster grants nothing on this one; a resource in every group covers the core one", () => {
+    expect(ask([row({ cluster: "eu-gpu" })], { cluster: "main" })).toBe(false);
+    expect(ask([row({ cluster: "eu-gpu" })], { cluster: "eu-gpu" })).toBe(true);
+    expect(ask([row({ resource: "*/configmaps", apiGroup: "*" })], { cluster: "main" })).toBe(true);
   });
 });
