@@ -1,8 +1,8 @@
 /**
  * Stack identity (ARCHITECTURE.md, "Stacks"): the one place where a layer's stack name, its StackReference
- * name and the project are made. `<env>-<layer>`, sharded `<env>-<layer>-<k>`, and for a stack of one cluster
- * `<env>-<layer>[-<k>].<cluster>`. Environment and cluster names are lowercase RFC 1123 labels, so the name
- * parses back unambiguously.
+ * name and the project are made: `<env>-<layer>`, sharded `<env>-<layer>-<k>` (several clusters share a layer's
+ * stacks: a provider per cluster, ARCHITECTURE.md "Clusters"). Environment names are lowercase RFC 1123 labels,
+ * so the name parses back unambiguously. Also the names that identify a cluster's provider.
  */
 import { LAYER_NAMES, type LayerName } from "./names";
 
@@ -14,14 +14,11 @@ export interface StackIdentity {
   layer: LayerName;
   /** Shard number, for a sharded layer. */
   shard?: number;
-  /** Cluster name, for a stack that manages one cluster of several. */
-  cluster?: string;
 }
 
 export function stackName(id: StackIdentity): string {
   const shard = id.shard === undefined ? "" : `-${id.shard}`;
-  const cluster = id.cluster === undefined ? "" : `.${id.cluster}`;
-  return `${id.env}-${id.layer}${shard}${cluster}`;
+  return `${id.env}-${id.layer}${shard}`;
 }
 
 /** Fully qualified name of a stack, as StackReference wants it: `<organization>/<project>/<stack>`. */
@@ -31,17 +28,13 @@ export function stackReferenceName(id: StackIdentity, organization: string): str
 
 /** The identity a stack name stands for, or undefined when it is not one of tenancy's. */
 export function parseStackName(stack: string): StackIdentity | undefined {
-  const m =
-    /^([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)-([a-z]+)(?:-(\d+))?(?:\.([a-z0-9](?:[-a-z0-9]*[a-z0-9])?))?$/.exec(
-      stack,
-    );
+  const m = /^([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)-([a-z]+)(?:-(\d+))?$/.exec(stack);
   // the environment may itself contain "-<layer>": the regex is greedy, so the last layer name wins
   if (!m || !(LAYER_NAMES as readonly string[]).includes(m[2]!)) return undefined;
   return {
     env: m[1]!,
     layer: m[2] as LayerName,
     ...(m[3] !== undefined ? { shard: Number(m[3]) } : {}),
-    ...(m[4] !== undefined ? { cluster: m[4] } : {}),
   };
 }
 

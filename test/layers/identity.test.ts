@@ -1,15 +1,13 @@
-/** Stack identity: names made and parsed back in one place, ready for shards and clusters. */
+/** Stack identity: names made and parsed back in one place, with shards. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PROJECT, parseStackName, stackName, stackReferenceName } from "../../layers/identity";
 import { LAYER_NAMES } from "../../layers/names";
 
 describe("stack identity", () => {
-  it("names stacks <env>-<layer>, sharded <env>-<layer>-<k>, per cluster with .<cluster>", () => {
+  it("names stacks <env>-<layer>, sharded <env>-<layer>-<k>", () => {
     expect(stackName({ env: "prod", layer: "platform" })).toBe("prod-platform");
     expect(stackName({ env: "prod", layer: "vault", shard: 3 })).toBe("prod-vault-3");
-    expect(stackName({ env: "prod", layer: "ci", cluster: "eu-1" })).toBe("prod-ci.eu-1");
-    expect(stackName({ env: "prod", layer: "ci", shard: 0, cluster: "eu-1" })).toBe("prod-ci-0.eu-1");
   });
 
   it("makes StackReference names <organization>/<project>/<stack>", () => {
@@ -20,7 +18,7 @@ describe("stack identity", () => {
   it("parses names back, the environment possibly containing a layer's name", () => {
     expect(parseStackName("prod-platform")).toEqual({ env: "prod", layer: "platform" });
     expect(parseStackName("ci-vault-ci")).toEqual({ env: "ci-vault", layer: "ci" });
-    expect(parseStackName("prod-ci-2.eu")).toEqual({ env: "prod", layer: "ci", shard: 2, cluster: "eu" });
+    expect(parseStackName("prod-ci-2")).toEqual({ env: "prod", layer: "ci", shard: 2 });
     for (const bad of [
       "prod",
       "prod-edge",
@@ -28,6 +26,8 @@ describe("stack identity", () => {
       "Prod-platform",
       "prod-platform-",
       "prod-platform.x.",
+      // a stack per cluster is not one of tenancy's: clusters share a layer's stacks
+      "prod-ci-2.eu",
     ])
       expect(parseStackName(bad), bad).toBeUndefined();
   });
@@ -39,14 +39,8 @@ describe("stack identity", () => {
         label,
         fc.constantFrom(...LAYER_NAMES),
         fc.option(fc.nat(999), { nil: undefined }),
-        fc.option(label, { nil: undefined }),
-        (env, layer, shard, cluster) => {
-          const id = {
-            env,
-            layer,
-            ...(shard !== undefined ? { shard } : {}),
-            ...(cluster !== undefined ? { cluster } : {}),
-          };
+        (env, layer, shard) => {
+          const id = { env, layer, ...(shard !== undefined ? { shard } : {}) };
           expect(parseStackName(stackName(id))).toEqual(id);
         },
       ),
