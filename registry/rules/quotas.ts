@@ -136,11 +136,18 @@ export function checkTotals({ tier, tierName, at }: TenantContext, namespaces: N
       );
       continue;
     }
-    const total = namespaces.reduce((sum, n) => sum + parseQuantity(n.quota[key]!)!, 0n);
+    // a namespace on several clusters has a quota on each: each counts
+    const copies = (n: NamespaceModel) => BigInt(Math.max(1, n.clusters.length));
+    const total = namespaces.reduce((sum, n) => sum + parseQuantity(n.quota[key]!)! * copies(n), 0n);
+    const all = namespaces.reduce((sum, n) => sum + copies(n), 0n);
+    const over =
+      all === BigInt(namespaces.length)
+        ? `${namespaces.length} namespaces`
+        : `${namespaces.length} namespaces on their clusters (${all} quotas in all)`;
     if (total > parseQuantity(budget)!)
       at(
         ["namespaces"],
-        `${key} summed over ${namespaces.length} namespaces is ${show(formatQuantity(total))}, over the tier ${show(tierName)} budget of ${show(String(budget))}`,
+        `${key} summed over ${over} is ${show(formatQuantity(total))}, over the tier ${show(tierName)} budget of ${show(String(budget))}`,
       );
   }
 }

@@ -212,6 +212,20 @@ describe("placement", () => {
     ]);
   });
 
+  it("the tier's budget counts a namespace's quota on each cluster it is on", () => {
+    // standard tier: budgets requests.cpu 6 and requests.memory 12Gi, each namespace 1 and 2Gi by default;
+    // 3 namespaces on 3 clusters make 9 quotas (fred's 3 on one cluster fit)
+    expect(
+      problemsOf({
+        erin: { email: "erin@example.com", clusterSelector: {}, namespaces: ["erin", "erin-a", "erin-b"] },
+        fred: { email: "fred@example.com", namespaces: ["fred", "fred-a", "fred-b"] },
+      }),
+    ).toEqual([
+      'tenants/erin.yaml: namespaces: requests.cpu summed over 3 namespaces on their clusters (9 quotas in all) is "9", over the tier "standard" budget of "6"',
+      'tenants/erin.yaml: namespaces: requests.memory summed over 3 namespaces on their clusters (9 quotas in all) is "18Gi", over the tier "standard" budget of "12Gi"',
+    ]);
+  });
+
   it("a namespace name belongs to one tenant across all clusters", () => {
     expect(
       problemsOf({
