@@ -24,8 +24,12 @@ const write = (file: string, text: string) => writeFileSync(join(repo, file), te
 const read = (file: string) => readFileSync(join(repo, file), "utf8");
 const diff = (...extra: string[]) => runCli(["diff", "--base", "HEAD", ...extra], { cwd: repo });
 /** The two registry changes several cases make: alice's quota, and carol inviting alice as a viewer. */
+// within the standard tier's budget of 6 CPUs: alice 1, alice-dev 2.5 on each of its two clusters
 const raiseAliceCpu = () =>
-  write("tenants/alice.yaml", read("tenants/alice.yaml").replace('requests.cpu: "2"', 'requests.cpu: "3"'));
+  write(
+    "tenants/alice.yaml",
+    read("tenants/alice.yaml").replace('requests.cpu: "2"', 'requests.cpu: "2500m"'),
+  );
 const inviteAliceIntoCarol = () =>
   write(
     "tenants/carol.yaml",
@@ -66,10 +70,10 @@ describe("tenancy diff", () => {
         "",
         "tenant alice: changed",
         "  ~ platform: ResourceQuota alice-dev-quota",
-        '      spec.hard.requests.cpu: "2" -> "3"',
+        '      spec.hard.requests.cpu: "2" -> "2500m"',
         // alice-dev is on the eu-gpu cluster too
         "  ~ platform: ResourceQuota eu-gpu:alice-dev-quota",
-        '      spec.hard.requests.cpu: "2" -> "3"',
+        '      spec.hard.requests.cpu: "2" -> "2500m"',
         "",
         "summary: tenants +0 ~1 offboarding 0 -0; resources +0 ~2 -0; access +0 -0",
         "planned: 1 of 4 tenants, those the change can touch (--full plans all)",
@@ -183,8 +187,8 @@ describe("tenancy diff", () => {
         "",
         "| | layer | resource | change |",
         "| --- | --- | --- | --- |",
-        '| ~ | platform | ResourceQuota alice-dev-quota | spec.hard.requests.cpu: "2" → "3" |',
-        '| ~ | platform | ResourceQuota eu-gpu:alice-dev-quota | spec.hard.requests.cpu: "2" → "3" |',
+        '| ~ | platform | ResourceQuota alice-dev-quota | spec.hard.requests.cpu: "2" → "2500m" |',
+        '| ~ | platform | ResourceQuota eu-gpu:alice-dev-quota | spec.hard.requests.cpu: "2" → "2500m" |',
         "",
         "</details>",
         "",
