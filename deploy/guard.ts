@@ -216,10 +216,12 @@ export function checkAgainst(
     model.tenants.map((t) => t.id),
     opts,
   );
+  // the registry's namespaces as the platform stack will export them
+  const next = Object.entries(namespaceOwners(model.tenants));
   checkNamespaces(
     applied.namespaces,
-    new Map(model.tenants.flatMap((t) => t.namespaces.map((n) => [n.name, t.id] as const))),
+    new Map(next.map(([ns, n]) => [ns, n.tenant])),
     opts,
-    new Map(model.tenants.flatMap((t) => t.namespaces.map((n) => [n.name, n.clusters] as const))),
+    new Map(next.map(([ns, n]) => [ns, n.clusters])),
   );
 }

@@ -156,6 +156,7 @@ export async function planStacks(
       );
       if (!selection.dryRun) stackOutputs[stackReferenceName(part.id, MOCK_ORGANIZATION)] = run.outputs;
       if (!report.has(layer.name)) continue;
+      const byProvider = clusters(run.resources);
       (emit ?? ((p: PlannedStack) => stacks.push(p)))({
         stack,
         layer: layer.name,
@@ -168,7 +169,7 @@ export async function planStacks(
             type: r.type,
             name: r.name,
             ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
-            ...withCluster(clusters(run.resources), r),
+            ...withCluster(byProvider, r),
             ...(r.parentType !== undefined ? { parentType: r.parentType } : {}),
             protect: r.protect,
             inputs: r.inputs,
@@ -307,18 +308,13 @@ export function formatPlanTree(plan: Plan, offboarding: ReadonlySet<string> = ne
 }
 
 const KUBERNETES_PROVIDER = "pulumi:providers:kubernetes";
-const clusterMaps = new WeakMap<readonly RecordedResource[], Map<string, string>>();
-
-/** Kubernetes provider URN -> its cluster (from its clusterIdentifier), once per run. */
+/** Kubernetes provider URN -> its cluster (from its clusterIdentifier). */
 function clusters(resources: readonly RecordedResource[]): Map<string, string> {
-  let map = clusterMaps.get(resources);
-  if (map) return map;
-  map = new Map();
+  const map = new Map<string, string>();
   for (const r of resources) {
     const c = r.type === KUBERNETES_PROVIDER ? clusterOfIdentifier(r.inputs.clusterIdentifier) : undefined;
     if (c !== undefined) map.set(r.urn, c);
   }
-  clusterMaps.set(resources, map);
   return map;
 }
 

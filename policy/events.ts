@@ -27,22 +27,26 @@ export interface TenantEvent {
  * existed: upgrading tells no tenant changed.
  */
 export function tenantDigest(tenant: TenantModel, env: { clusters: readonly ClusterInfo[] }): string {
-  const { source: _source, clusters, grants, namespaces, ...record } = tenant;
   const home = defaultCluster(env.clusters);
   const onlyHome = (cs: readonly string[]) => cs.length === 1 && cs[0] === home;
-  const value = {
-    ...record,
-    namespaces: namespaces.map(({ clusters: on, ...ns }) => (onlyHome(on) ? ns : { ...ns, clusters: on })),
-    ...(onlyHome(clusters) ? {} : { clusters }),
-    ...(grants.length > 0 ? { grants } : {}),
-  };
-  // the key order of the model (namespaces came before domains): unchanged records keep their value
-  const ordered = Object.fromEntries(
-    Object.keys(tenant)
-      .filter((k) => k in value)
-      .map((k) => [k, value[k as keyof typeof value]]),
-  );
-  return createHash("sha256").update(JSON.stringify(ordered)).digest("hex").slice(0, 32);
+  // in the model's key order, so an unchanged record keeps its value; the source is not the record
+  const record = Object.entries(tenant).flatMap(([key, value]): [string, unknown][] => {
+    if (key === "source") return [];
+    if (key === "clusters") return onlyHome(tenant.clusters) ? [] : [[key, value]];
+    if (key === "grants") return tenant.grants.length > 0 ? [[key, value]] : [];
+    if (key === "namespaces")
+      return [
+        [
+          key,
+          tenant.namespaces.map(({ clusters, ...ns }) => (onlyHome(clusters) ? ns : { ...ns, clusters })),
+        ],
+      ];
+    return [[key, value]];
+  });
+  return createHash("sha256")
+    .update(JSON.stringify(Object.fromEntries(record)))
+    .digest("hex")
+    .slice(0, 32);
 }
 
 interface AppliedTenantOutputs {

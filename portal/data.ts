@@ -23,7 +23,7 @@ export interface NamespaceView {
   };
   /** Pod Security level enforced (the namespace's label). */
   podSecurity?: string;
-  /** The clusters it exists on (its planned Namespace objects'). */
+  /** The clusters it exists on (its placement in the registry, where the plan makes its Namespace objects). */
   clusters: string[];
 }
 
@@ -252,13 +252,9 @@ export function tenantView(
       .filter((r) => r.type === "kubernetes:core/v1:Namespace" && r.tenant === tenant.id)
       .map((r) => [metadata(r).name!, r]),
   );
-  const clustersOf = (ns: string) =>
-    resources
-      .filter((r) => r.type === "kubernetes:core/v1:Namespace" && metadata(r).name === ns)
-      .flatMap((r) => (r.cluster !== undefined ? [r.cluster] : []));
   const namespaces = tenant.namespaces.flatMap((n) => {
     const r = planned.get(n.name);
-    return r ? [{ ...namespaceView(plan, r, offboardingNs.has(n.name)), clusters: clustersOf(n.name) }] : [];
+    return r ? [{ ...namespaceView(plan, r, offboardingNs.has(n.name)), clusters: n.clusters }] : [];
   });
 
   const dnsHosts = new Set(

@@ -203,16 +203,17 @@ function isLabelKey(k: string): boolean {
     (prefix === undefined || (prefix.length <= 253 && isHostname(prefix)))
   );
 }
+/** A label value: empty, or at most 63 characters of letters, digits, -, _ and . (alphanumeric at both ends). */
+function isLabelValue(v: string): boolean {
+  return v === "" || (v.length <= 63 && LABEL_NAME.test(v));
+}
+const LABEL_VALUE_EXPECTED = "a valid label value (at most 63 characters: letters, digits, -, _, .)";
 const LabelMap = z.record(AnyKey, z.string()).superRefine((labels, ctx) => {
   for (const [k, v] of Object.entries(labels)) {
     if (!isLabelKey(k))
       ctx.addIssue({ code: "custom", path: [k], message: `${show(k)} is not a valid label key` });
-    if (v !== "" && (v.length > 63 || !LABEL_NAME.test(v)))
-      ctx.addIssue({
-        code: "custom",
-        path: [k],
-        message: `${show(v)} is not a valid label value (at most 63 characters: letters, digits, -, _, .)`,
-      });
+    if (!isLabelValue(v))
+      ctx.addIssue({ code: "custom", path: [k], message: `${show(v)} is not ${LABEL_VALUE_EXPECTED}` });
   }
 });
 
@@ -228,16 +229,7 @@ export const ClusterSelector = z
           .strictObject({
             key: LabelKey,
             operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
-            values: z
-              .array(
-                z
-                  .string()
-                  .refine(
-                    (v) => v === "" || (v.length <= 63 && LABEL_NAME.test(v)),
-                    isnt("a valid label value (at most 63 characters: letters, digits, -, _, .)"),
-                  ),
-              )
-              .optional(),
+            values: z.array(z.string().refine(isLabelValue, isnt(LABEL_VALUE_EXPECTED))).optional(),
           })
           .superRefine((r, ctx) => {
             const some = (r.values ?? []).length > 0;

@@ -4,13 +4,13 @@
  * a tenant-placed instance in one of the tenant's namespaces, within that namespace's limits, with an image
  * from the tier's registries (the workloads admission policy would refuse its pod otherwise).
  */
-import { defaultCluster } from "../../policy/placement";
 import { imageAllowed, requiredRuntimeClass } from "../../policy/admission";
 import type { AppModel, NamespaceModel, TenantAdmission } from "../model";
 import { type PathSegment, show } from "../problems";
 import { parseQuantity } from "../quantity";
 import { type TenantContext, appHost, zoneOf } from "./context";
 import { claimHostname } from "./domains";
+import { offDefaultCluster } from "./placement";
 
 export function checkApps(
   ctx: TenantContext,
@@ -75,13 +75,13 @@ export function checkApps(
       }
       namespace = app.namespace ?? namespaces[0]!.name;
       const ns = namespaces.find((n) => n.name === namespace);
-      const home = defaultCluster(env.clusters);
+      const off = ns && offDefaultCluster(env, ns);
       if (!ns)
         at(["apps", i, "namespace"], `${show(namespace)} is not a namespace of tenant ${show(doc.id)}`);
-      else if (!ns.clusters.includes(home))
+      else if (off)
         at(
           (app.namespace !== undefined ? ["apps", i, "namespace"] : ["apps", i]) as PathSegment[],
-          `app instances run on the default cluster ${show(home)}, and namespace ${show(namespace)} is not placed there (it is on ${ns.clusters.join(", ")})`,
+          `app instances run on ${off}`,
         );
       // the image must be one the tier's pods may run, or the workloads policy refuses the pod
       if (env.admission.policies.workloads && !imageAllowed(entry.image, admission.registries))

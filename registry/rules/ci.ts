@@ -5,17 +5,16 @@
  * (`ci.perTenant.immutableClaims`): a name can change hands. An ID token any pipeline can get (an audience, an
  * issuer) would otherwise reach this tenant's deployers.
  */
-import { defaultCluster } from "../../policy/placement";
 import type { CiModel, NamespaceModel } from "../model";
 import { show } from "../problems";
 import type { TenantContext } from "./context";
+import { offDefaultCluster } from "./placement";
 
 export function checkCi(
   { env, doc, data, claims, at }: TenantContext,
   own: ReadonlySet<string>,
   namespaces: readonly NamespaceModel[],
 ): CiModel | undefined {
-  const home = defaultCluster(env.clusters);
   if (data.ci && !env.ci.perTenant)
     at(
       ["ci"],
@@ -54,13 +53,9 @@ export function checkCi(
     else if (!own.has(ns))
       at(["ci", "namespaces", j], `${show(ns)} is not a namespace of tenant ${show(doc.id)}`);
     else {
-      // deployers exist on the default cluster only (ARCHITECTURE.md, "Clusters")
-      const on = namespaces.find((n) => n.name === ns)?.clusters ?? [];
-      if (!on.includes(home))
-        at(
-          ["ci", "namespaces", j],
-          `pipelines deploy with deployer credentials of the default cluster ${show(home)}, and namespace ${show(ns)} is not placed there (it is on ${on.join(", ")})`,
-        );
+      const entry = namespaces.find((n) => n.name === ns);
+      const off = entry && offDefaultCluster(env, entry);
+      if (off) at(["ci", "namespaces", j], `pipelines deploy with deployer credentials of ${off}`);
     }
   });
   return data.ci

@@ -4,7 +4,7 @@
  * rules unless the environment trusts them.
  */
 import { FORBIDDEN_VERBS, WRITE_VERBS, isProtected } from "../../policy/isolation";
-import { describeSelector, selectClusters, type LabelSelector } from "../../policy/placement";
+import { type LabelSelector, defaultCluster, describeSelector, selectClusters } from "../../policy/placement";
 import { CLUSTER_SCOPED_RESOURCES, groupResource } from "../../policy/rbac";
 import type { EnvironmentModel, GrantModel, NamespaceModel } from "../model";
 import { type PathSegment, show } from "../problems";
@@ -18,6 +18,16 @@ function clusterList(env: EnvironmentModel): string {
       return labels.length > 0 ? `${c.name} {${labels.join(", ")}}` : c.name;
     })
     .join(", ");
+}
+
+/**
+ * Why a namespace cannot hold what exists on the default cluster only (deployers, app instances:
+ * ARCHITECTURE.md, "Clusters"), to follow "... on"/"... of"; undefined when it is placed there.
+ */
+export function offDefaultCluster(env: EnvironmentModel, ns: NamespaceModel): string | undefined {
+  const home = defaultCluster(env.clusters);
+  if (ns.clusters.includes(home)) return undefined;
+  return `the default cluster ${show(home)}, and namespace ${show(ns.name)} is not placed there (it is on ${ns.clusters.join(", ")})`;
 }
 
 /** The clusters a selector picks; reports one that picks none. */

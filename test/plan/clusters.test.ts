@@ -18,7 +18,7 @@ import {
   onCluster,
   selectClusters,
 } from "../../policy/placement";
-import { InvalidInputError } from "../../registry/problems";
+import { InvalidInputError, formatProblem } from "../../registry/problems";
 import type { TenantFileInput } from "../../registry/schema";
 import { LAYERS } from "../../stacks/layers";
 import { ROOT, runCli } from "../helpers/cli";
@@ -127,13 +127,7 @@ function problemsOf(
     return [];
   } catch (e) {
     if (!(e instanceof InvalidInputError)) throw e;
-    return e.problems.map(
-      (p) =>
-        `${p.source}: ${p.path
-          .map(String)
-          .join(".")
-          .replace(/\.(\d+)/g, "[$1]")}: ${p.message}`,
-    );
+    return e.problems.map(formatProblem);
   }
 }
 
