@@ -3,7 +3,6 @@
  * type, name, inputs as the provider would receive them, protect flag, parent and owning tenant.
  * `tenancy plan` and the component tests both use this; there is no second way of evaluating a program.
  */
-import { setFlagsFromString } from "node:v8";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../layers/identity";
 
@@ -97,36 +96,37 @@ export function runProgram(
   return run;
 }
 
-/*
- * A plan allocates a great many short-lived objects (outputs, promises, protobuf structs): a young generation
- * of 64 MiB semi-spaces instead of V8's default 16 cuts the scavenges' share of a plan by about a sixth
- * (bench/plan.ts). Young-generation sizing may change at run time; it applies to the process that plans.
- */
-setFlagsFromString("--max-semi-space-size=64");
-
 /* eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK's module object, patched below */
 const debuggable = require("@pulumi/pulumi/runtime/debuggable") as {
   debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T>;
 };
 
+/** The SDK's Resource class: `callsites` is a static method it calls through the class. */
+const ResourceClass = pulumi.Resource as unknown as { callsites: () => unknown[] };
+
 /**
  * The SDK records a stack trace for every promise and resource it creates, and tracks every promise for a
  * leak report at exit (for leak reports and source positions, neither of which a plan uses); that was most of
- * a plan's time, memory and garbage. During a run no stack frame is captured and promises are not wrapped
- * (the SDK calls `debuggablePromise` through its module object, so replacing it there takes effect); both are
- * restored after. TENANCY_DEBUG=1 keeps them.
+ * a plan's time, memory and garbage. During a run no stack frame is captured, promises are not wrapped (the
+ * SDK calls `debuggablePromise` through its module object, so replacing it there takes effect) and a resource
+ * records no call sites (`Resource.callsites` lifts the stack limit itself to find the source position the
+ * engine shows; with none, the SDK registers the resource without one); all are restored after.
+ * TENANCY_DEBUG=1 keeps them.
  */
 async function withCheapStackTraces<T>(fn: () => Promise<T>): Promise<T> {
   if (process.env.TENANCY_DEBUG) return fn();
   const enabled = (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled ?? false;
   const limit = Error.stackTraceLimit;
   const wrap = debuggable.debuggablePromise;
+  const callsites = ResourceClass.callsites;
   process.setSourceMapsEnabled(false);
   Error.stackTraceLimit = 0;
   debuggable.debuggablePromise = (p) => p;
+  ResourceClass.callsites = () => [];
   try {
     return await fn();
   } finally {
+    ResourceClass.callsites = callsites;
     debuggable.debuggablePromise = wrap;
     Error.stackTraceLimit = limit;
     process.setSourceMapsEnabled(enabled);
@@ -139,9 +139,12 @@ async function runExclusive(
 ): Promise<ProgramRun> {
   const project = opts.project ?? PROJECT;
   const stackOutputs = opts.stackOutputs ?? {};
+  /** The resource being registered: the mock monitor hands its deserialised inputs to `newResource`. */
+  let registering: RecordedResource | undefined;
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
+        if (registering) registering.inputs = redactSecrets(args.inputs) as Record<string, unknown>;
         if (args.type === STACK_REFERENCE) {
           const outputs = Object.hasOwn(stackOutputs, args.name) ? stackOutputs[args.name] : undefined;
           // the engine's own words (pkg/backend/backend.go) for a stack that does not exist
@@ -171,7 +174,7 @@ async function runExclusive(
     const provider = req.getProvider() || undefined;
     const deletedWith = req.getDeletedwith() || undefined;
     const importId = req.getImportid() || undefined;
-    recorded.push({
+    const record: RecordedResource = {
       urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
       type: req.getType(),
       name: req.getName(),
@@ -187,9 +190,16 @@ async function runExclusive(
       dependsOn: req.getDependenciesList(),
       ...(deletedWith ? { deletedWith } : {}),
       ...(importId ? { importId } : {}),
-      inputs: redactSecrets(pulumi.runtime.deserializeProperties(req.getObject())) as Record<string, unknown>,
-    });
-    return register(req, cb);
+      inputs: {},
+    };
+    recorded.push(record);
+    // the mock monitor deserialises the inputs and calls `newResource` before its first await
+    registering = record;
+    try {
+      return register(req, cb);
+    } finally {
+      registering = undefined;
+    }
   };
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
   monitor.registerResourceOutputs = (req, cb) => {

@@ -5,6 +5,7 @@
  * (none on day one), the programs run as a preview (ARCHITECTURE.md, "Two views").
  */
 import { fork } from "node:child_process";
+import { PLAN_NODE_OPTIONS } from "../bin/node-options.cjs";
 import { clusterOfIdentifier, parseStackName, stackReferenceName } from "../layers/identity";
 import { type LayerStack, layerStacks, shardCount, shardOf } from "../layers/shards";
 import { type Layer, type LayerName, withDependencies } from "../layers/names";
@@ -231,7 +232,7 @@ async function planInWorkers(
 function inWorker(module: string, model: RegistryModel, selection: Selection): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
     const child = fork(module, [], {
-      execArgv: ["-r", "tsx/cjs"],
+      execArgv: [...PLAN_NODE_OPTIONS, "-r", "tsx/cjs"],
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
