@@ -8,7 +8,9 @@ const PLAN_NODE_OPTIONS = ["--max-semi-space-size=128"];
 
 /** Whether node options (argv or NODE_OPTIONS) already size the young generation. */
 function sizesYoungGeneration(execArgv, nodeOptions) {
-  return [...execArgv, ...(nodeOptions ?? "").split(/\s+/)].some((a) => a.startsWith("--max-semi-space-size"));
+  return [...execArgv, ...(nodeOptions ?? "").split(/\s+/)].some((a) =>
+    a.startsWith("--max-semi-space-size"),
+  );
 }
 
 module.exports = { PLAN_NODE_OPTIONS, sizesYoungGeneration };
