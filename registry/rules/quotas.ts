@@ -10,21 +10,23 @@ import type { QuotaKey } from "../schema";
 import type { TenantContext } from "./context";
 import type { NamespaceEntry } from "./namespaces";
 
-/** Yields [key, value, ceiling, which ceiling] for every quota key above one of the given ceilings. */
-export function* ceilings(
+/** [key, value, ceiling, which ceiling] for every quota key above one of the given ceilings (the first). */
+export function ceilings(
   quota: Quota,
   limits: [Quota | undefined, string][],
-): Generator<[string, string, string, string]> {
+): [string, string, string, string][] {
+  const over: [string, string, string, string][] = [];
   for (const key of quotaKeys(quota)) {
     const value = quota[key]!;
     for (const [ceiling, where] of limits) {
       const max = ceiling?.[key];
       if (max !== undefined && parseQuantity(value)! > parseQuantity(max)!) {
-        yield [key, String(value), String(max), where];
+        over.push([key, String(value), String(max), where]);
         break;
       }
     }
   }
+  return over;
 }
 
 /** The keys a quota sets. */
@@ -63,31 +65,51 @@ export function mergeLimits(...layers: (Limits | undefined)[]): Limits {
   return out;
 }
 
+/** What every namespace of a tenant starts from: quota and limits merged down to the tenant, the ceilings. */
+interface TenantBase {
+  quota: Quota;
+  limits: Limits;
+  ceilings: [Quota | undefined, string][];
+}
+
+/** Per tenant context (one per tenant and build): its namespaces share it. */
+const bases = new WeakMap<TenantContext, TenantBase>();
+
+function tenantBase(ctx: TenantContext): TenantBase {
+  const { env, data, tier, tierName } = ctx;
+  let base = bases.get(ctx);
+  if (!base) {
+    base = {
+      quota: { ...quotaOf(env.defaults.quota), ...quotaOf(tier?.quota), ...quotaOf(data.quota) } as Quota,
+      limits: mergeLimits(env.defaults.limits, tier?.limits, data.limits),
+      ceilings: [
+        [tier?.max, `the tier ${show(tierName)} maximum`],
+        [env.maxQuota, "the environment's maxQuota"],
+        [exposureCap(env, tier), `the tier ${show(tierName)} cap on service exposure`],
+      ],
+    };
+    bases.set(ctx, base);
+  }
+  return base;
+}
+
 /**
  * One namespace with its quota and limits resolved and checked. `reported` remembers limit problems already
  * reported, since the tenant's own limits are shared by all its namespaces.
  */
 export function resolveNamespace(
-  { env, data, tier, tierName, at }: TenantContext,
+  ctx: TenantContext,
   { name, entry, path }: NamespaceEntry,
   reported: Set<string>,
 ): NamespaceModel {
+  const { env, data, at } = ctx;
   const obj = typeof entry === "string" ? { name: entry } : entry;
-  const quota = { ...quotaOf(env.defaults.quota), ...quotaOf(tier?.quota), ...quotaOf(data.quota) } as Quota;
+  const base = tenantBase(ctx);
   const nsQuota = "quota" in obj ? quotaOf(obj.quota) : {};
-  Object.assign(quota, nsQuota);
+  const quota = { ...base.quota, ...nsQuota } as Quota;
   for (const key of EXPOSURE_KEYS) quota[key] ??= "0";
-  const limits = mergeLimits(
-    env.defaults.limits,
-    tier?.limits,
-    data.limits,
-    "limits" in obj ? obj.limits : undefined,
-  );
-  for (const [key, value, ceiling, where] of ceilings(quota, [
-    [tier?.max, `the tier ${show(tierName)} maximum`],
-    [env.maxQuota, "the environment's maxQuota"],
-    [exposureCap(env, tier), `the tier ${show(tierName)} cap on service exposure`],
-  ])) {
+  const limits = "limits" in obj && obj.limits ? mergeLimits(base.limits, obj.limits) : base.limits;
+  for (const [key, value, ceiling, where] of ceilings(quota, base.ceilings)) {
     const setHere =
       key in nsQuota
         ? [...path.slice(0, 2), "quota", key]
@@ -112,7 +134,8 @@ export function resolveNamespace(
   return {
     name,
     quota,
-    limits,
+    // a copy per namespace: the model's namespaces never share an object
+    limits: limits === base.limits ? mergeLimits(limits) : limits,
     offboarding: "offboarding" in obj && obj.offboarding === true,
     clusters: [],
   };
