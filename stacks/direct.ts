@@ -8,9 +8,10 @@
  *   tenancy:registry      registry directory (yaml; default "tenants")
  *   tenancy:vaultLayout   single-secret (default) | per-tenant
  *   tenancy:vaultMount, tenancy:vaultPath, tenancy:vaultKey
- *   tenancy:allowRemovals, tenancy:allowHandover (booleans), tenancy:maxRemovals (number)
- * The platform layer applies the same removal and handover guard as `npx tenancy up`, against its own last
- * applied outputs. What this path cannot do is preview every layer before changing any: `npx tenancy up` does.
+ *   tenancy:allowRemovals, tenancy:allowHandover, tenancy:allowShardChange,
+ *   tenancy:allowDefaultClusterChange (booleans), tenancy:maxRemovals (number)
+ * The platform layer applies the same guard as `npx tenancy up` (removals, handovers, namespaces leaving a
+ * cluster, the shard count, the default cluster), against its own last applied outputs. What this path cannot do is preview every layer before changing any: `npx tenancy up` does.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_MAX_REMOVALS, checkRegistryChange } from "../deploy/guard";
@@ -21,6 +22,9 @@ import { loadRegistry } from "../registry/load";
 import { DEFAULT_SOURCE_SETTINGS, type SourceSettings, sourceOptions } from "../registry/settings";
 import { Upstream } from "./layer";
 import { LAYERS } from "./layers";
+
+/** The platform stack's outputs the guard compares a registry change against (stacks/platform.ts). */
+const GUARDED_OUTPUTS = ["tenants", "namespaces", "shards", "defaultCluster"] as const;
 
 /** The source settings from stack config, defaulting as the CLI's options do. */
 export function sourceSettings(config: pulumi.Config): SourceSettings {
@@ -61,15 +65,21 @@ export async function main(): Promise<Record<string, unknown>> {
     // the stack's own last applied outputs: a StackReference reads the stored checkpoint, which this update
     // has not changed yet when the program starts ({} on a stack's first update)
     const self = new Upstream(id);
-    const [tenants, namespaces] = await Promise.all([self.value("tenants"), self.value("namespaces")]);
+    const applied = Object.fromEntries(
+      await Promise.all(GUARDED_OUTPUTS.map(async (name) => [name, await self.value(name)] as const)),
+    );
     checkRegistryChange(
-      tenants === undefined ? undefined : { tenants, ...(namespaces !== undefined ? { namespaces } : {}) },
+      applied.tenants === undefined
+        ? undefined
+        : Object.fromEntries(Object.entries(applied).filter(([, v]) => v !== undefined)),
       // a shard guards its own tenants
       { ...model, tenants: mine.tenants },
       {
         allowRemovals: config.getBoolean("allowRemovals") ?? false,
         allowHandover: config.getBoolean("allowHandover") ?? false,
         maxRemovals: config.getNumber("maxRemovals", { min: 0 }) ?? DEFAULT_MAX_REMOVALS,
+        allowShardChange: config.getBoolean("allowShardChange") ?? false,
+        allowDefaultClusterChange: config.getBoolean("allowDefaultClusterChange") ?? false,
       },
     );
   }

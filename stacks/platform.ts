@@ -128,15 +128,15 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
       digest: tenantDigest(tenant, env),
     };
   }
-  // the shard count this layout was applied with: the guard refuses a count change whose state was not moved
   return {
     tenants: exported,
     // every namespace with its owner and clusters: what the guard compares a registry change against
     namespaces: namespaceOwners(tenants),
-    // and the default cluster (whose objects have bare names): the guard refuses a change of either
-    ...((input.part ?? WHOLE).shared
-      ? { shards: shardCount(env), defaultCluster: defaultCluster(env.clusters) }
-      : {}),
+    // the shard count this layout was applied with (the guard refuses a count change whose state was not
+    // moved) and the default cluster (whose objects have bare names): every platform stack, shards too, keeps
+    // both, so that each guards itself when run on its own (stacks/direct.ts)
+    shards: shardCount(env),
+    defaultCluster: defaultCluster(env.clusters),
   };
 }
 

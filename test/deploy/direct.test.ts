@@ -73,6 +73,28 @@ describe("the direct Pulumi path", () => {
     expect(allowed.outputs.tenants).toBeDefined();
   });
 
+  it("guards the shard count and the default cluster it was applied with, unless the stack config allows it", async () => {
+    // the stack as applied: its own outputs, then each changed as if applied with another layout
+    const first = await runProgram({ stack: "example-platform", stackOutputs: { [SELF]: {} } }, main);
+    expect(first.outputs).toMatchObject({ shards: 1, defaultCluster: "main" });
+    const again = (outputs: Record<string, unknown>, config: Record<string, string> = {}) =>
+      runProgram({ stack: "example-platform", config, stackOutputs: { [SELF]: outputs } }, main);
+    await expect(again(first.outputs)).resolves.toBeDefined();
+
+    const fourShards = { ...first.outputs, shards: 4 };
+    await expect(again(fourShards)).rejects.toThrow(SafetyError);
+    await expect(again(fourShards)).rejects.toThrow(
+      /shards.count is 1 but the platform layer was applied with 4: tenants would change stacks/,
+    );
+    await expect(again(fourShards, { "tenancy:allowShardChange": "true" })).resolves.toBeDefined();
+
+    const otherDefault = { ...first.outputs, defaultCluster: "eu-gpu" };
+    await expect(again(otherDefault)).rejects.toThrow(
+      /the default cluster is main but the platform layer was applied with eu-gpu/,
+    );
+    await expect(again(otherDefault, { "tenancy:allowDefaultClusterChange": "true" })).resolves.toBeDefined();
+  });
+
   it("refuses a stack name that is not <env>-<layer>", async () => {
     await expect(runProgram({ stack: "example-edge" }, main)).rejects.toThrow(
       /stack example-edge: expected <env>-<layer> with layer one of platform, dns, vault, ci, apps/,

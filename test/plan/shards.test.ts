@@ -131,6 +131,9 @@ describe("sharded plans", () => {
         .sort();
     expect(flat(plan)).toEqual(flat(whole));
     expect(plan.stacks.map((s) => s.stack)).toContain("example-platform-2");
+    // every platform stack, shards too, keeps the layout it was applied with: each guards itself
+    for (const s of plan.stacks.filter((p) => p.layer === "platform"))
+      expect(s.outputs, s.stack).toMatchObject({ shards: 3, defaultCluster: "main" });
   }, 120_000);
 
   it("adding a tenant changes exactly one shard stack per layer, the same shard in each", async () => {
