@@ -2,11 +2,16 @@
  * Offline plan benchmark: `npm run bench:plan [-- --tenants N --baseline B]`.
  * Builds registries of B and N generated tenants (two namespaces, a domain, a member and CI each) on the
  * example environment, plans every layer under the mock runtime, and prints time, resources and memory,
- * with the ratio of time per tenant (N vs B) in the same run: 1.00 is linear. A script that prints, not a test.
+ * with the ratio of time per tenant (N vs B) in the same run: 1.00 is linear. Then the plan against two floors:
+ * the same resources registered bare, and the same resource graph (components, parents, providers,
+ * dependencies, aliases, protect) registered without the programs. A script that prints, not a test.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { runProgram } from "../plan/harness";
+import { stackReferenceName } from "../layers/identity";
+import { layerStacks } from "../layers/shards";
+import { MOCK_ORGANIZATION, type RecordedResource, runProgram } from "../plan/harness";
 import { type Plan, buildPlan } from "../plan/plan";
+import type { RegistryModel } from "../registry/model";
 import { LAYERS } from "../stacks/layers";
 import { arg, registry } from "./generated";
 
@@ -46,6 +51,85 @@ async function floor(plan: Plan) {
   return performance.now() - t0;
 }
 
+/** Every registration of every stack as the programs make them (components included), in order. */
+async function recordRuns(model: RegistryModel) {
+  const outputs: Record<string, Record<string, unknown>> = {};
+  const runs: {
+    stack: string;
+    outputs: Record<string, Record<string, unknown>>;
+    resources: RecordedResource[];
+  }[] = [];
+  for (const layer of LAYERS)
+    for (const part of layerStacks(model, layer.name, model.tenants)) {
+      const upstream = { ...outputs };
+      const run = await runProgram({ stack: part.name, stackOutputs: upstream }, () =>
+        layer.program({ model, tenants: part.tenants, part: part.part }),
+      );
+      outputs[stackReferenceName(part.id, MOCK_ORGANIZATION)] = run.outputs;
+      runs.push({ stack: part.name, outputs: upstream, resources: run.resources });
+    }
+  return runs;
+}
+
+/**
+ * The graph floor: the programs' registrations replayed (components as bare components, providers as bare
+ * providers, custom resources bare) with the same parents, providers, dependencies, deletedWith, name aliases
+ * and protect, and the same inputs: what the SDK charges for the graph the resources need, without the
+ * programs, the typed SDK classes or the outputs they plumb.
+ */
+async function graphFloor(model: RegistryModel) {
+  const runs = await recordRuns(model);
+  const Custom = pulumi.CustomResource as unknown as new (
+    t: string,
+    n: string,
+    p: pulumi.Inputs,
+    o: pulumi.CustomResourceOptions,
+  ) => pulumi.CustomResource;
+  // the SDK's base classes, constructed bare (they are abstract in the typings only)
+  const Component = pulumi.ComponentResource as unknown as new (
+    t: string,
+    n: string,
+    a: pulumi.Inputs,
+    o: pulumi.ComponentResourceOptions,
+  ) => pulumi.ComponentResource;
+  const Provider = pulumi.ProviderResource as unknown as new (
+    pkg: string,
+    n: string,
+    p: pulumi.Inputs,
+    o: pulumi.ResourceOptions,
+  ) => pulumi.ProviderResource;
+  global.gc?.();
+  const t0 = performance.now();
+  for (const run of runs)
+    await runProgram({ stack: run.stack, stackOutputs: run.outputs }, async () => {
+      const made = new Map<string, pulumi.Resource>();
+      for (const r of run.resources) {
+        const resources = (urns: string[]) => urns.flatMap((u) => (made.has(u) ? [made.get(u)!] : []));
+        const provider = r.provider ? made.get(r.provider.split("::").slice(0, -1).join("::")) : undefined;
+        const opts = {
+          ...(r.parentUrn && made.has(r.parentUrn) ? { parent: made.get(r.parentUrn)! } : {}),
+          ...(provider ? { provider: provider as pulumi.ProviderResource } : {}),
+          dependsOn: resources(r.dependsOn),
+          ...(r.deletedWith && made.has(r.deletedWith) ? { deletedWith: made.get(r.deletedWith)! } : {}),
+          aliases: r.aliases.filter((a) => !a.startsWith("urn:")).map((name) => ({ name })),
+          protect: r.protect,
+        };
+        const inputs = r.inputs as pulumi.Inputs;
+        made.set(
+          r.urn,
+          !r.custom
+            ? new Component(r.type, r.name, {}, opts)
+            : r.type.startsWith("pulumi:providers:")
+              ? new Provider(r.type.slice("pulumi:providers:".length), r.name, inputs, opts)
+              : new Custom(r.type, r.name, inputs, opts),
+        );
+      }
+      return {};
+    });
+  const registrations = runs.reduce((sum, r) => sum + r.resources.length, 0);
+  return { ms: performance.now() - t0, registrations };
+}
+
 async function main() {
   const baseline = arg("baseline", 20);
   const tenants = arg("tenants", 200);
@@ -61,12 +145,17 @@ async function main() {
     `scaling: time per tenant at ${t.n} vs ${b.n} = ${(t.ms / t.n / (b.ms / b.n)).toFixed(2)}x wall, ${(t.cpuMs / t.n / (b.cpuMs / b.n)).toFixed(2)}x cpu; 1.00 is linear`,
   );
   // the same resources, bare, per stack: the cost the SDK and the mock runtime set
-  const plan = await buildPlan(registry(tenants), LAYERS);
+  const model = registry(tenants);
+  const plan = await buildPlan(model, LAYERS);
   const floorMs = await floor(plan);
   const perResource = t.ms / t.resources;
   const floorPerResource = floorMs / t.resources;
   console.log(
     `floor: ${t.resources} bare resources in ${floorMs.toFixed(0)} ms = ${floorPerResource.toFixed(3)} ms/resource; plan ${perResource.toFixed(3)} ms/resource; ratio ${(perResource / floorPerResource).toFixed(2)}x the floor`,
+  );
+  const g = await graphFloor(model);
+  console.log(
+    `graph: the same ${g.registrations} registrations (${g.registrations - t.resources} components) with their options, no program, in ${g.ms.toFixed(0)} ms = ${(g.ms / t.resources).toFixed(3)} ms/resource; the plan is ${(t.ms / g.ms).toFixed(2)}x the graph, the graph ${(g.ms / floorMs).toFixed(2)}x the bare floor`,
   );
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }

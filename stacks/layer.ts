@@ -27,6 +27,7 @@ export class Upstream {
   readonly stack: string;
   private readonly reference: pulumi.StackReference;
   private readonly awaiting: pulumi.Output<string | undefined>[] = [];
+  private readonly outputs = new Map<string, pulumi.Output<unknown>>();
 
   constructor(id: StackIdentity) {
     this.stack = stackName(id);
@@ -41,9 +42,15 @@ export class Upstream {
     return details.value ?? details.secretValue;
   }
 
-  /** An upstream output, `undefined` while the stack has never applied it. */
+  /**
+   * An upstream output, `undefined` while the stack has never applied it. One Output per name: the SDK's
+   * `getOutput` walks every output of the upstream stack each time it is called (to lift nested outputs),
+   * and a program asks for the same output once per tenant or namespace.
+   */
   output<T>(name: string): pulumi.Output<T | undefined> {
-    return this.reference.getOutput(name) as pulumi.Output<T | undefined>;
+    let out = this.outputs.get(name);
+    if (!out) this.outputs.set(name, (out = this.reference.getOutput(name)));
+    return out as pulumi.Output<T | undefined>;
   }
 
   /**

@@ -49,6 +49,9 @@ describe("benchmarks, smoke mode", () => {
     expect(r.out).toMatch(
       /^floor: \d+ bare resources in \d+ ms = \d+\.\d{3} ms\/resource; plan \d+\.\d{3} ms\/resource; ratio \d+\.\d\dx the floor$/m,
     );
+    expect(r.out).toMatch(
+      /^graph: the same \d+ registrations \(\d+ components\) with their options, no program, in \d+ ms = \d+\.\d{3} ms\/resource; the plan is \d+\.\d\dx the graph, the graph \d+\.\d\dx the bare floor$/m,
+    );
   });
 
   it("bench (registry load + validate) measures three sizes and the CLI end to end", () => {
