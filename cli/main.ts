@@ -3,6 +3,8 @@
  * input, 2 usage error, 3 a safety guard refused, 4 an external system failed, 5 an internal error.
  */
 import { Command, CommanderError } from "commander";
+// the package's version: package.json is the one place it is written
+import { version as VERSION } from "../package.json";
 import {
   ExitCode,
   type Problem,
@@ -31,6 +33,7 @@ export function buildProgram(): Command {
     .description(
       "Declarative multi-tenancy for a shared Kubernetes platform: one registry record per tenant.",
     )
+    .version(VERSION, "-V, --version", "print the version of tenancy")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   validateCommand(program);

@@ -21,6 +21,13 @@ describe("the command line", () => {
     }
   });
 
+  it("--version prints the package's version and exits 0", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    const r = runCli(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${pkg.version}\n`);
+  });
+
   it('"--json" as the value of another option does not switch the output to JSON', () => {
     const r = runCli(["validate", "--registry", "--json"]);
     expect(r.code).toBe(1);
