@@ -23,6 +23,9 @@ export type ParseResult = { ok: true; data: unknown } | { ok: false; problems: P
  * Parses one YAML document from bytes. Refuses non-UTF-8, oversized input, duplicate keys, alias bombs,
  * several documents, and anything that is not a mapping; never throws.
  */
+/** Strict UTF-8 (invalid bytes throw); each `decode` call stands alone, so one decoder serves every file. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 export function parseYaml(bytes: Uint8Array, source: string): ParseResult {
   const fail = (message: string, path: PathSegment[] = []): ParseResult => ({
     ok: false,
@@ -32,7 +35,7 @@ export function parseYaml(bytes: Uint8Array, source: string): ParseResult {
     return fail(`file is ${bytes.byteLength} bytes; at most ${MAX_FILE_BYTES} bytes are accepted`);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     return fail("file is not valid UTF-8 text");
   }

@@ -1,7 +1,16 @@
 /**
  * The YAML directory source: one file per tenant, `tenants/<id>.yaml`, file name = tenant id.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readdirSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+} from "node:fs";
 import { basename, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { TenantDocument } from "./model";
 import { MAX_FILE_BYTES, parseYaml } from "./parse";
@@ -33,7 +42,10 @@ export function readYamlFile(path: string): { ok: true; data: unknown } | { ok: 
       // refuse before reading a huge file into memory
       if (stat.size > MAX_FILE_BYTES)
         return fail(`file is ${stat.size} bytes; at most ${MAX_FILE_BYTES} bytes are accepted`);
-      bytes = readFileSync(fd);
+      // one read of the size fstat gave, and a byte more: a file that grew since is read again, whole
+      const buffer = Buffer.allocUnsafe(stat.size + 1);
+      const read = readSync(fd, buffer, 0, stat.size + 1, 0);
+      bytes = read <= stat.size ? buffer.subarray(0, read) : readFileSync(fd);
     } finally {
       closeSync(fd);
     }
