@@ -16,6 +16,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PLAN_NODE_OPTIONS } from "../bin/node-options.cjs";
 import { loadRegistry } from "../registry/load";
 import { summarise } from "../registry/model";
 import { InvalidInputError, formatProblem } from "../registry/problems";
@@ -164,7 +165,17 @@ async function measure(dir: string, runs: number): Promise<Measurement> {
 function measureInChild(dir: string, runs: number): Measurement {
   const r = spawnSync(
     process.execPath,
-    [...process.execArgv, "--expose-gc", __filename, "--measure", dir, "--runs", String(runs)],
+    // with the V8 options the CLI runs with (bin/node-options.cjs)
+    [
+      ...PLAN_NODE_OPTIONS,
+      ...process.execArgv,
+      "--expose-gc",
+      __filename,
+      "--measure",
+      dir,
+      "--runs",
+      String(runs),
+    ],
     { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
   );
   if (r.status !== 0) {

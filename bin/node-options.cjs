@@ -1,8 +1,9 @@
-// V8 options of a process that plans (ARCHITECTURE.md, "Scale"): a plan allocates a great many short-lived
-// objects (outputs, promises, protobuf structs), and with V8's default 16 MiB semi-spaces most of them survive
-// two scavenges and are copied into the old generation; 128 MiB semi-spaces cut a plan's time by about a fifth
-// (bench/plan.ts). The young generation is sized when the process starts, so these are command-line options:
-// bin/tenancy.cjs restarts itself with them, plan workers and the test workers are started with them.
+// V8 options of the CLI and of every process that plans (ARCHITECTURE.md, "Shards"): a plan allocates a great
+// many short-lived objects (outputs, promises, protobuf structs), and with V8's default 16 MiB semi-spaces most
+// of them survive two scavenges and are copied into the old generation; 128 MiB semi-spaces cut a plan's time
+// by about a fifth (bench/plan.ts) and registry validation's by about a tenth (bench/registry.ts). The young
+// generation is sized when the process starts, so these are command-line options: bin/tenancy.cjs starts
+// itself again with them, plan workers and the test workers are started with them.
 "use strict";
 const PLAN_NODE_OPTIONS = ["--max-semi-space-size=128"];
 
