@@ -189,11 +189,13 @@ export async function appliedPlatform(
   const states = [shared, ...(await Promise.all(names.map((s) => engine.state(s))))];
   const outputs = states.flatMap((s) => (s?.outputs.tenants ? [s.outputs] : []));
   if (outputs.length === 0) return undefined;
-  // the count the layout was applied with: the shared (or only) stack's
+  // the count and the default cluster the layout was applied with: the shared (or only) stack's
+  const home = shared?.outputs.defaultCluster;
   return {
     tenants: Object.assign({}, ...outputs.map((o) => o.tenants)),
     namespaces: Object.assign({}, ...outputs.map((o) => o.namespaces ?? {})),
     ...(typeof shared?.outputs.shards === "number" ? { shards: applied } : {}),
+    ...(typeof home === "string" ? { defaultCluster: home } : {}),
   };
 }
 

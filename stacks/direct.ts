@@ -11,7 +11,8 @@
  *   tenancy:allowRemovals, tenancy:allowHandover, tenancy:allowShardChange,
  *   tenancy:allowDefaultClusterChange (booleans), tenancy:maxRemovals (number)
  * The platform layer applies the same guard as `npx tenancy up` (removals, handovers, namespaces leaving a
- * cluster, the shard count, the default cluster), against its own last applied outputs. What this path cannot do is preview every layer before changing any: `npx tenancy up` does.
+ * cluster, the shard count, the default cluster), against its own last applied outputs. What this path cannot
+ * do is preview every layer before changing any: `npx tenancy up` does.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_MAX_REMOVALS, checkRegistryChange } from "../deploy/guard";

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkAgainst, checkRegistryChange, stateOf } from "../../deploy/guard";
+import { appliedPlatform, runLayers } from "../../deploy/run";
 import * as k8s from "@pulumi/kubernetes";
 import { accessMatrix } from "../../plan/access";
 import { runProgram } from "../../plan/harness";
@@ -22,6 +23,7 @@ import { InvalidInputError, formatProblem } from "../../registry/problems";
 import type { TenantFileInput } from "../../registry/schema";
 import { LAYERS } from "../../stacks/layers";
 import { ROOT, runCli } from "../helpers/cli";
+import { FakeEngine } from "../helpers/engine";
 import { validateK8sObject } from "../helpers/k8s-schema";
 import { exampleEnvironmentData, exampleWithEnvironment, loadExample, registryOf } from "./registries";
 
@@ -541,7 +543,17 @@ describe("the guard", () => {
       checkRegistryChange(platform, moved, { ...opts, allowDefaultClusterChange: true }),
     ).not.toThrow();
     expect(() => checkRegistryChange(platform, model, opts)).not.toThrow();
-  }, 60_000);
+    // and through `tenancy up`, which reads the applied platform stacks from the engine
+    const engine = new FakeEngine();
+    const NOTHING = { allowRemovals: false, allowHandover: false };
+    await runLayers("up", model, engine, NOTHING);
+    expect((await appliedPlatform(engine, model))?.defaultCluster).toBe("main");
+    engine.calls.length = 0;
+    await expect(runLayers("up", moved, engine, NOTHING)).rejects.toThrow(
+      /^the default cluster is us-east but the platform layer was applied with main: /,
+    );
+    expect(engine.calls).toEqual([]);
+  }, 120_000);
 
   const NONE = { allowRemovals: false, allowHandover: false };
   const narrowed = (offboarding: boolean) =>
