@@ -2,7 +2,7 @@
  * bin/tenancy.cjs runs the CLI with the planning process's V8 options (bin/node-options.cjs): the young
  * generation is sized when a process starts, so the entry point starts again with them unless they are set.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,6 +35,35 @@ describe("the CLI's node options", () => {
     const r = run(["--help"], "--max-semi-space-size=32");
     expect(r.seen).toEqual([[]]);
     expect(r.code).toBe(0);
+  });
+
+  it("passes a signal on to the command it started, and exits as the command did", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tenancy-node-options-"));
+    const probe = join(dir, "probe.cjs");
+    // in the command (the process with the planning options): say so, and report a SIGTERM when it comes
+    writeFileSync(
+      probe,
+      `if (process.execArgv.includes(${JSON.stringify(PLAN_NODE_OPTIONS[0])})) {
+  process.on("SIGTERM", () => { process.stderr.write("command got SIGTERM\\n"); process.exit(143); });
+  process.stderr.write("command started\\n");
+}
+`,
+    );
+    const parent = spawn(process.execPath, [join(ROOT, "bin", "tenancy.cjs"), "plan"], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_OPTIONS: `--require ${probe}` },
+    });
+    let stderr = "";
+    parent.stdout.resume();
+    parent.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+      if (d.includes("command started")) parent.kill("SIGTERM");
+    });
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+      parent.on("exit", (c, sig) => resolve([c, sig])),
+    );
+    expect(stderr).toContain("command got SIGTERM");
+    expect([code, signal]).toEqual([143, null]);
   });
 
   it("recognises the option on the command line and in NODE_OPTIONS", () => {
