@@ -15,12 +15,20 @@ async function measure(n: number, shards: number, workers: number) {
   const model = registry(n, () => {}, shards);
   let rss: number[] = [];
   const t0 = performance.now();
+  let workersMs = 0;
   const plan = await buildPlan(model, LAYERS, {
-    parallel: { workers, module: MODULE, onWorker: (m) => (rss = m) },
+    parallel: {
+      workers,
+      module: MODULE,
+      onWorker: (m) => {
+        rss = m;
+        workersMs = performance.now() - t0;
+      },
+    },
   });
   const ms = performance.now() - t0;
   const resources = plan.stacks.reduce((sum, s) => sum + s.resources.length, 0);
-  return { n, workers, ms, resources, stacks: plan.stacks.length, rss };
+  return { n, workers, ms, workersMs, resources, stacks: plan.stacks.length, rss };
 }
 
 async function main() {
@@ -37,6 +45,10 @@ async function main() {
   console.log(
     `speed-up: time per tenant with ${workers} workers at ${full.n} vs 1 worker at ${base.n} = ${(base.ms / base.n / (full.ms / full.n)).toFixed(2)}x`,
   );
+  if (full.workersMs > 0)
+    console.log(
+      `phases at ${full.n}: the workers (start-up, every shard of every layer) ${(full.workersMs / 1000).toFixed(1)} s, then the shared stacks in this process ${((full.ms - full.workersMs) / 1000).toFixed(1)} s`,
+    );
   console.log(`this process: peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
 

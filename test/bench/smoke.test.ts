@@ -41,6 +41,9 @@ describe("benchmarks, smoke mode", () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^ +12 +2 +20 +\d+ +\d+\.\d +\d+\.\d  \d+, \d+$/m);
     expect(r.out).toMatch(/^speed-up: time per tenant with 2 workers at 12 vs 1 worker at 3 = \d+\.\d\dx$/m);
+    expect(r.out).toMatch(
+      /^phases at 12: the workers \(start-up, every shard of every layer\) \d+\.\d s, then the shared stacks in this process \d+\.\d s$/m,
+    );
   });
 
   it("bench:plan prints the floor and the plan's ratio to it", () => {
