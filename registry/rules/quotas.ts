@@ -55,7 +55,14 @@ function exposureCap(env: TenantContext["env"], tier: TenantContext["tier"]): Qu
 }
 
 export function mergeLimits(...layers: (Limits | undefined)[]): Limits {
-  const out: Limits = {};
+  return extendLimits({}, ...layers);
+}
+
+/**
+ * `layers` merged into `out`, in order: a section keeps its place once set (the model's JSON, and so a
+ * tenant's digest, depends on the order), each layer's sections taken in a fixed order.
+ */
+function extendLimits(out: Limits, ...layers: (Limits | undefined)[]): Limits {
   for (const layer of layers) {
     for (const section of ["default", "defaultRequest", "max"] as const) {
       const v = layer?.[section];
@@ -63,6 +70,11 @@ export function mergeLimits(...layers: (Limits | undefined)[]): Limits {
     }
   }
   return out;
+}
+
+/** A copy: the same sections and keys, in the same order. */
+function copyLimits(limits: Limits): Limits {
+  return Object.fromEntries(Object.entries(limits).map(([section, v]) => [section, { ...v }])) as Limits;
 }
 
 /** What every namespace of a tenant starts from: quota and limits merged down to the tenant, the ceilings. */
@@ -108,7 +120,9 @@ export function resolveNamespace(
   const nsQuota = "quota" in obj ? quotaOf(obj.quota) : {};
   const quota = { ...base.quota, ...nsQuota } as Quota;
   for (const key of EXPOSURE_KEYS) quota[key] ??= "0";
-  const limits = "limits" in obj && obj.limits ? mergeLimits(base.limits, obj.limits) : base.limits;
+  const nsLimits = "limits" in obj && obj.limits ? obj.limits : undefined;
+  // the tenant's merged limits (a copy), then the namespace's: as one merge of every layer orders them
+  const limits = extendLimits(copyLimits(base.limits), nsLimits);
   for (const [key, value, ceiling, where] of ceilings(quota, base.ceilings)) {
     const setHere =
       key in nsQuota
@@ -125,8 +139,7 @@ export function resolveNamespace(
   const ownLimits = data.limits !== undefined || ("limits" in obj && obj.limits !== undefined);
   checkLimits(limits, (field, message) => {
     if (!ownLimits) return;
-    const where =
-      "limits" in obj && obj.limits ? [...path.slice(0, 2), "limits", ...field] : ["limits", ...field];
+    const where = nsLimits ? [...path.slice(0, 2), "limits", ...field] : ["limits", ...field];
     const key = `${where.join("\0")}\0${message}`;
     if (!reported.has(key)) at(where, message);
     reported.add(key);
@@ -134,8 +147,7 @@ export function resolveNamespace(
   return {
     name,
     quota,
-    // a copy per namespace: the model's namespaces never share an object
-    limits: limits === base.limits ? mergeLimits(limits) : limits,
+    limits,
     offboarding: "offboarding" in obj && obj.offboarding === true,
     clusters: [],
   };

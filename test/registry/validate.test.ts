@@ -518,6 +518,32 @@ describe("identities", () => {
 });
 
 describe("quotas, tiers and limits", () => {
+  it("merges limits in the order the layers first set each section (the model's JSON is digested)", () => {
+    const env = environment((e) => {
+      e.defaults.limits = { max: { cpu: "4" } };
+    });
+    const model = build(
+      {
+        alice: {
+          ...alice,
+          limits: { default: { cpu: "500m" } },
+          namespaces: ["alice", { name: "alice-dev", limits: { defaultRequest: { cpu: "100m" } } }],
+        },
+      },
+      env,
+    );
+    const [plain, dev] = model.tenants[0]!.namespaces;
+    expect(Object.keys(plain!.limits)).toEqual(["max", "default"]);
+    expect(Object.keys(dev!.limits)).toEqual(["max", "default", "defaultRequest"]);
+    expect(dev!.limits).toEqual({
+      max: { cpu: "4" },
+      default: { cpu: "500m" },
+      defaultRequest: { cpu: "100m" },
+    });
+    // each namespace its own objects
+    expect(plain!.limits.max).not.toBe(dev!.limits.max);
+  });
+
   it("refuses a namespace quota over the tier's maximum", () => {
     expect(
       problems({ alice: { ...alice, namespaces: [{ name: "alice", quota: { "requests.cpu": "5" } }] } }),
