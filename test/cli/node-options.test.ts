@@ -7,7 +7,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PLAN_NODE_OPTIONS, sizesYoungGeneration } from "../../bin/node-options.cjs";
+import {
+  FORWARDED_SIGNALS,
+  PLAN_NODE_OPTIONS,
+  RESTARTED,
+  restartNeeded,
+  sizesYoungGeneration,
+} from "../../bin/node-options.cjs";
 import { ROOT } from "../helpers/cli";
 
 /** Runs the entry point with a preload that reports every process's V8 options on stderr. */
@@ -66,9 +72,24 @@ describe("the CLI's node options", () => {
     expect([code, signal]).toEqual([143, null]);
   });
 
-  it("recognises the option on the command line and in NODE_OPTIONS", () => {
+  it("recognises the option on the command line and in NODE_OPTIONS, with - or _", () => {
     expect(sizesYoungGeneration(["--max-semi-space-size=64"], undefined)).toBe(true);
-    expect(sizesYoungGeneration([], "--inspect --max-semi-space-size=64")).toBe(true);
+    expect(sizesYoungGeneration([], "--trace-gc --max-semi-space-size=64")).toBe(true);
+    expect(sizesYoungGeneration(["--max_semi_space_size=32"], undefined)).toBe(true);
     expect(sizesYoungGeneration(["--expose-gc"], "--max-old-space-size=4096")).toBe(false);
+  });
+
+  it("never starts again from a restarted process, nor under an inspector", () => {
+    expect(restartNeeded([], {})).toBe(true);
+    expect(restartNeeded([], { [RESTARTED]: "1" })).toBe(false);
+    expect(restartNeeded(["--inspect=127.0.0.1:9229"], {})).toBe(false);
+    expect(restartNeeded([], { NODE_OPTIONS: "--inspect-brk" })).toBe(false);
+    expect(restartNeeded([], { NODE_OPTIONS: "--max_semi_space_size=16" })).toBe(false);
+  });
+
+  it("passes on the signals that end a process, and leaves job control to the terminal", () => {
+    expect(FORWARDED_SIGNALS).toEqual(expect.arrayContaining(["SIGINT", "SIGTERM", "SIGHUP"]));
+    for (const signal of ["SIGTSTP", "SIGCONT", "SIGTTIN", "SIGTTOU", "SIGWINCH", "SIGCHLD"])
+      expect(FORWARDED_SIGNALS).not.toContain(signal);
   });
 });
