@@ -144,7 +144,10 @@ async function runExclusive(
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        if (registering) registering.inputs = redactSecrets(args.inputs) as Record<string, unknown>;
+        if (registering) {
+          registering.inputs = redactSecrets(args.inputs) as Record<string, unknown>;
+          registering = undefined;
+        }
         if (args.type === STACK_REFERENCE) {
           const outputs = Object.hasOwn(stackOutputs, args.name) ? stackOutputs[args.name] : undefined;
           // the engine's own words (pkg/backend/backend.go) for a stack that does not exist
@@ -193,11 +196,17 @@ async function runExclusive(
       inputs: {},
     };
     recorded.push(record);
-    // the mock monitor deserialises the inputs and calls `newResource` before its first await
+    // the mock monitor deserialises the inputs and calls `newResource` before its first await; should a
+    // version of it not, the inputs are deserialised here
     registering = record;
     try {
       return register(req, cb);
     } finally {
+      if (registering === record)
+        record.inputs = redactSecrets(pulumi.runtime.deserializeProperties(req.getObject())) as Record<
+          string,
+          unknown
+        >;
       registering = undefined;
     }
   };

@@ -42,9 +42,12 @@ export function readYamlFile(path: string): { ok: true; data: unknown } | { ok: 
       // refuse before reading a huge file into memory
       if (stat.size > MAX_FILE_BYTES)
         return fail(`file is ${stat.size} bytes; at most ${MAX_FILE_BYTES} bytes are accepted`);
-      // one read of the size fstat gave, and a byte more: a file that grew since is read again, whole
+      // the size fstat gave and a byte more, to the end (a read may return less than asked, e.g. on a network
+      // filesystem): a file that grew since is read again, whole, and refused by size when too large
       const buffer = Buffer.allocUnsafe(stat.size + 1);
-      const read = readSync(fd, buffer, 0, stat.size + 1, 0);
+      let read = 0;
+      for (let n = -1; n !== 0 && read < buffer.length; read += n)
+        n = readSync(fd, buffer, read, buffer.length - read, read);
       bytes = read <= stat.size ? buffer.subarray(0, read) : readFileSync(fd);
     } finally {
       closeSync(fd);
