@@ -180,7 +180,11 @@ export async function appliedPlatform(
   // moves must not hide the old shards' tenants from the guard and the events)
   const env = model.environment.name;
   const shared = await engine.state(stackName({ env, layer: "platform" }));
-  const applied = typeof shared?.outputs.shards === "number" ? shared.outputs.shards : 1;
+  const countOf = (s: Awaited<ReturnType<StackEngine["state"]>>) =>
+    typeof s?.outputs.shards === "number" ? s.outputs.shards : undefined;
+  // no shared stack: a first shard, if any, tells the layout
+  const first = shared ? undefined : await engine.state(stackName({ env, layer: "platform", shard: 0 }));
+  const applied = countOf(shared) ?? countOf(first) ?? 1;
   const count = Math.max(applied, model.environment.shards.count);
   const names =
     count === 1
@@ -189,12 +193,14 @@ export async function appliedPlatform(
   const states = [shared, ...(await Promise.all(names.map((s) => engine.state(s))))];
   const outputs = states.flatMap((s) => (s?.outputs.tenants ? [s.outputs] : []));
   if (outputs.length === 0) return undefined;
-  // the count and the default cluster the layout was applied with: the shared (or only) stack's
-  const home = shared?.outputs.defaultCluster;
+  // the count and the default cluster the layout was applied with: the shared (or only) stack's, else a
+  // shard's (every platform stack exports both)
+  const layout = states.find((s) => typeof s?.outputs.shards === "number")?.outputs;
+  const home = layout?.defaultCluster;
   return {
     tenants: Object.assign({}, ...outputs.map((o) => o.tenants)),
     namespaces: Object.assign({}, ...outputs.map((o) => o.namespaces ?? {})),
-    ...(typeof shared?.outputs.shards === "number" ? { shards: applied } : {}),
+    ...(layout ? { shards: layout.shards } : {}),
     ...(typeof home === "string" ? { defaultCluster: home } : {}),
   };
 }

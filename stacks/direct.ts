@@ -66,6 +66,7 @@ export async function main(): Promise<Record<string, unknown>> {
     // the stack's own last applied outputs: a StackReference reads the stored checkpoint, which this update
     // has not changed yet when the program starts ({} on a stack's first update)
     const self = new Upstream(id);
+    const shardChange = config.getBoolean("allowShardChange") ?? false;
     const applied = Object.fromEntries(
       await Promise.all(GUARDED_OUTPUTS.map(async (name) => [name, await self.value(name)] as const)),
     );
@@ -73,13 +74,14 @@ export async function main(): Promise<Record<string, unknown>> {
       applied.tenants === undefined
         ? undefined
         : Object.fromEntries(Object.entries(applied).filter(([, v]) => v !== undefined)),
-      // a shard guards its own tenants
-      { ...model, tenants: mine.tenants },
+      // a shard guards its own tenants; while the shard count changes (their state moved first), tenants leave
+      // this stack for another shard: then a tenant may not vanish from the registry, as `tenancy up` checks
+      { ...model, tenants: shardChange ? model.tenants : mine.tenants },
       {
         allowRemovals: config.getBoolean("allowRemovals") ?? false,
         allowHandover: config.getBoolean("allowHandover") ?? false,
         maxRemovals: config.getNumber("maxRemovals", { min: 0 }) ?? DEFAULT_MAX_REMOVALS,
-        allowShardChange: config.getBoolean("allowShardChange") ?? false,
+        allowShardChange: shardChange,
         allowDefaultClusterChange: config.getBoolean("allowDefaultClusterChange") ?? false,
       },
     );

@@ -3,8 +3,10 @@
  * stack config names, as the CLI would (Vault KV included), and the platform layer applies the same guard
  * against its own last applied outputs.
  */
-import { readFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProgram } from "../../plan/harness";
 import { SafetyError } from "../../registry/problems";
@@ -93,6 +95,42 @@ describe("the direct Pulumi path", () => {
       /the default cluster is main but the platform layer was applied with eu-gpu/,
     );
     await expect(again(otherDefault, { "tenancy:allowDefaultClusterChange": "true" })).resolves.toBeDefined();
+  });
+
+  it("with tenancy:allowShardChange, tenants that moved to another shard are not removals", async () => {
+    // the example registry as applied in one stack per layer, then with shards.count 2 (state moved)
+    const whole = await runProgram({ stack: "example-platform", stackOutputs: { [SELF]: {} } }, main);
+    const dir = mkdtempSync(join(tmpdir(), "tenancy-direct-shards-"));
+    cpSync(join(ROOT, "tenants"), join(dir, "tenants"), { recursive: true });
+    mkdirSync(join(dir, "environments"));
+    const env = parse(readFileSync(join(ROOT, "environments", "example.yaml"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    env.shards = { count: 2 };
+    writeFileSync(join(dir, "environments", "example.yaml"), stringify(env));
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const shared = (config: Record<string, string> = {}) =>
+        runProgram({ stack: "example-platform", config, stackOutputs: { [SELF]: whole.outputs } }, main);
+      await expect(shared()).rejects.toThrow(/shards.count is 2 but the platform layer was applied with 1/);
+      const run = await shared({ "tenancy:allowShardChange": "true" });
+      // the shared stack keeps no tenant now; the shards have them
+      expect(run.outputs.tenants).toEqual({});
+      // a shard stack whose state was moved in, never updated yet: nothing to compare
+      const shard = await runProgram(
+        {
+          stack: "example-platform-0",
+          config: { "tenancy:allowShardChange": "true" },
+          stackOutputs: { "organization/tenancy/example-platform-0": {} },
+        },
+        main,
+      );
+      expect(Object.keys(shard.outputs.tenants as object).length).toBeGreaterThan(0);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it("refuses a stack name that is not <env>-<layer>", async () => {

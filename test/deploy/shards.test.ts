@@ -60,6 +60,14 @@ describe("sharded runs", () => {
     );
   });
 
+  it("the layout as applied comes from a shard when the shared stack has none", async () => {
+    const engine = new FakeEngine();
+    await runLayers("up", model(), engine, NONE);
+    engine.stacks.delete("example-platform");
+    expect(await appliedPlatform(engine, model())).toMatchObject({ shards: 2, defaultCluster: "main" });
+    await expect(runLayers("preview", registryOf(tenants), engine, NONE)).rejects.toThrow(/applied with 2/);
+  });
+
   it("a shard count changed without moving the state is refused before anything runs", async () => {
     const engine = new FakeEngine();
     await runLayers("up", registryOf(tenants), engine, NONE);
