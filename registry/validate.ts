@@ -23,7 +23,7 @@ import { checkMembers } from "./rules/members";
 import { checkNames } from "./rules/names";
 import { checkNamespace, namespaceEntries } from "./rules/namespaces";
 import { checkGrants, selectAt } from "./rules/placement";
-import { checkTotals, resolveNamespace } from "./rules/quotas";
+import { checkTotals, namespaceResolver } from "./rules/quotas";
 import { TENANT_ID_EXPECTED, TenantFile, type TenantFileData, isLabel } from "./schema";
 
 export interface BuildOptions {
@@ -148,11 +148,11 @@ function checkTenants(
     const identity = checkIdentity(ctx);
 
     const own = new Set<string>();
-    const reported = new Set<string>();
+    const resolveNamespace = namespaceResolver(ctx);
     const selected = selectAt(ctx, data.clusterSelector, ["clusterSelector"]);
     const namespaces = namespaceEntries(ctx).map((entry) => {
       checkNamespace(ctx, own, entry);
-      const ns = resolveNamespace(ctx, entry, reported);
+      const ns = resolveNamespace(entry);
       const selector = typeof entry.entry === "string" ? undefined : entry.entry.clusterSelector;
       ns.clusters = selector
         ? selectAt(ctx, selector, [...entry.path.slice(0, 2), "clusterSelector"])

@@ -77,79 +77,61 @@ function copyLimits(limits: Limits): Limits {
   return Object.fromEntries(Object.entries(limits).map(([section, v]) => [section, { ...v }])) as Limits;
 }
 
-/** What every namespace of a tenant starts from: quota and limits merged down to the tenant, the ceilings. */
-interface TenantBase {
-  quota: Quota;
-  limits: Limits;
-  ceilings: [Quota | undefined, string][];
-}
-
-/** Per tenant context (one per tenant and build): its namespaces share it. */
-const bases = new WeakMap<TenantContext, TenantBase>();
-
-function tenantBase(ctx: TenantContext): TenantBase {
-  const { env, data, tier, tierName } = ctx;
-  let base = bases.get(ctx);
-  if (!base) {
-    base = {
-      quota: { ...quotaOf(env.defaults.quota), ...quotaOf(tier?.quota), ...quotaOf(data.quota) } as Quota,
-      limits: mergeLimits(env.defaults.limits, tier?.limits, data.limits),
-      ceilings: [
-        [tier?.max, `the tier ${show(tierName)} maximum`],
-        [env.maxQuota, "the environment's maxQuota"],
-        [exposureCap(env, tier), `the tier ${show(tierName)} cap on service exposure`],
-      ],
-    };
-    bases.set(ctx, base);
-  }
-  return base;
-}
-
 /**
- * One namespace with its quota and limits resolved and checked. `reported` remembers limit problems already
- * reported, since the tenant's own limits are shared by all its namespaces.
+ * The resolver of one tenant's namespaces: each with its quota and limits resolved and checked. What every
+ * namespace starts from (quota and limits merged down to the tenant, the ceilings) is worked out once, and limit
+ * problems once reported are not reported again (the tenant's own limits are shared by all its namespaces).
  */
-export function resolveNamespace(
-  ctx: TenantContext,
-  { name, entry, path }: NamespaceEntry,
-  reported: Set<string>,
-): NamespaceModel {
-  const { env, data, at } = ctx;
-  const obj = typeof entry === "string" ? { name: entry } : entry;
-  const base = tenantBase(ctx);
-  const nsQuota = "quota" in obj ? quotaOf(obj.quota) : {};
-  const quota = { ...base.quota, ...nsQuota } as Quota;
-  for (const key of EXPOSURE_KEYS) quota[key] ??= "0";
-  const nsLimits = "limits" in obj && obj.limits ? obj.limits : undefined;
-  // the tenant's merged limits (a copy), then the namespace's: as one merge of every layer orders them
-  const limits = extendLimits(copyLimits(base.limits), nsLimits);
-  for (const [key, value, ceiling, where] of ceilings(quota, base.ceilings)) {
-    const setHere =
-      key in nsQuota
-        ? [...path.slice(0, 2), "quota", key]
-        : data.quota && key in data.quota
-          ? ["quota", key]
-          : ["tier"];
-    at(
-      setHere,
-      `${key} ${show(value)} for namespace ${show(name)} exceeds ${where} of ${show(ceiling)} (${env.source})`,
-    );
-  }
-  // limits the tenant did not write are the environment's: reported there, once
-  const ownLimits = data.limits !== undefined || ("limits" in obj && obj.limits !== undefined);
-  checkLimits(limits, (field, message) => {
-    if (!ownLimits) return;
-    const where = nsLimits ? [...path.slice(0, 2), "limits", ...field] : ["limits", ...field];
-    const key = `${where.join("\0")}\0${message}`;
-    if (!reported.has(key)) at(where, message);
-    reported.add(key);
-  });
-  return {
-    name,
-    quota,
-    limits,
-    offboarding: "offboarding" in obj && obj.offboarding === true,
-    clusters: [],
+export function namespaceResolver(ctx: TenantContext): (entry: NamespaceEntry) => NamespaceModel {
+  const { env, data, tier, tierName, at } = ctx;
+  const baseQuota = {
+    ...quotaOf(env.defaults.quota),
+    ...quotaOf(tier?.quota),
+    ...quotaOf(data.quota),
+  } as Quota;
+  const baseLimits = mergeLimits(env.defaults.limits, tier?.limits, data.limits);
+  const limitsOver: [Quota | undefined, string][] = [
+    [tier?.max, `the tier ${show(tierName)} maximum`],
+    [env.maxQuota, "the environment's maxQuota"],
+    [exposureCap(env, tier), `the tier ${show(tierName)} cap on service exposure`],
+  ];
+  const reported = new Set<string>();
+  return ({ name, entry, path }) => {
+    const obj = typeof entry === "string" ? { name: entry } : entry;
+    const nsQuota = "quota" in obj ? quotaOf(obj.quota) : {};
+    const quota = { ...baseQuota, ...nsQuota } as Quota;
+    for (const key of EXPOSURE_KEYS) quota[key] ??= "0";
+    const nsLimits = "limits" in obj && obj.limits ? obj.limits : undefined;
+    // the tenant's merged limits (a copy), then the namespace's: as one merge of every layer orders them
+    const limits = extendLimits(copyLimits(baseLimits), nsLimits);
+    for (const [key, value, ceiling, where] of ceilings(quota, limitsOver)) {
+      const setHere =
+        key in nsQuota
+          ? [...path.slice(0, 2), "quota", key]
+          : data.quota && key in data.quota
+            ? ["quota", key]
+            : ["tier"];
+      at(
+        setHere,
+        `${key} ${show(value)} for namespace ${show(name)} exceeds ${where} of ${show(ceiling)} (${env.source})`,
+      );
+    }
+    // limits the tenant did not write are the environment's: reported there, once
+    const ownLimits = data.limits !== undefined || nsLimits !== undefined;
+    checkLimits(limits, (field, message) => {
+      if (!ownLimits) return;
+      const where = nsLimits ? [...path.slice(0, 2), "limits", ...field] : ["limits", ...field];
+      const key = `${where.join("\0")}\0${message}`;
+      if (!reported.has(key)) at(where, message);
+      reported.add(key);
+    });
+    return {
+      name,
+      quota,
+      limits,
+      offboarding: "offboarding" in obj && obj.offboarding === true,
+      clusters: [],
+    };
   };
 }
 
