@@ -4,6 +4,7 @@
  */
 import type { EnvironmentModel } from "../registry/model";
 import type { RbacRule } from "./rbac";
+import { oncePer } from "./memo";
 
 /** Verbs never granted to a tenant principal. */
 export const FORBIDDEN_VERBS: ReadonlySet<string> = new Set(["*", "escalate", "bind", "impersonate"]);
@@ -56,30 +57,25 @@ export function ruleViolations(rules: readonly RbacRule[]): [number, "verbs" | "
 export const ALWAYS_RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 export const ALWAYS_RESERVED_PREFIXES = ["kube-"];
 
-const reservedCache = new WeakMap<EnvironmentModel, ReadonlySet<string>>();
-
 /** Every namespace name no tenant may claim in this environment: the system's, the configured, the platform's own. */
-export function reservedNamespaces(env: EnvironmentModel): ReadonlySet<string> {
-  const cached = reservedCache.get(env);
-  if (cached) return cached;
-  const names = new Set([
-    ...ALWAYS_RESERVED_NAMESPACES,
-    ...env.reserved.namespaces,
-    env.network.dns.namespace,
-    env.network.ingressController.namespace,
-    ...[...env.network.extraIngress, ...env.network.extraEgress].flatMap((p) =>
-      p.namespace ? [p.namespace] : [],
-    ),
-    ...(env.ci.shared ? [env.ci.shared.namespace] : []),
-    ...(env.ci.admins.configMap ? [env.ci.admins.configMap.namespace] : []),
-    // the shared namespaces of apps that run every user's instance in one place
-    ...Object.entries(env.catalog).flatMap(([app, e]) =>
-      e.placement === "shared" ? [e.namespace ?? app] : [],
-    ),
-  ]);
-  reservedCache.set(env, names);
-  return names;
-}
+export const reservedNamespaces: (env: EnvironmentModel) => ReadonlySet<string> = oncePer(
+  (env) =>
+    new Set([
+      ...ALWAYS_RESERVED_NAMESPACES,
+      ...env.reserved.namespaces,
+      env.network.dns.namespace,
+      env.network.ingressController.namespace,
+      ...[...env.network.extraIngress, ...env.network.extraEgress].flatMap((p) =>
+        p.namespace ? [p.namespace] : [],
+      ),
+      ...(env.ci.shared ? [env.ci.shared.namespace] : []),
+      ...(env.ci.admins.configMap ? [env.ci.admins.configMap.namespace] : []),
+      // the shared namespaces of apps that run every user's instance in one place
+      ...Object.entries(env.catalog).flatMap(([app, e]) =>
+        e.placement === "shared" ? [e.namespace ?? app] : [],
+      ),
+    ]),
+);
 
 /** Every namespace prefix no tenant may use in this environment. */
 export function reservedPrefixes(env: EnvironmentModel): string[] {

@@ -4,6 +4,7 @@
  * name is checked to be a DNS subdomain before it reaches Kubernetes or a Vault path.
  */
 import type { EnvironmentModel, TenantRole } from "../registry/model";
+import { oncePer } from "./memo";
 
 type Templates = {
   vaultPolicy: string;
@@ -117,10 +118,5 @@ export function namesOf(config: EnvironmentModel["names"] | undefined): Names {
   };
 }
 
-const cache = new WeakMap<EnvironmentModel, Names>();
 /** The environment's names. */
-export function names(env: EnvironmentModel): Names {
-  let n = cache.get(env);
-  if (!n) cache.set(env, (n = namesOf(env.names)));
-  return n;
-}
+export const names: (env: EnvironmentModel) => Names = oncePer((env) => namesOf(env.names));

@@ -2,27 +2,21 @@
 import type { DomainModel } from "../model";
 import { show } from "../problems";
 import type { PathSegment } from "../problems";
+import { oncePer } from "../../policy/memo";
 import { type TenantContext, withoutWildcard, zoneOf } from "./context";
-
-const reservedCache = new WeakMap<TenantContext["env"], ReadonlyMap<string, string>>();
 
 /**
  * The hostnames the platform keeps (`dns.reservedNames`), each with the entry that reserves it: a full name
  * as written, a bare label in every configured zone.
  */
-function reservedHostnames(env: TenantContext["env"]): ReadonlyMap<string, string> {
-  let reserved = reservedCache.get(env);
-  if (!reserved) {
-    const zones = Object.keys(env.dns.zones);
-    const entries = env.dns.reservedNames.flatMap((r) =>
-      r.includes(".") ? [[r, r] as const] : zones.map((z) => [`${r}.${z}`, r] as const),
-    );
-    // the first entry reserving a name is the one a message names
-    reserved = new Map([...entries].reverse());
-    reservedCache.set(env, reserved);
-  }
-  return reserved;
-}
+const reservedHostnames = oncePer((env: TenantContext["env"]): ReadonlyMap<string, string> => {
+  const zones = Object.keys(env.dns.zones);
+  const entries = env.dns.reservedNames.flatMap((r) =>
+    r.includes(".") ? [[r, r] as const] : zones.map((z) => [`${r}.${z}`, r] as const),
+  );
+  // the first entry reserving a name is the one a message names
+  return new Map([...entries].reverse());
+});
 
 /**
  * Claims a hostname for the tenant: not a zone's apex nor a name the platform reserves, not claimed already,
