@@ -111,14 +111,19 @@ function grantsTable(grants: GrantView[]): Html {
         (g) =>
           html`<tr>
             <td><code>${g.principal}</code></td>
-            <td>${g.system}</td>
-            <td>${g.scope}</td>
-            <td>${g.via}</td>
-            <td>${resourcesCell(g)}</td>
+            ${grantCells(g)}
           </tr>`,
       )}
     </tbody>
   </table>`;
+}
+
+/** A grant's system, scope, binding and what it allows: the cells every grant table shares. */
+function grantCells(g: GrantView): Html {
+  return html`<td>${g.system}</td>
+    <td>${g.scope}</td>
+    <td>${g.via}</td>
+    <td>${resourcesCell(g)}</td>`;
 }
 
 function resourcesCell(g: GrantView): Html {
@@ -487,10 +492,7 @@ export function indexPage(
               >
                 <td class="principal">${m.principal}</td>
                 <td>${m.tenant ?? html`<span class="muted">(shared)</span>`}</td>
-                <td>${m.system}</td>
-                <td>${m.scope}</td>
-                <td>${m.via}</td>
-                <td>${resourcesCell(m)}</td>
+                ${grantCells(m)}
               </tr>`,
           )}
         </tbody>
