@@ -1,7 +1,5 @@
-import * as pulumi from "@pulumi/pulumi";
-import * as vault from "@pulumi/vault";
 import { type VaultPaths, deployerCredsRule, safeSegment, serialisePolicy } from "../policy/vault";
-import { TenantComponent, childOptions } from "./tenant-component";
+import { type Dependency, type ResourceSpec, type Specs, outputOf } from "./core/spec";
 
 export interface SharedCiDeployerArgs {
   /** Vault Kubernetes auth mount the CI system logs in through. */
@@ -19,33 +17,44 @@ export interface SharedCiDeployerArgs {
  * account, whose policy obtains every tenant's deployer credentials. A shared principal by design: the
  * access matrix shows it as one.
  */
-export class SharedCiDeployer extends pulumi.ComponentResource {
-  constructor(name: string, args: SharedCiDeployerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("tenancy:ci:SharedCiDeployer", name, {}, opts);
-    // "_" never occurs in a tenant id, so no tenant's `ci-<id>` policy can take this name
-    const policyName = `ci_shared_${safeSegment(args.role)}`;
-    const policy = new vault.Policy(
-      `${name}-policy`,
-      {
-        name: policyName,
-        policy: serialisePolicy(args.namespaces.map((ns) => deployerCredsRule(args.paths, ns))),
-      },
-      childOptions(this, opts, { deleteBeforeReplace: true }),
-    );
-    new vault.kubernetes.AuthBackendRole(
-      `${name}-role`,
-      {
-        backend: args.authMount,
-        roleName: args.role,
-        boundServiceAccountNames: [args.serviceAccount],
-        boundServiceAccountNamespaces: [args.namespace],
-        tokenPolicies: [policy.name],
-        tokenTtl: 900,
-      },
-      childOptions(this, opts, { deleteBeforeReplace: true }),
-    );
-    this.registerOutputs({ policy: policyName });
-  }
+export function sharedCiDeployer(
+  specs: Specs,
+  name: string,
+  args: SharedCiDeployerArgs,
+  provider: ResourceSpec,
+  within: { dependsOn: Dependency[]; aliases: string[] },
+): ResourceSpec {
+  // "_" never occurs in a tenant id, so no tenant's `ci-<id>` policy can take this name
+  const policyName = `ci_shared_${safeSegment(args.role)}`;
+  const component = specs.component(
+    "tenancy:ci:SharedCiDeployer",
+    name,
+    { providers: [provider], dependsOn: within.dependsOn },
+    { aliases: within.aliases, outputs: { policy: policyName } },
+  );
+  const children = { parent: component, provider, dependsOn: within.dependsOn };
+  const policy = specs.resource(
+    "vault:index/policy:Policy",
+    `${name}-policy`,
+    { name: policyName, policy: serialisePolicy(args.namespaces.map((ns) => deployerCredsRule(args.paths, ns))) },
+    children,
+    { deleteBeforeReplace: true },
+  );
+  specs.resource(
+    "vault:kubernetes/authBackendRole:AuthBackendRole",
+    `${name}-role`,
+    {
+      backend: args.authMount,
+      roleName: args.role,
+      boundServiceAccountNames: [args.serviceAccount],
+      boundServiceAccountNamespaces: [args.namespace],
+      tokenPolicies: [outputOf(policy, "name")],
+      tokenTtl: 900,
+    },
+    children,
+    { deleteBeforeReplace: true },
+  );
+  return component;
 }
 
 export interface TenantCiDeployerArgs {
@@ -62,37 +71,48 @@ export interface TenantCiDeployerArgs {
 }
 
 /** Per-tenant CI mode: a JWT auth role bound to the tenant's CI claims, reaching only its own deployers. */
-export class TenantCiDeployer extends TenantComponent {
-  constructor(name: string, args: TenantCiDeployerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("tenancy:ci:TenantCiDeployer", name, safeSegment(args.tenant), opts);
-    const id = this.tenant;
-    const policy = new vault.Policy(
-      `${name}-policy`,
-      {
-        name: `ci-${id}`,
-        policy: serialisePolicy(args.namespaces.map((ns) => deployerCredsRule(args.paths, ns))),
-      },
-      childOptions(this, opts, { deleteBeforeReplace: true }),
-    );
-    const boundClaims = Object.fromEntries(
-      Object.entries(args.boundClaims).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]),
-    );
-    new vault.jwt.AuthBackendRole(
-      `${name}-role`,
-      {
-        backend: args.authMount,
-        roleName: `ci-${id}`,
-        roleType: "jwt",
-        boundClaims,
-        boundClaimsType: "string",
-        ...(args.audience ? { boundAudiences: [args.audience] } : {}),
-        userClaim: args.userClaim,
-        tokenPolicies: [policy.name],
-        tokenTtl: args.ttlSeconds,
-        tokenMaxTtl: args.ttlSeconds,
-      },
-      childOptions(this, opts, { deleteBeforeReplace: true }),
-    );
-    this.registerTenantOutputs({ policy: `ci-${id}` });
-  }
+export function tenantCiDeployer(
+  specs: Specs,
+  name: string,
+  args: TenantCiDeployerArgs,
+  provider: ResourceSpec,
+  dependsOn: Dependency[],
+): ResourceSpec {
+  const id = safeSegment(args.tenant);
+  const component = specs.component(
+    "tenancy:ci:TenantCiDeployer",
+    name,
+    { providers: [provider], dependsOn },
+    { tenant: id, outputs: { policy: `ci-${id}` } },
+  );
+  const children = { parent: component, provider, dependsOn };
+  const policy = specs.resource(
+    "vault:index/policy:Policy",
+    `${name}-policy`,
+    { name: `ci-${id}`, policy: serialisePolicy(args.namespaces.map((ns) => deployerCredsRule(args.paths, ns))) },
+    children,
+    { deleteBeforeReplace: true },
+  );
+  const boundClaims = Object.fromEntries(
+    Object.entries(args.boundClaims).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]),
+  );
+  specs.resource(
+    "vault:jwt/authBackendRole:AuthBackendRole",
+    `${name}-role`,
+    {
+      backend: args.authMount,
+      roleName: `ci-${id}`,
+      roleType: "jwt",
+      boundClaims,
+      boundClaimsType: "string",
+      ...(args.audience ? { boundAudiences: [args.audience] } : {}),
+      userClaim: args.userClaim,
+      tokenPolicies: [outputOf(policy, "name")],
+      tokenTtl: args.ttlSeconds,
+      tokenMaxTtl: args.ttlSeconds,
+    },
+    children,
+    { deleteBeforeReplace: true },
+  );
+  return component;
 }

@@ -1,5 +1,3 @@
-import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
 import { MANAGED_BY } from "../policy/labels";
 import {
   FENCE_POLICIES,
@@ -8,6 +6,7 @@ import {
   podSecurityLabels,
 } from "../policy/network";
 import { TLS_SECRET } from "../policy/tls";
+import { type Ref, type ResourceSpec, type Specs, kubernetesObject, secret } from "./core/spec";
 
 export interface SharedAppNamespaceArgs {
   /** The namespace, reserved for the app: no tenant may claim it. */
@@ -16,60 +15,58 @@ export interface SharedAppNamespaceArgs {
   network: NetworkSettings;
   /** Pod Security version label. */
   podSecurityVersion: string;
-  /** copy TLS mode: the shared TLS secret's data. @default - no copy */
-  tlsCopyData?: pulumi.Input<Record<string, string>>;
+  /** copy TLS mode: the shared TLS secret's data (a `sharedTls` reference). @default - no copy */
+  tlsCopyData?: Ref;
 }
 
 /**
  * The namespace an app whose instances live together runs them in (as existing installations run one
  * namespace per app, an instance per user). The platform's own, not a tenant's: no tenant is bound in it;
  * Pod Security restricted; default deny, only the ingress controller in and DNS out, so instances of
- * different users cannot reach each other.
+ * different users cannot reach each other. Returns the component.
  */
-export class SharedAppNamespace extends pulumi.ComponentResource {
-  readonly namespace: k8s.core.v1.Namespace;
-
-  constructor(name: string, args: SharedAppNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("tenancy:apps:SharedAppNamespace", name, {}, opts);
-    const labels = { ...MANAGED_BY, "app.kubernetes.io/name": args.app };
-    const ns = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      {
-        metadata: {
-          name: args.namespace,
-          labels: {
-            ...labels,
-            ...podSecurityLabels({
-              enforce: "restricted",
-              audit: "restricted",
-              warn: "restricted",
-              version: args.podSecurityVersion,
-            }),
-          },
-        },
-      },
-      { parent: this, protect: true, deleteBeforeReplace: true },
-    );
-    const inside = { parent: this, dependsOn: [ns], deletedWith: ns };
-    // no same-tenant policy: there is no tenant here, and no extras: they are for tenant namespaces
-    const specs = networkPolicySpecs(args.app, { ...args.network, extraIngress: [], extraEgress: [] });
-    for (const role of ["default-deny", "dns-egress", "from-ingress-controller"] as const)
-      new k8s.networking.v1.NetworkPolicy(
-        `${name}-netpol/${role}`,
-        { metadata: { name: `tenancy-${role}`, namespace: args.namespace, labels }, spec: specs[role]! },
-        { ...inside, ...(FENCE_POLICIES.has(role) ? { protect: true } : {}) },
-      );
-    if (args.tlsCopyData !== undefined)
-      new k8s.core.v1.Secret(
-        `${name}-tls`,
-        {
-          metadata: { name: TLS_SECRET, namespace: args.namespace, labels },
-          type: "kubernetes.io/tls",
-          data: pulumi.secret(args.tlsCopyData),
-        },
-        inside,
-      );
-    this.namespace = ns;
-    this.registerOutputs({ namespace: args.namespace });
+export function sharedAppNamespace(
+  specs: Specs,
+  name: string,
+  args: SharedAppNamespaceArgs,
+  provider: ResourceSpec,
+): ResourceSpec {
+  const component = specs.component("tenancy:apps:SharedAppNamespace", name, { providers: [provider] });
+  const within = { parent: component, provider };
+  const labels = { ...MANAGED_BY, "app.kubernetes.io/name": args.app };
+  const podSecurity = podSecurityLabels({
+    enforce: "restricted",
+    audit: "restricted",
+    warn: "restricted",
+    version: args.podSecurityVersion,
+  });
+  const namespace = kubernetesObject("v1", "Namespace", {
+    metadata: { name: args.namespace, labels: { ...labels, ...podSecurity } },
+  });
+  const ns = specs.resource(namespace.type, `${name}-namespace`, namespace.inputs, within, {
+    protect: true,
+    deleteBeforeReplace: true,
+  });
+  const inside = { dependsOn: [ns.key], deletedWith: ns };
+  // no same-tenant policy: there is no tenant here, and no extras: they are for tenant namespaces
+  const policies = networkPolicySpecs(args.app, { ...args.network, extraIngress: [], extraEgress: [] });
+  for (const role of ["default-deny", "dns-egress", "from-ingress-controller"] as const) {
+    const policy = kubernetesObject("networking.k8s.io/v1", "NetworkPolicy", {
+      metadata: { name: `tenancy-${role}`, namespace: args.namespace, labels },
+      spec: policies[role]!,
+    });
+    specs.resource(policy.type, `${name}-netpol/${role}`, policy.inputs, within, {
+      ...inside,
+      ...(FENCE_POLICIES.has(role) ? { protect: true } : {}),
+    });
   }
+  if (args.tlsCopyData !== undefined) {
+    const tls = kubernetesObject("v1", "Secret", {
+      metadata: { name: TLS_SECRET, namespace: args.namespace, labels },
+      type: "kubernetes.io/tls",
+      data: secret(args.tlsCopyData),
+    });
+    specs.resource(tls.type, `${name}-tls`, tls.inputs, within, inside);
+  }
+  return component;
 }

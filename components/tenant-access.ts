@@ -1,5 +1,3 @@
-import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
 import { tenantLabels } from "../policy/labels";
 import {
   CLUSTER_ROLE_FOR,
@@ -9,7 +7,7 @@ import {
   rbacSubject,
 } from "../policy/rbac";
 import type { TenantRole } from "../registry/model";
-import { TenantComponent, childOptions } from "./tenant-component";
+import { type Dependency, type ResourceSpec, type Specs, kubernetesObject } from "./core/spec";
 
 export interface TenantAccessArgs {
   tenant: string;
@@ -43,65 +41,66 @@ export interface TenantAccessArgs {
  * Bindings inside a namespace are keyed by the namespace (`<ns>-owner`, `<ns>-member/<tenant>`), so a namespace
  * handed over to another tenant keeps their URNs. `dependsOn` (the tenant's namespaces) reaches every binding.
  */
-export class TenantAccess extends TenantComponent {
-  constructor(name: string, args: TenantAccessArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("tenancy:k8s:TenantAccess", name, args.tenant, opts);
-    const labels = tenantLabels(args.tenant);
-    const prefix = args.childPrefix ?? "";
-    const binding = (
-      resourceName: string,
-      formerName: string,
-      namespace: string,
-      bindingName: string,
-      clusterRole: string,
-      subject: Subject,
-    ) =>
-      new k8s.rbac.v1.RoleBinding(
-        resourceName,
-        {
-          metadata: { name: bindingName, namespace, labels },
-          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole },
-          subjects: [rbacSubject(subject)],
-        },
-        // keyed by namespace since the handover rule (ARCHITECTURE.md, "Names"); the former name is an alias
-        childOptions(this, opts, { deleteBeforeReplace: true, aliases: [{ name: formerName }] }),
-      );
+export function tenantAccess(
+  specs: Specs,
+  name: string,
+  args: TenantAccessArgs,
+  provider: ResourceSpec,
+  dependsOn: Dependency[],
+): ResourceSpec {
+  const component = specs.component(
+    "tenancy:k8s:TenantAccess",
+    name,
+    { providers: [provider], dependsOn },
+    { tenant: args.tenant },
+  );
+  const within = { parent: component, provider, dependsOn };
+  const labels = tenantLabels(args.tenant);
+  const prefix = args.childPrefix ?? "";
+  const binding = (
+    resourceName: string,
+    formerName: string,
+    namespace: string,
+    bindingName: string,
+    clusterRole: string,
+    subject: Subject,
+  ) => {
+    const { type, inputs } = kubernetesObject("rbac.authorization.k8s.io/v1", "RoleBinding", {
+      metadata: { name: bindingName, namespace, labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole },
+      subjects: [rbacSubject(subject)],
+    });
+    // keyed by namespace since the handover rule (ARCHITECTURE.md, "Names"); the former name is an alias
+    specs.resource(type, resourceName, inputs, within, { deleteBeforeReplace: true, aliases: [formerName] });
+  };
 
-    // "/" cannot occur in tenant ids or namespace names, so these resource names never collide
-    for (const ns of args.namespaces)
-      binding(
-        `${prefix}${ns}-owner`,
-        `${name}-owner/${ns}`,
-        ns,
-        args.bindingNames?.owner[ns] ?? "tenant-owner",
-        NAMESPACE_ROLE_FOR.owner,
-        args.subject,
-      );
-    for (const m of args.members ?? []) {
-      for (const ns of m.namespaces) {
-        binding(
-          `${prefix}${ns}-member/${m.tenant}`,
-          `${name}-member/${ns}/${m.tenant}`,
-          ns,
-          args.bindingNames?.member(ns, m.tenant) ?? `tenant-member-${m.tenant}`,
-          NAMESPACE_ROLE_FOR[m.role],
-          m.subject,
-        );
-      }
-    }
-    new k8s.rbac.v1.ClusterRoleBinding(
-      `${name}-cluster`,
-      {
-        metadata: { name: args.bindingNames?.cluster ?? `tenancy-tenant-${args.tenant}`, labels },
-        roleRef: {
-          apiGroup: "rbac.authorization.k8s.io",
-          kind: "ClusterRole",
-          name: CLUSTER_ROLE_FOR[args.role],
-        },
-        subjects: [rbacSubject(args.subject)],
-      },
-      childOptions(this, opts, { deleteBeforeReplace: true }),
+  // "/" cannot occur in tenant ids or namespace names, so these resource names never collide
+  for (const ns of args.namespaces)
+    binding(
+      `${prefix}${ns}-owner`,
+      `${name}-owner/${ns}`,
+      ns,
+      args.bindingNames?.owner[ns] ?? "tenant-owner",
+      NAMESPACE_ROLE_FOR.owner,
+      args.subject,
     );
-    this.registerTenantOutputs();
+  for (const m of args.members ?? []) {
+    for (const ns of m.namespaces) {
+      binding(
+        `${prefix}${ns}-member/${m.tenant}`,
+        `${name}-member/${ns}/${m.tenant}`,
+        ns,
+        args.bindingNames?.member(ns, m.tenant) ?? `tenant-member-${m.tenant}`,
+        NAMESPACE_ROLE_FOR[m.role],
+        m.subject,
+      );
+    }
   }
+  const { type, inputs } = kubernetesObject("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", {
+    metadata: { name: args.bindingNames?.cluster ?? `tenancy-tenant-${args.tenant}`, labels },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: CLUSTER_ROLE_FOR[args.role] },
+    subjects: [rbacSubject(args.subject)],
+  });
+  specs.resource(type, `${name}-cluster`, inputs, within, { deleteBeforeReplace: true });
+  return component;
 }

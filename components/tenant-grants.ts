@@ -1,15 +1,13 @@
-import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
 import { tenantLabels } from "../policy/labels";
 import { bundleRoleName, grantBindingName } from "../policy/placement";
 import { type Subject, rbacSubject } from "../policy/rbac";
-import { TenantComponent, childOptions } from "./tenant-component";
+import { type Dependency, type ResourceSpec, type Specs, kubernetesObject } from "./core/spec";
 
-/** One bundle granted on this component's cluster: in these namespaces, or cluster-wide. */
+/** A role bundle granted to a tenant: at cluster scope, or in some of its namespaces. */
 export interface BundleBinding {
   bundle: string;
   scope: "namespace" | "cluster";
-  /** scope namespace: the namespaces it is bound in (on this cluster). */
+  /** The namespaces of a namespace-scoped grant (active, on this component's cluster). */
   namespaces: string[];
 }
 
@@ -20,37 +18,49 @@ export interface TenantGrantsArgs {
 }
 
 /**
- * A tenant's role bundle grants on one cluster (ARCHITECTURE.md, "Clusters"): a RoleBinding of the bundle's
- * ClusterRole in each granted namespace, or one ClusterRoleBinding. The bundles' ClusterRoles are shared
- * (SharedClusterRoles), on every cluster.
+ * A tenant's role bundles (ARCHITECTURE.md, "Clusters"): per grant a binding of the tenant's subject to the
+ * bundle's ClusterRole, a ClusterRoleBinding for a cluster-scoped grant, else a RoleBinding per namespace.
  */
-export class TenantGrants extends TenantComponent {
-  constructor(name: string, args: TenantGrantsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("tenancy:k8s:TenantGrants", name, args.tenant, opts);
-    const labels = tenantLabels(args.tenant);
-    const roleRef = (bundle: string) => ({
-      apiGroup: "rbac.authorization.k8s.io",
-      kind: "ClusterRole",
-      name: bundleRoleName(bundle),
-    });
-    const subjects = [rbacSubject(args.subject)];
-    for (const g of args.grants) {
-      const bindingName = grantBindingName(args.tenant, g.bundle, g.scope);
-      if (g.scope === "cluster") {
-        new k8s.rbac.v1.ClusterRoleBinding(
-          `${name}-grant/${g.bundle}`,
-          { metadata: { name: bindingName, labels }, roleRef: roleRef(g.bundle), subjects },
-          childOptions(this, opts, { deleteBeforeReplace: true }),
-        );
-        continue;
-      }
-      for (const ns of g.namespaces)
-        new k8s.rbac.v1.RoleBinding(
-          `${name}-grant/${g.bundle}/${ns}`,
-          { metadata: { name: bindingName, namespace: ns, labels }, roleRef: roleRef(g.bundle), subjects },
-          childOptions(this, opts, { deleteBeforeReplace: true }),
-        );
+export function tenantGrants(
+  specs: Specs,
+  name: string,
+  args: TenantGrantsArgs,
+  provider: ResourceSpec,
+  dependsOn: Dependency[],
+): ResourceSpec {
+  const component = specs.component(
+    "tenancy:k8s:TenantGrants",
+    name,
+    { providers: [provider], dependsOn },
+    { tenant: args.tenant },
+  );
+  const within = { parent: component, provider, dependsOn };
+  const labels = tenantLabels(args.tenant);
+  const roleRef = (bundle: string) => ({
+    apiGroup: "rbac.authorization.k8s.io",
+    kind: "ClusterRole",
+    name: bundleRoleName(bundle),
+  });
+  const subjects = [rbacSubject(args.subject)];
+  for (const g of args.grants) {
+    const bindingName = grantBindingName(args.tenant, g.bundle, g.scope);
+    if (g.scope === "cluster") {
+      const { type, inputs } = kubernetesObject("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", {
+        metadata: { name: bindingName, labels },
+        roleRef: roleRef(g.bundle),
+        subjects,
+      });
+      specs.resource(type, `${name}-grant/${g.bundle}`, inputs, within, { deleteBeforeReplace: true });
+      continue;
     }
-    this.registerTenantOutputs();
+    for (const ns of g.namespaces) {
+      const { type, inputs } = kubernetesObject("rbac.authorization.k8s.io/v1", "RoleBinding", {
+        metadata: { name: bindingName, namespace: ns, labels },
+        roleRef: roleRef(g.bundle),
+        subjects,
+      });
+      specs.resource(type, `${name}-grant/${g.bundle}/${ns}`, inputs, within, { deleteBeforeReplace: true });
+    }
   }
+  return component;
 }

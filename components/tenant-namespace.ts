@@ -1,5 +1,3 @@
-import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
 import { ADMISSION_PARAMS } from "../policy/admission";
 import { tenantLabels } from "../policy/labels";
 import { type NamespaceTls, TLS_SECRET, certificate } from "../policy/tls";
@@ -10,7 +8,9 @@ import {
   podSecurityLabels,
 } from "../policy/network";
 import type { Limits, PodSecurity, Quota } from "../registry/model";
-import { TenantComponent } from "./tenant-component";
+import { type Ref, type ResourceSpec, type Specs, kubernetesObject, secret } from "./core/spec";
+
+export const TENANT_NAMESPACE = "tenancy:k8s:TenantNamespace";
 
 export interface TenantNamespaceArgs {
   /** Owning tenant id; becomes the `tenancy.io/tenant` label that network isolation selects on. */
@@ -34,8 +34,8 @@ export interface TenantNamespaceArgs {
    * @default - none
    */
   tls?: NamespaceTls;
-  /** copy mode: the shared TLS secret's data. */
-  tlsCopyData?: pulumi.Input<Record<string, string>>;
+  /** copy mode: the shared TLS secret's data (a `sharedTls` reference). */
+  tlsCopyData?: Ref;
   /**
    * Names of the quota, limit range and TLS secret (`names` of the environment).
    * @default tenant-quota, tenant-limits, tenant-tls
@@ -57,84 +57,109 @@ export interface TenantNamespaceArgs {
  * first). The fences (ResourceQuota, LimitRange, the default-deny policy) are protected with the namespace,
  * so removing a protected namespace from the program cannot strip them before the namespace's own delete is
  * refused; allowances (the other policies) are not, so an environment that drops an allowance can apply it.
+ * Returns the component.
  */
-export class TenantNamespace extends TenantComponent {
-  /** The namespace's name, known once the Namespace exists. */
-  readonly name: pulumi.Output<string>;
+export function tenantNamespace(
+  specs: Specs,
+  name: string,
+  args: TenantNamespaceArgs,
+  provider: ResourceSpec,
+): ResourceSpec {
+  const component = specs.component(TENANT_NAMESPACE, name, { providers: [provider] }, { tenant: args.tenant });
+  const protect = args.protect ?? true;
+  const tlsSecret = args.objectNames?.tlsSecret ?? TLS_SECRET;
+  const labels = { ...tenantLabels(args.tenant), ...podSecurityLabels(args.podSecurity) };
+  const within = { parent: component, provider };
+  const object = (
+    resourceName: string,
+    apiVersion: string,
+    kind: string,
+    body: Record<string, unknown>,
+    own: Parameters<Specs["resource"]>[4],
+  ) => {
+    const { type, inputs } = kubernetesObject(apiVersion, kind, body);
+    return specs.resource(type, resourceName, inputs, within, own);
+  };
+  const ns = object(
+    `${name}-namespace`,
+    "v1",
+    "Namespace",
+    { metadata: { name: args.namespace, labels } },
+    // the namespace's name is its identity: replace means delete first
+    { protect, deleteBeforeReplace: true },
+  );
+  const fence = { dependsOn: [ns.key], deletedWith: ns, protect };
+  const allowance = { dependsOn: [ns.key], deletedWith: ns };
+  const meta = (objectName: string) => ({
+    name: objectName,
+    namespace: args.namespace,
+    labels: tenantLabels(args.tenant),
+  });
 
-  constructor(name: string, args: TenantNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("tenancy:k8s:TenantNamespace", name, args.tenant, opts);
-    const protect = args.protect ?? true;
-    const tlsSecret = args.objectNames?.tlsSecret ?? TLS_SECRET;
-    const labels = { ...tenantLabels(args.tenant), ...podSecurityLabels(args.podSecurity) };
-    const ns = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      { metadata: { name: args.namespace, labels } },
-      // the namespace's name is its identity: replace means delete first
-      { parent: this, protect, deleteBeforeReplace: true },
+  object(
+    `${name}-quota`,
+    "v1",
+    "ResourceQuota",
+    { metadata: meta(args.objectNames?.quota ?? "tenant-quota"), spec: { hard: { ...args.quota } } },
+    fence,
+  );
+
+  const limit: Record<string, unknown> = { type: "Container" };
+  if (args.limits.default) limit.default = { ...args.limits.default };
+  if (args.limits.defaultRequest) limit.defaultRequest = { ...args.limits.defaultRequest };
+  if (args.limits.max) limit.max = { ...args.limits.max };
+  object(
+    `${name}-limits`,
+    "v1",
+    "LimitRange",
+    { metadata: meta(args.objectNames?.limits ?? "tenant-limits"), spec: { limits: [limit] } },
+    fence,
+  );
+
+  for (const [role, spec] of Object.entries(networkPolicySpecs(args.tenant, args.network))) {
+    object(
+      `${name}-netpol/${role}`,
+      "networking.k8s.io/v1",
+      "NetworkPolicy",
+      { metadata: meta(`tenancy-${role}`), spec },
+      // named `${name}-netpol-${role}` before the child-name rule (ARCHITECTURE.md, "Names")
+      { ...(FENCE_POLICIES.has(role) ? fence : allowance), aliases: [`${name}-netpol-${role}`] },
     );
-    const fence = { parent: this, dependsOn: [ns], deletedWith: ns, protect };
-    const allowance = { parent: this, dependsOn: [ns], deletedWith: ns };
-    const meta = (objectName: string) => ({
-      name: objectName,
-      namespace: args.namespace,
-      labels: tenantLabels(args.tenant),
-    });
-
-    new k8s.core.v1.ResourceQuota(
-      `${name}-quota`,
-      {
-        metadata: meta(args.objectNames?.quota ?? "tenant-quota"),
-        spec: { hard: { ...args.quota } as Record<string, string> },
-      },
-      fence,
-    );
-
-    const limit: k8s.types.input.core.v1.LimitRangeItem = { type: "Container" };
-    if (args.limits.default) limit.default = { ...args.limits.default };
-    if (args.limits.defaultRequest) limit.defaultRequest = { ...args.limits.defaultRequest };
-    if (args.limits.max) limit.max = { ...args.limits.max };
-    new k8s.core.v1.LimitRange(
-      `${name}-limits`,
-      { metadata: meta(args.objectNames?.limits ?? "tenant-limits"), spec: { limits: [limit] } },
-      fence,
-    );
-
-    for (const [role, spec] of Object.entries(networkPolicySpecs(args.tenant, args.network))) {
-      new k8s.networking.v1.NetworkPolicy(
-        `${name}-netpol/${role}`,
-        { metadata: meta(`tenancy-${role}`), spec },
-        // named `${name}-netpol-${role}` before the child-name rule (ARCHITECTURE.md, "Names")
-        { ...(FENCE_POLICIES.has(role) ? fence : allowance), aliases: [{ name: `${name}-netpol-${role}` }] },
-      );
-    }
-
-    if (args.admissionParams) {
-      // not a fence: without it, every request the parametrised policies match in this namespace is denied
-      new k8s.core.v1.ConfigMap(
-        `${name}-admission`,
-        { metadata: meta(ADMISSION_PARAMS), data: { ...args.admissionParams } },
-        allowance,
-      );
-    }
-
-    if (args.tls?.kind === "certificate") {
-      const cert = certificate(tlsSecret, args.namespace, tenantLabels(args.tenant), args.tls, tlsSecret);
-      new k8s.apiextensions.CustomResource(`${name}-certificate`, cert, allowance);
-    } else if (args.tls?.kind === "copy") {
-      new k8s.core.v1.Secret(
-        `${name}-tls`,
-        {
-          metadata: meta(tlsSecret),
-          type: "kubernetes.io/tls",
-          // key material: kept secret in the state, never shown by `plan`
-          data: pulumi.secret(args.tlsCopyData ?? {}),
-        },
-        allowance,
-      );
-    }
-
-    this.name = ns.metadata.name;
-    this.registerTenantOutputs({ name: this.name });
   }
+
+  if (args.admissionParams) {
+    // not a fence: without it, every request the parametrised policies match in this namespace is denied
+    object(
+      `${name}-admission`,
+      "v1",
+      "ConfigMap",
+      { metadata: meta(ADMISSION_PARAMS), data: { ...args.admissionParams } },
+      allowance,
+    );
+  }
+
+  if (args.tls?.kind === "certificate") {
+    const { apiVersion, kind, ...body } = certificate(
+      tlsSecret,
+      args.namespace,
+      tenantLabels(args.tenant),
+      args.tls,
+      tlsSecret,
+    );
+    object(`${name}-certificate`, apiVersion, kind, body, allowance);
+  } else if (args.tls?.kind === "copy") {
+    object(
+      `${name}-tls`,
+      "v1",
+      "Secret",
+      {
+        metadata: meta(tlsSecret),
+        type: "kubernetes.io/tls",
+        // key material: kept secret in the state, never shown by `plan`
+        data: secret(args.tlsCopyData ?? {}),
+      },
+      allowance,
+    );
+  }
+  return component;
 }

@@ -1,7 +1,5 @@
-import * as vault from "@pulumi/vault";
-import type * as pulumi from "@pulumi/pulumi";
 import { sopsKeyName } from "../policy/vault";
-import { TenantComponent, childOptions } from "./tenant-component";
+import type { ResourceSpec, Specs } from "./core/spec";
 
 export interface TenantSopsKeysArgs {
   tenant: string;
@@ -18,20 +16,25 @@ export interface TenantSopsKeysArgs {
  * until its namespace is offboarding; it is deleted only when the record is removed (two-phase, like the
  * namespace). Keyed by the namespace (`<ns>-sops`), so a namespace handed over keeps its URN.
  */
-export class TenantSopsKeys extends TenantComponent {
-  constructor(name: string, args: TenantSopsKeysArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("tenancy:vault:TenantSopsKeys", name, args.tenant, opts);
-    for (const ns of args.namespaces) {
-      new vault.transit.SecretBackendKey(
-        `${ns.name}-sops`,
-        {
-          backend: args.sops.mount,
-          name: sopsKeyName(args.sops, ns.name),
-          deletionAllowed: ns.offboarding,
-        },
-        childOptions(this, opts, { protect: !ns.offboarding, deleteBeforeReplace: true }),
-      );
-    }
-    this.registerTenantOutputs();
-  }
+export function tenantSopsKeys(
+  specs: Specs,
+  name: string,
+  args: TenantSopsKeysArgs,
+  provider: ResourceSpec,
+): ResourceSpec {
+  const component = specs.component(
+    "tenancy:vault:TenantSopsKeys",
+    name,
+    { providers: [provider] },
+    { tenant: args.tenant },
+  );
+  for (const ns of args.namespaces)
+    specs.resource(
+      "vault:transit/secretBackendKey:SecretBackendKey",
+      `${ns.name}-sops`,
+      { backend: args.sops.mount, name: sopsKeyName(args.sops, ns.name), deletionAllowed: ns.offboarding },
+      { parent: component, provider },
+      { protect: !ns.offboarding, deleteBeforeReplace: true },
+    );
+  return component;
 }

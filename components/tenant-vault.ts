@@ -1,6 +1,3 @@
-import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
-import * as vault from "@pulumi/vault";
 import { tenantLabels } from "../policy/labels";
 import type { RbacRule } from "../policy/rbac";
 import {
@@ -10,7 +7,7 @@ import {
   serialisePolicy,
   tenantPolicyRules,
 } from "../policy/vault";
-import { TenantComponent, childOptions } from "./tenant-component";
+import { type ResourceSpec, type Specs, kubernetesObject, outputOf } from "./core/spec";
 
 export interface TenantVaultArgs {
   tenant: string;
@@ -21,10 +18,11 @@ export interface TenantVaultArgs {
   /** The tenant's Vault policy name (`names.vaultPolicy`). @default `tenant-<id>` */
   policyName?: string;
   /**
-   * The tenant's namespaces (plain names: they decide how many deployer roles exist). Each is paired with an
-   * Output that resolves once the platform layer has it, so the Role waits for its namespace.
+   * The tenant's namespaces (plain names: they decide how many deployer roles exist). Each is paired with a
+   * value that resolves once the platform layer has it (an upstream reference), so the Role waits for its
+   * namespace.
    */
-  namespaces: { name: string; ready: pulumi.Input<string> }[];
+  namespaces: { name: string; ready: unknown }[];
   /**
    * The namespaces whose SOPS transit keys the tenant's policy may use: every active one (a namespace on a cluster
    * without deployers still has its key).
@@ -45,81 +43,85 @@ export interface TenantVaultArgs {
  * and an alias for the tenant's OIDC login, and per namespace a deployer: a Kubernetes Role `<ns>-deployer`
  * and a Kubernetes secrets engine role that can only mint short-lived tokens bound to it in that namespace.
  * Offboarding tenants get none of it (the stack leaves it out, which revokes); KV data is never touched.
- * Providers (Vault, and Kubernetes for the Roles) come through the resource options' `providers`.
  * A namespace's deployer is keyed by the namespace alone (`<ns>-deployer-role`, `<ns>-deployer`), not by the
  * tenant, so a namespace handed over to another tenant keeps its URNs: an update, never a create of the same
  * physical name before the old one is deleted.
  */
-export class TenantVault extends TenantComponent {
-  readonly policyName: string;
-
-  constructor(name: string, args: TenantVaultArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("tenancy:vault:TenantVault", name, safeSegment(args.tenant), opts);
-    const id = this.tenant;
-    this.policyName = args.policyName ?? `tenant-${id}`;
-    const policy = new vault.Policy(
-      `${name}-policy`,
-      {
-        name: this.policyName,
-        policy: serialisePolicy(
-          tenantPolicyRules(
-            args.paths,
-            id,
-            args.namespaces.map((n) => n.name),
-            args.sopsNamespaces,
-          ),
+export function tenantVault(
+  specs: Specs,
+  name: string,
+  args: TenantVaultArgs,
+  providers: { vault: ResourceSpec; kubernetes: ResourceSpec },
+): ResourceSpec {
+  const id = safeSegment(args.tenant);
+  const policyName = args.policyName ?? `tenant-${id}`;
+  const component = specs.component(
+    "tenancy:vault:TenantVault",
+    name,
+    { providers: [providers.kubernetes, providers.vault] },
+    { tenant: id, outputs: { policy: policyName } },
+  );
+  const inVault = { parent: component, provider: providers.vault };
+  const policy = specs.resource(
+    "vault:index/policy:Policy",
+    `${name}-policy`,
+    {
+      name: policyName,
+      policy: serialisePolicy(
+        tenantPolicyRules(
+          args.paths,
+          id,
+          args.namespaces.map((n) => n.name),
+          args.sopsNamespaces,
         ),
+      ),
+    },
+    inVault,
+    { deleteBeforeReplace: true },
+  );
+  const entity = specs.resource(
+    "vault:identity/entity:Entity",
+    `${name}-entity`,
+    { name: id, policies: [outputOf(policy, "name")], metadata: { tenant: id, "managed-by": "tenancy" } },
+    inVault,
+    { deleteBeforeReplace: true, ...(args.adopt?.entityId ? { importId: args.adopt.entityId } : {}) },
+  );
+  specs.resource(
+    "vault:identity/entityAlias:EntityAlias",
+    `${name}-alias`,
+    { name: args.email, mountAccessor: args.oidcMountAccessor, canonicalId: outputOf(entity, "id") },
+    inVault,
+    { deleteBeforeReplace: true, ...(args.adopt?.aliasId ? { importId: args.adopt.aliasId } : {}) },
+  );
+  for (const ns of args.namespaces) {
+    const roleName = deployerRoleName(ns.name, args.paths);
+    const k8sRole = kubernetesObject("rbac.authorization.k8s.io/v1", "Role", {
+      metadata: { name: roleName, namespace: ns.ready, labels: tenantLabels(id) },
+      rules: args.deployer.rules,
+    });
+    const role = specs.resource(
+      k8sRole.type,
+      `${ns.name}-deployer-role`,
+      k8sRole.inputs,
+      { parent: component, provider: providers.kubernetes },
+      { deleteBeforeReplace: true, aliases: [`${name}-deployer-role/${ns.name}`] },
+    );
+    specs.resource(
+      "vault:kubernetes/secretBackendRole:SecretBackendRole",
+      `${ns.name}-deployer`,
+      {
+        backend: args.paths.kubernetesSecretsMount,
+        name: roleName,
+        allowedKubernetesNamespaces: [ns.name],
+        kubernetesRoleName: roleName,
+        kubernetesRoleType: "Role",
+        tokenDefaultTtl: args.deployer.ttlSeconds,
+        tokenMaxTtl: args.deployer.maxTtlSeconds,
+        extraLabels: tenantLabels(id),
       },
-      childOptions(this, opts, { deleteBeforeReplace: true }),
+      inVault,
+      { dependsOn: [role.key], deleteBeforeReplace: true, aliases: [`${name}-deployer/${ns.name}`] },
     );
-    const entity = new vault.identity.Entity(
-      `${name}-entity`,
-      { name: id, policies: [policy.name], metadata: { tenant: id, "managed-by": "tenancy" } },
-      childOptions(this, opts, {
-        deleteBeforeReplace: true,
-        ...(args.adopt?.entityId ? { import: args.adopt.entityId } : {}),
-      }),
-    );
-    new vault.identity.EntityAlias(
-      `${name}-alias`,
-      { name: args.email, mountAccessor: args.oidcMountAccessor, canonicalId: entity.id },
-      childOptions(this, opts, {
-        deleteBeforeReplace: true,
-        ...(args.adopt?.aliasId ? { import: args.adopt.aliasId } : {}),
-      }),
-    );
-    for (const ns of args.namespaces) {
-      const roleName = deployerRoleName(ns.name, args.paths);
-      const role = new k8s.rbac.v1.Role(
-        `${ns.name}-deployer-role`,
-        {
-          metadata: { name: roleName, namespace: ns.ready, labels: tenantLabels(id) },
-          rules: args.deployer.rules,
-        },
-        childOptions(this, opts, {
-          deleteBeforeReplace: true,
-          aliases: [{ name: `${name}-deployer-role/${ns.name}` }],
-        }),
-      );
-      new vault.kubernetes.SecretBackendRole(
-        `${ns.name}-deployer`,
-        {
-          backend: args.paths.kubernetesSecretsMount,
-          name: roleName,
-          allowedKubernetesNamespaces: [ns.name],
-          kubernetesRoleName: roleName,
-          kubernetesRoleType: "Role",
-          tokenDefaultTtl: args.deployer.ttlSeconds,
-          tokenMaxTtl: args.deployer.maxTtlSeconds,
-          extraLabels: tenantLabels(id),
-        },
-        childOptions(this, opts, {
-          dependsOn: [role],
-          deleteBeforeReplace: true,
-          aliases: [{ name: `${name}-deployer/${ns.name}` }],
-        }),
-      );
-    }
-    this.registerTenantOutputs({ policy: this.policyName });
   }
+  return component;
 }

@@ -10,6 +10,7 @@ import { type Adoption, DEFAULT_PARALLEL, type Layer, type LayerName } from "../
 import type { RegistryModel } from "../registry/model";
 import { ExternalError, SafetyError } from "../registry/problems";
 import { LAYERS } from "../stacks/layers";
+import { layerProgram } from "../stacks/registrar";
 import {
   type GuardOptions,
   type NamespaceGuardOptions,
@@ -214,8 +215,7 @@ export async function runLayers(
   const adoption = opts.adoption;
   const programOf =
     (stack: LayerStack): Program =>
-    () =>
-      LAYERS.find((l) => l.name === stack.layer)!.program({
+      layerProgram(LAYERS.find((l) => l.name === stack.layer)!, {
         model,
         tenants: stack.tenants,
         part: stack.part,

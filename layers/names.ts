@@ -2,6 +2,7 @@
  * The layers as data: their names and the layers each depends on, in dependency order. Kept apart from the
  * layer programs (stacks/) so the CLI, the plan and the orchestrator can order layers without loading Pulumi.
  */
+import type { StackSpecs } from "../components/core/spec";
 import type { RegistryModel, TenantModel } from "../registry/model";
 
 export const LAYER_NAMES = ["platform", "dns", "vault", "ci", "apps"] as const;
@@ -50,7 +51,11 @@ export interface LayerInput {
   part?: StackPart;
 }
 
-export type LayerProgram = (input: LayerInput) => Promise<Record<string, unknown>>;
+/**
+ * A layer's program: the resource specs of one of its stacks, as plain data (ARCHITECTURE.md, "Resources as
+ * data"). The offline commands read them; the registrar (stacks/registrar.ts) makes them SDK resources.
+ */
+export type LayerProgram = (input: LayerInput) => StackSpecs;
 
 /** A layer bound to its program (stacks/layers.ts builds the list). */
 export interface Layer {

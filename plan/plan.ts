@@ -1,17 +1,16 @@
 /**
- * The offline plan: every layer's program evaluated under the mock runtime, in dependency order, each
- * downstream layer reading its upstream layers' planned outputs through the same StackReferences as a real run.
- * Or, in the engine's view, what `pulumi preview` of each layer would see: upstream outputs as last applied
- * (none on day one), the programs run as a preview (ARCHITECTURE.md, "Two views").
+ * The offline plan: every layer's resource specs read as data (plan/data.ts, no SDK), in dependency order, each
+ * downstream layer reading its upstream layers' planned outputs as a real run reads them through
+ * StackReferences. Or, in the engine's view, what `pulumi preview` of each layer would see: upstream outputs as
+ * last applied (none on day one), the programs run as a preview (ARCHITECTURE.md, "Two views").
  */
 import { fork } from "node:child_process";
 import { PLAN_NODE_OPTIONS } from "../bin/node-options.cjs";
-import { clusterOfIdentifier, parseStackName, stackReferenceName } from "../layers/identity";
 import { type LayerStack, layerStacks, shardCount, shardOf } from "../layers/shards";
 import { type Layer, type LayerName, withDependencies } from "../layers/names";
 import type { RegistryModel } from "../registry/model";
 import { UsageError } from "../registry/problems";
-import { MOCK_ORGANIZATION, type RecordedResource, runProgram } from "./harness";
+import { resolveStack } from "./data";
 
 export interface PlannedResource {
   type: string;
@@ -95,12 +94,7 @@ export async function buildPlan(
       : undefined;
 
   const view = opts.view ?? { kind: "planned" };
-  const stackOutputs: Record<string, Record<string, unknown>> = {};
-  if (view.kind === "applied")
-    for (const [stack, outputs] of Object.entries(view.outputs)) {
-      const id = parseStackName(stack);
-      if (id) stackOutputs[stackReferenceName(id, MOCK_ORGANIZATION)] = outputs;
-    }
+  const stackOutputs: Record<string, Record<string, unknown>> = view.kind === "applied" ? { ...view.outputs } : {};
   const selection: Selection = {
     names: withDependencies([...report]),
     report,
@@ -152,29 +146,31 @@ export async function planStacks(
     for (const part of layerStacks(model, name, tenants, shards)) {
       if (!include(part)) continue;
       const stack = part.name;
-      const run = await runProgram({ stack, stackOutputs, dryRun: selection.dryRun }, () =>
-        layer.program({ model, tenants: part.tenants, part: part.part }),
-      );
-      if (!selection.dryRun) stackOutputs[stackReferenceName(part.id, MOCK_ORGANIZATION)] = run.outputs;
+      const run = resolveStack(layer.program({ model, tenants: part.tenants, part: part.part }), {
+        outputs: stackOutputs,
+        dryRun: selection.dryRun,
+      });
+      if (!selection.dryRun) stackOutputs[stack] = run.outputs;
       if (!report.has(layer.name)) continue;
-      const byProvider = clusters(run.resources);
       (emit ?? ((p: PlannedStack) => stacks.push(p)))({
         stack,
         layer: layer.name,
         ...(part.part.shard !== undefined ? { shard: part.part.shard } : {}),
         dependsOn: layer.dependsOn,
         resources: run.resources
-          .filter((r) => r.custom)
-          .sort(byTenantTypeName)
-          .map((r) => ({
-            type: r.type,
-            name: r.name,
-            ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
-            ...withCluster(byProvider, r),
-            ...(r.parentType !== undefined ? { parentType: r.parentType } : {}),
-            protect: r.protect,
-            inputs: r.inputs,
-          })),
+          .filter((r) => r.spec.custom)
+          .map(
+            (r): PlannedResource => ({
+              type: r.spec.type,
+              name: r.spec.name,
+              ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
+              ...(r.cluster !== undefined ? { cluster: r.cluster } : {}),
+              ...(r.parentType !== undefined ? { parentType: r.parentType } : {}),
+              protect: r.spec.protect ?? false,
+              inputs: r.inputs,
+            }),
+          )
+          .sort(byTenantTypeName),
         outputs: run.outputs,
       });
     }
@@ -306,23 +302,4 @@ export function formatPlanTree(plan: Plan, offboarding: ReadonlySet<string> = ne
     }
   }
   return lines.join("\n");
-}
-
-const KUBERNETES_PROVIDER = "pulumi:providers:kubernetes";
-/** Kubernetes provider URN -> its cluster (from its clusterIdentifier). */
-function clusters(resources: readonly RecordedResource[]): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const r of resources) {
-    const c = r.type === KUBERNETES_PROVIDER ? clusterOfIdentifier(r.inputs.clusterIdentifier) : undefined;
-    if (c !== undefined) map.set(r.urn, c);
-  }
-  return map;
-}
-
-/** `{cluster}` of a Kubernetes provider or of a resource it manages; else nothing. */
-function withCluster(byProvider: Map<string, string>, r: RecordedResource): { cluster?: string } {
-  const ref = r.provider;
-  const urn = r.type === KUBERNETES_PROVIDER ? r.urn : ref?.slice(0, ref.lastIndexOf("::"));
-  const cluster = urn === undefined ? undefined : byProvider.get(urn);
-  return cluster !== undefined ? { cluster } : {};
 }

@@ -2,15 +2,15 @@
  * Changing the shard count (`tenancy shards --to M`): which tenants move from which stack to which, and the
  * `pulumi state move` commands that move their resources, per layer, so that after the moves and the new
  * count a preview creates and deletes nothing. Every tenant's top-level resources (its components; the engine
- * moves their children along) are found by running each layer's program for the moving tenants, as the
- * plan does, under the source stack's name.
+ * moves their children along) are found in each layer's specs for the moving tenants, read as the plan reads
+ * them, under the source stack's name.
  */
-import { stackName, stackReferenceName, topLevelUrn } from "../layers/identity";
+import { stackName, topLevelUrn } from "../layers/identity";
 import { type Layer, LAYER_NAMES, type StackPart } from "../layers/names";
 import { shardCount, shardOf } from "../layers/shards";
 import type { RegistryModel, TenantModel } from "../registry/model";
 import { UsageError } from "../registry/problems";
-import { MOCK_ORGANIZATION, runProgram } from "./harness";
+import { resolveStack } from "./data";
 
 export interface ShardMove {
   tenant: string;
@@ -70,16 +70,15 @@ export async function shardMigration(
     for (const [shard, tenants] of sources) {
       const sourceId = { env, layer: name, ...(shard !== undefined ? { shard } : {}) };
       const source = stackName(sourceId);
-      const run = await runProgram({ stack: source, stackOutputs: outputs }, () =>
-        layer.program({ model, tenants, part: partOf(shard) }),
-      );
-      outputs[stackReferenceName(sourceId, MOCK_ORGANIZATION)] = run.outputs;
+      const run = resolveStack(layer.program({ model, tenants, part: partOf(shard) }), {
+        outputs,
+        dryRun: false,
+      });
+      outputs[source] = run.outputs;
       // the tenant's resources at the top of the stack: the engine moves their children with them
-      const top = run.resources.filter(
-        (r) =>
-          r.tenant !== undefined &&
-          (r.parentUrn === undefined || r.parentUrn.split("::")[2] === "pulumi:pulumi:Stack"),
-      );
+      const top = run.resources
+        .filter((r) => r.tenant !== undefined && r.spec.parent === undefined)
+        .map((r) => ({ type: r.spec.type, name: r.spec.name, tenant: r.tenant }));
       const dests = new Map<number | undefined, TenantModel[]>();
       for (const t of tenants) dests.set(shardIn(t, to), [...(dests.get(shardIn(t, to)) ?? []), t]);
       for (const [dest, group] of dests) {

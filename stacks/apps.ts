@@ -3,26 +3,26 @@
  * the tenant's namespace, or in the app's shared namespace (made here, once, for apps placed that way).
  * A tenant-placed instance waits for its namespace in the platform stack, as the vault layer's deployers do.
  */
-import { AppInstance } from "../components/app-instance";
-import { SharedAppNamespace } from "../components/shared-app-namespace";
+import { appInstance as appInstanceSpecs } from "../components/app-instance";
+import { PENDING, type ResourceSpec, Specs, type StackSpecs } from "../components/core/spec";
+import { sharedAppNamespace } from "../components/shared-app-namespace";
 import { WHOLE } from "../layers/shards";
 import { appInstance } from "../policy/apps";
 import { type LayerInput, Upstream } from "./layer";
 import { Providers } from "./providers";
 
-type PlatformTenants = Record<string, { namespaces: string[] }>;
-
-export async function appsProgram(input: LayerInput): Promise<Record<string, unknown>> {
+export function appsProgram(input: LayerInput): StackSpecs {
   const { model, tenants } = input;
   const env = model.environment;
-  const providers = Providers.of(input);
+  const specs = new Specs();
+  const providers = Providers.of(specs, input);
   const kubernetes = providers.kubernetes();
   const platform = Upstream.of(input, "platform");
   const part = input.part ?? WHOLE;
   const tlsCopyData = env.tls.copy ? providers.sharedTlsData(env.tls.copy) : undefined;
 
-  const specs = tenants.flatMap((t) => t.apps.map((a) => appInstance(env, t, a)));
-  const shared = new Map<string, SharedAppNamespace>();
+  const instanceSpecs = tenants.flatMap((t) => t.apps.map((a) => appInstance(env, t, a)));
+  const shared = new Map<string, ResourceSpec>();
   // shared: the namespace of every app some tenant runs shared, whichever stacks hold the tenants
   const sharedSpecs = part.shared
     ? model.tenants
@@ -33,7 +33,8 @@ export async function appsProgram(input: LayerInput): Promise<Record<string, unk
     if (shared.has(spec.namespace)) continue;
     shared.set(
       spec.namespace,
-      new SharedAppNamespace(
+      sharedAppNamespace(
+        specs,
         spec.namespace,
         {
           namespace: spec.namespace,
@@ -42,24 +43,24 @@ export async function appsProgram(input: LayerInput): Promise<Record<string, unk
           podSecurityVersion: env.podSecurity.version,
           ...(tlsCopyData ? { tlsCopyData } : {}),
         },
-        { providers: [kubernetes] },
+        kubernetes,
       ),
     );
   }
 
   const instances: Record<string, { app: string; namespace: string; host: string; enabled: boolean }[]> = {};
-  for (const spec of specs) {
+  for (const spec of instanceSpecs) {
     // a shard's shared namespaces are in the layer's shared stack, applied before it
     const ready =
       spec.placement === "shared"
-        ? [shared.get(spec.namespace)].filter((n) => n !== undefined)
-        : platform.gate<PlatformTenants>(
-            "tenants",
-            `namespace ${spec.namespace} of tenant ${spec.tenant}`,
-            (ts) => ts?.[spec.tenant]?.namespaces.includes(spec.namespace) === true,
-          );
+        ? [shared.get(spec.namespace)?.key].filter((n) => n !== undefined)
+        : [
+            platform.gate("tenants", `namespace ${spec.namespace} of tenant ${spec.tenant}`, [
+              { path: [spec.tenant, "namespaces"], includes: spec.namespace },
+            ]),
+          ];
     // "/" never occurs in a tenant id or an app name: one instance per (tenant, app)
-    new AppInstance(`${spec.tenant}/${spec.app}`, { spec }, { providers: [kubernetes], dependsOn: ready });
+    appInstanceSpecs(specs, `${spec.tenant}/${spec.app}`, { spec }, kubernetes, ready);
     (instances[spec.tenant] ??= []).push({
       app: spec.app,
       namespace: spec.namespace,
@@ -67,5 +68,9 @@ export async function appsProgram(input: LayerInput): Promise<Record<string, unk
       enabled: spec.enabled,
     });
   }
-  return { instances, awaitingUpstream: platform.pending() };
+  return {
+    resources: specs.list,
+    outputs: { instances, awaitingUpstream: PENDING },
+    reads: [platform.stack],
+  };
 }

@@ -16,13 +16,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_MAX_REMOVALS, checkRegistryChange } from "../deploy/guard";
-import { parseStackName } from "../layers/identity";
+import { parseStackName, stackName } from "../layers/identity";
 import { LAYER_NAMES } from "../layers/names";
 import { layerStacks, shardCount } from "../layers/shards";
 import { loadRegistry } from "../registry/load";
 import { DEFAULT_SOURCE_SETTINGS, type SourceSettings, sourceOptions } from "../registry/settings";
-import { Upstream } from "./layer";
 import { LAYERS } from "./layers";
+import { StackOutputs, registerStack } from "./registrar";
 
 /** The platform stack's outputs the guard compares a registry change against (stacks/platform.ts). */
 const GUARDED_OUTPUTS = ["tenants", "namespaces", "shards", "defaultCluster"] as const;
@@ -65,7 +65,7 @@ export async function main(): Promise<Record<string, unknown>> {
   if (layer.name === "platform") {
     // the stack's own last applied outputs: a StackReference reads the stored checkpoint, which this update
     // has not changed yet when the program starts ({} on a stack's first update)
-    const self = new Upstream(id);
+    const self = new StackOutputs(stackName(id));
     const shardChange = config.getBoolean("allowShardChange") ?? false;
     const applied = Object.fromEntries(
       await Promise.all(GUARDED_OUTPUTS.map(async (name) => [name, await self.value(name)] as const)),
@@ -86,5 +86,5 @@ export async function main(): Promise<Record<string, unknown>> {
       },
     );
   }
-  return layer.program({ model, tenants: mine.tenants, part: mine.part });
+  return registerStack(layer.program({ model, tenants: mine.tenants, part: mine.part }));
 }

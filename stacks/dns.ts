@@ -3,16 +3,18 @@
  * stack of their own (ARCHITECTURE.md, "Layers"): the only layer that needs the Cloudflare token, applied and
  * reviewed apart from the cluster, and reading no other layer. Offboarding tenants have no records.
  */
-import { TenantDns } from "../components/tenant-dns";
+import { Specs, type StackSpecs } from "../components/core/spec";
+import { tenantDns } from "../components/tenant-dns";
 import { tenantDnsRecords } from "../policy/dns";
 import { WHOLE } from "../layers/shards";
 import type { LayerInput } from "./layer";
 import { Providers } from "./providers";
 
-export async function dnsProgram(input: LayerInput): Promise<Record<string, unknown>> {
+export function dnsProgram(input: LayerInput): StackSpecs {
   const { model, tenants, adoption } = input;
   const env = model.environment;
-  const providers = Providers.of(input);
+  const specs = new Specs();
+  const providers = Providers.of(specs, input);
   // made whenever the environment manages records, not on the first tenant that has some: a stack's shared
   // resources depend on the environment alone (what lets `diff` plan only the tenants a change touches)
   const cloudflare = env.dns.records && (input.part ?? WHOLE).tenants ? providers.cloudflare() : undefined;
@@ -20,12 +22,13 @@ export async function dnsProgram(input: LayerInput): Promise<Record<string, unkn
   for (const tenant of tenants) {
     const records = tenantDnsRecords(env, tenant);
     if (records.length === 0 || !cloudflare) continue;
-    new TenantDns(
+    tenantDns(
+      specs,
       tenant.id,
       { tenant: tenant.id, records, ...(adoption?.dnsRecords ? { adopt: adoption.dnsRecords } : {}) },
-      { providers: [cloudflare] },
+      cloudflare,
     );
     for (const r of records) hostnames[r.hostname] = tenant.id;
   }
-  return { hostnames };
+  return { resources: specs.list, outputs: { hostnames }, reads: [] };
 }

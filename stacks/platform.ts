@@ -2,12 +2,12 @@
  * Layer "platform": per tenant its namespaces (quota, limits, network isolation, Pod Security) and its
  * Kubernetes access; the shared cluster roles once. Exports each tenant's namespaces for downstream layers.
  */
-import type * as pulumi from "@pulumi/pulumi";
-import { AdmissionPolicies } from "../components/admission-policies";
-import { SharedClusterRoles } from "../components/cluster-roles";
-import { TenantAccess } from "../components/tenant-access";
-import { TenantGrants } from "../components/tenant-grants";
-import { TenantNamespace } from "../components/tenant-namespace";
+import { admissionPolicies as admissionPolicySpecs } from "../components/admission-policies";
+import { sharedClusterRoles } from "../components/cluster-roles";
+import { type Ref, type ResourceSpec, Specs, type StackSpecs } from "../components/core/spec";
+import { tenantAccess } from "../components/tenant-access";
+import { tenantGrants } from "../components/tenant-grants";
+import { tenantNamespace } from "../components/tenant-namespace";
 import { admissionParams, admissionPolicies, needsParams } from "../policy/admission";
 import { tenantDigest } from "../policy/events";
 import { names } from "../policy/names";
@@ -24,10 +24,11 @@ import { WHOLE, shardCount } from "../layers/shards";
 import type { LayerInput } from "./layer";
 import { Providers } from "./providers";
 
-export async function platformProgram(input: LayerInput): Promise<Record<string, unknown>> {
+export function platformProgram(input: LayerInput): StackSpecs {
   const { model, tenants } = input;
   const env = model.environment;
-  const providers = Providers.of(input);
+  const specs = new Specs();
+  const providers = Providers.of(specs, input);
   // every cluster's provider, whichever tenants this stack holds (ARCHITECTURE.md, "Clusters")
   const clusters = env.clusters.map((c) => c.name);
   const provider = new Map(clusters.map((c) => [c, providers.kubernetes(c)]));
@@ -40,9 +41,9 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
     const policies = admissionPolicies(env);
     const bundles = Object.fromEntries(Object.entries(env.roleBundles).map(([b, { rules }]) => [b, rules]));
     for (const c of clusters) {
-      const providersOf = { providers: [provider.get(c)!] };
-      new SharedClusterRoles(on(c, "shared"), { extraRules: env.rbac.extraRules, bundles }, providersOf);
-      if (policies.length > 0) new AdmissionPolicies(on(c, "admission"), { policies }, providersOf);
+      const p = provider.get(c)!;
+      sharedClusterRoles(specs, on(c, "shared"), { extraRules: env.rbac.extraRules, bundles }, p);
+      if (policies.length > 0) admissionPolicySpecs(specs, on(c, "admission"), { policies }, p);
     }
   }
   const withParams = needsParams(env);
@@ -52,11 +53,12 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
   for (const tenant of tenants) {
     const params = withParams ? admissionParams(env, tenant) : undefined;
     // by cluster and namespace name
-    const components = new Map<string, TenantNamespace>();
+    const components = new Map<string, ResourceSpec>();
     const clustersOf = new Map(tenant.namespaces.map((ns) => [ns.name, ns.clusters]));
     for (const ns of tenant.namespaces) {
       for (const c of ns.clusters) {
-        const component = new TenantNamespace(
+        const component = tenantNamespace(
+          specs,
           on(c, ns.name),
           {
             tenant: tenant.id,
@@ -74,7 +76,7 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
               tlsSecret: n.tlsSecret(tenant.id, ns.name),
             },
           },
-          { providers: [provider.get(c)!] },
+          provider.get(c)!,
         );
         components.set(`${c}/${ns.name}`, component);
       }
@@ -85,12 +87,10 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
       for (const c of tenant.clusters) {
         const here = (list: readonly string[]) => list.filter((ns) => clustersOf.get(ns)?.includes(c));
         const activeHere = here(active);
-        const opts = {
-          providers: [provider.get(c)!],
-          // the bindings wait for their namespaces (not only for the provider's retries)
-          dependsOn: activeHere.map((ns) => components.get(`${c}/${ns}`)!),
-        };
-        new TenantAccess(
+        // the bindings wait for their namespaces (not only for the provider's retries)
+        const dependsOn = activeHere.map((ns) => components.get(`${c}/${ns}`)!.key);
+        tenantAccess(
+          specs,
           on(c, tenant.id),
           {
             tenant: tenant.id,
@@ -107,17 +107,20 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
               .filter((m) => m.namespaces.length > 0),
             childPrefix: clusterPrefix(env.clusters, c),
           },
-          opts,
+          provider.get(c)!,
+          dependsOn,
         );
         const grants = tenant.grants
           .filter((g) => g.clusters.includes(c))
           .map((g) => ({ ...g, namespaces: here(g.namespaces.filter((ns) => active.includes(ns))) }))
           .filter((g) => g.scope === "cluster" || g.namespaces.length > 0);
         if (grants.length > 0)
-          new TenantGrants(
+          tenantGrants(
+            specs,
             on(c, tenant.id),
             { tenant: tenant.id, subject: tenantSubject(env, tenant), grants },
-            opts,
+            provider.get(c)!,
+            dependsOn,
           );
       }
     }
@@ -128,7 +131,7 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
       digest: tenantDigest(tenant, env),
     };
   }
-  return {
+  const outputs = {
     tenants: exported,
     // every namespace with its owner and clusters: what the guard compares a registry change against
     namespaces: namespaceOwners(tenants),
@@ -138,9 +141,10 @@ export async function platformProgram(input: LayerInput): Promise<Record<string,
     shards: shardCount(env),
     defaultCluster: defaultCluster(env.clusters),
   };
+  return { resources: specs.list, outputs, reads: [] };
 }
 
-function tlsArgs(tls: NamespaceTls | undefined, copyData: pulumi.Output<Record<string, string>> | undefined) {
+function tlsArgs(tls: NamespaceTls | undefined, copyData: Ref | undefined) {
   if (!tls) return {};
   return tls.kind === "copy" ? { tls, ...(copyData ? { tlsCopyData: copyData } : {}) } : { tls };
 }

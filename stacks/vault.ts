@@ -3,21 +3,21 @@
  * `vault.sops`) its namespaces' SOPS transit keys. Offboarding tenants (and offboarding namespaces) are left out
  * of access, which revokes all of it; KV data and SOPS keys stay until the record goes.
  */
-import { TenantSopsKeys } from "../components/tenant-sops";
-import { TenantVault } from "../components/tenant-vault";
+import { PENDING, Specs, type StackSpecs } from "../components/core/spec";
+import { tenantSopsKeys } from "../components/tenant-sops";
+import { tenantVault } from "../components/tenant-vault";
 import { activeNamespaces, deployerNamespaces, isOffboarding } from "../policy/rbac";
 import { names } from "../policy/names";
 import { deployerRoleName, vaultPaths } from "../policy/vault";
 import { type LayerInput, Upstream } from "./layer";
 import { Providers } from "./providers";
 
-type PlatformTenants = Record<string, { namespaces: string[] }>;
-
-export async function vaultProgram(input: LayerInput): Promise<Record<string, unknown>> {
+export function vaultProgram(input: LayerInput): StackSpecs {
   const { model, tenants, adoption } = input;
   const env = model.environment;
   const platform = Upstream.of(input, "platform");
-  const providers = Providers.of(input);
+  const specs = new Specs();
+  const providers = Providers.of(specs, input);
   const kubernetes = providers.kubernetes();
   const vault = providers.vault();
   const paths = vaultPaths(env);
@@ -25,7 +25,8 @@ export async function vaultProgram(input: LayerInput): Promise<Record<string, un
   // SOPS keys are data: every tenant's, offboarding ones included, go only with their records
   if (env.vault.sops)
     for (const tenant of tenants)
-      new TenantSopsKeys(
+      tenantSopsKeys(
+        specs,
         tenant.id,
         {
           tenant: tenant.id,
@@ -35,26 +36,28 @@ export async function vaultProgram(input: LayerInput): Promise<Record<string, un
             offboarding: isOffboarding(tenant, ns),
           })),
         },
-        { providers: [vault] },
+        vault,
       );
   for (const tenant of tenants.filter((t) => !t.offboarding)) {
     const active = deployerNamespaces(env, tenant);
-    const tv = new TenantVault(
+    const policy = names(env).vaultPolicy(tenant.id);
+    tenantVault(
+      specs,
       tenant.id,
       {
         tenant: tenant.id,
         email: tenant.email,
-        policyName: names(env).vaultPolicy(tenant.id),
+        policyName: policy,
         oidcMountAccessor: env.oidc.vaultMountAccessor,
         paths,
         // each deployer Role waits for its namespace in the platform stack: an input that fails in an update
         // while the namespace is not there, so only that Role (and its Vault role) is held back
         namespaces: active.map((ns) => ({
           name: ns,
-          ready: platform.require<PlatformTenants, string>(
+          ready: platform.require(
             "tenants",
             `namespace ${ns} of tenant ${tenant.id}`,
-            (ts) => ts?.[tenant.id]?.namespaces.includes(ns) === true,
+            [{ path: [tenant.id, "namespaces"], includes: ns }],
             ns,
           ),
         })),
@@ -73,12 +76,16 @@ export async function vaultProgram(input: LayerInput): Promise<Record<string, un
             }
           : {}),
       },
-      { providers: [kubernetes, vault] },
+      { kubernetes, vault },
     );
     exported[tenant.id] = {
-      policy: tv.policyName,
+      policy,
       deployerRoles: active.map((ns) => deployerRoleName(ns, paths)),
     };
   }
-  return { tenants: exported, awaitingUpstream: platform.pending() };
+  return {
+    resources: specs.list,
+    outputs: { tenants: exported, awaitingUpstream: PENDING },
+    reads: [platform.stack],
+  };
 }

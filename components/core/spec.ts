@@ -1,0 +1,207 @@
+/**
+ * Resources as data (ARCHITECTURE.md, "Resources as data"). A concern turns the model into resource specs: plain
+ * data saying everything the engine needs (type token, logical name, inputs, options). A value that exists only
+ * once something is applied is a symbolic reference (`Ref`), never a `pulumi.Output`. The offline commands read
+ * specs as they are (plan/data.ts); the registrar (stacks/registrar.ts) is the one place they become SDK
+ * resources. Nothing here imports the Pulumi SDK.
+ */
+
+/** A stack's upstream read: which stack, which output, and what must be in it (all of `present`). */
+export interface UpstreamCheck {
+  /** The upstream stack's name (layers/identity.ts `stackName`). */
+  stack: string;
+  /** The upstream output read. */
+  output: string;
+  /** What is waited for, in words: `namespace alice-dev of tenant alice`. */
+  what: string;
+  /** Each path must exist in the output; with `includes`, it must be an array holding that value. */
+  present: { path: string[]; includes?: string }[];
+}
+
+/**
+ * A value known only at apply time:
+ * - `output`: another spec's output property (`id`, or an input it echoes, such as a Vault policy's `name`);
+ * - `upstream`: `value`, once the upstream check holds (in a preview a missing entry is reported and `value` used;
+ *   in an update the value fails, and with it what takes it: ARCHITECTURE.md, "Two views");
+ * - `secret`: its value kept secret in the state and never shown;
+ * - `sharedTls`: the data of the environment's shared TLS secret, read on a cluster at run time (secret);
+ * - `config`: a Pulumi secret config value, left out when not set.
+ */
+export type Ref =
+  | { $ref: "output"; spec: string; property: string }
+  | { $ref: "upstream"; check: UpstreamCheck; value: unknown }
+  | { $ref: "secret"; value: unknown }
+  | { $ref: "sharedTls"; provider: string; namespace: string; secretName: string; name: string }
+  | { $ref: "config"; key: string };
+
+/** A dependency: another spec (by key), or an upstream check that must hold (resolving to no resource). */
+export type Dependency = string | { $gate: UpstreamCheck };
+
+export interface ResourceSpec {
+  /** `<type>::<name>`: unique in a stack (specKey). */
+  key: string;
+  /** The Pulumi type token: `kubernetes:core/v1:Namespace`, a component's `tenancy:k8s:TenantNamespace`. */
+  type: string;
+  /** The logical name, part of the URN: never renamed without an alias. */
+  name: string;
+  /** false for a component (a parent that groups its children). */
+  custom: boolean;
+  /** As the provider receives them; may hold `Ref`s. A component has none. */
+  inputs: Record<string, unknown>;
+  /** The parent's key. @default - the stack */
+  parent?: string;
+  /** A custom resource's provider (key). */
+  provider?: string;
+  /** A component's providers (keys), which its children inherit. */
+  providers?: string[];
+  protect?: boolean;
+  deleteBeforeReplace?: boolean;
+  /** The key of the resource it is deleted with. */
+  deletedWith?: string;
+  dependsOn?: Dependency[];
+  /** Former names (name aliases). */
+  aliases?: string[];
+  /** The id to import an existing object by. */
+  importId?: string;
+  /** A component's owning tenant, registered as its `tenant` output: what attributes everything below it. */
+  tenant?: string;
+  /** A component's registered outputs (beside `tenant`). */
+  outputs?: Record<string, unknown>;
+  /** A provider's or Kubernetes object's cluster. */
+  cluster?: string;
+}
+
+/** What a layer program returns for one stack. */
+export interface StackSpecs {
+  resources: ResourceSpec[];
+  /** The stack's outputs; `PENDING` stands for what its upstream checks found missing. */
+  outputs: Record<string, unknown>;
+  /** The upstream stacks it reads (a StackReference each, made whether or not a check uses it). */
+  reads: string[];
+}
+
+/** The stack output listing what the stack found missing upstream (`awaitingUpstream`). */
+export const PENDING = { $pending: true } as const;
+
+/** Whether an output value stands for `PENDING` (also after a copy, e.g. from a worker process). */
+export function isPending(v: unknown): boolean {
+  return typeof v === "object" && v !== null && (v as { $pending?: unknown }).$pending === true;
+}
+
+/** Whether an upstream output holds what a check asks for: every path exists, holding `includes` where given. */
+export function checkHolds(check: UpstreamCheck, output: unknown): boolean {
+  return check.present.every(({ path, includes }) => {
+    let v: unknown = output;
+    for (const key of path) {
+      if (v === null || typeof v !== "object" || !Object.hasOwn(v, key)) return false;
+      v = (v as Record<string, unknown>)[key];
+    }
+    if (v === undefined) return false;
+    return includes === undefined || (Array.isArray(v) && v.includes(includes));
+  });
+}
+
+export const specKey = (type: string, name: string): string => `${type}::${name}`;
+
+export function isRef(v: unknown): v is Ref {
+  return typeof v === "object" && v !== null && typeof (v as { $ref?: unknown }).$ref === "string";
+}
+
+/** Another spec's output. */
+export const outputOf = (spec: ResourceSpec, property: string): Ref => ({
+  $ref: "output",
+  spec: spec.key,
+  property,
+});
+
+/** A value kept secret. */
+export const secret = (value: unknown): Ref => ({ $ref: "secret", value });
+
+/** Options a resource takes from its component: the parent, and what the component waits for. */
+export interface Within {
+  parent?: ResourceSpec;
+  dependsOn?: Dependency[];
+  provider?: ResourceSpec;
+}
+
+export type SpecOptions = Omit<
+  Partial<ResourceSpec>,
+  "key" | "type" | "name" | "custom" | "inputs" | "parent" | "provider" | "deletedWith"
+> & { deletedWith?: ResourceSpec; dependsOn?: Dependency[] };
+
+/**
+ * Collects a stack's specs in registration order and refuses a key twice (the engine refuses a program that
+ * registers one URN twice).
+ */
+export class Specs {
+  readonly list: ResourceSpec[] = [];
+  private readonly keys = new Set<string>();
+
+  add(spec: ResourceSpec): ResourceSpec {
+    if (this.keys.has(spec.key))
+      throw new Error(`duplicate resource ${spec.key}: the Pulumi engine refuses a program registering it twice`);
+    this.keys.add(spec.key);
+    this.list.push(spec);
+    return spec;
+  }
+
+  /** A component: a parent for what follows. */
+  component(
+    type: string,
+    name: string,
+    within: Within & { providers?: ResourceSpec[] },
+    own: { tenant?: string; outputs?: Record<string, unknown>; aliases?: string[] } = {},
+  ): ResourceSpec {
+    return this.add({
+      key: specKey(type, name),
+      type,
+      name,
+      custom: false,
+      inputs: {},
+      ...(within.parent ? { parent: within.parent.key } : {}),
+      ...(within.providers?.length ? { providers: within.providers.map((p) => p.key) } : {}),
+      ...(within.dependsOn?.length ? { dependsOn: within.dependsOn } : {}),
+      ...own,
+    });
+  }
+
+  /** A custom resource, with its component's parent, dependencies and provider, then its own options. */
+  resource(
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+    within: Within,
+    own: SpecOptions = {},
+  ): ResourceSpec {
+    const { deletedWith, dependsOn, ...rest } = own;
+    const deps = [...(within.dependsOn ?? []), ...(dependsOn ?? [])];
+    return this.add({
+      key: specKey(type, name),
+      type,
+      name,
+      custom: true,
+      inputs,
+      ...(within.parent ? { parent: within.parent.key } : {}),
+      ...(within.provider ? { provider: within.provider.key } : {}),
+      ...(within.provider?.cluster !== undefined ? { cluster: within.provider.cluster } : {}),
+      ...(deletedWith ? { deletedWith: deletedWith.key } : {}),
+      ...(deps.length ? { dependsOn: deps } : {}),
+      ...rest,
+    });
+  }
+}
+
+/** The type token of a Kubernetes object kind: `kubernetes:<group or core>/<version>:<Kind>`. */
+export function kubernetesType(apiVersion: string, kind: string): string {
+  const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["core", apiVersion];
+  return `kubernetes:${group}/${version}:${kind}`;
+}
+
+/** A Kubernetes object's spec inputs: apiVersion and kind first, as the provider SDK's classes set them. */
+export function kubernetesObject(
+  apiVersion: string,
+  kind: string,
+  body: Record<string, unknown>,
+): { type: string; inputs: Record<string, unknown> } {
+  return { type: kubernetesType(apiVersion, kind), inputs: { apiVersion, kind, ...body } };
+}
