@@ -1,14 +1,16 @@
 /**
- * Offline plan benchmark: `npm run bench:plan [-- --tenants N --baseline B --rounds R]`.
+ * Plan benchmark: `npm run bench:plan [-- --tenants N --baseline B --register R --rounds K]`.
  * Builds registries of B and N generated tenants (two namespaces, a domain, a member and CI each) on the
- * example environment, plans every layer under the mock runtime, and prints time, resources and memory,
- * with the ratio of time per tenant (N vs B) in the same run: 1.00 is linear. Then the plan against two floors:
- * the same resources registered bare, and the same resource graph (components, parents, providers,
- * dependencies, aliases, protect) registered without the programs. A script that prints, not a test.
+ * example environment, plans every layer as data (the specs, no SDK: what `tenancy plan` does), and prints
+ * time, resources and memory, with the ratio of time per tenant (N vs B) in the same run: 1.00 is linear.
+ * Then, for R tenants, the registrar (what `up` runs) under the mock runtime against two floors: the same
+ * resources registered bare, and the same resource graph (components, parents, providers, dependencies,
+ * aliases, protect) registered through the SDK's base classes. A script that prints, not a test.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { stackReferenceName } from "../layers/identity";
 import { layerStacks } from "../layers/shards";
+import { layerProgram } from "../stacks/registrar";
 import { MOCK_ORGANIZATION, type RecordedResource, runProgram } from "../plan/harness";
 import { type Plan, buildPlan } from "../plan/plan";
 import type { RegistryModel } from "../registry/model";
@@ -51,7 +53,7 @@ async function floor(plan: Plan) {
   return performance.now() - t0;
 }
 
-/** Every registration of every stack as the programs make them (components included), in order. */
+/** Every registration of every stack as the registrar makes them (components included), in order. */
 async function recordRuns(model: RegistryModel) {
   const outputs: Record<string, Record<string, unknown>> = {};
   const runs: {
@@ -62,8 +64,9 @@ async function recordRuns(model: RegistryModel) {
   for (const layer of LAYERS)
     for (const part of layerStacks(model, layer.name, model.tenants)) {
       const upstream = { ...outputs };
-      const run = await runProgram({ stack: part.name, stackOutputs: upstream }, () =>
-        layer.program({ model, tenants: part.tenants, part: part.part }),
+      const run = await runProgram(
+        { stack: part.name, stackOutputs: upstream },
+        layerProgram(layer, { model, tenants: part.tenants, part: part.part }),
       );
       outputs[stackReferenceName(part.id, MOCK_ORGANIZATION)] = run.outputs;
       runs.push({ stack: part.name, outputs: upstream, resources: run.resources });
@@ -130,40 +133,56 @@ async function graphFloor(model: RegistryModel) {
   return { ms: performance.now() - t0, registrations };
 }
 
+/** The registrar: every stack's specs registered under the mock runtime, as `up` registers them. */
+async function registrar(model: RegistryModel) {
+  global.gc?.();
+  const t0 = performance.now();
+  const runs = await recordRuns(model);
+  return {
+    ms: performance.now() - t0,
+    resources: runs.reduce((sum, r) => sum + r.resources.filter((x) => x.custom).length, 0),
+  };
+}
+
 async function main() {
-  const baseline = arg("baseline", 20);
-  const tenants = arg("tenants", 200);
+  const baseline = arg("baseline", 1000);
+  const tenants = arg("tenants", 10000);
   await measure(5); // warm up: module loading and JIT
   const rows = [await measure(baseline), await measure(tenants)];
+  console.log("the plan as data (no SDK):");
   console.log(" tenants  resources     wall ms      cpu ms  ms/tenant  heap after (MiB)");
   for (const r of rows)
     console.log(
-      `${String(r.n).padStart(8)} ${String(r.resources).padStart(10)} ${r.ms.toFixed(0).padStart(11)} ${r.cpuMs.toFixed(0).padStart(11)} ${(r.ms / r.n).toFixed(1).padStart(10)} ${r.heapMiB.toFixed(0).padStart(17)}`,
+      `${String(r.n).padStart(8)} ${String(r.resources).padStart(10)} ${r.ms.toFixed(0).padStart(11)} ${r.cpuMs.toFixed(0).padStart(11)} ${(r.ms / r.n).toFixed(2).padStart(10)} ${r.heapMiB.toFixed(0).padStart(17)}`,
     );
   const [b, t] = rows as [(typeof rows)[0], (typeof rows)[0]];
   console.log(
     `scaling: time per tenant at ${t.n} vs ${b.n} = ${(t.ms / t.n / (b.ms / b.n)).toFixed(2)}x wall, ${(t.cpuMs / t.n / (b.cpuMs / b.n)).toFixed(2)}x cpu; 1.00 is linear`,
   );
-  // the plan against its floors, interleaved and each the best of `rounds` (one run of each varies by a tenth)
+  console.log(`peak RSS after the plans ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  // the registrar against its floors, interleaved and each the best of `rounds` (one run of each varies by a tenth)
   const rounds = arg("rounds", 2);
-  const model = registry(tenants);
+  const register = arg("register", 200);
+  const model = registry(register);
   const plan = await buildPlan(model, LAYERS);
-  const best = { plan: Infinity, floor: Infinity, graph: Infinity, registrations: 0 };
+  const best = { registrar: Infinity, floor: Infinity, graph: Infinity, registrations: 0, resources: 0 };
   for (let r = 0; r < rounds; r++) {
-    best.plan = Math.min(best.plan, (await measure(tenants)).ms);
+    const reg = await registrar(model);
+    best.registrar = Math.min(best.registrar, reg.ms);
+    best.resources = reg.resources;
     best.floor = Math.min(best.floor, await floor(plan));
     const g = await graphFloor(model);
     best.graph = Math.min(best.graph, g.ms);
     best.registrations = g.registrations;
   }
-  const n = t.resources;
+  const n = best.resources;
   const per = (ms: number) => `${(ms / n).toFixed(3)} ms/resource`;
-  console.log(`best of ${rounds} rounds each:`);
+  console.log(`the registrar under the mock runtime, ${register} tenants, best of ${rounds} rounds each:`);
   console.log(
-    `floor: ${n} bare resources in ${best.floor.toFixed(0)} ms = ${per(best.floor)}; plan ${per(best.plan)}; ratio ${(best.plan / best.floor).toFixed(2)}x the floor`,
+    `floor: ${n} bare resources in ${best.floor.toFixed(0)} ms = ${per(best.floor)}; registrar ${per(best.registrar)}; ratio ${(best.registrar / best.floor).toFixed(2)}x the floor`,
   );
   console.log(
-    `graph: the same ${best.registrations} registrations (${best.registrations - n} components) with their options, no program, in ${best.graph.toFixed(0)} ms = ${per(best.graph)}; the plan is ${(best.plan / best.graph).toFixed(2)}x the graph, the graph ${(best.graph / best.floor).toFixed(2)}x the bare floor`,
+    `graph: the same ${best.registrations} registrations (${best.registrations - n} components) with their options through the SDK's base classes in ${best.graph.toFixed(0)} ms = ${per(best.graph)}; the registrar is ${(best.registrar / best.graph).toFixed(2)}x the graph, the graph ${(best.graph / best.floor).toFixed(2)}x the bare floor`,
   );
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }

@@ -25,7 +25,11 @@ export function admissionPolicies(
     };
     const policy = kubernetesObject(apiVersion, kind, policyBody);
     const policySpec = specs.resource(policy.type, `${name}-policy/${p.name}`, policy.inputs, within);
-    const { apiVersion: bv, kind: bk, ...bindingBody } = p.binding as Record<string, unknown> & {
+    const {
+      apiVersion: bv,
+      kind: bk,
+      ...bindingBody
+    } = p.binding as Record<string, unknown> & {
       apiVersion: string;
       kind: string;
     };

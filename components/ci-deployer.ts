@@ -36,7 +36,10 @@ export function sharedCiDeployer(
   const policy = specs.resource(
     "vault:index/policy:Policy",
     `${name}-policy`,
-    { name: policyName, policy: serialisePolicy(args.namespaces.map((ns) => deployerCredsRule(args.paths, ns))) },
+    {
+      name: policyName,
+      policy: serialisePolicy(args.namespaces.map((ns) => deployerCredsRule(args.paths, ns))),
+    },
     children,
     { deleteBeforeReplace: true },
   );
@@ -89,7 +92,10 @@ export function tenantCiDeployer(
   const policy = specs.resource(
     "vault:index/policy:Policy",
     `${name}-policy`,
-    { name: `ci-${id}`, policy: serialisePolicy(args.namespaces.map((ns) => deployerCredsRule(args.paths, ns))) },
+    {
+      name: `ci-${id}`,
+      policy: serialisePolicy(args.namespaces.map((ns) => deployerCredsRule(args.paths, ns))),
+    },
     children,
     { deleteBeforeReplace: true },
   );

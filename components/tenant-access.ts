@@ -98,7 +98,11 @@ export function tenantAccess(
   }
   const { type, inputs } = kubernetesObject("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", {
     metadata: { name: args.bindingNames?.cluster ?? `tenancy-tenant-${args.tenant}`, labels },
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: CLUSTER_ROLE_FOR[args.role] },
+    roleRef: {
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "ClusterRole",
+      name: CLUSTER_ROLE_FOR[args.role],
+    },
     subjects: [rbacSubject(args.subject)],
   });
   specs.resource(type, `${name}-cluster`, inputs, within, { deleteBeforeReplace: true });

@@ -14,7 +14,12 @@ export interface TenantDnsArgs {
  * address `<hostname>-record/<address>`), not by the tenant, so a hostname passing to another tenant is an
  * update of the record, never a second record with the same name.
  */
-export function tenantDns(specs: Specs, name: string, args: TenantDnsArgs, provider: ResourceSpec): ResourceSpec {
+export function tenantDns(
+  specs: Specs,
+  name: string,
+  args: TenantDnsArgs,
+  provider: ResourceSpec,
+): ResourceSpec {
   const perHost = new Map<string, number>();
   for (const r of args.records) perHost.set(r.hostname, (perHost.get(r.hostname) ?? 0) + 1);
   const component = specs.component(

@@ -65,7 +65,12 @@ export function tenantNamespace(
   args: TenantNamespaceArgs,
   provider: ResourceSpec,
 ): ResourceSpec {
-  const component = specs.component(TENANT_NAMESPACE, name, { providers: [provider] }, { tenant: args.tenant });
+  const component = specs.component(
+    TENANT_NAMESPACE,
+    name,
+    { providers: [provider] },
+    { tenant: args.tenant },
+  );
   const protect = args.protect ?? true;
   const tlsSecret = args.objectNames?.tlsSecret ?? TLS_SECRET;
   const labels = { ...tenantLabels(args.tenant), ...podSecurityLabels(args.podSecurity) };

@@ -94,7 +94,9 @@ export async function buildPlan(
       : undefined;
 
   const view = opts.view ?? { kind: "planned" };
-  const stackOutputs: Record<string, Record<string, unknown>> = view.kind === "applied" ? { ...view.outputs } : {};
+  const stackOutputs: Record<string, Record<string, unknown>> = view.kind === "applied"
+    ? { ...view.outputs }
+    : {};
   const selection: Selection = {
     names: withDependencies([...report]),
     report,
@@ -159,17 +161,15 @@ export async function planStacks(
         dependsOn: layer.dependsOn,
         resources: run.resources
           .filter((r) => r.spec.custom)
-          .map(
-            (r): PlannedResource => ({
-              type: r.spec.type,
-              name: r.spec.name,
-              ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
-              ...(r.cluster !== undefined ? { cluster: r.cluster } : {}),
-              ...(r.parentType !== undefined ? { parentType: r.parentType } : {}),
-              protect: r.spec.protect ?? false,
-              inputs: r.inputs,
-            }),
-          )
+          .map((r): PlannedResource => ({
+            type: r.spec.type,
+            name: r.spec.name,
+            ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
+            ...(r.cluster !== undefined ? { cluster: r.cluster } : {}),
+            ...(r.parentType !== undefined ? { parentType: r.parentType } : {}),
+            protect: r.spec.protect ?? false,
+            inputs: r.inputs,
+          }))
           .sort(byTenantTypeName),
         outputs: run.outputs,
       });

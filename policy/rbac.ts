@@ -10,14 +10,11 @@ import type {
   TenantModel,
   TenantRole,
 } from "../registry/model";
+import type { RbacRule } from "../components/core/rbac";
 import { defaultCluster } from "./placement";
 
-export type RbacRule = {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-  resourceNames?: string[];
-};
+export type { RbacRule } from "../components/core/rbac";
+export { DEFAULT_DEPLOYER_RULES } from "../components/core/rbac";
 
 const READ = ["get", "list", "watch"];
 
@@ -232,18 +229,3 @@ export function activeMembers(
     ];
   });
 }
-
-/** What a deploy pipeline needs in its namespace by default: roll out new images and watch the result. */
-export const DEFAULT_DEPLOYER_RULES: RbacRule[] = [
-  {
-    apiGroups: ["apps"],
-    resources: ["deployments", "statefulsets"],
-    verbs: ["get", "list", "watch", "patch", "update"],
-  },
-  { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
-  {
-    apiGroups: [""],
-    resources: ["pods", "pods/log", "services", "configmaps"],
-    verbs: ["get", "list", "watch"],
-  },
-];

@@ -6,8 +6,7 @@
 import { z } from "zod";
 import { unknownKeyMessage } from "./parse";
 import { show } from "./problems";
-import { ruleViolations } from "../policy/isolation";
-import { DEFAULT_DEPLOYER_RULES } from "../policy/rbac";
+import { DEFAULT_DEPLOYER_RULES, ruleViolations } from "../components/core/rbac";
 import { QUANTITY_EXPECTED, isQuantity, parseQuantity } from "./quantity";
 
 const isnt = (what: string) => ({ error: (iss: { input?: unknown }) => `${show(iss.input)} is not ${what}` });

@@ -211,7 +211,10 @@ export function registerStack(stack: StackSpecs): Record<string, unknown> {
       const outputs = { ...spec.outputs, ...(spec.tenant !== undefined ? { tenant: spec.tenant } : {}) };
       made.set(
         spec.key,
-        new SpecComponent(spec.type, spec.name, outputs, { ...opts, ...(providers.length ? { providers } : {}) }),
+        new SpecComponent(spec.type, spec.name, outputs, {
+          ...opts,
+          ...(providers.length ? { providers } : {}),
+        }),
       );
       continue;
     }
@@ -224,9 +227,7 @@ export function registerStack(stack: StackSpecs): Record<string, unknown> {
     pulumi
       .all([...readers.values()].flatMap((r) => r.pending()))
       .apply((xs) => [...new Set(xs.filter((x): x is string => x !== undefined))].sort());
-  return Object.fromEntries(
-    Object.entries(stack.outputs).map(([k, v]) => [k, isPending(v) ? pending() : v]),
-  );
+  return Object.fromEntries(Object.entries(stack.outputs).map(([k, v]) => [k, isPending(v) ? pending() : v]));
 }
 
 /** A layer's Pulumi program for one stack: its specs, registered. */

@@ -1,8 +1,12 @@
 /**
  * The code's shape, as ARCHITECTURE.md describes it, checked on the source itself:
- * - policy/ is plain data: it reaches neither the Pulumi SDK nor components/, stacks/ or plan/'s harness;
+ * - policy/ is plain data: it reaches neither the Pulumi SDK nor components/ (but their core), stacks/ or
+ *   plan/'s harness;
  * - plan/ never imports a stack module (layer programs are passed in);
- * - components/ holds only Pulumi code;
+ * - resources are data: components/ and the layer programs specify resources without the Pulumi SDK, the
+ *   registrar (stacks/registrar.ts) is the only module that makes SDK resources, and no offline command's
+ *   modules reach the SDK;
+ * - no import circles;
  * - stack names, StackReference names and the project are made in layers/identity.ts only.
  * Each check is also run on a made-up violation, so it can fail.
  */
@@ -76,7 +80,7 @@ function forbiddenReach(file: string, edges?: ReadonlyMap<string, string[]>): st
       (m) =>
         m.startsWith("@pulumi/") ||
         m.startsWith("stacks/") ||
-        m.startsWith("components/") ||
+        (m.startsWith("components/") && !m.startsWith("components/core/")) ||
         m === "plan/harness.ts" ||
         m === "plan/plan.ts",
     );
@@ -88,7 +92,7 @@ describe("the import graph", () => {
   it("finds the project's modules and their imports", () => {
     expect(graph.size).toBeGreaterThan(30);
     expect(graph.get("stacks/platform.ts")).toContain("components/tenant-namespace.ts");
-    expect(reach("plan/plan.ts")).toContain("@pulumi/pulumi");
+    expect(reach("stacks/registrar.ts")).toContain("@pulumi/pulumi");
   });
 
   it.each([...filesUnder("policy"), ...filesUnder("plan")])("%s stays within its layer", (file) => {
@@ -97,21 +101,81 @@ describe("the import graph", () => {
 
   it("would notice a policy module reaching the SDK, or the plan reaching a stack", () => {
     const edges = new Map(graph);
-    edges.set("policy/rbac.ts", [...(graph.get("policy/rbac.ts") ?? []), "stacks/platform.ts"]);
+    edges.set("policy/rbac.ts", [
+      ...(graph.get("policy/rbac.ts") ?? []),
+      "stacks/platform.ts",
+      "stacks/registrar.ts",
+    ]);
     expect(forbiddenReach("policy/rbac.ts", edges)).toContain("@pulumi/pulumi");
     expect(forbiddenReach("policy/access.ts", edges)).toContain("stacks/platform.ts");
     edges.set("plan/access.ts", ["stacks/platform.ts"]);
     expect(forbiddenReach("plan/access.ts", edges)).toEqual(expect.arrayContaining(["stacks/platform.ts"]));
   });
 
-  it("components/ holds only Pulumi code: every module but the index imports the SDK", () => {
-    for (const file of filesUnder("components").filter((f) => f !== "components/index.ts"))
-      expect(
-        graph.get(file)!.some((m) => m.startsWith("@pulumi/")),
-        file,
-      ).toBe(true);
+  it.each(OFFLINE)("%s never reaches the Pulumi SDK (resources are data)", (file) => {
+    expect([...reach(file)].filter((m) => m.startsWith("@pulumi/"))).toEqual([]);
+  });
+
+  it("only the registrar makes SDK resources: no other module imports a provider SDK", () => {
+    const importers = [...graph.keys()].filter((f) => graph.get(f)!.some((m) => PROVIDER_SDK.test(m)));
+    expect(importers).toEqual(["stacks/registrar.ts"]);
+  });
+
+  it("has no import circles", () => {
+    expect(circles(graph)).toEqual([]);
+  });
+
+  it("would notice the SDK reached offline, a second registrar, and a circle", () => {
+    const edges = new Map(graph);
+    edges.set("components/tenant-dns.ts", [...graph.get("components/tenant-dns.ts")!, "@pulumi/cloudflare"]);
+    expect([...reach("stacks/dns.ts", edges)]).toContain("@pulumi/cloudflare");
+    edges.set("components/core/spec.ts", [...graph.get("components/core/spec.ts")!, "stacks/platform.ts"]);
+    expect(circles(edges).length).toBeGreaterThan(0);
   });
 });
+
+/** The modules the offline commands load: everything but the registrar, the direct path and the engine's. */
+const OFFLINE = [...graph.keys()].filter(
+  (f) =>
+    ["components/", "layers/", "policy/", "plan/", "portal/", "registry/", "stacks/"].some((d) =>
+      f.startsWith(d),
+    ) && !["stacks/registrar.ts", "stacks/direct.ts", "stacks/index.ts", "plan/harness.ts"].includes(f),
+);
+const PROVIDER_SDK = /^@pulumi\/(kubernetes|vault|cloudflare)/;
+
+/** The import circles: each strongly connected set of modules larger than one (Tarjan's algorithm), sorted. */
+function circles(edges: ReadonlyMap<string, string[]>): string[][] {
+  let counter = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  const connect = (v: string) => {
+    index.set(v, counter);
+    low.set(v, counter++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges.get(v) ?? []) {
+      if (!edges.has(w)) continue;
+      if (!index.has(w)) {
+        connect(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1) out.push(component.sort());
+  };
+  for (const v of edges.keys()) if (!index.has(v)) connect(v);
+  return out;
+}
 
 /** Ways of building a stack name or reference by hand. */
 const STACK_NAME_PATTERNS: [RegExp, string][] = [
@@ -131,7 +195,7 @@ describe("stack identity", () => {
   const ALLOWED: Record<string, string[]> = {
     "layers/identity.ts": STACK_NAME_PATTERNS.map(([, what]) => what),
     // the one StackReference constructor, fed by the identity module
-    "stacks/layer.ts": ["a StackReference"],
+    "stacks/registrar.ts": ["a StackReference"],
   };
 
   it.each([...graph.keys()])("%s builds no stack name of its own", (file) => {

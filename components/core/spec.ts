@@ -139,7 +139,9 @@ export class Specs {
 
   add(spec: ResourceSpec): ResourceSpec {
     if (this.keys.has(spec.key))
-      throw new Error(`duplicate resource ${spec.key}: the Pulumi engine refuses a program registering it twice`);
+      throw new Error(
+        `duplicate resource ${spec.key}: the Pulumi engine refuses a program registering it twice`,
+      );
     this.keys.add(spec.key);
     this.list.push(spec);
     return spec;

@@ -4,16 +4,16 @@
  * tenant is attributed to that tenant. Checked on every layer of the example registry and a generated one,
  * and on a component that does not declare its tenant, which must be caught.
  */
-import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { TenantComponent } from "../../components/tenant-component";
+import { type ResourceSpec, type Specs, kubernetesObject } from "../../components/core/spec";
 import { type RecordedResource, runProgram } from "../../plan/harness";
 import { TENANT_LABEL, tenantLabels } from "../../policy/labels";
 import type { RegistryModel } from "../../registry/model";
 import { LAYERS } from "../../stacks/layers";
 import { MOCK_ORGANIZATION } from "../../plan/harness";
 import { stackName, stackReferenceName } from "../../layers/identity";
+import { layerProgram } from "../../stacks/registrar";
+import { runSpecs, testProvider } from "../helpers/specs";
 import { generatedTenants, loadExample, registryOf } from "../plan/registries";
 
 /** Every layer's recorded resources (components included), planned in order as `tenancy plan` does. */
@@ -22,8 +22,9 @@ async function recordAll(model: RegistryModel): Promise<RecordedResource[]> {
   const all: RecordedResource[] = [];
   for (const layer of LAYERS) {
     const id = { env: model.environment.name, layer: layer.name };
-    const run = await runProgram({ stack: stackName(id), stackOutputs }, () =>
-      layer.program({ model, tenants: model.tenants }),
+    const run = await runProgram(
+      { stack: stackName(id), stackOutputs },
+      layerProgram(layer, { model, tenants: model.tenants }),
     );
     stackOutputs[stackReferenceName(id, MOCK_ORGANIZATION)] = run.outputs;
     all.push(...run.resources);
@@ -90,33 +91,34 @@ describe("every resource under a tenant component carries its tenant", () => {
   });
 
   it("catches a component that does not declare its tenant, and one nested under another tenant's", async () => {
-    class Declared extends TenantComponent {
-      constructor(name: string, tenant: string, opts?: pulumi.ComponentResourceOptions) {
-        super("test:Declared", name, tenant, opts);
-        new k8s.core.v1.ConfigMap(
-          `${name}-cm`,
-          { metadata: { labels: tenantLabels(tenant) } },
-          { parent: this },
-        );
-        this.registerTenantOutputs();
-      }
-    }
-    class Undeclared extends pulumi.ComponentResource {
-      constructor(name: string, tenant: string, opts?: pulumi.ComponentResourceOptions) {
-        super("test:Undeclared", name, {}, opts);
-        new k8s.core.v1.ConfigMap(
-          `${name}-cm`,
-          { metadata: { labels: tenantLabels(tenant) } },
-          { parent: this },
-        );
-        this.registerOutputs({});
-      }
-    }
-    const run = await runProgram({ stack: "test-ownership" }, async () => {
-      new Declared("a", "alice");
-      new Undeclared("b", "bob");
-      const outer = new Declared("c", "carol");
-      new Declared("d", "dave", { parent: outer });
+    /** A component with a ConfigMap labelled for `tenant`; it declares its tenant only when told. */
+    const component = (
+      specs: Specs,
+      type: string,
+      name: string,
+      tenant: string,
+      declare: boolean,
+      parent?: ResourceSpec,
+    ) => {
+      const provider = specs.list.find((s) => s.custom && s.type.startsWith("pulumi:providers:"))!;
+      const c = specs.component(
+        type,
+        name,
+        { ...(parent ? { parent } : {}), providers: [provider] },
+        {
+          ...(declare ? { tenant } : {}),
+        },
+      );
+      const cm = kubernetesObject("v1", "ConfigMap", { metadata: { labels: tenantLabels(tenant) } });
+      specs.resource(cm.type, `${name}-cm`, cm.inputs, { parent: c, provider });
+      return c;
+    };
+    const run = await runSpecs("test-ownership", (specs) => {
+      testProvider(specs);
+      component(specs, "test:Declared", "a", "alice", true);
+      component(specs, "test:Undeclared", "b", "bob", false);
+      const outer = component(specs, "test:Declared", "c", "carol", true);
+      component(specs, "test:Declared", "d", "dave", true, outer);
     });
     const types = new Set(["test:Declared"]);
     expect(ownershipViolations(run.resources, types)).toEqual([

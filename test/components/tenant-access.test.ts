@@ -4,8 +4,8 @@
  * Run through the plan harness: the component alone under `runProgram`, the platform layer under `buildPlan`.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { TenantAccess, type TenantAccessArgs } from "../../components/tenant-access";
-import { runProgram } from "../../plan/harness";
+import { type TenantAccessArgs, tenantAccess } from "../../components/tenant-access";
+import { runSpecs, testProvider } from "../helpers/specs";
 import { type PlannedResource, describeResource } from "../../plan/plan";
 import type { RegistryModel } from "../../registry/model";
 import { validateK8sObject } from "../helpers/k8s-schema";
@@ -65,8 +65,8 @@ describe("TenantAccess on its own", () => {
   };
 
   it("binds the owner in each namespace, each member in its namespaces, and the tenant at cluster scope", async () => {
-    const run = await runProgram({ stack: "test-access" }, async () => {
-      new TenantAccess("acme", args);
+    const run = await runSpecs("test-access", (specs) => {
+      tenantAccess(specs, "acme", args, testProvider(specs), []);
     });
     const objects = run.resources.filter((r) => r.custom) as PlannedResource[];
     for (const r of objects) validateK8sObject(r.inputs);

@@ -3,10 +3,10 @@
  * namespace wildcard), or a copy of the environment's shared TLS secret whose key material stays secret:
  * in the state (a secret Output) and out of `plan`'s output.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { TenantNamespace } from "../../components/tenant-namespace";
-import { runProgram } from "../../plan/harness";
+import { secret as secretValue } from "../../components/core/spec";
+import { tenantNamespace } from "../../components/tenant-namespace";
+import { runSpecs, testProvider } from "../helpers/specs";
 import { buildPlan, type PlannedResource } from "../../plan/plan";
 import type { RegistryModel } from "../../registry/model";
 import { LAYERS } from "../../stacks/layers";
@@ -81,21 +81,26 @@ describe("cert-manager mode (the example)", () => {
 describe("copy mode", () => {
   it("copies the shared secret into each namespace that needs it; its data is secret and never in the plan", async () => {
     const KEY_MATERIAL = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCnNlY3JldA==";
-    const run = await runProgram({ stack: "test-tls" }, async () => {
-      const data = pulumi.output({ "tls.crt": "Y2VydA==", "tls.key": KEY_MATERIAL });
-      new TenantNamespace("acme-web", {
-        tenant: "acme",
-        namespace: "acme-web",
-        podSecurity: { enforce: "restricted", audit: "restricted", warn: "restricted", version: "latest" },
-        quota: {},
-        limits: {},
-        network: {
-          dns: { namespace: "kube-system", podLabels: {} },
-          ingressController: { namespace: "ingress" },
+    const run = await runSpecs("test-tls", (specs) => {
+      const data = { "tls.crt": "Y2VydA==", "tls.key": KEY_MATERIAL };
+      tenantNamespace(
+        specs,
+        "acme-web",
+        {
+          tenant: "acme",
+          namespace: "acme-web",
+          podSecurity: { enforce: "restricted", audit: "restricted", warn: "restricted", version: "latest" },
+          quota: {},
+          limits: {},
+          network: {
+            dns: { namespace: "kube-system", podLabels: {} },
+            ingressController: { namespace: "ingress" },
+          },
+          tls: { kind: "copy" },
+          tlsCopyData: secretValue(data),
         },
-        tls: { kind: "copy" },
-        tlsCopyData: pulumi.secret(data),
-      });
+        testProvider(specs),
+      );
     });
     const secret = run.resources.find((r) => r.type === "kubernetes:core/v1:Secret")!;
     expect(secret.name).toBe("acme-web-tls");

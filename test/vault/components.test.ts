@@ -5,13 +5,11 @@
  * and per-tenant identities and its admin list. Every Kubernetes object is validated against the schema.
  */
 import { LAYERS } from "../../stacks/layers";
-import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SharedCiDeployer, TenantCiDeployer } from "../../components/ci-deployer";
-import { TenantVault, type TenantVaultArgs } from "../../components/tenant-vault";
+import { sharedCiDeployer, tenantCiDeployer } from "../../components/ci-deployer";
+import { type TenantVaultArgs, tenantVault } from "../../components/tenant-vault";
+import { runSpecs, testProvider } from "../helpers/specs";
 import { type VaultPaths, parsePolicy } from "../../policy/vault";
-import { runProgram } from "../../plan/harness";
 import { type Plan, type PlannedResource, type PlannedStack, buildPlan } from "../../plan/plan";
 import { capabilitiesOn } from "../../plan/vault-acl";
 import type { RegistryModel } from "../../registry/model";
@@ -348,17 +346,19 @@ describe("the components on their own", () => {
     oidcMountAccessor: "auth_oidc_1",
     paths: layout,
     namespaces: [
-      { name: "acme-web", ready: pulumi.output("acme-web") },
-      { name: "acme-db", ready: pulumi.output("acme-db") },
+      { name: "acme-web", ready: "acme-web" },
+      { name: "acme-db", ready: "acme-db" },
     ],
     deployer: { ttlSeconds: 300, maxTtlSeconds: 600, rules: DEFAULT_RULES },
     ...over,
   });
 
   it("TenantVault: child names (part of every URN), the owning tenant, the Role in the namespace it waits for", async () => {
-    const run = await runProgram({ stack: "test-vault" }, async () => {
-      const kubernetes = new k8s.Provider("k", { context: "test" });
-      new TenantVault("acme", args(), { providers: [kubernetes] });
+    const run = await runSpecs("test-vault", (specs) => {
+      tenantVault(specs, "acme", args(), {
+        kubernetes: testProvider(specs),
+        vault: testProvider(specs, "vault"),
+      });
     });
     const custom = run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"));
     expect(custom.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
@@ -383,31 +383,44 @@ describe("the components on their own", () => {
     const role = custom.find((r) => r.name === "acme-db-deployer-role")!;
     expect((role.inputs.metadata as { namespace: string }).namespace).toBe("acme-db");
     // the Kubernetes provider reaches the Role through the component's resource options only
-    expect(role.provider).toMatch(/\$pulumi:providers:kubernetes::k::/);
+    expect(role.provider).toMatch(/\$pulumi:providers:kubernetes::test-kubernetes::/);
     validateK8sObject(role.inputs);
     const secretRole = custom.find((r) => r.name === "acme-db-deployer")!;
     expect([secretRole.inputs.tokenDefaultTtl, secretRole.inputs.tokenMaxTtl]).toEqual([300, 600]);
   });
 
   it("the CI components: list claims become Vault's comma-separated form; policy names per mode", async () => {
-    const run = await runProgram({ stack: "test-ci" }, async () => {
-      new SharedCiDeployer("ci/shared", {
-        authMount: "kubernetes",
-        role: "drone",
-        serviceAccount: "runner",
-        namespace: "drone",
-        paths: layout,
-        namespaces: ["acme-web", "zed"],
-      });
-      new TenantCiDeployer("acme", {
-        tenant: "acme",
-        authMount: "jwt",
-        boundClaims: { repository_owner: ["acme", "acme-labs"], ref: "refs/heads/main" },
-        userClaim: "sub",
-        ttlSeconds: 300,
-        paths: layout,
-        namespaces: ["acme-web"],
-      });
+    const run = await runSpecs("test-ci", (specs) => {
+      const vault = testProvider(specs, "vault");
+      sharedCiDeployer(
+        specs,
+        "ci/shared",
+        {
+          authMount: "kubernetes",
+          role: "drone",
+          serviceAccount: "runner",
+          namespace: "drone",
+          paths: layout,
+          namespaces: ["acme-web", "zed"],
+        },
+        vault,
+        { dependsOn: [], aliases: [] },
+      );
+      tenantCiDeployer(
+        specs,
+        "acme",
+        {
+          tenant: "acme",
+          authMount: "jwt",
+          boundClaims: { repository_owner: ["acme", "acme-labs"], ref: "refs/heads/main" },
+          userClaim: "sub",
+          ttlSeconds: 300,
+          paths: layout,
+          namespaces: ["acme-web"],
+        },
+        vault,
+        [],
+      );
     });
     const jwt = run.resources.find((r) => r.type === T.jwtRole)!;
     expect(jwt.inputs.boundClaims).toEqual({ repository_owner: "acme,acme-labs", ref: "refs/heads/main" });

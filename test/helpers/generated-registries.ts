@@ -1,0 +1,204 @@
+/**
+ * Generated registries for the property tests (isolation, the registrar's equivalence): prefix-sharing ids
+ * (`alice` / `alice-dev`), namespaces named after other tenants' ids plus a suffix, placement over the example
+ * environment's three clusters, role bundles, members, per-tenant and shared CI, offboarding tenants and
+ * namespaces, both Vault KV layouts, SOPS keys, catalog apps (own and shared placement), TLS by cert-manager or
+ * by copy, and 1-3 shards. A spec that validation refuses is dropped.
+ */
+import fc from "fast-check";
+import type { LabelSelector } from "../../policy/placement";
+import type { RegistryModel } from "../../registry/model";
+import { InvalidInputError } from "../../registry/problems";
+import type { TenantFileInput } from "../../registry/schema";
+import { exampleEnvironmentData, registryOf, withSharedCi } from "../plan/registries";
+
+const BASES = ["al", "alice", "bob", "b"];
+const SUFFIXES = ["", "-dev", "-x"];
+const WORDS = ["dev", "x", "app"];
+const MEMBER_ROLES = ["owner", "developer", "viewer"] as const;
+const APPS = ["jupyter", "code-server", "actual-budget"] as const;
+
+const nsSpec = fc.record({
+  kind: fc.constantFrom("own", "own-suffix", "other-suffix"),
+  word: fc.constantFrom(...WORDS),
+  other: fc.nat(),
+});
+/** Cluster selectors over the example environment's clusters (an empty one picks all three). */
+export const SELECTORS: LabelSelector[] = [
+  {},
+  { matchLabels: { region: "eu-west" } },
+  { matchLabels: { purpose: "general" } },
+  { matchExpressions: [{ key: "accelerator", operator: "Exists" }] },
+  { matchExpressions: [{ key: "region", operator: "NotIn", values: ["eu-west"] }] },
+];
+const rarely = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(false) },
+  { weight: 1, arbitrary: fc.constant(true) },
+);
+const tenantSpec = fc.record({
+  namespaces: fc.array(nsSpec, { minLength: 1, maxLength: 3 }),
+  role: fc.oneof(
+    { weight: 6, arbitrary: fc.constant("namespace-owner" as const) },
+    { weight: 1, arbitrary: fc.constant("power-user" as const) },
+    { weight: 1, arbitrary: fc.constant("admin" as const) },
+  ),
+  offboarding: rarely,
+  /** Per namespace: whether that namespace alone is offboarding. */
+  nsOffboarding: fc.array(rarely, { minLength: 3, maxLength: 3 }),
+  members: fc.array(
+    fc.record({
+      other: fc.nat(),
+      role: fc.constantFrom(...MEMBER_ROLES),
+      pick: fc.option(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { nil: undefined }),
+    }),
+    { maxLength: 2 },
+  ),
+  ci: fc.option(fc.option(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { nil: undefined }), {
+    nil: null,
+  }),
+  /** Hostnames: none, the tenant's own name under a zone, or that and a second one in the other zone. */
+  domains: fc.constantFrom(0, 1, 2),
+  // placement over the example's three clusters (main default; eu-gpu; us-east), mostly the default
+  placement: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(-1) },
+    { weight: 2, arbitrary: fc.nat(SELECTORS.length - 1) },
+  ),
+  nsPlacement: fc.array(
+    fc.oneof(
+      { weight: 3, arbitrary: fc.constant(-1) },
+      { weight: 1, arbitrary: fc.nat(SELECTORS.length - 1) },
+    ),
+    { minLength: 3, maxLength: 3 },
+  ),
+  grants: fc.array(
+    fc.record({
+      bundle: fc.constantFrom("gpu-jobs", "node-viewer"),
+      selector: fc.nat(SELECTORS.length - 1),
+      pick: fc.option(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { nil: undefined }),
+    }),
+    { maxLength: 2 },
+  ),
+  /** Catalog apps: which, and whether each is enabled. */
+  apps: fc.array(fc.record({ app: fc.constantFrom(...APPS), enabled: fc.boolean() }), { maxLength: 2 }),
+});
+export const registrySpec = fc.record({
+  ids: fc.uniqueArray(
+    fc.tuple(fc.constantFrom(...BASES), fc.constantFrom(...SUFFIXES)).map(([b, s]) => b + s),
+    { minLength: 2, maxLength: 5 },
+  ),
+  tenants: fc.array(tenantSpec, { minLength: 5, maxLength: 5 }),
+  legacy: fc.boolean(),
+  groups: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  /** The shared CI identity of existing installations, besides per-tenant CI. */
+  sharedCi: fc.boolean(),
+  /** SOPS transit keys per namespace. */
+  sops: fc.boolean(),
+  /** Extra features, off in the isolation test's registries (it predates them). */
+  extras: fc.record({
+    apps: fc.boolean(),
+    nsOffboarding: fc.boolean(),
+    tlsCopy: fc.boolean(),
+    shards: fc.constantFrom(1, 2, 3),
+  }),
+});
+export type RegistrySpec = typeof registrySpec extends fc.Arbitrary<infer S> ? S : never;
+
+/** Picks a subset of a list by flags; undefined (= all) when the flags pick nothing. */
+function subset(list: string[], pick: boolean[] | undefined): string[] | undefined {
+  const chosen = pick ? list.filter((_, i) => pick[i]) : [];
+  return chosen.length > 0 ? chosen : undefined;
+}
+
+/** The tenant documents of a spec. */
+export function documents(spec: RegistrySpec, extras = true): Record<string, TenantFileInput> {
+  const { ids } = spec;
+  const nsOf = ids.map((id, i) => {
+    const names = spec.tenants[i]!.namespaces.map((n) => {
+      if (n.kind === "own") return id;
+      if (n.kind === "own-suffix") return `${id}-${n.word}`;
+      return `${ids[n.other % ids.length]}-${n.word}`;
+    });
+    return [...new Set(names)];
+  });
+  const docs: Record<string, TenantFileInput> = {};
+  ids.forEach((id, i) => {
+    const t = spec.tenants[i]!;
+    const invited = new Set<string>();
+    const members = t.members.flatMap((m) => {
+      const other = ids[(i + 1 + (m.other % (ids.length - 1))) % ids.length]!;
+      if (invited.has(other)) return [];
+      invited.add(other);
+      const namespaces = subset(nsOf[i]!, m.pick);
+      return [{ tenant: other, role: m.role, ...(namespaces ? { namespaces } : {}) }];
+    });
+    const ciNamespaces = t.ci ? subset(nsOf[i]!, t.ci) : undefined;
+    const grants = t.grants.map((g) => {
+      const namespaces = g.bundle === "gpu-jobs" ? subset(nsOf[i]!, g.pick) : undefined;
+      return {
+        bundle: g.bundle,
+        clusterSelector: SELECTORS[g.selector]!,
+        ...(namespaces ? { namespaces } : {}),
+      };
+    });
+    const apps = extras && spec.extras.apps ? [...new Map(t.apps.map((a) => [a.app, a])).values()] : [];
+    docs[id] = {
+      email: `${id}@example.com`,
+      role: t.role,
+      ...(t.placement >= 0 ? { clusterSelector: SELECTORS[t.placement]! } : {}),
+      namespaces: nsOf[i]!.map((name, k) => {
+        const p = t.nsPlacement[k] ?? -1;
+        const off = extras && spec.extras.nsOffboarding && t.nsOffboarding[k] === true;
+        return p >= 0 || off
+          ? {
+              name,
+              ...(p >= 0 ? { clusterSelector: SELECTORS[p]! } : {}),
+              ...(off ? { offboarding: true } : {}),
+            }
+          : name;
+      }),
+      ...(grants.length > 0 ? { grants } : {}),
+      domains: [`${id}.example.com`, `www-${id}.example.org`].slice(0, t.domains),
+      members,
+      ...(apps.length > 0
+        ? { apps: apps.map((a) => ({ name: a.app, ...(a.enabled ? {} : { enabled: false }) })) }
+        : {}),
+      ...(t.ci !== null
+        ? {
+            ci: {
+              boundClaims: { repository_owner: `${id}-org`, repository_owner_id: String(1000 + i) },
+              ...(ciNamespaces ? { namespaces: ciNamespaces } : {}),
+            },
+          }
+        : {}),
+      ...(t.offboarding ? { offboarding: true } : {}),
+    };
+  });
+  return docs;
+}
+
+/**
+ * The registry of a spec, or undefined when validation refuses it (e.g. a namespace equal to another tenant's
+ * id). `extras: false` leaves out apps, offboarding namespaces, TLS copy and shards.
+ */
+export function generatedRegistry(spec: RegistrySpec, extras = true): RegistryModel | undefined {
+  const env = exampleEnvironmentData();
+  if (spec.legacy) env.vault.tenantPaths = "top-level";
+  if (spec.groups) env.rbac = { subject: "group", groupPrefix: "tenant:" };
+  if (spec.sharedCi) withSharedCi(env);
+  if (spec.sops) env.vault.sops = { mount: "transit", keyPrefix: "sops-state-" };
+  if (extras && spec.extras.tlsCopy)
+    env.tls = { mode: "copy", copy: { namespace: "ingress-nginx", secretName: "wildcard-tls" } };
+  if (extras) env.shards = { count: spec.extras.shards };
+  try {
+    return registryOf(documents(spec, extras), env);
+  } catch (e) {
+    if (e instanceof InvalidInputError) return undefined;
+    throw e;
+  }
+}
+
+/** Generated registries that validate. */
+export const generatedRegistries = (extras = true) =>
+  registrySpec
+    .map((spec) => ({ spec, model: generatedRegistry(spec, extras) }))
+    .filter((r): r is { spec: RegistrySpec; model: RegistryModel } => r.model !== undefined);
