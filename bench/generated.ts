@@ -18,17 +18,22 @@ export function arg(name: string, fallback: number): number {
 
 export const benchId = (i: number) => `t${String(i).padStart(5, "0")}`;
 
-/** n generated tenants, in `shards` shards; `edit` may change a tenant's record (by index) before validation. */
+/**
+ * n generated tenants, in `shards` shards; `edit` may change a tenant's record (by index), `editEnv` the
+ * environment, before validation.
+ */
 export function registry(
   n: number,
   edit: (i: number, data: Record<string, unknown>) => void = () => {},
   shards = 1,
+  editEnv: (env: Record<string, unknown>) => void = () => {},
 ): RegistryModel {
   const env = parse(readFileSync(join(ROOT, "environments", "example.yaml"), "utf8")) as Record<
     string,
     unknown
   >;
   env.shards = { count: shards };
+  editEnv(env);
   const docs: TenantDocument[] = Array.from({ length: n }, (_, i) => {
     const id = benchId(i);
     const data: Record<string, unknown> = {

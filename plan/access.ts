@@ -37,11 +37,20 @@ const verbRank = (v: string) => {
   return i < 0 ? VERB_ORDER.length : i;
 };
 
+type Grant = { resource: string; apiGroup: string; resourceNames?: string[]; verbs: string[] };
+const expanded = new WeakMap<K8sRule[], Grant[]>();
+/** `expandRules`, once per list of rules: every binding of a role reads the same list. */
+function expand(rules: K8sRule[]): Grant[] {
+  let out = expanded.get(rules);
+  if (!out) expanded.set(rules, (out = expandRules(rules)));
+  return out;
+}
+
 /**
  * Every resource the rules grant, once per set of resource names, with all its verbs (in the usual order: reads,
  * then writes, then the rest): aggregated roles name a resource in several rules.
  */
-function expand(
+function expandRules(
   rules: K8sRule[],
 ): { resource: string; apiGroup: string; resourceNames?: string[]; verbs: string[] }[] {
   const verbs = new Map<

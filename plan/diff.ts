@@ -4,6 +4,7 @@
  * with every gained grant that crosses tenants singled out. Secret inputs are `[secret]` in a plan, so no
  * secret value ever reaches a diff.
  */
+import { isDeepStrictEqual } from "node:util";
 import { checkAgainst, checkShards, stateOf } from "../deploy/guard";
 import type { Layer } from "../layers/names";
 import type { AccessRow } from "../policy/access";
@@ -108,8 +109,9 @@ export function inputChanges(a: unknown, b: unknown): InputChange[] {
 }
 
 const key = (layer: string, r: PlannedResource) => `${layer}\0${r.type}\0${r.name}`;
+// "\0" occurs in no principal, scope, resource, verb or binding name: the fields cannot run into each other
 const rowKey = (r: AccessRow) =>
-  JSON.stringify([r.principal, r.tenant ?? "", r.system, r.scope, r.resource, r.verbs, r.via]);
+  `${r.principal}\0${r.tenant ?? ""}\0${r.system}\0${r.scope}\0${r.resource}\0${r.verbs.join(",")}\0${r.via}`;
 
 export function diffPlans(
   base: { model: RegistryModel; plan: Plan; access: AccessRow[] },
@@ -135,7 +137,8 @@ export function diffPlans(
     const old = before.get(k);
     if (!old) entry(layer, r, "add");
     else {
-      const changes = inputChanges(old.r.inputs, r.inputs);
+      // most resources are unchanged: one comparison of the whole inputs before any leaf is looked at
+      const changes = isDeepStrictEqual(old.r.inputs, r.inputs) ? [] : inputChanges(old.r.inputs, r.inputs);
       if (old.r.protect !== r.protect)
         changes.push({ path: "(protect)", old: old.r.protect, new: r.protect });
       if (changes.length > 0) entry(layer, r, "change", changes);

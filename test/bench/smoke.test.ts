@@ -21,11 +21,12 @@ function bench(script: string, args: string[], nodeArgs: string[] = []) {
 }
 
 describe("benchmarks, smoke mode", () => {
-  it("bench:diff compares a one-tenant change planned in scope and in full, and prints the speed-up", () => {
+  it("bench:diff: a one-tenant change in scope and in full (same result), and an environment-wide change", () => {
     const r = bench("diff.ts", ["--tenants", "6"]);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/^scoped +1\/6 /m);
-    expect(r.out).toMatch(/^full +6\/6 /m);
+    expect(r.out).toMatch(/^one tenant's quota +1\/6 +\d+ +1$/m);
+    expect(r.out).toMatch(/^one tenant's quota, full +6\/6 +\d+ +1$/m);
+    expect(r.out).toMatch(/^the default quota \(env\) +6\/6 +\d+ +\d+$/m);
     expect(r.out).toMatch(/^speed-up: scoped diff -?\d+\.\dx faster than the full diff; same result$/m);
   });
 
