@@ -176,8 +176,24 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
     ttl: Number(d.inputs.tokenDefaultTtl),
     index,
   }));
-  const deployerAt = new Map<string, typeof deployers>();
-  for (const d of deployers) deployerAt.set(d.path, [...(deployerAt.get(d.path) ?? []), d]);
+  // by path, for the deployers a policy path can name: an exact path one, a glob those under its literal prefix
+  const byPath = [...deployers].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const underPrefix = (prefix: string) => {
+    let lo = 0;
+    let hi = byPath.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (byPath[mid]!.path < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: typeof deployers = [];
+    for (let i = lo; i < byPath.length && byPath[i]!.path.startsWith(prefix); i++) out.push(byPath[i]!);
+    return out;
+  };
+  const candidatesOf = (path: string) => {
+    const glob = path.search(/[+*]/);
+    return glob < 0 ? underPrefix(path).filter((d) => d.path === path) : underPrefix(path.slice(0, glob));
+  };
 
   const vaultRows = (
     who: { principal: string; tenant: string | undefined },
@@ -197,10 +213,8 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
       }
     }
     const acl = mergeRules(rules);
-    // an exact policy path names one deployer; only wildcard paths need the whole list
-    const candidates = new Set(
-      rules.flatMap((r) => (/[+*]/.test(r.path) ? deployers : (deployerAt.get(r.path) ?? []))),
-    );
+    // an exact policy path names its deployer; a glob only those its literal prefix can reach
+    const candidates = new Set(rules.flatMap((r) => candidatesOf(r.path)));
     // in plan order, as a scan of every deployer would give them
     for (const d of [...candidates].sort((a, b) => a.index - b.index)) {
       if (!capabilitiesOn(acl, d.path).includes("update")) continue;

@@ -4,7 +4,7 @@
  * with every gained grant that crosses tenants singled out. Secret inputs are `[secret]` in a plan, so no
  * secret value ever reaches a diff.
  */
-import { isDeepStrictEqual } from "node:util";
+import { jsonEqual } from "../components/core/json";
 import { checkAgainst, checkShards, stateOf } from "../deploy/guard";
 import type { Layer } from "../layers/names";
 import type { AccessRow } from "../policy/access";
@@ -138,7 +138,7 @@ export function diffPlans(
     if (!old) entry(layer, r, "add");
     else {
       // most resources are unchanged: one comparison of the whole inputs before any leaf is looked at
-      const changes = isDeepStrictEqual(old.r.inputs, r.inputs) ? [] : inputChanges(old.r.inputs, r.inputs);
+      const changes = jsonEqual(old.r.inputs, r.inputs) ? [] : inputChanges(old.r.inputs, r.inputs);
       if (old.r.protect !== r.protect)
         changes.push({ path: "(protect)", old: old.r.protect, new: r.protect });
       if (changes.length > 0) entry(layer, r, "change", changes);
@@ -159,10 +159,7 @@ export function diffPlans(
     else if (touched.has(id)) tenants.push({ id, status: "changed" });
   }
 
-  const baseRows = new Set(base.access.map(rowKey));
-  const headRows = new Set(head.access.map(rowKey));
-  const gained = head.access.filter((r) => !baseRows.has(rowKey(r)));
-  const lost = base.access.filter((r) => !headRows.has(rowKey(r)));
+  const { gained, lost } = accessDelta(base.access, head.access);
   const owner = new Map(head.model.tenants.flatMap((t) => t.namespaces.map((n) => [n.name, t.id] as const)));
   const crossTenant = gained.filter((r) => {
     if (!r.scope.startsWith("namespace:")) return false;
@@ -170,6 +167,38 @@ export function diffPlans(
     return ns !== undefined && r.tenant !== ns;
   });
   return { tenants, resources, access: { gained, lost, crossTenant } };
+}
+
+/**
+ * The rows only one side has, in each side's order. A row's tenant is part of what it is, so the sides are
+ * compared tenant by tenant: only one tenant's row keys are held at a time (an environment-wide change compares
+ * millions of rows).
+ */
+function accessDelta(base: AccessRow[], head: AccessRow[]): { gained: AccessRow[]; lost: AccessRow[] } {
+  const byTenant = (rows: AccessRow[]) => {
+    const m = new Map<string, number[]>();
+    rows.forEach((r, i) => {
+      const t = r.tenant ?? "";
+      let list = m.get(t);
+      if (!list) m.set(t, (list = []));
+      list.push(i);
+    });
+    return m;
+  };
+  const b = byTenant(base);
+  const h = byTenant(head);
+  const gainedAt: number[] = [];
+  const lostAt: number[] = [];
+  for (const t of new Set([...b.keys(), ...h.keys()])) {
+    const bi = b.get(t) ?? [];
+    const hi = h.get(t) ?? [];
+    const bk = new Set(bi.map((i) => rowKey(base[i]!)));
+    const hk = new Set(hi.map((i) => rowKey(head[i]!)));
+    for (const i of hi) if (!bk.has(rowKey(head[i]!))) gainedAt.push(i);
+    for (const i of bi) if (!hk.has(rowKey(base[i]!))) lostAt.push(i);
+  }
+  const inOrder = (rows: AccessRow[], at: number[]) => at.sort((x, y) => x - y).map((i) => rows[i]!);
+  return { gained: inOrder(head, gainedAt), lost: inOrder(base, lostAt) };
 }
 
 const show = (v: unknown) => (v === undefined ? "(none)" : JSON.stringify(v));

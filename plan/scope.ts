@@ -6,8 +6,8 @@
  * tenant. Shared resources depend on the environment alone, so they are planned on both sides whatever the
  * scope. test/plan/scope.test.ts checks the scoped diff against the full one.
  */
+import { jsonEqual } from "../components/core/json";
 import { shardCount, shardOf } from "../layers/shards";
-import { tenantDigest } from "../policy/events";
 import type { RegistryModel, TenantModel } from "../registry/model";
 
 /** The tenant ids a change from `base` to `head` can touch, sorted; `undefined` means every tenant. */
@@ -24,7 +24,8 @@ export function changeScope(base: RegistryModel, head: RegistryModel): string[] 
   for (const id of new Set([...before.keys(), ...after.keys()])) {
     const b = before.get(id);
     const h = after.get(id);
-    if (!b || !h || tenantDigest(b, base.environment) !== tenantDigest(h, head.environment)) scope.add(id);
+    // the resolved records, where they were read from aside (the environment is the same on both sides)
+    if (!b || !h || !jsonEqual(b, h, "source")) scope.add(id);
     if (asMember(b) !== asMember(h)) identityChanged.add(id);
   }
   for (const t of [...base.tenants, ...head.tenants])
