@@ -8,7 +8,14 @@ import { parse } from "yaml";
 import type { RegistryModel, TenantDocument } from "../registry/model";
 import { buildRegistry } from "../registry/validate";
 
-const ROOT = join(__dirname, "..");
+/** Where the example environment is read from: `--root DIR` (the tests' fixture), else this repository. */
+export const ROOT = option("root") ?? join(__dirname, "..");
+
+/** `--name value` from the command line, if given. */
+export function option(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
 
 /** `--name N` from the command line, or the fallback. */
 export function arg(name: string, fallback: number): number {
