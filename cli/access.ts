@@ -121,7 +121,7 @@ export function accessCommand(program: Command): void {
       .option("--cluster <name>", "only the Kubernetes grants on this cluster"),
   ).action(async (opts: CommonOptions & { tenant?: string; cluster?: string }) => {
     const model = await loadRegistry(loadOptions(opts));
-    /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: commands that plan nothing need not load the layers */
     const { accessMatrix } = require("../plan/access") as typeof import("../plan/access");
     const { buildPlan } = require("../plan/plan") as typeof import("../plan/plan");
     const { LAYERS } = require("../stacks/layers") as typeof import("../stacks/layers");

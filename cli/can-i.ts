@@ -52,7 +52,7 @@ export function canICommand(program: Command): void {
         if (!tenant) throw new UsageError(`no such tenant: ${who} (or give a principal as access names it)`);
         principal = tenantPrincipal(model.environment, tenant);
       }
-      /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
+      /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: commands that plan nothing need not load the layers */
       const { accessMatrix } = require("../plan/access") as typeof import("../plan/access");
       const { canI } = require("../plan/can-i") as typeof import("../plan/can-i");
       const { buildPlan } = require("../plan/plan") as typeof import("../plan/plan");

@@ -29,7 +29,7 @@ interface DeployOptions extends CommonOptions {
   parallel: string;
 }
 
-/* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: commands that plan nothing need not load the layers */
 const deploy = () => ({
   ...(require("../deploy/automation") as typeof import("../deploy/automation")),
   ...(require("./run-action") as typeof import("./run-action")),

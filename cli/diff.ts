@@ -28,7 +28,7 @@ export function diffCommand(program: Command): void {
       throw new UsageError("diff compares registry files in git: use it with --source yaml (the default)");
     const dir = head.source.dir;
     const baseRoot = checkoutAt(".", opts.base, [dir, "environments"]);
-    /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: commands that plan nothing need not load the layers */
     const { compareRegistries, formatDiff, formatDiffMarkdown } =
       require("../plan/diff") as typeof import("../plan/diff");
     const { LAYERS } = require("../stacks/layers") as typeof import("../stacks/layers");

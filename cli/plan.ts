@@ -1,10 +1,9 @@
-import { availableParallelism } from "node:os";
-import { join } from "node:path";
 import { type Command, Option } from "commander";
-import { UsageError } from "../registry/problems";
 import { environmentNotes } from "../policy/notes";
 import { loadRegistry } from "../registry/load";
 import { LAYER_NAMES, type LayerName } from "../layers/names";
+import { buildPlan, formatPlanTree } from "../plan/plan";
+import { LAYERS } from "../stacks/layers";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 export function planCommand(program: Command): void {
@@ -12,34 +11,19 @@ export function planCommand(program: Command): void {
     program
       .command("plan")
       .description(
-        "evaluate every layer offline (Pulumi mock runtime: no engine, no credentials) and print what would exist",
+        "every layer's resources, offline (read as data: no engine, no credentials) and printed per stack and tenant",
       )
       .addOption(
         new Option("--layer <layer...>", "only these layers (dependencies still evaluated)").choices(
           LAYER_NAMES,
         ),
       )
-      .option("--tenant <id...>", "only these tenants")
-      .option(
-        "--workers <n>",
-        "plan the shards in this many worker processes (a sharded environment; default: one per CPU)",
-      ),
-  ).action(async (opts: CommonOptions & { layer?: LayerName[]; tenant?: string[]; workers?: string }) => {
-    if (opts.workers !== undefined && !/^[1-9]\d*$/.test(opts.workers))
-      throw new UsageError(
-        `--workers must be a whole number of at least 1, got ${JSON.stringify(opts.workers)}`,
-      );
-    const workers = opts.workers !== undefined ? Number(opts.workers) : availableParallelism();
+      .option("--tenant <id...>", "only these tenants"),
+  ).action(async (opts: CommonOptions & { layer?: LayerName[]; tenant?: string[] }) => {
     const model = await loadRegistry(loadOptions(opts));
-    // loaded on use: Pulumi takes a second to import, which validate and kubeconfig need not pay
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const { buildPlan, formatPlanTree } = require("../plan/plan") as typeof import("../plan/plan");
-    const { LAYERS } = require("../stacks/layers") as typeof import("../stacks/layers");
-    /* eslint-enable @typescript-eslint/no-require-imports */
     const plan = await buildPlan(model, LAYERS, {
       ...(opts.layer ? { layers: opts.layer } : {}),
       ...(opts.tenant ? { tenants: opts.tenant } : {}),
-      parallel: { workers, module: join(__dirname, "..", "stacks", "plan-worker.ts") },
     });
     if (opts.json) {
       process.stdout.write(JSON.stringify(plan, null, 2) + "\n");

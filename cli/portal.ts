@@ -28,7 +28,7 @@ export function portalCommands(program: Command): void {
     if (existsSync(opts.out) && !statSync(opts.out).isDirectory())
       throw new UsageError(`--out ${opts.out} exists and is not a directory`);
     const model = await loadRegistry(loadOptions(opts));
-    /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: commands that plan nothing need not load the layers */
     const { accessMatrix } = require("../plan/access") as typeof import("../plan/access");
     const { buildPlan } = require("../plan/plan") as typeof import("../plan/plan");
     const { LAYERS } = require("../stacks/layers") as typeof import("../stacks/layers");

@@ -28,7 +28,7 @@ export function shardsCommand(program: Command): void {
     }
     if (!/^\d+$/.test(opts.to))
       throw new UsageError(`--to must be a whole number, got ${JSON.stringify(opts.to)}`);
-    /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: Pulumi takes a second to import */
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: commands that plan nothing need not load the layers */
     const { migrationScript, shardMigration } =
       require("../plan/shard-migration") as typeof import("../plan/shard-migration");
     const { LAYERS } = require("../stacks/layers") as typeof import("../stacks/layers");

@@ -4,9 +4,7 @@
  * StackReferences. Or, in the engine's view, what `pulumi preview` of each layer would see: upstream outputs as
  * last applied (none on day one), the programs run as a preview (ARCHITECTURE.md, "Two views").
  */
-import { fork } from "node:child_process";
-import { PLAN_NODE_OPTIONS } from "../bin/node-options.cjs";
-import { type LayerStack, layerStacks, shardCount, shardOf } from "../layers/shards";
+import { layerStacks, shardCount, shardOf } from "../layers/shards";
 import { type Layer, type LayerName, withDependencies } from "../layers/names";
 import type { RegistryModel } from "../registry/model";
 import { UsageError } from "../registry/problems";
@@ -58,16 +56,6 @@ export interface PlanOptions {
   tenants?: string[];
   /** Only these shard stacks (sharded environments). @default - those holding `tenants`, else all */
   shards?: number[];
-  /** Plan the shards in worker processes (a sharded environment, the planned view). @default - in this process */
-  parallel?: ParallelPlan;
-}
-
-export interface ParallelPlan {
-  workers: number;
-  /** The worker's module (stacks/plan-worker.ts: it binds the layer programs). */
-  module: string;
-  /** Each worker's peak memory, once they are done. */
-  onWorker?: (maxRssMiB: number[]) => void;
 }
 
 /**
@@ -97,64 +85,22 @@ export async function buildPlan(
   const stackOutputs: Record<string, Record<string, unknown>> = view.kind === "applied"
     ? { ...view.outputs }
     : {};
-  const selection: Selection = {
-    names: withDependencies([...report]),
-    report,
-    tenants: tenants.map((t) => t.id),
-    ...(shards ? { shards: [...shards] } : {}),
-    dryRun: view.kind === "applied",
-  };
-  const parallel = opts.parallel;
-  let stacks: PlannedStack[];
-  if (parallel && parallel.workers > 1 && count > 1 && view.kind === "planned")
-    stacks = await planInWorkers(model, layers, selection, stackOutputs, parallel);
-  else stacks = await planStacks(model, layers, selection, stackOutputs, () => true);
-  return { environment: env, tenants: tenants.map((t) => t.id), stacks };
-}
-
-/** Which stacks a plan runs and reports: plain data, so a worker process gets it too. */
-export interface Selection {
-  /** Layers run, in dependency order. */
-  names: LayerName[];
-  /** Layers reported. */
-  report: ReadonlySet<LayerName> | LayerName[];
-  tenants: string[];
-  shards?: number[];
-  dryRun: boolean;
-}
-
-/**
- * Runs the selected stacks that `include` keeps, layer by layer, each reading its upstream stacks' outputs
- * from `stackOutputs` (and adding its own, in the planned view); returns the reported ones.
- */
-export async function planStacks(
-  model: RegistryModel,
-  layers: readonly Layer[],
-  selection: Selection,
-  stackOutputs: Record<string, Record<string, unknown>>,
-  include: (stack: LayerStack) => boolean,
-  /** Takes each planned stack as it is done (kept nowhere else: a worker's memory stays bounded). */
-  emit?: (stack: PlannedStack) => void,
-): Promise<PlannedStack[]> {
-  const ids = new Set(selection.tenants);
-  const tenants = model.tenants.filter((t) => ids.has(t.id));
-  const report = new Set(selection.report);
-  const shards = selection.shards ? new Set(selection.shards) : undefined;
+  const dryRun = view.kind === "applied";
+  // layer by layer, each stack reading its upstream stacks' outputs (adding its own, in the planned view)
   const stacks: PlannedStack[] = [];
-  for (const name of selection.names) {
+  for (const name of withDependencies([...report])) {
     const layer = layers.find((l) => l.name === name);
     if (!layer) throw new Error(`no program for layer ${name}`);
     // a sharded layer: its shared stack and its shards (only those holding a wanted tenant)
     for (const part of layerStacks(model, name, tenants, shards)) {
-      if (!include(part)) continue;
       const stack = part.name;
       const run = resolveStack(layer.program({ model, tenants: part.tenants, part: part.part }), {
         outputs: stackOutputs,
-        dryRun: selection.dryRun,
+        dryRun,
       });
-      if (!selection.dryRun) stackOutputs[stack] = run.outputs;
+      if (!dryRun) stackOutputs[stack] = run.outputs;
       if (!report.has(layer.name)) continue;
-      (emit ?? ((p: PlannedStack) => stacks.push(p)))({
+      stacks.push({
         stack,
         layer: layer.name,
         ...(part.part.shard !== undefined ? { shard: part.part.shard } : {}),
@@ -175,81 +121,10 @@ export async function planStacks(
       });
     }
   }
-  return stacks;
+  return { environment: env, tenants: tenants.map((t) => t.id), stacks };
 }
 
-/** What a worker process sends: each planned stack as it is done, then its outputs and peak memory. */
-export type WorkerMessage =
-  | { stack: PlannedStack }
-  | { done: { outputs: Record<string, Record<string, unknown>>; maxRssMiB: number } }
-  | { error: string };
-
-interface WorkerResult {
-  stacks: PlannedStack[];
-  outputs: Record<string, Record<string, unknown>>;
-  maxRssMiB: number;
-}
-
-/**
- * A sharded plan over worker processes: each plans every layer of its shards (a shard reads only its own
- * upstream shard), then this process plans the shared stacks, which may read every shard (the shared CI
- * deployer). The result is the same plan, in the same order, as one process would make.
- */
-async function planInWorkers(
-  model: RegistryModel,
-  layers: readonly Layer[],
-  selection: Selection,
-  stackOutputs: Record<string, Record<string, unknown>>,
-  parallel: ParallelPlan,
-): Promise<PlannedStack[]> {
-  const all = selection.shards ?? Array.from({ length: shardCount(model.environment) }, (_, k) => k);
-  const groups = Array.from({ length: Math.min(parallel.workers, all.length) }, (_, w) =>
-    all.filter((_, i) => i % parallel.workers === w),
-  );
-  const plain = { ...selection, report: [...selection.report] };
-  const results = await Promise.all(
-    groups.map((shards) => inWorker(parallel.module, model, { ...plain, shards })),
-  );
-  parallel.onWorker?.(results.map((r) => r.maxRssMiB));
-  for (const r of results) Object.assign(stackOutputs, r.outputs);
-  const shared = await planStacks(model, layers, selection, stackOutputs, (s) => s.part.shard === undefined);
-  // the one-process order: per layer, its shared stack, then its shards
-  const byName = new Map([...shared, ...results.flatMap((r) => r.stacks)].map((s) => [s.stack, s]));
-  const ids = new Set(selection.tenants);
-  const tenants = model.tenants.filter((t) => ids.has(t.id));
-  const shards = selection.shards ? new Set(selection.shards) : undefined;
-  return selection.names.flatMap((name) =>
-    layerStacks(model, name, tenants, shards).flatMap((s) =>
-      byName.has(s.name) ? [byName.get(s.name)!] : [],
-    ),
-  );
-}
-
-function inWorker(module: string, model: RegistryModel, selection: Selection): Promise<WorkerResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(module, [], {
-      execArgv: [...PLAN_NODE_OPTIONS, "-r", "tsx/cjs"],
-      serialization: "advanced",
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
-    let done = false;
-    const stacks: PlannedStack[] = [];
-    child.on("message", (m: WorkerMessage) => {
-      if ("stack" in m) return void stacks.push(m.stack);
-      done = true;
-      if ("error" in m) reject(new Error(`plan worker: ${m.error}`));
-      else resolve({ stacks, ...m.done });
-      child.disconnect();
-    });
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      if (!done) reject(new Error(`plan worker exited with ${code} before answering`));
-    });
-    child.send({ model, selection });
-  });
-}
-
-/** A stable order (registration order depends on promise timing): shared first, then by tenant, type, name. */
+/** A stable order: shared first, then by tenant, type, name. */
 function byTenantTypeName(a: { tenant?: string; type: string; name: string }, b: typeof a): number {
   const key = (r: typeof a) => [r.tenant ?? "", r.type, r.name];
   const [ka, kb] = [key(a), key(b)];
@@ -286,7 +161,9 @@ export function formatPlanTree(plan: Plan, offboarding: ReadonlySet<string> = ne
     const groups = new Map<string, PlannedResource[]>();
     for (const r of s.resources) {
       const key = r.tenant ?? "";
-      groups.set(key, [...(groups.get(key) ?? []), r]);
+      const group = groups.get(key);
+      if (group) group.push(r);
+      else groups.set(key, [r]);
     }
     const keys = [...groups.keys()].sort((a, b) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b)));
     // several clusters: each object says where it is, one cluster after another
