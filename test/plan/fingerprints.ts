@@ -13,7 +13,7 @@ import { generatedTenants, loadExample, registryOf } from "./registries";
 
 export const FINGERPRINTS_FILE = join(__dirname, "fingerprints.json");
 
-const sha256 = (value: unknown) =>
+export const sha256 = (value: unknown) =>
   createHash("sha256")
     .update(JSON.stringify(value, null, 2))
     .digest("hex");
