@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import type { AccessRow } from "../../plan/access";
 import type { Plan } from "../../plan/plan";
-import { type CliResult, ROOT, runCliAsync } from "../helpers/cli";
+import { type CliResult, EXAMPLE_ENV_PATH, runCliAsync } from "../helpers/cli";
 import { type VaultServer, startVaultServer } from "../helpers/vault-server";
 
 const TOKEN = "hvs.documented-entry-token-7f3a";
@@ -55,7 +55,7 @@ beforeAll(async () => {
   // the example environment with the installation's identity rule: user names are <id>@example.com
   tmp = mkdtempSync(join(tmpdir(), "tenancy-documented-"));
   mkdirSync(join(tmp, "environments"));
-  const env = parse(readFileSync(join(ROOT, "environments", "example.yaml"), "utf8")) as {
+  const env = parse(readFileSync(EXAMPLE_ENV_PATH, "utf8")) as {
     oidc: Record<string, string>;
     tiers: { standard: { budget?: unknown } };
   };

@@ -15,7 +15,7 @@ import type { PolicyRule } from "../../policy/vault";
 import type { AccessRow } from "../../plan/access";
 import type { Plan } from "../../plan/plan";
 import { capabilitiesOn } from "../../plan/vault-acl";
-import { type CliResult, ROOT, runCliAsync } from "../helpers/cli";
+import { type CliResult, EXAMPLE, EXAMPLE_ENV_PATH, ROOT, runCliAsync } from "../helpers/cli";
 import { type VaultServer, startVaultServer } from "../helpers/vault-server";
 
 const TOKEN = "hvs.e2e-token-never-printed-41c9";
@@ -29,7 +29,7 @@ const USERS = {
   dave: { email: "dave@example.org", namespaces: ["dave"], role: "admin" },
 };
 
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<CliResult> {
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = EXAMPLE): Promise<CliResult> {
   return runCliAsync(args, { cwd, env: { VAULT_NAMESPACE: "", ...env } });
 }
 
@@ -68,7 +68,7 @@ beforeAll(async () => {
   // an installation on the legacy policy layout: the example environment with `vault.tenantPaths: top-level`
   tmp = mkdtempSync(join(tmpdir(), "tenancy-e2e-"));
   mkdirSync(join(tmp, "environments"));
-  const env = parse(readFileSync(join(ROOT, "environments", "example.yaml"), "utf8")) as {
+  const env = parse(readFileSync(EXAMPLE_ENV_PATH, "utf8")) as {
     vault: { tenantPaths: string };
   };
   env.vault.tenantPaths = "top-level";

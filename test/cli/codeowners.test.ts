@@ -2,19 +2,19 @@
  * `tenancy codeowners`: admins own everything and every record; a tenant's git accounts own its own record
  * only, and so do those of its members with the manager right. Pinned for the example; --check for CI.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { codeowners } from "../../policy/codeowners";
-import { ROOT, runCli } from "../helpers/cli";
+import { copyExample, runCli } from "../helpers/cli";
 import { registryOf } from "../plan/registries";
 
 let dir: string;
 const cli = (...args: string[]) => runCli(args, { cwd: dir });
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "tenancy-codeowners-"));
-  for (const d of ["tenants", "environments"]) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+  copyExample(dir);
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -6,12 +6,12 @@
  * a member invitation, and exit 3 where the guard would refuse (a vanished tenant, a namespace owner change).
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PlanDiff } from "../../plan/diff";
-import { ROOT, runCli } from "../helpers/cli";
+import { copyExample, runCli } from "../helpers/cli";
 
 let repo: string;
 const git = (...args: string[]) => {
@@ -42,8 +42,7 @@ const json = () => {
 
 beforeEach(() => {
   repo = mkdtempSync(join(tmpdir(), "tenancy-diff-"));
-  cpSync(join(ROOT, "tenants"), join(repo, "tenants"), { recursive: true });
-  cpSync(join(ROOT, "environments"), join(repo, "environments"), { recursive: true });
+  copyExample(repo);
   git("init", "-q");
   git("add", ".");
   git("commit", "-q", "-m", "base");

@@ -1,13 +1,9 @@
-import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { tenantKubeconfig } from "../../policy/kubeconfig";
-import { loadRegistry } from "../../registry/load";
 import { InvalidInputError, UsageError } from "../../registry/problems";
-import { ROOT, runCli } from "../helpers/cli";
-
-const model = () =>
-  loadRegistry({ env: "example", root: ROOT, source: { kind: "yaml", dir: join(ROOT, "tenants") } });
+import { runCli } from "../helpers/cli";
+import { loadExample as model } from "../plan/registries";
 
 describe("tenancy kubeconfig", () => {
   it("has one context per owned and invited namespace, and authenticates through the OIDC exec plugin", async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from "vitest";
 import { parse, stringify } from "yaml";
 import { reportFailure } from "../../cli/main";
 import { ExitCode, UsageError } from "../../registry/problems";
-import { ROOT, runCli } from "../helpers/cli";
+import { EXAMPLE_ENV_PATH, EXAMPLE_TENANTS, ROOT, runCli } from "../helpers/cli";
 
 describe("the command line", () => {
   it("an unexpected exception is an internal error (exit 5), not an external failure", () => {
@@ -41,11 +41,11 @@ describe("the command line", () => {
   it("a renamed environment field says what it is called now", () => {
     const dir = mkdtempSync(join(tmpdir(), "tenancy-renamed-"));
     mkdirSync(join(dir, "environments"));
-    const env = parse(readFileSync(join(ROOT, "environments", "example.yaml"), "utf8"));
+    const env = parse(readFileSync(EXAMPLE_ENV_PATH, "utf8"));
     delete env.vault.tenantPaths;
     env.vault.layout = "legacy";
     writeFileSync(join(dir, "environments", "old.yaml"), stringify(env));
-    const r = runCli(["validate", "--env", "old", "--registry", join(ROOT, "tenants")], { cwd: dir });
+    const r = runCli(["validate", "--env", "old", "--registry", EXAMPLE_TENANTS], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
       'environments/old.yaml: vault.layout: was renamed: write "tenantPaths: prefixed" for "layout: prefixed" and "tenantPaths: top-level" for "layout: legacy"',

@@ -14,7 +14,7 @@ import {
   restartNeeded,
   sizesYoungGeneration,
 } from "../../bin/node-options.cjs";
-import { ROOT } from "../helpers/cli";
+import { EXAMPLE, ROOT } from "../helpers/cli";
 
 /** Runs the entry point with a preload that reports every process's V8 options on stderr. */
 function run(args: string[], nodeOptions = "") {
@@ -22,7 +22,7 @@ function run(args: string[], nodeOptions = "") {
   const probe = join(dir, "probe.cjs");
   writeFileSync(probe, `process.stderr.write("execArgv " + JSON.stringify(process.execArgv) + "\\n");\n`);
   const r = spawnSync(process.execPath, [join(ROOT, "bin", "tenancy.cjs"), ...args], {
-    cwd: ROOT,
+    cwd: EXAMPLE,
     encoding: "utf8",
     env: { ...process.env, NODE_OPTIONS: `--require ${probe} ${nodeOptions}`.trim() },
   });
@@ -56,7 +56,7 @@ describe("the CLI's node options", () => {
 `,
     );
     const parent = spawn(process.execPath, [join(ROOT, "bin", "tenancy.cjs"), "plan"], {
-      cwd: ROOT,
+      cwd: EXAMPLE,
       env: { ...process.env, NODE_OPTIONS: `--require ${probe}` },
     });
     let stderr = "";

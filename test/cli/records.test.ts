@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { offboardText, parseMember } from "../../registry/records";
-import { ROOT, runCli } from "../helpers/cli";
+import { ROOT, copyExample, runCli } from "../helpers/cli";
 
 let dir: string;
 const cli = (...args: string[]) => runCli(args, { cwd: dir });
@@ -16,8 +16,8 @@ const read = (file: string) => readFileSync(join(dir, file), "utf8");
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "tenancy-records-"));
-  for (const d of ["tenants", "environments", "schema"])
-    cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+  copyExample(dir);
+  cpSync(join(ROOT, "schema"), join(dir, "schema"), { recursive: true });
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -3,7 +3,7 @@
  * stack config names, as the CLI would (Vault KV included), and the platform layer applies the same guard
  * against its own last applied outputs.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProgram } from "../../plan/harness";
 import { SafetyError } from "../../registry/problems";
 import { main } from "../../stacks/direct";
-import { ROOT } from "../helpers/cli";
+import { EXAMPLE, EXAMPLE_ENV_PATH, ROOT, copyExample } from "../helpers/cli";
 import { type VaultServer, startVaultServer } from "../helpers/vault-server";
 
 const TOKEN = "s.direct-path-token";
@@ -19,12 +19,17 @@ const K8S_USERS = readFileSync(join(ROOT, "test", "fixtures", "vault", "k8s_user
 const SELF = "organization/tenancy/example-platform";
 
 let server: VaultServer;
+let startDir: string;
 beforeAll(async () => {
   server = await startVaultServer({ token: TOKEN, secrets: { platform: { k8s_users: K8S_USERS } } });
   process.env.VAULT_ADDR = server.url;
   process.env.VAULT_TOKEN = TOKEN;
+  // the program reads environments/ and tenants/ where it runs, as `pulumi up` would: the example's root
+  startDir = process.cwd();
+  process.chdir(EXAMPLE);
 });
 afterAll(async () => {
+  process.chdir(startDir);
   delete process.env.VAULT_ADDR;
   delete process.env.VAULT_TOKEN;
   await server.close();
@@ -101,12 +106,8 @@ describe("the direct Pulumi path", () => {
     // the example registry as applied in one stack per layer, then with shards.count 2 (state moved)
     const whole = await runProgram({ stack: "example-platform", stackOutputs: { [SELF]: {} } }, main);
     const dir = mkdtempSync(join(tmpdir(), "tenancy-direct-shards-"));
-    cpSync(join(ROOT, "tenants"), join(dir, "tenants"), { recursive: true });
-    mkdirSync(join(dir, "environments"));
-    const env = parse(readFileSync(join(ROOT, "environments", "example.yaml"), "utf8")) as Record<
-      string,
-      unknown
-    >;
+    copyExample(dir);
+    const env = parse(readFileSync(EXAMPLE_ENV_PATH, "utf8")) as Record<string, unknown>;
     env.shards = { count: 2 };
     writeFileSync(join(dir, "environments", "example.yaml"), stringify(env));
     const cwd = process.cwd();

@@ -4,7 +4,7 @@
  * refuse connections, or (the receiver example) reject a wrong signature; failures kept in the outbox and sent
  * again by `tenancy events --resend`, without undoing anything.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,7 +17,7 @@ import { deliver, fanOut, outboxPath, readOutbox } from "../../deploy/events";
 import { receiver } from "../../examples/webhook-receiver";
 import { type TenantEvent, sign, tenantDigest, tenantEvents, verify } from "../../policy/events";
 import type { RegistryModel } from "../../registry/model";
-import { ROOT, runCliAsync } from "../helpers/cli";
+import { copyExample, runCliAsync } from "../helpers/cli";
 import { FakeEngine } from "../helpers/engine";
 import {
   exampleEnvironmentData,
@@ -214,7 +214,7 @@ describe("after up, and tenancy events --resend", () => {
   let cwd: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "tenancy-events-"));
-    for (const d of ["tenants", "environments"]) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+    copyExample(dir);
     cwd = process.cwd();
   });
   afterEach(() => {

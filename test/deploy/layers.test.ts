@@ -14,13 +14,13 @@ import type { RegistryModel } from "../../registry/model";
 import { ExternalError, SafetyError } from "../../registry/problems";
 import type { TenantFileInput } from "../../registry/schema";
 import { LAYERS } from "../../stacks/layers";
-import { ROOT } from "../helpers/cli";
+import { EXAMPLE_TENANTS } from "../helpers/cli";
 import { FakeEngine, deleteSteps } from "../helpers/engine";
 import { registryOf } from "../plan/registries";
 
 /** The example tenant files as data, for editing. */
 function exampleTenants(): Record<string, TenantFileInput> {
-  const dir = join(ROOT, "tenants");
+  const dir = EXAMPLE_TENANTS;
   return Object.fromEntries(
     readdirSync(dir)
       .filter((f) => f.endsWith(".yaml"))

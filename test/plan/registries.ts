@@ -1,10 +1,11 @@
 /**
  * Registries for the plan and component tests: the example registry as `tenancy plan` loads it, the
  * example with a changed environment, and generated registries of any size. Plus small accessors over a plan.
+ * "The example" is the tests' own copy (test/fixtures/example), never the repository's `tenants/`, which is
+ * the user's registry.
  */
 import { LAYERS } from "../../stacks/layers";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { parse } from "yaml";
 import {
   type Plan,
@@ -18,16 +19,15 @@ import type { RegistryModel, TenantDocument } from "../../registry/model";
 import type { TenantFileInput } from "../../registry/schema";
 import { loadYamlDocuments } from "../../registry/source-yaml";
 import { buildRegistry } from "../../registry/validate";
-import { ROOT } from "../helpers/cli";
+import { EXAMPLE, EXAMPLE_ENV_PATH, EXAMPLE_TENANTS } from "../helpers/cli";
 import { defaultCluster } from "../../policy/placement";
 
-const ENV_PATH = join(ROOT, "environments", "example.yaml");
-/** The name problems carry, as the CLI prints it from the project root. */
+/** The name problems carry, as the CLI prints it from the registry root. */
 const ENV_SOURCE = "environments/example.yaml";
 
-/** The example registry, loaded exactly as `tenancy plan` loads it. */
+/** The example registry (test/fixtures/example), loaded exactly as `tenancy plan` loads it. */
 export function loadExample(): Promise<RegistryModel> {
-  return loadRegistry({ env: "example", root: ROOT, source: { kind: "yaml", dir: join(ROOT, "tenants") } });
+  return loadRegistry({ env: "example", root: EXAMPLE, source: { kind: "yaml", dir: EXAMPLE_TENANTS } });
 }
 
 /** The shared CI identity of existing installations, for the tests of shared mode (the example has none). */
@@ -53,11 +53,11 @@ export function exampleWithSharedCi(): RegistryModel {
 /** A fresh copy of the example environment's data, for editing. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function exampleEnvironmentData(): any {
-  return parse(readFileSync(ENV_PATH, "utf8"));
+  return parse(readFileSync(EXAMPLE_ENV_PATH, "utf8"));
 }
 
 /**
- * The example tenants (tenants/*.yaml) validated against an edited example environment; `editDocument`
+ * The example tenants (test/fixtures/example/tenants/*.yaml) validated against an edited example environment; `editDocument`
  * may change a tenant document first.
  */
 export function exampleWithEnvironment(
@@ -66,7 +66,7 @@ export function exampleWithEnvironment(
 ): RegistryModel {
   return buildRegistry(
     { name: "example", source: ENV_SOURCE, data: envData },
-    loadYamlDocuments(join(ROOT, "tenants")).map(editDocument),
+    loadYamlDocuments(EXAMPLE_TENANTS).map(editDocument),
   );
 }
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { escapeHtml, html, raw } from "../../portal/html";
 import { type GitRunner, describeProvenance, registryProvenance } from "../../portal/provenance";
 import { shellQuote } from "../../portal/shell";
-import { ROOT } from "../helpers/cli";
+import { EXAMPLE_TENANTS } from "../helpers/cli";
 
 const HEAD = "0123456789abcdef0123456789abcdef01234567";
 
@@ -61,7 +61,7 @@ describe("which registry a portal was generated from", () => {
   });
 
   it("asks the real git: this checkout, and a directory outside any", () => {
-    expect(registryProvenance("example", join(ROOT, "tenants")).commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(registryProvenance("example", EXAMPLE_TENANTS).commit).toMatch(/^[0-9a-f]{40}$/);
     const outside = mkdtempSync(join(tmpdir(), "tenancy-no-git-"));
     try {
       writeFileSync(join(outside, "a.yaml"), "email: a@example.com\n");

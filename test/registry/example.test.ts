@@ -1,19 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { jsonSchemas, serialise } from "../../registry/json-schema";
-import { loadRegistry } from "../../registry/load";
 import { loadYamlDocuments } from "../../registry/source-yaml";
-import { ROOT, runCli } from "../helpers/cli";
+import { EXAMPLE_TENANTS, ROOT, runCli } from "../helpers/cli";
+import { loadExample } from "../plan/registries";
 
 describe("the example registry", () => {
   it("loads and resolves defaults: environment <- tier <- tenant <- namespace", async () => {
-    const model = await loadRegistry({
-      env: "example",
-      root: ROOT,
-      source: { kind: "yaml", dir: join(ROOT, "tenants") },
-    });
+    const model = await loadExample();
     expect(model.tenants.map((t) => t.id)).toEqual(["alice", "bob", "carol", "dave"]);
     const bob = model.tenants.find((t) => t.id === "bob")!;
     const prod = bob.namespaces.find((n) => n.name === "bob-prod")!;
@@ -59,8 +55,10 @@ describe("the example registry", () => {
   });
 
   it("example tenants point editors at the published schema", () => {
+    // the fixture is a copy of the example the repository ships in tenants/, beside schema/
+    expect(existsSync(join(ROOT, "schema", "tenant.schema.json"))).toBe(true);
     for (const t of ["alice", "bob", "carol", "dave"]) {
-      expect(readFileSync(join(ROOT, "tenants", `${t}.yaml`), "utf8").split("\n")[0]).toBe(
+      expect(readFileSync(join(EXAMPLE_TENANTS, `${t}.yaml`), "utf8").split("\n")[0]).toBe(
         "# yaml-language-server: $schema=../schema/tenant.schema.json",
       );
     }

@@ -10,7 +10,7 @@ import { parseDocument, stringify } from "yaml";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fastParse, parseYaml } from "../../registry/parse";
-import { ROOT } from "../helpers/cli";
+import { EXAMPLE_TENANTS } from "../helpers/cli";
 
 /** What the careful parser alone makes of a text. */
 function careful(text: string): unknown {
@@ -143,7 +143,7 @@ describe("the YAML fast path", () => {
   });
 
   it("the example records take the fast path", () => {
-    const dir = join(ROOT, "tenants");
+    const dir = EXAMPLE_TENANTS;
     for (const f of readdirSync(dir)) {
       const text = readFileSync(join(dir, f), "utf8");
       expect(fastParse(text), f).toEqual(careful(text));

@@ -15,7 +15,7 @@ import { ExternalError, InvalidInputError, UsageError } from "../../registry/pro
 import { type VaultSourceOptions, loadVaultDocuments } from "../../registry/source-vault";
 import { loadYamlDocuments } from "../../registry/source-yaml";
 import { buildRegistry } from "../../registry/validate";
-import { type CliResult, ROOT, runCliAsync } from "../helpers/cli";
+import { type CliResult, EXAMPLE_ENV_PATH, ROOT, runCliAsync } from "../helpers/cli";
 import {
   type VaultServer,
   type VaultServerOptions,
@@ -31,7 +31,7 @@ const ENV_SOURCE = "environments/example.yaml";
 const ENV_DOC = {
   name: "example",
   source: ENV_SOURCE,
-  data: parse(readFileSync(join(ROOT, ENV_SOURCE), "utf8")) as unknown,
+  data: parse(readFileSync(EXAMPLE_ENV_PATH, "utf8")) as unknown,
 };
 const EXPECTED_ALL =
   'a JSON object mapping each user to their record, e.g. {"alice": {"role": "namespace-owner", "email": "alice@example.com", "namespaces": ["alice"], "domains": [], "quota": {"cpu_requests": "2"}}}';

@@ -3,7 +3,6 @@
  * Registries are built in memory from the example environment and small tenant documents.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { RegistryModel } from "../../registry/model";
@@ -12,13 +11,13 @@ import { InvalidInputError, formatProblem } from "../../registry/problems";
 import { formatQuantity, isQuantity, parseQuantity } from "../../registry/quantity";
 import { EnvironmentFile, TenantFile } from "../../registry/schema";
 import { buildRegistry } from "../../registry/validate";
-import { ROOT } from "../helpers/cli";
+import { EXAMPLE_ENV_PATH } from "../helpers/cli";
 
 const ENV_SOURCE = "environments/example.yaml";
 // the lists of known fields follow the schemas (which grow); the rest of each message is pinned
 const TENANT_FIELDS = `(known fields: ${Object.keys(TenantFile.shape).join(", ")})`;
 const ENV_FIELDS = `(known fields: ${Object.keys(EnvironmentFile.shape).join(", ")})`;
-const EXAMPLE_ENV = parse(readFileSync(join(ROOT, ENV_SOURCE), "utf8")) as Record<string, unknown>;
+const EXAMPLE_ENV = parse(readFileSync(EXAMPLE_ENV_PATH, "utf8")) as Record<string, unknown>;
 
 /** The example environment, optionally changed by `edit` (a fresh copy every time). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
