@@ -1,13 +1,16 @@
 /**
- * Hostile input: bad registries written as real files and run through the real CLI (`tenancy validate`),
- * as a user or CI would. Every case must exit 1 with a clear message naming the file and the field,
+ * Hostile input: bad registries written as real files and validated as `tenancy validate` validates them,
+ * as a user or CI would run it. Every case must exit 1 with a clear message naming the file and the field,
  * and never a stack trace.
  *
  * The same for a hostile Vault (a local fake, test/helpers/vault-server.ts) behind `--source vault`: every
  * fault kind gives its exit code and a message naming the Vault path, and neither the token nor a password
  * in VAULT_ADDR is ever printed.
  *
- * Spawning the CLI costs 0.6-2 s, so every case runs once, in parallel, before the assertions; hazards
+ * Spawning the CLI costs 0.6-2 s, so the cases run in this process (test/helpers/validate-in-process.ts: the
+ * CLI's option parsing, its registry loading and its failure report, in each case's directory), one after the
+ * other, before the assertions; a few representative ones (`cli: true`) run through the real CLI in child
+ * processes instead, and a test checks that this process gives those the same exit code and lines. Hazards
  * that only the YAML parser sees (nested duplicates, NUL, several documents) are unit-tested in
  * validate.test.ts.
  */
@@ -17,7 +20,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EnvironmentFile, TenantFile } from "../../registry/schema";
-import { type CliResult, ROOT, runCliAsync } from "../helpers/cli";
+import { type CliResult, EXAMPLE, EXAMPLE_ENV_PATH, ROOT, runCliAsync } from "../helpers/cli";
+import { validateInProcess } from "../helpers/validate-in-process";
 import {
   type FaultRule,
   type VaultServer,
@@ -27,7 +31,7 @@ import {
   startVaultServer,
 } from "../helpers/vault-server";
 
-const EXAMPLE_ENV = readFileSync(join(ROOT, "environments", "example.yaml"), "utf8");
+const EXAMPLE_ENV = readFileSync(EXAMPLE_ENV_PATH, "utf8");
 const NAMESPACE_RULE = "is not a valid namespace name (lowercase RFC 1123 label, at most 63 characters)";
 // follows the schema (which grows); the rest of the message is pinned
 const TENANT_FIELDS = `(known fields: ${Object.keys(TenantFile.shape).join(", ")})`;
@@ -50,6 +54,8 @@ interface Case {
   code?: number;
   /** The problem lines printed, exactly (the summary line is checked apart); for another exit code, stderr's lines. */
   expected: string[];
+  /** Run through the real CLI in a child process: one of the few representative cases. */
+  cli?: true;
 }
 
 const OUTSIDE_SECRET = "hvs.OUTSIDE-secret-never-printed";
@@ -313,6 +319,7 @@ const CASES: Case[] = [
   },
   {
     name: "an environment with a typo, and a bad tenant besides",
+    cli: true,
     files: {
       "environments/example.yaml": EXAMPLE_ENV.replace("allowWildcards: false", "allowWildcard: false"),
       "tenants/alice.yaml": tenant("alice"),
@@ -605,7 +612,9 @@ const SOURCE_CASES: Case[] = [
     ],
   },
   {
+    // through the CLI: were the read to wait for a writer, a child process hangs, not the test process
     name: "a FIFO named like a tenant file (refused without waiting for a writer)",
+    cli: true,
     files: { "tenants/bob.yaml": bob() },
     fifos: ["tenants/alice.yaml"],
     expected: ["tenants/alice.yaml: is not a file; expected a YAML file"],
@@ -664,6 +673,7 @@ const SOURCE_CASES: Case[] = [
   // control characters
   {
     name: "a file name with an ANSI escape sequence",
+    cli: true,
     files: { "tenants/\u001b[31malice.yaml": alice() },
     expected: [
       `tenants/\\x1b[31malice.yaml: tenant id "\\u001b[31malice" (from the file name or key) ${TENANT_ID_RULE}`,
@@ -735,7 +745,10 @@ const SOURCE_CASES: Case[] = [
 ];
 
 let root: string;
+/** Each case's result: in this process, or through the CLI for the representative cases. */
 const results = new Map<string, CliResult>();
+/** The representative cases (except the FIFO, which must not be read here) run in this process as well. */
+const inProcess = new Map<string, CliResult>();
 
 /**
  * Writes a registry root: environments/example.yaml (the example's unless the case has its own), tenants/,
@@ -790,14 +803,25 @@ async function runAll<T>(items: T[], limit: number, run: (item: T) => Promise<vo
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "tenancy-hostile-"));
   writeOutside();
-  await runAll(
-    [...CASES, ...SOURCE_CASES].map((c, i) => ({ c, dir: join(root, `case-${i}`) })),
+  const all = [...CASES, ...SOURCE_CASES].map((c, i) => ({ c, dir: join(root, `case-${i}`) }));
+  for (const { c, dir } of all) writeRegistry(dir, c.files, c);
+  // the representative cases through the CLI, in child processes, while the others run here one by one
+  const spawned = runAll(
+    all.filter(({ c }) => c.cli),
     4,
     async ({ c, dir }) => {
-      writeRegistry(dir, c.files, c);
       results.set(c.name, await runCliAsync(["validate", ...(c.args ?? [])], { cwd: dir }));
     },
   );
+  try {
+    for (const { c, dir } of all) {
+      if (c.fifos) continue;
+      const r = await validateInProcess(c.args ?? [], { cwd: dir });
+      (c.cli ? inProcess : results).set(c.name, r);
+    }
+  } finally {
+    await spawned;
+  }
 }, 180_000);
 
 afterAll(() => {
@@ -807,10 +831,26 @@ afterAll(() => {
 const STACK_FRAME = /^\s+at /m;
 const THROWN = /\b\w*Error:/;
 
+/** The same exit code and lines in this process as through the CLI (stdout too, unless the summary of a success). */
+function sameAsTheCli(local: CliResult | undefined, cli: CliResult | undefined): void {
+  expect(local, "the case did not run in this process").toBeDefined();
+  expect(cli, "the case did not run through the CLI").toBeDefined();
+  expect(local!.code).toBe(cli!.code);
+  expect(local!.stderr).toBe(cli!.stderr);
+  if (cli!.code !== 0) expect(local!.stdout).toBe(cli!.stdout);
+}
+
 describe("tenancy validate on hostile registries", () => {
   it("has at least 25 cases, each with a distinct name", () => {
     expect(CASES.length).toBeGreaterThanOrEqual(25);
     expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
+  });
+
+  it("runs a few representative cases through the CLI, and this process gives them the same", () => {
+    const cli = [...CASES, ...SOURCE_CASES].filter((c) => c.cli);
+    expect(cli.length).toBeGreaterThanOrEqual(3);
+    expect(cli.length).toBeLessThanOrEqual(5);
+    for (const c of cli.filter((c) => !c.fifos)) sameAsTheCli(inProcess.get(c.name), results.get(c.name));
   });
 
   it.each(CASES)("$name: exits 1 and says exactly what is wrong and where", (c) => {
@@ -869,7 +909,7 @@ describe("tenancy validate --json on an invalid registry", () => {
       "tenants/alice.yaml": alice("namespaces: [alice, Alice-Dev]\n"),
       "tenants/bob.yaml": bob("members:\n  - tenant: mallory\n    role: viewer\n"),
     });
-    const r = await runCliAsync(["validate", "--json"], { cwd: dir });
+    const r = await validateInProcess(["--json"], { cwd: dir });
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toEqual({
       ok: false,
@@ -920,7 +960,7 @@ describe("one unreadable file does not hide the others' problems", () => {
       "tenants/bob.yaml": "email: not-an-email\nmembers:\n  - tenant: alice\n    role: viewer\n",
     });
     mkdirSync(join(dir, "tenants", "carol.yaml"));
-    const r = await runCliAsync(["validate"], { cwd: dir });
+    const r = await validateInProcess([], { cwd: dir });
     expect(r.code, r.stderr).toBe(1);
     const lines = r.stderr.trimEnd().split("\n");
     expect(lines.some((l) => l.startsWith("tenants/alice.yaml: ") && l.includes("YAML syntax error"))).toBe(
@@ -971,6 +1011,8 @@ interface VaultCase {
   stdout?: string;
   /** Further checks after the run. */
   after?: (ctx: VaultContext) => void;
+  /** Run through the real CLI in a child process: one of the few representative cases. */
+  cli?: true;
 }
 
 const perTenantSecrets = {
@@ -1024,6 +1066,7 @@ const VAULT_CASES: VaultCase[] = [
   },
   {
     name: "HTTP 500 twice, then an answer (retried)",
+    cli: true,
     vault: () => ({ faults: [{ times: 2, respond: { status: 500, errors: ["internal error"] } }] }),
     code: 0,
     expected: () => [],
@@ -1220,6 +1263,7 @@ const VAULT_CASES: VaultCase[] = [
   },
   {
     name: "VAULT_ADDR with a user name and password (exit 2)",
+    cli: true,
     env: ({ vault }) => ({ VAULT_ADDR: vault.url.replace("http://", `http://admin:${PASSWORD}@`) }),
     code: 2,
     expected: ({ vault }) => [
@@ -1286,12 +1330,17 @@ const VAULT_CASES: VaultCase[] = [
 ];
 
 describe("tenancy validate --source vault against a hostile Vault", () => {
-  const vaultResults = new Map<string, { ctx: VaultContext; result: CliResult }>();
+  type Run = { ctx: VaultContext; result: CliResult };
+  /** Each case's run: in this process, or through the CLI for the representative cases. */
+  const vaultResults = new Map<string, Run>();
+  /** The representative cases run in this process as well, each against fake Vaults of its own. */
+  const vaultInProcess = new Map<string, Run>();
   const servers: VaultServer[] = [];
 
   beforeAll(async () => {
     const closed = await closedPort();
-    await runAll(VAULT_CASES, 4, async (c) => {
+    /** The case's fake Vaults and the environment the command runs with (the example registry root's). */
+    const setUp = async (c: VaultCase) => {
       const other = await startVaultServer({ token: TOKEN, lifetimeMs: 120_000 });
       const vault = await startVaultServer({
         token: TOKEN,
@@ -1302,9 +1351,26 @@ describe("tenancy validate --source vault against a hostile Vault", () => {
       servers.push(vault, other);
       const ctx = { vault, other, closed };
       const env = { VAULT_ADDR: vault.url, VAULT_TOKEN: TOKEN, VAULT_NAMESPACE: "", ...c.env?.(ctx) };
-      const result = await runCliAsync(["validate", "--source", "vault", ...(c.args ?? [])], { env });
-      vaultResults.set(c.name, { ctx, result });
-    });
+      return { ctx, env, args: ["--source", "vault", ...(c.args ?? [])] };
+    };
+    // the representative cases through the CLI, in child processes, while the others run here one by one
+    const spawned = runAll(
+      VAULT_CASES.filter((c) => c.cli),
+      4,
+      async (c) => {
+        const { ctx, env, args } = await setUp(c);
+        vaultResults.set(c.name, { ctx, result: await runCliAsync(["validate", ...args], { env }) });
+      },
+    );
+    try {
+      for (const c of VAULT_CASES) {
+        const { ctx, env, args } = await setUp(c);
+        const result = await validateInProcess(args, { cwd: EXAMPLE, env });
+        (c.cli ? vaultInProcess : vaultResults).set(c.name, { ctx, result });
+      }
+    } finally {
+      await spawned;
+    }
   }, 180_000);
 
   afterAll(async () => {
@@ -1314,6 +1380,26 @@ describe("tenancy validate --source vault against a hostile Vault", () => {
   it("has at least 20 cases, each with a distinct name", () => {
     expect(VAULT_CASES.length).toBeGreaterThanOrEqual(20);
     expect(new Set(VAULT_CASES.map((c) => c.name)).size).toBe(VAULT_CASES.length);
+  });
+
+  it("runs a few representative cases through the CLI, and this process gives them the same", () => {
+    const cli = VAULT_CASES.filter((c) => c.cli);
+    expect(cli.length).toBeGreaterThanOrEqual(1);
+    for (const c of cli) {
+      const [local, run] = [vaultInProcess.get(c.name), vaultResults.get(c.name)];
+      // the fake Vault's address is each run's own: compare with it written the same way
+      const same = (r: Run | undefined) =>
+        r && {
+          ...r.result,
+          stderr: r.result.stderr.replaceAll(r.ctx.vault.url, "<vault>"),
+        };
+      sameAsTheCli(same(local), same(run));
+      // and this process's run passes the case's checks too
+      c.after?.(local!.ctx);
+      expect(local!.result.stderr === "" ? [] : local!.result.stderr.trimEnd().split("\n")).toEqual(
+        c.expected(local!.ctx),
+      );
+    }
   });
 
   it.each(VAULT_CASES)("$name: exit $code, exact message, no token, no password", (c) => {
