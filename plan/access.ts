@@ -4,10 +4,10 @@
  * so it shows what would really be applied.
  */
 import type { AccessRow } from "../policy/access";
-import { type ClusterRoleData, KUBERNETES_AGGREGATED, resolveAggregation } from "../policy/aggregation";
-import { defaultCluster } from "../policy/placement";
-import { groupResource, tenantPrincipal, tenantSubject } from "../policy/rbac";
-import { type PolicyRule, parsePolicy } from "../policy/vault";
+import { type ClusterRoleData, KUBERNETES_AGGREGATED, resolveAggregation } from "../components/members/aggregation";
+import { defaultCluster } from "../components/clusters/placement";
+import { groupResource, tenantPrincipal, tenantSubject } from "../components/members/rbac";
+import { type PolicyRule, parsePolicy } from "../components/vault/policy";
 import type { RegistryModel } from "../registry/model";
 import type { Plan, PlannedResource } from "./plan";
 import { capabilitiesOn, mergeRules } from "./vault-acl";
@@ -17,7 +17,7 @@ export type { AccessRow };
 type K8sRule = { apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; verbs?: string[] };
 type Subject = { kind: string; name: string };
 
-/** Kubernetes' own ClusterRoles the plan references but does not create (aggregated ones in policy/aggregation.ts). */
+/** Kubernetes' own ClusterRoles the plan references but does not create (aggregated ones in components/members/aggregation.ts). */
 const BUILT_IN: ClusterRoleData[] = [
   { name: "cluster-admin", labels: {}, rules: [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }] },
   ...KUBERNETES_AGGREGATED,
@@ -219,7 +219,7 @@ export function accessMatrix(model: RegistryModel, plan: Plan): AccessRow[] {
     for (const d of [...candidates].sort((a, b) => a.index - b.index)) {
       if (!capabilitiesOn(acl, d.path).includes("update")) continue;
       for (const ns of d.namespaces) {
-        // deployers are on the default cluster (policy/rbac.ts deployerNamespaces)
+        // deployers are on the default cluster (components/members/rbac.ts deployerNamespaces)
         for (const e of expand(roles.get(`${home}/${ns}/${d.role}`) ?? [])) {
           push(who, {
             system: "kubernetes",

@@ -4,7 +4,7 @@
  * allow, or that none does; for Vault, the one path pattern that decides, by Vault's priority rules.
  */
 import type { AccessRow } from "../policy/access";
-import type { Capability, PolicyRule } from "../policy/vault";
+import type { Capability, PolicyRule } from "../components/vault/policy";
 import { decidingPattern, mergeRules } from "./vault-acl";
 
 export interface CanIQuestion {

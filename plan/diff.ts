@@ -9,7 +9,7 @@ import { checkAgainst, checkShards, stateOf } from "../deploy/guard";
 import type { Layer } from "../layers/names";
 import type { AccessRow } from "../policy/access";
 import type { RegistryModel } from "../registry/model";
-import { SafetyError } from "../registry/problems";
+import { SafetyError } from "../components/core/problems";
 import { accessMatrix } from "./access";
 import { type Plan, type PlannedResource, buildPlan } from "./plan";
 import { changeScope, scopeIn, scopeShards } from "./scope";

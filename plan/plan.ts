@@ -7,7 +7,7 @@
 import { layerStacks, shardCount, shardOf } from "../layers/shards";
 import { type Layer, type LayerName, withDependencies } from "../layers/names";
 import type { RegistryModel } from "../registry/model";
-import { UsageError } from "../registry/problems";
+import { UsageError } from "../components/core/problems";
 import { resolveStack } from "./data";
 
 export interface PlannedResource {

@@ -9,7 +9,7 @@ import { stackName, topLevelUrn } from "../layers/identity";
 import { type Layer, LAYER_NAMES, type StackPart } from "../layers/names";
 import { shardCount, shardOf } from "../layers/shards";
 import type { RegistryModel, TenantModel } from "../registry/model";
-import { UsageError } from "../registry/problems";
+import { UsageError } from "../components/core/problems";
 import { resolveStack } from "./data";
 
 export interface ShardMove {

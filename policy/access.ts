@@ -1,6 +1,6 @@
 /** The access matrix's row (a contract: `access --json`), and which rows concern a tenant. */
 import type { TenantModel } from "../registry/model";
-import { CLUSTER_SCOPED_RESOURCES } from "./rbac";
+import { CLUSTER_SCOPED_RESOURCES } from "../components/members/rbac";
 
 export interface AccessRow {
   principal: string;

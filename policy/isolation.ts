@@ -3,7 +3,7 @@
  * namespaces no tenant may claim. Plain data; the registry's schema and validation, and the tests, read them.
  */
 import type { EnvironmentModel } from "../registry/model";
-import { oncePer } from "./memo";
+import { oncePer } from "../components/core/memo";
 
 export {
   FORBIDDEN_VERBS,

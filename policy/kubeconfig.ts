@@ -1,6 +1,6 @@
 import type { RegistryModel } from "../registry/model";
-import { defaultCluster } from "./placement";
-import { InvalidInputError, UsageError } from "../registry/problems";
+import { defaultCluster } from "../components/clusters/placement";
+import { InvalidInputError, UsageError } from "../components/core/problems";
 
 /**
  * A kubeconfig for one tenant: one context per (cluster, namespace) it owns or is invited into, on each cluster

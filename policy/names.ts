@@ -4,7 +4,7 @@
  * name is checked to be a DNS subdomain before it reaches Kubernetes or a Vault path.
  */
 import type { EnvironmentModel, TenantRole } from "../registry/model";
-import { oncePer } from "./memo";
+import { oncePer } from "../components/core/memo";
 
 type Templates = {
   vaultPolicy: string;

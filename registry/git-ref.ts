@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { ExternalError, UsageError } from "./problems";
+import { ExternalError, UsageError } from "../components/core/problems";
 
 function git(cwd: string, args: string[]): Buffer {
   const r = spawnSync("git", ["-C", cwd, ...args], { maxBuffer: 256 * 1024 * 1024 });

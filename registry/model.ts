@@ -3,7 +3,7 @@
  * (environment <- tier <- tenant <- namespace), so components never merge anything themselves.
  */
 import type { z } from "zod";
-import type { Problem } from "./problems";
+import type { Problem } from "../components/core/problems";
 import type * as schema from "./schema";
 import type { EnvironmentData, QuotaKey } from "./schema";
 
@@ -56,7 +56,7 @@ export interface NamespaceModel {
   limits: Limits;
   /**
    * Its own `offboarding`: phase one of removing this namespace alone. Its tenant's `offboarding` counts too
-   * (policy/rbac.ts `isOffboarding`): access revoked, namespace unprotected.
+   * (components/members/rbac.ts `isOffboarding`): access revoked, namespace unprotected.
    */
   offboarding: boolean;
   /** The clusters it exists on (its own clusterSelector, else its tenant's), in the environment's order. */
@@ -97,7 +97,7 @@ export interface AppModel {
   zoneId: string;
 }
 
-/** A role bundle granted to a tenant (registry/rules/placement.ts resolved it). */
+/** A role bundle granted to a tenant (components/clusters/rules.ts resolved it). */
 export interface GrantModel {
   bundle: string;
   scope: "namespace" | "cluster";

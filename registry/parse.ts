@@ -6,7 +6,7 @@ import * as jsyaml from "js-yaml";
 import { visit } from "jsonc-parser";
 import { type Document, LineCounter, isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { z } from "zod";
-import { type PathSegment, type Problem, cut, formatPath, show } from "./problems";
+import { type PathSegment, type Problem, cut, formatPath, show } from "../components/core/problems";
 
 /** Largest tenant or environment file accepted. */
 export const MAX_FILE_BYTES = 256 * 1024;

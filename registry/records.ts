@@ -4,7 +4,7 @@
  * commands validate the result against the whole registry before anything is written.
  */
 import { isMap, isScalar, isSeq, parseDocument, Document, YAMLMap } from "yaml";
-import { UsageError } from "./problems";
+import { UsageError } from "../components/core/problems";
 
 export interface NewRecord {
   email: string;

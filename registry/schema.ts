@@ -5,9 +5,9 @@
  */
 import { z } from "zod";
 import { unknownKeyMessage } from "./parse";
-import { show } from "./problems";
+import { show } from "../components/core/problems";
 import { DEFAULT_DEPLOYER_RULES, ruleViolations } from "../components/core/rbac";
-import { QUANTITY_EXPECTED, isQuantity, parseQuantity } from "./quantity";
+import { QUANTITY_EXPECTED, isQuantity, parseQuantity } from "../components/core/quantity";
 
 const isnt = (what: string) => ({ error: (iss: { input?: unknown }) => `${show(iss.input)} is not ${what}` });
 
@@ -218,7 +218,7 @@ const LabelMap = z.record(AnyKey, z.string()).superRefine((labels, ctx) => {
 
 /** A label key as a selector names it. */
 const LabelKey = z.string().refine(isLabelKey, isnt("a valid label key"));
-/** A Kubernetes label selector over the environment's clusters (policy/placement.ts matches it). */
+/** A Kubernetes label selector over the environment's clusters (components/clusters/placement.ts matches it). */
 export const ClusterSelector = z
   .strictObject({
     matchLabels: LabelMap.optional(),

@@ -3,7 +3,7 @@
  * (one way of reading source settings), plus Vault's usual environment variables.
  */
 import type { SourceOptions } from "./load";
-import { UsageError } from "./problems";
+import { UsageError } from "../components/core/problems";
 
 export interface SourceSettings {
   registry: string;

@@ -8,7 +8,7 @@
  */
 import type { TenantDocument } from "./model";
 import { parseJson } from "./parse";
-import { type Problem, show } from "./problems";
+import { type Problem, show } from "../components/core/problems";
 import type { QuotaKey } from "./schema";
 
 /**

@@ -14,7 +14,7 @@ import {
 import { basename, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { TenantDocument } from "./model";
 import { MAX_FILE_BYTES, parseYaml } from "./parse";
-import { InvalidInputError, type Problem } from "./problems";
+import { InvalidInputError, type Problem } from "../components/core/problems";
 
 const YAML_EXT = new Set([".yaml", ".yml"]);
 

@@ -11,19 +11,19 @@ import type {
   TenantModel,
 } from "./model";
 import { check } from "./parse";
-import { InvalidInputError, type PathSegment, type Problem, show } from "./problems";
-import { tenantAdmission } from "./rules/admission";
-import { checkApps } from "./rules/apps";
-import { checkCi } from "./rules/ci";
+import { InvalidInputError, type PathSegment, type Problem, show } from "../components/core/problems";
+import { tenantAdmission } from "../components/admission/rules";
+import { checkApps } from "../components/apps/rules";
+import { checkCi } from "../components/ci/rules";
 import { Claims, type TenantContext } from "./rules/context";
-import { checkDomains } from "./rules/domains";
+import { checkDomains } from "../components/dns/rules";
 import { checkEnvironment } from "./rules/environment";
 import { checkIdentity } from "./rules/identity";
-import { checkMembers } from "./rules/members";
+import { checkMembers } from "../components/members/rules";
 import { checkNames } from "./rules/names";
-import { checkNamespace, namespaceEntries } from "./rules/namespaces";
-import { checkGrants, selectAt } from "./rules/placement";
-import { checkTotals, namespaceResolver } from "./rules/quotas";
+import { checkNamespace, namespaceEntries } from "../components/namespace/rules";
+import { checkGrants, selectAt } from "../components/clusters/rules";
+import { checkTotals, namespaceResolver } from "../components/namespace/quotas";
 import { TENANT_ID_EXPECTED, TenantFile, type TenantFileData, isLabel } from "./schema";
 
 export interface BuildOptions {

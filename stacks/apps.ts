@@ -3,11 +3,11 @@
  * the tenant's namespace, or in the app's shared namespace (made here, once, for apps placed that way).
  * A tenant-placed instance waits for its namespace in the platform stack, as the vault layer's deployers do.
  */
-import { appInstance as appInstanceSpecs } from "../components/app-instance";
+import { appInstance as appInstanceSpecs } from "../components/apps/instance";
 import { PENDING, type ResourceSpec, Specs, type StackSpecs } from "../components/core/spec";
-import { sharedAppNamespace } from "../components/shared-app-namespace";
+import { sharedAppNamespace } from "../components/apps/shared-namespace";
 import { WHOLE } from "../layers/shards";
-import { appInstance } from "../policy/apps";
+import { appInstance } from "../components/apps/policy";
 import { type LayerInput, Upstream } from "./layer";
 import { Providers } from "./providers";
 

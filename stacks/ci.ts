@@ -5,12 +5,12 @@
  */
 import { WHOLE, layerStacks } from "../layers/shards";
 import type { TenantModel } from "../registry/model";
-import { sharedCiDeployer, tenantCiDeployer } from "../components/ci-deployer";
+import { sharedCiDeployer, tenantCiDeployer } from "../components/ci/specs";
 import { PENDING, Specs, type StackSpecs, kubernetesObject } from "../components/core/spec";
-import { ciAdmins } from "../policy/ci";
-import { MANAGED_BY } from "../policy/labels";
-import { deployerNamespaces } from "../policy/rbac";
-import { vaultPaths } from "../policy/vault";
+import { ciAdmins } from "../components/ci/policy";
+import { MANAGED_BY } from "../components/core/labels";
+import { deployerNamespaces } from "../components/members/rbac";
+import { vaultPaths } from "../components/vault/policy";
 import { type LayerInput, Upstream } from "./layer";
 import { Providers } from "./providers";
 

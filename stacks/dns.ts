@@ -4,8 +4,8 @@
  * reviewed apart from the cluster, and reading no other layer. Offboarding tenants have no records.
  */
 import { Specs, type StackSpecs } from "../components/core/spec";
-import { tenantDns } from "../components/tenant-dns";
-import { tenantDnsRecords } from "../policy/dns";
+import { tenantDns } from "../components/dns/specs";
+import { tenantDnsRecords } from "../components/dns/policy";
 import { WHOLE } from "../layers/shards";
 import type { LayerInput } from "./layer";
 import { Providers } from "./providers";

@@ -2,24 +2,24 @@
  * Layer "platform": per tenant its namespaces (quota, limits, network isolation, Pod Security) and its
  * Kubernetes access; the shared cluster roles once. Exports each tenant's namespaces for downstream layers.
  */
-import { admissionPolicies as admissionPolicySpecs } from "../components/admission-policies";
-import { sharedClusterRoles } from "../components/cluster-roles";
+import { admissionPolicies as admissionPolicySpecs } from "../components/admission/specs";
+import { sharedClusterRoles } from "../components/members/cluster-roles";
 import { type Ref, type ResourceSpec, Specs, type StackSpecs } from "../components/core/spec";
-import { tenantAccess } from "../components/tenant-access";
-import { tenantGrants } from "../components/tenant-grants";
-import { tenantNamespace } from "../components/tenant-namespace";
-import { admissionParams, admissionPolicies, needsParams } from "../policy/admission";
-import { tenantDigest } from "../policy/events";
+import { tenantAccess } from "../components/members/access";
+import { tenantGrants } from "../components/clusters/grants";
+import { tenantNamespace } from "../components/namespace/specs";
+import { admissionParams, admissionPolicies, needsParams } from "../components/admission/policy";
+import { tenantDigest } from "../components/events/policy";
 import { names } from "../policy/names";
-import { clusterPrefix, defaultCluster, onCluster } from "../policy/placement";
+import { clusterPrefix, defaultCluster, onCluster } from "../components/clusters/placement";
 import {
   activeMembers,
   activeNamespaces,
   isOffboarding,
   namespaceOwners,
   tenantSubject,
-} from "../policy/rbac";
-import { type NamespaceTls, namespaceTls } from "../policy/tls";
+} from "../components/members/rbac";
+import { type NamespaceTls, namespaceTls } from "../components/tls/policy";
 import { WHOLE, shardCount } from "../layers/shards";
 import type { LayerInput } from "./layer";
 import { Providers } from "./providers";
@@ -127,7 +127,7 @@ export function platformProgram(input: LayerInput): StackSpecs {
     exported[tenant.id] = {
       namespaces: tenant.namespaces.map((n) => n.name),
       offboarding: tenant.offboarding,
-      // the record as applied: the next up tells a changed tenant by it (policy/events.ts)
+      // the record as applied: the next up tells a changed tenant by it (components/events/policy.ts)
       digest: tenantDigest(tenant, env),
     };
   }

@@ -8,7 +8,7 @@
 import { type Ref, type ResourceSpec, type Specs, specKey } from "../components/core/spec";
 import { clusterIdentifier, clusterProviderName } from "../layers/identity";
 import type { LayerInput } from "../layers/names";
-import { defaultCluster, onCluster } from "../policy/placement";
+import { defaultCluster, onCluster } from "../components/clusters/placement";
 import type { EnvironmentModel } from "../registry/model";
 
 export interface ProviderOptions {

@@ -4,11 +4,11 @@
  * of access, which revokes all of it; KV data and SOPS keys stay until the record goes.
  */
 import { PENDING, Specs, type StackSpecs } from "../components/core/spec";
-import { tenantSopsKeys } from "../components/tenant-sops";
-import { tenantVault } from "../components/tenant-vault";
-import { activeNamespaces, deployerNamespaces, isOffboarding } from "../policy/rbac";
+import { tenantSopsKeys } from "../components/sops/specs";
+import { tenantVault } from "../components/vault/specs";
+import { activeNamespaces, deployerNamespaces, isOffboarding } from "../components/members/rbac";
 import { names } from "../policy/names";
-import { deployerRoleName, vaultPaths } from "../policy/vault";
+import { deployerRoleName, vaultPaths } from "../components/vault/policy";
 import { type LayerInput, Upstream } from "./layer";
 import { Providers } from "./providers";
 

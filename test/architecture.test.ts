@@ -1,7 +1,8 @@
 /**
  * The code's shape, as ARCHITECTURE.md describes it, checked on the source itself:
- * - policy/ is plain data: it reaches neither the Pulumi SDK nor components/ (but their core), stacks/ or
- *   plan/'s harness;
+ * - policy/ is plain data: it reaches neither the Pulumi SDK nor stacks/ or plan/;
+ * - one folder per concern under components/, over a core that imports nothing of the project: a concern
+ *   imports the core, the registry's model, policy/ and, sideways, only the concerns its README declares (`Uses:`);
  * - plan/ never imports a stack module (layer programs are passed in);
  * - resources are data: components/ and the layer programs specify resources without the Pulumi SDK, the
  *   registrar (stacks/registrar.ts) is the only module that makes SDK resources, and no offline command's
@@ -43,7 +44,7 @@ export function importsOf(text: string): string[] {
   return specs;
 }
 
-/** A relative import resolved to a project path (`policy/rbac.ts`); packages stay as they are. */
+/** A relative import resolved to a project path (`components/members/rbac.ts`); packages stay as they are. */
 function resolveImport(from: string, spec: string): string {
   if (!spec.startsWith(".")) return spec;
   return relative(ROOT, resolve(ROOT, dirname(from), spec)) + ".ts";
@@ -80,7 +81,6 @@ function forbiddenReach(file: string, edges?: ReadonlyMap<string, string[]>): st
       (m) =>
         m.startsWith("@pulumi/") ||
         m.startsWith("stacks/") ||
-        (m.startsWith("components/") && !m.startsWith("components/core/")) ||
         m === "plan/harness.ts" ||
         m === "plan/plan.ts",
     );
@@ -88,10 +88,43 @@ function forbiddenReach(file: string, edges?: ReadonlyMap<string, string[]>): st
   return [];
 }
 
+/** The concerns: every folder under components/ but the core, with the concerns it declares it uses. */
+const CONCERNS = new Map(
+  readdirSync(join(ROOT, "components"))
+    .filter((d) => d !== "core" && statSync(join(ROOT, "components", d)).isDirectory())
+    .map((d) => [d, declaredUses(readFileSync(join(ROOT, "components", d, "README.md"), "utf8"))] as const),
+);
+
+/** The `Uses:` line of a concern's README: the other concerns it may import. */
+function declaredUses(readme: string): string[] {
+  const line = /^Uses: (.*)$/m.exec(readme)?.[1];
+  if (line === undefined)
+    throw new Error("a concern's README must say what it uses (`Uses: a, b` or `Uses: (the core only)`)");
+  return line.startsWith("(") ? [] : line.split(",").map((u) => u.trim());
+}
+
+/** What a module under components/ imports that its concern may not: another concern not declared, or a layer above. */
+function concernViolations(file: string, edges: ReadonlyMap<string, string[]> = graph): string[] {
+  const concern = file.split("/")[1]!;
+  const imports = edges.get(file) ?? [];
+  if (concern === "core")
+    return imports.filter(
+      (m) => !m.startsWith("components/core/") && /^[a-z]+\//.test(m) && !m.startsWith("@"),
+    );
+  const allowed = new Set(CONCERNS.get(concern) ?? []);
+  return imports.filter((m) => {
+    if (m.startsWith("components/")) {
+      const other = m.split("/")[1]!;
+      return other !== "core" && other !== concern && !allowed.has(other);
+    }
+    return ["stacks/", "plan/", "deploy/", "cli/", "portal/", "layers/"].some((d) => m.startsWith(d));
+  });
+}
+
 describe("the import graph", () => {
   it("finds the project's modules and their imports", () => {
     expect(graph.size).toBeGreaterThan(30);
-    expect(graph.get("stacks/platform.ts")).toContain("components/tenant-namespace.ts");
+    expect(graph.get("stacks/platform.ts")).toContain("components/namespace/specs.ts");
     expect(reach("stacks/registrar.ts")).toContain("@pulumi/pulumi");
   });
 
@@ -101,12 +134,12 @@ describe("the import graph", () => {
 
   it("would notice a policy module reaching the SDK, or the plan reaching a stack", () => {
     const edges = new Map(graph);
-    edges.set("policy/rbac.ts", [
-      ...(graph.get("policy/rbac.ts") ?? []),
+    edges.set("components/members/rbac.ts", [
+      ...(graph.get("components/members/rbac.ts") ?? []),
       "stacks/platform.ts",
       "stacks/registrar.ts",
     ]);
-    expect(forbiddenReach("policy/rbac.ts", edges)).toContain("@pulumi/pulumi");
+    expect(forbiddenReach("policy/access.ts", edges)).toContain("@pulumi/pulumi");
     expect(forbiddenReach("policy/access.ts", edges)).toContain("stacks/platform.ts");
     edges.set("plan/access.ts", ["stacks/platform.ts"]);
     expect(forbiddenReach("plan/access.ts", edges)).toEqual(expect.arrayContaining(["stacks/platform.ts"]));
@@ -121,13 +154,39 @@ describe("the import graph", () => {
     expect(importers).toEqual(["stacks/registrar.ts"]);
   });
 
+  it.each(filesUnder("components").filter((f) => f !== "components/index.ts"))(
+    "%s imports the core and only what its concern declares",
+    (file) => {
+      expect(concernViolations(file)).toEqual([]);
+    },
+  );
+
+  it("every folder under components/ is a concern with a README that declares what it uses", () => {
+    expect([...CONCERNS.keys()].sort()).toEqual(
+      expect.arrayContaining(["admission", "apps", "ci", "clusters", "dns", "members", "namespace", "vault"]),
+    );
+    for (const [concern, uses] of CONCERNS)
+      for (const u of uses) expect(CONCERNS.has(u), `${concern} uses ${u}`).toBe(true);
+  });
+
+  it("would notice a concern importing one it does not declare, and the core importing a concern", () => {
+    const edges = new Map(graph);
+    edges.set("components/dns/specs.ts", [
+      ...graph.get("components/dns/specs.ts")!,
+      "components/vault/policy.ts",
+    ]);
+    expect(concernViolations("components/dns/specs.ts", edges)).toEqual(["components/vault/policy.ts"]);
+    edges.set("components/core/spec.ts", ["components/dns/policy.ts"]);
+    expect(concernViolations("components/core/spec.ts", edges)).toEqual(["components/dns/policy.ts"]);
+  });
+
   it("has no import circles", () => {
     expect(circles(graph)).toEqual([]);
   });
 
   it("would notice the SDK reached offline, a second registrar, and a circle", () => {
     const edges = new Map(graph);
-    edges.set("components/tenant-dns.ts", [...graph.get("components/tenant-dns.ts")!, "@pulumi/cloudflare"]);
+    edges.set("components/dns/specs.ts", [...graph.get("components/dns/specs.ts")!, "@pulumi/cloudflare"]);
     expect([...reach("stacks/dns.ts", edges)]).toContain("@pulumi/cloudflare");
     edges.set("components/core/spec.ts", [...graph.get("components/core/spec.ts")!, "stacks/platform.ts"]);
     expect(circles(edges).length).toBeGreaterThan(0);

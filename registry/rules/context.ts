@@ -4,7 +4,7 @@
  * Rules run tenant by tenant in id order; the first claimant of a name owns it.
  */
 import type { EnvironmentModel, TenantDocument } from "../model";
-import type { PathSegment } from "../problems";
+import type { PathSegment } from "../../components/core/problems";
 import type { TenantFileData } from "../schema";
 
 type Tier = EnvironmentModel["tiers"][string];

@@ -1,10 +1,10 @@
 /** The environment on its own: its default tier exists, tier quotas within their ceilings, zone names plain. */
 import type { EnvironmentDocument, EnvironmentModel, Quota } from "../model";
 import { check } from "../parse";
-import { type PathSegment, type Problem, show } from "../problems";
+import { type PathSegment, type Problem, show } from "../../components/core/problems";
 import { EnvironmentFile } from "../schema";
-import { checkBundles } from "./placement";
-import { ceilings, checkLimits, mergeLimits } from "./quotas";
+import { checkBundles } from "../../components/clusters/rules";
+import { ceilings, checkLimits, mergeLimits } from "../../components/namespace/quotas";
 
 /** The environment model, or undefined when it has problems (added to `problems`). */
 export function checkEnvironment(

@@ -2,7 +2,7 @@
  * A tenant's identity: its email (or the environment's rule for records without one), one tenant per identity;
  * an id that is not a path the platform uses in Vault.
  */
-import { show } from "../problems";
+import { show } from "../../components/core/problems";
 import type { TenantContext } from "./context";
 
 export function checkIdentity(ctx: TenantContext): string | undefined {

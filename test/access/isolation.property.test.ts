@@ -6,10 +6,10 @@
  * Cluster-wide reach belongs only to the declared shared principals.
  *
  * Two properties: the planned one (buildPlan + accessMatrix, the real thing, ~0.3-0.6 s per registry) and a
- * pure one over many more registries, with the policies computed by policy/vault.ts directly.
+ * pure one over many more registries, with the policies computed by components/vault/policy.ts directly.
  * A test injects bad grants into a plan to show the checker reports them.
  */
-import type { LabelSelector } from "../../policy/placement";
+import type { LabelSelector } from "../../components/clusters/placement";
 import { LAYERS } from "../../stacks/layers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -19,14 +19,14 @@ import {
   deployerCredsRule,
   parsePolicy,
   tenantPolicyRules,
-} from "../../policy/vault";
+} from "../../components/vault/policy";
 import { type AccessRow, accessMatrix } from "../../plan/access";
 import { type Plan, type PlannedResource, buildPlan } from "../../plan/plan";
 import { capabilitiesOn } from "../../plan/vault-acl";
 import type { RegistryModel, TenantModel } from "../../registry/model";
-import { tenantSubject } from "../../policy/rbac";
+import { tenantSubject } from "../../components/members/rbac";
 import { type Request, admit, clusterOf, request } from "../helpers/admission";
-import { InvalidInputError } from "../../registry/problems";
+import { InvalidInputError } from "../../components/core/problems";
 import type { TenantFileInput } from "../../registry/schema";
 import { exampleEnvironmentData, registryOf, withSharedCi } from "../plan/registries";
 
@@ -215,7 +215,7 @@ function samplePaths(model: RegistryModel, tenant: string): string[] {
     return ["data", "metadata"].flatMap((k) => [`${kv}/${k}/${tenant}`, `${kv}/${k}/${tenant}/x`]);
   return ["data", "metadata"].map((k) => `${kv}/${k}/${tenantPrefix}/${tenant}/x`);
 }
-/** The environment's default cluster, read from the environment as documented (not from policy/placement.ts). */
+/** The environment's default cluster, read from the environment as documented (not from components/clusters/placement.ts). */
 const homeCluster = (model: RegistryModel) =>
   (model.environment.clusters.find((c) => c.default) ?? model.environment.clusters[0]!).name;
 const credsPath = (model: RegistryModel, ns: string) =>

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { z } from "zod";
-import type { PolicyRule } from "../../policy/vault";
+import type { PolicyRule } from "../../components/vault/policy";
 import type { AccessRow } from "../../plan/access";
 import type { Plan } from "../../plan/plan";
 import { capabilitiesOn } from "../../plan/vault-acl";

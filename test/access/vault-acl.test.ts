@@ -6,7 +6,7 @@
  * policies are unioned and `deny` on it wins.
  */
 import { describe, expect, it } from "vitest";
-import type { PolicyRule } from "../../policy/vault";
+import type { PolicyRule } from "../../components/vault/policy";
 import { capabilitiesOn, comparePriority, mergeRules, pathMatches } from "../../plan/vault-acl";
 
 /** `higher` outranks `lower` in both argument orders. */

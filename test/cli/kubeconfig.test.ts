@@ -1,7 +1,7 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { tenantKubeconfig } from "../../policy/kubeconfig";
-import { InvalidInputError, UsageError } from "../../registry/problems";
+import { InvalidInputError, UsageError } from "../../components/core/problems";
 import { runCli } from "../helpers/cli";
 import { loadExample as model } from "../plan/registries";
 

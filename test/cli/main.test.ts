@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { parse, stringify } from "yaml";
 import { reportFailure } from "../../cli/main";
-import { ExitCode, UsageError } from "../../registry/problems";
+import { ExitCode, UsageError } from "../../components/core/problems";
 import { EXAMPLE_ENV_PATH, EXAMPLE_TENANTS, ROOT, runCli } from "../helpers/cli";
 
 describe("the command line", () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { LAYERS } from "../../stacks/layers";
 import { type Plan, buildPlan } from "../../plan/plan";
-import { parsePolicy } from "../../policy/vault";
+import { parsePolicy } from "../../components/vault/policy";
 import { exampleEnvironmentData, exampleWithEnvironment, registryOf } from "../plan/registries";
 
 async function planWith(names: unknown): Promise<Plan> {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { type ResourceSpec, type Specs, kubernetesObject } from "../../components/core/spec";
 import { type RecordedResource, runProgram } from "../../plan/harness";
-import { TENANT_LABEL, tenantLabels } from "../../policy/labels";
+import { TENANT_LABEL, tenantLabels } from "../../components/core/labels";
 import type { RegistryModel } from "../../registry/model";
 import { LAYERS } from "../../stacks/layers";
 import { MOCK_ORGANIZATION } from "../../plan/harness";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProgram } from "../../plan/harness";
-import { SafetyError } from "../../registry/problems";
+import { SafetyError } from "../../components/core/problems";
 import { main } from "../../stacks/direct";
 import { EXAMPLE, EXAMPLE_ENV_PATH, ROOT, copyExample } from "../helpers/cli";
 import { type VaultServer, startVaultServer } from "../helpers/vault-server";

@@ -15,7 +15,7 @@ import { afterUp } from "../../cli/events";
 import { runAction } from "../../cli/run-action";
 import { deliver, fanOut, outboxPath, readOutbox } from "../../deploy/events";
 import { receiver } from "../../examples/webhook-receiver";
-import { type TenantEvent, sign, tenantDigest, tenantEvents, verify } from "../../policy/events";
+import { type TenantEvent, sign, tenantDigest, tenantEvents, verify } from "../../components/events/policy";
 import type { RegistryModel } from "../../registry/model";
 import { copyExample, runCliAsync } from "../helpers/cli";
 import { FakeEngine } from "../helpers/engine";

@@ -11,7 +11,7 @@ import { parse } from "yaml";
 import { layerOrder, runLayers } from "../../deploy/run";
 import { LAYER_DEPENDENCIES, LAYER_NAMES } from "../../layers/names";
 import type { RegistryModel } from "../../registry/model";
-import { ExternalError, SafetyError } from "../../registry/problems";
+import { ExternalError, SafetyError } from "../../components/core/problems";
 import type { TenantFileInput } from "../../registry/schema";
 import { LAYERS } from "../../stacks/layers";
 import { EXAMPLE_TENANTS } from "../helpers/cli";

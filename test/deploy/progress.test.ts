@@ -14,7 +14,7 @@ import {
   type StackResult,
   runLayers,
 } from "../../deploy/run";
-import { ExternalError } from "../../registry/problems";
+import { ExternalError } from "../../components/core/problems";
 import { registryOf } from "../plan/registries";
 
 const NONE = { allowRemovals: false, allowHandover: false };

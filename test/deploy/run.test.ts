@@ -1,7 +1,7 @@
 /** The safety guard, tenants and namespaces, on plain data. The orchestrator's runs: ./layers.test.ts. */
 import { describe, expect, it } from "vitest";
 import { appliedState, checkNamespaces, checkRemovals } from "../../deploy/guard";
-import { SafetyError } from "../../registry/problems";
+import { SafetyError } from "../../components/core/problems";
 
 const applied = (ids: string[], offboarding: string[] = []) =>
   ids.map((id) => ({ id, offboarding: offboarding.includes(id) }));

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { appliedPlatform, runLayers, runStacks } from "../../deploy/run";
 import { shardOf } from "../../layers/shards";
-import { SafetyError } from "../../registry/problems";
+import { SafetyError } from "../../components/core/problems";
 import type { TenantFileInput } from "../../registry/schema";
 import { FakeEngine } from "../helpers/engine";
 import { exampleEnvironmentData, generatedTenants, registryOf } from "../plan/registries";

@@ -12,7 +12,7 @@
  */
 import { isCelError, run } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
-import { NAMESPACE_NAME_LABEL } from "../../policy/labels";
+import { NAMESPACE_NAME_LABEL } from "../../components/core/labels";
 import type { Plan } from "../../plan/plan";
 
 type Json = Record<string, unknown>;

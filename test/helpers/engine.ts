@@ -19,7 +19,7 @@ import type {
   StackEngine,
   StackState,
 } from "../../deploy/run";
-import { ExternalError } from "../../registry/problems";
+import { ExternalError } from "../../components/core/problems";
 import { PROJECT } from "../../layers/identity";
 
 export interface FakeStack {

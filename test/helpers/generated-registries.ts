@@ -6,9 +6,9 @@
  * by copy, and 1-3 shards. A spec that validation refuses is dropped.
  */
 import fc from "fast-check";
-import type { LabelSelector } from "../../policy/placement";
+import type { LabelSelector } from "../../components/clusters/placement";
 import type { RegistryModel } from "../../registry/model";
-import { InvalidInputError } from "../../registry/problems";
+import { InvalidInputError } from "../../components/core/problems";
 import type { TenantFileInput } from "../../registry/schema";
 import { exampleEnvironmentData, registryOf, withSharedCi } from "../plan/registries";
 

@@ -18,8 +18,8 @@ import {
   matches,
   onCluster,
   selectClusters,
-} from "../../policy/placement";
-import { InvalidInputError, formatProblem } from "../../registry/problems";
+} from "../../components/clusters/placement";
+import { InvalidInputError, formatProblem } from "../../components/core/problems";
 import type { TenantFileInput } from "../../registry/schema";
 import { LAYERS } from "../../stacks/layers";
 import { ROOT, runCli } from "../helpers/cli";

@@ -110,7 +110,7 @@ describe("tenancy plan --json", () => {
       for (const d of s.dependsOn) expect(earlier, `${s.stack} after ${d}`).toContain(d);
     });
     const platform = plan.stacks[0];
-    // the record as applied, for the events of the next up (policy/events.ts)
+    // the record as applied, for the events of the next up (components/events/policy.ts)
     const DIGEST = expect.stringMatching(/^[0-9a-f]{32}$/);
     expect(platform!.outputs).toEqual({
       tenants: {

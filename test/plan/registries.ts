@@ -20,7 +20,7 @@ import type { TenantFileInput } from "../../registry/schema";
 import { loadYamlDocuments } from "../../registry/source-yaml";
 import { buildRegistry } from "../../registry/validate";
 import { EXAMPLE, EXAMPLE_ENV_PATH, EXAMPLE_TENANTS } from "../helpers/cli";
-import { defaultCluster } from "../../policy/placement";
+import { defaultCluster } from "../../components/clusters/placement";
 
 /** The name problems carry, as the CLI prints it from the registry root. */
 const ENV_SOURCE = "environments/example.yaml";

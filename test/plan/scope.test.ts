@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compareRegistries } from "../../plan/diff";
 import { changeScope } from "../../plan/scope";
-import { InvalidInputError } from "../../registry/problems";
+import { InvalidInputError } from "../../components/core/problems";
 import type { TenantFileInput } from "../../registry/schema";
 import { LAYERS } from "../../stacks/layers";
 import { exampleEnvironmentData, generatedId, generatedTenants, registryOf } from "./registries";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { kubeconfigYaml, setupScript } from "../../portal/setup-script";
 import type { RegistryModel } from "../../registry/model";
-import { UsageError } from "../../registry/problems";
+import { UsageError } from "../../components/core/problems";
 import { runCli } from "../helpers/cli";
 import { loadExample } from "../plan/registries";
 import { STUB_BINARY, removeSandboxes, sandbox as sandboxOf } from "./sandbox";

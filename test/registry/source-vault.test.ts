@@ -11,7 +11,7 @@ import {
   singleSecretTenantFile,
 } from "../../registry/single-secret";
 import type { RegistryModel, TenantDocument } from "../../registry/model";
-import { ExternalError, InvalidInputError, UsageError } from "../../registry/problems";
+import { ExternalError, InvalidInputError, UsageError } from "../../components/core/problems";
 import { type VaultSourceOptions, loadVaultDocuments } from "../../registry/source-vault";
 import { loadYamlDocuments } from "../../registry/source-yaml";
 import { buildRegistry } from "../../registry/validate";

@@ -1,0 +1,485 @@
+/**
+ * Tenant isolation at admission (ARCHITECTURE.md, "Admission"): Kubernetes ValidatingAdmissionPolicies
+ * (admissionregistration.k8s.io/v1) and their bindings, as plain data, generated from the environment; and each
+ * tenant's parameters, the ConfigMap every parametrised policy reads in the namespace of the request.
+ *
+ * RBAC gives tenant owners an admin-like role in their namespaces; these policies take back what RBAC cannot
+ * express: the platform's own objects, whom a RoleBinding may name, which hostnames, Service types, volumes,
+ * classes and registries a tenant may use. Every expression is CEL as the API server evaluates it, without
+ * optional types (`.?`), so that the tests evaluate the very same text with an independent CEL implementation.
+ * Every value from the environment or the registry enters an expression as a JSON-quoted string literal (JSON's
+ * escapes are CEL's), never as code.
+ */
+import type { AdmissionPolicyName } from "../../registry/schema";
+import type { EnvironmentModel, TenantModel } from "../../registry/model";
+import { MANAGED_BY, NAMESPACE_NAME_LABEL, TENANT_LABEL } from "../core/labels";
+import { tenantSubject } from "../members/rbac";
+
+/** The per-namespace parameter ConfigMap of the parametrised policies (platform-owned: tenants cannot write it). */
+export const ADMISSION_PARAMS = "tenancy-admission";
+/** Separator of list values in the parameter ConfigMap: no name that reaches it can hold a newline. */
+const SEP = "\n";
+
+type Json = Record<string, unknown>;
+
+export interface AdmissionPolicy {
+  /** Which environment switch turns it on (`admission.policies.<name>`). */
+  name: AdmissionPolicyName;
+  policy: Json;
+  binding: Json;
+}
+
+/** The parameter keys, each a list (joined by newlines) except `tenant` and `requireRuntimeClass`. */
+export type AdmissionParams = Record<
+  | "tenant"
+  | "users"
+  | "groups"
+  | "namespaces"
+  | "domains"
+  | "serviceTypes"
+  | "storageClasses"
+  | "priorityClasses"
+  | "runtimeClasses"
+  | "requireRuntimeClass"
+  | "ingressClasses"
+  | "registries"
+  | "imagePullPolicies",
+  string
+>;
+
+/** Whether the parametrised policies are on, so that each tenant namespace needs its parameter ConfigMap. */
+export function needsParams(env: EnvironmentModel): boolean {
+  const p = env.admission.policies;
+  return p.roleBindings || p.hostnames || p.services || p.workloads;
+}
+
+/**
+ * A tenant's parameters: its principal, namespaces and hostnames (its domains and the hosts of the app instances
+ * in its namespaces), and its tier's allowances.
+ */
+export function admissionParams(env: EnvironmentModel, tenant: TenantModel): AdmissionParams {
+  const subject = tenantSubject(env, tenant);
+  const a = tenant.admission;
+  const hosts = [
+    ...tenant.domains.map((d) => d.name),
+    ...tenant.apps.filter((x) => x.enabled && x.placement === "tenant").map((x) => x.host),
+  ];
+  const join = (xs: readonly string[]) => [...new Set(xs)].join(SEP);
+  return {
+    tenant: tenant.id,
+    users: subject.kind === "User" ? subject.name : "",
+    groups: subject.kind === "Group" ? subject.name : "",
+    namespaces: join(tenant.namespaces.map((n) => n.name)),
+    domains: join(hosts),
+    serviceTypes: join(a.serviceTypes),
+    storageClasses: join(a.storageClasses),
+    priorityClasses: join(a.priorityClasses),
+    runtimeClasses: join(a.runtimeClasses),
+    requireRuntimeClass: String(a.requireRuntimeClass),
+    ingressClasses: join(a.ingressClasses),
+    registries: join(a.registries),
+    imagePullPolicies: join(a.imagePullPolicies),
+  };
+}
+
+/**
+ * Whether an image may run under a tier's registries: the same rule as the workloads policy's CEL (an image
+ * without a registry host is Docker Hub's, `docker.io/<name>`; an entry allows the images below it).
+ */
+export function imageAllowed(image: string, registries: readonly string[]): boolean {
+  if (registries.includes("*")) return true;
+  const first = image.split("/")[0]!;
+  const hasHost =
+    image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
+  const ref = hasHost ? image : `docker.io/${image}`;
+  return registries.some((r) => ref.startsWith(`${r}/`));
+}
+
+/** The RuntimeClass a platform-made pod names: the tier's first concrete one where the tier requires one. */
+export function requiredRuntimeClass(a: TenantModel["admission"]): string | undefined {
+  return a.requireRuntimeClass ? a.runtimeClasses.find((c) => c !== "*") : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// CEL building blocks
+
+const lit = (s: string) => JSON.stringify(s);
+const list = (xs: readonly string[]) => `[${xs.map(lit).join(", ")}]`;
+const USER = "request.userInfo.username";
+const MANAGED_KEY = Object.keys(MANAGED_BY)[0]!;
+const MANAGED_VALUE = Object.values(MANAGED_BY)[0]!;
+
+/** The principals `pulumi up` runs as (the environment's `admission.platform`). */
+function platformPrincipal(env: EnvironmentModel): string {
+  const { users, groups } = env.admission.platform;
+  return `(${USER} in ${list(users)} || (has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in ${list(groups)})))`;
+}
+/**
+ * Kubernetes' own controllers (garbage collector, namespace deletion, volume binder, ClusterRole aggregation):
+ * service accounts of kube-system, which no tenant can create, or the controller manager's own user.
+ */
+const CONTROLLERS = `(${USER} == "system:kube-controller-manager" || ${USER}.startsWith("system:serviceaccount:kube-system:"))`;
+
+/** A parameter list, as a CEL expression: the ConfigMap key split into its entries. */
+const param = (key: keyof AdmissionParams) =>
+  `params.data[${lit(key)}].split(${lit(SEP)}).filter(x, x != "")`;
+/** Whether a hostname (variable `h`) is one of the tenant's hostnames or below one. */
+const hostOk = (h: string) =>
+  `variables.domains.exists(d, ${h}.lowerAscii() == d || ${h}.lowerAscii().endsWith("." + d))`;
+const labelled = (obj: string) =>
+  `(${obj} != null && has(${obj}.metadata.labels) && ${lit(MANAGED_KEY)} in ${obj}.metadata.labels && ${obj}.metadata.labels[${lit(MANAGED_KEY)}] == ${lit(MANAGED_VALUE)})`;
+const kindIs = (...kinds: string[]) =>
+  kinds.length === 1 ? `request.kind.kind == ${lit(kinds[0]!)}` : `request.kind.kind in ${list(kinds)}`;
+/** `validation` applies only to objects of these kinds. */
+const forKind = (kinds: string[], validation: string) => `!(${kindIs(...kinds)}) || (${validation})`;
+
+const TENANT_NAMESPACES = { matchExpressions: [{ key: TENANT_LABEL, operator: "Exists" }] };
+const rule = (apiGroups: string[], resources: string[], operations: string[]) => ({
+  apiGroups,
+  apiVersions: ["*"],
+  resources,
+  operations,
+  scope: "Namespaced",
+});
+const WRITE = ["CREATE", "UPDATE"];
+
+interface Validation {
+  expression: string;
+  message: string;
+  reason?: string;
+}
+
+function admissionPolicy(
+  env: EnvironmentModel,
+  name: AdmissionPolicyName,
+  spec: {
+    description: string;
+    rules: Json[];
+    namespaceSelector?: Json;
+    params: boolean;
+    /** Who the policy does not apply to: the platform always, the controllers where they must change objects. */
+    exempt: string;
+    variables?: [string, string][];
+    validations: Validation[];
+  },
+): AdmissionPolicy {
+  const objectName = `tenancy-${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const namespaceSelector = spec.namespaceSelector ?? TENANT_NAMESPACES;
+  const metadata = {
+    name: objectName,
+    labels: { ...MANAGED_BY },
+    annotations: { "tenancy.io/description": spec.description },
+  };
+  return {
+    name,
+    policy: {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata,
+      spec: {
+        failurePolicy: "Fail",
+        ...(spec.params ? { paramKind: { apiVersion: "v1", kind: "ConfigMap" } } : {}),
+        matchConstraints: { namespaceSelector, resourceRules: spec.rules },
+        matchConditions: [{ name: "not-exempt", expression: `!(${spec.exempt})` }],
+        ...(spec.variables
+          ? { variables: spec.variables.map(([n, expression]) => ({ name: n, expression })) }
+          : {}),
+        validations: spec.validations.map((v) => ({ reason: "Forbidden", ...v })),
+      },
+    },
+    binding: {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name: objectName, labels: { ...MANAGED_BY } },
+      spec: {
+        policyName: objectName,
+        validationActions: ["Deny"],
+        // a namespaced parameter without a namespace: the one in the request's namespace; none there, denied
+        ...(spec.params ? { paramRef: { name: ADMISSION_PARAMS, parameterNotFoundAction: "Deny" } } : {}),
+        matchResources: { namespaceSelector },
+      },
+    },
+  };
+}
+
+/** Restricted Pod Security's volume types: no inline NFS, iSCSI, hostPath, ... whatever the namespace's level. */
+const RESTRICTED_VOLUMES = [
+  "configMap",
+  "csi",
+  "downwardAPI",
+  "emptyDir",
+  "ephemeral",
+  "persistentVolumeClaim",
+  "projected",
+  "secret",
+];
+
+/** The images of a pod (`obj`): containers, init containers, ephemeral containers. */
+const imagesOf = (obj: string) =>
+  ["containers", "initContainers", "ephemeralContainers"]
+    .map((f) => `(has(${obj}.spec.${f}) ? ${obj}.spec.${f}.map(c, c.image) : [])`)
+    .join(" + ");
+
+/** Every admission policy switched on in this environment, with its binding. */
+export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
+  const on = env.admission.policies;
+  const platform = platformPrincipal(env);
+  const out: AdmissionPolicy[] = [];
+  if (on.platformObjects)
+    out.push(
+      admissionPolicy(env, "platformObjects", {
+        description:
+          "Objects the platform manages in tenant namespaces (labelled managed-by tenancy) are changed by the platform only",
+        rules: [rule(["*"], ["*"], ["CREATE", "UPDATE", "DELETE"])],
+        params: false,
+        exempt: `${platform} || ${CONTROLLERS}`,
+        validations: [
+          {
+            expression: `!${labelled("oldObject")}`,
+            message: `this object belongs to the platform (${MANAGED_KEY}=${MANAGED_VALUE}): only the platform may change, relabel or delete it; ask for the change in the tenant registry`,
+          },
+          {
+            expression: `!${labelled("object")}`,
+            message: `the label ${MANAGED_KEY}=${MANAGED_VALUE} is the platform's: tenants may not set it`,
+          },
+        ],
+      }),
+    );
+  if (on.roleBindings)
+    out.push(
+      admissionPolicy(env, "roleBindings", {
+        description:
+          "RoleBindings in tenant namespaces bind only the tenant's own user or group and service accounts of its own namespaces",
+        rules: [rule(["rbac.authorization.k8s.io"], ["rolebindings"], WRITE)],
+        params: true,
+        exempt: platform,
+        variables: [
+          ["users", param("users")],
+          ["groups", param("groups")],
+          ["namespaces", param("namespaces")],
+        ],
+        validations: [
+          {
+            expression:
+              "!has(object.subjects) || object.subjects.all(s, " +
+              's.kind == "User" ? s.name in variables.users : ' +
+              's.kind == "Group" ? s.name in variables.groups : ' +
+              's.kind == "ServiceAccount" && ' +
+              '(has(s.namespace) && s.namespace != "" ? s.namespace : request.namespace) in variables.namespaces)',
+            message:
+              "a RoleBinding in a tenant namespace may bind only the tenant's own user or group and service accounts of the tenant's own namespaces",
+          },
+        ],
+      }),
+    );
+  if (on.hostnames)
+    out.push(
+      admissionPolicy(env, "hostnames", {
+        description:
+          "Ingresses, Gateway API routes and listeners, and cert-manager Certificates name only the tenant's hostnames",
+        rules: [
+          rule(["networking.k8s.io"], ["ingresses"], WRITE),
+          rule(["gateway.networking.k8s.io"], ["httproutes", "grpcroutes", "tlsroutes", "gateways"], WRITE),
+          rule(["cert-manager.io"], ["certificates"], WRITE),
+        ],
+        params: true,
+        exempt: platform,
+        variables: [
+          ["domains", param("domains")],
+          ["ingressClasses", param("ingressClasses")],
+        ],
+        validations: [
+          {
+            expression: forKind(["Ingress"], "!has(object.spec.defaultBackend)"),
+            message: "an Ingress may not set a defaultBackend: it would catch every hostname",
+          },
+          {
+            expression: forKind(
+              ["Ingress"],
+              `!has(object.spec.rules) || object.spec.rules.all(r, has(r.host) && r.host != "" && ${hostOk("r.host")})`,
+            ),
+            message:
+              "every Ingress rule needs a host that is one of the tenant's domains or below one (no host-less catch-all rules)",
+          },
+          {
+            expression: forKind(
+              ["Ingress"],
+              `!has(object.spec.tls) || object.spec.tls.all(t, has(t.hosts) && t.hosts.size() > 0 && t.hosts.all(h, ${hostOk("h")}))`,
+            ),
+            message: "every Ingress TLS entry needs hosts, each one of the tenant's domains or below one",
+          },
+          {
+            expression: forKind(
+              ["Ingress"],
+              '"*" in variables.ingressClasses || (has(object.spec.ingressClassName) ? object.spec.ingressClassName in variables.ingressClasses : ' +
+                '!(has(object.metadata.annotations) && "kubernetes.io/ingress.class" in object.metadata.annotations) || ' +
+                'object.metadata.annotations["kubernetes.io/ingress.class"] in variables.ingressClasses)',
+            ),
+            message: "this IngressClass is not allowed for the tenant's tier",
+          },
+          {
+            expression: forKind(
+              ["HTTPRoute", "GRPCRoute", "TLSRoute"],
+              `has(object.spec.hostnames) && object.spec.hostnames.size() > 0 && object.spec.hostnames.all(h, ${hostOk("h")})`,
+            ),
+            message:
+              "a route needs hostnames, each one of the tenant's domains or below one (a route without hostnames catches every hostname of its listener)",
+          },
+          {
+            expression: forKind(
+              ["Gateway"],
+              `object.spec.listeners.all(l, has(l.hostname) && ${hostOk("l.hostname")})`,
+            ),
+            message:
+              "every Gateway listener needs a hostname that is one of the tenant's domains or below one",
+          },
+          {
+            expression: forKind(
+              ["Certificate"],
+              "(has(object.spec.dnsNames) && object.spec.dnsNames.size() > 0 || has(object.spec.commonName)) && " +
+                `(!has(object.spec.dnsNames) || object.spec.dnsNames.all(h, ${hostOk("h")})) && ` +
+                `(!has(object.spec.commonName) || ${hostOk("object.spec.commonName")})`,
+            ),
+            message: "a Certificate may name only the tenant's domains or hostnames below them",
+          },
+          {
+            expression: forKind(
+              ["Certificate"],
+              "!has(object.spec.ipAddresses) && !has(object.spec.uris) && !has(object.spec.emailAddresses) && !has(object.spec.otherNames)",
+            ),
+            message: "a Certificate may name only hostnames (no IP addresses, URIs, emails or other names)",
+          },
+        ],
+      }),
+    );
+  if (on.services)
+    out.push(
+      admissionPolicy(env, "services", {
+        description:
+          "No Service externalIPs; Service types and StorageClasses per tier; no PersistentVolumeClaim volumeName",
+        rules: [rule([""], ["services", "persistentvolumeclaims"], WRITE)],
+        params: true,
+        exempt: platform,
+        variables: [
+          ["serviceTypes", param("serviceTypes")],
+          ["storageClasses", param("storageClasses")],
+        ],
+        validations: [
+          {
+            expression: forKind(
+              ["Service"],
+              "!has(object.spec.externalIPs) || object.spec.externalIPs.size() == 0",
+            ),
+            message:
+              "a Service may not set externalIPs: it would intercept traffic to those addresses cluster-wide (CVE-2020-8554)",
+          },
+          {
+            expression: forKind(
+              ["Service"],
+              '!has(object.spec.type) || object.spec.type == "ClusterIP" || object.spec.type in variables.serviceTypes',
+            ),
+            message: "this Service type is not allowed for the tenant's tier (ClusterIP always is)",
+          },
+          {
+            expression: forKind(
+              ["PersistentVolumeClaim"],
+              '!has(object.spec.volumeName) || object.spec.volumeName == "" || ' +
+                `oldObject != null && (has(oldObject.spec.volumeName) && oldObject.spec.volumeName == object.spec.volumeName || ${CONTROLLERS})`,
+            ),
+            message:
+              "a PersistentVolumeClaim may not name a volumeName: volumes are bound by the cluster, never claimed by name",
+          },
+          {
+            expression: forKind(
+              ["PersistentVolumeClaim"],
+              'oldObject != null || "*" in variables.storageClasses || !has(object.spec.storageClassName) || object.spec.storageClassName in variables.storageClasses',
+            ),
+            message: "this StorageClass is not allowed for the tenant's tier",
+          },
+        ],
+      }),
+    );
+  if (on.workloads)
+    out.push(
+      admissionPolicy(env, "workloads", {
+        description:
+          "Pods use only the tier's PriorityClasses, RuntimeClasses, image registries and restricted volume types",
+        rules: [rule([""], ["pods", "pods/ephemeralcontainers"], WRITE)],
+        params: true,
+        exempt: platform,
+        variables: [
+          ["images", imagesOf("object")],
+          // an update checks images only when they change (so a tightened list does not freeze running pods)
+          ["checkImages", `oldObject == null || (${imagesOf("oldObject")}) != variables.images`],
+          [
+            "refs",
+            'variables.images.map(i, i.split("/").size() > 1 && (i.split("/")[0].contains(".") || i.split("/")[0].contains(":") || i.split("/")[0] == "localhost") ? i : "docker.io/" + i)',
+          ],
+          ["registries", param("registries")],
+          ["pullPolicies", param("imagePullPolicies")],
+          ["priorityClasses", param("priorityClasses")],
+          ["runtimeClasses", param("runtimeClasses")],
+        ],
+        validations: [
+          {
+            expression:
+              '!variables.checkImages || "*" in variables.registries || variables.refs.all(i, variables.registries.exists(r, i.startsWith(r + "/")))',
+            message: "an image comes from a registry the tenant's tier does not allow",
+          },
+          {
+            // every container: an unset imagePullPolicy is defaulted before admission (IfNotPresent, or Always for :latest)
+            expression:
+              "!variables.checkImages || " +
+              ["containers", "initContainers", "ephemeralContainers"]
+                .map(
+                  (f) =>
+                    `(!has(object.spec.${f}) || object.spec.${f}.all(c, !has(c.imagePullPolicy) || c.imagePullPolicy in variables.pullPolicies))`,
+                )
+                .join(" && "),
+            message:
+              "this imagePullPolicy is not allowed for the tenant's tier (a private image cached on a node would otherwise run without its pull secret)",
+          },
+          {
+            expression:
+              'oldObject != null || !has(object.spec.priorityClassName) || "*" in variables.priorityClasses || object.spec.priorityClassName in variables.priorityClasses',
+            message: "this PriorityClass is not allowed for the tenant's tier",
+          },
+          {
+            expression:
+              'oldObject != null || (has(object.spec.runtimeClassName) ? "*" in variables.runtimeClasses || object.spec.runtimeClassName in variables.runtimeClasses : params.data["requireRuntimeClass"] != "true")',
+            message: "the tenant's tier requires one of its RuntimeClasses, and allows no other",
+          },
+          {
+            expression: `oldObject != null || !has(object.spec.volumes) || object.spec.volumes.all(v, ${RESTRICTED_VOLUMES.map((t) => `has(v.${t})`).join(" || ")})`,
+            message:
+              "only the restricted Pod Security volume types (configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret); mount other storage through a PersistentVolumeClaim",
+          },
+        ],
+      }),
+    );
+  const shared = env.ci.shared;
+  if (on.ciIdentity && shared) {
+    const sa = lit(shared.serviceAccount);
+    out.push(
+      admissionPolicy(env, "ciIdentity", {
+        description:
+          "Shared CI mode: pipeline pods cannot run as the CI identity, nor mint its tokens; only its own Deployment's pods can",
+        rules: [rule([""], ["pods", "serviceaccounts/token"], ["CREATE", "UPDATE"])],
+        namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: shared.namespace } },
+        params: false,
+        exempt: platform,
+        validations: [
+          {
+            expression: `!(${kindIs("Pod")}) || ${CONTROLLERS} || !(has(object.spec.serviceAccountName) && object.spec.serviceAccountName == ${sa} || has(object.spec.serviceAccount) && object.spec.serviceAccount == ${sa})`,
+            message: `only the CI system's own workload (created by a Deployment or StatefulSet) may run as the CI identity ${shared.serviceAccount}; a pipeline pod may not`,
+          },
+          {
+            expression: `${kindIs("Pod")} || request.name != ${sa} || ${USER}.startsWith("system:node:")`,
+            message: `tokens of the CI identity ${shared.serviceAccount} are issued by the kubelet to its own pods only`,
+          },
+        ],
+      }),
+    );
+  }
+  return out;
+}

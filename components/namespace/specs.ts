@@ -1,0 +1,170 @@
+import { ADMISSION_PARAMS } from "../admission/policy";
+import { tenantLabels } from "../core/labels";
+import { type NamespaceTls, TLS_SECRET, certificate } from "../tls/policy";
+import {
+  FENCE_POLICIES,
+  type NetworkSettings,
+  networkPolicySpecs,
+  podSecurityLabels,
+} from "../network/policy";
+import type { Limits, PodSecurity, Quota } from "../../registry/model";
+import { type Ref, type ResourceSpec, type Specs, kubernetesObject, secret } from "../core/spec";
+
+export const TENANT_NAMESPACE = "tenancy:k8s:TenantNamespace";
+
+export interface TenantNamespaceArgs {
+  /** Owning tenant id; becomes the `tenancy.io/tenant` label that network isolation selects on. */
+  tenant: string;
+  /** The namespace's name (explicit: it is the physical name). */
+  namespace: string;
+  podSecurity: PodSecurity;
+  /** ResourceQuota hard limits, already merged environment <- tier <- tenant <- namespace. */
+  quota: Quota;
+  /** LimitRange defaults for containers, already merged. */
+  limits: Limits;
+  network: NetworkSettings;
+  /**
+   * Protect the namespace (and so its volumes) from deletion. Plain boolean: it decides the resource's options.
+   * @default true - false only while the tenant is offboarding
+   */
+  protect?: boolean;
+  /**
+   * TLS for the hostnames it serves: a cert-manager Certificate, or a copy of the environment's shared TLS
+   * secret (its data, read at run time and kept secret).
+   * @default - none
+   */
+  tls?: NamespaceTls;
+  /** copy mode: the shared TLS secret's data (a `sharedTls` reference). */
+  tlsCopyData?: Ref;
+  /**
+   * Names of the quota, limit range and TLS secret (`names` of the environment).
+   * @default tenant-quota, tenant-limits, tenant-tls
+   */
+  objectNames?: { quota: string; limits: string; tlsSecret: string };
+  /**
+   * The tenant's admission parameters (components/admission/policy.ts), kept in the ConfigMap the admission policies read
+   * in this namespace. @default - none: no parametrised policy is on
+   */
+  admissionParams?: Record<string, string>;
+}
+
+/**
+ * One tenant namespace: the Namespace (tenant and Pod Security labels), its ResourceQuota, a LimitRange so
+ * pods without requests still schedule under the quota, and NetworkPolicies isolating it from other tenants.
+ *
+ * Protection (ARCHITECTURE.md, "Safety"): everything inside goes only with the namespace (`deletedWith`: when
+ * the namespace is deleted, Kubernetes deletes its contents and the engine does not delete them one by one
+ * first). The fences (ResourceQuota, LimitRange, the default-deny policy) are protected with the namespace,
+ * so removing a protected namespace from the program cannot strip them before the namespace's own delete is
+ * refused; allowances (the other policies) are not, so an environment that drops an allowance can apply it.
+ * Returns the component.
+ */
+export function tenantNamespace(
+  specs: Specs,
+  name: string,
+  args: TenantNamespaceArgs,
+  provider: ResourceSpec,
+): ResourceSpec {
+  const component = specs.component(
+    TENANT_NAMESPACE,
+    name,
+    { providers: [provider] },
+    { tenant: args.tenant },
+  );
+  const protect = args.protect ?? true;
+  const tlsSecret = args.objectNames?.tlsSecret ?? TLS_SECRET;
+  const labels = { ...tenantLabels(args.tenant), ...podSecurityLabels(args.podSecurity) };
+  const within = { parent: component, provider };
+  const object = (
+    resourceName: string,
+    apiVersion: string,
+    kind: string,
+    body: Record<string, unknown>,
+    own: Parameters<Specs["resource"]>[4],
+  ) => {
+    const { type, inputs } = kubernetesObject(apiVersion, kind, body);
+    return specs.resource(type, resourceName, inputs, within, own);
+  };
+  const ns = object(
+    `${name}-namespace`,
+    "v1",
+    "Namespace",
+    { metadata: { name: args.namespace, labels } },
+    // the namespace's name is its identity: replace means delete first
+    { protect, deleteBeforeReplace: true },
+  );
+  const fence = { dependsOn: [ns.key], deletedWith: ns, protect };
+  const allowance = { dependsOn: [ns.key], deletedWith: ns };
+  const meta = (objectName: string) => ({
+    name: objectName,
+    namespace: args.namespace,
+    labels: tenantLabels(args.tenant),
+  });
+
+  object(
+    `${name}-quota`,
+    "v1",
+    "ResourceQuota",
+    { metadata: meta(args.objectNames?.quota ?? "tenant-quota"), spec: { hard: { ...args.quota } } },
+    fence,
+  );
+
+  const limit: Record<string, unknown> = { type: "Container" };
+  if (args.limits.default) limit.default = { ...args.limits.default };
+  if (args.limits.defaultRequest) limit.defaultRequest = { ...args.limits.defaultRequest };
+  if (args.limits.max) limit.max = { ...args.limits.max };
+  object(
+    `${name}-limits`,
+    "v1",
+    "LimitRange",
+    { metadata: meta(args.objectNames?.limits ?? "tenant-limits"), spec: { limits: [limit] } },
+    fence,
+  );
+
+  for (const [role, spec] of Object.entries(networkPolicySpecs(args.tenant, args.network))) {
+    object(
+      `${name}-netpol/${role}`,
+      "networking.k8s.io/v1",
+      "NetworkPolicy",
+      { metadata: meta(`tenancy-${role}`), spec },
+      // named `${name}-netpol-${role}` before the child-name rule (ARCHITECTURE.md, "Names")
+      { ...(FENCE_POLICIES.has(role) ? fence : allowance), aliases: [`${name}-netpol-${role}`] },
+    );
+  }
+
+  if (args.admissionParams) {
+    // not a fence: without it, every request the parametrised policies match in this namespace is denied
+    object(
+      `${name}-admission`,
+      "v1",
+      "ConfigMap",
+      { metadata: meta(ADMISSION_PARAMS), data: { ...args.admissionParams } },
+      allowance,
+    );
+  }
+
+  if (args.tls?.kind === "certificate") {
+    const { apiVersion, kind, ...body } = certificate(
+      tlsSecret,
+      args.namespace,
+      tenantLabels(args.tenant),
+      args.tls,
+      tlsSecret,
+    );
+    object(`${name}-certificate`, apiVersion, kind, body, allowance);
+  } else if (args.tls?.kind === "copy") {
+    object(
+      `${name}-tls`,
+      "v1",
+      "Secret",
+      {
+        metadata: meta(tlsSecret),
+        type: "kubernetes.io/tls",
+        // key material: kept secret in the state, never shown by `plan`
+        data: secret(args.tlsCopyData ?? {}),
+      },
+      allowance,
+    );
+  }
+  return component;
+}
