@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { PLAN_NODE_OPTIONS } from "../bin/node-options.cjs";
 import { loadRegistry } from "../registry/load";
 import { summarise } from "../registry/model";
-import { InvalidInputError, formatProblem } from "../registry/problems";
+import { InvalidInputError, formatProblem } from "../components/core/problems";
 import { loadYamlDocuments } from "../registry/source-yaml";
 import { buildRegistry } from "../registry/validate";
 import { parse } from "yaml";

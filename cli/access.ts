@@ -2,7 +2,7 @@ import Table from "cli-table3";
 import type { Command } from "commander";
 import { type AccessRow, crossTenantPrincipals, reachesTenant } from "../policy/access";
 import { loadRegistry } from "../registry/load";
-import { UsageError } from "../registry/problems";
+import { UsageError } from "../components/core/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 /** A row's columns in the admin-rbac shape: where (cluster or system), namespace, API group, resource. */

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { defaultCluster } from "../policy/placement";
-import { tenantPrincipal } from "../policy/rbac";
+import { defaultCluster } from "../components/clusters/placement";
+import { tenantPrincipal } from "../components/members/rbac";
 import { loadRegistry } from "../registry/load";
-import { UsageError } from "../registry/problems";
+import { UsageError } from "../components/core/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 export function canICommand(program: Command): void {

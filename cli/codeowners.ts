@@ -3,7 +3,7 @@ import { relative, sep } from "node:path";
 import type { Command } from "commander";
 import { codeowners } from "../policy/codeowners";
 import { loadRegistry } from "../registry/load";
-import { InvalidInputError, UsageError } from "../registry/problems";
+import { InvalidInputError, UsageError } from "../components/core/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 export function codeownersCommand(program: Command): void {

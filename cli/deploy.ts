@@ -4,7 +4,7 @@ import type { RunOptions } from "../deploy/run";
 import { DEFAULT_PARALLEL, LAYER_NAMES, type LayerName } from "../layers/names";
 import { loadRegistry } from "../registry/load";
 import type { RegistryModel } from "../registry/model";
-import { UsageError } from "../registry/problems";
+import { UsageError } from "../components/core/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 type DeployAction = "preview" | "up" | "destroy" | "adopt";
@@ -68,7 +68,8 @@ async function adopt(model: RegistryModel, opts: RunOptions, json: boolean): Pro
   const { adoptionReport } = require("../deploy/adopt") as typeof import("../deploy/adopt");
   const { buildPlan, describeResource } = require("../plan/plan") as typeof import("../plan/plan");
   const { LAYERS } = require("../stacks/layers") as typeof import("../stacks/layers");
-  const { tenantDnsRecords } = require("../policy/dns") as typeof import("../policy/dns");
+  const { tenantDnsRecords } =
+    require("../components/dns/policy") as typeof import("../components/dns/policy");
   const { lookupRecords } =
     require("../deploy/cloudflare-lookup") as typeof import("../deploy/cloudflare-lookup");
   /* eslint-enable @typescript-eslint/no-require-imports */

@@ -2,7 +2,7 @@ import { rmSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { checkoutAt } from "../registry/git-ref";
 import { loadRegistry } from "../registry/load";
-import { ExitCode, SafetyError, UsageError } from "../registry/problems";
+import { ExitCode, SafetyError, UsageError } from "../components/core/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 export function diffCommand(program: Command): void {

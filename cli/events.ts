@@ -12,10 +12,10 @@ import {
   readOutbox,
   writeOutbox,
 } from "../deploy/events";
-import { tenantEvents } from "../policy/events";
+import { tenantEvents } from "../components/events/policy";
 import { loadRegistry } from "../registry/load";
 import type { EnvironmentModel, RegistryModel } from "../registry/model";
-import { ExternalError } from "../registry/problems";
+import { ExternalError } from "../components/core/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 /** Test hook: the first wait between tries, in ms (the environment sets tries and timeouts). */

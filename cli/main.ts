@@ -13,7 +13,7 @@ import {
   formatProblem,
   isTenancyError,
   InvalidInputError,
-} from "../registry/problems";
+} from "../components/core/problems";
 import { accessCommand } from "./access";
 import { canICommand } from "./can-i";
 import { codeownersCommand } from "./codeowners";

@@ -6,7 +6,7 @@ import { setupScript } from "../portal/setup-script";
 import { environmentPath } from "../registry/load";
 import type { RegistryModel } from "../registry/model";
 import { loadRegistry } from "../registry/load";
-import { UsageError } from "../registry/problems";
+import { UsageError } from "../components/core/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 /** The registry's git revision (YAML source); a Vault registry is no git checkout. */

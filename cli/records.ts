@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { loadRegistry } from "../registry/load";
 import type { TenantDocument } from "../registry/model";
 import { parseYaml } from "../registry/parse";
-import { UsageError } from "../registry/problems";
+import { UsageError } from "../components/core/problems";
 import { type NewRecord, offboardText, parseMember, renderRecord } from "../registry/records";
 import { isLabel } from "../registry/schema";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";

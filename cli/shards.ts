@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { shardCount, shardOf } from "../layers/shards";
 import { environmentPath, loadRegistry } from "../registry/load";
-import { UsageError } from "../registry/problems";
+import { UsageError } from "../components/core/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 export function shardsCommand(program: Command): void {

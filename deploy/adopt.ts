@@ -13,7 +13,7 @@
  */
 import type { Adoption } from "../layers/names";
 import type { PlannedResource } from "../plan/plan";
-import { recordKey } from "../policy/dns";
+import { recordKey } from "../components/dns/policy";
 
 export type { Adoption };
 

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { type EngineEvent, LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { PROJECT } from "../layers/identity";
-import { ExternalError } from "../registry/problems";
+import { ExternalError } from "../components/core/problems";
 import type { Changes, PreviewReport, Program, RunStepOptions, StackEngine, StackState } from "./run";
 
 /** The engine's counts per operation, numbers only. */

@@ -4,7 +4,7 @@
  * imported as `<zone id>/<record id>`. The token (CLOUDFLARE_API_TOKEN) is sent to the API's origin only and
  * never printed.
  */
-import { type DnsRecordSpec, recordKey } from "../policy/dns";
+import { type DnsRecordSpec, recordKey } from "../components/dns/policy";
 
 export const CLOUDFLARE_API = "https://api.cloudflare.com/client/v4/";
 

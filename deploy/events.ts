@@ -1,15 +1,15 @@
 /**
- * Delivering tenant events (policy/events.ts) to the environment's webhooks: each event POSTed as JSON, signed
+ * Delivering tenant events (components/events/policy.ts) to the environment's webhooks: each event POSTed as JSON, signed
  * (`X-Tenancy-Signature`), with its idempotency key (`Idempotency-Key`), retried with exponential backoff on
  * network errors, timeouts, 408, 429 and 5xx. A failure never undoes the apply: what could not be delivered is
  * kept in the outbox file, and `tenancy events --resend` tries it again.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { type TenantEvent, sign } from "../policy/events";
+import { type TenantEvent, sign } from "../components/events/policy";
 import { z } from "zod";
 import { check } from "../registry/parse";
-import { InvalidInputError } from "../registry/problems";
+import { InvalidInputError } from "../components/core/problems";
 
 export interface Webhook {
   url: string;

@@ -3,10 +3,10 @@
  * merge) must never delete a tenant or a namespace, and a namespace never passes to another tenant unnoticed.
  * Compared against the tenants and namespaces the platform stack last applied (its outputs).
  */
-import { defaultCluster } from "../policy/placement";
-import { namespaceOwners } from "../policy/rbac";
+import { defaultCluster } from "../components/clusters/placement";
+import { namespaceOwners } from "../components/members/rbac";
 import type { RegistryModel } from "../registry/model";
-import { SafetyError } from "../registry/problems";
+import { SafetyError } from "../components/core/problems";
 
 export interface AppliedTenant {
   id: string;

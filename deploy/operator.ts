@@ -8,7 +8,7 @@
 import { stackName } from "../layers/identity";
 import { LAYER_NAMES } from "../layers/names";
 import { layerStacks, stackUpstream } from "../layers/shards";
-import { MANAGED_BY } from "../policy/labels";
+import { MANAGED_BY } from "../components/core/labels";
 import type { RegistryModel } from "../registry/model";
 
 export interface OperatorOptions {

@@ -8,7 +8,7 @@ import { stackName } from "../layers/identity";
 import { type LayerStack, layerStacks, stackUpstream } from "../layers/shards";
 import { type Adoption, DEFAULT_PARALLEL, type Layer, type LayerName } from "../layers/names";
 import type { RegistryModel } from "../registry/model";
-import { ExternalError, SafetyError } from "../registry/problems";
+import { ExternalError, SafetyError } from "../components/core/problems";
 import { LAYERS } from "../stacks/layers";
 import { layerProgram } from "../stacks/registrar";
 import {
@@ -213,14 +213,16 @@ export async function runLayers(
   opts: RunOptions,
 ): Promise<StackResult[]> {
   const adoption = opts.adoption;
-  const programOf =
-    (stack: LayerStack): Program =>
-      layerProgram(LAYERS.find((l) => l.name === stack.layer)!, {
+  const programOf = (stack: LayerStack): Program =>
+    layerProgram(
+      LAYERS.find((l) => l.name === stack.layer)!,
+      {
         model,
         tenants: stack.tenants,
         part: stack.part,
         ...(adoption ? { adoption } : {}),
-      });
+      },
+    );
   const reporter = opts.reporter ?? SILENT;
   const limit = Math.max(1, opts.parallel ?? DEFAULT_PARALLEL);
   const stacks = runStacks(action, model, opts.layers);

@@ -6,7 +6,7 @@
  */
 import type { Adoption } from "../layers/names";
 import type { EnvironmentModel, TenantModel } from "../registry/model";
-import { SafetyError } from "../registry/problems";
+import { SafetyError } from "../components/core/problems";
 
 export interface IdentityLookupOptions {
   token: string;

@@ -6,7 +6,7 @@
  *   WEBHOOK_SECRET=... npx tsx examples/webhook-receiver.ts 8080
  */
 import { type Server, createServer } from "node:http";
-import { type TenantEvent, verify } from "../policy/events";
+import { type TenantEvent, verify } from "../components/events/policy";
 
 /** Largest body accepted: an event is a few hundred bytes. */
 const MAX_BODY = 64 * 1024;

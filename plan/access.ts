@@ -4,7 +4,11 @@
  * so it shows what would really be applied.
  */
 import type { AccessRow } from "../policy/access";
-import { type ClusterRoleData, KUBERNETES_AGGREGATED, resolveAggregation } from "../components/members/aggregation";
+import {
+  type ClusterRoleData,
+  KUBERNETES_AGGREGATED,
+  resolveAggregation,
+} from "../components/members/aggregation";
 import { defaultCluster } from "../components/clusters/placement";
 import { groupResource, tenantPrincipal, tenantSubject } from "../components/members/rbac";
 import { type PolicyRule, parsePolicy } from "../components/vault/policy";

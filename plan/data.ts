@@ -14,6 +14,7 @@ import {
   checkHolds,
   isPending,
   isRef,
+  unknownRef,
 } from "../components/core/spec";
 import { PROJECT } from "../layers/identity";
 
@@ -59,6 +60,14 @@ export function resolveStack(stack: StackSpecs, ctx: DataContext): ResolvedStack
       throw new Error(`unknown stack ${JSON.stringify(`${organization}/${PROJECT}/${read}`)}`);
   const missing = new Set<string>();
   const byKey = new Map(stack.resources.map((s) => [s.key, s]));
+  const order = new Map(stack.resources.map((s, i) => [s.key, i]));
+  let current = 0;
+  // what a resource refers to is registered before it, as the registrar requires
+  const earlier = (key: string): string => {
+    if (!((order.get(key) ?? Infinity) < current))
+      throw new Error(`${stack.resources[current]!.key} refers to ${key}, which is not registered before it`);
+    return key;
+  };
   const check = (c: UpstreamCheck) => {
     if (checkHolds(c, ctx.outputs[c.stack]?.[c.output])) return;
     if (!ctx.dryRun) throw new Error(`${c.what} is not in stack ${c.stack}: run the ${c.stack} layer first`);
@@ -87,23 +96,27 @@ export function resolveStack(stack: StackSpecs, ctx: DataContext): ResolvedStack
       case "config":
         return undefined;
       case "output": {
-        const target = byKey.get(ref.spec);
-        if (!target) throw new Error(`a reference to ${ref.spec}, which this stack does not hold`);
+        const target = byKey.get(earlier(ref.spec))!;
         // a property the resource echoes from its inputs is known; its id only once it exists
         if (ref.property !== "id") return resolve(target.inputs[ref.property], secret);
         return `${target.name}-id`;
       }
+      default:
+        return unknownRef(ref);
     }
   };
   const gates = (deps: Dependency[] | undefined): string[] =>
     (deps ?? []).flatMap((d) => {
-      if (typeof d === "string") return [d];
+      if (typeof d === "string") return [earlier(d)];
       check(d.$gate);
       return [];
     });
 
   const tenantOf = new Map<string, string | undefined>();
-  const resources = stack.resources.map((spec): ResolvedResource => {
+  const resources = stack.resources.map((spec, i): ResolvedResource => {
+    current = i;
+    for (const key of [spec.parent, spec.provider, spec.deletedWith, ...(spec.providers ?? [])])
+      if (key !== undefined) earlier(key);
     const parent = spec.parent ? byKey.get(spec.parent) : undefined;
     const tenant = spec.tenant ?? (spec.parent ? tenantOf.get(spec.parent) : undefined);
     tenantOf.set(spec.key, tenant);

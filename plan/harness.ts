@@ -16,6 +16,7 @@ export interface RecordedResource {
   /** false for component resources */
   custom: boolean;
   protect: boolean;
+  deleteBeforeReplace: boolean;
   parentUrn?: string;
   parentType?: string;
   /** The provider reference (`<provider urn>::<id>`) the resource was registered with, if any. */
@@ -34,6 +35,8 @@ export interface RecordedResource {
    */
   tenant?: string;
   inputs: Record<string, unknown>;
+  /** A component's registered outputs. */
+  outputs?: Record<string, unknown>;
 }
 
 export interface ProgramRun {
@@ -67,6 +70,7 @@ interface MonitorRequest {
   getName(): string;
   getCustom(): boolean;
   getProtect(): boolean;
+  getDeletebeforereplace(): boolean;
   getParent(): string;
   getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
   getUrn(): string;
@@ -171,6 +175,7 @@ async function runExclusive(
   const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorLike;
   const recorded: RecordedResource[] = [];
   const tenantOf = new Map<string, string>();
+  const outputsOf = new Map<string, Record<string, unknown>>();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
     const parentUrn = req.getParent() || undefined;
@@ -183,6 +188,7 @@ async function runExclusive(
       name: req.getName(),
       custom: req.getCustom(),
       protect: req.getProtect(),
+      deleteBeforeReplace: req.getDeletebeforereplace(),
       ...(parentUrn ? { parentUrn } : {}),
       ...(provider ? { provider } : {}),
       // name aliases only: the providers add type aliases of their own (e.g. NetworkPolicy's extensions/v1beta1)
@@ -214,6 +220,7 @@ async function runExclusive(
   monitor.registerResourceOutputs = (req, cb) => {
     const outputs = pulumi.runtime.deserializeProperties(req.getOutputs()) as Record<string, unknown>;
     if (typeof outputs.tenant === "string") tenantOf.set(req.getUrn(), outputs.tenant);
+    outputsOf.set(req.getUrn(), outputs);
     return registerOutputs(req, cb);
   };
 
@@ -234,6 +241,8 @@ async function runExclusive(
   }
   const resources = recorded.filter((r) => r.type !== "pulumi:pulumi:Stack");
   for (const r of resources) {
+    const registered = outputsOf.get(r.urn);
+    if (!r.custom && registered) r.outputs = registered;
     const parent = r.parentUrn ? byUrn.get(r.parentUrn) : undefined;
     if (parent && parent.type !== "pulumi:pulumi:Stack") r.parentType = parent.type;
     // the resource itself first (a tenant component), then its ancestors: the nearest owner wins

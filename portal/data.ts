@@ -4,10 +4,10 @@
  * only it knows (display names, tiers, members' roles). A tenant's view holds that tenant's data only: its own
  * namespaces, hosts and grants, the tenants it invites (by id) and the namespaces it is invited into.
  */
-import { defaultCluster } from "../policy/placement";
+import { defaultCluster } from "../components/clusters/placement";
 import { type AccessRow, reachesTenant } from "../policy/access";
 import type { Plan, PlannedResource } from "../plan/plan";
-import { CLUSTER_SCOPED_RESOURCES } from "../policy/rbac";
+import { CLUSTER_SCOPED_RESOURCES } from "../components/members/rbac";
 import type { RegistryModel, TenantModel } from "../registry/model";
 
 export interface NamespaceView {

@@ -7,7 +7,7 @@
 import { stringify } from "yaml";
 import { tenantKubeconfig } from "../policy/kubeconfig";
 import type { RegistryModel } from "../registry/model";
-import { UsageError } from "../registry/problems";
+import { UsageError } from "../components/core/problems";
 import { type Provenance, describeProvenance } from "./provenance";
 import { shellQuote } from "./shell";
 

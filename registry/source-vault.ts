@@ -16,7 +16,15 @@
 import { isMapping, singleSecretDocuments } from "./single-secret";
 import type { TenantDocument } from "./model";
 import { parseJson } from "./parse";
-import { ExternalError, InvalidInputError, type Problem, UsageError, cut, show, showList } from "../components/core/problems";
+import {
+  ExternalError,
+  InvalidInputError,
+  type Problem,
+  UsageError,
+  cut,
+  show,
+  showList,
+} from "../components/core/problems";
 import { TENANT_ID_EXPECTED, isLabel } from "./schema";
 
 export interface VaultSourceOptions {

@@ -61,7 +61,9 @@ export function appsProgram(input: LayerInput): StackSpecs {
           ];
     // "/" never occurs in a tenant id or an app name: one instance per (tenant, app)
     appInstanceSpecs(specs, `${spec.tenant}/${spec.app}`, { spec }, kubernetes, ready);
-    (instances[spec.tenant] ??= []).push({
+    // own keys only: a tenant may be called `constructor`, which every object inherits
+    if (!Object.hasOwn(instances, spec.tenant)) instances[spec.tenant] = [];
+    instances[spec.tenant]!.push({
       app: spec.app,
       namespace: spec.namespace,
       host: spec.host,

@@ -18,7 +18,7 @@ import { Providers } from "./providers";
 function gateAll(upstream: Upstream, tenants: TenantModel[]) {
   return upstream.gate(
     "tenants",
-    "the deployers of every tenant",
+    `the deployers of every tenant of ${upstream.stack}`,
     tenants.map((t) => ({ path: [t.id] })),
   );
 }

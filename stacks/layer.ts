@@ -7,7 +7,7 @@
  * check is a reference (`UpstreamCheck`); the plan (plan/data.ts) and the registrar (stacks/registrar.ts)
  * resolve it.
  */
-import type { Dependency, Ref, UpstreamCheck } from "../components/core/spec";
+import { type Dependency, type Ref, type UpstreamCheck, ref } from "../components/core/spec";
 import { type StackIdentity, stackName } from "../layers/identity";
 import type { LayerInput, LayerName } from "../layers/names";
 
@@ -39,7 +39,7 @@ export class Upstream {
 
   /** `value` once `present` holds for the upstream output `output` (in a preview: reported if it does not). */
   require(output: string, what: string, present: Presence, value: unknown): Ref {
-    return { $ref: "upstream", check: this.check(output, what, present), value };
+    return ref({ $ref: "upstream", check: this.check(output, what, present), value });
   }
 
   /** For `dependsOn`: no resource when `present` holds (or in a preview); fails in an update otherwise. */

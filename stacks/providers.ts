@@ -5,7 +5,7 @@
  * context, the Vault provider VAULT_TOKEN (or the token helper) as the Vault CLI does, Cloudflare the secret
  * config `cloudflare:apiToken` or CLOUDFLARE_API_TOKEN.
  */
-import { type Ref, type ResourceSpec, type Specs, specKey } from "../components/core/spec";
+import { type Ref, type ResourceSpec, type Specs, ref, specKey } from "../components/core/spec";
 import { clusterIdentifier, clusterProviderName } from "../layers/identity";
 import type { LayerInput } from "../layers/names";
 import { defaultCluster, onCluster } from "../components/clusters/placement";
@@ -66,7 +66,7 @@ export class Providers {
    * provider reads CLOUDFLARE_API_TOKEN; never a file.
    */
   cloudflare(): ResourceSpec {
-    const token: Ref = { $ref: "config", key: "cloudflare:apiToken" };
+    const token: Ref = ref({ $ref: "config", key: "cloudflare:apiToken" });
     return this.once("pulumi:providers:cloudflare", `cloudflare-${this.env.name}`, () => ({
       custom: true,
       inputs: { apiToken: token },
@@ -81,13 +81,13 @@ export class Providers {
     source: { namespace: string; secretName: string },
     cluster: string = defaultCluster(this.env.clusters),
   ): Ref {
-    return {
+    return ref({
       $ref: "sharedTls",
       provider: this.kubernetes(cluster).key,
       namespace: source.namespace,
       secretName: source.secretName,
       name: onCluster(this.env.clusters, cluster, "shared-tls-source"),
-    };
+    });
   }
 
   /** The environment's Vault provider: its address and namespace from the environment file, not VAULT_ADDR. */

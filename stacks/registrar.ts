@@ -18,6 +18,7 @@ import {
   checkHolds,
   isPending,
   isRef,
+  unknownRef,
 } from "../components/core/spec";
 import { parseStackName, stackReferenceName } from "../layers/identity";
 import type { Layer, LayerInput } from "../layers/names";
@@ -64,8 +65,10 @@ const CLASSES: Record<string, unknown> = {
 function classOf(type: string): CustomClass {
   const known = CLASSES[type];
   if (known) return known as CustomClass;
-  // a custom resource definition's kind (cert-manager's Certificate): its token comes from apiVersion and kind
-  if (type.startsWith("kubernetes:")) return k8s.apiextensions.CustomResource as unknown as CustomClass;
+  // a custom resource definition's kind (cert-manager's Certificate: its group has a dot, which no built-in
+  // group the table lacks would be mistaken for): its token comes from apiVersion and kind
+  if (/^kubernetes:[^/:]*\.[^/:]*\//.test(type))
+    return k8s.apiextensions.CustomResource as unknown as CustomClass;
   throw new Error(`the registrar has no class for resource type ${type}`);
 }
 
@@ -172,6 +175,8 @@ export function registerStack(stack: StackSpecs): Record<string, unknown> {
         }
         return data;
       }
+      default:
+        return unknownRef(ref);
     }
   };
   const resolve = (value: unknown, by: ResourceSpec): unknown => {

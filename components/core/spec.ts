@@ -18,6 +18,9 @@ export interface UpstreamCheck {
   present: { path: string[]; includes?: string }[];
 }
 
+/** The brand of a reference: a symbol, which no registry file, environment value or Vault answer can hold. */
+const REF: unique symbol = Symbol("tenancy.ref");
+
 /**
  * A value known only at apply time:
  * - `output`: another spec's output property (`id`, or an input it echoes, such as a Vault policy's `name`);
@@ -26,13 +29,30 @@ export interface UpstreamCheck {
  * - `secret`: its value kept secret in the state and never shown;
  * - `sharedTls`: the data of the environment's shared TLS secret, read on a cluster at run time (secret);
  * - `config`: a Pulumi secret config value, left out when not set.
+ * Made by `ref` only: an object that merely has a `$ref` key (a registry value can) is data, never a reference.
  */
-export type Ref =
+export type RefBody =
   | { $ref: "output"; spec: string; property: string }
   | { $ref: "upstream"; check: UpstreamCheck; value: unknown }
   | { $ref: "secret"; value: unknown }
   | { $ref: "sharedTls"; provider: string; namespace: string; secretName: string; name: string }
   | { $ref: "config"; key: string };
+export type Ref = RefBody & { readonly [REF]: true };
+
+/** A reference (the one way to make one). */
+export function ref(body: RefBody): Ref {
+  return { ...body, [REF]: true } as Ref;
+}
+
+/** Whether a value is a reference `ref` made. */
+export function isRef(v: unknown): v is Ref {
+  return typeof v === "object" && v !== null && (v as { [REF]?: unknown })[REF] === true;
+}
+
+/** A reference of a kind no reader knows: a defect of tenancy, never silently dropped. */
+export function unknownRef(r: never): never {
+  throw new Error(`unknown reference kind ${JSON.stringify((r as { $ref?: unknown }).$ref)}`);
+}
 
 /** A dependency: another spec (by key), or an upstream check that must hold (resolving to no resource). */
 export type Dependency = string | { $gate: UpstreamCheck };
@@ -81,11 +101,11 @@ export interface StackSpecs {
 }
 
 /** The stack output listing what the stack found missing upstream (`awaitingUpstream`). */
-export const PENDING = { $pending: true } as const;
+export const PENDING: unique symbol = Symbol("tenancy.pending");
 
-/** Whether an output value stands for `PENDING` (also after a copy, e.g. from a worker process). */
+/** Whether an output value stands for `PENDING`. */
 export function isPending(v: unknown): boolean {
-  return typeof v === "object" && v !== null && (v as { $pending?: unknown }).$pending === true;
+  return v === PENDING;
 }
 
 /** Whether an upstream output holds what a check asks for: every path exists, holding `includes` where given. */
@@ -103,19 +123,12 @@ export function checkHolds(check: UpstreamCheck, output: unknown): boolean {
 
 export const specKey = (type: string, name: string): string => `${type}::${name}`;
 
-export function isRef(v: unknown): v is Ref {
-  return typeof v === "object" && v !== null && typeof (v as { $ref?: unknown }).$ref === "string";
-}
-
 /** Another spec's output. */
-export const outputOf = (spec: ResourceSpec, property: string): Ref => ({
-  $ref: "output",
-  spec: spec.key,
-  property,
-});
+export const outputOf = (spec: ResourceSpec, property: string): Ref =>
+  ref({ $ref: "output", spec: spec.key, property });
 
 /** A value kept secret. */
-export const secret = (value: unknown): Ref => ({ $ref: "secret", value });
+export const secret = (value: unknown): Ref => ref({ $ref: "secret", value });
 
 /** Options a resource takes from its component: the parent, and what the component waits for. */
 export interface Within {

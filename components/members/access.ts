@@ -1,11 +1,5 @@
 import { tenantLabels } from "../core/labels";
-import {
-  CLUSTER_ROLE_FOR,
-  type MemberGrant,
-  NAMESPACE_ROLE_FOR,
-  type Subject,
-  rbacSubject,
-} from "./rbac";
+import { CLUSTER_ROLE_FOR, type MemberGrant, NAMESPACE_ROLE_FOR, type Subject, rbacSubject } from "./rbac";
 import type { TenantRole } from "../../registry/model";
 import { type Dependency, type ResourceSpec, type Specs, kubernetesObject } from "../core/spec";
 

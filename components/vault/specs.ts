@@ -1,12 +1,6 @@
 import { tenantLabels } from "../core/labels";
 import type { RbacRule } from "../members/rbac";
-import {
-  type VaultPaths,
-  deployerRoleName,
-  safeSegment,
-  serialisePolicy,
-  tenantPolicyRules,
-} from "./policy";
+import { type VaultPaths, deployerRoleName, safeSegment, serialisePolicy, tenantPolicyRules } from "./policy";
 import { type ResourceSpec, type Specs, kubernetesObject, outputOf } from "../core/spec";
 
 export interface TenantVaultArgs {

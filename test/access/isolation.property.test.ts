@@ -9,7 +9,6 @@
  * pure one over many more registries, with the policies computed by components/vault/policy.ts directly.
  * A test injects bad grants into a plan to show the checker reports them.
  */
-import type { LabelSelector } from "../../components/clusters/placement";
 import { LAYERS } from "../../stacks/layers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -29,170 +28,12 @@ import { type Request, admit, clusterOf, request } from "../helpers/admission";
 import { InvalidInputError } from "../../components/core/problems";
 import type { TenantFileInput } from "../../registry/schema";
 import { exampleEnvironmentData, registryOf, withSharedCi } from "../plan/registries";
+import { generatedRegistries } from "../helpers/generated-registries";
 
 // ---------------------------------------------------------------------------------------------------------
-// Generated registries
+// Generated registries (test/helpers/generated-registries.ts), without the features this property predates
 
-const BASES = ["al", "alice", "bob", "b"];
-const SUFFIXES = ["", "-dev", "-x"];
-const WORDS = ["dev", "x", "app"];
-const MEMBER_ROLES = ["owner", "developer", "viewer"] as const;
-
-const nsSpec = fc.record({
-  kind: fc.constantFrom("own", "own-suffix", "other-suffix"),
-  word: fc.constantFrom(...WORDS),
-  other: fc.nat(),
-});
-/** Cluster selectors over the example environment's clusters (an empty one picks all three). */
-const SELECTORS: LabelSelector[] = [
-  {},
-  { matchLabels: { region: "eu-west" } },
-  { matchLabels: { purpose: "general" } },
-  { matchExpressions: [{ key: "accelerator", operator: "Exists" }] },
-  { matchExpressions: [{ key: "region", operator: "NotIn", values: ["eu-west"] }] },
-];
-const tenantSpec = fc.record({
-  namespaces: fc.array(nsSpec, { minLength: 1, maxLength: 3 }),
-  role: fc.oneof(
-    { weight: 6, arbitrary: fc.constant("namespace-owner" as const) },
-    { weight: 1, arbitrary: fc.constant("power-user" as const) },
-    { weight: 1, arbitrary: fc.constant("admin" as const) },
-  ),
-  offboarding: fc.oneof(
-    { weight: 6, arbitrary: fc.constant(false) },
-    { weight: 1, arbitrary: fc.constant(true) },
-  ),
-  members: fc.array(
-    fc.record({
-      other: fc.nat(),
-      role: fc.constantFrom(...MEMBER_ROLES),
-      pick: fc.option(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { nil: undefined }),
-    }),
-    { maxLength: 2 },
-  ),
-  ci: fc.option(fc.option(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { nil: undefined }), {
-    nil: null,
-  }),
-  /** Hostnames: none, the tenant's own name under a zone, or that and a second one in the other zone. */
-  domains: fc.constantFrom(0, 1, 2),
-  // placement over the example's three clusters (main default; eu-gpu; us-east), mostly the default
-  placement: fc.oneof(
-    { weight: 3, arbitrary: fc.constant(-1) },
-    { weight: 2, arbitrary: fc.nat(SELECTORS.length - 1) },
-  ),
-  nsPlacement: fc.array(
-    fc.oneof(
-      { weight: 3, arbitrary: fc.constant(-1) },
-      { weight: 1, arbitrary: fc.nat(SELECTORS.length - 1) },
-    ),
-    {
-      minLength: 3,
-      maxLength: 3,
-    },
-  ),
-  grants: fc.array(
-    fc.record({
-      bundle: fc.constantFrom("gpu-jobs", "node-viewer"),
-      selector: fc.nat(SELECTORS.length - 1),
-      pick: fc.option(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { nil: undefined }),
-    }),
-    { maxLength: 2 },
-  ),
-});
-const registrySpec = fc.record({
-  ids: fc.uniqueArray(
-    fc.tuple(fc.constantFrom(...BASES), fc.constantFrom(...SUFFIXES)).map(([b, s]) => b + s),
-    { minLength: 2, maxLength: 5 },
-  ),
-  tenants: fc.array(tenantSpec, { minLength: 5, maxLength: 5 }),
-  legacy: fc.boolean(),
-  groups: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
-  /** The shared CI identity of existing installations, besides per-tenant CI. */
-  sharedCi: fc.boolean(),
-  /** SOPS transit keys per namespace. */
-  sops: fc.boolean(),
-});
-type RegistrySpec = typeof registrySpec extends fc.Arbitrary<infer S> ? S : never;
-
-/** Picks a subset of a list by flags; undefined (= all) when the flags pick nothing. */
-function subset(list: string[], pick: boolean[] | undefined): string[] | undefined {
-  const chosen = pick ? list.filter((_, i) => pick[i]) : [];
-  return chosen.length > 0 ? chosen : undefined;
-}
-
-function documents(spec: RegistrySpec): Record<string, TenantFileInput> {
-  const { ids } = spec;
-  const nsOf = ids.map((id, i) => {
-    const names = spec.tenants[i]!.namespaces.map((n) => {
-      if (n.kind === "own") return id;
-      if (n.kind === "own-suffix") return `${id}-${n.word}`;
-      return `${ids[n.other % ids.length]}-${n.word}`;
-    });
-    return [...new Set(names)];
-  });
-  const docs: Record<string, TenantFileInput> = {};
-  ids.forEach((id, i) => {
-    const t = spec.tenants[i]!;
-    const invited = new Set<string>();
-    const members = t.members.flatMap((m) => {
-      const other = ids[(i + 1 + (m.other % (ids.length - 1))) % ids.length]!;
-      if (invited.has(other)) return [];
-      invited.add(other);
-      const namespaces = subset(nsOf[i]!, m.pick);
-      return [{ tenant: other, role: m.role, ...(namespaces ? { namespaces } : {}) }];
-    });
-    const ciNamespaces = t.ci ? subset(nsOf[i]!, t.ci) : undefined;
-    const grants = t.grants.map((g) => {
-      const namespaces = g.bundle === "gpu-jobs" ? subset(nsOf[i]!, g.pick) : undefined;
-      return {
-        bundle: g.bundle,
-        clusterSelector: SELECTORS[g.selector]!,
-        ...(namespaces ? { namespaces } : {}),
-      };
-    });
-    docs[id] = {
-      email: `${id}@example.com`,
-      role: t.role,
-      ...(t.placement >= 0 ? { clusterSelector: SELECTORS[t.placement]! } : {}),
-      namespaces: nsOf[i]!.map((name, k) => {
-        const p = t.nsPlacement[k] ?? -1;
-        return p >= 0 ? { name, clusterSelector: SELECTORS[p]! } : name;
-      }),
-      ...(grants.length > 0 ? { grants } : {}),
-      domains: [`${id}.example.com`, `www-${id}.example.org`].slice(0, t.domains),
-      members,
-      ...(t.ci !== null
-        ? {
-            ci: {
-              boundClaims: { repository_owner: `${id}-org`, repository_owner_id: String(1000 + i) },
-              ...(ciNamespaces ? { namespaces: ciNamespaces } : {}),
-            },
-          }
-        : {}),
-      ...(t.offboarding ? { offboarding: true } : {}),
-    };
-  });
-  return docs;
-}
-
-/** The registry of a spec, or undefined when validation refuses it (e.g. a namespace equal to another tenant's id). */
-function registry(spec: RegistrySpec): RegistryModel | undefined {
-  const env = exampleEnvironmentData();
-  if (spec.legacy) env.vault.tenantPaths = "top-level";
-  if (spec.groups) env.rbac = { subject: "group", groupPrefix: "tenant:" };
-  if (spec.sharedCi) withSharedCi(env);
-  if (spec.sops) env.vault.sops = { mount: "transit", keyPrefix: "sops-state-" };
-  try {
-    return registryOf(documents(spec), env);
-  } catch (e) {
-    if (e instanceof InvalidInputError) return undefined;
-    throw e;
-  }
-}
-
-const registries = registrySpec
-  .map((spec) => ({ spec, model: registry(spec) }))
-  .filter((r): r is { spec: RegistrySpec; model: RegistryModel } => r.model !== undefined);
+const registries = generatedRegistries(false);
 
 // ---------------------------------------------------------------------------------------------------------
 // The checker

@@ -335,6 +335,7 @@ describe("the fake engine's delete steps", () => {
       name: urn,
       custom: true,
       protect: false,
+      deleteBeforeReplace: false,
       aliases: [],
       dependsOn: [],
       inputs: {},

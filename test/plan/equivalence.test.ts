@@ -16,6 +16,8 @@ import { layerStacks } from "../../layers/shards";
 import { type ResolvedStack, resolveStack } from "../../plan/data";
 import { MOCK_ORGANIZATION, type ProgramRun, type RecordedResource, runProgram } from "../../plan/harness";
 import type { RegistryModel } from "../../registry/model";
+import { recordKey, tenantDnsRecords } from "../../components/dns/policy";
+import type { Adoption } from "../../layers/names";
 import { LAYERS } from "../../stacks/layers";
 import { registerStack } from "../../stacks/registrar";
 import { generatedRegistries } from "../helpers/generated-registries";
@@ -59,8 +61,10 @@ function expected(stack: string, specs: StackSpecs, resolved: ResolvedStack) {
     deps.delete(urnOf(s));
     return {
       urn: urnOf(s),
+      parent: s.parent ? urnOf(byKey.get(s.parent)!) : undefined,
       custom: s.custom,
       protect: s.protect ?? false,
+      deleteBeforeReplace: s.deleteBeforeReplace ?? false,
       provider: s.provider ? urnOf(byKey.get(s.provider)!) : undefined,
       aliases: [...(s.aliases ?? [])].sort(),
       dependsOn: [...deps].sort(),
@@ -68,6 +72,9 @@ function expected(stack: string, specs: StackSpecs, resolved: ResolvedStack) {
       importId: s.importId,
       tenant,
       inputs: s.custom ? inputs : {},
+      outputs: s.custom
+        ? undefined
+        : { ...s.outputs, ...(s.tenant !== undefined ? { tenant: s.tenant } : {}) },
     };
   });
 }
@@ -92,8 +99,10 @@ function registered(run: ProgramRun, specs: StackSpecs) {
     .filter((r) => r.type !== "pulumi:pulumi:StackReference")
     .map((r: RecordedResource) => ({
       urn: r.urn,
+      parent: r.parentUrn?.includes("::pulumi:pulumi:Stack::") ? undefined : r.parentUrn,
       custom: r.custom,
       protect: r.protect,
+      deleteBeforeReplace: r.deleteBeforeReplace,
       // `<provider urn>::<id>`: the id is unknown in a preview
       provider: r.provider?.slice(0, r.provider.lastIndexOf("::")),
       aliases: [...r.aliases].sort(),
@@ -102,6 +111,7 @@ function registered(run: ProgramRun, specs: StackSpecs) {
       importId: r.importId,
       tenant: r.tenant,
       inputs: !r.custom ? {} : reading.has(r.name) ? readUnknown(r.inputs) : r.inputs,
+      outputs: r.custom ? undefined : r.outputs,
     }));
 }
 
@@ -110,16 +120,17 @@ const byUrn = <T extends { urn: string }>(xs: T[]) => [...xs].sort((a, b) => (a.
 /** Every stack of a model, planned in order: its specs, resolved, registered and compared. */
 async function compareAll(
   model: RegistryModel,
-  view: { dryRun: boolean; applied?: Record<string, Record<string, unknown>> },
+  view: { dryRun: boolean; applied?: Record<string, Record<string, unknown>>; adoption?: Adoption },
   tamper: (specs: StackSpecs) => StackSpecs = (s) => s,
 ): Promise<void> {
+  const adopting = view.adoption ? { adoption: view.adoption } : {};
   const dataOutputs: Record<string, Record<string, unknown>> = { ...view.applied };
   const mockOutputs: Record<string, Record<string, unknown>> = {};
   for (const [stack, outputs] of Object.entries(view.applied ?? {}))
     mockOutputs[`${MOCK_ORGANIZATION}/${PROJECT}/${stack}`] = outputs;
   for (const layer of LAYERS)
     for (const part of layerStacks(model, layer.name, model.tenants)) {
-      const specs = layer.program({ model, tenants: part.tenants, part: part.part });
+      const specs = layer.program({ model, tenants: part.tenants, part: part.part, ...adopting });
       const resolved = resolveStack(specs, { outputs: dataOutputs, dryRun: view.dryRun });
       const run = await runProgram(
         { stack: part.name, stackOutputs: mockOutputs, dryRun: view.dryRun },
@@ -153,13 +164,29 @@ function dayOne(model: RegistryModel): Record<string, Record<string, unknown>> {
   );
 }
 
+/** What `tenancy adopt` found for the first active tenant: its entity, its alias and its first DNS record. */
+function adoptionOf(model: RegistryModel): Adoption | undefined {
+  const t = model.tenants.find((x) => !x.offboarding);
+  if (!t) return undefined;
+  const record = tenantDnsRecords(model.environment, t)[0];
+  return {
+    entities: { [t.id]: `entity-${t.id}` },
+    aliases: { [t.id]: `alias-${t.id}` },
+    ...(record ? { dnsRecords: { [recordKey(record)]: `${record.zoneId}/record-1` } } : {}),
+  };
+}
+
 const RUNS = 200;
 
 describe("the registrar registers exactly the specs", () => {
   it(`${RUNS} generated registries, planned and applied views`, async () => {
     await fc.assert(
       fc.asyncProperty(generatedRegistries(), fc.nat(), async ({ model }, seed) => {
-        await withoutProviderDefaults(() => compareAll(model, { dryRun: false }));
+        // every other registry as `tenancy adopt` runs it: import ids on what it found
+        const adoption = seed % 2 === 1 ? adoptionOf(model) : undefined;
+        await withoutProviderDefaults(() =>
+          compareAll(model, { dryRun: false, ...(adoption ? { adoption } : {}) }),
+        );
         // a preview reading what a registry without one of the tenants applied, or day one
         const earlier = {
           ...model,
@@ -202,8 +229,12 @@ describe("the registrar registers exactly the specs", () => {
         const { [key]: _, ...rest } = s;
         return rest as ResourceSpec;
       });
+    const adoption = adoptionOf(model)!;
     for (const tamper of [
       without("protect"),
+      without("deleteBeforeReplace"),
+      without("importId"),
+      without("parent"),
       without("deletedWith"),
       without("dependsOn"),
       without("aliases"),
@@ -212,7 +243,7 @@ describe("the registrar registers exactly the specs", () => {
       ),
     ])
       await expect(
-        withoutProviderDefaults(() => compareAll(model, { dryRun: false }, tamper)),
+        withoutProviderDefaults(() => compareAll(model, { dryRun: false, adoption }, tamper)),
       ).rejects.toThrow(/to deeply equal/);
   });
 });

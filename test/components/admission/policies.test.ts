@@ -9,7 +9,14 @@ import { admissionPolicies, imageAllowed } from "../../../components/admission/p
 import { NAMESPACE_NAME_LABEL } from "../../../components/core/labels";
 import { type Plan, buildPlan } from "../../../plan/plan";
 import type { RegistryModel } from "../../../registry/model";
-import { type Cluster, type PolicyPair, type Request, admit, clusterOf, request } from "../../helpers/admission";
+import {
+  type Cluster,
+  type PolicyPair,
+  type Request,
+  admit,
+  clusterOf,
+  request,
+} from "../../helpers/admission";
 import { validateK8sObject } from "../../helpers/k8s-schema";
 import {
   exampleEnvironmentData,

@@ -12,7 +12,13 @@ import { runSpecs, testProvider } from "../../helpers/specs";
 import type { PlannedResource } from "../../../plan/plan";
 import type { RegistryModel } from "../../../registry/model";
 import { validateK8sObject } from "../../helpers/k8s-schema";
-import { findObject, isKubernetesObject, loadExample, objectNames, planPlatform } from "../../plan/registries";
+import {
+  findObject,
+  isKubernetesObject,
+  loadExample,
+  objectNames,
+  planPlatform,
+} from "../../plan/registries";
 
 let model: RegistryModel;
 let planned: PlannedResource[];
