@@ -11,7 +11,7 @@ import type { TenantDocument } from "../registry/model";
 import { parseYaml } from "../registry/parse";
 import { UsageError } from "../components/core/problems";
 import { type NewRecord, offboardText, parseMember, renderRecord } from "../registry/records";
-import { isLabel } from "../registry/schema";
+import { isLabel } from "../components/core/schema";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 const collect = (value: string, previous: string[]) => [...previous, value];

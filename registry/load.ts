@@ -6,7 +6,7 @@ import { lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { RegistryModel, TenantDocument } from "./model";
 import { InvalidInputError, UsageError, showList } from "../components/core/problems";
-import { isLabel } from "./schema";
+import { isLabel } from "../components/core/schema";
 import { loadYamlDocuments, readYamlFile, symlinkedDirectory } from "./source-yaml";
 import { type VaultSourceOptions, loadVaultDocuments } from "./source-vault";
 import { buildRegistry } from "./validate";

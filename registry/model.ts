@@ -4,14 +4,16 @@
  */
 import type { z } from "zod";
 import type { Problem } from "../components/core/problems";
-import type * as schema from "./schema";
-import type { EnvironmentData, QuotaKey } from "./schema";
+import type { EnvironmentData } from "./schema";
+import type { QuotaKey } from "../components/namespace/schema";
+import type * as members from "../components/members/schema";
+import type * as namespace from "../components/namespace/schema";
 
-export type TenantRole = z.output<typeof schema.TenantRole>;
-export type MemberRole = z.output<typeof schema.MemberRole>;
-export type PodSecurityLevel = z.output<typeof schema.PodSecurityLevel>;
+export type TenantRole = z.output<typeof members.TenantRole>;
+export type MemberRole = z.output<typeof members.MemberRole>;
+export type PodSecurityLevel = z.output<typeof namespace.PodSecurityLevel>;
 /** One entry of a tenant file's `namespaces`, as the schema outputs it: a name, or `{name, quota?, limits?}`. */
-export type NamespaceEntryData = z.output<typeof schema.NamespaceEntry>;
+export type NamespaceEntryData = z.output<typeof namespace.NamespaceEntry>;
 
 /** ResourceQuota hard limits, Kubernetes key -> quantity string. */
 export type Quota = Partial<Record<QuotaKey, string>>;

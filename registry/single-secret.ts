@@ -9,7 +9,7 @@
 import type { TenantDocument } from "./model";
 import { parseJson } from "./parse";
 import { type Problem, show } from "../components/core/problems";
-import type { QuotaKey } from "./schema";
+import type { QuotaKey } from "../components/namespace/schema";
 
 /**
  * Single-secret quota key -> the registry's Kubernetes ResourceQuota key. Installations write one of two

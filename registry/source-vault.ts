@@ -25,7 +25,7 @@ import {
   show,
   showList,
 } from "../components/core/problems";
-import { TENANT_ID_EXPECTED, isLabel } from "./schema";
+import { TENANT_ID_EXPECTED, isLabel } from "../components/core/schema";
 
 export interface VaultSourceOptions {
   /** VAULT_ADDR, e.g. https://vault.example.com:8200 */

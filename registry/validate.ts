@@ -24,7 +24,8 @@ import { checkNames } from "./rules/names";
 import { checkNamespace, namespaceEntries } from "../components/namespace/rules";
 import { checkGrants, selectAt } from "../components/clusters/rules";
 import { checkTotals, namespaceResolver } from "../components/namespace/quotas";
-import { TENANT_ID_EXPECTED, TenantFile, type TenantFileData, isLabel } from "./schema";
+import { TENANT_ID_EXPECTED, isLabel } from "../components/core/schema";
+import { TenantFile, type TenantFileData } from "./schema";
 
 export interface BuildOptions {
   /**

@@ -10,7 +10,7 @@
  * Every value from the environment or the registry enters an expression as a JSON-quoted string literal (JSON's
  * escapes are CEL's), never as code.
  */
-import type { AdmissionPolicyName } from "../../registry/schema";
+import type { AdmissionPolicyName } from "./schema";
 import type { EnvironmentModel, TenantModel } from "../../registry/model";
 import { MANAGED_BY, NAMESPACE_NAME_LABEL, TENANT_LABEL } from "../core/labels";
 import { tenantSubject } from "../members/rbac";

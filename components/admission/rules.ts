@@ -4,7 +4,7 @@
  */
 import type { z } from "zod";
 import type { EnvironmentModel, TenantAdmission } from "../../registry/model";
-import type { TierAdmission } from "../../registry/schema";
+import type { TierAdmission } from "./schema";
 
 type TierAdmissionData = z.output<typeof TierAdmission>;
 

@@ -6,7 +6,7 @@
 import type { Limits, NamespaceModel, Quota } from "../../registry/model";
 import { type PathSegment, show } from "../core/problems";
 import { formatQuantity, parseQuantity } from "../core/quantity";
-import type { QuotaKey } from "../../registry/schema";
+import type { QuotaKey } from "./schema";
 import type { TenantContext } from "../../registry/rules/context";
 import type { NamespaceEntry } from "./rules";
 

@@ -1,0 +1,134 @@
+/** The admission concern's part of the registry's schemas (registry/schema.ts assembles the tenant and environment files): strict everywhere, an unknown key is a typo. */
+import { z } from "zod";
+import { INVISIBLE, isnt } from "../core/schema";
+
+/** A class name (StorageClass, PriorityClass, RuntimeClass, IngressClass), or `*` for any. */
+const ClassName = z
+  .string()
+  .refine(
+    (s) => s === "*" || (s.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s)),
+    isnt('a class name (a lowercase DNS subdomain) or "*"'),
+  );
+
+/** An image registry, or a repository prefix within one (`ghcr.io/acme`); `*` for any. */
+const ImagePrefix = z
+  .string()
+  .refine(
+    (s) =>
+      s === "*" ||
+      /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)*$/.test(s),
+    isnt('an image registry or repository prefix such as "ghcr.io/acme" (Docker Hub is "docker.io"), or "*"'),
+  );
+
+/** What the admission policies allow a tenant of a tier (ARCHITECTURE.md, "Admission"). */
+export const TierAdmission = z
+  .strictObject({
+    serviceTypes: z
+      .array(z.enum(["NodePort", "LoadBalancer", "ExternalName"]))
+      .optional()
+      .describe("Service types allowed besides ClusterIP (default: none)"),
+    storageClasses: z
+      .array(ClassName)
+      .optional()
+      .describe('StorageClasses a PersistentVolumeClaim may name (default: ["*"])'),
+    priorityClasses: z
+      .array(ClassName)
+      .optional()
+      .describe(
+        "PriorityClasses a pod may name (default: none; list the cluster's globalDefault class if it has one)",
+      ),
+    runtimeClasses: z.array(ClassName).optional().describe('RuntimeClasses a pod may name (default: ["*"])'),
+    requireRuntimeClass: z
+      .boolean()
+      .optional()
+      .describe("every pod must name one of runtimeClasses (a sandboxed runtime for compute isolation)"),
+    ingressClasses: z
+      .array(ClassName)
+      .optional()
+      .describe("IngressClasses an Ingress may name (default: the ingress controller's className, else any)"),
+    registries: z
+      .array(ImagePrefix)
+      .optional()
+      .describe('registries or repository prefixes container images must come from (default: ["*"])'),
+    imagePullPolicies: z
+      .array(z.enum(["Always", "IfNotPresent", "Never"]))
+      .min(1)
+      .optional()
+      .describe(
+        "imagePullPolicy values a container may have (default: any); [Always] keeps a tenant from running another tenant's private image cached on a node",
+      ),
+  })
+  .refine((a) => !a.requireRuntimeClass || (a.runtimeClasses ?? ["*"]).length > 0, {
+    error: "requireRuntimeClass needs at least one runtimeClasses entry",
+    path: ["runtimeClasses"],
+  });
+
+/** A Kubernetes user or group name, as the API server authenticates it. */
+const PrincipalName = z
+  .string()
+  .min(1)
+  .refine((s) => !INVISIBLE.test(s), isnt("visible text (it holds control or invisible characters)"));
+
+const ADMISSION_POLICIES = {
+  platformObjects: "objects labelled managed-by tenancy in tenant namespaces: the platform's principals only",
+  roleBindings: "tenants' RoleBindings bind only their own principals and service accounts",
+  hostnames: "Ingresses, Gateway API routes and Certificates only for the tenant's hostnames",
+  services:
+    "no externalIPs; Service types per tier; no PersistentVolumeClaim volumeName; StorageClasses per tier",
+  workloads: "PriorityClasses, RuntimeClasses and image registries per tier",
+  ciIdentity: "shared CI mode: pipeline pods cannot run as, or mint tokens for, the CI identity",
+} as const;
+
+export type AdmissionPolicyName = keyof typeof ADMISSION_POLICIES;
+
+const allOn = Object.fromEntries(Object.keys(ADMISSION_POLICIES).map((k) => [k, true])) as Record<
+  AdmissionPolicyName,
+  boolean
+>;
+
+/** Policies that read a tenant's parameters (a ConfigMap in its namespace, protected by platformObjects). */
+export const PARAMETRISED_POLICIES: readonly AdmissionPolicyName[] = [
+  "roleBindings",
+  "hostnames",
+  "services",
+  "workloads",
+];
+
+export const Admission = z
+  .strictObject({
+    platform: z
+      .strictObject({
+        users: z.array(PrincipalName).default([]),
+        groups: z.array(PrincipalName).default([]),
+      })
+      .default({ users: [], groups: [] })
+      .describe(
+        "the Kubernetes users and groups `pulumi up` runs as: the only principals the admission policies let change what the platform owns",
+      ),
+    policies: z
+      .strictObject(
+        Object.fromEntries(
+          Object.entries(ADMISSION_POLICIES).map(([k, d]) => [k, z.boolean().default(true).describe(d)]),
+        ) as Record<AdmissionPolicyName, z.ZodDefault<z.ZodBoolean>>,
+      )
+      .default(allOn)
+      .describe("the ValidatingAdmissionPolicies, each on unless switched off"),
+  })
+  .superRefine((a, ctx) => {
+    const on = Object.entries(a.policies).some(([, v]) => v);
+    if (on && a.platform.users.length === 0 && a.platform.groups.length === 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["platform"],
+        message:
+          "name the users or groups `pulumi up` runs as (users, groups): the admission policies refuse everyone else's changes to platform objects; or switch the policies off",
+      });
+    const reading = PARAMETRISED_POLICIES.filter((p) => a.policies[p]);
+    if (!a.policies.platformObjects && reading.length > 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["policies", "platformObjects"],
+        message: `cannot be off while ${reading.join(", ")} ${reading.length === 1 ? "is" : "are"} on: they read each tenant's parameters from a ConfigMap in its namespace, which only platformObjects keeps the tenant from rewriting`,
+      });
+  })
+  .describe("Kubernetes ValidatingAdmissionPolicies that enforce tenant isolation beyond RBAC");

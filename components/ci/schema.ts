@@ -1,0 +1,85 @@
+/** The ci concern's part of the registry's schemas (registry/schema.ts assembles the tenant and environment files): strict everywhere, an unknown key is a typo. */
+import { z } from "zod";
+import { EnvName, INVISIBLE, isnt, NamespaceName, TenantId } from "../core/schema";
+import { VaultPath } from "../vault/schema";
+
+/** Claims of the usual CI providers' ID tokens that name a repository or its owner (GitHub, Gitea/Forgejo, GitLab). */
+export const DEFAULT_TENANT_CLAIMS = [
+  "repository",
+  "repository_id",
+  "repository_owner",
+  "repository_owner_id",
+  "project_path",
+  "project_id",
+  "namespace_path",
+  "namespace_id",
+] as const;
+
+/**
+ * Claims naming a repository or owner by an id that is never reused (GitHub, Gitea/Forgejo, GitLab): unlike a
+ * name, it cannot be taken over by renaming or deleting an account and registering the name again.
+ */
+export const DEFAULT_IMMUTABLE_CLAIMS = [
+  "repository_id",
+  "repository_owner_id",
+  "project_id",
+  "namespace_id",
+] as const;
+
+/** A bound claim value: matched exactly (boundClaimsType string), so no glob, and nothing invisible. */
+export const ClaimValue = z
+  .string()
+  .min(1)
+  .refine((v) => !INVISIBLE.test(v), isnt("visible text (it holds control or invisible characters)"))
+  .refine((v) => !/[*?]/.test(v), isnt("an exact value: a glob (* or ?) would bind more than this tenant"));
+
+export const CiSettings = z.strictObject({
+  shared: z
+    .strictObject({
+      authMount: VaultPath.default("kubernetes").describe(
+        "Vault Kubernetes auth mount the CI system logs in with",
+      ),
+      role: TenantId.default("ci-deployer"),
+      serviceAccount: TenantId.refine((s) => s !== "default", {
+        error:
+          'cannot be "default": every pod of the namespace that names no service account runs as it, pipeline pods included; give the CI system a dedicated one',
+      }).describe("the CI system's own, dedicated service account (never default)"),
+      namespace: NamespaceName.describe("the CI system's namespace, e.g. woodpecker"),
+    })
+    .optional()
+    .describe("shared mode: one CI identity that can obtain every tenant's deployer credentials"),
+  perTenant: z
+    .strictObject({
+      authMount: VaultPath.default("jwt").describe(
+        "Vault JWT auth mount trusting the CI provider's ID tokens",
+      ),
+      audience: z.string().trim().min(1, "an audience cannot be empty").optional(),
+      tenantClaims: z
+        .array(z.string().min(1))
+        .min(1)
+        .default([...DEFAULT_TENANT_CLAIMS])
+        .describe(
+          "claims that name a tenant's own repository or owner; a tenant's boundClaims must bind at least one of them",
+        ),
+      immutableClaims: z
+        .array(z.string().min(1))
+        .min(1)
+        .default([...DEFAULT_IMMUTABLE_CLAIMS])
+        .describe(
+          "claims whose values never change hands (numeric ids, not names that can be renamed and re-registered); a tenant's boundClaims must bind at least one",
+        ),
+      userClaim: z.string().default("sub"),
+      ttlSeconds: z.number().int().min(60).default(900),
+    })
+    .optional()
+    .describe("per-tenant mode: a JWT auth role per tenant bound to its `ci.boundClaims`"),
+  admins: z
+    .strictObject({
+      envVar: EnvName.default("WOODPECKER_ADMIN").describe(
+        "the CI system's admin variable; also the ConfigMap key",
+      ),
+      extra: z.array(z.string()).default([]).describe("admins besides the registry's admin tenants"),
+      configMap: z.strictObject({ namespace: NamespaceName, name: TenantId }).optional(),
+    })
+    .default({ envVar: "WOODPECKER_ADMIN", extra: [] }),
+});
