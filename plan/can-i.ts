@@ -5,7 +5,7 @@
  */
 import type { AccessRow } from "../policy/access";
 import type { Capability, PolicyRule } from "../components/vault/policy";
-import { decidingPattern, mergeRules } from "./vault-acl";
+import { decidingPattern, mergeRules } from "../components/vault/acl";
 
 export interface CanIQuestion {
   principal: string;

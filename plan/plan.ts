@@ -8,20 +8,11 @@ import { layerStacks, shardCount, shardOf } from "../layers/shards";
 import { type Layer, type LayerName, withDependencies } from "../layers/names";
 import type { RegistryModel } from "../registry/model";
 import { UsageError } from "../components/core/problems";
-import type { StackSpecs } from "../components/core/spec";
+import type { PlannedResource, StackSpecs } from "../components/core/spec";
 import { parseStackName } from "../layers/identity";
 import { resolveStack } from "./data";
 
-export interface PlannedResource {
-  type: string;
-  name: string;
-  tenant?: string;
-  /** The cluster a Kubernetes object (or provider) is on. */
-  cluster?: string;
-  parentType?: string;
-  protect: boolean;
-  inputs: Record<string, unknown>;
-}
+export type { PlannedResource };
 
 export interface PlannedStack {
   stack: string;

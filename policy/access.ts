@@ -1,5 +1,9 @@
-/** The access matrix's row (a contract: `access --json`), and which rows concern a tenant. */
-import type { TenantModel } from "../registry/model";
+/**
+ * The access matrix's row (a contract: `access --json`), which rows concern a tenant, and what a concern's
+ * contribution to the matrix reads (`AccessContext`; plan/access.ts runs the contributions).
+ */
+import type { PlannedResource } from "../components/core/spec";
+import type { EnvironmentModel, RegistryModel, TenantModel } from "../registry/model";
 import { CLUSTER_SCOPED_RESOURCES } from "../components/members/rbac";
 
 export interface AccessRow {
@@ -56,4 +60,22 @@ export function crossTenantPrincipals(
   return [...reach]
     .filter(([, ts]) => ts.size > 1)
     .map(([principal, ts]) => ({ principal, tenants: [...ts].sort() }));
+}
+
+/** Who a row is about: a principal, and its tenant (none for a shared principal). */
+export interface Who {
+  principal: string;
+  tenant: string | undefined;
+}
+
+/** What a concern's contribution to the access matrix reads and writes. */
+export interface AccessContext {
+  model: RegistryModel;
+  env: EnvironmentModel;
+  /** The default cluster (where a Kubernetes object without one is). */
+  home: string;
+  /** The planned resources whose type token ends with `suffix`, in plan order. */
+  byType(suffix: string): PlannedResource[];
+  /** Adds a row. */
+  push(who: Who, row: Omit<AccessRow, "principal" | "tenant">): void;
 }

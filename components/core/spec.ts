@@ -220,3 +220,15 @@ export function kubernetesObject(
 ): { type: string; inputs: Record<string, unknown> } {
   return { type: kubernetesType(apiVersion, kind), inputs: { apiVersion, kind, ...body } };
 }
+
+/** A resource as the plan shows it: its inputs as the provider receives them, its owner and cluster. */
+export interface PlannedResource {
+  type: string;
+  name: string;
+  tenant?: string;
+  /** The cluster a Kubernetes object (or provider) is on. */
+  cluster?: string;
+  parentType?: string;
+  protect: boolean;
+  inputs: Record<string, unknown>;
+}

@@ -21,7 +21,7 @@ import {
 } from "../../components/vault/policy";
 import { type AccessRow, accessMatrix } from "../../plan/access";
 import { type Plan, type PlannedResource, buildPlan } from "../../plan/plan";
-import { capabilitiesOn } from "../../plan/vault-acl";
+import { capabilitiesOn } from "../../components/vault/acl";
 import type { RegistryModel, TenantModel } from "../../registry/model";
 import { tenantSubject } from "../../components/members/rbac";
 import { type Request, admit, clusterOf, request } from "../helpers/admission";

@@ -14,7 +14,7 @@ import { z } from "zod";
 import type { PolicyRule } from "../../components/vault/policy";
 import type { AccessRow } from "../../plan/access";
 import type { Plan } from "../../plan/plan";
-import { capabilitiesOn } from "../../plan/vault-acl";
+import { capabilitiesOn } from "../../components/vault/acl";
 import { type CliResult, EXAMPLE, EXAMPLE_ENV_PATH, ROOT, runCliAsync } from "../helpers/cli";
 import { type VaultServer, startVaultServer } from "../helpers/vault-server";
 

@@ -11,7 +11,7 @@ import { type TenantVaultArgs, tenantVault } from "../../../components/vault/spe
 import { runSpecs, testProvider } from "../../helpers/specs";
 import { type VaultPaths, parsePolicy } from "../../../components/vault/policy";
 import { type Plan, type PlannedResource, type PlannedStack, buildPlan } from "../../../plan/plan";
-import { capabilitiesOn } from "../../../plan/vault-acl";
+import { capabilitiesOn } from "../../../components/vault/acl";
 import type { RegistryModel } from "../../../registry/model";
 import { validateK8sObject } from "../../helpers/k8s-schema";
 import {

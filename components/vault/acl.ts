@@ -3,7 +3,7 @@
  * one path segment; policies merged (capabilities on the same pattern unioned, `deny` wins), then for a
  * request path the single highest-priority matching pattern decides.
  */
-import type { Capability, PolicyRule } from "../components/vault/policy";
+import type { Capability, PolicyRule } from "./policy";
 
 /** Does a policy path pattern match a request path? */
 export function pathMatches(pattern: string, path: string): boolean {

@@ -1,13 +1,13 @@
 /**
- * plan/vault-acl.ts against Vault's documented ACL rules (developer.hashicorp.com/vault/docs/concepts/policies,
+ * components/vault/acl.ts against Vault's documented ACL rules (developer.hashicorp.com/vault/docs/concepts/policies,
  * "Priority matching", and vault/acl.go `CheckAllowedFromNonExactPaths`, which implements them):
  * `*` only as a trailing prefix glob, `+` for exactly one path segment, an exact path before any wildcard,
  * then the single highest-priority matching pattern decides; capabilities of the same pattern in several
  * policies are unioned and `deny` on it wins.
  */
 import { describe, expect, it } from "vitest";
-import type { PolicyRule } from "../../components/vault/policy";
-import { capabilitiesOn, comparePriority, mergeRules, pathMatches } from "../../plan/vault-acl";
+import type { PolicyRule } from "../../../components/vault/policy";
+import { capabilitiesOn, comparePriority, mergeRules, pathMatches } from "../../../components/vault/acl";
 
 /** `higher` outranks `lower` in both argument orders. */
 function expectOutranks(higher: string, lower: string): void {
