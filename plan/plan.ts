@@ -8,8 +8,7 @@ import { layerStacks, shardCount, shardOf } from "../layers/shards";
 import { type Layer, type LayerName, withDependencies } from "../layers/names";
 import type { RegistryModel } from "../registry/model";
 import { UsageError } from "../components/core/problems";
-import type { PlannedResource, StackSpecs } from "../components/core/spec";
-import { parseStackName } from "../layers/identity";
+import type { PlannedResource } from "../components/core/spec";
 import { resolveStack } from "./data";
 
 export type { PlannedResource };
@@ -84,34 +83,6 @@ export async function buildPlan(
     if (!layer) throw new Error(`no program for layer ${name}`);
     return layer;
   };
-  // the whole layout, by stack name: what a stack holds when it is planned for every tenant
-  const layout = new Map<string, ReturnType<typeof layerStacks>[number]>();
-  const fullPart = (name: string) => {
-    const id = parseStackName(name);
-    if (id && layout.size === 0)
-      for (const l of layers)
-        for (const p of layerStacks(model, l.name, model.tenants)) layout.set(p.name, p);
-    return id ? layout.get(name) : undefined;
-  };
-  /** Stacks whose planned outputs cover every tenant they hold (not only the selected ones). */
-  const whole = new Set<string>();
-  /**
-   * In the planned view, what a stack reads must be there: an upstream stack outside the selection, or planned
-   * for some of its tenants while the reader covers every tenant (a shared stack: the shared CI deployer reads
-   * every vault shard), is planned whole first, unreported.
-   */
-  const planReads = (specs: StackSpecs, readerWhole: boolean) => {
-    if (dryRun) return;
-    for (const read of specs.reads) {
-      if (stackOutputs[read] && (whole.has(read) || !readerWhole)) continue;
-      const part = fullPart(read);
-      if (!part) continue; // resolveStack reports the stack that does not exist
-      const upstream = layerOf(part.layer).program({ model, tenants: part.tenants, part: part.part });
-      planReads(upstream, true);
-      stackOutputs[read] = resolveStack(upstream, { outputs: stackOutputs, dryRun }).outputs;
-      whole.add(read);
-    }
-  };
   // layer by layer, each stack reading its upstream stacks' outputs (adding its own, in the planned view)
   const stacks: PlannedStack[] = [];
   for (const name of withDependencies([...report])) {
@@ -119,12 +90,13 @@ export async function buildPlan(
     // a sharded layer: its shared stack and its shards (only those holding a wanted tenant)
     for (const part of layerStacks(model, name, tenants, shards)) {
       const stack = part.name;
-      const specs = layer.program({ model, tenants: part.tenants, part: part.part });
-      const isWhole = part.tenants.length === (fullPart(stack)?.tenants.length ?? part.tenants.length);
-      planReads(specs, isWhole);
-      const run = resolveStack(specs, { outputs: stackOutputs, dryRun });
+      const run = resolveStack(layer.program({ model, tenants: part.tenants, part: part.part }), {
+        outputs: stackOutputs,
+        dryRun,
+        // some tenants, planned: their upstream stacks hold them only, or are not planned (DataContext)
+        assumeUpstream: !dryRun && (wanted !== undefined || opts.shards !== undefined),
+      });
       if (!dryRun) stackOutputs[stack] = run.outputs;
-      if (isWhole) whole.add(stack);
       if (!report.has(layer.name)) continue;
       stacks.push({
         stack,

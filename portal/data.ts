@@ -264,7 +264,11 @@ export function tenantView(
   // the apps stacks' output (every shard's): the instances of each tenant
   const instances = plan.stacks
     .filter((s) => s.layer === "apps")
-    .flatMap((s) => ((s.outputs.instances ?? {}) as Instances)[tenant.id] ?? []);
+    .flatMap((s) => {
+      // own keys only: a tenant may be called `constructor`, which every object inherits
+      const of = (s.outputs.instances ?? {}) as Instances;
+      return Object.hasOwn(of, tenant.id) ? of[tenant.id]! : [];
+    });
   const hosts: HostView[] = [
     ...tenant.domains.map((d) => ({
       host: d.name,
@@ -448,7 +452,7 @@ export function platformView(model: RegistryModel, plan: Plan, rows: readonly Ac
     const role = boundRole(g.via);
     if (g.scope.startsWith("namespace:")) {
       const namespace = g.scope.slice("namespace:".length);
-      if (!(namespace in exported)) continue;
+      if (!Object.hasOwn(exported, namespace)) continue;
       const key = JSON.stringify([namespace, g.principal, role]);
       edges.set(key, { namespace, principal: g.principal, ...(g.tenant ? { tenant: g.tenant } : {}), role });
     } else if (g.scope === "cluster" && g.resources.some((r) => !CLUSTER_SCOPED_RESOURCES.has(r.resource)))

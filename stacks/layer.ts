@@ -7,26 +7,18 @@
  * check is a reference (`UpstreamCheck`); the plan (plan/data.ts) and the registrar (stacks/registrar.ts)
  * resolve it.
  */
-import { type Dependency, type Ref, type UpstreamCheck, ref } from "../components/core/spec";
+import { type Dependency, PENDING, type Ref, Specs, type UpstreamCheck, ref } from "../components/core/spec";
 import { type StackIdentity, stackName } from "../layers/identity";
-import type { LayerInput, LayerName } from "../layers/names";
+import type { LayerProgram } from "../layers/names";
+import type { Contribution, StackBuilder, UpstreamStack } from "../layers/stack";
+import { Providers } from "./providers";
 
 export type { LayerInput, LayerProgram } from "../layers/names";
 
 /** What must hold in an upstream output: each path exists, holding `includes` where given. */
 export type Presence = UpstreamCheck["present"];
 
-export class Upstream {
-  /** The upstream layer's stack for this program's stack: the same shard, in a sharded environment. */
-  static of(input: Pick<LayerInput, "model" | "part">, layer: LayerName): Upstream {
-    const shard = input.part?.shard;
-    return new Upstream({
-      env: input.model.environment.name,
-      layer,
-      ...(shard !== undefined ? { shard } : {}),
-    });
-  }
-
+export class Upstream implements UpstreamStack {
   readonly stack: string;
 
   constructor(id: StackIdentity) {
@@ -46,4 +38,37 @@ export class Upstream {
   gate(output: string, what: string, present: Presence): Dependency {
     return { $gate: this.check(output, what, present) };
   }
+}
+
+/**
+ * A layer's program from its list of contributions (one per concern, in order): each adds its specs to the
+ * stack, and the stack's reads are every upstream stack a contribution asked for.
+ */
+export function layerProgram(contributions: readonly Contribution[]): LayerProgram {
+  return (input) => {
+    const specs = new Specs();
+    const reads = new Map<string, Upstream>();
+    const read = (id: StackIdentity) => {
+      const u = new Upstream(id);
+      const known = reads.get(u.stack);
+      if (known) return known;
+      reads.set(u.stack, u);
+      return u;
+    };
+    const shard = input.part?.shard;
+    const stack: StackBuilder = {
+      input,
+      specs,
+      providers: Providers.of(specs, input),
+      upstream: (layer) =>
+        read({ env: input.model.environment.name, layer, ...(shard !== undefined ? { shard } : {}) }),
+      stackOf: read,
+      outputs: {},
+      handles: new Map(),
+    };
+    for (const contribute of contributions) contribute(stack);
+    // a stack that reads upstream says what it found missing there (a preview before that layer is applied)
+    if (reads.size > 0) stack.outputs.awaitingUpstream = PENDING;
+    return { resources: specs.list, outputs: stack.outputs, reads: [...reads.keys()] };
+  };
 }

@@ -65,9 +65,10 @@ const CLASSES: Record<string, unknown> = {
 function classOf(type: string): CustomClass {
   const known = CLASSES[type];
   if (known) return known as CustomClass;
-  // a custom resource definition's kind (cert-manager's Certificate: its group has a dot, which no built-in
-  // group the table lacks would be mistaken for): its token comes from apiVersion and kind
-  if (/^kubernetes:[^/:]*\.[^/:]*\//.test(type))
+  // a custom resource definition's kind (cert-manager's Certificate): a dotted group that is not Kubernetes'
+  // own (`*.k8s.io`, which a kind missing from the table would have); its token comes from apiVersion and kind
+  const group = /^kubernetes:([^/:]*)\//.exec(type)?.[1] ?? "";
+  if (group.includes(".") && !group.endsWith("k8s.io"))
     return k8s.apiextensions.CustomResource as unknown as CustomClass;
   throw new Error(`the registrar has no class for resource type ${type}`);
 }

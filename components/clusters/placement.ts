@@ -104,3 +104,16 @@ export function bundleRoleName(bundle: string): string {
 export function grantBindingName(tenant: string, bundle: string, scope: "namespace" | "cluster"): string {
   return scope === "namespace" ? `tenancy-grant.${bundle}` : `tenancy-grant.${tenant}.${bundle}`;
 }
+
+/** Those of `names` (a tenant's namespaces) that are on `cluster`. */
+export function namespacesOn(
+  tenant: { namespaces: readonly { name: string; clusters: readonly string[] }[] },
+  cluster: string,
+  names: readonly string[],
+): string[] {
+  const clustersOf = new Map(tenant.namespaces.map((ns) => [ns.name, ns.clusters]));
+  return names.filter((ns) => clustersOf.get(ns)?.includes(cluster));
+}
+
+/** The key a namespace's component is left under for the contributions after it (`StackBuilder.handles`). */
+export const namespaceHandle = (cluster: string, namespace: string): string => `${cluster}/${namespace}`;

@@ -19,7 +19,8 @@ export interface UpstreamCheck {
 }
 
 /** The brand of a reference: a symbol, which no registry file, environment value or Vault answer can hold. */
-const REF: unique symbol = Symbol("tenancy.ref");
+// registered (Symbol.for): a second copy of this module would still know a reference the first one made
+const REF: unique symbol = Symbol.for("tenancy.ref") as never;
 
 /**
  * A value known only at apply time:

@@ -1,9 +1,11 @@
 /**
  * A tenant id that names a property every JavaScript object inherits (`constructor`, a valid RFC 1123 label) is
- * an id like any other: every layer plans it, its upstream checks find it only where it is, and access lists it.
+ * an id like any other: every layer plans it, its upstream checks find it only where it is, access lists it,
+ * and the portal shows it and no other tenant something it inherits.
  */
 import { describe, expect, it } from "vitest";
 import { accessMatrix } from "../../plan/access";
+import { tenantView } from "../../portal/data";
 import { buildPlan } from "../../plan/plan";
 import { LAYERS } from "../../stacks/layers";
 import { registryOf } from "./registries";
@@ -29,5 +31,20 @@ describe("tenant ids that objects inherit", () => {
     const rows = accessMatrix(model, plan);
     expect(rows.some((r) => r.tenant === "constructor" && r.scope === "namespace:constructor")).toBe(true);
     expect(rows.some((r) => r.tenant === "alice" && r.scope === "namespace:constructor")).toBe(true);
+    // the portal: alice (no apps) shows no app host of the inherited `constructor` key, and vice versa
+    const alice = tenantView(
+      model,
+      plan,
+      rows,
+      model.tenants.find((t) => t.id === "alice")!,
+    );
+    expect(JSON.stringify(alice)).not.toContain("undefined");
+    const c = tenantView(
+      model,
+      plan,
+      rows,
+      model.tenants.find((t) => t.id === "constructor")!,
+    );
+    expect(JSON.stringify(c)).toContain("constructor.jupyter.apps.example.com");
   });
 });
