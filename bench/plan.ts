@@ -10,7 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { stackReferenceName } from "../layers/identity";
 import { layerStacks } from "../layers/shards";
-import { layerProgram } from "../stacks/registrar";
+import { pulumiProgram } from "../stacks/registrar";
 import { MOCK_ORGANIZATION, type RecordedResource, runProgram } from "../plan/harness";
 import { type Plan, buildPlan } from "../plan/plan";
 import type { RegistryModel } from "../registry/model";
@@ -66,7 +66,7 @@ async function recordRuns(model: RegistryModel) {
       const upstream = { ...outputs };
       const run = await runProgram(
         { stack: part.name, stackOutputs: upstream },
-        layerProgram(layer, { model, tenants: part.tenants, part: part.part }),
+        pulumiProgram(layer, { model, tenants: part.tenants, part: part.part }),
       );
       outputs[stackReferenceName(part.id, MOCK_ORGANIZATION)] = run.outputs;
       runs.push({ stack: part.name, outputs: upstream, resources: run.resources });

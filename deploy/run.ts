@@ -10,7 +10,7 @@ import { type Adoption, DEFAULT_PARALLEL, type Layer, type LayerName } from "../
 import type { RegistryModel } from "../registry/model";
 import { ExternalError, SafetyError } from "../components/core/problems";
 import { LAYERS } from "../stacks/layers";
-import { layerProgram } from "../stacks/registrar";
+import { pulumiProgram } from "../stacks/registrar";
 import {
   type GuardOptions,
   type NamespaceGuardOptions,
@@ -214,7 +214,7 @@ export async function runLayers(
 ): Promise<StackResult[]> {
   const adoption = opts.adoption;
   const programOf = (stack: LayerStack): Program =>
-    layerProgram(
+    pulumiProgram(
       LAYERS.find((l) => l.name === stack.layer)!,
       {
         model,

@@ -236,7 +236,7 @@ export function registerStack(stack: StackSpecs): Record<string, unknown> {
   return Object.fromEntries(Object.entries(stack.outputs).map(([k, v]) => [k, isPending(v) ? pending() : v]));
 }
 
-/** A layer's Pulumi program for one stack: its specs, registered. */
-export function layerProgram(layer: Layer, input: LayerInput): () => Promise<Record<string, unknown>> {
+/** A layer's Pulumi program for one stack (what `up`, the direct path and the tests run): its specs, registered. */
+export function pulumiProgram(layer: Layer, input: LayerInput): () => Promise<Record<string, unknown>> {
   return async () => registerStack(layer.program(input));
 }

@@ -12,7 +12,7 @@ import type { RegistryModel } from "../../registry/model";
 import { LAYERS } from "../../stacks/layers";
 import { MOCK_ORGANIZATION } from "../../plan/harness";
 import { stackName, stackReferenceName } from "../../layers/identity";
-import { layerProgram } from "../../stacks/registrar";
+import { pulumiProgram } from "../../stacks/registrar";
 import { runSpecs, testProvider } from "../helpers/specs";
 import { generatedTenants, loadExample, registryOf } from "../plan/registries";
 
@@ -24,7 +24,7 @@ async function recordAll(model: RegistryModel): Promise<RecordedResource[]> {
     const id = { env: model.environment.name, layer: layer.name };
     const run = await runProgram(
       { stack: stackName(id), stackOutputs },
-      layerProgram(layer, { model, tenants: model.tenants }),
+      pulumiProgram(layer, { model, tenants: model.tenants }),
     );
     stackOutputs[stackReferenceName(id, MOCK_ORGANIZATION)] = run.outputs;
     all.push(...run.resources);

@@ -3,7 +3,7 @@
  * outputs as last applied, previews in dry-run mode, protect checked when a delete step runs, deletedWith):
  * day one, onboarding, removing a namespace, handing one over, destroy.
  */
-import { layerProgram } from "../../stacks/registrar";
+import { pulumiProgram } from "../../stacks/registrar";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -214,7 +214,7 @@ describe("removing a namespace", () => {
     const platform = LAYERS[0]!;
     const model = withoutAliceDev();
     await expect(
-      engine.up("example-platform", layerProgram(platform, { model, tenants: model.tenants }), {
+      engine.up("example-platform", pulumiProgram(platform, { model, tenants: model.tenants }), {
         refresh: false,
       }),
     ).rejects.toThrow(ExternalError);

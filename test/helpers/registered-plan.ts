@@ -10,7 +10,7 @@ import { MOCK_ORGANIZATION, type RecordedResource, runProgram } from "../../plan
 import type { Plan, PlannedResource, PlannedStack } from "../../plan/plan";
 import type { RegistryModel } from "../../registry/model";
 import { LAYERS } from "../../stacks/layers";
-import { layerProgram } from "../../stacks/registrar";
+import { pulumiProgram } from "../../stacks/registrar";
 
 /**
  * Runs `fn` without the environment variables the provider SDKs read defaults from (KUBECONFIG, PULUMI_K8S_*,
@@ -75,7 +75,7 @@ export async function registeredPlan(model: RegistryModel): Promise<Plan> {
     for (const part of layerStacks(model, layer.name, model.tenants)) {
       const run = await runProgram(
         { stack: part.name, stackOutputs: outputs },
-        layerProgram(layer, { model, tenants: part.tenants, part: part.part }),
+        pulumiProgram(layer, { model, tenants: part.tenants, part: part.part }),
       );
       outputs[`${MOCK_ORGANIZATION}/${PROJECT}/${part.name}`] = run.outputs;
       stacks.push({
