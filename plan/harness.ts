@@ -31,7 +31,7 @@ export interface RecordedResource {
   importId?: string;
   /**
    * The owning tenant: the nearest ancestor (or the resource itself) that registered a `tenant` output, which
-   * every TenantComponent does (ARCHITECTURE.md, "Ownership").
+   * every tenant's component does (ARCHITECTURE.md, "Ownership").
    */
   tenant?: string;
   inputs: Record<string, unknown>;

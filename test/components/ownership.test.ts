@@ -1,5 +1,5 @@
 /**
- * Explicit ownership (ARCHITECTURE.md, "Ownership"): every resource under a TenantComponent carries that
+ * Explicit ownership (ARCHITECTURE.md, "Ownership"): every resource under a tenant's component carries that
  * component's tenant, whatever the depth; shared components own nothing; and every object labelled with a
  * tenant is attributed to that tenant. Checked on every layer of the example registry and a generated one,
  * and on a component that does not declare its tenant, which must be caught.
@@ -59,7 +59,7 @@ function ownershipViolations(resources: RecordedResource[], tenantComponentTypes
   return out;
 }
 
-/** The component types of the classes extending TenantComponent, as registered in a plan. */
+/** The component types that declare a tenant, as registered in a plan. */
 function tenantComponentTypes(resources: RecordedResource[]): Set<string> {
   return new Set(resources.filter((r) => !r.custom && r.tenant !== undefined).map((r) => r.type));
 }
