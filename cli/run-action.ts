@@ -27,7 +27,7 @@ export async function runAction(
   const stacks = run.map((s) => s.name);
   // events tell what an up did to each tenant: the platform layer's outputs before it, against the registry
   const withEvents = action === "up" && run.some((s) => s.layer === "platform");
-  const before = withEvents ? await appliedPlatform(engine, model) : undefined;
+  const before = withEvents ? await appliedPlatform(engine, model, opts.parallel) : undefined;
   const reporter = progress({ stacks, last: action, tty: interactive() });
   let results: StackResult[] = [];
   let ok = false;

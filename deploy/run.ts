@@ -169,6 +169,24 @@ export function runStacks(action: Action, model: RegistryModel, names?: LayerNam
   return action === "destroy" ? stacks.reverse() : stacks;
 }
 
+/** `fn` of every item, at most `limit` running at once; the results in the items' order. */
+export async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 /**
  * What the platform layer last applied, all its stacks together (its shards, in a sharded environment):
  * the tenants and namespaces the guard and the events compare a registry with. Undefined if none applied any.
@@ -176,6 +194,8 @@ export function runStacks(action: Action, model: RegistryModel, names?: LayerNam
 export async function appliedPlatform(
   engine: StackEngine,
   model: RegistryModel,
+  /** Most stacks read at once: each read is a `pulumi` process (128 shards made 260 at once). */
+  parallel: number = DEFAULT_PARALLEL,
 ): Promise<Record<string, unknown> | undefined> {
   // the stacks of the layout that was applied, and of the one asked for (a count shrinking after its state
   // moves must not hide the old shards' tenants from the guard and the events)
@@ -191,7 +211,7 @@ export async function appliedPlatform(
     count === 1
       ? []
       : Array.from({ length: count }, (_, shard) => stackName({ env, layer: "platform", shard }));
-  const states = [shared, ...(await Promise.all(names.map((s) => engine.state(s))))];
+  const states = [shared, ...(await mapLimited(names, Math.max(1, parallel), (s) => engine.state(s)))];
   const outputs = states.flatMap((s) => (s?.outputs.tenants ? [s.outputs] : []));
   if (outputs.length === 0) return undefined;
   // the count and the default cluster the layout was applied with: the shared (or only) stack's, else a
@@ -309,7 +329,7 @@ export async function runLayers(
     return ran.results;
   }
 
-  checkRegistryChange(await appliedPlatform(engine, model), model, opts);
+  checkRegistryChange(await appliedPlatform(engine, model, limit), model, opts);
 
   // previews are independent: each reads its upstream stacks as last applied
   const reports = new Map<string, PreviewReport>();

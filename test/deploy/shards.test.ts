@@ -60,6 +60,29 @@ describe("sharded runs", () => {
     );
   });
 
+  it("reads the applied platform stacks at most --parallel at once (each read is a pulumi process)", async () => {
+    const many = exampleEnvironmentData();
+    many.shards = { count: 32 };
+    const m = registryOf(generatedTenants(40), many);
+    const engine = new FakeEngine();
+    await runLayers("up", m, engine, { ...NONE, layers: ["platform"] });
+    let now = 0;
+    let most = 0;
+    const state = engine.state.bind(engine);
+    engine.state = async (stack: string) => {
+      most = Math.max(most, ++now);
+      try {
+        await new Promise((r) => setTimeout(r, 1));
+        return await state(stack);
+      } finally {
+        now--;
+      }
+    };
+    const applied = (await appliedPlatform(engine, m, 3)) as { tenants: Record<string, unknown> };
+    expect(Object.keys(applied.tenants)).toHaveLength(40);
+    expect(most).toBe(3);
+  });
+
   it("the layout as applied comes from a shard when the shared stack has none", async () => {
     const engine = new FakeEngine();
     await runLayers("up", model(), engine, NONE);
