@@ -10,6 +10,7 @@
  * Every value from the environment or the registry enters an expression as a JSON-quoted string literal (JSON's
  * escapes are CEL's), never as code.
  */
+import type { KubernetesManifest } from "../core/spec";
 import type { AdmissionPolicyName } from "./schema";
 import type { EnvironmentModel, TenantModel } from "../../registry/model";
 import { MANAGED_BY, NAMESPACE_NAME_LABEL, TENANT_LABEL } from "../core/labels";
@@ -25,8 +26,8 @@ type Json = Record<string, unknown>;
 export interface AdmissionPolicy {
   /** Which environment switch turns it on (`admission.policies.<name>`). */
   name: AdmissionPolicyName;
-  policy: Json;
-  binding: Json;
+  policy: KubernetesManifest;
+  binding: KubernetesManifest;
 }
 
 /** The parameter keys, each a list (joined by newlines) except `tenant` and `requireRuntimeClass`. */

@@ -1,5 +1,5 @@
 import type { AdmissionPolicy } from "./policy";
-import { type ResourceSpec, type Specs, kubernetesObject } from "../core/spec";
+import type { ResourceSpec, Specs } from "../core/spec";
 
 export interface AdmissionPoliciesArgs {
   /** The policies and bindings, as components/admission/policy.ts builds them from the environment. */
@@ -19,23 +19,9 @@ export function admissionPolicies(
   const component = specs.component("tenancy:k8s:AdmissionPolicies", name, { providers: [provider] });
   const within = { parent: component, provider };
   for (const p of args.policies) {
-    const { apiVersion, kind, ...policyBody } = p.policy as Record<string, unknown> & {
-      apiVersion: string;
-      kind: string;
-    };
-    const policy = kubernetesObject(apiVersion, kind, policyBody);
-    const policySpec = specs.resource(policy.type, `${name}-policy/${p.name}`, policy.inputs, within);
-    const {
-      apiVersion: bv,
-      kind: bk,
-      ...bindingBody
-    } = p.binding as Record<string, unknown> & {
-      apiVersion: string;
-      kind: string;
-    };
-    const binding = kubernetesObject(bv, bk, bindingBody);
-    specs.resource(binding.type, `${name}-binding/${p.name}`, binding.inputs, within, {
-      dependsOn: [policySpec.key],
+    const policy = specs.kubernetes(`${name}-policy/${p.name}`, p.policy, within);
+    specs.kubernetes(`${name}-binding/${p.name}`, p.binding, within, {
+      dependsOn: [policy.key],
     });
   }
   return component;

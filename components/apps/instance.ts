@@ -1,6 +1,6 @@
 import { type AppInstanceSpec, instancePodSpec, instanceTlsSecret } from "./policy";
 import { certificate } from "../tls/policy";
-import { type Dependency, type ResourceSpec, type Specs, kubernetesObject } from "../core/spec";
+import { type Dependency, type ResourceSpec, type Specs } from "../core/spec";
 
 export interface AppInstanceArgs {
   /** The instance, resolved from the catalog and the tenant's record (components/apps/policy.ts). */
@@ -30,23 +30,12 @@ export function appInstance(
   const within = { parent: component, provider, dependsOn };
   const meta = (objectName: string) => ({ name: objectName, namespace: s.namespace, labels: s.labels });
   const selector = { "app.kubernetes.io/instance": s.labels["app.kubernetes.io/instance"]! };
-  const object = (
-    resourceName: string,
-    apiVersion: string,
-    kind: string,
-    body: Record<string, unknown>,
-    own: { protect?: boolean } = {},
-  ) => {
-    const { type, inputs } = kubernetesObject(apiVersion, kind, body);
-    specs.resource(type, resourceName, inputs, within, own);
-  };
-
   if (s.storage)
-    object(
+    specs.kubernetes(
       `${name}-data`,
-      "v1",
-      "PersistentVolumeClaim",
       {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
         metadata: meta(`${s.name}-data`),
         spec: {
           accessModes: ["ReadWriteOnce"],
@@ -54,58 +43,77 @@ export function appInstance(
           ...(s.storage.storageClass ? { storageClassName: s.storage.storageClass } : {}),
         },
       },
+      within,
       // the user's data: protected unless the tenant is on its way out
       { protect: !s.offboarding },
     );
   if (!s.enabled) return component;
 
-  object(`${name}-deployment`, "apps/v1", "Deployment", {
-    metadata: meta(s.name),
-    spec: {
-      replicas: s.offboarding ? 0 : 1,
-      // one writer of a ReadWriteOnce volume at a time
-      strategy: { type: "Recreate" },
-      selector: { matchLabels: selector },
-      template: { metadata: { labels: s.labels }, spec: instancePodSpec(s) },
+  specs.kubernetes(
+    `${name}-deployment`,
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: meta(s.name),
+      spec: {
+        replicas: s.offboarding ? 0 : 1,
+        // one writer of a ReadWriteOnce volume at a time
+        strategy: { type: "Recreate" },
+        selector: { matchLabels: selector },
+        template: { metadata: { labels: s.labels }, spec: instancePodSpec(s) },
+      },
     },
-  });
-  object(`${name}-service`, "v1", "Service", {
-    metadata: meta(s.name),
-    spec: { selector, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
-  });
+    within,
+  );
+  specs.kubernetes(
+    `${name}-service`,
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: meta(s.name),
+      spec: { selector, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
+    },
+    within,
+  );
   if (!s.offboarding) {
     const secretName = instanceTlsSecret(s);
     if (s.tls?.kind === "certificate") {
-      const { apiVersion, kind, ...body } = certificate(
+      const cert = certificate(
         `${s.name}-tls`,
         s.namespace,
         s.labels,
         { ...s.tls, dnsNames: [s.host] },
         `${s.name}-tls`,
       );
-      object(`${name}-certificate`, apiVersion, kind, body);
+      specs.kubernetes(`${name}-certificate`, cert, within);
     }
-    object(`${name}-ingress`, "networking.k8s.io/v1", "Ingress", {
-      metadata: meta(s.name),
-      spec: {
-        ...(s.ingressClassName ? { ingressClassName: s.ingressClassName } : {}),
-        rules: [
-          {
-            host: s.host,
-            http: {
-              paths: [
-                {
-                  path: "/",
-                  pathType: "Prefix",
-                  backend: { service: { name: s.name, port: { name: "http" } } },
-                },
-              ],
+    specs.kubernetes(
+      `${name}-ingress`,
+      {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "Ingress",
+        metadata: meta(s.name),
+        spec: {
+          ...(s.ingressClassName ? { ingressClassName: s.ingressClassName } : {}),
+          rules: [
+            {
+              host: s.host,
+              http: {
+                paths: [
+                  {
+                    path: "/",
+                    pathType: "Prefix",
+                    backend: { service: { name: s.name, port: { name: "http" } } },
+                  },
+                ],
+              },
             },
-          },
-        ],
-        ...(secretName ? { tls: [{ hosts: [s.host], secretName }] } : {}),
+          ],
+          ...(secretName ? { tls: [{ hosts: [s.host], secretName }] } : {}),
+        },
       },
-    });
+      within,
+    );
   }
   return component;
 }

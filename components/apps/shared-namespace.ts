@@ -6,7 +6,7 @@ import {
   podSecurityLabels,
 } from "../network/policy";
 import { TLS_SECRET } from "../tls/policy";
-import { type Ref, type ResourceSpec, type Specs, kubernetesObject, secret } from "../core/spec";
+import { type Ref, type ResourceSpec, type Specs, secret } from "../core/spec";
 
 export interface SharedAppNamespaceArgs {
   /** The namespace, reserved for the app: no tenant may claim it. */
@@ -40,33 +40,45 @@ export function sharedAppNamespace(
     warn: "restricted",
     version: args.podSecurityVersion,
   });
-  const namespace = kubernetesObject("v1", "Namespace", {
-    metadata: { name: args.namespace, labels: { ...labels, ...podSecurity } },
-  });
-  const ns = specs.resource(namespace.type, `${name}-namespace`, namespace.inputs, within, {
-    protect: true,
-    deleteBeforeReplace: true,
-  });
+  const ns = specs.kubernetes(
+    `${name}-namespace`,
+    {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: args.namespace, labels: { ...labels, ...podSecurity } },
+    },
+    within,
+    { protect: true, deleteBeforeReplace: true },
+  );
   const inside = { dependsOn: [ns.key], deletedWith: ns };
   // no same-tenant policy: there is no tenant here, and no extras: they are for tenant namespaces
   const policies = networkPolicySpecs(args.app, { ...args.network, extraIngress: [], extraEgress: [] });
   for (const role of ["default-deny", "dns-egress", "from-ingress-controller"] as const) {
-    const policy = kubernetesObject("networking.k8s.io/v1", "NetworkPolicy", {
-      metadata: { name: `tenancy-${role}`, namespace: args.namespace, labels },
-      spec: policies[role]!,
-    });
-    specs.resource(policy.type, `${name}-netpol/${role}`, policy.inputs, within, {
-      ...inside,
-      ...(FENCE_POLICIES.has(role) ? { protect: true } : {}),
-    });
+    specs.kubernetes(
+      `${name}-netpol/${role}`,
+      {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: `tenancy-${role}`, namespace: args.namespace, labels },
+        spec: policies[role]!,
+      },
+      within,
+      { ...inside, ...(FENCE_POLICIES.has(role) ? { protect: true } : {}) },
+    );
   }
   if (args.tlsCopyData !== undefined) {
-    const tls = kubernetesObject("v1", "Secret", {
-      metadata: { name: TLS_SECRET, namespace: args.namespace, labels },
-      type: "kubernetes.io/tls",
-      data: secret(args.tlsCopyData),
-    });
-    specs.resource(tls.type, `${name}-tls`, tls.inputs, within, inside);
+    specs.kubernetes(
+      `${name}-tls`,
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: TLS_SECRET, namespace: args.namespace, labels },
+        type: "kubernetes.io/tls",
+        data: secret(args.tlsCopyData),
+      },
+      within,
+      inside,
+    );
   }
   return component;
 }

@@ -6,7 +6,6 @@
 import type { Contribution, UpstreamStack } from "../../layers/stack";
 import { layerStacks } from "../../layers/shards";
 import type { TenantModel } from "../../registry/model";
-import { kubernetesObject } from "../core/spec";
 import { MANAGED_BY } from "../core/labels";
 import { deployerNamespaces } from "../members/rbac";
 import { vaultPaths } from "../vault/policy";
@@ -76,11 +75,16 @@ export const ciAdmins: Contribution = ({ input, specs, providers, outputs }) => 
   const admins = adminsOf(input.model);
   const { configMap, envVar } = input.model.environment.ci.admins;
   if (configMap && (input.part?.shared ?? true)) {
-    const { type, inputs } = kubernetesObject("v1", "ConfigMap", {
-      metadata: { name: configMap.name, namespace: configMap.namespace, labels: { ...MANAGED_BY } },
-      data: { [envVar]: admins },
-    });
-    specs.resource(type, "ci-admins", inputs, { provider: providers.kubernetes() });
+    specs.kubernetes(
+      "ci-admins",
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: configMap.name, namespace: configMap.namespace, labels: { ...MANAGED_BY } },
+        data: { [envVar]: admins },
+      },
+      { provider: providers.kubernetes() },
+    );
   }
   outputs.ciAdmins = { [envVar]: admins };
 };

@@ -1,7 +1,7 @@
 import { tenantLabels } from "../core/labels";
 import { bundleRoleName, grantBindingName } from "./placement";
 import { type Subject, rbacSubject } from "../members/rbac";
-import { type Dependency, type ResourceSpec, type Specs, kubernetesObject } from "../core/spec";
+import { type Dependency, type ResourceSpec, type Specs } from "../core/spec";
 
 /** A role bundle granted to a tenant: at cluster scope, or in some of its namespaces. */
 export interface BundleBinding {
@@ -45,21 +45,33 @@ export function tenantGrants(
   for (const g of args.grants) {
     const bindingName = grantBindingName(args.tenant, g.bundle, g.scope);
     if (g.scope === "cluster") {
-      const { type, inputs } = kubernetesObject("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", {
-        metadata: { name: bindingName, labels },
-        roleRef: roleRef(g.bundle),
-        subjects,
-      });
-      specs.resource(type, `${name}-grant/${g.bundle}`, inputs, within, { deleteBeforeReplace: true });
+      specs.kubernetes(
+        `${name}-grant/${g.bundle}`,
+        {
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "ClusterRoleBinding",
+          metadata: { name: bindingName, labels },
+          roleRef: roleRef(g.bundle),
+          subjects,
+        },
+        within,
+        { deleteBeforeReplace: true },
+      );
       continue;
     }
     for (const ns of g.namespaces) {
-      const { type, inputs } = kubernetesObject("rbac.authorization.k8s.io/v1", "RoleBinding", {
-        metadata: { name: bindingName, namespace: ns, labels },
-        roleRef: roleRef(g.bundle),
-        subjects,
-      });
-      specs.resource(type, `${name}-grant/${g.bundle}/${ns}`, inputs, within, { deleteBeforeReplace: true });
+      specs.kubernetes(
+        `${name}-grant/${g.bundle}/${ns}`,
+        {
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "RoleBinding",
+          metadata: { name: bindingName, namespace: ns, labels },
+          roleRef: roleRef(g.bundle),
+          subjects,
+        },
+        within,
+        { deleteBeforeReplace: true },
+      );
     }
   }
   return component;

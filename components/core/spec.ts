@@ -205,21 +205,25 @@ export class Specs {
       ...rest,
     });
   }
+
+  /** A Kubernetes object from its manifest: its type token from `apiVersion` and `kind`, the manifest its inputs. */
+  kubernetes(
+    name: string,
+    manifest: KubernetesManifest,
+    within: Within,
+    own: SpecOptions = {},
+  ): ResourceSpec {
+    return this.resource(kubernetesType(manifest.apiVersion, manifest.kind), name, manifest, within, own);
+  }
 }
+
+/** A Kubernetes object as the API takes it. */
+export type KubernetesManifest = { apiVersion: string; kind: string } & Record<string, unknown>;
 
 /** The type token of a Kubernetes object kind: `kubernetes:<group or core>/<version>:<Kind>`. */
 export function kubernetesType(apiVersion: string, kind: string): string {
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["core", apiVersion];
   return `kubernetes:${group}/${version}:${kind}`;
-}
-
-/** A Kubernetes object's spec inputs: apiVersion and kind first, as the provider SDK's classes set them. */
-export function kubernetesObject(
-  apiVersion: string,
-  kind: string,
-  body: Record<string, unknown>,
-): { type: string; inputs: Record<string, unknown> } {
-  return { type: kubernetesType(apiVersion, kind), inputs: { apiVersion, kind, ...body } };
 }
 
 /** A resource as the plan shows it: its inputs as the provider receives them, its owner and cluster. */

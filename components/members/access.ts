@@ -1,7 +1,7 @@
 import { tenantLabels } from "../core/labels";
 import { CLUSTER_ROLE_FOR, type MemberGrant, NAMESPACE_ROLE_FOR, type Subject, rbacSubject } from "./rbac";
 import type { TenantRole } from "../../registry/model";
-import { type Dependency, type ResourceSpec, type Specs, kubernetesObject } from "../core/spec";
+import { type Dependency, type ResourceSpec, type Specs } from "../core/spec";
 
 export interface TenantAccessArgs {
   tenant: string;
@@ -59,13 +59,19 @@ export function tenantAccess(
     clusterRole: string,
     subject: Subject,
   ) => {
-    const { type, inputs } = kubernetesObject("rbac.authorization.k8s.io/v1", "RoleBinding", {
-      metadata: { name: bindingName, namespace, labels },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole },
-      subjects: [rbacSubject(subject)],
-    });
     // keyed by namespace since the handover rule (ARCHITECTURE.md, "Names"); the former name is an alias
-    specs.resource(type, resourceName, inputs, within, { deleteBeforeReplace: true, aliases: [formerName] });
+    specs.kubernetes(
+      resourceName,
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: { name: bindingName, namespace, labels },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole },
+        subjects: [rbacSubject(subject)],
+      },
+      within,
+      { deleteBeforeReplace: true, aliases: [formerName] },
+    );
   };
 
   // "/" cannot occur in tenant ids or namespace names, so these resource names never collide
@@ -90,15 +96,21 @@ export function tenantAccess(
       );
     }
   }
-  const { type, inputs } = kubernetesObject("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", {
-    metadata: { name: args.bindingNames?.cluster ?? `tenancy-tenant-${args.tenant}`, labels },
-    roleRef: {
-      apiGroup: "rbac.authorization.k8s.io",
-      kind: "ClusterRole",
-      name: CLUSTER_ROLE_FOR[args.role],
+  specs.kubernetes(
+    `${name}-cluster`,
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: args.bindingNames?.cluster ?? `tenancy-tenant-${args.tenant}`, labels },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        name: CLUSTER_ROLE_FOR[args.role],
+      },
+      subjects: [rbacSubject(args.subject)],
     },
-    subjects: [rbacSubject(args.subject)],
-  });
-  specs.resource(type, `${name}-cluster`, inputs, within, { deleteBeforeReplace: true });
+    within,
+    { deleteBeforeReplace: true },
+  );
   return component;
 }

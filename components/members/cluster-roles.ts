@@ -8,7 +8,7 @@ import {
   POWER_USER_RULES,
   type RbacRule,
 } from "./rbac";
-import { type ResourceSpec, type Specs, kubernetesObject } from "../core/spec";
+import { type ResourceSpec, type Specs } from "../core/spec";
 
 export interface SharedClusterRolesArgs {
   /** The environment's extra rules per namespace role (`rbac.extraRules`). @default - none */
@@ -30,15 +30,15 @@ export function sharedClusterRoles(
 ): ResourceSpec {
   const component = specs.component("tenancy:k8s:SharedClusterRoles", name, { providers: [provider] });
   const role = (roleName: string, body: Record<string, unknown>, labels: Record<string, string> = {}) => {
-    const { type, inputs } = kubernetesObject("rbac.authorization.k8s.io/v1", "ClusterRole", {
-      metadata: { name: roleName, labels: { ...MANAGED_BY, ...labels } },
-      ...body,
-    });
     // named `${name}-${roleName}` before the child-name rule (ARCHITECTURE.md, "Names")
-    specs.resource(
-      type,
+    specs.kubernetes(
       `${name}-clusterrole/${roleName}`,
-      inputs,
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: roleName, labels: { ...MANAGED_BY, ...labels } },
+        ...body,
+      },
       { parent: component, provider },
       { deleteBeforeReplace: true, aliases: [`${name}-${roleName}`] },
     );

@@ -8,7 +8,7 @@ import {
   podSecurityLabels,
 } from "../network/policy";
 import type { Limits, PodSecurity, Quota } from "../../registry/model";
-import { type Ref, type ResourceSpec, type Specs, kubernetesObject, secret } from "../core/spec";
+import { type Ref, type ResourceSpec, type Specs, secret } from "../core/spec";
 
 export const TENANT_NAMESPACE = "tenancy:k8s:TenantNamespace";
 
@@ -75,21 +75,10 @@ export function tenantNamespace(
   const tlsSecret = args.objectNames?.tlsSecret ?? TLS_SECRET;
   const labels = { ...tenantLabels(args.tenant), ...podSecurityLabels(args.podSecurity) };
   const within = { parent: component, provider };
-  const object = (
-    resourceName: string,
-    apiVersion: string,
-    kind: string,
-    body: Record<string, unknown>,
-    own: Parameters<Specs["resource"]>[4],
-  ) => {
-    const { type, inputs } = kubernetesObject(apiVersion, kind, body);
-    return specs.resource(type, resourceName, inputs, within, own);
-  };
-  const ns = object(
+  const ns = specs.kubernetes(
     `${name}-namespace`,
-    "v1",
-    "Namespace",
-    { metadata: { name: args.namespace, labels } },
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: args.namespace, labels } },
+    within,
     // the namespace's name is its identity: replace means delete first
     { protect, deleteBeforeReplace: true },
   );
@@ -101,11 +90,15 @@ export function tenantNamespace(
     labels: tenantLabels(args.tenant),
   });
 
-  object(
+  specs.kubernetes(
     `${name}-quota`,
-    "v1",
-    "ResourceQuota",
-    { metadata: meta(args.objectNames?.quota ?? "tenant-quota"), spec: { hard: { ...args.quota } } },
+    {
+      apiVersion: "v1",
+      kind: "ResourceQuota",
+      metadata: meta(args.objectNames?.quota ?? "tenant-quota"),
+      spec: { hard: { ...args.quota } },
+    },
+    within,
     fence,
   );
 
@@ -113,20 +106,23 @@ export function tenantNamespace(
   if (args.limits.default) limit.default = { ...args.limits.default };
   if (args.limits.defaultRequest) limit.defaultRequest = { ...args.limits.defaultRequest };
   if (args.limits.max) limit.max = { ...args.limits.max };
-  object(
+  specs.kubernetes(
     `${name}-limits`,
-    "v1",
-    "LimitRange",
-    { metadata: meta(args.objectNames?.limits ?? "tenant-limits"), spec: { limits: [limit] } },
+    {
+      apiVersion: "v1",
+      kind: "LimitRange",
+      metadata: meta(args.objectNames?.limits ?? "tenant-limits"),
+      spec: { limits: [limit] },
+    },
+    within,
     fence,
   );
 
   for (const [role, spec] of Object.entries(networkPolicySpecs(args.tenant, args.network))) {
-    object(
+    specs.kubernetes(
       `${name}-netpol/${role}`,
-      "networking.k8s.io/v1",
-      "NetworkPolicy",
-      { metadata: meta(`tenancy-${role}`), spec },
+      { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta(`tenancy-${role}`), spec },
+      within,
       // named `${name}-netpol-${role}` before the child-name rule (ARCHITECTURE.md, "Names")
       { ...(FENCE_POLICIES.has(role) ? fence : allowance), aliases: [`${name}-netpol-${role}`] },
     );
@@ -134,35 +130,34 @@ export function tenantNamespace(
 
   if (args.admissionParams) {
     // not a fence: without it, every request the parametrised policies match in this namespace is denied
-    object(
+    specs.kubernetes(
       `${name}-admission`,
-      "v1",
-      "ConfigMap",
-      { metadata: meta(ADMISSION_PARAMS), data: { ...args.admissionParams } },
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: meta(ADMISSION_PARAMS),
+        data: { ...args.admissionParams },
+      },
+      within,
       allowance,
     );
   }
 
   if (args.tls?.kind === "certificate") {
-    const { apiVersion, kind, ...body } = certificate(
-      tlsSecret,
-      args.namespace,
-      tenantLabels(args.tenant),
-      args.tls,
-      tlsSecret,
-    );
-    object(`${name}-certificate`, apiVersion, kind, body, allowance);
+    const cert = certificate(tlsSecret, args.namespace, tenantLabels(args.tenant), args.tls, tlsSecret);
+    specs.kubernetes(`${name}-certificate`, cert, within, allowance);
   } else if (args.tls?.kind === "copy") {
-    object(
+    specs.kubernetes(
       `${name}-tls`,
-      "v1",
-      "Secret",
       {
+        apiVersion: "v1",
+        kind: "Secret",
         metadata: meta(tlsSecret),
         type: "kubernetes.io/tls",
         // key material: kept secret in the state, never shown by `plan`
         data: secret(args.tlsCopyData ?? {}),
       },
+      within,
       allowance,
     );
   }

@@ -1,7 +1,7 @@
 import { tenantLabels } from "../core/labels";
 import type { RbacRule } from "../members/rbac";
 import { type VaultPaths, deployerRoleName, safeSegment, serialisePolicy, tenantPolicyRules } from "./policy";
-import { type ResourceSpec, type Specs, kubernetesObject, outputOf } from "../core/spec";
+import { type ResourceSpec, type Specs, outputOf } from "../core/spec";
 
 export interface TenantVaultArgs {
   tenant: string;
@@ -89,14 +89,14 @@ export function tenantVault(
   );
   for (const ns of args.namespaces) {
     const roleName = deployerRoleName(ns.name, args.paths);
-    const k8sRole = kubernetesObject("rbac.authorization.k8s.io/v1", "Role", {
-      metadata: { name: roleName, namespace: ns.ready, labels: tenantLabels(id) },
-      rules: args.deployer.rules,
-    });
-    const role = specs.resource(
-      k8sRole.type,
+    const role = specs.kubernetes(
       `${ns.name}-deployer-role`,
-      k8sRole.inputs,
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "Role",
+        metadata: { name: roleName, namespace: ns.ready, labels: tenantLabels(id) },
+        rules: args.deployer.rules,
+      },
       { parent: component, provider: providers.kubernetes },
       { deleteBeforeReplace: true, aliases: [`${name}-deployer-role/${ns.name}`] },
     );

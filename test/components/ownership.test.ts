@@ -5,7 +5,7 @@
  * and on a component that does not declare its tenant, which must be caught.
  */
 import { describe, expect, it } from "vitest";
-import { type ResourceSpec, type Specs, kubernetesObject } from "../../components/core/spec";
+import type { ResourceSpec, Specs } from "../../components/core/spec";
 import { type RecordedResource, runProgram } from "../../plan/harness";
 import { TENANT_LABEL, tenantLabels } from "../../components/core/labels";
 import type { RegistryModel } from "../../registry/model";
@@ -109,8 +109,11 @@ describe("every resource under a tenant component carries its tenant", () => {
           ...(declare ? { tenant } : {}),
         },
       );
-      const cm = kubernetesObject("v1", "ConfigMap", { metadata: { labels: tenantLabels(tenant) } });
-      specs.resource(cm.type, `${name}-cm`, cm.inputs, { parent: c, provider });
+      specs.kubernetes(
+        `${name}-cm`,
+        { apiVersion: "v1", kind: "ConfigMap", metadata: { labels: tenantLabels(tenant) } },
+        { parent: c, provider },
+      );
       return c;
     };
     const run = await runSpecs("test-ownership", (specs) => {
