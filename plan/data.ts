@@ -15,6 +15,7 @@ import {
   isPending,
   isRef,
   unknownRef,
+  upstreamMissing,
 } from "../components/core/spec";
 import { PROJECT } from "../layers/identity";
 
@@ -78,7 +79,7 @@ export function resolveStack(stack: StackSpecs, ctx: DataContext): ResolvedStack
   };
   const check = (c: UpstreamCheck) => {
     if (ctx.assumeUpstream || checkHolds(c, ctx.outputs[c.stack]?.[c.output])) return;
-    if (!ctx.dryRun) throw new Error(`${c.what} is not in stack ${c.stack}: run the ${c.stack} layer first`);
+    if (!ctx.dryRun) throw new Error(upstreamMissing(c));
     missing.add(c.what);
   };
   const resolve = (value: unknown, secret: boolean): unknown => {

@@ -123,7 +123,7 @@ export async function buildPlan(
 }
 
 /** A stable order: shared first, then by tenant, type, name. */
-function byTenantTypeName(a: { tenant?: string; type: string; name: string }, b: typeof a): number {
+export function byTenantTypeName(a: { tenant?: string; type: string; name: string }, b: typeof a): number {
   const key = (r: typeof a) => [r.tenant ?? "", r.type, r.name];
   const [ka, kb] = [key(a), key(b)];
   for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;

@@ -19,6 +19,8 @@ import {
   isPending,
   isRef,
   unknownRef,
+  upstreamAwaited,
+  upstreamMissing,
 } from "../components/core/spec";
 import { parseStackName, stackReferenceName } from "../layers/identity";
 import type { Layer, LayerInput } from "../layers/names";
@@ -123,9 +125,8 @@ export class StackOutputs {
   require<T>(check: UpstreamCheck, value: T): pulumi.Output<T> {
     const checked = this.output(check.output).apply((o) => {
       if (checkHolds(check, o)) return { value, missing: undefined };
-      if (!pulumi.runtime.isDryRun())
-        throw new Error(`${check.what} is not in stack ${this.stack}: run the ${this.stack} layer first`);
-      pulumi.log.warn(`${check.what} is not in stack ${this.stack} yet: \`up\` applies that layer first`);
+      if (!pulumi.runtime.isDryRun()) throw new Error(upstreamMissing(check));
+      pulumi.log.warn(upstreamAwaited(check));
       return { value, missing: check.what };
     });
     this.awaiting.push(checked.apply((c) => c.missing));

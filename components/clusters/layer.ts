@@ -2,7 +2,7 @@
 import type { Contribution } from "../../layers/stack";
 import { activeNamespaces, tenantSubject } from "../members/rbac";
 import { tenantGrants as tenantGrantsSpecs } from "./grants";
-import { namespaceHandle, namespacesOn, onCluster } from "./placement";
+import { namespacesReady, namespacesOn, onCluster } from "./placement";
 
 /** Every cluster's Kubernetes provider, whichever tenants the stack holds (ARCHITECTURE.md, "Clusters"). */
 export const clusterProviders: Contribution = ({ input, providers }) => {
@@ -34,8 +34,7 @@ export const tenantGrants: Contribution = ({ input, specs, providers, handles })
         onCluster(env.clusters, c, tenant.id),
         { tenant: tenant.id, subject: tenantSubject(env, tenant), grants },
         providers.kubernetes(c),
-        // the bindings wait for their namespaces (not only for the provider's retries)
-        activeHere.map((ns) => handles.get(namespaceHandle(c, ns))!.key),
+        namespacesReady(handles, c, activeHere),
       );
     }
   }

@@ -117,3 +117,15 @@ export function namespacesOn(
 
 /** The key a namespace's component is left under for the contributions after it (`StackBuilder.handles`). */
 export const namespaceHandle = (cluster: string, namespace: string): string => `${cluster}/${namespace}`;
+
+/**
+ * What a tenant's bindings on a cluster wait for: the components of its namespaces there (not only the
+ * provider's retries), as the namespace concern left them.
+ */
+export function namespacesReady(
+  handles: ReadonlyMap<string, { key: string }>,
+  cluster: string,
+  namespaces: readonly string[],
+): string[] {
+  return namespaces.map((ns) => handles.get(namespaceHandle(cluster, ns))!.key);
+}

@@ -109,6 +109,14 @@ export function isPending(v: unknown): boolean {
   return v === PENDING;
 }
 
+/** What an update says when an upstream check does not hold (the plan and the registrar alike). */
+export const upstreamMissing = (c: UpstreamCheck): string =>
+  `${c.what} is not in stack ${c.stack}: run the ${c.stack} layer first`;
+
+/** What a preview warns of when an upstream check does not hold yet. */
+export const upstreamAwaited = (c: UpstreamCheck): string =>
+  `${c.what} is not in stack ${c.stack} yet: \`up\` applies that layer first`;
+
 /** Whether an upstream output holds what a check asks for: every path exists, holding `includes` where given. */
 export function checkHolds(check: UpstreamCheck, output: unknown): boolean {
   return check.present.every(({ path, includes }) => {

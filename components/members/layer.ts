@@ -1,7 +1,7 @@
 /** The members concern's parts of the platform layer: the shared ClusterRoles, and each tenant's bindings. */
 import type { Contribution } from "../../layers/stack";
 import { names } from "../../policy/names";
-import { clusterPrefix, namespaceHandle, namespacesOn, onCluster } from "../clusters/placement";
+import { clusterPrefix, namespacesReady, namespacesOn, onCluster } from "../clusters/placement";
 import { tenantAccess as tenantAccessSpecs } from "./access";
 import { sharedClusterRoles } from "./cluster-roles";
 import { activeMembers, activeNamespaces, tenantSubject } from "./rbac";
@@ -54,8 +54,7 @@ export const tenantAccess: Contribution = ({ input, specs, providers, handles })
           childPrefix: clusterPrefix(env.clusters, c),
         },
         providers.kubernetes(c),
-        // the bindings wait for their namespaces (not only for the provider's retries)
-        activeHere.map((ns) => handles.get(namespaceHandle(c, ns))!.key),
+        namespacesReady(handles, c, activeHere),
       );
     }
   }

@@ -7,7 +7,7 @@
 import { PROJECT, clusterOfIdentifier } from "../../layers/identity";
 import { layerStacks } from "../../layers/shards";
 import { MOCK_ORGANIZATION, type RecordedResource, runProgram } from "../../plan/harness";
-import type { Plan, PlannedResource, PlannedStack } from "../../plan/plan";
+import { type Plan, type PlannedResource, type PlannedStack, byTenantTypeName } from "../../plan/plan";
 import type { RegistryModel } from "../../registry/model";
 import { LAYERS } from "../../stacks/layers";
 import { pulumiProgram } from "../../stacks/registrar";
@@ -32,13 +32,6 @@ export async function withoutProviderDefaults<T>(fn: () => Promise<T>): Promise<
     Object.assign(process.env, saved);
   }
 }
-
-const byTenantTypeName = (a: PlannedResource, b: PlannedResource) => {
-  const ka = [a.tenant ?? "", a.type, a.name];
-  const kb = [b.tenant ?? "", b.type, b.name];
-  for (let i = 0; i < 3; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
-  return 0;
-};
 
 /** Recorded resources in the plan's shape: the custom ones, each with the cluster of its Kubernetes provider. */
 function planned(resources: RecordedResource[]): PlannedResource[] {
