@@ -14,6 +14,7 @@ import {
   checkHolds,
   isPending,
   isRef,
+  notRegisteredBefore,
   unknownRef,
   upstreamMissing,
 } from "../components/core/spec";
@@ -74,7 +75,7 @@ export function resolveStack(stack: StackSpecs, ctx: DataContext): ResolvedStack
   // what a resource refers to is registered before it, as the registrar requires
   const earlier = (key: string): string => {
     if (!((order.get(key) ?? Infinity) < current))
-      throw new Error(`${stack.resources[current]!.key} refers to ${key}, which is not registered before it`);
+      throw new Error(notRegisteredBefore(stack.resources[current]!.key, key));
     return key;
   };
   const check = (c: UpstreamCheck) => {
@@ -82,23 +83,23 @@ export function resolveStack(stack: StackSpecs, ctx: DataContext): ResolvedStack
     if (!ctx.dryRun) throw new Error(upstreamMissing(c));
     missing.add(c.what);
   };
-  const resolve = (value: unknown, secret: boolean): unknown => {
-    if (isRef(value)) return resolveRef(value, secret);
-    if (Array.isArray(value)) return value.map((v) => resolve(v, secret));
+  const resolve = (value: unknown): unknown => {
+    if (isRef(value)) return resolveRef(value);
+    if (Array.isArray(value)) return value.map(resolve);
     if (value === null || typeof value !== "object") return value;
     // keys sorted, as the engine's wire form (a protobuf Struct) hands them to the provider
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(value).sort()) {
-      const r = resolve((value as Record<string, unknown>)[k], secret);
+      const r = resolve((value as Record<string, unknown>)[k]);
       if (r !== undefined) out[k] = r;
     }
     return out;
   };
-  const resolveRef = (ref: Ref, secret: boolean): unknown => {
+  const resolveRef = (ref: Ref): unknown => {
     switch (ref.$ref) {
       case "upstream":
         check(ref.check);
-        return resolve(ref.value, secret);
+        return resolve(ref.value);
       case "secret":
       case "sharedTls":
         return SECRET;
@@ -107,7 +108,7 @@ export function resolveStack(stack: StackSpecs, ctx: DataContext): ResolvedStack
       case "output": {
         const target = byKey.get(earlier(ref.spec))!;
         // a property the resource echoes from its inputs is known; its id only once it exists
-        if (ref.property !== "id") return resolve(target.inputs[ref.property], secret);
+        if (ref.property !== "id") return resolve(target.inputs[ref.property]);
         return `${target.name}-id`;
       }
       default:
@@ -129,7 +130,7 @@ export function resolveStack(stack: StackSpecs, ctx: DataContext): ResolvedStack
     const parent = spec.parent ? byKey.get(spec.parent) : undefined;
     const tenant = spec.tenant ?? (spec.parent ? tenantOf.get(spec.parent) : undefined);
     tenantOf.set(spec.key, tenant);
-    const inputs = resolve(spec.inputs, false) as Record<string, unknown>;
+    const inputs = resolve(spec.inputs) as Record<string, unknown>;
     return {
       spec,
       inputs: spec.type.startsWith("pulumi:providers:") ? providerInputs(spec.type, inputs) : inputs,

@@ -1,5 +1,6 @@
 /**
- * What every layer program shares: reading an upstream layer's outputs, as data (ARCHITECTURE.md, "Two views").
+ * A layer's program from its concerns' contributions (`layerProgram`), and reading an upstream layer's outputs
+ * as data (ARCHITECTURE.md, "Two views").
  * The engine reads an upstream stack's last *applied* outputs, in a preview too: a tenant or namespace added by
  * the change being previewed is not there yet. So a check on upstream outputs never fails a preview: the missing
  * entry is reported (a warning, and the stack output `awaitingUpstream`), and `up`, which applies the upstream
@@ -49,10 +50,8 @@ export function layerProgram(contributions: readonly Contribution[]): LayerProgr
     const specs = new Specs();
     const reads = new Map<string, Upstream>();
     const read = (id: StackIdentity) => {
-      const u = new Upstream(id);
-      const known = reads.get(u.stack);
-      if (known) return known;
-      reads.set(u.stack, u);
+      let u = reads.get(stackName(id));
+      if (!u) reads.set(stackName(id), (u = new Upstream(id)));
       return u;
     };
     const shard = input.part?.shard;

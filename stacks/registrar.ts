@@ -18,6 +18,7 @@ import {
   checkHolds,
   isPending,
   isRef,
+  notRegisteredBefore,
   unknownRef,
   upstreamAwaited,
   upstreamMissing,
@@ -150,7 +151,7 @@ export function registerStack(stack: StackSpecs): Record<string, unknown> {
   const made = new Map<string, pulumi.Resource>();
   const get = (key: string, by: ResourceSpec): pulumi.Resource => {
     const r = made.get(key);
-    if (!r) throw new Error(`resource ${by.key} refers to ${key}, which is not registered before it`);
+    if (!r) throw new Error(notRegisteredBefore(by.key, key));
     return r;
   };
   const tlsData = new Map<string, pulumi.Output<Record<string, string>>>();

@@ -109,6 +109,10 @@ export function isPending(v: unknown): boolean {
   return v === PENDING;
 }
 
+/** A spec referring to one registered after it: the registrar cannot make it, and the plan refuses it too. */
+export const notRegisteredBefore = (by: string, key: string): string =>
+  `${by} refers to ${key}, which is not registered before it`;
+
 /** What an update says when an upstream check does not hold (the plan and the registrar alike). */
 export const upstreamMissing = (c: UpstreamCheck): string =>
   `${c.what} is not in stack ${c.stack}: run the ${c.stack} layer first`;
