@@ -20,7 +20,13 @@ export function option(name: string): string | undefined {
 /** `--name N` from the command line, or the fallback. */
 export function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (i < 0) return fallback;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isSafeInteger(v) || v < 1) {
+    console.error(`--${name} expects a positive whole number, got ${process.argv[i + 1]}`);
+    process.exit(2);
+  }
+  return v;
 }
 
 export const benchId = (i: number) => `t${String(i).padStart(5, "0")}`;

@@ -23,7 +23,7 @@ import { InvalidInputError, formatProblem } from "../components/core/problems";
 import { loadYamlDocuments } from "../registry/source-yaml";
 import { buildRegistry } from "../registry/validate";
 import { parse } from "yaml";
-import { ROOT } from "./generated";
+import { ROOT, arg } from "./generated";
 
 const REPO = join(__dirname, "..");
 
@@ -47,17 +47,6 @@ interface Measurement {
   heapRetained: number;
   /** heap in use before loading, after a GC, bytes */
   heapBefore: number;
-}
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isSafeInteger(v) || v < 1) {
-    console.error(`--${name} expects a positive whole number, got ${process.argv[i + 1]}`);
-    process.exit(2);
-  }
-  return v;
 }
 
 const id = (i: number) => `t${String(i).padStart(6, "0")}`;
