@@ -101,7 +101,7 @@ async function adopt(model: RegistryModel, opts: RunOptions, json: boolean): Pro
     "up",
     model,
     deploy().automationEngine,
-    { ...opts, adoption: found.adoption },
+    { ...opts, adoption: { ...found.adoption, kubernetes: { upsert: "all" } } },
     json,
   );
 }

@@ -7,7 +7,15 @@ import { join } from "node:path";
 import { type EngineEvent, LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { PROJECT } from "../layers/identity";
 import { ExternalError } from "../components/core/problems";
-import type { Changes, PreviewReport, Program, RunStepOptions, StackEngine, StackState } from "./run";
+import type {
+  Changes,
+  PendingOperation,
+  PreviewReport,
+  Program,
+  RunStepOptions,
+  StackEngine,
+  StackState,
+} from "./run";
 
 /** The engine's counts per operation, numbers only. */
 function counts(summary: Record<string, number | undefined> | undefined): Changes {
@@ -19,15 +27,23 @@ function counts(summary: Record<string, number | undefined> | undefined): Change
 /** The repository root: Pulumi.yaml's directory. */
 const WORK_DIR = join(__dirname, "..");
 
-/** The Automation API's errors start with "code: 255 / stdout: ..."; the useful part is the CLI's last error line. */
-export function cliError(e: unknown): string {
+/**
+ * The Automation API's errors start with "code: 255 / stdout: ..."; the useful part is the CLI's last error line.
+ * A stack locked by an update that never finished says what to run: the environment lease is held by this run,
+ * so no other tenancy run holds that lock (docs/operations.md, "Recovery").
+ */
+export function cliError(e: unknown, stackName?: string): string {
   const err = e as { message?: string; commandResult?: { stderr?: string } };
   const text = err.commandResult?.stderr || err.message || String(e);
   const lines = text
     .split("\n")
     .map((l) => l.trim())
     .filter(Boolean);
-  return lines.filter((l) => /^error:/i.test(l)).pop() ?? lines.pop() ?? "unknown error";
+  const last = lines.filter((l) => /^error:/i.test(l)).pop() ?? lines.pop() ?? "unknown error";
+  // the self-managed backends' lock (pkg/backend/diy/lock.go) and Pulumi Cloud's update in progress (409)
+  if (stackName && /currently locked|another update is currently in progress|\[409\] Conflict/i.test(text))
+    return `${last}. An earlier update of ${stackName} did not finish. If no pulumi process still runs it: \`pulumi cancel --stack ${stackName} --yes\` (Pulumi Cloud), or remove the lock file the message names (a self-managed backend); then run tenancy up again`;
+  return last;
 }
 
 function openFailure(stackName: string, e: unknown): ExternalError {
@@ -87,10 +103,23 @@ export const automationEngine: StackEngine = {
     }
     try {
       const [outputs, deployment] = await Promise.all([stack.outputs(), stack.exportStack()]);
-      const resources = (deployment.deployment as { resources?: unknown[] } | undefined)?.resources ?? [];
+      // the checkpoint's deployment (pkg/apitype: DeploymentV3 resources, pending_operations)
+      const d = deployment.deployment as
+        | {
+            resources?: { urn?: string }[];
+            pending_operations?: { resource?: { urn?: string }; type?: string }[];
+          }
+        | undefined;
+      const resources = d?.resources ?? [];
+      const pending: PendingOperation[] = (d?.pending_operations ?? []).map((p) => ({
+        urn: p.resource?.urn ?? "",
+        op: p.type ?? "unknown",
+      }));
       return {
         outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value])),
         resources: resources.length,
+        urns: resources.flatMap((r) => (r.urn ? [r.urn] : [])),
+        pending,
       };
     } catch (e) {
       throw new ExternalError(`cannot read the state of stack ${stackName}: ${cliError(e)}`);
@@ -111,7 +140,7 @@ export const automationEngine: StackEngine = {
       const findings = previewFindings(events);
       // a preview that fails on protected deletes is a finding, not an engine failure
       if (findings.protectedDeletes.length > 0) return { changes: {}, ...findings };
-      throw new ExternalError(`preview of ${stackName} failed: ${cliError(e)}`);
+      throw new ExternalError(`preview of ${stackName} failed: ${cliError(e, stackName)}`);
     }
   },
 
@@ -121,7 +150,18 @@ export const automationEngine: StackEngine = {
       const r = await stack.up({ ...(opts.output ? { onOutput: opts.output } : {}), refresh: opts.refresh });
       return counts(r.summary.resourceChanges);
     } catch (e) {
-      throw new ExternalError(`up of ${stackName} failed: ${cliError(e)}`);
+      throw new ExternalError(`up of ${stackName} failed: ${cliError(e, stackName)}`);
+    }
+  },
+
+  async clearPendingCreates(stackName, opts: RunStepOptions) {
+    const stack = await open(stackName, async () => ({}));
+    try {
+      await stack.refresh({ ...(opts.output ? { onOutput: opts.output } : {}), clearPendingCreates: true });
+    } catch (e) {
+      throw new ExternalError(
+        `clearing the pending creates of ${stackName} failed: ${cliError(e, stackName)}`,
+      );
     }
   },
 
@@ -135,7 +175,7 @@ export const automationEngine: StackEngine = {
       });
       return counts(r.summary.resourceChanges);
     } catch (e) {
-      throw new ExternalError(`destroy of ${stackName} failed: ${cliError(e)}`);
+      throw new ExternalError(`destroy of ${stackName} failed: ${cliError(e, stackName)}`);
     }
   },
 };

@@ -11,6 +11,10 @@ import type { RegistryModel } from "../registry/model";
 import { ExternalError, SafetyError } from "../components/core/problems";
 import { LAYERS } from "../stacks/layers";
 import { pulumiProgram } from "../stacks/registrar";
+import { buildPlan } from "../plan/plan";
+import type { HeldLease } from "./lease";
+import { mapLimited } from "./map-limited";
+import { type PreflightClients, type PreflightResult, preflight } from "./preflight";
 import {
   type GuardOptions,
   type NamespaceGuardOptions,
@@ -26,12 +30,23 @@ export type Program = () => Promise<Record<string, unknown>>;
 /** Resources per operation, as the engine counts them (`create`, `update`, `delete`, `same`, `replace`, ...). */
 export type Changes = Record<string, number>;
 
+/** An operation an interrupted update left in a stack's state (the checkpoint's `pending_operations`). */
+export interface PendingOperation {
+  urn: string;
+  /** `creating`, `updating`, `deleting`, `reading`, `importing`. */
+  op: string;
+}
+
 /** A stack as the backend holds it. */
 export interface StackState {
   /** Outputs of its last update (`{}` if it was created but never updated). */
   outputs: Record<string, unknown>;
   /** Resources in its state. */
   resources: number;
+  /** Their URNs. */
+  urns: string[];
+  /** What an interrupted update left unfinished. */
+  pending: PendingOperation[];
 }
 
 /** What a preview found: the engine's change counts, and what it would refuse or fail on. */
@@ -56,6 +71,11 @@ export interface StackEngine {
   preview(stack: string, program: Program, opts: RunStepOptions): Promise<PreviewReport>;
   up(stack: string, program: Program, opts: RunStepOptions): Promise<Changes>;
   destroy(stack: string, program: Program, opts: RunStepOptions): Promise<Changes>;
+  /**
+   * Drops the creates an interrupted update left pending from the stack's state (`pulumi refresh
+   * --clear-pending-creates`): the objects they may have made are found by the preflight that follows.
+   */
+  clearPendingCreates(stack: string, opts: RunStepOptions): Promise<void>;
 }
 
 /** How one stack's step ended. */
@@ -91,6 +111,17 @@ export interface RunOptions
   parallel?: number;
   /** @default - silent */
   reporter?: RunReporter;
+  /**
+   * Takes the environment lease (deploy/lease.ts) for an up or a destroy: before the guard reads the applied
+   * state, held to the last update. @default - no lease (tests of other things)
+   */
+  lease?: () => Promise<HeldLease>;
+  /** Look up what the run would create (deploy/preflight.ts) with these clients. @default - no preflight */
+  preflight?: PreflightClients;
+  /** What the preflight found, as soon as it is known. */
+  onPreflight?: (result: PreflightResult) => void;
+  /** Aborted (Ctrl-C, SIGTERM): no further stack starts; the running ones finish. */
+  signal?: AbortSignal;
 }
 
 /** Layers in the order an action runs them. */
@@ -119,7 +150,9 @@ export async function runGraph<N extends { name: string }>(
   after: (node: N) => string[],
   limit: number,
   work: (node: N) => Promise<void>,
-  skip: (node: N, failed: string) => void,
+  skip: (node: N, why: string) => void,
+  /** Why no further node may start (a stop asked for, the lease lost), or undefined. */
+  stop: () => string | undefined = () => undefined,
 ): Promise<Map<string, "done" | "failed" | "skipped">> {
   type State = "pending" | "running" | "done" | "failed" | "skipped";
   const state = new Map<string, State>(nodes.map((n) => [n.name, "pending"]));
@@ -135,11 +168,16 @@ export async function runGraph<N extends { name: string }>(
           // only the nodes of this run count: the others are applied already, or not at all
           const ups = after(node).filter((u) => state.has(u));
           const bad = ups.find((u) => state.get(u) === "failed" || state.get(u) === "skipped");
-          if (bad) {
+          const stopped = stop();
+          if (stopped !== undefined) {
+            state.set(node.name, "skipped");
+            skip(node, stopped);
+            changed = true;
+          } else if (bad) {
             const root = cause.get(bad) ?? bad;
             cause.set(node.name, root);
             state.set(node.name, "skipped");
-            skip(node, root);
+            skip(node, `upstream ${root} failed`);
             changed = true;
           } else if (ups.every((u) => state.get(u) === "done") && running < limit) {
             running++;
@@ -167,24 +205,6 @@ export async function runGraph<N extends { name: string }>(
 export function runStacks(action: Action, model: RegistryModel, names?: LayerName[]): LayerStack[] {
   const stacks = layerOrder("up", names).flatMap((l) => layerStacks(model, l.name));
   return action === "destroy" ? stacks.reverse() : stacks;
-}
-
-/** `fn` of every item, at most `limit` running at once; the results in the items' order. */
-export async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**
@@ -232,7 +252,7 @@ export async function runLayers(
   engine: StackEngine,
   opts: RunOptions,
 ): Promise<StackResult[]> {
-  const adoption = opts.adoption;
+  let adoption = opts.adoption;
   const programOf = (stack: LayerStack): Program =>
     pulumiProgram(
       LAYERS.find((l) => l.name === stack.layer)!,
@@ -246,6 +266,9 @@ export async function runLayers(
   const reporter = opts.reporter ?? SILENT;
   const limit = Math.max(1, opts.parallel ?? DEFAULT_PARALLEL);
   const stacks = runStacks(action, model, opts.layers);
+  let lease: HeldLease | undefined;
+  const stop = () =>
+    opts.signal?.aborted ? "the run was stopped (the stacks running then finished)" : lease?.lost();
 
   /** One phase over every stack: the engine step per stack, reported; the results in run order. */
   const phase = async (
@@ -281,25 +304,31 @@ export async function runLayers(
           throw e;
         }
       },
-      (stack, failed) =>
+      (stack, why) =>
         end({
           stack: stack.name,
           layer: stack.layer,
           phase: name,
           status: "skipped",
           ms: 0,
-          reason: `not run: upstream ${failed} failed`,
+          reason: `not run: ${why}`,
         }),
+      stop,
     );
     return { results: stacks.map((s) => results.get(s.name)!), errors };
   };
 
   /** The first failure, saying what was applied and what was not run because of it. */
   const failure = (ran: { results: StackResult[]; errors: Map<string, unknown> }, step: Action): unknown => {
-    const [first] = ran.errors.values();
-    if (!(first instanceof ExternalError)) return first;
     const of = (status: StackResult["status"]) =>
       ran.results.filter((r) => r.status === status).map((r) => r.stack);
+    const [first] = ran.errors.values();
+    // nothing failed, but the run stopped before every stack ran
+    if (first === undefined)
+      return new SafetyError(
+        `${stop() ?? "the run stopped"}: not run: ${of("skipped").join(", ")}${of("done").length > 0 && step !== "preview" ? `; ${step === "up" ? "applied" : "destroyed"}: ${of("done").join(", ")}` : ""}`,
+      );
+    if (!(first instanceof ExternalError)) return first;
     const others = [...ran.errors.keys()].slice(1);
     const notes = [
       of("done").length > 0 && step !== "preview"
@@ -310,56 +339,129 @@ export async function runLayers(
     ].filter(Boolean);
     return notes.length > 0 ? new ExternalError(`${first.message} (${notes.join("; ")})`) : first;
   };
+  const ended = (ran: { results: StackResult[]; errors: Map<string, unknown> }) =>
+    ran.errors.size > 0 || ran.results.some((r) => r.status !== "done");
 
-  if (action === "destroy") {
-    if (!opts.allowRemovals)
-      throw new SafetyError(
-        "destroy removes every tenant's resources: pass --allow-removals to confirm (protected namespaces still stay)",
-      );
-    // a stack goes after every stack that waits for it
-    const dependants = (stack: LayerStack) =>
-      stacks.filter((s) => stackUpstream(s, stacks).includes(stack.name)).map((s) => s.name);
-    const ran = await phase("destroy", dependants, async (stack, output) => {
-      const state = await engine.state(stack.name);
-      // a stack that was never created, or never updated, holds nothing to destroy
-      if (!state || state.resources === 0) return undefined;
-      return engine.destroy(stack.name, programOf(stack), { refresh: false, output });
-    });
-    if (ran.errors.size > 0) throw failure(ran, "destroy");
-    return ran.results;
-  }
+  if (action !== "preview" && opts.lease) lease = await opts.lease();
+  try {
+    if (action === "destroy") {
+      if (!opts.allowRemovals)
+        throw new SafetyError(
+          "destroy removes every tenant's resources: pass --allow-removals to confirm (protected namespaces still stay)",
+        );
+      // a stack goes after every stack that waits for it
+      const dependants = (stack: LayerStack) =>
+        stacks.filter((s) => stackUpstream(s, stacks).includes(stack.name)).map((s) => s.name);
+      const ran = await phase("destroy", dependants, async (stack, output) => {
+        const state = await engine.state(stack.name);
+        // a stack that was never created, or never updated, holds nothing to destroy
+        if (!state || state.resources === 0) return undefined;
+        return engine.destroy(stack.name, programOf(stack), { refresh: false, output });
+      });
+      if (ended(ran)) throw failure(ran, "destroy");
+      return ran.results;
+    }
 
-  checkRegistryChange(await appliedPlatform(engine, model, limit), model, opts);
+    // under the lease: nobody changes the applied state between this check and the updates
+    checkRegistryChange(await appliedPlatform(engine, model, limit), model, opts);
 
-  // previews are independent: each reads its upstream stacks as last applied
-  const reports = new Map<string, PreviewReport>();
-  const step = { refresh: opts.refresh === true };
-  const previewed = await phase(
-    "preview",
-    () => [],
-    async (stack, output) => {
-      const report = await engine.preview(stack.name, programOf(stack), { ...step, output });
-      reports.set(stack.name, report);
-      return report.changes;
-    },
-  );
-  if (previewed.errors.size > 0) throw failure(previewed, "preview");
-  // in run order, whatever order the previews ended in
-  const refused = refusals(stacks.map((s) => [s.name, reports.get(s.name)!] as [string, PreviewReport]));
-  if (action === "preview") {
-    if (refused.length > 0) throw new SafetyError(`the update would be refused:\n${refused.join("\n")}`);
-    return previewed.results;
-  }
-  if (refused.length > 0)
-    throw new SafetyError(
-      `nothing was changed: the preview shows what the update would refuse:\n${refused.join("\n")}`,
+    const step = { refresh: opts.refresh === true };
+    const states = new Map(
+      await mapLimited(stacks, limit, async (s) => [s.name, await engine.state(s.name)] as const),
     );
+    // an interrupted update's pending creates: dropped (an up), their objects found by the preflight below
+    const interrupted = stacks.filter((s) => states.get(s.name)?.pending.some((p) => p.op === "creating"));
+    if (action === "up")
+      await mapLimited(interrupted, limit, async (s) => {
+        await engine.clearPendingCreates(s.name, step);
+        states.set(s.name, await engine.state(s.name));
+      });
 
-  const applied = await phase(
-    "up",
-    (stack) => stackUpstream(stack, stacks),
-    (stack, output) => engine.up(stack.name, programOf(stack), { ...step, output }),
-  );
-  if (applied.errors.size > 0) throw failure(applied, "up");
-  return applied.results;
+    let unresolved: string[] = [];
+    if (opts.preflight) {
+      const plan = await buildPlan(model, LAYERS, opts.layers ? { layers: opts.layers } : {});
+      // the stacks of this run only, and what their state holds (pending creates count as not made)
+      const mine = new Set(stacks.map((s) => s.name));
+      const found = await preflight(
+        model,
+        { ...plan, stacks: plan.stacks.filter((s) => mine.has(s.stack)) },
+        (stack) => states.get(stack)?.urns,
+        opts.preflight,
+      );
+      opts.onPreflight?.(found);
+      adoption = mergeAdoption(adoption, found.adoption);
+      unresolved = found.unresolved.map((f) => `${f.stack}: ${f.resource}: ${f.detail}`);
+    }
+    if (action === "up" && unresolved.length > 0)
+      throw new SafetyError(
+        `nothing was changed: the preflight found what the update would fail on:\n${unresolved.join("\n")}`,
+      );
+
+    // previews are independent: each reads its upstream stacks as last applied
+    const reports = new Map<string, PreviewReport>();
+    const previewed = await phase(
+      "preview",
+      () => [],
+      async (stack, output) => {
+        const report = await engine.preview(stack.name, programOf(stack), { ...step, output });
+        reports.set(stack.name, report);
+        return report.changes;
+      },
+    );
+    if (ended(previewed)) throw failure(previewed, "preview");
+    // in run order, whatever order the previews ended in
+    const refused = [
+      ...unresolved,
+      ...refusals(stacks.map((s) => [s.name, reports.get(s.name)!] as [string, PreviewReport])),
+    ];
+    const pending = interrupted.map(
+      (s) =>
+        `${s.name}: an interrupted update left ${states.get(s.name)!.pending.length} operation(s) pending; tenancy up resolves them`,
+    );
+    if (action === "preview") {
+      if (refused.length > 0)
+        throw new SafetyError(`the update would be refused:\n${[...refused, ...pending].join("\n")}`);
+      return previewed.results;
+    }
+    if (refused.length > 0)
+      throw new SafetyError(
+        `nothing was changed: the preview shows what the update would refuse:\n${refused.join("\n")}`,
+      );
+
+    const applied = await phase(
+      "up",
+      (stack) => stackUpstream(stack, stacks),
+      (stack, output) => engine.up(stack.name, programOf(stack), { ...step, output }),
+    );
+    if (ended(applied)) throw failure(applied, "up");
+    return applied.results;
+  } finally {
+    await lease?.release();
+  }
+}
+
+/** What a run takes over: the adoption asked for (`tenancy adopt`) and what the preflight found. */
+export function mergeAdoption(asked: Adoption | undefined, found: Adoption): Adoption | undefined {
+  const k8s = asked?.kubernetes?.upsert === "all" ? asked.kubernetes : found.kubernetes;
+  const merged: Adoption = {
+    entities: { ...found.entities, ...asked?.entities },
+    aliases: { ...found.aliases, ...asked?.aliases },
+    ...(found.dnsRecords || asked?.dnsRecords
+      ? { dnsRecords: { ...found.dnsRecords, ...asked?.dnsRecords } }
+      : {}),
+    ...(k8s
+      ? {
+          kubernetes: {
+            ...k8s,
+            force: [...new Set([...(asked?.kubernetes?.force ?? []), ...(found.kubernetes?.force ?? [])])],
+          },
+        }
+      : {}),
+  };
+  const empty =
+    Object.keys(merged.entities).length === 0 &&
+    Object.keys(merged.aliases).length === 0 &&
+    Object.keys(merged.dnsRecords ?? {}).length === 0 &&
+    !merged.kubernetes;
+  return empty && !asked ? undefined : merged;
 }

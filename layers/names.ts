@@ -20,7 +20,10 @@ export const LAYER_DEPENDENCIES: Readonly<Record<LayerName, readonly LayerName[]
 /** Layer stacks run at once, unless told otherwise: independent layers (platform and dns; vault and apps) overlap. */
 export const DEFAULT_PARALLEL = 4;
 
-/** Ids of existing Vault identities to adopt, by tenant (`tenancy adopt`, deploy/adopt.ts). */
+/**
+ * What exists already and is taken over instead of failing on "already exists": found by `tenancy adopt`
+ * (deploy/adopt.ts) or by the preflight of every `up` (deploy/preflight.ts).
+ */
 export interface Adoption {
   /** tenant id -> the id of the existing entity to adopt as the tenant's */
   entities: Record<string, string>;
@@ -28,6 +31,13 @@ export interface Adoption {
   aliases: Record<string, string>;
   /** `<type> <hostname> <content>` -> the import id (`<zone id>/<record id>`) of an existing DNS record */
   dnsRecords?: Record<string, string>;
+  /**
+   * Kubernetes objects that exist: on these clusters (or "all") the provider updates an existing object by
+   * server-side apply instead of failing (`upsertExistingObjects`); `force` lists the objects
+   * (`kubernetesObjectKey`) whose fields another field manager holds and tenancy takes over (the provider's
+   * `pulumi.com/patchForce` annotation). @default - no upsert
+   */
+  kubernetes?: { upsert: "all" | string[]; force?: string[] };
 }
 
 /** What one stack of a layer holds (layers/shards.ts). */

@@ -406,6 +406,23 @@ export const EnvironmentFile = z
       })
       .default({ count: 1 })
       .describe("splitting each layer's tenants over several stacks (changing count: tenancy shards --to N)"),
+    lease: z
+      .strictObject({
+        namespace: NamespaceName.default("kube-system").describe(
+          "where the Lease lives, on the default cluster",
+        ),
+        durationSeconds: z
+          .number()
+          .int()
+          .min(15)
+          .max(3600)
+          .default(120)
+          .describe("how long a holder that stopped renewing keeps it (renewed every third of this)"),
+      })
+      .prefault({})
+      .describe(
+        "the environment lease (a coordination.k8s.io/v1 Lease tenancy-<env>) an up, a destroy or a direct pulumi up holds: one change at a time",
+      ),
     reserved: z
       .strictObject({
         namespaces: z.array(z.string()).default([]),

@@ -13,11 +13,11 @@ import type { EnvironmentModel } from "../registry/model";
 
 export interface ProviderOptions {
   /**
-   * Adopt what already exists: create Kubernetes objects that already exist by updating them instead of
-   * failing with "already exists" (the provider's `upsertExistingObjects`). For `tenancy adopt` only.
-   * @default false
+   * Clusters whose existing Kubernetes objects are updated instead of failing with "already exists" (the
+   * provider's `upsertExistingObjects`): "all" for `tenancy adopt`, the clusters the preflight found objects on.
+   * @default - none
    */
-  adopt?: boolean;
+  upsert?: "all" | readonly string[];
 }
 
 export class Providers {
@@ -29,9 +29,10 @@ export class Providers {
     private readonly opts: ProviderOptions = {},
   ) {}
 
-  /** The providers of a layer program's stack: adopting when the run adopts. */
+  /** The providers of a layer program's stack: updating what exists where the run adopts it. */
   static of(specs: Specs, input: Pick<LayerInput, "model" | "adoption">): Providers {
-    return new Providers(specs, input.model.environment, { adopt: input.adoption !== undefined });
+    const upsert = input.adoption?.kubernetes?.upsert;
+    return new Providers(specs, input.model.environment, upsert ? { upsert } : {});
   }
 
   /** Once per stack: the spec made the first time, the same spec after. */
@@ -56,7 +57,9 @@ export class Providers {
         // object it manages); only a change of this value does
         clusterIdentifier: clusterIdentifier(this.env.name, c.name),
         enableServerSideApply: true,
-        ...(this.opts.adopt ? { upsertExistingObjects: true } : {}),
+        ...(this.opts.upsert === "all" || this.opts.upsert?.includes(c.name)
+          ? { upsertExistingObjects: true }
+          : {}),
       },
     }));
   }

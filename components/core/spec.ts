@@ -238,6 +238,27 @@ export function kubernetesType(apiVersion: string, kind: string): string {
   return `kubernetes:${group}/${version}:${kind}`;
 }
 
+/**
+ * A Kubernetes object's identity across an environment: `<cluster> <apiVersion> <kind> [<namespace>/]<name>`, or
+ * undefined for a resource that is not one (a provider, a component, another provider's resource).
+ */
+export function kubernetesObjectKey(r: {
+  type: string;
+  cluster?: string;
+  inputs: Record<string, unknown>;
+}): string | undefined {
+  if (!r.type.startsWith("kubernetes:") || r.cluster === undefined) return undefined;
+  const { apiVersion, kind, metadata } = r.inputs as {
+    apiVersion?: unknown;
+    kind?: unknown;
+    metadata?: { name?: unknown; namespace?: unknown };
+  };
+  if (typeof apiVersion !== "string" || typeof kind !== "string" || typeof metadata?.name !== "string")
+    return undefined;
+  const ns = typeof metadata.namespace === "string" ? `${metadata.namespace}/` : "";
+  return `${r.cluster} ${apiVersion} ${kind} ${ns}${metadata.name}`;
+}
+
 /** A resource as the plan shows it: its inputs as the provider receives them, its owner and cluster. */
 export interface PlannedResource {
   type: string;

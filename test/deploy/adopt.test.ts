@@ -201,22 +201,26 @@ describe("looking up the DNS records that exist", () => {
     const seen: string[] = [];
     const server = createServer((req, res) => {
       seen.push(`${req.url} ${req.headers.authorization === `Bearer ${token}` ? "token" : "no-token"}`);
+      // the zone's records, one page of them; the broken zone cannot be listed
       const url = new URL(req.url!, "http://x");
-      const name = url.searchParams.get("name");
-      res.writeHead(name === "broken.example.com" ? 500 : 200, { "content-type": "application/json" });
-      const result =
-        name === "alice.example.com"
-          ? [
-              { id: "rec-other", content: "elsewhere.example.net" },
-              { id: "rec-alice", content: "6ff42ae2-765d-4adf-8112-31c55c1551ef.cfargotunnel.com" },
-            ]
-          : [];
-      res.end(JSON.stringify({ success: true, result }));
+      res.writeHead(url.pathname.includes("/zones/broken/") ? 500 : 200, {
+        "content-type": "application/json",
+      });
+      const result = [
+        { id: "rec-other", name: "www.example.com", type: "CNAME", content: "elsewhere.example.net" },
+        {
+          id: "rec-alice",
+          name: "alice.example.com",
+          type: "CNAME",
+          content: "6ff42ae2-765d-4adf-8112-31c55c1551ef.cfargotunnel.com",
+        },
+      ];
+      res.end(JSON.stringify({ success: true, result, result_info: { page: 1, total_pages: 1 } }));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}/client/v4/`;
     const records = model.tenants.flatMap((t) => tenantDnsRecords(model.environment, t));
-    const broken = { ...records[0]!, hostname: "broken.example.com" };
+    const broken = { ...records[0]!, hostname: "broken.example.com", zoneId: "broken" };
     const found = await lookupRecords([...records, broken], { token, api });
     await new Promise<void>((resolve) => server.close(() => resolve()));
     expect(found.ids).toEqual({
@@ -225,7 +229,7 @@ describe("looking up the DNS records that exist", () => {
     });
     expect(Object.values(found.failures)).toEqual([
       expect.stringMatching(
-        /^record lookup at http:\/\/127\.0\.0\.1:\d+ for CNAME broken\.example\.com failed: HTTP 500$/,
+        /^record lookup at http:\/\/127\.0\.0\.1:\d+ for CNAME broken\.example\.com failed: listing zone broken answered HTTP 500$/,
       ),
     ]);
     expect(seen.every((s) => s.startsWith("/client/v4/zones/") && s.endsWith(" token"))).toBe(true);
@@ -256,6 +260,7 @@ describe("the adoption run", () => {
         "CNAME alice.example.com 6ff42ae2-765d-4adf-8112-31c55c1551ef.cfargotunnel.com":
           "0123456789abcdef0123456789abcdef/rec-alice",
       },
+      kubernetes: { upsert: "all" as const },
     };
     await runLayers("up", model, engine, { allowRemovals: false, allowHandover: false, adoption });
     const vault = engine.stacks.get("example-vault")!.resources;

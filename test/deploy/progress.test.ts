@@ -31,8 +31,9 @@ class TimedEngine implements StackEngine {
     private readonly failing: string[] = [],
   ) {}
   async state() {
-    return { outputs: {}, resources: 1 };
+    return { outputs: {}, resources: 1, urns: [], pending: [] };
   }
+  async clearPendingCreates() {}
   private async step(what: string, stack: string): Promise<Changes> {
     this.running++;
     this.most = Math.max(this.most, this.running);

@@ -7,25 +7,52 @@
  * - a preview runs the program with `isDryRun()` true and changes nothing;
  * - deletes of resources the program no longer registers run after every create and update, dependents first;
  *   a protected resource's delete step fails (in a preview too), the others go on; a resource whose
- *   `deletedWith` target is being deleted in the same operation is dropped from state without a provider delete.
+ *   `deletedWith` target is being deleted in the same operation is dropped from state without a provider delete;
+ * - an update applies its steps one at a time and stops at the first that fails, before any delete (the engine's
+ *   step executor: pkg/resource/deploy/step_executor.go stops the deployment on an error); what was created
+ *   before stays in state, the rest is not done;
+ * - an interrupted update leaves the create it was running as a pending operation (`pending_operations` in the
+ *   checkpoint, pkg/resource/deploy/snapshot.go), the object made but not recorded; `refresh
+ *   --clear-pending-creates` drops it from state (pkg/cmd/pulumi/refresh.go).
+ * And the providers' rules, where the test gives a world (`FakeWorld`) for them to act on:
+ * - Kubernetes (pulumi-kubernetes v4, server-side apply): a create of an object that exists fails ("already
+ *   exists", provider.go Create; the preview said create), unless the provider upserts
+ *   (`upsertExistingObjects`); every write is a server-side apply by the provider's field manager, forced only
+ *   with the `pulumi.com/patchForce` annotation, so another manager's conflicting fields fail the step;
+ * - Vault: creating an entity alias whose name and mount have one already fails (terraform-provider-vault#1693;
+ *   a user's first OIDC login makes one), unless it is imported.
  */
 import { type RecordedResource, runProgram } from "../../plan/harness";
 import { MOCK_ORGANIZATION } from "../../plan/harness";
 import type {
   Changes,
+  PendingOperation,
   PreviewReport,
   Program,
   RunStepOptions,
   StackEngine,
   StackState,
 } from "../../deploy/run";
+import { KubernetesObjectApi, type KubeConfig, PatchStrategy } from "@kubernetes/client-node";
 import { ExternalError } from "../../components/core/problems";
 import { PROJECT } from "../../layers/identity";
 
 export interface FakeStack {
   outputs: Record<string, unknown>;
   resources: RecordedResource[];
+  pending: (PendingOperation & { resource: RecordedResource })[];
 }
+
+/** What exists outside the engine's state, for the fake providers to act on. */
+export interface FakeWorld {
+  /** Kubernetes API servers (test/helpers/kube-server.ts) by the kubeconfig context a provider names. */
+  kubernetes?: Record<string, { kubeConfig(): KubeConfig }>;
+  /** Vault entity aliases that exist, as `<mount accessor> <name>` (a user's login made them). */
+  vaultAliases?: Set<string>;
+}
+
+/** The field manager of the fake Kubernetes provider's applies (the real one's: pulumi-kubernetes-<suffix>). */
+export const FAKE_MANAGER = "pulumi-kubernetes-fake";
 
 /** What an update's deletes did. */
 export interface DeleteSteps {
@@ -90,10 +117,69 @@ export class FakeEngine implements StackEngine {
   readonly previewOutputs = new Map<string, Record<string, unknown>>();
   /** The delete steps of the last update of each stack. */
   readonly lastDeletes = new Map<string, DeleteSteps>();
+  /** Stops the next update of a stack as a crash would, while it creates its `after`+1-th resource. */
+  interrupt?: { stack: string; after: number };
+
+  constructor(readonly world: FakeWorld = {}) {}
 
   async state(stack: string): Promise<StackState | undefined> {
     const s = this.stacks.get(stack);
-    return s && { outputs: s.outputs, resources: s.resources.length };
+    return (
+      s && {
+        outputs: s.outputs,
+        resources: s.resources.length,
+        urns: s.resources.map((r) => r.urn),
+        pending: s.pending.map(({ urn, op }) => ({ urn, op })),
+      }
+    );
+  }
+
+  async clearPendingCreates(stack: string, _opts: RunStepOptions): Promise<void> {
+    this.calls.push(`refresh --clear-pending-creates ${stack}`);
+    const s = this.open(stack);
+    s.pending = s.pending.filter((p) => p.op !== "creating");
+  }
+
+  /** The fake providers' create or update of one resource; throws as the real provider fails. */
+  private async apply(r: RecordedResource, providers: Map<string, RecordedResource>, create: boolean) {
+    const provider = r.provider ? providers.get(r.provider.split("::").slice(0, -1).join("::")) : undefined;
+    if (r.type.startsWith("kubernetes:") && provider) {
+      const server = this.world.kubernetes?.[String(provider.inputs.context)];
+      if (!server) return;
+      const api = KubernetesObjectApi.makeApiClient(server.kubeConfig());
+      const obj = r.inputs as {
+        apiVersion: string;
+        kind: string;
+        metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
+      };
+      if (create && !provider.inputs.upsertExistingObjects) {
+        const exists = await api.read(obj).then(
+          () => true,
+          () => false,
+        );
+        if (exists)
+          throw new Error(
+            `resource "${obj.metadata.namespace ? `${obj.metadata.namespace}/` : ""}${obj.metadata.name}" was not successfully created by the Kubernetes API server: ${obj.kind} "${obj.metadata.name}" already exists`,
+          );
+      }
+      const force = obj.metadata.annotations?.["pulumi.com/patchForce"] === "true";
+      try {
+        await api.patch(obj, undefined, undefined, FAKE_MANAGER, force, PatchStrategy.ServerSideApply);
+      } catch (e) {
+        const body = (e as { body?: unknown }).body;
+        const message = typeof body === "string" ? body : JSON.stringify(body);
+        throw new Error(
+          `Server-Side Apply field conflict detected for ${obj.kind} ${obj.metadata.name}: ${message}`,
+        );
+      }
+    }
+    if (r.type === "vault:identity/entityAlias:EntityAlias" && create && !r.importId) {
+      const key = `${String(r.inputs.mountAccessor)} ${String(r.inputs.name)}`;
+      if (this.world.vaultAliases?.has(key))
+        throw new Error(
+          `error writing IdentityEntityAlias: entity alias with name ${String(r.inputs.name)} and mount accessor ${String(r.inputs.mountAccessor)} already exists`,
+        );
+    }
   }
 
   /** Upstream outputs as the engine reads them: every existing stack's last applied outputs. */
@@ -104,7 +190,7 @@ export class FakeEngine implements StackEngine {
   }
 
   private open(stack: string): FakeStack {
-    if (!this.stacks.has(stack)) this.stacks.set(stack, { outputs: {}, resources: [] });
+    if (!this.stacks.has(stack)) this.stacks.set(stack, { outputs: {}, resources: [], pending: [] });
     return this.stacks.get(stack)!;
   }
 
@@ -137,6 +223,37 @@ export class FakeEngine implements StackEngine {
     }
     const steps = deleteSteps(current.resources, run.resources);
     const changes = changeCounts(current.resources, run.resources, steps);
+    // creates and updates, one at a time, through the fake providers
+    const before = new Map(current.resources.map((r) => [r.urn, r]));
+    const providers = new Map(
+      run.resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => [r.urn, r]),
+    );
+    const done: RecordedResource[] = [];
+    const interrupt = this.interrupt?.stack === stack ? this.interrupt : undefined;
+    for (const r of run.resources) {
+      const was = before.get(r.urn);
+      const create = !was;
+      if (interrupt && create && done.filter((d) => !before.has(d.urn)).length === interrupt.after) {
+        // the crash comes after the provider made it, before the engine recorded it
+        await this.apply(r, providers, create).catch(() => undefined);
+        this.interrupt = undefined;
+        current.resources = [...current.resources.filter((o) => !done.some((d) => d.urn === o.urn)), ...done];
+        current.pending.push({ urn: r.urn, op: "creating", resource: r });
+        throw new ExternalError(`up of ${stack} failed: the update was interrupted`);
+      }
+      if (create || JSON.stringify(was.inputs) !== JSON.stringify(r.inputs))
+        try {
+          await this.apply(r, providers, create);
+        } catch (e) {
+          // what was done stays; nothing after it, and no delete, runs
+          current.resources = [
+            ...current.resources.filter((o) => !done.some((d) => d.urn === o.urn)),
+            ...done,
+          ];
+          throw new ExternalError(`up of ${stack} failed: ${r.urn}: ${(e as Error).message}`);
+        }
+      done.push(r);
+    }
     this.lastDeletes.set(stack, steps);
     const refused = new Set(steps.refused);
     // the refused stay in state; everything else is as the program registered it

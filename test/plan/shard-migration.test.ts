@@ -29,7 +29,7 @@ const example = (count: number): RegistryModel => {
  */
 function stateMove(engine: FakeEngine, source: string, dest: string, urns: string[]): void {
   const src = engine.stacks.get(source)!;
-  const dst = engine.stacks.get(dest) ?? { outputs: {}, resources: [] };
+  const dst = engine.stacks.get(dest) ?? { outputs: {}, resources: [], pending: [] };
   engine.stacks.set(dest, dst);
   const mock = new Set(urns.map((u) => u.replace(/::tenancy::/, "::tenancy::pulumi:pulumi:Stack$")));
   const moving = new Set<string>();

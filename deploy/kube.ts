@@ -1,0 +1,54 @@
+/**
+ * Kubernetes API clients for the environment's clusters, as the Kubernetes provider finds its credentials: the
+ * cluster's kubeconfig file (or the usual lookup: KUBECONFIG, then ~/.kube/config) at the cluster's context. In a
+ * pod with no such context (the operator's workspace), the pod's own service account (in-cluster config).
+ * Used by the preflight and the environment lease (ARCHITECTURE.md, "Converging"); loaded on use.
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import type { EnvironmentModel } from "../registry/model";
+import { ExternalError } from "../components/core/problems";
+
+/** The client configuration of a cluster of the environment, by its name. */
+export type KubeConfigs = (cluster: string) => KubeConfig;
+
+export function kubeConfigs(env: EnvironmentModel): KubeConfigs {
+  const made = new Map<string, KubeConfig>();
+  return (name) => {
+    const known = made.get(name);
+    if (known) return known;
+    const cluster = env.clusters.find((c) => c.name === name);
+    if (!cluster) throw new ExternalError(`no cluster ${name} in environment ${env.name}`);
+    const kc = new KubeConfig();
+    if (cluster.kubeconfig) kc.loadFromFile(cluster.kubeconfig);
+    else kc.loadFromDefault();
+    if (kc.getContextObject(cluster.context)) kc.setCurrentContext(cluster.context);
+    else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+    else
+      throw new ExternalError(
+        `cluster ${name}: kubeconfig context ${cluster.context} not found (${cluster.kubeconfig ?? process.env.KUBECONFIG ?? "~/.kube/config"})`,
+      );
+    made.set(name, kc);
+    return kc;
+  };
+}
+
+/** The HTTP status of a failed client call, if it reached the API server. */
+export function statusOf(e: unknown): number | undefined {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === "number" ? code : undefined;
+}
+
+/** What a failed client call says, in one line: the API server's message when it sent a Status. */
+export function kubeError(e: unknown): string {
+  const err = e as { code?: unknown; body?: unknown; message?: string };
+  let body = err.body;
+  if (typeof body === "string")
+    try {
+      body = JSON.parse(body);
+    } catch {
+      // not JSON: the message below says it
+    }
+  const message = (body as { message?: unknown } | undefined)?.message;
+  if (typeof message === "string") return `HTTP ${String(err.code)}: ${message}`;
+  return (err.message ?? String(e)).split("\n")[0]!;
+}

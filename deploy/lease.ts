@@ -1,0 +1,209 @@
+/**
+ * The environment lease (ARCHITECTURE.md, "Converging"): one change to an environment at a time. A run that
+ * changes stacks (`tenancy up`, `destroy`, `adopt`, a direct `pulumi up -s`, an operator's Stack) holds the
+ * coordination.k8s.io/v1 Lease `tenancy-<env>` on the environment's default cluster from before the safety guard
+ * reads the applied state to its last update, renewing it every third of its duration. A second run is refused
+ * with the holder and its age. A holder that died stops renewing: once `renewTime + leaseDurationSeconds` has
+ * passed, the next run takes the lease over (as client-go's leader election does: tools/leaderelection
+ * leaderelection.go, tryAcquireOrRenew, by the record's times). Every write carries the resourceVersion it read,
+ * so two runs racing for a free or expired lease cannot both win (the API server answers 409 to the loser:
+ * API conventions, "Concurrency Control and Consistency").
+ * The clocks of the machines that run tenancy must agree to well within the duration.
+ */
+import { hostname, userInfo } from "node:os";
+import { CoordinationV1Api, type KubeConfig, V1MicroTime, type V1Lease } from "@kubernetes/client-node";
+import { ExternalError, SafetyError } from "../components/core/problems";
+import { kubeError, statusOf } from "./kube";
+
+export interface LeaseSettings {
+  namespace: string;
+  durationSeconds: number;
+}
+
+/** The Lease an environment's runs share. */
+export function leaseName(env: string): string {
+  return `tenancy-${env}`;
+}
+
+/** Who holds a lease: the user, the machine, the process and what it runs. */
+export function holderIdentity(what: string): string {
+  let user = "unknown";
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (some containers): the machine and pid still tell
+  }
+  return `${user}@${hostname()} pid ${process.pid} (${what})`;
+}
+
+/** A lease this process holds. */
+export interface HeldLease {
+  readonly holder: string;
+  /** Why the lease was lost while held (taken over after this process failed to renew it), if it was. */
+  lost(): string | undefined;
+  /** Gives the lease up (the next run takes it at once). Never throws: an unreleased lease expires. */
+  release(): Promise<void>;
+}
+
+export interface AcquireOptions extends LeaseSettings {
+  env: string;
+  /** holderIdentity() of this run. */
+  holder: string;
+  /** @default Date.now */
+  now?: () => number;
+  /** Renew every this many ms. @default a third of the duration */
+  renewEveryMs?: number;
+}
+
+const ago = (ms: number) => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 120 ? `${s}s` : `${Math.round(s / 60)}m`;
+};
+
+/** Takes the environment's lease, or refuses (SafetyError, exit 3) naming the live holder. */
+export async function acquireLease(kc: KubeConfig, opts: AcquireOptions): Promise<HeldLease> {
+  const api = kc.makeApiClient(CoordinationV1Api);
+  const now = opts.now ?? Date.now;
+  const name = leaseName(opts.env);
+  const where = `Lease ${opts.namespace}/${name}`;
+  const fail = (what: string, e: unknown) =>
+    new ExternalError(`cannot ${what} the environment lease (${where}): ${kubeError(e)}`);
+
+  const spec = (transitions: number, acquired: number) => ({
+    holderIdentity: opts.holder,
+    leaseDurationSeconds: opts.durationSeconds,
+    acquireTime: new V1MicroTime(acquired),
+    renewTime: new V1MicroTime(now()),
+    leaseTransitions: transitions,
+  });
+  const refuse = (lease: V1Lease) => {
+    const s = lease.spec!;
+    const renewed = s.renewTime ? new Date(s.renewTime).getTime() : now();
+    const acquired = s.acquireTime ? new Date(s.acquireTime).getTime() : renewed;
+    const expires = renewed + (s.leaseDurationSeconds ?? opts.durationSeconds) * 1000;
+    return new SafetyError(
+      `environment ${opts.env} is being changed by ${s.holderIdentity} (${where}, taken ${ago(now() - acquired)} ago, renewed ${ago(now() - renewed)} ago); nothing was changed. Wait for it to finish; if that run died, its lease expires in ${ago(expires - now())} and the next run takes it over`,
+    );
+  };
+  const live = (lease: V1Lease) => {
+    const s = lease.spec;
+    if (!s?.holderIdentity) return false;
+    const renewed = s.renewTime ? new Date(s.renewTime).getTime() : 0;
+    return renewed + (s.leaseDurationSeconds ?? opts.durationSeconds) * 1000 > now();
+  };
+
+  let current: V1Lease;
+  for (let attempt = 0; ; attempt++) {
+    let found: V1Lease | undefined;
+    try {
+      found = await api.readNamespacedLease({ name, namespace: opts.namespace });
+    } catch (e) {
+      if (statusOf(e) !== 404) throw fail("read", e);
+    }
+    try {
+      if (!found) {
+        current = await api.createNamespacedLease({
+          namespace: opts.namespace,
+          body: { metadata: { name, namespace: opts.namespace }, spec: spec(0, now()) },
+        });
+      } else {
+        if (live(found) && found.spec?.holderIdentity !== opts.holder) throw refuse(found);
+        // free (released), expired, or ours: taken with the version read, so a racing run's write fails
+        current = await api.replaceNamespacedLease({
+          name,
+          namespace: opts.namespace,
+          body: {
+            metadata: { ...found.metadata, name, namespace: opts.namespace },
+            spec: spec((found.spec?.leaseTransitions ?? 0) + 1, now()),
+          },
+        });
+      }
+      break;
+    } catch (e) {
+      if (e instanceof SafetyError) throw e;
+      // another run created or took it between our read and our write: read again, once
+      if (statusOf(e) === 409 && attempt === 0) continue;
+      if (statusOf(e) === 409)
+        throw refuse((await api.readNamespacedLease({ name, namespace: opts.namespace }))!);
+      throw fail(found ? "take" : "create", e);
+    }
+  }
+
+  let lostWhy: string | undefined;
+  let renewing: Promise<void> = Promise.resolve();
+  const renew = async () => {
+    try {
+      current = await api.replaceNamespacedLease({
+        name,
+        namespace: opts.namespace,
+        body: { ...current, spec: { ...current.spec, renewTime: new V1MicroTime(now()) } },
+      });
+    } catch (e) {
+      if (statusOf(e) === 409) {
+        // someone wrote it since: ours still, if only our own renewal raced; else taken over
+        const seen = await api
+          .readNamespacedLease({ name, namespace: opts.namespace })
+          .catch(() => undefined);
+        if (seen?.spec?.holderIdentity === opts.holder) current = seen;
+        else
+          lostWhy = `the environment lease was taken over by ${seen?.spec?.holderIdentity ?? "another run"}`;
+      }
+      // other failures: retried at the next tick; the lease is lost only once someone else takes it
+    }
+  };
+  const timer = setInterval(
+    () => {
+      if (!lostWhy) renewing = renewing.then(renew);
+    },
+    opts.renewEveryMs ?? (opts.durationSeconds * 1000) / 3,
+  );
+  timer.unref();
+
+  return {
+    holder: opts.holder,
+    lost: () => lostWhy,
+    async release() {
+      clearInterval(timer);
+      await renewing;
+      if (lostWhy) return;
+      try {
+        // released as client-go releases a lease: no holder, so the next run need not wait for it to expire
+        await api.replaceNamespacedLease({
+          name,
+          namespace: opts.namespace,
+          body: {
+            ...current,
+            spec: { ...current.spec, holderIdentity: undefined, renewTime: new V1MicroTime(now()) },
+          },
+        });
+      } catch {
+        // it expires on its own
+      }
+    },
+  };
+}
+
+/**
+ * For a program run under a run's lease (a child `pulumi` of `tenancy up`): refuses unless the lease is held, live,
+ * by `holder`.
+ */
+export async function checkLeaseHeld(kc: KubeConfig, opts: AcquireOptions): Promise<void> {
+  const api = kc.makeApiClient(CoordinationV1Api);
+  const now = opts.now ?? Date.now;
+  const name = leaseName(opts.env);
+  let lease: V1Lease | undefined;
+  try {
+    lease = await api.readNamespacedLease({ name, namespace: opts.namespace });
+  } catch (e) {
+    if (statusOf(e) !== 404)
+      throw new ExternalError(
+        `cannot read the environment lease (Lease ${opts.namespace}/${name}): ${kubeError(e)}`,
+      );
+  }
+  const s = lease?.spec;
+  const renewed = s?.renewTime ? new Date(s.renewTime).getTime() : 0;
+  if (s?.holderIdentity !== opts.holder || renewed + (s.leaseDurationSeconds ?? 0) * 1000 <= now())
+    throw new SafetyError(
+      `this program runs under ${opts.holder}'s lease, but Lease ${opts.namespace}/${name} is ${s?.holderIdentity ? `held by ${s.holderIdentity}` : "not held"}; nothing was changed`,
+    );
+}

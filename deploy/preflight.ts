@@ -1,0 +1,391 @@
+/**
+ * The preflight (ARCHITECTURE.md, "Converging"): before any stack changes, every object the run would create
+ * (planned, and not in its stack's state) is looked up in the real systems, and each that exists already becomes
+ * an import or an update in place, or a refusal naming the object, who manages it and what to do. A preview
+ * cannot find these: the Kubernetes provider previews a create of an existing object as a create and fails the
+ * real one (pulumi-kubernetes provider.go, Create: "already exists" only at apply time); Vault refuses a second
+ * entity alias for the same name and mount (terraform-provider-vault#1693), and Vault makes one at a user's
+ * first OIDC login; Cloudflare refuses a record whose name is taken (error 81053).
+ *
+ * Kubernetes, by the object's field managers (metadata.managedFields, server-side apply): the fields tenancy
+ * sets that another manager holds with another value are conflicts (the apply fails on them unless forced:
+ * https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts). No conflict: updated in place.
+ * Conflicts on a kind whose content tenancy defines outright (TAKE_OVER): tenancy takes those fields over. On any
+ * other kind (a Secret, a ConfigMap, a cluster-wide role, a policy): refused, listing fields and managers.
+ */
+import { KubernetesObjectApi, type KubernetesObject } from "@kubernetes/client-node";
+import type { Adoption } from "../layers/names";
+import type { Plan } from "../plan/plan";
+import { describeResource } from "../plan/plan";
+import type { EnvironmentModel, RegistryModel } from "../registry/model";
+import { type PlannedResource, kubernetesObjectKey } from "../components/core/spec";
+import { TENANT_LABEL } from "../components/core/labels";
+import { jsonEqual } from "../components/core/json";
+import { type DnsRecordSpec, recordKey } from "../components/dns/policy";
+import { lookupIdentities } from "./vault-identity";
+import { lookupRecords } from "./cloudflare-lookup";
+import { type KubeConfigs, kubeError, statusOf } from "./kube";
+import { mapLimited } from "./map-limited";
+
+/**
+ * Kinds whose content in a tenant namespace tenancy defines outright: a conflicting field another manager holds
+ * is taken over (docs/operations.md, "Preflight"). Every other kind is refused on a conflict.
+ */
+export const TAKE_OVER: ReadonlySet<string> = new Set([
+  "v1 Namespace",
+  "v1 ResourceQuota",
+  "v1 LimitRange",
+  "networking.k8s.io/v1 NetworkPolicy",
+  "rbac.authorization.k8s.io/v1 Role",
+  "rbac.authorization.k8s.io/v1 RoleBinding",
+]);
+
+/** Field managers of Pulumi's Kubernetes provider ("pulumi-kubernetes", or "pulumi-kubernetes-<suffix>" with SSA). */
+const PULUMI_MANAGER = /^pulumi-kubernetes(-|$)/;
+
+export type FindingHow = "import" | "in place" | "take over" | "refuse" | "unknown";
+
+/** What the preflight found for one object the run would create. */
+export interface Finding {
+  stack: string;
+  resource: string;
+  tenant?: string;
+  how: FindingHow;
+  detail: string;
+}
+
+export interface PreflightClients {
+  /** Kubernetes clients by cluster (deploy/kube.ts); absent: Kubernetes objects are not looked up. */
+  kubernetes?: KubeConfigs;
+  /** VAULT_TOKEN (and a fetch for tests); absent: entities and aliases cannot be looked up (`unknown`). */
+  vault?: { token?: string; fetch?: typeof fetch };
+  /** CLOUDFLARE_API_TOKEN; absent: records cannot be looked up (`unknown`). */
+  cloudflare?: { token?: string; api?: string; fetch?: typeof fetch };
+  /** Lookups at once, per system. @default 8 */
+  concurrency?: number;
+}
+
+export interface PreflightResult {
+  /** One per object that exists already, or could not be looked up; nothing for the objects that do not. */
+  findings: Finding[];
+  /** What the run takes over: imports by id, clusters to update in place, objects whose fields it forces. */
+  adoption: Adoption;
+  /** The findings that stop an up: refusals and failed lookups. */
+  unresolved: Finding[];
+  /** Objects looked up, and requests made, per system. */
+  looked: { kubernetes: number; vault: number; cloudflare: number };
+}
+
+/** The planned resources of each stack that its state does not hold: the run would create them. */
+export function plannedCreates(
+  plan: Plan,
+  urns: (stack: string) => readonly string[] | undefined,
+): { stack: string; resource: PlannedResource }[] {
+  const out: { stack: string; resource: PlannedResource }[] = [];
+  for (const s of plan.stacks) {
+    // a URN ends in `<type>::<name>` (the type qualified by its parents' types: `a$b$<type>`)
+    const have = new Set(
+      (urns(s.stack) ?? []).map((u) => {
+        const parts = u.split("::");
+        const name = parts.pop()!;
+        const type = parts.pop()!.split("$").pop()!;
+        return `${type}::${name}`;
+      }),
+    );
+    for (const r of s.resources)
+      if (!r.type.startsWith("pulumi:providers:") && !have.has(`${r.type}::${r.name}`))
+        out.push({ stack: s.stack, resource: r });
+  }
+  return out;
+}
+
+type Managed = { manager?: string; fieldsV1?: Record<string, unknown> };
+
+/** The leaves of a manifest tenancy sets (arrays are atomic), with their values. */
+function leaves(value: unknown, path: string[] = [], out: [string[], unknown][] = []): [string[], unknown][] {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) leaves(v, [...path, k], out);
+    if (Object.keys(value).length === 0) out.push([path, value]);
+  } else out.push([path, value]);
+  return out;
+}
+
+/** Whether a FieldsV1 set holds the path (`f:` keys; a list owned as a whole or by any of its items). */
+function owns(fields: Record<string, unknown> | undefined, path: string[]): boolean {
+  let at: unknown = fields;
+  for (const key of path) {
+    if (at === null || typeof at !== "object") return false;
+    at = (at as Record<string, unknown>)[`f:${key}`];
+    if (at === undefined) return false;
+  }
+  return true;
+}
+
+function valueAt(obj: unknown, path: string[]): unknown {
+  let at = obj;
+  for (const k of path)
+    at = at !== null && typeof at === "object" ? (at as Record<string, unknown>)[k] : undefined;
+  return at;
+}
+
+/** The fields of `planned` another manager holds in `existing` with another value: `field (manager)`. */
+export function conflicts(planned: Record<string, unknown>, existing: KubernetesObject): string[] {
+  const managed = (
+    (existing.metadata as { managedFields?: Managed[] } | undefined)?.managedFields ?? []
+  ).filter((m) => m.manager !== undefined && !PULUMI_MANAGER.test(m.manager));
+  const out: string[] = [];
+  for (const [path, value] of leaves(planned)) {
+    if (path[0] === "apiVersion" || path[0] === "kind") continue;
+    if (path[0] === "metadata" && (path[1] === "name" || path[1] === "namespace")) continue;
+    const holders = managed.filter((m) => owns(m.fieldsV1, path)).map((m) => m.manager!);
+    if (holders.length > 0 && !jsonEqual(valueAt(existing, path), value))
+      out.push(`.${path.join(".")} (${[...new Set(holders)].join(", ")})`);
+  }
+  return out;
+}
+
+/** How the run treats an existing Kubernetes object tenancy would create. */
+export function judgeObject(
+  r: PlannedResource,
+  existing: KubernetesObject,
+): { how: Exclude<FindingHow, "import" | "unknown">; detail: string } {
+  const meta = existing.metadata as {
+    deletionTimestamp?: unknown;
+    labels?: Record<string, string>;
+    managedFields?: Managed[];
+  };
+  const managers = [...new Set((meta.managedFields ?? []).map((m) => m.manager ?? "unknown"))];
+  const by = managers.length > 0 ? `managed by ${managers.join(", ")}` : "no field managers";
+  if (meta.deletionTimestamp)
+    return {
+      how: "refuse",
+      detail: `exists and is being deleted (${by}): wait until it is gone, then run again`,
+    };
+  const owner = meta.labels?.[TENANT_LABEL];
+  if (r.tenant !== undefined && owner !== undefined && owner !== r.tenant)
+    return {
+      how: "refuse",
+      detail: `exists and belongs to tenant ${owner} (its ${TENANT_LABEL} label; ${by}): a namespace passes to another tenant only by a registry change the guard sees`,
+    };
+  const held = conflicts(r.inputs, existing);
+  if (held.length === 0) return { how: "in place", detail: `exists (${by}); updated in place` };
+  const kind = `${String(r.inputs.apiVersion)} ${String(r.inputs.kind)}`;
+  if (TAKE_OVER.has(kind))
+    return { how: "take over", detail: `exists (${by}); tenancy takes over ${held.join(", ")}` };
+  return {
+    how: "refuse",
+    detail: `exists (${by}), which hold${held.length === 1 ? "s" : ""} ${held.join(", ")} with other values: delete it or make it agree with the registry, then run again (docs/operations.md, "Preflight")`,
+  };
+}
+
+/** Looking up this many objects of one kind on one cluster or more: one listing, not a request each. */
+const LIST_FROM = 16;
+
+async function lookupKubernetes(
+  creates: { stack: string; resource: PlannedResource }[],
+  configs: KubeConfigs,
+  concurrency: number,
+  found: (c: { stack: string; resource: PlannedResource }, existing: KubernetesObject) => void,
+  failed: (c: { stack: string; resource: PlannedResource }, why: string) => void,
+): Promise<number> {
+  // by cluster and kind
+  const groups = new Map<string, { stack: string; resource: PlannedResource }[]>();
+  for (const c of creates) {
+    const i = c.resource.inputs as { apiVersion: string; kind: string };
+    const key = `${c.resource.cluster} ${i.apiVersion} ${i.kind}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  let requests = 0;
+  const nameOf = (o: { metadata?: { name?: string; namespace?: string } }) =>
+    `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
+  const jobs: (() => Promise<void>)[] = [];
+  for (const group of groups.values()) {
+    const first = group[0]!.resource;
+    const { apiVersion, kind } = first.inputs as { apiVersion: string; kind: string };
+    let api: KubernetesObjectApi;
+    try {
+      api = KubernetesObjectApi.makeApiClient(configs(first.cluster!));
+    } catch (e) {
+      for (const c of group) failed(c, (e as Error).message);
+      continue;
+    }
+    if (group.length < LIST_FROM) {
+      for (const c of group)
+        jobs.push(async () => {
+          const m = c.resource.inputs.metadata as { name: string; namespace?: string };
+          requests++;
+          try {
+            found(c, await api.read({ apiVersion, kind, metadata: m }));
+          } catch (e) {
+            if (statusOf(e) !== 404) failed(c, `lookup on cluster ${first.cluster} failed: ${kubeError(e)}`);
+          }
+        });
+      continue;
+    }
+    jobs.push(async () => {
+      const existing = new Map<string, KubernetesObject>();
+      try {
+        let token: string | undefined;
+        do {
+          requests++;
+          const page = await api.list(
+            apiVersion,
+            kind,
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            500,
+            token,
+          );
+          for (const o of page.items) existing.set(nameOf(o), o);
+          token = page.metadata?._continue || undefined;
+        } while (token);
+      } catch (e) {
+        for (const c of group)
+          failed(c, `listing ${kind} on cluster ${first.cluster} failed: ${kubeError(e)}`);
+        return;
+      }
+      for (const c of group) {
+        const o = existing.get(
+          nameOf(c.resource.inputs as { metadata?: { name?: string; namespace?: string } }),
+        );
+        if (o) found(c, { apiVersion, kind, ...o });
+      }
+    });
+  }
+  await mapLimited(jobs, concurrency, (job) => job());
+  return requests;
+}
+
+/** The preflight of a run: what exists of what it would create, and how the run treats each. */
+export async function preflight(
+  model: RegistryModel,
+  plan: Plan,
+  urns: (stack: string) => readonly string[] | undefined,
+  clients: PreflightClients,
+): Promise<PreflightResult> {
+  const env: EnvironmentModel = model.environment;
+  const concurrency = Math.max(1, clients.concurrency ?? 8);
+  const creates = plannedCreates(plan, urns);
+  const findings: Finding[] = [];
+  const adoption: Adoption = { entities: {}, aliases: {} };
+  const upsert = new Set<string>();
+  const force: string[] = [];
+  const looked = { kubernetes: 0, vault: 0, cloudflare: 0 };
+  const finding = (c: { stack: string; resource: PlannedResource }, how: FindingHow, detail: string) =>
+    findings.push({
+      stack: c.stack,
+      resource: describeResource(c.resource),
+      ...(c.resource.tenant !== undefined ? { tenant: c.resource.tenant } : {}),
+      how,
+      detail,
+    });
+
+  // Kubernetes objects
+  const objects = creates.filter((c) => kubernetesObjectKey(c.resource) !== undefined);
+  if (objects.length > 0 && clients.kubernetes)
+    looked.kubernetes = await lookupKubernetes(
+      objects,
+      clients.kubernetes,
+      concurrency,
+      (c, existing) => {
+        const { how, detail } = judgeObject(c.resource, existing);
+        if (how === "in place" || how === "take over") upsert.add(c.resource.cluster!);
+        if (how === "take over") force.push(kubernetesObjectKey(c.resource)!);
+        finding(c, how, detail);
+      },
+      (c, why) => finding(c, "unknown", why),
+    );
+
+  // Vault identities a login may have made
+  const identities = creates.filter(
+    (c) =>
+      c.resource.type === "vault:identity/entity:Entity" ||
+      c.resource.type === "vault:identity/entityAlias:EntityAlias",
+  );
+  if (identities.length > 0) {
+    const ids = new Set(identities.map((c) => c.resource.tenant));
+    const tenants = model.tenants.filter((t) => ids.has(t.id));
+    if (!clients.vault?.token)
+      for (const c of identities)
+        finding(
+          c,
+          "unknown",
+          "VAULT_TOKEN is not set: cannot look up whether it exists (a user's first login makes one)",
+        );
+    else {
+      const got = await lookupIdentities(env, tenants, {
+        token: clients.vault.token,
+        concurrency,
+        ...(clients.vault.fetch ? { fetch: clients.vault.fetch } : {}),
+      });
+      looked.vault = tenants.length;
+      for (const c of identities) {
+        const entity = c.resource.type === "vault:identity/entity:Entity";
+        const tenant = c.resource.tenant!;
+        const failure = got.failures[`${c.resource.type}:${tenant}`];
+        const id = (entity ? got.adoption.entities : got.adoption.aliases)[tenant];
+        if (failure) finding(c, "unknown", failure);
+        else if (
+          id !== undefined &&
+          Object.hasOwn(entity ? got.adoption.entities : got.adoption.aliases, tenant)
+        ) {
+          (entity ? adoption.entities : adoption.aliases)[tenant] = id;
+          finding(c, "import", `exists (id ${id}${entity ? "" : ", made at the user's login"}); imported`);
+        }
+      }
+    }
+  }
+
+  // Cloudflare records
+  const records = creates.filter((c) => c.resource.type === "cloudflare:index/dnsRecord:DnsRecord");
+  if (records.length > 0) {
+    const spec = (r: PlannedResource): DnsRecordSpec => ({
+      hostname: String(r.inputs.name),
+      zoneId: String(r.inputs.zoneId),
+      type: String(r.inputs.type) as DnsRecordSpec["type"],
+      content: String(r.inputs.content),
+      proxied: r.inputs.proxied === true,
+      ttl: Number(r.inputs.ttl),
+      comment: String(r.inputs.comment ?? ""),
+    });
+    if (!clients.cloudflare?.token)
+      for (const c of records)
+        finding(c, "unknown", "CLOUDFLARE_API_TOKEN is not set: cannot look up whether its name is taken");
+    else {
+      const got = await lookupRecords(
+        records.map((c) => spec(c.resource)),
+        {
+          token: clients.cloudflare.token,
+          concurrency,
+          ...(clients.cloudflare.api ? { api: clients.cloudflare.api } : {}),
+          ...(clients.cloudflare.fetch ? { fetch: clients.cloudflare.fetch } : {}),
+        },
+      );
+      looked.cloudflare = records.length;
+      adoption.dnsRecords = {};
+      for (const c of records) {
+        const key = recordKey(spec(c.resource));
+        const conflict = got.conflicts?.[key];
+        if (got.failures[key]) finding(c, "unknown", got.failures[key]);
+        else if (conflict) finding(c, "refuse", `its name is taken: ${conflict}`);
+        else if (got.ids[key]) {
+          adoption.dnsRecords[key] = got.ids[key];
+          finding(c, "import", `exists (id ${got.ids[key]}); imported`);
+        }
+      }
+    }
+  }
+
+  if (upsert.size > 0)
+    adoption.kubernetes = { upsert: [...upsert].sort(), ...(force.length ? { force } : {}) };
+  return {
+    findings,
+    adoption,
+    unresolved: findings.filter((f) => f.how === "refuse" || f.how === "unknown"),
+    looked,
+  };
+}
