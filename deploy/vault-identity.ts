@@ -7,13 +7,16 @@
 import type { Adoption } from "../layers/names";
 import type { EnvironmentModel, TenantModel } from "../registry/model";
 import { SafetyError } from "../components/core/problems";
+import { mapLimited } from "./map-limited";
 
 export interface IdentityLookupOptions {
   token: string;
   /** @default - Node's global fetch */
   fetch?: typeof fetch;
-  /** @default 10000 */
+  /** Per request. @default 10000 */
   timeoutMs?: number;
+  /** Tenants looked up at once (each tenant's two requests one after the other). @default 8 */
+  concurrency?: number;
 }
 
 export interface IdentityLookup {
@@ -34,6 +37,9 @@ export async function lookupIdentities(
 ): Promise<IdentityLookup> {
   const base = new URL(env.vault.address);
   const doFetch = opts.fetch ?? fetch;
+  const concurrency = opts.concurrency ?? 8;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`concurrency must be a whole number of at least 1, got ${concurrency}`);
   const call = async (
     method: "GET" | "POST",
     path: string,
@@ -63,13 +69,14 @@ export async function lookupIdentities(
     return data ?? undefined;
   };
 
-  const adoption: Adoption = { entities: {}, aliases: {} };
-  const failures: Record<string, string> = {};
   const accessor = env.oidc.vaultMountAccessor;
-  for (const t of tenants.filter((x) => !x.offboarding)) {
-    const where = (what: string, path: string, e: unknown) =>
-      `${what} lookup at ${base.origin}/v1/${path} failed: ${(e as Error).message}`;
+  const where = (what: string, path: string, e: unknown) =>
+    `${what} lookup at ${base.origin}/v1/${path} failed: ${(e as Error).message}`;
+  /** One tenant's entity and alias, and what could not be looked up. */
+  const lookup = async (t: TenantModel) => {
+    const failures: Record<string, string> = {};
     let entityId: string | undefined;
+    let aliasId: string | undefined;
     try {
       const byName = await call("GET", `identity/entity/name/${encodeURIComponent(t.id)}`);
       if (typeof byName?.id === "string") entityId = byName.id;
@@ -83,7 +90,7 @@ export async function lookupIdentities(
       });
       const alias = owner?.aliases?.find((a) => a.name === t.email && a.mount_accessor === accessor);
       if (typeof alias?.id === "string") {
-        adoption.aliases[t.id] = alias.id;
+        aliasId = alias.id;
         // the user logged in before tenancy managed them: their login's entity becomes the tenant's entity
         if (entityId === undefined && typeof owner?.id === "string" && !failures[`${ENTITY}:${t.id}`])
           entityId = owner.id;
@@ -91,8 +98,20 @@ export async function lookupIdentities(
     } catch (e) {
       failures[`${ALIAS}:${t.id}`] = where("entity alias", "identity/lookup/entity", e);
     }
-    if (entityId !== undefined) adoption.entities[t.id] = entityId;
-  }
+    return { entityId, aliasId, failures };
+  };
+
+  const active = tenants.filter((x) => !x.offboarding);
+  const found = await mapLimited(active, concurrency, lookup);
+  // put together in the tenants' order, whatever order the answers came in
+  const adoption: Adoption = { entities: {}, aliases: {} };
+  const failures: Record<string, string> = {};
+  active.forEach((t, i) => {
+    const f = found[i]!;
+    if (f.aliasId !== undefined) adoption.aliases[t.id] = f.aliasId;
+    if (f.entityId !== undefined) adoption.entities[t.id] = f.entityId;
+    Object.assign(failures, f.failures);
+  });
   // an entity adopted for two tenants would be fought over by both
   const seen = new Map<string, string>();
   for (const [tenant, id] of Object.entries(adoption.entities)) {
