@@ -59,9 +59,8 @@ function runOptions(opts: DeployOptions): RunOptions {
 
 /** `adopt`: the Vault identities that exist, a report of how each resource is taken over, then `up`. */
 async function adopt(model: RegistryModel, opts: RunOptions, json: boolean): Promise<void> {
-  const token = process.env.VAULT_TOKEN;
-  if (!token)
-    throw new UsageError("adopt needs VAULT_TOKEN to look up the Vault identities that exist already");
+  // connect() checked every prerequisite, the tokens included
+  const token = process.env.VAULT_TOKEN ?? "";
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { lookupIdentities } =
     require("../deploy/vault-identity") as typeof import("../deploy/vault-identity");
@@ -77,9 +76,7 @@ async function adopt(model: RegistryModel, opts: RunOptions, json: boolean): Pro
   // DNS records, when tenancy manages them and the dns layer runs
   const records = model.tenants.flatMap((t) => tenantDnsRecords(model.environment, t));
   if (records.length > 0 && (!opts.layers || opts.layers.includes("dns"))) {
-    const cfToken = process.env.CLOUDFLARE_API_TOKEN;
-    if (!cfToken)
-      throw new UsageError("adopt needs CLOUDFLARE_API_TOKEN to look up the DNS records that exist already");
+    const cfToken = process.env.CLOUDFLARE_API_TOKEN ?? "";
     const dns = await lookupRecords(records, { token: cfToken });
     found.adoption.dnsRecords = dns.ids;
     Object.assign(found.failures, dns.failures);
@@ -138,8 +135,9 @@ export function deployCommands(program: Command): void {
       const run = runOptions(opts);
       const model = await loadRegistry(loadOptions(opts));
       const json = opts.json === true;
-      if (action === "adopt") await adopt(model, run, json);
-      else await deploy().runAction(action, model, deploy().automationEngine, run, json);
+      const connected = deploy().connect(model, action, run);
+      if (action === "adopt") await adopt(model, connected, json);
+      else await deploy().runAction(action, model, deploy().automationEngine, connected, json);
     });
   }
 }

@@ -13,8 +13,61 @@ import {
   runStacks,
 } from "../deploy/run";
 import type { RegistryModel } from "../registry/model";
+import { UsageError } from "../components/core/problems";
+import { defaultCluster } from "../components/clusters/placement";
+import { kubeConfigs } from "../deploy/kube";
+import { acquireLease, holderIdentity } from "../deploy/lease";
+import type { PreflightResult } from "../deploy/preflight";
+import { missingPrerequisites } from "../deploy/prerequisites";
 import { afterUp, queueEvents } from "./events";
 import { interactive, progress, summaryTable } from "./progress";
+
+/**
+ * The real world of a run: every prerequisite checked at once, the environment lease (up, destroy) on the default
+ * cluster, the preflight's clients (preview, up), what the preflight found printed as soon as it is known.
+ */
+export function connect(model: RegistryModel, action: Action | "adopt", opts: RunOptions): RunOptions {
+  const env = model.environment;
+  const configs = kubeConfigs(env);
+  const missing = missingPrerequisites(model, opts.layers, configs);
+  if (missing.length > 0)
+    throw new UsageError(
+      `cannot ${action} yet; nothing was changed:\n${missing.map((m) => `  ${m}`).join("\n")}`,
+    );
+  const holder = holderIdentity(`tenancy ${action}`);
+  return {
+    ...opts,
+    lease: () =>
+      acquireLease(configs(defaultCluster(env.clusters)), {
+        env: env.name,
+        holder,
+        namespace: env.lease.namespace,
+        durationSeconds: env.lease.durationSeconds,
+      }),
+    ...(action === "destroy"
+      ? {}
+      : {
+          preflight: {
+            kubernetes: configs,
+            vault: { token: process.env.VAULT_TOKEN },
+            cloudflare: { token: process.env.CLOUDFLARE_API_TOKEN },
+            concurrency: 2 * Math.max(1, opts.parallel ?? 4),
+          },
+        }),
+  };
+}
+
+/** What the preflight found, a line each, and a summary. */
+export function preflightLines(found: PreflightResult): string[] {
+  const count = (how: string) => found.findings.filter((f) => f.how === how).length;
+  const looked = found.looked;
+  return [
+    ...found.findings.map(
+      (f) => `preflight: ${f.stack}: ${f.how.padEnd(9)} ${f.resource}${f.detail ? `  (${f.detail})` : ""}`,
+    ),
+    `preflight: looked up ${looked.kubernetes} Kubernetes requests, ${looked.vault} Vault identities, ${looked.cloudflare} DNS records; found ${found.findings.length} existing: ${count("import")} import, ${count("in place")} in place, ${count("take over")} take over, ${count("refuse")} refused, ${count("unknown")} not looked up`,
+  ];
+}
 
 export async function runAction(
   action: Action,
@@ -31,10 +84,33 @@ export async function runAction(
   const reporter = progress({ stacks, last: action, tty: interactive() });
   let results: StackResult[] = [];
   let ok = false;
+  let found: PreflightResult | undefined;
+  // Ctrl-C or SIGTERM: no further stack starts, the running ones finish (their pulumi processes finish their
+  // steps), the lease is released; a second signal quits at once (the lease then expires on its own)
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
+    process.stderr.write(
+      `\n${signal}: stopping; the stacks running now finish first (${signal} again quits at once)\n`,
+    );
+    stop.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
-    await runLayers(action, model, engine, { ...opts, reporter });
+    await runLayers(action, model, engine, {
+      ...opts,
+      reporter,
+      signal: stop.signal,
+      onPreflight: (r) => {
+        found = r;
+        if (!json) for (const line of preflightLines(r)) process.stderr.write(line + "\n");
+      },
+    });
     ok = true;
   } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     results = await reporter.close();
     if (!json && results.length > 0) console.log(summaryTable(results));
     // an up that failed after its platform stacks were applied: their tenants' events are not lost (the next up
@@ -49,6 +125,15 @@ export async function runAction(
   const events = ok && withEvents ? await afterUp(model, before) : undefined;
   if (json)
     process.stdout.write(
-      JSON.stringify({ action, stacks: results, ...(events ? { events } : {}) }, null, 2) + "\n",
+      JSON.stringify(
+        {
+          action,
+          stacks: results,
+          ...(found ? { preflight: found.findings } : {}),
+          ...(events ? { events } : {}),
+        },
+        null,
+        2,
+      ) + "\n",
     );
 }

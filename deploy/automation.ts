@@ -2,20 +2,25 @@
  * The StackEngine backed by Pulumi's Automation API (needs the Pulumi CLI and the providers' credentials).
  * The workspace is the repository itself (where Pulumi.yaml is), so stack config set in the repository
  * (`Pulumi.<stack>.yaml`) applies, and no temporary directory is left behind.
+ * Each stack runs Pulumi.yaml's program (stacks/direct.ts) in the CLI's own language host, not inline in this
+ * process: an inline program shares this process's error handlers with every other stack running at the time
+ * (the SDK makes a failed registration an unhandled rejection; automation/server.js installs process-wide
+ * handlers), so one stack's failure failed them all. The job reaches the program in a run file
+ * (deploy/run-file.ts): the registry this run validated, what it adopts, and the lease holder.
  */
 import { join } from "node:path";
 import { type EngineEvent, LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
-import { PROJECT } from "../layers/identity";
 import { ExternalError } from "../components/core/problems";
 import type {
   Changes,
   PendingOperation,
   PreviewReport,
-  Program,
   RunStepOptions,
   StackEngine,
+  StackJob,
   StackState,
 } from "./run";
+import { RUN_FILE_ENV, writeRunFile } from "./run-file";
 
 /** The engine's counts per operation, numbers only. */
 function counts(summary: Record<string, number | undefined> | undefined): Changes {
@@ -57,14 +62,25 @@ function openFailure(stackName: string, e: unknown): ExternalError {
   );
 }
 
-async function open(stackName: string, program: Program): Promise<Stack> {
+async function open(stackName: string, envVars: Record<string, string> = {}): Promise<Stack> {
   try {
-    return await LocalWorkspace.createOrSelectStack(
-      { projectName: PROJECT, stackName, program },
-      { workDir: WORK_DIR },
-    );
+    return await LocalWorkspace.createOrSelectStack({ stackName, workDir: WORK_DIR }, { envVars });
   } catch (e) {
     throw openFailure(stackName, e);
+  }
+}
+
+/** Runs `step` on the stack opened for `job`, its run file present for the step's length. */
+async function withJob<T>(stackName: string, job: StackJob, step: (stack: Stack) => Promise<T>): Promise<T> {
+  const file = writeRunFile({
+    model: job.input.model,
+    ...(job.input.adoption ? { adoption: job.input.adoption } : {}),
+    ...(job.holder ? { holder: job.holder } : {}),
+  });
+  try {
+    return await step(await open(stackName, { [RUN_FILE_ENV]: file.path }));
+  } finally {
+    file.remove();
   }
 }
 
@@ -92,10 +108,7 @@ export const automationEngine: StackEngine = {
   async state(stackName): Promise<StackState | undefined> {
     let stack: Stack;
     try {
-      stack = await LocalWorkspace.selectStack(
-        { projectName: PROJECT, stackName, program: async () => ({}) },
-        { workDir: WORK_DIR },
-      );
+      stack = await LocalWorkspace.selectStack({ stackName, workDir: WORK_DIR });
     } catch (e) {
       // selecting a stack that does not exist is not a failure here: it was never created
       if (/no stack named|not found|does not exist/i.test((e as Error).message ?? "")) return undefined;
@@ -126,36 +139,39 @@ export const automationEngine: StackEngine = {
     }
   },
 
-  async preview(stackName, program, opts: RunStepOptions) {
-    const stack = await open(stackName, program);
-    const events: EngineEvent[] = [];
-    try {
-      const r = await stack.preview({
-        ...(opts.output ? { onOutput: opts.output } : {}),
-        onEvent: (e) => events.push(e),
-        refresh: opts.refresh,
-      });
-      return { changes: counts(r.changeSummary), ...previewFindings(events) };
-    } catch (e) {
-      const findings = previewFindings(events);
-      // a preview that fails on protected deletes is a finding, not an engine failure
-      if (findings.protectedDeletes.length > 0) return { changes: {}, ...findings };
-      throw new ExternalError(`preview of ${stackName} failed: ${cliError(e, stackName)}`);
-    }
-  },
+  preview: (stackName, job, opts: RunStepOptions) =>
+    withJob(stackName, job, async (stack) => {
+      const events: EngineEvent[] = [];
+      try {
+        const r = await stack.preview({
+          ...(opts.output ? { onOutput: opts.output } : {}),
+          onEvent: (e) => events.push(e),
+          refresh: opts.refresh,
+        });
+        return { changes: counts(r.changeSummary), ...previewFindings(events) };
+      } catch (e) {
+        const findings = previewFindings(events);
+        // a preview that fails on protected deletes is a finding, not an engine failure
+        if (findings.protectedDeletes.length > 0) return { changes: {}, ...findings };
+        throw new ExternalError(`preview of ${stackName} failed: ${cliError(e, stackName)}`);
+      }
+    }),
 
-  async up(stackName, program, opts: RunStepOptions) {
-    const stack = await open(stackName, program);
-    try {
-      const r = await stack.up({ ...(opts.output ? { onOutput: opts.output } : {}), refresh: opts.refresh });
-      return counts(r.summary.resourceChanges);
-    } catch (e) {
-      throw new ExternalError(`up of ${stackName} failed: ${cliError(e, stackName)}`);
-    }
-  },
+  up: (stackName, job, opts: RunStepOptions) =>
+    withJob(stackName, job, async (stack) => {
+      try {
+        const r = await stack.up({
+          ...(opts.output ? { onOutput: opts.output } : {}),
+          refresh: opts.refresh,
+        });
+        return counts(r.summary.resourceChanges);
+      } catch (e) {
+        throw new ExternalError(`up of ${stackName} failed: ${cliError(e, stackName)}`);
+      }
+    }),
 
   async clearPendingCreates(stackName, opts: RunStepOptions) {
-    const stack = await open(stackName, async () => ({}));
+    const stack = await open(stackName);
     try {
       await stack.refresh({ ...(opts.output ? { onOutput: opts.output } : {}), clearPendingCreates: true });
     } catch (e) {
@@ -165,17 +181,17 @@ export const automationEngine: StackEngine = {
     }
   },
 
-  async destroy(stackName, program, opts: RunStepOptions) {
-    const stack = await open(stackName, program);
-    try {
-      // protected resources (tenant namespaces and their fences) stay; the rest of the stack goes
-      const r = await stack.destroy({
-        ...(opts.output ? { onOutput: opts.output } : {}),
-        excludeProtected: true,
-      });
-      return counts(r.summary.resourceChanges);
-    } catch (e) {
-      throw new ExternalError(`destroy of ${stackName} failed: ${cliError(e, stackName)}`);
-    }
-  },
+  destroy: (stackName, job, opts: RunStepOptions) =>
+    withJob(stackName, job, async (stack) => {
+      try {
+        // protected resources (tenant namespaces and their fences) stay; the rest of the stack goes
+        const r = await stack.destroy({
+          ...(opts.output ? { onOutput: opts.output } : {}),
+          excludeProtected: true,
+        });
+        return counts(r.summary.resourceChanges);
+      } catch (e) {
+        throw new ExternalError(`destroy of ${stackName} failed: ${cliError(e, stackName)}`);
+      }
+    }),
 };

@@ -23,7 +23,7 @@ import { TENANT_LABEL } from "../components/core/labels";
 import { jsonEqual } from "../components/core/json";
 import { type DnsRecordSpec, recordKey } from "../components/dns/policy";
 import { lookupIdentities } from "./vault-identity";
-import { lookupRecords } from "./cloudflare-lookup";
+import { conflictMessage, lookupRecords } from "./cloudflare-lookup";
 import { type KubeConfigs, kubeError, statusOf } from "./kube";
 import { mapLimited } from "./map-limited";
 
@@ -369,9 +369,14 @@ export async function preflight(
       adoption.dnsRecords = {};
       for (const c of records) {
         const key = recordKey(spec(c.resource));
-        const conflict = got.conflicts?.[key];
+        const conflict = got.conflicts[key];
         if (got.failures[key]) finding(c, "unknown", got.failures[key]);
-        else if (conflict) finding(c, "refuse", `its name is taken: ${conflict}`);
+        else if (conflict?.length)
+          finding(
+            c,
+            "refuse",
+            `${conflictMessage(key, conflict)}: remove that record or the claim, then run again`,
+          );
         else if (got.ids[key]) {
           adoption.dnsRecords[key] = got.ids[key];
           finding(c, "import", `exists (id ${got.ids[key]}); imported`);

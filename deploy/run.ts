@@ -6,7 +6,13 @@
  */
 import { stackName } from "../layers/identity";
 import { type LayerStack, layerStacks, stackUpstream } from "../layers/shards";
-import { type Adoption, DEFAULT_PARALLEL, type Layer, type LayerName } from "../layers/names";
+import {
+  type Adoption,
+  DEFAULT_PARALLEL,
+  type Layer,
+  type LayerInput,
+  type LayerName,
+} from "../layers/names";
 import type { RegistryModel } from "../registry/model";
 import { ExternalError, SafetyError } from "../components/core/problems";
 import { LAYERS } from "../stacks/layers";
@@ -26,6 +32,25 @@ import {
 export type Action = "preview" | "up" | "destroy";
 
 export type Program = () => Promise<Record<string, unknown>>;
+
+/**
+ * What a stack runs: its layer's program on this input, as data, so an engine can run it in a process of its own
+ * (deploy/automation.ts: one stack's failure never fails another's; ARCHITECTURE.md, "Converging").
+ */
+export interface StackJob {
+  layer: LayerName;
+  input: LayerInput;
+  /** The run's lease holder (deploy/lease.ts), which the program checks still holds the lease. */
+  holder?: string;
+}
+
+/** A job's program, to run in this process. */
+export function jobProgram(job: StackJob): Program {
+  return pulumiProgram(
+    LAYERS.find((l) => l.name === job.layer)!,
+    job.input,
+  );
+}
 
 /** Resources per operation, as the engine counts them (`create`, `update`, `delete`, `same`, `replace`, ...). */
 export type Changes = Record<string, number>;
@@ -68,9 +93,9 @@ export interface RunStepOptions {
 export interface StackEngine {
   /** The stack's state, or undefined when the stack does not exist (never created). */
   state(stack: string): Promise<StackState | undefined>;
-  preview(stack: string, program: Program, opts: RunStepOptions): Promise<PreviewReport>;
-  up(stack: string, program: Program, opts: RunStepOptions): Promise<Changes>;
-  destroy(stack: string, program: Program, opts: RunStepOptions): Promise<Changes>;
+  preview(stack: string, job: StackJob, opts: RunStepOptions): Promise<PreviewReport>;
+  up(stack: string, job: StackJob, opts: RunStepOptions): Promise<Changes>;
+  destroy(stack: string, job: StackJob, opts: RunStepOptions): Promise<Changes>;
   /**
    * Drops the creates an interrupted update left pending from the stack's state (`pulumi refresh
    * --clear-pending-creates`): the objects they may have made are found by the preflight that follows.
@@ -253,16 +278,11 @@ export async function runLayers(
   opts: RunOptions,
 ): Promise<StackResult[]> {
   let adoption = opts.adoption;
-  const programOf = (stack: LayerStack): Program =>
-    pulumiProgram(
-      LAYERS.find((l) => l.name === stack.layer)!,
-      {
-        model,
-        tenants: stack.tenants,
-        part: stack.part,
-        ...(adoption ? { adoption } : {}),
-      },
-    );
+  const programOf = (stack: LayerStack): StackJob => ({
+    layer: stack.layer,
+    input: { model, tenants: stack.tenants, part: stack.part, ...(adoption ? { adoption } : {}) },
+    ...(lease ? { holder: lease.holder } : {}),
+  });
   const reporter = opts.reporter ?? SILENT;
   const limit = Math.max(1, opts.parallel ?? DEFAULT_PARALLEL);
   const stacks = runStacks(action, model, opts.layers);

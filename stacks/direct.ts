@@ -13,6 +13,9 @@
  * The platform layer applies the same guard as `npx tenancy up` (removals, handovers, namespaces leaving a
  * cluster, the shard count, the default cluster), against its own last applied outputs. What this path cannot
  * do is preview every layer before changing any: `npx tenancy up` does.
+ * An update takes the environment lease first (deploy/lease.ts), as `tenancy up` does, and refuses while another
+ * run holds it. Under `tenancy up` (deploy/run-file.ts: TENANCY_RUN names the job's file) it uses the registry
+ * that run validated and guarded, and checks that run still holds the lease.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_MAX_REMOVALS, checkRegistryChange } from "../deploy/guard";
@@ -22,6 +25,10 @@ import { layerStacks, shardCount } from "../layers/shards";
 import { loadRegistry } from "../registry/load";
 import { DEFAULT_SOURCE_SETTINGS, type SourceSettings, sourceOptions } from "../registry/settings";
 import { LAYERS } from "./layers";
+import { defaultCluster } from "../components/clusters/placement";
+import type { RegistryModel } from "../registry/model";
+import type { HeldLease } from "../deploy/lease";
+import { RUN_FILE_ENV, readRunFile } from "../deploy/run-file";
 import { StackOutputs, registerStack } from "./registrar";
 
 /** The platform stack's outputs the guard compares a registry change against (stacks/platform.ts). */
@@ -42,15 +49,57 @@ export function sourceSettings(config: pulumi.Config): SourceSettings {
   };
 }
 
+/** The lease an update of `stack` runs under (deploy/lease.ts), taken or checked; none in a preview. */
+export async function stackLease(
+  model: RegistryModel,
+  stack: string,
+  /** The lease holder of the `tenancy up` this program runs under, if it does. */
+  under?: string,
+): Promise<HeldLease | undefined> {
+  if (pulumi.runtime.isDryRun()) return undefined;
+  /* eslint-disable @typescript-eslint/no-require-imports -- the Kubernetes client, only for an update */
+  const { kubeConfigs } = require("../deploy/kube") as typeof import("../deploy/kube");
+  const lease = require("../deploy/lease") as typeof import("../deploy/lease");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const env = model.environment;
+  const kc = kubeConfigs(env)(defaultCluster(env.clusters));
+  const opts = { env: env.name, namespace: env.lease.namespace, durationSeconds: env.lease.durationSeconds };
+  if (under) {
+    await lease.checkLeaseHeld(kc, { ...opts, holder: under });
+    return undefined;
+  }
+  const held = await lease.acquireLease(kc, {
+    ...opts,
+    holder: lease.holderIdentity(`pulumi up -s ${stack}`),
+  });
+  // held until the program's process ends, when the engine has no more of its registrations to run
+  process.once("beforeExit", () => void held.release());
+  return held;
+}
+
+export interface DirectOptions {
+  /** @default stackLease */
+  lease?: (model: RegistryModel, stack: string, under?: string) => Promise<HeldLease | undefined>;
+}
+
 /** The program of the stack being run: its layer's, after the guard. */
 export async function main(): Promise<Record<string, unknown>> {
+  return program();
+}
+
+export async function program(opts: DirectOptions = {}): Promise<Record<string, unknown>> {
   const stack = pulumi.getStack();
   const id = parseStackName(stack);
   const layer = id && LAYERS.find((l) => l.name === id.layer);
   if (!id || !layer)
     throw new Error(`stack ${stack}: expected <env>-<layer> with layer one of ${LAYER_NAMES.join(", ")}`);
   const config = new pulumi.Config("tenancy");
-  const model = await loadRegistry({ env: id.env, source: sourceOptions(sourceSettings(config)) });
+  // under `tenancy up`: the registry it validated and guarded under its lease, what it adopts, its lease holder
+  const job = process.env[RUN_FILE_ENV] ? readRunFile(process.env[RUN_FILE_ENV]) : undefined;
+  if (job && job.model.environment.name !== id.env)
+    throw new Error(`stack ${stack}: the run file is environment ${job.model.environment.name}'s`);
+  const model =
+    job?.model ?? (await loadRegistry({ env: id.env, source: sourceOptions(sourceSettings(config)) }));
   // this stack among the layer's: the whole layer, its shared stack, or one shard with its tenants
   const mine = layerStacks(model, id.layer).find((s) => s.name === stack);
   if (!mine)
@@ -62,7 +111,8 @@ export async function main(): Promise<Record<string, unknown>> {
         .map((s) => s.name)
         .join(", ")}`,
     );
-  if (layer.name === "platform") {
+  await (opts.lease ?? stackLease)(model, stack, job?.holder);
+  if (layer.name === "platform" && !job) {
     // the stack's own last applied outputs: a StackReference reads the stored checkpoint, which this update
     // has not changed yet when the program starts ({} on a stack's first update)
     const self = new StackOutputs(stackName(id));
@@ -86,5 +136,12 @@ export async function main(): Promise<Record<string, unknown>> {
       },
     );
   }
-  return registerStack(layer.program({ model, tenants: mine.tenants, part: mine.part }));
+  return registerStack(
+    layer.program({
+      model,
+      tenants: mine.tenants,
+      part: mine.part,
+      ...(job?.adoption ? { adoption: job.adoption } : {}),
+    }),
+  );
 }

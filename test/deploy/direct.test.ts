@@ -10,7 +10,7 @@ import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProgram } from "../../plan/harness";
 import { SafetyError } from "../../components/core/problems";
-import { main } from "../../stacks/direct";
+import { program } from "../../stacks/direct";
 import { EXAMPLE, EXAMPLE_ENV_PATH, ROOT, copyExample } from "../helpers/cli";
 import { type VaultServer, startVaultServer } from "../helpers/vault-server";
 
@@ -34,6 +34,9 @@ afterAll(async () => {
   delete process.env.VAULT_TOKEN;
   await server.close();
 });
+
+/** The program with no lease (the lease itself: ./lease.test.ts). */
+const main = () => program({ lease: async () => undefined });
 
 const VAULT_CONFIG = { "tenancy:source": "vault", "tenancy:vaultLayout": "single-secret" };
 

@@ -18,6 +18,7 @@ import { receiver } from "../../examples/webhook-receiver";
 import { type TenantEvent, sign, tenantDigest, tenantEvents, verify } from "../../components/events/policy";
 import type { RegistryModel } from "../../registry/model";
 import { copyExample, runCliAsync } from "../helpers/cli";
+import type { StackJob } from "../../deploy/run";
 import { FakeEngine } from "../helpers/engine";
 import {
   exampleEnvironmentData,
@@ -329,7 +330,7 @@ describe("up, end to end over the fake engine", () => {
 
     // an up failing after the platform layer: bob's change is applied there, its event kept for --resend
     const failing = Object.assign(Object.create(engine) as FakeEngine, {
-      up: (stack: string, program: () => Promise<Record<string, unknown>>, o: { refresh: boolean }) =>
+      up: (stack: string, program: StackJob, o: { refresh: boolean }) =>
         stack === "example-vault" ? Promise.reject(new Error("vault down")) : engine.up(stack, program, o),
     });
     const bobChanged = { ...changed, bob: { ...changed.bob, domains: ["bob.example.com"] } };

@@ -3,12 +3,11 @@
  * outputs as last applied, previews in dry-run mode, protect checked when a delete step runs, deletedWith):
  * day one, onboarding, removing a namespace, handing one over, destroy.
  */
-import { pulumiProgram } from "../../stacks/registrar";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { layerOrder, runLayers } from "../../deploy/run";
+import { type StackJob, layerOrder, runLayers } from "../../deploy/run";
 import { LAYER_DEPENDENCIES, LAYER_NAMES } from "../../layers/names";
 import type { RegistryModel } from "../../registry/model";
 import { ExternalError, SafetyError } from "../../components/core/problems";
@@ -101,11 +100,11 @@ describe("running the layers", () => {
   it("owner bindings wait for their namespaces; --refresh reaches every engine step", async () => {
     const seen: boolean[] = [];
     const refreshing = Object.assign(Object.create(engine) as FakeEngine, {
-      preview: (stack: string, program: () => Promise<Record<string, unknown>>, o: { refresh: boolean }) => {
+      preview: (stack: string, program: StackJob, o: { refresh: boolean }) => {
         seen.push(o.refresh);
         return engine.preview(stack, program, o);
       },
-      up: (stack: string, program: () => Promise<Record<string, unknown>>, o: { refresh: boolean }) => {
+      up: (stack: string, program: StackJob, o: { refresh: boolean }) => {
         seen.push(o.refresh);
         return engine.up(stack, program, o);
       },
@@ -214,9 +213,13 @@ describe("removing a namespace", () => {
     const platform = LAYERS[0]!;
     const model = withoutAliceDev();
     await expect(
-      engine.up("example-platform", pulumiProgram(platform, { model, tenants: model.tenants }), {
-        refresh: false,
-      }),
+      engine.up(
+        "example-platform",
+        { layer: platform.name, input: { model, tenants: model.tenants } },
+        {
+          refresh: false,
+        },
+      ),
     ).rejects.toThrow(ExternalError);
     const steps = engine.lastDeletes.get("example-platform")!;
     const deletedKinds = kinds(steps.deleted);

@@ -22,13 +22,18 @@
  * - Vault: creating an entity alias whose name and mount have one already fails (terraform-provider-vault#1693;
  *   a user's first OIDC login makes one), unless it is imported.
  */
-import { type RecordedResource, runProgram } from "../../plan/harness";
+import { fork } from "node:child_process";
+import { join } from "node:path";
+import { type ProgramRun, type RecordedResource, runProgram } from "../../plan/harness";
+import { writeRunFile } from "../../deploy/run-file";
+import type { ChildRequest } from "./engine-child";
 import { MOCK_ORGANIZATION } from "../../plan/harness";
+import { jobProgram } from "../../deploy/run";
 import type {
   Changes,
   PendingOperation,
   PreviewReport,
-  Program,
+  StackJob,
   RunStepOptions,
   StackEngine,
   StackState,
@@ -120,7 +125,62 @@ export class FakeEngine implements StackEngine {
   /** Stops the next update of a stack as a crash would, while it creates its `after`+1-th resource. */
   interrupt?: { stack: string; after: number };
 
+  /**
+   * Runs each program in a process of its own, through Pulumi.yaml's program and a run file, as the automation
+   * engine does (./engine-child.ts); `fail` names stacks whose update fails there as a failed registration does.
+   */
+  isolated?: { fail?: string[] };
+
   constructor(readonly world: FakeWorld = {}) {}
+
+  /** Runs a job's program as the engine would: here, or in a child process (isolated). */
+  private async run(stack: string, job: StackJob, dryRun: boolean): Promise<ProgramRun> {
+    const opts = { stack, stackOutputs: this.referenced(), dryRun };
+    if (!this.isolated) return runProgram(opts, jobProgram(job));
+    const file = writeRunFile({
+      model: job.input.model,
+      ...(job.input.adoption ? { adoption: job.input.adoption } : {}),
+    });
+    try {
+      const child = fork(join(__dirname, "engine-child.ts"), [], {
+        execArgv: ["--require", "tsx/cjs"],
+        serialization: "advanced",
+        stdio: ["ignore", "ignore", "pipe", "ipc"],
+      });
+      let stderr = "";
+      child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+      const request: ChildRequest = {
+        ...opts,
+        runFile: file.path,
+        ...(!dryRun && this.isolated.fail?.includes(stack)
+          ? { fail: `registration of ${stack} failed` }
+          : {}),
+      };
+      return await new Promise<ProgramRun>((resolve, reject) => {
+        let answer: { ok: boolean; run?: ProgramRun; message?: string } | undefined;
+        child.on("message", (m: typeof answer) => (answer = m));
+        child.on("exit", (code) => {
+          if (answer?.ok && code === 0) resolve(answer.run!);
+          else
+            reject(
+              new Error(
+                answer && !answer.ok
+                  ? answer.message
+                  : `the program's process exited with code ${code}: ${
+                      stderr
+                        .trim()
+                        .split("\n")
+                        .find((l) => /Error/.test(l)) ?? ""
+                    }`,
+              ),
+            );
+        });
+        child.send(request);
+      });
+    } finally {
+      file.remove();
+    }
+  }
 
   async state(stack: string): Promise<StackState | undefined> {
     const s = this.stacks.get(stack);
@@ -194,12 +254,12 @@ export class FakeEngine implements StackEngine {
     return this.stacks.get(stack)!;
   }
 
-  async preview(stack: string, program: Program, _opts: RunStepOptions): Promise<PreviewReport> {
+  async preview(stack: string, job: StackJob, _opts: RunStepOptions): Promise<PreviewReport> {
     this.calls.push(`preview ${stack}`);
     const current = this.open(stack);
     let run;
     try {
-      run = await runProgram({ stack, stackOutputs: this.referenced(), dryRun: true }, program);
+      run = await this.run(stack, job, true);
     } catch (e) {
       throw new ExternalError(`preview of ${stack} failed: ${(e as Error).message}`);
     }
@@ -212,12 +272,12 @@ export class FakeEngine implements StackEngine {
     };
   }
 
-  async up(stack: string, program: Program, _opts: RunStepOptions): Promise<Changes> {
+  async up(stack: string, job: StackJob, _opts: RunStepOptions): Promise<Changes> {
     this.calls.push(`up ${stack}`);
     const current = this.open(stack);
     let run;
     try {
-      run = await runProgram({ stack, stackOutputs: this.referenced() }, program);
+      run = await this.run(stack, job, false);
     } catch (e) {
       throw new ExternalError(`up of ${stack} failed: ${(e as Error).message}`);
     }
@@ -266,7 +326,7 @@ export class FakeEngine implements StackEngine {
     return changes;
   }
 
-  async destroy(stack: string, _program: Program, _opts: RunStepOptions): Promise<Changes> {
+  async destroy(stack: string, _job: StackJob, _opts: RunStepOptions): Promise<Changes> {
     this.calls.push(`destroy ${stack}`);
     const current = this.open(stack);
     const kept = current.resources.filter((r) => r.protect);
