@@ -241,7 +241,8 @@ async function lookupKubernetes(
             token,
           );
           for (const o of page.items) existing.set(nameOf(o), o);
-          token = page.metadata?._continue || undefined;
+          const meta = page.metadata as { _continue?: string; continue?: string } | undefined;
+          token = meta?._continue || meta?.continue || undefined;
         } while (token);
       } catch (e) {
         for (const c of group)

@@ -57,10 +57,9 @@ export async function stackLease(
   under?: string,
 ): Promise<HeldLease | undefined> {
   if (pulumi.runtime.isDryRun()) return undefined;
-  /* eslint-disable @typescript-eslint/no-require-imports -- the Kubernetes client, only for an update */
-  const { kubeConfigs } = require("../deploy/kube") as typeof import("../deploy/kube");
-  const lease = require("../deploy/lease") as typeof import("../deploy/lease");
-  /* eslint-enable @typescript-eslint/no-require-imports */
+  // the Kubernetes client, only for an update
+  const { kubeConfigs } = await import("../deploy/kube");
+  const lease = await import("../deploy/lease");
   const env = model.environment;
   const kc = kubeConfigs(env)(defaultCluster(env.clusters));
   const opts = { env: env.name, namespace: env.lease.namespace, durationSeconds: env.lease.durationSeconds };
