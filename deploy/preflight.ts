@@ -167,14 +167,15 @@ export function judgeObject(
       how: "refuse",
       detail: `exists and belongs to tenant ${owner} (its ${TENANT_LABEL} label; ${by}): a namespace passes to another tenant only by a registry change the guard sees`,
     };
-  const held = conflicts(r.inputs, existing);
-  if (held.length === 0) return { how: "in place", detail: `exists (${by}); updated in place` };
+  const all = conflicts(r.inputs, existing);
+  const held = all.length > 5 ? [...all.slice(0, 5), `${all.length - 5} more`] : all;
+  if (all.length === 0) return { how: "in place", detail: `exists (${by}); updated in place` };
   const kind = `${String(r.inputs.apiVersion)} ${String(r.inputs.kind)}`;
   if (TAKE_OVER.has(kind))
     return { how: "take over", detail: `exists (${by}); tenancy takes over ${held.join(", ")}` };
   return {
     how: "refuse",
-    detail: `exists (${by}), which hold${held.length === 1 ? "s" : ""} ${held.join(", ")} with other values: delete it or make it agree with the registry, then run again (docs/operations.md, "Preflight")`,
+    detail: `exists (${by}), whose fields ${held.join(", ")} hold other values: delete it or make it agree with the registry, then run again (docs/operations.md, "Preflight")`,
   };
 }
 

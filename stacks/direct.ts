@@ -27,7 +27,8 @@ import { DEFAULT_SOURCE_SETTINGS, type SourceSettings, sourceOptions } from "../
 import { LAYERS } from "./layers";
 import { defaultCluster } from "../components/clusters/placement";
 import type { RegistryModel } from "../registry/model";
-import type { HeldLease } from "../deploy/lease";
+import * as lease from "../deploy/lease";
+import { kubeConfigs } from "../deploy/kube";
 import { RUN_FILE_ENV, readRunFile } from "../deploy/run-file";
 import { StackOutputs, registerStack } from "./registrar";
 
@@ -55,11 +56,8 @@ export async function stackLease(
   stack: string,
   /** The lease holder of the `tenancy up` this program runs under, if it does. */
   under?: string,
-): Promise<HeldLease | undefined> {
+): Promise<lease.HeldLease | undefined> {
   if (pulumi.runtime.isDryRun()) return undefined;
-  // the Kubernetes client, only for an update
-  const { kubeConfigs } = await import("../deploy/kube");
-  const lease = await import("../deploy/lease");
   const env = model.environment;
   const kc = kubeConfigs(env)(defaultCluster(env.clusters));
   const opts = { env: env.name, namespace: env.lease.namespace, durationSeconds: env.lease.durationSeconds };
@@ -78,7 +76,7 @@ export async function stackLease(
 
 export interface DirectOptions {
   /** @default stackLease */
-  lease?: (model: RegistryModel, stack: string, under?: string) => Promise<HeldLease | undefined>;
+  lease?: (model: RegistryModel, stack: string, under?: string) => Promise<lease.HeldLease | undefined>;
 }
 
 /** The program of the stack being run: its layer's, after the guard. */

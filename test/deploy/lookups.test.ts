@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { conflictMessage, lookupRecords } from "../../deploy/cloudflare-lookup";
 import { lookupIdentities } from "../../deploy/vault-identity";
+import { IdentityVault } from "../helpers/vault-identity-server";
 import { type DnsRecordSpec, recordKey } from "../../components/dns/policy";
 import type { RegistryModel, TenantModel } from "../../registry/model";
 import { SafetyError } from "../../components/core/problems";
@@ -320,80 +321,6 @@ async function create(cf: CloudflareServer, zone: string, r: DnsRecordSpec) {
   });
   const body = (await res.json()) as { errors: { code: number; message: string }[] };
   return { status: res.status, errors: body.errors };
-}
-
-/**
- * A local Vault speaking the identity API that the lookup uses (`GET identity/entity/name/:name`, 404 when there
- * is none; `POST identity/lookup/entity` by alias name and mount accessor, 204 when there is none), answering
- * after a short wait and counting the requests in flight. test/helpers/vault-server.ts speaks KV v2 only.
- */
-class IdentityVault {
-  readonly token = "s.lookup-token-never-printed";
-  requests = 0;
-  inFlight = 0;
-  maxInFlight = 0;
-  /** entity name -> id */
-  readonly entities = new Map<string, string>();
-  /** alias name -> the entity Vault made at that user's first login */
-  readonly logins = new Map<string, { entity: string; alias: string }>();
-  /** entity name or alias name -> the status answered instead */
-  readonly broken = new Map<string, number>();
-  address = "";
-  private readonly server: Server = createServer((req, res) => this.handle(req, res));
-
-  constructor(private readonly accessor: string) {}
-
-  async listen(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    this.address = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  close(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-  }
-
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    this.requests++;
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    res.on("close", () => this.inFlight--);
-    let body = "";
-    req.on("data", (d: Buffer) => (body += d.toString("utf8")));
-    req.on("end", () => setTimeout(() => this.answer(req, res, body), 2));
-  }
-
-  private answer(req: IncomingMessage, res: ServerResponse, body: string): void {
-    const send = (status: number, data?: unknown) => {
-      res.writeHead(status, { "content-type": "application/json" });
-      res.end(status === 204 ? "" : JSON.stringify(data === undefined ? { errors: [] } : { data }));
-    };
-    if (req.headers["x-vault-token"] !== this.token) return send(403);
-    const byName = /^\/v1\/identity\/entity\/name\/([^/]+)$/.exec(req.url ?? "");
-    if (req.method === "GET" && byName) {
-      const name = decodeURIComponent(byName[1]!);
-      const status = this.broken.get(name);
-      if (status) return send(status);
-      const id = this.entities.get(name);
-      return id ? send(200, { id, name, aliases: [] }) : send(404);
-    }
-    if (req.method === "POST" && req.url === "/v1/identity/lookup/entity") {
-      const q = JSON.parse(body) as { alias_name: string; alias_mount_accessor: string };
-      const status = this.broken.get(q.alias_name);
-      if (status) return send(status);
-      const login = this.logins.get(q.alias_name);
-      if (!login || q.alias_mount_accessor !== this.accessor) return send(204);
-      return send(200, {
-        id: login.entity,
-        name: `entity_${login.entity}`,
-        aliases: [{ id: login.alias, name: q.alias_name, mount_accessor: this.accessor }],
-      });
-    }
-    send(404);
-  }
 }
 
 describe("looking up Vault identities, a bounded number of tenants at once", () => {

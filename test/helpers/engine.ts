@@ -52,8 +52,8 @@ export interface FakeStack {
 export interface FakeWorld {
   /** Kubernetes API servers (test/helpers/kube-server.ts) by the kubeconfig context a provider names. */
   kubernetes?: Record<string, { kubeConfig(): KubeConfig }>;
-  /** Vault entity aliases that exist, as `<mount accessor> <name>` (a user's login made them). */
-  vaultAliases?: Set<string>;
+  /** Vault's identities (test/helpers/vault-identity-server.ts): the aliases users' logins made. */
+  vault?: { hasAlias(name: string, accessor: string): boolean };
 }
 
 /** The field manager of the fake Kubernetes provider's applies (the real one's: pulumi-kubernetes-<suffix>). */
@@ -122,8 +122,8 @@ export class FakeEngine implements StackEngine {
   readonly previewOutputs = new Map<string, Record<string, unknown>>();
   /** The delete steps of the last update of each stack. */
   readonly lastDeletes = new Map<string, DeleteSteps>();
-  /** Stops the next update of a stack as a crash would, while it creates its `after`+1-th resource. */
-  interrupt?: { stack: string; after: number };
+  /** Stops the next update of a stack as a crash would, while it creates the first resource of `type`. */
+  interrupt?: { stack: string; type: string };
 
   /**
    * Runs each program in a process of its own, through Pulumi.yaml's program and a run file, as the automation
@@ -234,8 +234,7 @@ export class FakeEngine implements StackEngine {
       }
     }
     if (r.type === "vault:identity/entityAlias:EntityAlias" && create && !r.importId) {
-      const key = `${String(r.inputs.mountAccessor)} ${String(r.inputs.name)}`;
-      if (this.world.vaultAliases?.has(key))
+      if (this.world.vault?.hasAlias(String(r.inputs.name), String(r.inputs.mountAccessor)))
         throw new Error(
           `error writing IdentityEntityAlias: entity alias with name ${String(r.inputs.name)} and mount accessor ${String(r.inputs.mountAccessor)} already exists`,
         );
@@ -293,7 +292,7 @@ export class FakeEngine implements StackEngine {
     for (const r of run.resources) {
       const was = before.get(r.urn);
       const create = !was;
-      if (interrupt && create && done.filter((d) => !before.has(d.urn)).length === interrupt.after) {
+      if (interrupt && create && r.type === interrupt.type) {
         // the crash comes after the provider made it, before the engine recorded it
         await this.apply(r, providers, create).catch(() => undefined);
         this.interrupt = undefined;

@@ -74,7 +74,7 @@ const plural = (kind: string) => `${kind.toLowerCase().replace(/y$/, "ie").repla
 const BUILTIN: Kind[] = (
   [
     ["", false, "Namespace"],
-    ["", true, "ResourceQuota LimitRange Secret ConfigMap ServiceAccount Service"],
+    ["", true, "ResourceQuota LimitRange Secret ConfigMap ServiceAccount Service PersistentVolumeClaim"],
     ["rbac.authorization.k8s.io", true, "Role RoleBinding"],
     ["rbac.authorization.k8s.io", false, "ClusterRole ClusterRoleBinding"],
     ["networking.k8s.io", true, "NetworkPolicy Ingress"],
