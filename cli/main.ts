@@ -18,6 +18,7 @@ import { accessCommand } from "./access";
 import { canICommand } from "./can-i";
 import { codeownersCommand } from "./codeowners";
 import { diffCommand } from "./diff";
+import { driftCommand } from "./drift";
 import { deployCommands } from "./deploy";
 import { eventsCommand } from "./events";
 import { kubeconfigCommand } from "./kubeconfig";
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   kubeconfigCommand(program);
   portalCommands(program);
   deployCommands(program);
+  driftCommand(program);
   eventsCommand(program);
   return program;
 }

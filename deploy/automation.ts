@@ -84,12 +84,20 @@ async function withJob<T>(stackName: string, job: StackJob, step: (stack: Stack)
   }
 }
 
-/** What a preview's engine events say it would refuse: protected deletes and error diagnostics. */
-export function previewFindings(events: EngineEvent[]): Pick<PreviewReport, "protectedDeletes" | "errors"> {
+/**
+ * What a preview's engine events say: protected deletes and error diagnostics it would refuse, and each step
+ * that changes something (a resource's `resourcePreEvent`, op other than `same`; a refresh's own `refresh` steps
+ * are not changes, the update that follows them is).
+ */
+export function previewFindings(
+  events: EngineEvent[],
+): Pick<PreviewReport, "protectedDeletes" | "errors" | "steps"> {
   const protectedDeletes = new Set<string>();
   const errors: string[] = [];
+  const steps: { urn: string; op: string }[] = [];
   for (const e of events) {
     const m = e.resourcePreEvent?.metadata;
+    if (m && m.op !== "same" && m.op !== "refresh" && m.op !== "read") steps.push({ urn: m.urn, op: m.op });
     if (m && m.op === "delete" && m.old?.protect === true) protectedDeletes.add(m.urn);
     const d = e.diagnosticEvent;
     // the engine reports each protected delete as an error too: those are listed once, above
@@ -101,7 +109,7 @@ export function previewFindings(events: EngineEvent[]): Pick<PreviewReport, "pro
     )
       errors.push(d.message.trim());
   }
-  return { protectedDeletes: [...protectedDeletes], errors };
+  return { protectedDeletes: [...protectedDeletes], errors, steps };
 }
 
 export const automationEngine: StackEngine = {

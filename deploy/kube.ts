@@ -4,7 +4,12 @@
  * pod with no such context (the operator's workspace), the pod's own service account (in-cluster config).
  * Used by the preflight and the environment lease (ARCHITECTURE.md, "Converging"); loaded on use.
  */
-import { KubeConfig } from "@kubernetes/client-node";
+import {
+  ApiException,
+  KubeConfig,
+  KubernetesObjectApi,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
 import type { EnvironmentModel } from "../registry/model";
 import { ExternalError } from "../components/core/problems";
 
@@ -51,4 +56,31 @@ export function kubeError(e: unknown): string {
   const message = (body as { message?: unknown } | undefined)?.message;
   if (typeof message === "string") return `HTTP ${String(err.code)}: ${message}`;
   return (err.message ?? String(e)).split("\n")[0]!;
+}
+
+/**
+ * The Kubernetes objects API (discovery, paths, auth: the client's), answering objects as the API server sent
+ * them. The client's typed models rename fields that are words of TypeScript (a LimitRange's `default` becomes
+ * `_default`; client-node gen/models), so an object read through them no longer compares with a manifest.
+ */
+export class RawObjectApi extends KubernetesObjectApi {
+  static of(kc: KubeConfig): RawObjectApi {
+    const api = kc.makeApiClient(RawObjectApi);
+    api.setDefaultNamespace(kc);
+    return api;
+  }
+
+  protected override async processResponse<T extends KubernetesObject>(
+    response: { httpStatusCode: number; headers: Record<string, string>; body: { text(): Promise<string> } },
+    _type?: string,
+  ): Promise<T> {
+    const text = await response.body.text();
+    if (response.httpStatusCode >= 200 && response.httpStatusCode <= 299) return JSON.parse(text) as T;
+    throw new ApiException(response.httpStatusCode, "Unsuccessful HTTP Request", text, response.headers);
+  }
+
+  /** The object's path on the API server (found by discovery). */
+  path(spec: KubernetesObject, action: "read" | "patch" = "patch"): Promise<string> {
+    return this.specUriPath(spec, action);
+  }
 }

@@ -10,35 +10,23 @@
  * Kubernetes, by the object's field managers (metadata.managedFields, server-side apply): the fields tenancy
  * sets that another manager holds with another value are conflicts (the apply fails on them unless forced:
  * https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts). No conflict: updated in place.
- * Conflicts on a kind whose content tenancy defines outright (TAKE_OVER): tenancy takes those fields over. On any
- * other kind (a Secret, a ConfigMap, a cluster-wide role, a policy): refused, listing fields and managers.
+ * Conflicts on a kind whose content tenancy defines outright (TAKE_OVER, whose objects carry the provider's
+ * patchForce annotation): tenancy takes those fields over. On any other kind (a Secret, a ConfigMap, a
+ * cluster-wide role, a policy): refused, listing fields and managers.
  */
-import { KubernetesObjectApi, type KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Adoption } from "../layers/names";
 import type { Plan } from "../plan/plan";
 import { describeResource } from "../plan/plan";
 import type { EnvironmentModel, RegistryModel } from "../registry/model";
-import { type PlannedResource, kubernetesObjectKey } from "../components/core/spec";
+import { type PlannedResource, TAKE_OVER, kubernetesObjectKey } from "../components/core/spec";
 import { TENANT_LABEL } from "../components/core/labels";
 import { jsonEqual } from "../components/core/json";
 import { type DnsRecordSpec, recordKey } from "../components/dns/policy";
 import { lookupIdentities } from "./vault-identity";
 import { conflictMessage, lookupRecords } from "./cloudflare-lookup";
-import { type KubeConfigs, kubeError, statusOf } from "./kube";
+import { type KubeConfigs, RawObjectApi, kubeError, statusOf } from "./kube";
 import { mapLimited } from "./map-limited";
-
-/**
- * Kinds whose content in a tenant namespace tenancy defines outright: a conflicting field another manager holds
- * is taken over (docs/operations.md, "Preflight"). Every other kind is refused on a conflict.
- */
-export const TAKE_OVER: ReadonlySet<string> = new Set([
-  "v1 Namespace",
-  "v1 ResourceQuota",
-  "v1 LimitRange",
-  "networking.k8s.io/v1 NetworkPolicy",
-  "rbac.authorization.k8s.io/v1 Role",
-  "rbac.authorization.k8s.io/v1 RoleBinding",
-]);
 
 /** Field managers of Pulumi's Kubernetes provider ("pulumi-kubernetes", or "pulumi-kubernetes-<suffix>" with SSA). */
 const PULUMI_MANAGER = /^pulumi-kubernetes(-|$)/;
@@ -68,7 +56,7 @@ export interface PreflightClients {
 export interface PreflightResult {
   /** One per object that exists already, or could not be looked up; nothing for the objects that do not. */
   findings: Finding[];
-  /** What the run takes over: imports by id, clusters to update in place, objects whose fields it forces. */
+  /** What the run takes over: imports by id, the clusters whose existing objects it updates in place. */
   adoption: Adoption;
   /** The findings that stop an up: refusals and failed lookups. */
   unresolved: Finding[];
@@ -203,9 +191,9 @@ async function lookupKubernetes(
   for (const group of groups.values()) {
     const first = group[0]!.resource;
     const { apiVersion, kind } = first.inputs as { apiVersion: string; kind: string };
-    let api: KubernetesObjectApi;
+    let api: RawObjectApi;
     try {
-      api = KubernetesObjectApi.makeApiClient(configs(first.cluster!));
+      api = RawObjectApi.of(configs(first.cluster!));
     } catch (e) {
       for (const c of group) failed(c, (e as Error).message);
       continue;
@@ -275,7 +263,6 @@ export async function preflight(
   const findings: Finding[] = [];
   const adoption: Adoption = { entities: {}, aliases: {} };
   const upsert = new Set<string>();
-  const force: string[] = [];
   const looked = { kubernetes: 0, vault: 0, cloudflare: 0 };
   const finding = (c: { stack: string; resource: PlannedResource }, how: FindingHow, detail: string) =>
     findings.push({
@@ -296,7 +283,6 @@ export async function preflight(
       (c, existing) => {
         const { how, detail } = judgeObject(c.resource, existing);
         if (how === "in place" || how === "take over") upsert.add(c.resource.cluster!);
-        if (how === "take over") force.push(kubernetesObjectKey(c.resource)!);
         finding(c, how, detail);
       },
       (c, why) => finding(c, "unknown", why),
@@ -387,8 +373,7 @@ export async function preflight(
     }
   }
 
-  if (upsert.size > 0)
-    adoption.kubernetes = { upsert: [...upsert].sort(), ...(force.length ? { force } : {}) };
+  if (upsert.size > 0) adoption.kubernetes = { upsert: [...upsert].sort() };
   return {
     findings,
     adoption,

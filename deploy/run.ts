@@ -81,6 +81,8 @@ export interface PreviewReport {
   protectedDeletes: string[];
   /** Other errors the preview reported. */
   errors: string[];
+  /** Each resource the preview would change, and how (`create`, `update`, `replace`, `delete`, ...). */
+  steps?: { urn: string; op: string }[];
 }
 
 export interface RunStepOptions {
@@ -469,14 +471,7 @@ export function mergeAdoption(asked: Adoption | undefined, found: Adoption): Ado
     ...(found.dnsRecords || asked?.dnsRecords
       ? { dnsRecords: { ...found.dnsRecords, ...asked?.dnsRecords } }
       : {}),
-    ...(k8s
-      ? {
-          kubernetes: {
-            ...k8s,
-            force: [...new Set([...(asked?.kubernetes?.force ?? []), ...(found.kubernetes?.force ?? [])])],
-          },
-        }
-      : {}),
+    ...(k8s ? { kubernetes: k8s } : {}),
   };
   const empty =
     Object.keys(merged.entities).length === 0 &&

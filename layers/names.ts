@@ -33,11 +33,9 @@ export interface Adoption {
   dnsRecords?: Record<string, string>;
   /**
    * Kubernetes objects that exist: on these clusters (or "all") the provider updates an existing object by
-   * server-side apply instead of failing (`upsertExistingObjects`); `force` lists the objects
-   * (`kubernetesObjectKey`) whose fields another field manager holds and tenancy takes over (the provider's
-   * `pulumi.com/patchForce` annotation). @default - no upsert
+   * server-side apply instead of failing (`upsertExistingObjects`). @default - no upsert
    */
-  kubernetes?: { upsert: "all" | string[]; force?: string[] };
+  kubernetes?: { upsert: "all" | string[] };
 }
 
 /** What one stack of a layer holds (layers/shards.ts). */

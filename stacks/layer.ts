@@ -8,16 +8,7 @@
  * check is a reference (`UpstreamCheck`); the plan (plan/data.ts) and the registrar (stacks/registrar.ts)
  * resolve it.
  */
-import {
-  type Dependency,
-  PENDING,
-  type Ref,
-  type ResourceSpec,
-  Specs,
-  type UpstreamCheck,
-  kubernetesObjectKey,
-  ref,
-} from "../components/core/spec";
+import { type Dependency, PENDING, type Ref, Specs, type UpstreamCheck, ref } from "../components/core/spec";
 import { type StackIdentity, stackName } from "../layers/identity";
 import type { LayerProgram } from "../layers/names";
 import type { Contribution, StackBuilder, UpstreamStack } from "../layers/stack";
@@ -54,24 +45,6 @@ export class Upstream implements UpstreamStack {
  * A layer's program from its list of contributions (one per concern, in order): each adds its specs to the
  * stack, and the stack's reads are every upstream stack a contribution asked for.
  */
-/** The provider's annotation forcing a server-side apply through other field managers' conflicts. */
-export const PATCH_FORCE = "pulumi.com/patchForce";
-
-/** The objects whose conflicting fields tenancy takes over carry PATCH_FORCE (deploy/preflight.ts decides which). */
-function takeOver(resources: readonly ResourceSpec[], force: readonly string[] | undefined): void {
-  if (!force?.length) return;
-  const keys = new Set(force);
-  for (const r of resources) {
-    const key = kubernetesObjectKey(r);
-    if (key === undefined || !keys.has(key)) continue;
-    const metadata = r.inputs.metadata as { annotations?: Record<string, unknown> };
-    r.inputs = {
-      ...r.inputs,
-      metadata: { ...metadata, annotations: { ...metadata.annotations, [PATCH_FORCE]: "true" } },
-    };
-  }
-}
-
 export function layerProgram(contributions: readonly Contribution[]): LayerProgram {
   return (input) => {
     const specs = new Specs();
@@ -93,7 +66,6 @@ export function layerProgram(contributions: readonly Contribution[]): LayerProgr
       handles: new Map(),
     };
     for (const contribute of contributions) contribute(stack);
-    takeOver(specs.list, input.adoption?.kubernetes?.force);
     // a stack that reads upstream says what it found missing there (a preview before that layer is applied)
     if (reads.size > 0) stack.outputs.awaitingUpstream = PENDING;
     return { resources: specs.list, outputs: stack.outputs, reads: [...reads.keys()] };

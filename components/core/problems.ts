@@ -14,8 +14,19 @@ export interface Problem {
   message: string;
 }
 
-/** 5 is a defect of tenancy itself (an exception nobody expected), never a verdict on the input. */
-export const ExitCode = { ok: 0, invalid: 1, usage: 2, safety: 3, external: 4, internal: 5 } as const;
+/**
+ * 5 is a defect of tenancy itself (an exception nobody expected), never a verdict on the input. 6 is kept for a
+ * change that raises privileges (`diff`); 7: `drift` found the real systems differ from the registry.
+ */
+export const ExitCode = {
+  ok: 0,
+  invalid: 1,
+  usage: 2,
+  safety: 3,
+  external: 4,
+  internal: 5,
+  drift: 7,
+} as const;
 
 /** `namespaces[1].quota.pods` */
 export function formatPath(path: readonly PathSegment[]): string {

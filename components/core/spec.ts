@@ -218,15 +218,52 @@ export class Specs {
     });
   }
 
-  /** A Kubernetes object from its manifest: its type token from `apiVersion` and `kind`, the manifest its inputs. */
+  /**
+   * A Kubernetes object from its manifest: its type token from `apiVersion` and `kind`, the manifest its inputs;
+   * an object of a kind tenancy takes over (TAKE_OVER) carries PATCH_FORCE.
+   */
   kubernetes(
     name: string,
     manifest: KubernetesManifest,
     within: Within,
     own: SpecOptions = {},
   ): ResourceSpec {
-    return this.resource(kubernetesType(manifest.apiVersion, manifest.kind), name, manifest, within, own);
+    return this.resource(
+      kubernetesType(manifest.apiVersion, manifest.kind),
+      name,
+      takenOver(manifest),
+      within,
+      own,
+    );
   }
+}
+
+/** The Kubernetes provider's annotation forcing its server-side apply through other field managers' conflicts. */
+export const PATCH_FORCE = "pulumi.com/patchForce";
+
+/**
+ * Kinds whose content tenancy defines outright, in the namespaces it owns (ARCHITECTURE.md, "Converging"):
+ * tenants cannot write them, and a field another manager holds (a `kubectl edit`, a namespace made by hand) is
+ * taken over, not a failed apply (server-side apply conflicts:
+ * https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts). Every other kind (a Secret, a
+ * ConfigMap, a cluster-wide role, a policy) may hold someone else's data: a conflict there is refused.
+ */
+export const TAKE_OVER: ReadonlySet<string> = new Set([
+  "v1 Namespace",
+  "v1 ResourceQuota",
+  "v1 LimitRange",
+  "networking.k8s.io/v1 NetworkPolicy",
+  "rbac.authorization.k8s.io/v1 Role",
+  "rbac.authorization.k8s.io/v1 RoleBinding",
+]);
+
+function takenOver(manifest: KubernetesManifest): KubernetesManifest {
+  if (!TAKE_OVER.has(`${manifest.apiVersion} ${manifest.kind}`)) return manifest;
+  const metadata = (manifest.metadata ?? {}) as { annotations?: Record<string, unknown> };
+  return {
+    ...manifest,
+    metadata: { ...metadata, annotations: { ...metadata.annotations, [PATCH_FORCE]: "true" } },
+  };
 }
 
 /** A Kubernetes object as the API takes it. */

@@ -138,19 +138,26 @@ describe("Kubernetes objects that exist with other field managers", () => {
     expect(labels.team).toBe("carol");
     const managers = (ns.metadata.managedFields as { manager: string }[]).map((m) => m.manager);
     expect(managers).toEqual(expect.arrayContaining([FAKE_MANAGER, "kubectl-client-side-apply"]));
-    // only where it was needed: the provider of main upserts, the others do not; the annotation only on carol
+    // only where it was needed: the provider of main upserts, the others do not
     const platform = engine.stacks.get("example-platform")!.resources;
     const providers = platform.filter((r) => r.type === "pulumi:providers:kubernetes");
     expect(providers.filter((p) => p.inputs.upsertExistingObjects).map((p) => p.inputs.context)).toEqual([
       "example-admin",
     ]);
-    const forced = platform.filter(
-      (r) =>
-        (r.inputs.metadata as { annotations?: Record<string, string> } | undefined)?.annotations?.[
-          "pulumi.com/patchForce"
-        ] === "true",
-    );
-    expect(forced.map((r) => r.name)).toEqual(["carol-namespace"]);
+    // the kinds tenancy takes over carry the provider's patchForce annotation, always; the others never
+    const force = (r: (typeof platform)[number]) =>
+      (r.inputs.metadata as { annotations?: Record<string, string> } | undefined)?.annotations?.[
+        "pulumi.com/patchForce"
+      ];
+    for (const r of platform.filter(
+      (x) => x.type.startsWith("kubernetes:") && !x.type.startsWith("kubernetes:core/v1:ConfigMap"),
+    ))
+      if (/:(Namespace|ResourceQuota|LimitRange|NetworkPolicy|Role|RoleBinding)$/.test(r.type))
+        expect(force(r), r.urn).toBe("true");
+    for (const r of platform.filter((x) =>
+      /:(ConfigMap|ClusterRole|ValidatingAdmissionPolicy)$/.test(x.type),
+    ))
+      expect(force(r), r.urn).toBeUndefined();
   });
 
   it("a namespace the same as tenancy's is updated in place, nothing forced", async () => {

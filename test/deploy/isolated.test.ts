@@ -25,7 +25,9 @@ describe("isolated runs", () => {
     isolated.isolated = { fail: ["example-dns"] };
     const error = await runLayers("up", model, isolated, { ...NONE, parallel: 4 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExternalError);
-    expect((error as Error).message).toMatch(/^up of example-dns failed: .*registration of example-dns failed/);
+    expect((error as Error).message).toMatch(
+      /^up of example-dns failed: .*registration of example-dns failed/,
+    );
     // dns has no dependants: every other stack was applied, platform at the same time as dns
     expect((error as Error).message).toMatch(
       /\(applied: example-platform, example-vault, example-ci, example-apps\)$/,

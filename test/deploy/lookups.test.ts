@@ -3,8 +3,6 @@
  * before every `up`: through the real lookup code against local servers, counting the requests they make and
  * how many are in flight at once.
  */
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { conflictMessage, lookupRecords } from "../../deploy/cloudflare-lookup";
 import { lookupIdentities } from "../../deploy/vault-identity";

@@ -38,7 +38,9 @@ import type {
   StackEngine,
   StackState,
 } from "../../deploy/run";
-import { KubernetesObjectApi, type KubeConfig, PatchStrategy } from "@kubernetes/client-node";
+import { request } from "node:http";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { RawObjectApi } from "../../deploy/kube";
 import { ExternalError } from "../../components/core/problems";
 import { PROJECT } from "../../layers/identity";
 
@@ -206,7 +208,8 @@ export class FakeEngine implements StackEngine {
     if (r.type.startsWith("kubernetes:") && provider) {
       const server = this.world.kubernetes?.[String(provider.inputs.context)];
       if (!server) return;
-      const api = KubernetesObjectApi.makeApiClient(server.kubeConfig());
+      const kc = server.kubeConfig();
+      const api = RawObjectApi.of(kc);
       const obj = r.inputs as {
         apiVersion: string;
         kind: string;
@@ -223,15 +226,34 @@ export class FakeEngine implements StackEngine {
           );
       }
       const force = obj.metadata.annotations?.["pulumi.com/patchForce"] === "true";
-      try {
-        await api.patch(obj, undefined, undefined, FAKE_MANAGER, force, PatchStrategy.ServerSideApply);
-      } catch (e) {
-        const body = (e as { body?: unknown }).body;
-        const message = typeof body === "string" ? body : JSON.stringify(body);
-        throw new Error(
-          `Server-Side Apply field conflict detected for ${obj.kind} ${obj.metadata.name}: ${message}`,
+      // the manifest as it is, by server-side apply (the client's typed models would drop fields such as `default`)
+      const url = new URL(await api.path(obj), kc.getCurrentCluster()!.server);
+      url.searchParams.set("fieldManager", FAKE_MANAGER);
+      if (force) url.searchParams.set("force", "true");
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          url,
+          {
+            method: "PATCH",
+            headers: {
+              "content-type": "application/apply-patch+yaml",
+              authorization: `Bearer ${kc.getCurrentUser()!.token}`,
+            },
+          },
+          (res) => {
+            let body = "";
+            res.on("data", (d: Buffer) => (body += d.toString()));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          },
         );
-      }
+        req.on("error", reject);
+        req.end(JSON.stringify(obj));
+      });
+      if (answer.status === 409)
+        throw new Error(
+          `Server-Side Apply field conflict detected for ${obj.kind} ${obj.metadata.name}: ${answer.body}`,
+        );
+      if (answer.status >= 300) throw new Error(`HTTP ${answer.status}: ${answer.body}`);
     }
     if (r.type === "vault:identity/entityAlias:EntityAlias" && create && !r.importId) {
       if (this.world.vault?.hasAlias(String(r.inputs.name), String(r.inputs.mountAccessor)))
@@ -253,7 +275,29 @@ export class FakeEngine implements StackEngine {
     return this.stacks.get(stack)!;
   }
 
-  async preview(stack: string, job: StackJob, _opts: RunStepOptions): Promise<PreviewReport> {
+  /**
+   * A refresh's view of a Kubernetes object in state: gone (the refresh drops it; the update creates it again), or
+   * changed by someone else in a field the resource sets (the update sets it back), or as recorded.
+   */
+  private async refreshed(r: RecordedResource, providers: Map<string, RecordedResource>) {
+    const provider = r.provider ? providers.get(r.provider.split("::").slice(0, -1).join("::")) : undefined;
+    const server = provider && this.world.kubernetes?.[String(provider.inputs.context)];
+    if (!server || !r.type.startsWith("kubernetes:")) return "same";
+    const live = await RawObjectApi.of(server.kubeConfig())
+      .read(r.inputs as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } })
+      .catch(() => undefined);
+    if (!live) return "create";
+    const differs = (want: unknown, have: unknown): boolean =>
+      want !== null && typeof want === "object" && !Array.isArray(want)
+        ? Object.entries(want).some(([k, v]) =>
+            differs(v, (have as Record<string, unknown> | undefined)?.[k]),
+          )
+        : JSON.stringify(want) !== JSON.stringify(have);
+    const { apiVersion: _v, kind: _k, ...set } = r.inputs;
+    return differs(set, live) ? "update" : "same";
+  }
+
+  async preview(stack: string, job: StackJob, opts: RunStepOptions): Promise<PreviewReport> {
     this.calls.push(`preview ${stack}`);
     const current = this.open(stack);
     let run;
@@ -264,14 +308,29 @@ export class FakeEngine implements StackEngine {
     }
     const steps = deleteSteps(current.resources, run.resources);
     this.previewOutputs.set(stack, run.outputs);
+    const was = new Map(current.resources.map((r) => [r.urn, r]));
+    const providers = new Map(
+      current.resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => [r.urn, r]),
+    );
+    const changed: { urn: string; op: string }[] = [];
+    for (const r of run.resources) {
+      const old = was.get(r.urn);
+      const live = old && opts.refresh ? await this.refreshed(old, providers) : "same";
+      if (!old || live === "create") changed.push({ urn: r.urn, op: "create" });
+      else if (live === "update" || JSON.stringify(old.inputs) !== JSON.stringify(r.inputs))
+        changed.push({ urn: r.urn, op: "update" });
+    }
+    for (const urn of [...steps.refused, ...steps.deleted, ...steps.droppedWith])
+      changed.push({ urn, op: "delete" });
     return {
       changes: changeCounts(current.resources, run.resources, steps),
       protectedDeletes: steps.refused,
       errors: [],
+      steps: changed,
     };
   }
 
-  async up(stack: string, job: StackJob, _opts: RunStepOptions): Promise<Changes> {
+  async up(stack: string, job: StackJob, opts: RunStepOptions): Promise<Changes> {
     this.calls.push(`up ${stack}`);
     const current = this.open(stack);
     let run;
@@ -290,7 +349,10 @@ export class FakeEngine implements StackEngine {
     const done: RecordedResource[] = [];
     const interrupt = this.interrupt?.stack === stack ? this.interrupt : undefined;
     for (const r of run.resources) {
-      const was = before.get(r.urn);
+      // a refresh first sees what changed out of band: gone (so created again) or changed (so set back)
+      const live =
+        before.has(r.urn) && opts.refresh ? await this.refreshed(before.get(r.urn)!, providers) : "same";
+      const was = live === "create" ? undefined : before.get(r.urn);
       const create = !was;
       if (interrupt && create && r.type === interrupt.type) {
         // the crash comes after the provider made it, before the engine recorded it
@@ -300,7 +362,7 @@ export class FakeEngine implements StackEngine {
         current.pending.push({ urn: r.urn, op: "creating", resource: r });
         throw new ExternalError(`up of ${stack} failed: the update was interrupted`);
       }
-      if (create || JSON.stringify(was.inputs) !== JSON.stringify(r.inputs))
+      if (create || live === "update" || JSON.stringify(was.inputs) !== JSON.stringify(r.inputs))
         try {
           await this.apply(r, providers, create);
         } catch (e) {

@@ -107,6 +107,7 @@ describe("TenantAccess in the example plan", () => {
         name: "tenant-owner",
         namespace: "alice-dev",
         labels: { "tenancy.io/tenant": "alice", "app.kubernetes.io/managed-by": "tenancy" },
+        annotations: { "pulumi.com/patchForce": "true" },
       },
       roleRef: {
         apiGroup: "rbac.authorization.k8s.io",

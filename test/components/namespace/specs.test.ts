@@ -147,6 +147,8 @@ describe("TenantNamespace on its own", () => {
     const ns = objectsOf(run).find((r) => r.inputs.kind === "Namespace")!;
     expect(ns.inputs.metadata).toEqual({
       name: "acme-web",
+      // tenancy takes over the fields it sets on its namespaces (components/core/spec.ts, TAKE_OVER)
+      annotations: { "pulumi.com/patchForce": "true" },
       labels: {
         "tenancy.io/tenant": "acme",
         "app.kubernetes.io/managed-by": "tenancy",
@@ -163,6 +165,7 @@ describe("TenantNamespace on its own", () => {
         name: (r.inputs.metadata as { name: string }).name,
         namespace: "acme-web",
         labels: { "tenancy.io/tenant": "acme", "app.kubernetes.io/managed-by": "tenancy" },
+        annotations: { "pulumi.com/patchForce": "true" },
       });
   });
 

@@ -146,7 +146,12 @@ describe("TenantVault per tenant, in the example plan", () => {
         expect(role.inputs).toEqual({
           apiVersion: "rbac.authorization.k8s.io/v1",
           kind: "Role",
-          metadata: { name: `${ns}-deployer`, namespace: ns, labels: LABELS(id) },
+          metadata: {
+            name: `${ns}-deployer`,
+            namespace: ns,
+            labels: LABELS(id),
+            annotations: { "pulumi.com/patchForce": "true" },
+          },
           rules: DEFAULT_RULES,
         });
         validateK8sObject(role.inputs);
