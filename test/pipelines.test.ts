@@ -64,6 +64,23 @@ describe("pipeline files", () => {
     expect(run.some((c) => c.startsWith("diff --base") && c.includes("--format markdown"))).toBe(true);
     expect(run).toContain("up");
     expect(run).toContain("events --resend");
+    // and on a schedule, drift
+    expect(run).toContain("drift");
+  });
+
+  it("drift runs on a schedule only, with the credentials it reads with", () => {
+    const gh = load("github-actions.yml");
+    expect((gh.on as { schedule: { cron: string }[] }).schedule).toHaveLength(1);
+    const drift = (gh.jobs as Record<string, { if: string; env: Record<string, string> }>).drift!;
+    expect(drift.if).toBe("github.event_name == 'schedule'");
+    expect(Object.keys(drift.env).sort()).toEqual([
+      "CLOUDFLARE_API_TOKEN",
+      "PULUMI_ACCESS_TOKEN",
+      "VAULT_TOKEN",
+    ]);
+    const wp = load("woodpecker.yml");
+    const step = (wp.steps as { name: string; when: unknown }[]).find((s) => s.name === "drift")!;
+    expect(step.when).toEqual([{ event: "cron", cron: "drift" }]);
   });
 
   it("the checker itself refuses what does not exist", () => {
