@@ -126,10 +126,13 @@ export function deployCommands(program: Command): void {
           String(DEFAULT_MAX_REMOVALS),
         )
         .option("--refresh", "refresh each stack's state from the real systems first (drift)")
-        .option(
-          "--parallel <n>",
-          "most stacks run at once (layers that do not depend on each other run together)",
-          String(DEFAULT_PARALLEL),
+        .addOption(
+          new Option(
+            "--parallel <n>",
+            "most stacks run at once (layers that do not depend on each other run together; default: sized to this machine)",
+          )
+            .default(String(DEFAULT_PARALLEL))
+            .env("TENANCY_PARALLEL"),
         ),
     ).action(async (opts: DeployOptions) => {
       const run = runOptions(opts);

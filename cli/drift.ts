@@ -19,7 +19,11 @@ export function driftCommand(program: Command): void {
         "refresh and preview every stack (read only): per tenant, what differs from the registry; exit 7 if anything does",
       )
       .addOption(new Option("--layer <layer...>", "only these layers").choices(LAYER_NAMES))
-      .option("--parallel <n>", "most stacks read at once", String(DEFAULT_PARALLEL)),
+      .addOption(
+        new Option("--parallel <n>", "most stacks read at once (default: sized to this machine)")
+          .default(String(DEFAULT_PARALLEL))
+          .env("TENANCY_PARALLEL"),
+      ),
   ).action(async (opts: DriftOptions) => {
     const parallel = Number(opts.parallel);
     if (!/^\d+$/.test(opts.parallel) || parallel < 1)

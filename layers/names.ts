@@ -2,6 +2,7 @@
  * The layers as data: their names and the layers each depends on, in dependency order. Kept apart from the
  * layer programs (stacks/) so the CLI, the plan and the orchestrator can order layers without loading Pulumi.
  */
+import { availableParallelism, freemem } from "node:os";
 import type { StackSpecs } from "../components/core/spec";
 import type { RegistryModel, TenantModel } from "../registry/model";
 
@@ -17,8 +18,15 @@ export const LAYER_DEPENDENCIES: Readonly<Record<LayerName, readonly LayerName[]
   apps: ["platform"],
 };
 
-/** Layer stacks run at once, unless told otherwise: independent layers (platform and dns; vault and apps) overlap. */
-export const DEFAULT_PARALLEL = 4;
+/**
+ * Stacks run (or read) at once unless told otherwise (`--parallel`, or TENANCY_PARALLEL): independent layers
+ * (platform and dns; vault and apps) and shards overlap. Each is a `pulumi` process with its language host and
+ * providers, so the default is sized to the machine: a core and 512 MiB of free memory each, from 2 to 16.
+ */
+export const DEFAULT_PARALLEL = Math.max(
+  2,
+  Math.min(16, availableParallelism(), Math.floor(freemem() / (512 * 1024 * 1024))),
+);
 
 /**
  * What exists already and is taken over instead of failing on "already exists": found by `tenancy adopt`
