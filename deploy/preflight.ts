@@ -51,6 +51,8 @@ export interface PreflightClients {
   cloudflare?: { token?: string; api?: string; fetch?: typeof fetch };
   /** Lookups at once, per system. @default 8 */
   concurrency?: number;
+  /** From this many objects of a kind on a cluster, one listing instead of a request each. @default LIST_FROM */
+  listFrom?: number;
 }
 
 export interface PreflightResult {
@@ -168,12 +170,13 @@ export function judgeObject(
 }
 
 /** Looking up this many objects of one kind on one cluster or more: one listing, not a request each. */
-const LIST_FROM = 16;
+export const LIST_FROM = 16;
 
 async function lookupKubernetes(
   creates: { stack: string; resource: PlannedResource }[],
   configs: KubeConfigs,
   concurrency: number,
+  listFrom: number,
   found: (c: { stack: string; resource: PlannedResource }, existing: KubernetesObject) => void,
   failed: (c: { stack: string; resource: PlannedResource }, why: string) => void,
 ): Promise<number> {
@@ -198,7 +201,7 @@ async function lookupKubernetes(
       for (const c of group) failed(c, (e as Error).message);
       continue;
     }
-    if (group.length < LIST_FROM) {
+    if (group.length < listFrom) {
       for (const c of group)
         jobs.push(async () => {
           const m = c.resource.inputs.metadata as { name: string; namespace?: string };
@@ -280,6 +283,7 @@ export async function preflight(
       objects,
       clients.kubernetes,
       concurrency,
+      clients.listFrom ?? LIST_FROM,
       (c, existing) => {
         const { how, detail } = judgeObject(c.resource, existing);
         if (how === "in place" || how === "take over") upsert.add(c.resource.cluster!);

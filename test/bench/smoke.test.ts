@@ -57,6 +57,23 @@ describe("benchmarks, smoke mode", () => {
     );
   });
 
+  it("bench:preflight looks up a first up's objects against the loopback servers, batched and one by one", () => {
+    const r = bench("preflight.ts", ["--tenants", "20"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^preflight of a first up: 20 tenants, \d+ planned resources$/m);
+    // the same findings either way; the batched lookups make fewer Kubernetes requests
+    const rows = [...r.out.matchAll(/^(batched|one per object) +\d+ +(\d+) +(\d+) +(\d+) +(.+)$/gm)];
+    expect(rows.map((m) => m[1])).toEqual(["batched", "one per object"]);
+    expect(rows[0]![5]).toBe(rows[1]![5]);
+    expect(Number(rows[0]![2])).toBeLessThan(Number(rows[1]![2]));
+    // found, import, in place, take over, refused: some of each but refusals
+    const [, imports, inPlace, takeOver, refused] = rows[0]![5]!.trim().split(/ +/).map(Number);
+    expect([imports! > 0, inPlace! > 0, takeOver! > 0, refused]).toEqual([true, true, true, 0]);
+    expect(r.out).toMatch(
+      /^batching: -?\d+\.\d\dx faster than a request per object; at most 8 lookups at once per system$/m,
+    );
+  });
+
   it("bench:cli times the start-up, can-i and access end to end", () => {
     const r = bench("cli.ts", ["--runs", "1"]);
     expect(r.code, r.err).toBe(0);
