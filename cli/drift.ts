@@ -39,8 +39,7 @@ export function driftCommand(program: Command): void {
       require("../deploy/prerequisites") as typeof import("../deploy/prerequisites");
     /* eslint-enable @typescript-eslint/no-require-imports */
     const missing = missingPrerequisites(model, opts.layer, kubeConfigs(model.environment));
-    if (missing.length > 0)
-      throw new UsageError(`cannot look for drift yet:\n${missing.map((m) => `  ${m}`).join("\n")}`);
+    if (missing.length > 0) throw new UsageError("cannot look for drift yet:", missing);
     const report = await drift(model, automationEngine, {
       ...(opts.layer ? { layers: opts.layer } : {}),
       parallel,

@@ -13,6 +13,7 @@ import {
   formatProblem,
   isTenancyError,
   InvalidInputError,
+  ListingError,
 } from "../components/core/problems";
 import { accessCommand } from "./access";
 import { canICommand } from "./can-i";
@@ -84,6 +85,9 @@ export function reportFailure(e: unknown, json: boolean): number {
       process.stderr.write(
         `${problems.length} problem${problems.length === 1 ? "" : "s"} found; nothing was changed.\n`,
       );
+    } else if (e instanceof ListingError && e.lines.length > 0) {
+      process.stderr.write(`tenancy: ${escapeControl(cut(e.head, MAX_MESSAGE))}\n`);
+      for (const line of e.lines) process.stderr.write(`  ${escapeControl(cut(line, MAX_MESSAGE))}\n`);
     } else process.stderr.write(`tenancy: ${escapeControl(cut(e.message, MAX_MESSAGE))}\n`);
     return e.exitCode;
   }

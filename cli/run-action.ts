@@ -30,10 +30,7 @@ export function connect(model: RegistryModel, action: Action | "adopt", opts: Ru
   const env = model.environment;
   const configs = kubeConfigs(env);
   const missing = missingPrerequisites(model, opts.layers, configs);
-  if (missing.length > 0)
-    throw new UsageError(
-      `cannot ${action} yet; nothing was changed:\n${missing.map((m) => `  ${m}`).join("\n")}`,
-    );
+  if (missing.length > 0) throw new UsageError(`cannot ${action} yet; nothing was changed:`, missing);
   const holder = holderIdentity(`tenancy ${action}`);
   return {
     ...opts,

@@ -416,7 +416,8 @@ export async function runLayers(
     }
     if (action === "up" && unresolved.length > 0)
       throw new SafetyError(
-        `nothing was changed: the preflight found what the update would fail on:\n${unresolved.join("\n")}`,
+        "nothing was changed: the preflight found what the update would fail on:",
+        unresolved,
       );
 
     // previews are independent: each reads its upstream stacks as last applied
@@ -441,14 +442,11 @@ export async function runLayers(
         `${s.name}: an interrupted update left ${states.get(s.name)!.pending.length} operation(s) pending; tenancy up resolves them`,
     );
     if (action === "preview") {
-      if (refused.length > 0)
-        throw new SafetyError(`the update would be refused:\n${[...refused, ...pending].join("\n")}`);
+      if (refused.length > 0) throw new SafetyError("the update would be refused:", [...refused, ...pending]);
       return previewed.results;
     }
     if (refused.length > 0)
-      throw new SafetyError(
-        `nothing was changed: the preview shows what the update would refuse:\n${refused.join("\n")}`,
-      );
+      throw new SafetyError("nothing was changed: the preview shows what the update would refuse:", refused);
 
     const applied = await phase(
       "up",

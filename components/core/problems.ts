@@ -133,20 +133,36 @@ export class InvalidInputError extends Error {
   }
 }
 
+/**
+ * A failure saying one thing and listing what it is about: `lines` are printed one under the other (each escaped
+ * on its own, so a value from the registry or a server inside one cannot start a line of its own), and the
+ * message holds them too, a line each.
+ */
+export class ListingError extends Error {
+  /** The first line, without the list. */
+  readonly head: string;
+  readonly lines: readonly string[];
+  constructor(message: string, lines: readonly string[] = []) {
+    super(lines.length > 0 ? `${message}\n${lines.join("\n")}` : message);
+    this.head = message;
+    this.lines = lines;
+  }
+}
+
 /** Exit 2: the command line was wrong. */
-export class UsageError extends Error {
+export class UsageError extends ListingError {
   readonly exitCode = ExitCode.usage;
   override name = "UsageError";
 }
 
 /** Exit 3: a safety guard refused. */
-export class SafetyError extends Error {
+export class SafetyError extends ListingError {
   readonly exitCode = ExitCode.safety;
   override name = "SafetyError";
 }
 
 /** Exit 4: an external system (Vault, the Pulumi engine) failed. */
-export class ExternalError extends Error {
+export class ExternalError extends ListingError {
   readonly exitCode = ExitCode.external;
   override name = "ExternalError";
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { parse, stringify } from "yaml";
 import { reportFailure } from "../../cli/main";
-import { ExitCode, UsageError } from "../../components/core/problems";
+import { ExitCode, SafetyError, UsageError } from "../../components/core/problems";
 import { EXAMPLE_ENV_PATH, EXAMPLE_TENANTS, ROOT, runCli } from "../helpers/cli";
 
 describe("the command line", () => {
@@ -16,6 +16,24 @@ describe("the command line", () => {
       expect(ExitCode.internal).toBe(5);
       expect(String(write.mock.calls[0]![0])).toMatch(/^tenancy: internal error: TypeError: boom/);
       expect(reportFailure(new UsageError("bad"), false)).toBe(2);
+    } finally {
+      write.mockRestore();
+    }
+  });
+
+  it("a refusal listing what it refuses prints a line each, a value in a line unable to start a line of its own", () => {
+    const write = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      const e = new SafetyError("nothing was changed:", [
+        "stack-a: refused \x1b[2J",
+        "stack-b: x\ntenancy: all good",
+      ]);
+      expect(reportFailure(e, false)).toBe(ExitCode.safety);
+      expect(write.mock.calls.map((c) => String(c[0])).join("")).toBe(
+        "tenancy: nothing was changed:\n  stack-a: refused \\x1b[2J\n  stack-b: x\\ntenancy: all good\n",
+      );
+      // the message still holds every line (--json, tests)
+      expect(e.message).toBe("nothing was changed:\nstack-a: refused \x1b[2J\nstack-b: x\ntenancy: all good");
     } finally {
       write.mockRestore();
     }
