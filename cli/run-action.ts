@@ -8,7 +8,6 @@ import {
   type RunOptions,
   type StackEngine,
   type StackResult,
-  appliedPlatform,
   runLayers,
   runStacks,
 } from "../deploy/run";
@@ -77,7 +76,8 @@ export async function runAction(
   const stacks = run.map((s) => s.name);
   // events tell what an up did to each tenant: the platform layer's outputs before it, against the registry
   const withEvents = action === "up" && run.some((s) => s.layer === "platform");
-  const before = withEvents ? await appliedPlatform(engine, model, opts.parallel) : undefined;
+  // read by the run under its lease, with the guard
+  let before: Record<string, unknown> | undefined;
   const reporter = progress({ stacks, last: action, tty: interactive() });
   let results: StackResult[] = [];
   let ok = false;
@@ -85,8 +85,12 @@ export async function runAction(
   // Ctrl-C or SIGTERM: no further stack starts, the running ones finish (their pulumi processes finish their
   // steps), the lease is released; a second signal quits at once (the lease then expires on its own)
   const stop = new AbortController();
+  let first = 0;
   const onSignal = (signal: NodeJS.Signals) => {
+    // one Ctrl-C may arrive twice: from the terminal and forwarded by bin/tenancy.cjs to this, its child
+    if (stop.signal.aborted && Date.now() - first < 1000) return;
     if (stop.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
+    first = Date.now();
     process.stderr.write(
       `\n${signal}: stopping; the stacks running now finish first (${signal} again quits at once)\n`,
     );
@@ -99,6 +103,8 @@ export async function runAction(
       ...opts,
       reporter,
       signal: stop.signal,
+      onApplied: (applied) => (before = applied),
+      notice: (line) => process.stderr.write(`${line}\n`),
       onPreflight: (r) => {
         found = r;
         if (!json) for (const line of preflightLines(r)) process.stderr.write(line + "\n");

@@ -67,6 +67,12 @@ export async function drift(
   const lines = perStack
     .flat()
     .filter((l) => !l.resource.startsWith("pulumi:pulumi:Stack"))
-    .sort((a, b) => (a.tenant ?? "").localeCompare(b.tenant ?? "") || a.stack.localeCompare(b.stack));
+    // by tenant, the shared resources (no tenant) last, each tenant's by stack
+    .sort(
+      (a, b) =>
+        Number(a.tenant === undefined) - Number(b.tenant === undefined) ||
+        (a.tenant ?? "").localeCompare(b.tenant ?? "") ||
+        a.stack.localeCompare(b.stack),
+    );
   return { lines, unapplied: unapplied.sort() };
 }

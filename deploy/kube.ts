@@ -24,8 +24,14 @@ export function kubeConfigs(env: EnvironmentModel): KubeConfigs {
     const cluster = env.clusters.find((c) => c.name === name);
     if (!cluster) throw new ExternalError(`no cluster ${name} in environment ${env.name}`);
     const kc = new KubeConfig();
-    if (cluster.kubeconfig) kc.loadFromFile(cluster.kubeconfig);
-    else kc.loadFromDefault();
+    try {
+      if (cluster.kubeconfig) kc.loadFromFile(cluster.kubeconfig);
+      else kc.loadFromDefault();
+    } catch (e) {
+      throw new ExternalError(
+        `cluster ${name}: cannot read its kubeconfig (${cluster.kubeconfig ?? process.env.KUBECONFIG ?? "~/.kube/config"}): ${(e as Error).message.split("\n")[0]}`,
+      );
+    }
     if (kc.getContextObject(cluster.context)) kc.setCurrentContext(cluster.context);
     else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
     else

@@ -131,6 +131,7 @@ export async function acquireLease(kc: KubeConfig, opts: AcquireOptions): Promis
 
   let lostWhy: string | undefined;
   let renewing: Promise<void> = Promise.resolve();
+  let renewed = now();
   const renew = async () => {
     try {
       current = await api.replaceNamespacedLease({
@@ -138,7 +139,11 @@ export async function acquireLease(kc: KubeConfig, opts: AcquireOptions): Promis
         namespace: opts.namespace,
         body: { ...current, spec: { ...current.spec, renewTime: new V1MicroTime(now()) } },
       });
+      renewed = now();
     } catch (e) {
+      // unrenewed for its whole duration: another run may take it now, so this one must stop starting stacks
+      if (now() - renewed >= opts.durationSeconds * 1000)
+        lostWhy = `the environment lease could not be renewed for ${ago(now() - renewed)} (${kubeError(e)}): another run may hold it now`;
       if (statusOf(e) === 409) {
         // someone wrote it since: ours still, if only our own renewal raced; else taken over
         const seen = await api

@@ -5,7 +5,8 @@
  */
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
-import type { LayerName } from "../layers/names";
+import { LAYER_NAMES, type LayerName } from "../layers/names";
+import { defaultCluster } from "../components/clusters/placement";
 import type { RegistryModel } from "../registry/model";
 import { tenantDnsRecords } from "../components/dns/policy";
 import type { KubeConfigs } from "./kube";
@@ -38,7 +39,10 @@ export function missingPrerequisites(
     missing.push(
       "the Pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) and log in to a backend",
     );
-  for (const c of model.environment.clusters)
+  // the default cluster holds the lease; the other layers but dns write Kubernetes objects on their clusters
+  const home = defaultCluster(model.environment.clusters);
+  const kubernetes = LAYER_NAMES.some((l) => l !== "dns" && runs(l));
+  for (const c of model.environment.clusters.filter((x) => kubernetes || x.name === home))
     try {
       configs(c.name);
     } catch (e) {

@@ -1,7 +1,9 @@
 /**
- * The real thing, layer by layer: preview, up (dependency order) and destroy (reverse order), with the
- * safety guard first. `up` previews every layer before it changes anything, and stops (exit 3) on a guard
- * violation or a delete the engine would refuse (a protected resource), so it never half-applies.
+ * The real thing, layer by layer: preview, up (dependency order) and destroy (reverse order), under the
+ * environment lease (ARCHITECTURE.md, "Converging"): the safety guard, an interrupted update's pending creates,
+ * the preflight, a preview of every layer, and only then the updates. Everything found before the updates
+ * (a guard violation, a collision, a delete the engine would refuse) stops the run with nothing changed (exit 3);
+ * a stack failing during the updates fails itself and the layers after it, the others finish.
  * The engine is an interface so the orchestration logic is tested without Pulumi's CLI.
  */
 import { stackName } from "../layers/identity";
@@ -149,6 +151,10 @@ export interface RunOptions
   onPreflight?: (result: PreflightResult) => void;
   /** Aborted (Ctrl-C, SIGTERM): no further stack starts; the running ones finish. */
   signal?: AbortSignal;
+  /** What the platform layer last applied, as the guard read it under the lease (the events compare with it). */
+  onApplied?: (applied: Record<string, unknown> | undefined) => void;
+  /** A line worth saying that is not a failure (an interrupted update a preview found). */
+  notice?: (line: string) => void;
 }
 
 /** Layers in the order an action runs them. */
@@ -385,7 +391,9 @@ export async function runLayers(
     }
 
     // under the lease: nobody changes the applied state between this check and the updates
-    checkRegistryChange(await appliedPlatform(engine, model, limit), model, opts);
+    const last = await appliedPlatform(engine, model, limit);
+    opts.onApplied?.(last);
+    checkRegistryChange(last, model, opts);
 
     const step = { refresh: opts.refresh === true };
     const states = new Map(
@@ -442,6 +450,7 @@ export async function runLayers(
         `${s.name}: an interrupted update left ${states.get(s.name)!.pending.length} operation(s) pending; tenancy up resolves them`,
     );
     if (action === "preview") {
+      for (const line of pending) opts.notice?.(line);
       if (refused.length > 0) throw new SafetyError("the update would be refused:", [...refused, ...pending]);
       return previewed.results;
     }

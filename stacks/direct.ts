@@ -30,7 +30,7 @@ import type { RegistryModel } from "../registry/model";
 import * as lease from "../deploy/lease";
 import { kubeConfigs } from "../deploy/kube";
 import { RUN_FILE_ENV, readRunFile } from "../deploy/run-file";
-import { StackOutputs, registerStack } from "./registrar";
+import { StackOutputs, checkUpstream, registerStack } from "./registrar";
 
 /** The platform stack's outputs the guard compares a registry change against (stacks/platform.ts). */
 const GUARDED_OUTPUTS = ["tenants", "namespaces", "shards", "defaultCluster"] as const;
@@ -69,8 +69,8 @@ export async function stackLease(
     ...opts,
     holder: lease.holderIdentity(`pulumi up -s ${stack}`),
   });
-  // held until the program's process ends, when the engine has no more of its registrations to run
-  process.once("beforeExit", () => void held.release());
+  // renewed while the program's process lives; not released when it ends: the engine still runs the update's
+  // deletes after the program is done, so the lease runs out on its own (lease.durationSeconds) after that
   return held;
 }
 
@@ -133,12 +133,12 @@ export async function program(opts: DirectOptions = {}): Promise<Record<string, 
       },
     );
   }
-  return registerStack(
-    layer.program({
-      model,
-      tenants: mine.tenants,
-      part: mine.part,
-      ...(job?.adoption ? { adoption: job.adoption } : {}),
-    }),
-  );
+  const specs = layer.program({
+    model,
+    tenants: mine.tenants,
+    part: mine.part,
+    ...(job?.adoption ? { adoption: job.adoption } : {}),
+  });
+  await checkUpstream(specs);
+  return registerStack(specs);
 }

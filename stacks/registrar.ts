@@ -240,5 +240,56 @@ export function registerStack(stack: StackSpecs): Record<string, unknown> {
 
 /** A layer's Pulumi program for one stack (what `up`, the direct path and the tests run): its specs, registered. */
 export function pulumiProgram(layer: Layer, input: LayerInput): () => Promise<Record<string, unknown>> {
-  return async () => registerStack(layer.program(input));
+  return async () => {
+    const specs = layer.program(input);
+    await checkUpstream(specs);
+    return registerStack(specs);
+  };
+}
+
+/** Every upstream check of a stack's specs: in references (nested ones too) and in `dependsOn` gates. */
+function upstreamChecks(stack: StackSpecs): UpstreamCheck[] {
+  const found = new Map<string, UpstreamCheck>();
+  const walk = (value: unknown): void => {
+    if (isRef(value)) {
+      if (value.$ref === "upstream") found.set(JSON.stringify(value.check), value.check);
+      if ("value" in value) walk(value.value);
+    } else if (Array.isArray(value)) value.forEach(walk);
+    else if (value !== null && typeof value === "object") Object.values(value).forEach(walk);
+  };
+  for (const spec of stack.resources) {
+    walk(spec.inputs);
+    for (const d of spec.dependsOn ?? [])
+      if (typeof d !== "string") found.set(JSON.stringify(d.$gate), d.$gate);
+  }
+  return [...found.values()];
+}
+
+/**
+ * In an update, every upstream check before anything is registered: a stack whose upstream lacks what it needs
+ * fails at once, naming all of it, and changes nothing. Left to the Outputs, a check failing inside an `apply`
+ * that feeds a resource whose outputs feed another can hang the update (pulumi/pulumi#14980); a preview still
+ * only warns (the upstream layer is applied first by `up`).
+ */
+export async function checkUpstream(stack: StackSpecs): Promise<void> {
+  if (pulumi.runtime.isDryRun()) return;
+  const checks = upstreamChecks(stack);
+  const readers = new Map<string, StackOutputs>();
+  const values = new Map<string, Promise<unknown>>();
+  const valueOf = (c: UpstreamCheck) => {
+    const key = `${c.stack} ${c.output}`;
+    let v = values.get(key);
+    if (!v) {
+      let r = readers.get(c.stack);
+      if (!r) readers.set(c.stack, (r = new StackOutputs(c.stack)));
+      values.set(key, (v = r.value(c.output)));
+    }
+    return v;
+  };
+  const missing: string[] = [];
+  for (const c of checks) if (!checkHolds(c, await valueOf(c))) missing.push(upstreamMissing(c));
+  if (missing.length > 0)
+    throw new Error(
+      missing.length === 1 ? missing[0] : `${missing.length} upstream entries missing: ${missing.join("; ")}`,
+    );
 }

@@ -248,8 +248,12 @@ describe("an interrupted update", () => {
     const engine = new FakeEngine(world());
     engine.interrupt = { stack: "example-platform", type: "kubernetes:core/v1:Namespace" };
     await expect(runLayers("up", model, engine, { ...NONE, layers: ["platform"] })).rejects.toThrow();
-    const { opts } = converging({ layers: ["platform"] });
+    const notices: string[] = [];
+    const { opts } = converging({ layers: ["platform"], notice: (l) => notices.push(l) });
     const previewed = await runLayers("preview", model, engine, opts);
+    expect(notices).toEqual([
+      "example-platform: an interrupted update left 1 operation(s) pending; tenancy up resolves them",
+    ]);
     expect(previewed.map((r) => r.status)).toEqual(["done"]);
     expect(engine.calls).not.toContain("refresh --clear-pending-creates example-platform");
     expect((await engine.state("example-platform"))!.pending).toHaveLength(1);

@@ -151,7 +151,7 @@ describe("running the layers", () => {
     });
   });
 
-  it("an update of a layer whose upstream lacks what it needs fails, and only on the resources needing it", async () => {
+  it("an update of a layer whose upstream lacks what it needs fails before registering anything, naming what is missing", async () => {
     await runLayers("up", registry(), engine, NONE);
     const withErin = registry((t) => (t.erin = ERIN));
     // the vault layer alone, before the platform layer has erin's namespaces: its preview passes, its update not
