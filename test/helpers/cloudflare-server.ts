@@ -16,6 +16,7 @@
  * documents a failure only as "4XX" with the envelope; codes and messages marked "as the API answers" are the
  * ones Cloudflare's API sends (and client libraries match on), the others are this model's own.
  */
+import { Timers } from "./timers";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -114,7 +115,7 @@ export class CloudflareServer {
   private inFlight = 0;
   private readonly zones = new Map<string, { name: string; records: CloudflareRecord[] }>();
   private readonly faults: (CloudflareFaultRule & { hits: number })[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   private closing: Promise<void> | undefined;
   private nextId = 1;
   /** `http://127.0.0.1:<port>` */
@@ -140,7 +141,7 @@ export class CloudflareServer {
     this.server.unref();
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     this.api = `${this.url}${BASE}`;
-    this.later(() => void this.close(), this.opts.lifetimeMs ?? 60_000);
+    this.timers.later(() => void this.close(), this.opts.lifetimeMs ?? 60_000);
     return this;
   }
 
@@ -174,7 +175,6 @@ export class CloudflareServer {
 
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
-      for (const t of this.timers) clearTimeout(t);
       this.timers.clear();
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -210,15 +210,6 @@ export class CloudflareServer {
     };
   }
 
-  private later(fn: () => void, ms: number): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    t.unref();
-    this.timers.add(t);
-  }
-
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? "/", "http://cloudflare");
     const path = decodeURIComponent(
@@ -247,7 +238,7 @@ export class CloudflareServer {
         else this.answer(res, method, path, url.searchParams, token, body);
       };
       const delay = (fault?.delayMs ?? 0) + (this.opts.latencyMs ?? 0);
-      if (delay > 0) this.later(answer, delay);
+      if (delay > 0) this.timers.later(answer, delay);
       else answer();
     });
   }

@@ -7,6 +7,7 @@
  * per path or for all, for the first N requests or always. It records every request and the most requests seen in flight.
  * It closes itself after `lifetimeMs` and never keeps the process alive.
  */
+import { Timers } from "./timers";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -68,7 +69,7 @@ export class VaultServer {
   private inFlight = 0;
   private readonly secrets = new Map<string, Secret>();
   private readonly faults: (FaultRule & { hits: number })[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   private readonly mount: string;
   private closing: Promise<void> | undefined;
   url = "";
@@ -88,7 +89,7 @@ export class VaultServer {
     });
     this.server.unref();
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    this.later(() => void this.close(), this.opts.lifetimeMs ?? 60_000);
+    this.timers.later(() => void this.close(), this.opts.lifetimeMs ?? 60_000);
     return this;
   }
 
@@ -117,21 +118,11 @@ export class VaultServer {
 
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
-      for (const t of this.timers) clearTimeout(t);
       this.timers.clear();
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
     return this.closing;
-  }
-
-  private later(fn: () => void, ms: number): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    t.unref();
-    this.timers.add(t);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -163,7 +154,7 @@ export class VaultServer {
       if (fault?.respond !== undefined) this.fault(res, fault.respond);
       else this.answer(req, res, path, list);
     };
-    if (fault?.delayMs !== undefined) this.later(answer, fault.delayMs);
+    if (fault?.delayMs !== undefined) this.timers.later(answer, fault.delayMs);
     else answer();
   }
 
