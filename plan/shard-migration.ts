@@ -105,6 +105,14 @@ export function migrationScript(m: Migration, envFile: string): string {
     `# shards ${m.from} -> ${m.to}: ${m.moves.length} tenant(s) move; run with the stacks at rest (no up in between)`,
     "set -euo pipefail",
   ];
+  // `pulumi state move` needs its destination to exist (it loads it, never creates it: state_move.go)
+  const dests = [...new Set(m.commands.map((c) => c.dest))];
+  if (dests.length > 0)
+    lines.push(
+      "",
+      "# the destination stacks, created where they do not exist yet (this selects each in turn)",
+    );
+  for (const d of dests) lines.push(`pulumi stack select --create ${d}`);
   for (const c of m.commands)
     lines.push(
       "",

@@ -196,6 +196,85 @@ export class FakeEngine implements StackEngine {
     );
   }
 
+  /** `pulumi stack select --create <stack>`: the stack, made empty if it does not exist. */
+  selectCreate(stack: string): void {
+    this.calls.push(`stack select --create ${stack}`);
+    this.open(stack);
+  }
+
+  /**
+   * `pulumi state move --source <source> --dest <dest> <urn>...` as pkg/cmd/pulumi/state/state_move.go does it:
+   * both stacks must exist (loaded, never created: "no stack named ... found"); a provider cannot be named; the
+   * resources named move with their children; the providers they use are copied, unless the destination has
+   * the provider already (the same id: copied before; the same inputs: used instead; other inputs: "provider
+   * ... already exists in destination stack"); a resource the destination holds already is refused. Here URNs
+   * are given as the engine writes them (`<stack>::<project>::<type>::<name>`), the mock runtime's parent
+   * `pulumi:pulumi:Stack$` mapped. Returns the URNs named that matched nothing (the CLI warns of them).
+   */
+  stateMove(source: string, dest: string, urns: string[]): string[] {
+    this.calls.push(`state move ${source} -> ${dest}`);
+    const src = this.stacks.get(source);
+    const dst = this.stacks.get(dest);
+    if (!src) throw new Error(`no stack named '${source}' found`);
+    if (!dst) throw new Error(`no stack named '${dest}' found`);
+    const named = new Map(urns.map((u) => [u.replace(/::tenancy::/, "::tenancy::pulumi:pulumi:Stack$"), u]));
+    const moving = new Set<string>();
+    for (const r of src.resources)
+      if (named.has(r.urn)) {
+        if (r.type.startsWith("pulumi:providers:"))
+          throw new Error(
+            "cannot move providers. Only resources can be moved, and providers will be included automatically",
+          );
+        moving.add(r.urn);
+      }
+    const unmatched = [...named].filter(([mock]) => !moving.has(mock)).map(([, u]) => u);
+    if (moving.size === 0) throw new Error("no resources found to move");
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const r of src.resources)
+        if (!moving.has(r.urn) && r.parentUrn && moving.has(r.parentUrn)) {
+          moving.add(r.urn);
+          grew = true;
+        }
+    }
+    const rename = (u: string) =>
+      u
+        .split(`urn:pulumi:${source}::`)
+        .join(`urn:pulumi:${dest}::`)
+        .split(`::tenancy-${source}`)
+        .join(`::tenancy-${dest}`);
+    const has = new Map(dst.resources.map((r) => [r.urn, r]));
+    const copies: RecordedResource[] = [];
+    const providerOf = new Map<string, string>();
+    for (const r of src.resources.filter((x) => moving.has(x.urn) && x.provider)) {
+      const ref = r.provider!;
+      if (providerOf.has(ref)) continue;
+      const urn = ref.split("::").slice(0, -1).join("::");
+      const provider = src.resources.find((p) => p.urn === urn)!;
+      const there = has.get(rename(urn));
+      if (!there) copies.push({ ...provider, urn: rename(urn) });
+      else if (JSON.stringify(there.inputs) !== JSON.stringify(provider.inputs))
+        throw new Error(`provider ${rename(urn)} already exists in destination stack`);
+      providerOf.set(ref, rename(ref));
+    }
+    const moved: RecordedResource[] = [];
+    for (const r of src.resources.filter((x) => moving.has(x.urn))) {
+      if (has.has(rename(r.urn)))
+        throw new Error(`resource ${rename(r.urn)} already exists in destination stack`);
+      moved.push({
+        ...r,
+        urn: rename(r.urn),
+        ...(r.parentUrn ? { parentUrn: rename(r.parentUrn) } : {}),
+        ...(r.provider ? { provider: providerOf.get(r.provider)! } : {}),
+        dependsOn: r.dependsOn.map(rename),
+        ...(r.deletedWith ? { deletedWith: rename(r.deletedWith) } : {}),
+      });
+    }
+    src.resources = src.resources.filter((r) => !moving.has(r.urn));
+    dst.resources.push(...copies, ...moved);
+    return unmatched;
+  }
+
   async clearPendingCreates(stack: string, _opts: RunStepOptions): Promise<void> {
     this.calls.push(`refresh --clear-pending-creates ${stack}`);
     const s = this.open(stack);

@@ -22,55 +22,12 @@ const example = (count: number): RegistryModel => {
   return exampleWithEnvironment(env);
 };
 
-/**
- * `pulumi state move` on the fake engine's state: the resources named, with their descendants, leave the
- * source for the destination with their URNs rewritten; the providers they use are copied. (The engine names a
- * resource at the top of a stack `<type>`; the mock runtime `pulumi:pulumi:Stack$<type>`: mapped here.)
- */
-function stateMove(engine: FakeEngine, source: string, dest: string, urns: string[]): void {
-  const src = engine.stacks.get(source)!;
-  const dst = engine.stacks.get(dest) ?? { outputs: {}, resources: [], pending: [] };
-  engine.stacks.set(dest, dst);
-  const mock = new Set(urns.map((u) => u.replace(/::tenancy::/, "::tenancy::pulumi:pulumi:Stack$")));
-  const moving = new Set<string>();
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const r of src.resources)
-      if (!moving.has(r.urn) && (mock.has(r.urn) || (r.parentUrn && moving.has(r.parentUrn)))) {
-        moving.add(r.urn);
-        grew = true;
-      }
-  }
-  expect(moving.size, `${source}: every URN named exists`).toBeGreaterThanOrEqual(urns.length);
-  const rename = (s: string) =>
-    s
-      .split(`urn:pulumi:${source}::`)
-      .join(`urn:pulumi:${dest}::`)
-      .split(`::tenancy-${source}`)
-      .join(`::tenancy-${dest}`);
-  const moved: RecordedResource[] = [];
-  for (const r of src.resources.filter((x) => moving.has(x.urn))) {
-    if (r.provider) {
-      const providerUrn = r.provider.split("::").slice(0, -1).join("::");
-      const provider = src.resources.find((p) => p.urn === providerUrn);
-      if (provider && !dst.resources.some((p) => p.urn === rename(provider.urn)))
-        dst.resources.push({ ...provider, urn: rename(provider.urn) });
-    }
-    moved.push({
-      ...r,
-      urn: rename(r.urn),
-      ...(r.parentUrn ? { parentUrn: rename(r.parentUrn) } : {}),
-      ...(r.provider ? { provider: rename(r.provider) } : {}),
-      dependsOn: r.dependsOn.map(rename),
-      ...(r.deletedWith ? { deletedWith: rename(r.deletedWith) } : {}),
-    });
-  }
-  src.resources = src.resources.filter((r) => !moving.has(r.urn));
-  dst.resources.push(...moved);
-}
-
+/** The migration script's commands on the fake engine: the destination stacks, then the moves. */
 async function migrate(engine: FakeEngine, m: Migration) {
-  for (const c of m.commands) stateMove(engine, c.source, c.dest, c.urns);
+  const script = migrationScript(m, "environments/example.yaml");
+  for (const [, stack] of script.matchAll(/^pulumi stack select --create (\S+)$/gm))
+    engine.selectCreate(stack!);
+  for (const c of m.commands) expect(engine.stateMove(c.source, c.dest, c.urns), c.dest).toEqual([]);
 }
 
 describe("changing the shard count", () => {
@@ -132,6 +89,42 @@ describe("changing the shard count", () => {
     expect(seen.shards).toBe(2);
     await quiet(example(1));
   }, 120_000);
+
+  it("the moves need their destination stacks: the script creates them first, as state move never does", async () => {
+    const engine = new FakeEngine();
+    await runLayers("up", example(1), engine, NONE);
+    const m = await shardMigration(example(1), 2, LAYERS);
+    const first = m.commands[0]!;
+    // without the script's `pulumi stack select --create`, the first move fails (state_move.go loads, never creates)
+    expect(() => engine.stateMove(first.source, first.dest, first.urns)).toThrow(
+      `no stack named '${first.dest}' found`,
+    );
+    expect(migrationScript(m, "environments/example.yaml")).toMatch(
+      /^pulumi stack select --create example-platform-1\npulumi stack select --create example-platform-0\n/m,
+    );
+    engine.selectCreate(first.dest);
+    // a provider is never named; what the destination holds is not moved twice; a provider of other inputs refused
+    const provider = engine.stacks
+      .get(first.source)!
+      .resources.find((r) => r.type.startsWith("pulumi:providers:"))!;
+    expect(() =>
+      engine.stateMove(first.source, first.dest, [provider.urn.replace("pulumi:pulumi:Stack$", "")]),
+    ).toThrow(/^cannot move providers/);
+    const dest = engine.stacks.get(first.dest)!;
+    dest.resources.push({
+      ...provider,
+      urn: provider.urn.replace(first.source, first.dest),
+      inputs: { context: "other" },
+    });
+    expect(() => engine.stateMove(first.source, first.dest, first.urns)).toThrow(
+      /^provider urn:pulumi:example-platform-1::.* already exists in destination stack$/,
+    );
+    dest.resources = [];
+    expect(engine.stateMove(first.source, first.dest, first.urns)).toEqual([]);
+    expect(() => engine.stateMove(first.source, first.dest, first.urns)).toThrow(
+      "no resources found to move",
+    );
+  });
 
   it("refuses a count a record's pinned shard does not fit", async () => {
     const env = exampleEnvironmentData();
