@@ -85,6 +85,7 @@ type Callback = (err: unknown, resp: unknown) => void;
 interface MockMonitorLike {
   newUrn(parent: string, type: string, name: string): string;
   registerResource(req: MonitorRequest, cb: Callback): Promise<void>;
+  readResource(req: MonitorRequest, cb: Callback): Promise<void>;
   registerResourceOutputs(req: MonitorRequest, cb: Callback): void;
 }
 
@@ -176,6 +177,13 @@ async function runExclusive(
   const recorded: RecordedResource[] = [];
   const tenantOf = new Map<string, string>();
   const outputsOf = new Map<string, Record<string, unknown>>();
+  // what a program reads (a StackReference is a read): its URNs count with the registered ones below
+  const reads: string[] = [];
+  const read = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, cb) => {
+    reads.push(monitor.newUrn(req.getParent(), req.getType(), req.getName()));
+    return read(req, cb);
+  };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
     const parentUrn = req.getParent() || undefined;
@@ -231,12 +239,14 @@ async function runExclusive(
   });
 
   const byUrn = new Map(recorded.map((r) => [r.urn, r]));
-  // the mock monitor takes a URN twice; the engine refuses the program ("Duplicate resource URN")
-  if (byUrn.size !== recorded.length) {
+  // the mock monitor takes a URN twice; the engine refuses a program registering or reading one twice
+  // (pkg/resource/deploy/step_generator.go, generateURN: "Duplicate resource URN")
+  const urns = [...recorded.map((r) => r.urn), ...reads];
+  if (new Set(urns).size !== urns.length) {
     const seen = new Set<string>();
-    const twice = recorded.find((r) => seen.size === seen.add(r.urn).size)!;
+    const twice = urns.find((u) => seen.size === seen.add(u).size)!;
     throw new Error(
-      `duplicate resource URN ${twice.urn}: the Pulumi engine refuses a program registering it twice`,
+      `duplicate resource URN ${twice}: the Pulumi engine refuses a program registering or reading it twice`,
     );
   }
   const resources = recorded.filter((r) => r.type !== "pulumi:pulumi:Stack");

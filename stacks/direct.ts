@@ -30,7 +30,7 @@ import type { RegistryModel } from "../registry/model";
 import * as lease from "../deploy/lease";
 import { kubeConfigs } from "../deploy/kube";
 import { RUN_FILE_ENV, readRunFile } from "../deploy/run-file";
-import { StackOutputs, checkUpstream, registerStack } from "./registrar";
+import { StackReaders, checkUpstream, registerStack } from "./registrar";
 
 /** The platform stack's outputs the guard compares a registry change against (stacks/platform.ts). */
 const GUARDED_OUTPUTS = ["tenants", "namespaces", "shards", "defaultCluster"] as const;
@@ -109,10 +109,11 @@ export async function program(opts: DirectOptions = {}): Promise<Record<string, 
         .join(", ")}`,
     );
   await (opts.lease ?? stackLease)(model, stack, job?.holder);
+  const readers = new StackReaders();
   if (layer.name === "platform" && !job) {
     // the stack's own last applied outputs: a StackReference reads the stored checkpoint, which this update
     // has not changed yet when the program starts ({} on a stack's first update)
-    const self = new StackOutputs(stackName(id));
+    const self = readers.get(stackName(id));
     const shardChange = config.getBoolean("allowShardChange") ?? false;
     const applied = Object.fromEntries(
       await Promise.all(GUARDED_OUTPUTS.map(async (name) => [name, await self.value(name)] as const)),
@@ -139,6 +140,6 @@ export async function program(opts: DirectOptions = {}): Promise<Record<string, 
     part: mine.part,
     ...(job?.adoption ? { adoption: job.adoption } : {}),
   });
-  await checkUpstream(specs);
-  return registerStack(specs);
+  await checkUpstream(specs, readers);
+  return registerStack(specs, readers);
 }

@@ -140,14 +140,31 @@ export class StackOutputs {
   }
 }
 
-/** Registers one stack's specs; returns its outputs. Every spec's parent, provider and dependencies come first. */
-export function registerStack(stack: StackSpecs): Record<string, unknown> {
-  const readers = new Map(stack.reads.map((s) => [s, new StackOutputs(s)]));
-  const reader = (s: string) => {
-    let r = readers.get(s);
-    if (!r) readers.set(s, (r = new StackOutputs(s)));
+/**
+ * One program's StackReferences, one per upstream stack: a second reference to the same stack would be a second
+ * resource of the same URN, which the engine refuses ("Duplicate resource URN").
+ */
+export class StackReaders {
+  private readonly made = new Map<string, StackOutputs>();
+
+  get(stack: string): StackOutputs {
+    let r = this.made.get(stack);
+    if (!r) this.made.set(stack, (r = new StackOutputs(stack)));
     return r;
-  };
+  }
+
+  all(): StackOutputs[] {
+    return [...this.made.values()];
+  }
+}
+
+/** Registers one stack's specs; returns its outputs. Every spec's parent, provider and dependencies come first. */
+export function registerStack(
+  stack: StackSpecs,
+  readers: StackReaders = new StackReaders(),
+): Record<string, unknown> {
+  for (const s of stack.reads) readers.get(s);
+  const reader = (s: string) => readers.get(s);
   const made = new Map<string, pulumi.Resource>();
   const get = (key: string, by: ResourceSpec): pulumi.Resource => {
     const r = made.get(key);
@@ -233,7 +250,7 @@ export function registerStack(stack: StackSpecs): Record<string, unknown> {
 
   const pending = () =>
     pulumi
-      .all([...readers.values()].flatMap((r) => r.pending()))
+      .all(readers.all().flatMap((r) => r.pending()))
       .apply((xs) => [...new Set(xs.filter((x): x is string => x !== undefined))].sort());
   return Object.fromEntries(Object.entries(stack.outputs).map(([k, v]) => [k, isPending(v) ? pending() : v]));
 }
@@ -242,8 +259,9 @@ export function registerStack(stack: StackSpecs): Record<string, unknown> {
 export function pulumiProgram(layer: Layer, input: LayerInput): () => Promise<Record<string, unknown>> {
   return async () => {
     const specs = layer.program(input);
-    await checkUpstream(specs);
-    return registerStack(specs);
+    const readers = new StackReaders();
+    await checkUpstream(specs, readers);
+    return registerStack(specs, readers);
   };
 }
 
@@ -271,19 +289,14 @@ function upstreamChecks(stack: StackSpecs): UpstreamCheck[] {
  * that feeds a resource whose outputs feed another can hang the update (pulumi/pulumi#14980); a preview still
  * only warns (the upstream layer is applied first by `up`).
  */
-export async function checkUpstream(stack: StackSpecs): Promise<void> {
+export async function checkUpstream(stack: StackSpecs, readers: StackReaders): Promise<void> {
   if (pulumi.runtime.isDryRun()) return;
   const checks = upstreamChecks(stack);
-  const readers = new Map<string, StackOutputs>();
   const values = new Map<string, Promise<unknown>>();
   const valueOf = (c: UpstreamCheck) => {
     const key = `${c.stack} ${c.output}`;
     let v = values.get(key);
-    if (!v) {
-      let r = readers.get(c.stack);
-      if (!r) readers.set(c.stack, (r = new StackOutputs(c.stack)));
-      values.set(key, (v = r.value(c.output)));
-    }
+    if (!v) values.set(key, (v = readers.get(c.stack).value(c.output)));
     return v;
   };
   const missing: string[] = [];
