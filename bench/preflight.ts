@@ -1,5 +1,6 @@
 /**
- * The preflight of a first `up` (every stack empty, so every planned object is looked up) on n generated tenants,
+ * The preflight of a first `tenancy adopt` (every stack empty, so every planned object is looked up; what exists
+ * is taken over whoever made it, as adopting an installation does) on n generated tenants,
  * against loopback servers speaking the Kubernetes, Vault and Cloudflare APIs through the real clients
  * (test/helpers/), where some of it exists already: a tenth of the namespaces made by hand (half of those with a
  * Pod Security level tenancy takes over), a twentieth of the
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     vault: { token: vault.token },
     cloudflare: { token: cfToken, api: cloudflare.api },
     concurrency,
+    adopt: true,
     ...(listFrom !== undefined ? { listFrom } : {}),
   });
   const requests = () => ({
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
   });
 
   console.log(
-    `preflight of a first up: ${n} tenants, ${plan.stacks.flatMap((s) => s.resources).length} planned resources`,
+    `preflight of a first adopt: ${n} tenants, ${plan.stacks.flatMap((s) => s.resources).length} planned resources`,
   );
   console.log(
     "lookups          wall ms  kubernetes  vault  cloudflare  found  import  in place  take over  refused",

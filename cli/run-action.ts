@@ -12,7 +12,7 @@ import {
   runStacks,
 } from "../deploy/run";
 import type { RegistryModel } from "../registry/model";
-import { UsageError } from "../components/core/problems";
+import { UsageError, escapeControl } from "../components/core/problems";
 import { defaultCluster } from "../components/clusters/placement";
 import { kubeConfigs } from "../deploy/kube";
 import { acquireLease, holderIdentity } from "../deploy/lease";
@@ -104,10 +104,11 @@ export async function runAction(
       reporter,
       signal: stop.signal,
       onApplied: (applied) => (before = applied),
-      notice: (line) => process.stderr.write(`${line}\n`),
+      notice: (line) => process.stderr.write(`${escapeControl(line)}\n`),
       onPreflight: (r) => {
         found = r;
-        if (!json) for (const line of preflightLines(r)) process.stderr.write(line + "\n");
+        // what the servers said (names, comments, messages) never reaches the terminal raw
+        if (!json) for (const line of preflightLines(r)) process.stderr.write(escapeControl(line) + "\n");
       },
     });
     ok = true;

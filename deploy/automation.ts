@@ -178,10 +178,16 @@ export const automationEngine: StackEngine = {
       }
     }),
 
-  async clearPendingCreates(stackName, opts: RunStepOptions) {
+  async clearPendingCreates(stackName) {
+    // only the pending creates leave the checkpoint (exported, edited, imported): `refresh --clear-pending-creates`
+    // would refresh every resource's state too, before the preflight had its say
     const stack = await open(stackName);
     try {
-      await stack.refresh({ ...(opts.output ? { onOutput: opts.output } : {}), clearPendingCreates: true });
+      const state = await stack.exportStack();
+      const d = state.deployment as { pending_operations?: { type?: string }[] } | undefined;
+      if (!d?.pending_operations?.some((p) => p.type === "creating")) return;
+      d.pending_operations = d.pending_operations.filter((p) => p.type !== "creating");
+      await stack.importStack(state);
     } catch (e) {
       throw new ExternalError(
         `clearing the pending creates of ${stackName} failed: ${cliError(e, stackName)}`,

@@ -77,6 +77,8 @@ export interface RecordLookup {
   failures: Record<string, string>;
   /** Record key -> the existing records it collides with (none listed for a record without any). */
   conflicts: Record<string, RecordConflict[]>;
+  /** Record key -> the existing record of `ids`, as Cloudflare holds it (its comment says whose it is). */
+  found: Record<string, ExistingRecord>;
 }
 
 /**
@@ -105,7 +107,7 @@ export async function lookupRecords(
     }
   });
 
-  const out: RecordLookup = { ids: {}, failures: {}, conflicts: {} };
+  const out: RecordLookup = { ids: {}, failures: {}, conflicts: {}, found: {} };
   zones.forEach((zoneId, i) => {
     const wanted = byZone.get(zoneId)!;
     const zone = listed[i]!;
@@ -132,7 +134,10 @@ export async function lookupRecords(
       const key = recordKey(r);
       const here = atName.get(hostname(r.hostname)) ?? [];
       const found = here.find((x) => same(x, r));
-      if (found) out.ids[key] = `${zoneId}/${found.id}`;
+      if (found) {
+        out.ids[key] = `${zoneId}/${found.id}`;
+        out.found[key] = found;
+      }
       const conflicts: RecordConflict[] = [];
       for (const x of here) {
         if (same(x, r) || (x.type === r.type && taken.has(x.id))) continue;

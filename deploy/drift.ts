@@ -5,6 +5,7 @@
  * change not applied yet. `tenancy drift` exits 7 when anything differs, so a scheduled job fails on it.
  */
 import { LAYERS } from "../stacks/layers";
+import { urnTypeAndName } from "../layers/identity";
 import { buildPlan, describeResource } from "../plan/plan";
 import type { LayerName } from "../layers/names";
 import type { PlannedResource } from "../components/core/spec";
@@ -25,13 +26,6 @@ export interface DriftReport {
   lines: DriftLine[];
   /** Stacks never applied (everything in them is still to create). */
   unapplied: string[];
-}
-
-/** A URN's `<type>::<name>`. */
-function typeAndName(urn: string): string {
-  const parts = urn.split("::");
-  const name = parts.pop()!;
-  return `${parts.pop()!.split("$").pop()!}::${name}`;
 }
 
 export async function drift(
@@ -55,18 +49,22 @@ export async function drift(
       { refresh: true },
     );
     return (report.steps ?? []).map((step): DriftLine => {
-      const r = planned.get(`${stack.name} ${typeAndName(step.urn)}`);
+      const r = planned.get(`${stack.name} ${urnTypeAndName(step.urn)}`);
       return {
         ...(r?.tenant !== undefined ? { tenant: r.tenant } : {}),
         stack: stack.name,
         op: step.op,
-        resource: r ? describeResource(r) : typeAndName(step.urn).replace("::", " "),
+        resource: r ? describeResource(r) : urnTypeAndName(step.urn).replace("::", " "),
       };
     });
   });
   const lines = perStack
     .flat()
-    .filter((l) => !l.resource.startsWith("pulumi:pulumi:Stack"))
+    // the stack itself, and providers: a provider's settings (an upsert after a preflight found objects) are not
+    // a tenant's drift, and the next up puts them back without touching an object
+    .filter(
+      (l) => !l.resource.startsWith("pulumi:pulumi:Stack") && !l.resource.startsWith("pulumi:providers:"),
+    )
     // by tenant, the shared resources (no tenant) last, each tenant's by stack
     .sort(
       (a, b) =>

@@ -1,7 +1,8 @@
 /**
  * Kubernetes API clients for the environment's clusters, as the Kubernetes provider finds its credentials: the
  * cluster's kubeconfig file (or the usual lookup: KUBECONFIG, then ~/.kube/config) at the cluster's context. In a
- * pod with no such context (the operator's workspace), the pod's own service account (in-cluster config).
+ * pod with no such context, and only with TENANCY_IN_CLUSTER=true (the operator's workspace), the pod's own
+ * service account (in-cluster config).
  * Used by the preflight and the environment lease (ARCHITECTURE.md, "Converging"); loaded on use.
  */
 import {
@@ -33,7 +34,8 @@ export function kubeConfigs(env: EnvironmentModel): KubeConfigs {
       );
     }
     if (kc.getContextObject(cluster.context)) kc.setCurrentContext(cluster.context);
-    else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+    // only where told (the operator's workspace pods): in any other pod, the pod's own cluster may not be this one
+    else if (process.env.TENANCY_IN_CLUSTER === "true" && process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
     else
       throw new ExternalError(
         `cluster ${name}: kubeconfig context ${cluster.context} not found (${cluster.kubeconfig ?? process.env.KUBECONFIG ?? "~/.kube/config"})`,

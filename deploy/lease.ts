@@ -41,7 +41,14 @@ export interface HeldLease {
   readonly holder: string;
   /** Why the lease was lost while held (taken over after this process failed to renew it), if it was. */
   lost(): string | undefined;
-  /** Gives the lease up (the next run takes it at once). Never throws: an unreleased lease expires. */
+  /** Renews it now (the timer does every third of its duration). Never throws: `lost()` says what went wrong. */
+  renew(): Promise<void>;
+  /**
+   * Keeps it for `seconds` more from now, renewed no further (the direct path, when its program ends and the
+   * engine still runs the update's deletes). Never throws.
+   */
+  keepFor(seconds: number): Promise<void>;
+  /** Gives the lease up (the next run takes it at once). Never throws, never waits long: an unreleased lease expires. */
   release(): Promise<void>;
 }
 
@@ -53,6 +60,18 @@ export interface AcquireOptions extends LeaseSettings {
   now?: () => number;
   /** Renew every this many ms. @default a third of the duration */
   renewEveryMs?: number;
+  /** Each request to the API server waits at most this long. @default 10000 */
+  timeoutMs?: number;
+}
+
+/** `p`, or a rejection once `ms` have passed (the request may linger; nobody waits for it). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 const ago = (ms: number) => {
@@ -61,8 +80,21 @@ const ago = (ms: number) => {
 };
 
 /** Takes the environment's lease, or refuses (SafetyError, exit 3) naming the live holder. */
-export async function acquireLease(kc: KubeConfig, opts: AcquireOptions): Promise<HeldLease> {
+/** The Lease calls, each bounded by `timeoutMs`. */
+function leaseApi(kc: KubeConfig, timeoutMs = 10_000) {
   const api = kc.makeApiClient(CoordinationV1Api);
+  return {
+    readNamespacedLease: (p: { name: string; namespace: string }) =>
+      within(api.readNamespacedLease(p), timeoutMs, "reading the lease"),
+    createNamespacedLease: (p: { namespace: string; body: V1Lease }) =>
+      within(api.createNamespacedLease(p), timeoutMs, "creating the lease"),
+    replaceNamespacedLease: (p: { name: string; namespace: string; body: V1Lease }) =>
+      within(api.replaceNamespacedLease(p), timeoutMs, "writing the lease"),
+  };
+}
+
+export async function acquireLease(kc: KubeConfig, opts: AcquireOptions): Promise<HeldLease> {
+  const api = leaseApi(kc, opts.timeoutMs);
   const now = opts.now ?? Date.now;
   const name = leaseName(opts.env);
   const where = `Lease ${opts.namespace}/${name}`;
@@ -132,7 +164,16 @@ export async function acquireLease(kc: KubeConfig, opts: AcquireOptions): Promis
   let lostWhy: string | undefined;
   let renewing: Promise<void> = Promise.resolve();
   let renewed = now();
+  // client-go's renew deadline: a holder that could not renew for two thirds of the duration stops acting as
+  // the holder, before anyone else may take the lease (leaderelection.go, RenewDeadline < LeaseDuration)
+  const deadline = (opts.durationSeconds * 1000 * 2) / 3;
+  const lost = () =>
+    lostWhy ??
+    (now() - renewed >= deadline
+      ? `the environment lease could not be renewed for ${ago(now() - renewed)}: another run may take it soon`
+      : undefined);
   const renew = async () => {
+    if (lostWhy) return;
     try {
       current = await api.replaceNamespacedLease({
         name,
@@ -141,9 +182,6 @@ export async function acquireLease(kc: KubeConfig, opts: AcquireOptions): Promis
       });
       renewed = now();
     } catch (e) {
-      // unrenewed for its whole duration: another run may take it now, so this one must stop starting stacks
-      if (now() - renewed >= opts.durationSeconds * 1000)
-        lostWhy = `the environment lease could not be renewed for ${ago(now() - renewed)} (${kubeError(e)}): another run may hold it now`;
       if (statusOf(e) === 409) {
         // someone wrote it since: ours still, if only our own renewal raced; else taken over
         const seen = await api
@@ -153,23 +191,41 @@ export async function acquireLease(kc: KubeConfig, opts: AcquireOptions): Promis
         else
           lostWhy = `the environment lease was taken over by ${seen?.spec?.holderIdentity ?? "another run"}`;
       }
-      // other failures: retried at the next tick; the lease is lost only once someone else takes it
+      // other failures (the API server unreachable, slow): retried at the next tick; past the deadline, lost()
+      // says so
     }
   };
-  const timer = setInterval(
-    () => {
-      if (!lostWhy) renewing = renewing.then(renew);
-    },
-    opts.renewEveryMs ?? (opts.durationSeconds * 1000) / 3,
-  );
+  const renewNow = () => (renewing = renewing.then(renew));
+  const timer = setInterval(() => void renewNow(), opts.renewEveryMs ?? (opts.durationSeconds * 1000) / 3);
   timer.unref();
+  const settle = () => within(renewing, opts.timeoutMs ?? 10_000, "renewing").catch(() => undefined);
 
   return {
     holder: opts.holder,
-    lost: () => lostWhy,
+    lost,
+    renew: async () => {
+      await renewNow();
+    },
+    async keepFor(seconds) {
+      clearInterval(timer);
+      await settle();
+      if (lost()) return;
+      try {
+        current = await api.replaceNamespacedLease({
+          name,
+          namespace: opts.namespace,
+          body: {
+            ...current,
+            spec: { ...current.spec, leaseDurationSeconds: seconds, renewTime: new V1MicroTime(now()) },
+          },
+        });
+      } catch {
+        // it runs out after its own duration
+      }
+    },
     async release() {
       clearInterval(timer);
-      await renewing;
+      await settle();
       if (lostWhy) return;
       try {
         // released as client-go releases a lease: no holder, so the next run need not wait for it to expire
@@ -193,7 +249,7 @@ export async function acquireLease(kc: KubeConfig, opts: AcquireOptions): Promis
  * by `holder`.
  */
 export async function checkLeaseHeld(kc: KubeConfig, opts: AcquireOptions): Promise<void> {
-  const api = kc.makeApiClient(CoordinationV1Api);
+  const api = leaseApi(kc, opts.timeoutMs);
   const now = opts.now ?? Date.now;
   const name = leaseName(opts.env);
   let lease: V1Lease | undefined;

@@ -16,17 +16,20 @@
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Adoption } from "../layers/names";
+import { urnTypeAndName } from "../layers/identity";
 import type { Plan } from "../plan/plan";
 import { describeResource } from "../plan/plan";
 import type { EnvironmentModel, RegistryModel } from "../registry/model";
 import { type PlannedResource, TAKE_OVER, kubernetesObjectKey } from "../components/core/spec";
-import { TENANT_LABEL } from "../components/core/labels";
+import { MANAGED_BY, TENANT_LABEL } from "../components/core/labels";
 import { jsonEqual } from "../components/core/json";
 import { type DnsRecordSpec, recordKey } from "../components/dns/policy";
 import { lookupIdentities } from "./vault-identity";
 import { conflictMessage, lookupRecords } from "./cloudflare-lookup";
 import { type KubeConfigs, RawObjectApi, kubeError, statusOf } from "./kube";
 import { mapLimited } from "./map-limited";
+
+const [[MANAGED_KEY, MANAGED_VALUE]] = Object.entries(MANAGED_BY) as [[string, string]];
 
 /** Field managers of Pulumi's Kubernetes provider ("pulumi-kubernetes", or "pulumi-kubernetes-<suffix>" with SSA). */
 const PULUMI_MANAGER = /^pulumi-kubernetes(-|$)/;
@@ -53,6 +56,11 @@ export interface PreflightClients {
   concurrency?: number;
   /** From this many objects of a kind on a cluster, one listing instead of a request each. @default LIST_FROM */
   listFrom?: number;
+  /**
+   * `tenancy adopt`: what exists is taken over whoever made it (still refused: another tool's, an owned one, a
+   * conflict on a kind tenancy does not take over). Otherwise only what tenancy made is. @default false
+   */
+  adopt?: boolean;
 }
 
 export interface PreflightResult {
@@ -73,15 +81,7 @@ export function plannedCreates(
 ): { stack: string; resource: PlannedResource }[] {
   const out: { stack: string; resource: PlannedResource }[] = [];
   for (const s of plan.stacks) {
-    // a URN ends in `<type>::<name>` (the type qualified by its parents' types: `a$b$<type>`)
-    const have = new Set(
-      (urns(s.stack) ?? []).map((u) => {
-        const parts = u.split("::");
-        const name = parts.pop()!;
-        const type = parts.pop()!.split("$").pop()!;
-        return `${type}::${name}`;
-      }),
-    );
+    const have = new Set((urns(s.stack) ?? []).map(urnTypeAndName));
     for (const r of s.resources)
       if (!r.type.startsWith("pulumi:providers:") && !have.has(`${r.type}::${r.name}`))
         out.push({ stack: s.stack, resource: r });
@@ -135,14 +135,31 @@ export function conflicts(planned: Record<string, unknown>, existing: Kubernetes
 }
 
 /** How the run treats an existing Kubernetes object tenancy would create. */
+/** Marks of another tool that owns an object: tenancy updating it would fight that tool for ever. */
+const OTHER_TOOLS: [string, "labels" | "annotations", string][] = [
+  ["meta.helm.sh/release-name", "annotations", "a Helm release"],
+  ["argocd.argoproj.io/tracking-id", "annotations", "an Argo CD application"],
+  ["argocd.argoproj.io/instance", "labels", "an Argo CD application"],
+  ["kustomize.toolkit.fluxcd.io/name", "labels", "a Flux Kustomization"],
+  ["helm.toolkit.fluxcd.io/name", "labels", "a Flux HelmRelease"],
+];
+
+/**
+ * How the run treats an existing Kubernetes object tenancy would create. Outside `tenancy adopt` (`adopt`), only
+ * an object tenancy made (its managed-by label, and its tenant's label for a tenant's object: what an interrupted
+ * update leaves) is updated; anything else is refused, since it may be another team's or another tool's.
+ */
 export function judgeObject(
   r: PlannedResource,
   existing: KubernetesObject,
+  adopt = false,
 ): { how: Exclude<FindingHow, "import" | "unknown">; detail: string } {
   const meta = existing.metadata as {
     deletionTimestamp?: unknown;
     labels?: Record<string, string>;
+    annotations?: Record<string, string>;
     managedFields?: Managed[];
+    ownerReferences?: { kind?: string; name?: string }[];
   };
   const managers = [...new Set((meta.managedFields ?? []).map((m) => m.manager ?? "unknown"))];
   const by = managers.length > 0 ? `managed by ${managers.join(", ")}` : "no field managers";
@@ -156,6 +173,24 @@ export function judgeObject(
     return {
       how: "refuse",
       detail: `exists and belongs to tenant ${owner} (its ${TENANT_LABEL} label; ${by}): a namespace passes to another tenant only by a registry change the guard sees`,
+    };
+  const owners = meta.ownerReferences ?? [];
+  if (owners.length > 0)
+    return {
+      how: "refuse",
+      detail: `exists and is owned by ${owners.map((o) => `${o.kind} ${o.name}`).join(", ")} (ownerReferences; ${by}): its owner would undo tenancy's changes; remove it or its owner, then run again`,
+    };
+  const tool = OTHER_TOOLS.find(([key, where]) => meta[where]?.[key] !== undefined);
+  if (tool)
+    return {
+      how: "refuse",
+      detail: `exists and belongs to ${tool[2]} (${tool[0]}: ${meta[tool[1]]![tool[0]]}; ${by}): remove it from there first`,
+    };
+  const ours = meta.labels?.[MANAGED_KEY] === MANAGED_VALUE && (r.tenant === undefined || owner === r.tenant);
+  if (!ours && !adopt)
+    return {
+      how: "refuse",
+      detail: `exists and is not tenancy's (no ${MANAGED_KEY}=${MANAGED_VALUE}${r.tenant !== undefined ? ` and ${TENANT_LABEL}=${r.tenant}` : ""} labels; ${by}): remove it, or take it over with tenancy adopt`,
     };
   const all = conflicts(r.inputs, existing);
   const held = all.length > 5 ? [...all.slice(0, 5), `${all.length - 5} more`] : all;
@@ -285,7 +320,7 @@ export async function preflight(
       concurrency,
       clients.listFrom ?? LIST_FROM,
       (c, existing) => {
-        const { how, detail } = judgeObject(c.resource, existing);
+        const { how, detail } = judgeObject(c.resource, existing, clients.adopt === true);
         if (how === "in place" || how === "take over") upsert.add(c.resource.cluster!);
         finding(c, how, detail);
       },
@@ -312,6 +347,7 @@ export async function preflight(
       const got = await lookupIdentities(env, tenants, {
         token: clients.vault.token,
         concurrency,
+        ownedOnly: clients.adopt !== true,
         ...(clients.vault.fetch ? { fetch: clients.vault.fetch } : {}),
       });
       looked.vault = tenants.length;
@@ -321,6 +357,12 @@ export async function preflight(
         const failure = got.failures[`${c.resource.type}:${tenant}`];
         const id = (entity ? got.adoption.entities : got.adoption.aliases)[tenant];
         if (failure) finding(c, "unknown", failure);
+        else if (entity && Object.hasOwn(got.strangers, tenant))
+          finding(
+            c,
+            "refuse",
+            `an entity named ${tenant} exists (id ${got.strangers[tenant]}) that tenancy did not make (its metadata lacks managed-by tenancy, tenant ${tenant}): it may carry someone else's groups and policies; rename it in Vault, or take it over with tenancy adopt`,
+          );
         else if (
           id !== undefined &&
           Object.hasOwn(entity ? got.adoption.entities : got.adoption.aliases, tenant)
@@ -370,8 +412,19 @@ export async function preflight(
             `${conflictMessage(key, conflict)}: remove that record or the claim, then run again`,
           );
         else if (got.ids[key]) {
-          adoption.dnsRecords[key] = got.ids[key];
-          finding(c, "import", `exists (id ${got.ids[key]}); imported`);
+          // outside adopt, only a record tenancy made (its comment names the tenant and tenancy): another's
+          // record would be deleted with the tenant
+          const comment = got.found[key]?.comment;
+          if (clients.adopt !== true && comment !== c.resource.inputs.comment)
+            finding(
+              c,
+              "refuse",
+              `exists (id ${got.ids[key]}, comment ${JSON.stringify(comment ?? "")}) and is not tenancy's: remove it, or take it over with tenancy adopt`,
+            );
+          else {
+            adoption.dnsRecords[key] = got.ids[key];
+            finding(c, "import", `exists (id ${got.ids[key]}); imported`);
+          }
         }
       }
     }

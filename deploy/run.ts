@@ -101,8 +101,8 @@ export interface StackEngine {
   up(stack: string, job: StackJob, opts: RunStepOptions): Promise<Changes>;
   destroy(stack: string, job: StackJob, opts: RunStepOptions): Promise<Changes>;
   /**
-   * Drops the creates an interrupted update left pending from the stack's state (`pulumi refresh
-   * --clear-pending-creates`): the objects they may have made are found by the preflight that follows.
+   * Drops the creates an interrupted update left pending from the stack's checkpoint (nothing else in it
+   * changes): the objects they may have made are found by the preflight that follows.
    */
   clearPendingCreates(stack: string, opts: RunStepOptions): Promise<void>;
 }
@@ -416,7 +416,7 @@ export async function runLayers(
         model,
         { ...plan, stacks: plan.stacks.filter((s) => mine.has(s.stack)) },
         (stack) => states.get(stack)?.urns,
-        opts.preflight,
+        { ...opts.preflight, adopt: opts.adoption !== undefined },
       );
       opts.onPreflight?.(found);
       adoption = mergeAdoption(adoption, found.adoption);

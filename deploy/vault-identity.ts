@@ -17,18 +17,31 @@ export interface IdentityLookupOptions {
   timeoutMs?: number;
   /** Tenants looked up at once (each tenant's two requests one after the other). @default 8 */
   concurrency?: number;
+  /**
+   * Take an entity found by the tenant's name only if tenancy made it (its metadata: managed-by tenancy, the
+   * tenant's id); any other is a stranger (`strangers`), not taken. An entity a user's login made (the owner of
+   * the alias of their email) is always theirs. `tenancy adopt` takes any; every other run's preflight, only its
+   * own. @default false
+   */
+  ownedOnly?: boolean;
 }
 
 export interface IdentityLookup {
   adoption: Adoption;
   /** `<resource type>:<tenant>` -> why it could not be looked up */
   failures: Record<string, string>;
+  /** tenant id -> the id of an entity of the tenant's name that tenancy did not make (with `ownedOnly`) */
+  strangers: Record<string, string>;
 }
 
 const ENTITY = "vault:identity/entity:Entity";
 const ALIAS = "vault:identity/entityAlias:EntityAlias";
 
-type EntityData = { id?: unknown; aliases?: { id?: unknown; name?: unknown; mount_accessor?: unknown }[] };
+type EntityData = {
+  id?: unknown;
+  metadata?: Record<string, unknown> | null;
+  aliases?: { id?: unknown; name?: unknown; mount_accessor?: unknown }[];
+};
 
 export async function lookupIdentities(
   env: EnvironmentModel,
@@ -77,9 +90,14 @@ export async function lookupIdentities(
     const failures: Record<string, string> = {};
     let entityId: string | undefined;
     let aliasId: string | undefined;
+    let stranger: string | undefined;
     try {
       const byName = await call("GET", `identity/entity/name/${encodeURIComponent(t.id)}`);
-      if (typeof byName?.id === "string") entityId = byName.id;
+      const ours = byName?.metadata?.["managed-by"] === "tenancy" && byName.metadata.tenant === t.id;
+      if (typeof byName?.id === "string") {
+        if (ours || !opts.ownedOnly) entityId = byName.id;
+        else stranger = byName.id;
+      }
     } catch (e) {
       failures[`${ENTITY}:${t.id}`] = where("entity", `identity/entity/name/${t.id}`, e);
     }
@@ -92,13 +110,18 @@ export async function lookupIdentities(
       if (typeof alias?.id === "string") {
         aliasId = alias.id;
         // the user logged in before tenancy managed them: their login's entity becomes the tenant's entity
-        if (entityId === undefined && typeof owner?.id === "string" && !failures[`${ENTITY}:${t.id}`])
+        if (
+          entityId === undefined &&
+          stranger === undefined &&
+          typeof owner?.id === "string" &&
+          !failures[`${ENTITY}:${t.id}`]
+        )
           entityId = owner.id;
       }
     } catch (e) {
       failures[`${ALIAS}:${t.id}`] = where("entity alias", "identity/lookup/entity", e);
     }
-    return { entityId, aliasId, failures };
+    return { entityId, aliasId, stranger, failures };
   };
 
   const active = tenants.filter((x) => !x.offboarding);
@@ -106,8 +129,10 @@ export async function lookupIdentities(
   // put together in the tenants' order, whatever order the answers came in
   const adoption: Adoption = { entities: {}, aliases: {} };
   const failures: Record<string, string> = {};
+  const strangers: Record<string, string> = {};
   active.forEach((t, i) => {
     const f = found[i]!;
+    if (f.stranger !== undefined) strangers[t.id] = f.stranger;
     if (f.aliasId !== undefined) adoption.aliases[t.id] = f.aliasId;
     if (f.entityId !== undefined) adoption.entities[t.id] = f.entityId;
     Object.assign(failures, f.failures);
@@ -122,5 +147,5 @@ export async function lookupIdentities(
       );
     seen.set(id, tenant);
   }
-  return { adoption, failures };
+  return { adoption, failures, strangers };
 }

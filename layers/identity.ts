@@ -46,6 +46,15 @@ export function topLevelUrn(stack: string, type: string, name: string): string {
   return `urn:pulumi:${stack}::${PROJECT}::${type}::${name}`;
 }
 
+/**
+ * A URN's resource type and name: `urn:pulumi:<stack>::<project>::<qualified type>::<name>`, the qualified type
+ * its parents' types and its own joined by `$`, the name whatever follows (it may hold `::`).
+ */
+export function urnTypeAndName(urn: string): `${string}::${string}` {
+  const parts = urn.split("::");
+  return `${parts[2]!.split("$").pop()!}::${parts.slice(3).join("::")}`;
+}
+
 /** The Kubernetes provider of a cluster: its Pulumi resource name. */
 export function clusterProviderName(cluster: string): string {
   return `cluster-${cluster}`;

@@ -69,10 +69,17 @@ export async function stackLease(
     ...opts,
     holder: lease.holderIdentity(`pulumi up -s ${stack}`),
   });
-  // renewed while the program's process lives; not released when it ends: the engine still runs the update's
-  // deletes after the program is done, so the lease runs out on its own (lease.durationSeconds) after that
+  // renewed while the program's process lives; when it ends, the engine still runs the update's deletes (a
+  // namespace's can take minutes): the lease is kept for DIRECT_TAIL_SECONDS more, then runs out on its own
+  process.once(
+    "beforeExit",
+    () => void held.keepFor(Math.max(DIRECT_TAIL_SECONDS, env.lease.durationSeconds)),
+  );
   return held;
 }
+
+/** How long the direct path keeps the lease after its program ends, for the engine's deletes. */
+export const DIRECT_TAIL_SECONDS = 600;
 
 export interface DirectOptions {
   /** @default stackLease */

@@ -60,7 +60,7 @@ describe("benchmarks, smoke mode", () => {
   it("bench:preflight looks up a first up's objects against the loopback servers, batched and one by one", () => {
     const r = bench("preflight.ts", ["--tenants", "20"]);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/^preflight of a first up: 20 tenants, \d+ planned resources$/m);
+    expect(r.out).toMatch(/^preflight of a first adopt: 20 tenants, \d+ planned resources$/m);
     // the same findings either way; the batched lookups make fewer Kubernetes requests
     const rows = [...r.out.matchAll(/^(batched|one per object) +\d+ +(\d+) +(\d+) +(\d+) +(.+)$/gm)];
     expect(rows.map((m) => m[1])).toEqual(["batched", "one per object"]);

@@ -15,6 +15,8 @@ import { IdentityVault } from "../helpers/vault-identity-server";
 import { exampleWithSharedCi } from "../plan/registries";
 
 const NONE = { allowRemovals: false, allowHandover: false };
+/** What `tenancy adopt` runs with (cli/deploy.ts): whatever exists is taken over, every cluster upserting. */
+const ADOPT = { entities: {}, aliases: {}, kubernetes: { upsert: "all" as const } };
 
 let servers: Record<string, KubeServer>;
 let vault: IdentityVault;
@@ -92,6 +94,28 @@ describe("a user who logged in to Vault before being onboarded", () => {
   });
 });
 
+describe("a Vault entity of the tenant's name that tenancy did not make", () => {
+  it("is refused by an up (it may carry someone's groups and policies), imported by adopt", async () => {
+    vault.entities.set("bob", "ent-someone");
+    const { opts } = converging({ layers: ["platform", "vault"] });
+    const engine = new FakeEngine(world());
+    const error = await runLayers("up", model, engine, opts).catch((e: unknown) => e);
+    expect((error as SafetyError).lines).toEqual([
+      "example-vault: Entity bob: an entity named bob exists (id ent-someone) that tenancy did not make (its metadata lacks managed-by tenancy, tenant bob): it may carry someone else's groups and policies; rename it in Vault, or take it over with tenancy adopt",
+    ]);
+    expect(engine.calls).toEqual([]);
+    const adopting = new FakeEngine(world());
+    await runLayers(
+      "up",
+      model,
+      adopting,
+      converging({ layers: ["platform", "vault"], adoption: ADOPT }).opts,
+    );
+    const entity = adopting.stacks.get("example-vault")!.resources.find((r) => r.name === "bob-entity")!;
+    expect(entity.importId).toBe("ent-someone");
+  });
+});
+
 describe("Kubernetes objects that exist with other field managers", () => {
   const carol = {
     apiVersion: "v1",
@@ -102,7 +126,7 @@ describe("Kubernetes objects that exist with other field managers", () => {
     },
   };
 
-  it("a namespace made by hand: a create fails without the preflight; with it, tenancy takes over the fields it sets", async () => {
+  it("a namespace made by hand: a create fails without the preflight; an up refuses it (not tenancy's) before any change; adopt takes over the fields tenancy sets", async () => {
     main().seed(carol, "kubectl-client-side-apply");
     const before = new FakeEngine(world());
     const error = await runLayers("up", model, before, { ...NONE, layers: ["platform"] }).catch(
@@ -110,9 +134,20 @@ describe("Kubernetes objects that exist with other field managers", () => {
     );
     expect((error as Error).message).toMatch(/Namespace "carol" already exists/);
 
-    // the failed run made what came before carol: found now, made by the provider, updated in place
+    // an up: the objects the failed run made before carol are tenancy's (its labels); carol is not
+    const refusing = new FakeEngine(world());
+    const refused = await runLayers("up", model, refusing, converging({ layers: ["platform"] }).opts).catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(SafetyError);
+    expect((refused as SafetyError).lines).toEqual([
+      "example-platform: Namespace carol: exists and is not tenancy's (no app.kubernetes.io/managed-by=tenancy and tenancy.io/tenant=carol labels; managed by kubectl-client-side-apply): remove it, or take it over with tenancy adopt",
+    ]);
+    expect(refusing.calls).toEqual([]);
+
+    // tenancy adopt: taken over
     const engine = new FakeEngine(world());
-    const { found, opts } = converging({ layers: ["platform"] });
+    const { found, opts } = converging({ layers: ["platform"], adoption: ADOPT });
     await runLayers("up", model, engine, opts);
     const others = found[0]!.findings.filter((f) => f.resource !== "Namespace carol");
     expect(others.length).toBeGreaterThan(0);
@@ -138,11 +173,13 @@ describe("Kubernetes objects that exist with other field managers", () => {
     expect(labels.team).toBe("carol");
     const managers = (ns.metadata.managedFields as { manager: string }[]).map((m) => m.manager);
     expect(managers).toEqual(expect.arrayContaining([FAKE_MANAGER, "kubectl-client-side-apply"]));
-    // only where it was needed: the provider of main upserts, the others do not
+    // adopting: every cluster's provider upserts
     const platform = engine.stacks.get("example-platform")!.resources;
     const providers = platform.filter((r) => r.type === "pulumi:providers:kubernetes");
     expect(providers.filter((p) => p.inputs.upsertExistingObjects).map((p) => p.inputs.context)).toEqual([
       "example-admin",
+      "example-gpu-admin",
+      "example-us-admin",
     ]);
     // the kinds tenancy takes over carry the provider's patchForce annotation, always; the others never
     const force = (r: (typeof platform)[number]) =>
@@ -160,12 +197,34 @@ describe("Kubernetes objects that exist with other field managers", () => {
       expect(force(r), r.urn).toBeUndefined();
   });
 
-  it("a namespace the same as tenancy's is updated in place, nothing forced", async () => {
-    main().seed({ ...carol, metadata: { name: "carol", labels: { team: "carol" } } }, "kubectl-create");
+  it("tenancy's own namespace, left out of state (a lost run), is updated in place by an up, only on its cluster", async () => {
+    const labels = { "app.kubernetes.io/managed-by": "tenancy", "tenancy.io/tenant": "carol" };
+    main().seed({ ...carol, metadata: { name: "carol", labels } }, "pulumi-kubernetes-0a1b2c");
     const engine = new FakeEngine(world());
     const { found, opts } = converging({ layers: ["platform"] });
     await runLayers("up", model, engine, opts);
     expect(found[0]!.findings.map((f) => [f.resource, f.how])).toEqual([["Namespace carol", "in place"]]);
+    const providers = engine.stacks
+      .get("example-platform")!
+      .resources.filter((r) => r.type === "pulumi:providers:kubernetes");
+    expect(providers.filter((p) => p.inputs.upsertExistingObjects).map((p) => p.inputs.context)).toEqual([
+      "example-admin",
+    ]);
+  });
+
+  it("another tool's or an owned object is refused, even by adopt; a namespace of another tenant's label too", async () => {
+    const labels = { "app.kubernetes.io/managed-by": "tenancy", "tenancy.io/tenant": "carol" };
+    main().seed(
+      {
+        ...carol,
+        metadata: { name: "carol", labels, annotations: { "meta.helm.sh/release-name": "team-carol" } },
+      },
+      "helm",
+    );
+    const { opts } = converging({ layers: ["platform"], adoption: ADOPT });
+    await expect(runLayers("up", model, new FakeEngine(world()), opts)).rejects.toThrow(
+      /Namespace carol: exists and belongs to a Helm release \(meta\.helm\.sh\/release-name: team-carol; managed by helm\)/,
+    );
   });
 
   it("another manager's object of a kind tenancy does not take over is refused before anything changes", async () => {
@@ -233,7 +292,7 @@ describe("an interrupted update", () => {
 
     const { found, opts } = converging({ layers: ["platform"] });
     await runLayers("up", model, engine, opts);
-    expect(engine.calls).toContain("refresh --clear-pending-creates example-platform");
+    expect(engine.calls).toContain("drop pending creates example-platform");
     expect(found[0]!.findings).toEqual([
       expect.objectContaining({ resource: `Namespace ${name}`, how: "in place" }),
     ]);
@@ -255,7 +314,7 @@ describe("an interrupted update", () => {
       "example-platform: an interrupted update left 1 operation(s) pending; tenancy up resolves them",
     ]);
     expect(previewed.map((r) => r.status)).toEqual(["done"]);
-    expect(engine.calls).not.toContain("refresh --clear-pending-creates example-platform");
+    expect(engine.calls).not.toContain("drop pending creates example-platform");
     expect((await engine.state("example-platform"))!.pending).toHaveLength(1);
   });
 });

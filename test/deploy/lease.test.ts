@@ -57,21 +57,20 @@ describe("the environment lease", () => {
   it("is taken over once expired, and its old holder finds it lost at its next renewal", async () => {
     let clock = Date.parse("2026-12-07T10:00:00Z");
     const now = () => clock;
+    // the crashed run renews no more (its process is gone): here, no timer tick within the test
     const dead = await acquireLease(server.kubeConfig(), {
       ...SETTINGS,
       holder: "crashed run",
       now,
-      renewEveryMs: 20,
+      renewEveryMs: 3_600_000,
     });
-    // the crashed run stops renewing (its process is gone): here, its clock stands still while the lease runs out
     clock += 61_000;
-    await new Promise((r) => setTimeout(r, 5));
     const next = await take("next run", now);
     const spec = stored()!.spec as Record<string, unknown>;
     expect(spec.holderIdentity).toBe("next run");
     expect(spec.leaseTransitions).toBe(1);
-    // the old holder, were it still alive, learns it lost the lease
-    await new Promise((r) => setTimeout(r, 100));
+    // the old holder, were it still alive, learns it lost the lease at its next renewal
+    await dead.renew();
     expect(dead.lost()).toBe("the environment lease was taken over by next run");
     await dead.release();
     expect((stored()!.spec as Record<string, unknown>).holderIdentity).toBe("next run");
@@ -85,6 +84,30 @@ describe("the environment lease", () => {
     for (const r of results.filter((x) => x.status === "rejected"))
       expect((r as PromiseRejectedResult).reason).toBeInstanceOf(SafetyError);
     await (won[0] as PromiseFulfilledResult<HeldLease>).value.release();
+  });
+
+  it("counts itself lost once it could not renew for two thirds of its duration, before anyone may take it", async () => {
+    let clock = Date.parse("2026-12-07T10:00:00Z");
+    const held = await acquireLease(server.kubeConfig(), {
+      ...SETTINGS,
+      holder: "cut off",
+      now: () => clock,
+      renewEveryMs: 3_600_000,
+      timeoutMs: 200,
+    });
+    server.fail({ method: "PUT", path: /\/leases\//, status: 503 });
+    clock += 30_000;
+    await held.renew();
+    expect(held.lost()).toBeUndefined();
+    clock += 11_000;
+    await held.renew();
+    expect(held.lost()).toMatch(
+      /^the environment lease could not be renewed for 41s: another run may take it soon$/,
+    );
+    // and its release neither throws nor waits long
+    const t0 = Date.now();
+    await held.release();
+    expect(Date.now() - t0).toBeLessThan(2_000);
   });
 
   it("renews while held", async () => {
@@ -133,6 +156,8 @@ describe("runs under the lease", () => {
     const lease = async (): Promise<HeldLease> => ({
       holder: "this run",
       lost: () => lostWhy,
+      renew: async () => {},
+      keepFor: async () => {},
       release: async () => {},
     });
     const up = engine.up.bind(engine);

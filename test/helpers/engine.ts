@@ -12,8 +12,9 @@
  *   step executor: pkg/resource/deploy/step_executor.go stops the deployment on an error); what was created
  *   before stays in state, the rest is not done;
  * - an interrupted update leaves the create it was running as a pending operation (`pending_operations` in the
- *   checkpoint, pkg/resource/deploy/snapshot.go), the object made but not recorded; `refresh
- *   --clear-pending-creates` drops it from state (pkg/cmd/pulumi/refresh.go).
+ *   checkpoint, pkg/resource/deploy/snapshot.go), the object made but not recorded; exported, edited and imported
+ *   again (`pulumi stack export` / `import`, Pulumi's documented way out of an interrupted update), the
+ *   checkpoint loses it and nothing else.
  * And the providers' rules, where the test gives a world (`FakeWorld`) for them to act on:
  * - Kubernetes (pulumi-kubernetes v4, server-side apply): a create of an object that exists fails ("already
  *   exists", provider.go Create; the preview said create), unless the provider upserts
@@ -276,7 +277,7 @@ export class FakeEngine implements StackEngine {
   }
 
   async clearPendingCreates(stack: string, _opts: RunStepOptions): Promise<void> {
-    this.calls.push(`refresh --clear-pending-creates ${stack}`);
+    this.calls.push(`drop pending creates ${stack}`);
     const s = this.open(stack);
     s.pending = s.pending.filter((p) => p.op !== "creating");
   }

@@ -7,7 +7,6 @@
 import { describe, expect, it } from "vitest";
 import { appliedPlatform, runLayers } from "../../deploy/run";
 import { type Migration, migrationScript, shardMigration } from "../../plan/shard-migration";
-import type { RecordedResource } from "../../plan/harness";
 import type { RegistryModel } from "../../registry/model";
 import { LAYERS } from "../../stacks/layers";
 import { FakeEngine } from "../helpers/engine";
