@@ -35,7 +35,8 @@ export function kubeConfigs(env: EnvironmentModel): KubeConfigs {
     }
     if (kc.getContextObject(cluster.context)) kc.setCurrentContext(cluster.context);
     // only where told (the operator's workspace pods): in any other pod, the pod's own cluster may not be this one
-    else if (process.env.TENANCY_IN_CLUSTER === "true" && process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+    else if (process.env.TENANCY_IN_CLUSTER === "true" && process.env.KUBERNETES_SERVICE_HOST)
+      kc.loadFromCluster();
     else
       throw new ExternalError(
         `cluster ${name}: kubeconfig context ${cluster.context} not found (${cluster.kubeconfig ?? process.env.KUBECONFIG ?? "~/.kube/config"})`,
