@@ -18,6 +18,15 @@ import { tenantSubject } from "../members/rbac";
 
 /** The per-namespace parameter ConfigMap of the parametrised policies (platform-owned: tenants cannot write it). */
 export const ADMISSION_PARAMS = "tenancy-admission";
+/**
+ * How the bindings find it: by the platform's labels, never by its name alone (a tenant's own ConfigMap of that
+ * name, made before the platform's, would otherwise be its policy). Tenants cannot set the managed-by label
+ * (the platformObjects policy), so no object of theirs matches.
+ */
+export const ADMISSION_PARAMS_LABELS: Readonly<Record<string, string>> = {
+  ...MANAGED_BY,
+  "tenancy.io/admission-params": "true",
+};
 /** Separator of list values in the parameter ConfigMap: no name that reaches it can hold a newline. */
 const SEP = "\n";
 
@@ -195,8 +204,16 @@ function admissionPolicy(
       spec: {
         policyName: objectName,
         validationActions: ["Deny"],
-        // a namespaced parameter without a namespace: the one in the request's namespace; none there, denied
-        ...(spec.params ? { paramRef: { name: ADMISSION_PARAMS, parameterNotFoundAction: "Deny" } } : {}),
+        // a namespaced parameter without a namespace: those in the request's namespace the selector picks (each
+        // must admit the request); none there, denied
+        ...(spec.params
+          ? {
+              paramRef: {
+                selector: { matchLabels: { ...ADMISSION_PARAMS_LABELS } },
+                parameterNotFoundAction: "Deny",
+              },
+            }
+          : {}),
         matchResources: { namespaceSelector },
       },
     },

@@ -1,4 +1,4 @@
-import { ADMISSION_PARAMS } from "../admission/policy";
+import { ADMISSION_PARAMS, ADMISSION_PARAMS_LABELS } from "../admission/policy";
 import { tenantLabels } from "../core/labels";
 import { type NamespaceTls, TLS_SECRET, certificate } from "../tls/policy";
 import {
@@ -135,7 +135,10 @@ export function tenantNamespace(
       {
         apiVersion: "v1",
         kind: "ConfigMap",
-        metadata: meta(ADMISSION_PARAMS),
+        metadata: {
+          ...meta(ADMISSION_PARAMS),
+          labels: { ...tenantLabels(args.tenant), ...ADMISSION_PARAMS_LABELS },
+        },
         data: { ...args.admissionParams },
       },
       within,

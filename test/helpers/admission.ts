@@ -6,7 +6,8 @@
  * What it models (admissionregistration.k8s.io/v1): the policy's matchConstraints (resource rules with
  * operations, groups, versions, resources and subresources, scope, namespaceSelector), the binding's
  * matchResources, matchConditions (all must hold, else the policy does not apply), paramKind/paramRef with
- * a namespaced ConfigMap taken from the request's namespace (none there: denied, parameterNotFoundAction Deny),
+ * namespaced ConfigMaps taken from the request's namespace, by name or by label selector (every one selected
+ * must admit the request; none there: denied, parameterNotFoundAction Deny),
  * variables in order, validations (false: denied with the message; an evaluation error: denied, failurePolicy
  * Fail). Objects are handed to CEL as maps, integers as int.
  */
@@ -39,8 +40,8 @@ export interface Request {
 export interface Cluster {
   /** Namespace name -> its labels. */
   namespaces: Record<string, Record<string, string>>;
-  /** `<namespace>/<name>` -> the ConfigMap's data. */
-  configMaps: Record<string, Record<string, string>>;
+  /** `<namespace>/<name>` -> the ConfigMap's labels and data. */
+  configMaps: Record<string, { labels: Record<string, string>; data: Record<string, string> }>;
 }
 
 export type Decision =
@@ -130,7 +131,12 @@ export function admit(pairs: PolicyPair[], cluster: Cluster, req: Request): Deci
     };
     const bspec = binding.spec as {
       policyName: string;
-      paramRef?: { name: string; namespace?: string; parameterNotFoundAction?: string };
+      paramRef?: {
+        name?: string;
+        namespace?: string;
+        selector?: Selector;
+        parameterNotFoundAction?: string;
+      };
       matchResources?: { namespaceSelector?: Selector };
       validationActions: string[];
     };
@@ -162,30 +168,45 @@ export function admit(pairs: PolicyPair[], cluster: Cluster, req: Request): Deci
       if (r !== true) skip = true;
     }
     if (skip) continue;
+    let params: { name: string; data: Record<string, string> }[] | undefined;
     if (spec.paramKind) {
       if (spec.paramKind.apiVersion !== "v1" || spec.paramKind.kind !== "ConfigMap")
         throw new Error(`unsupported paramKind in ${name}`);
       const ref = bspec.paramRef;
       if (!ref) throw new Error(`policy ${name} has a paramKind but its binding no paramRef`);
-      const data = cluster.configMaps[`${ref.namespace ?? req.namespace}/${ref.name}`];
-      if (!data) {
+      // name and selector are exclusive (admissionregistration/v1 ParamRef)
+      if ((ref.name === undefined) === (ref.selector === undefined))
+        throw new Error(`the paramRef of ${name} needs exactly one of name and selector`);
+      const ns = ref.namespace ?? req.namespace;
+      const found = Object.entries(cluster.configMaps)
+        .filter(([key, cm]) =>
+          ref.name !== undefined
+            ? key === `${ns}/${ref.name}`
+            : key.startsWith(`${ns}/`) && selects(ref.selector, cm.labels),
+        )
+        .map(([key, cm]) => ({ name: key.slice(ns.length + 1), data: cm.data }));
+      if (found.length === 0) {
         if (ref.parameterNotFoundAction === "Deny")
-          return deny(`no parameter ${ref.name} in ${req.namespace}`);
+          return deny(`no parameters for ${name} in ${req.namespace}`);
         continue;
       }
-      vars.params = toCel({ metadata: { name: ref.name, namespace: req.namespace }, data });
+      params = found;
     }
-    const variables = new Map<string, unknown>();
-    vars.variables = variables;
-    for (const v of spec.variables ?? []) {
-      const r = evaluate(v.expression, vars);
-      if (r instanceof Error) return deny(`variable ${v.name}: ${r.message}`);
-      variables.set(v.name, r);
-    }
-    for (const v of spec.validations) {
-      const r = evaluate(v.expression, vars);
-      if (r instanceof Error) return deny(`error: ${r.message}`);
-      if (r !== true) return deny(v.message);
+    // the policy is evaluated once per parameter (or once without any); every evaluation must admit
+    for (const p of params ?? [undefined]) {
+      if (p) vars.params = toCel({ metadata: { name: p.name, namespace: req.namespace }, data: p.data });
+      const variables = new Map<string, unknown>();
+      vars.variables = variables;
+      for (const v of spec.variables ?? []) {
+        const r = evaluate(v.expression, vars);
+        if (r instanceof Error) return deny(`variable ${v.name}: ${r.message}`);
+        variables.set(v.name, r);
+      }
+      for (const v of spec.validations) {
+        const r = evaluate(v.expression, vars);
+        if (r instanceof Error) return deny(`error: ${r.message}`);
+        if (r !== true) return deny(v.message);
+      }
     }
     applied.push(name);
   }
@@ -258,8 +279,11 @@ export function clusterOf(plan: Plan, on = "main"): { pairs: PolicyPair[]; clust
     cluster.namespaces[meta.name] = { ...meta.labels, [NAMESPACE_NAME_LABEL]: meta.name };
   }
   for (const cm of of("ConfigMap")) {
-    const meta = cm.metadata as { name: string; namespace: string };
-    cluster.configMaps[`${meta.namespace}/${meta.name}`] = cm.data as Record<string, string>;
+    const meta = cm.metadata as { name: string; namespace: string; labels?: Record<string, string> };
+    cluster.configMaps[`${meta.namespace}/${meta.name}`] = {
+      labels: meta.labels ?? {},
+      data: cm.data as Record<string, string>,
+    };
   }
   return { pairs, cluster };
 }

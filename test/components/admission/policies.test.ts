@@ -107,12 +107,45 @@ describe("the planned admission objects", () => {
         .filter((k) => k.endsWith("/tenancy-admission"))
         .sort(),
     ).toEqual(model.tenants.flatMap((t) => t.namespaces.map((n) => `${n.name}/tenancy-admission`)).sort());
-    expect(cluster.configMaps["alice/tenancy-admission"]).toMatchObject({
+    expect(cluster.configMaps["alice/tenancy-admission"]!.data).toMatchObject({
       tenant: "alice",
       users: "oidc:alice@example.com",
       namespaces: "alice\nalice-dev",
       domains: "alice.example.com\nalice.jupyter.apps.example.com",
     });
+  });
+
+  it("find their parameters by the platform's labels: a tenant's own ConfigMap of that name is no parameter", () => {
+    // bob's parameters not there yet (a namespace being made), and bob's own ConfigMap of that name, permissive
+    const own = structuredClone(cluster);
+    delete own.configMaps["bob-prod/tenancy-admission"];
+    own.configMaps["bob-prod/tenancy-admission"] = {
+      labels: {},
+      data: { ...cluster.configMaps["bob-prod/tenancy-admission"]!.data, domains: "alice.example.com" },
+    };
+    const web = ingress("bob-prod", { rules: [rule("alice.example.com")] });
+    const d = admit(pairs, own, request("CREATE", BOB, web));
+    expect(d).toMatchObject({ allowed: false, policy: "tenancy-hostnames" });
+    expect((d as { message: string }).message).toBe("no parameters for tenancy-hostnames in bob-prod");
+    // and bob cannot make one carrying the platform's labels
+    const forged = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: meta("bob-prod", "mine", {
+        "app.kubernetes.io/managed-by": "tenancy",
+        "tenancy.io/admission-params": "true",
+      }),
+      data: { domains: "alice.example.com" },
+    };
+    denied(request("CREATE", BOB, forged), "tenancy-platform-objects");
+    // the bindings select by label, never by name
+    for (const p of pairs.filter((x) => (x.binding.spec as Json).paramRef))
+      expect((p.binding.spec as { paramRef: Json }).paramRef).toEqual({
+        selector: {
+          matchLabels: { "app.kubernetes.io/managed-by": "tenancy", "tenancy.io/admission-params": "true" },
+        },
+        parameterNotFoundAction: "Deny",
+      });
   });
 
   it("switch off one by one, and refuse an environment that would let tenants rewrite their parameters", () => {
