@@ -18,9 +18,11 @@ export type NamespaceEntryData = z.output<typeof namespace.NamespaceEntry>;
 /** ResourceQuota hard limits, Kubernetes key -> quantity string. */
 export type Quota = Partial<Record<QuotaKey, string>>;
 
+/** A container's resources a LimitRange bounds. */
 export interface CpuMemory {
   cpu?: string;
   memory?: string;
+  "ephemeral-storage"?: string;
 }
 
 export interface Limits {

@@ -169,9 +169,9 @@ export function checkTotals({ tier, tierName, at }: TenantContext, namespaces: N
   }
 }
 
-/** defaultRequest <= default <= max, for cpu and memory. */
+/** defaultRequest <= default <= max, for cpu, memory and ephemeral storage. */
 export function checkLimits(limits: Limits, at: (field: PathSegment[], message: string) => void): void {
-  for (const res of ["cpu", "memory"] as const) {
+  for (const res of ["cpu", "memory", "ephemeral-storage"] as const) {
     const chain: [keyof Limits, string | undefined][] = [
       ["defaultRequest", limits.defaultRequest?.[res]],
       ["default", limits.default?.[res]],

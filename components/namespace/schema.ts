@@ -74,7 +74,15 @@ export const Quota = z
 
 export type QuotaKey = FixedQuotaKey | `count/${string}`;
 
-const CpuMemory = z.strictObject({ cpu: Quantity.optional(), memory: Quantity.optional() });
+/**
+ * A container's resources a LimitRange bounds. Ephemeral storage too: where the quota counts it, a container
+ * that sets none is refused by quota admission unless a default supplies one.
+ */
+const CpuMemory = z.strictObject({
+  cpu: Quantity.optional(),
+  memory: Quantity.optional(),
+  "ephemeral-storage": Quantity.optional(),
+});
 
 /** LimitRange for containers: defaults applied to pods that set none, so they still schedule under the quota. */
 export const Limits = z

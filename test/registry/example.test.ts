@@ -18,7 +18,11 @@ describe("the example registry", () => {
     // tier team sets requests.cpu 4, namespace override on services.loadbalancers
     expect(prod.quota["requests.cpu"]).toBe("4");
     expect(prod.quota["services.loadbalancers"]).toBe("2");
-    expect(prod.limits.defaultRequest).toEqual({ cpu: "200m", memory: "128Mi" });
+    expect(prod.limits.defaultRequest).toEqual({
+      cpu: "200m",
+      memory: "128Mi",
+      "ephemeral-storage": "100Mi",
+    });
     expect(bob.podSecurity.enforce).toBe("restricted");
     expect(bob.members).toEqual([
       { tenant: "alice", role: "developer", manager: false, namespaces: ["bob-staging"] },

@@ -133,6 +133,8 @@ describe("Vault source, single-secret layout (existing installations)", () => {
       "limits.ephemeral-storage": "4Gi",
       "count/configmaps": "50",
       "count/secrets": "50",
+      "count/replicationcontrollers": "0",
+      "count/resourcequotas": "1",
     });
     expect(fromVault.tenants.find((t) => t.id === "carol")!.namespaces[2]!.quota["requests.storage"]).toBe(
       "5Gi",

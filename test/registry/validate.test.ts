@@ -942,10 +942,12 @@ describe("a valid registry", () => {
       "limits.ephemeral-storage": "4Gi",
       "count/configmaps": "50",
       "count/secrets": "50",
+      "count/replicationcontrollers": "0",
+      "count/resourcequotas": "1",
     };
     const limits = {
-      defaultRequest: { cpu: "200m", memory: "128Mi" },
-      default: { cpu: "1", memory: "1Gi" },
+      defaultRequest: { cpu: "200m", memory: "128Mi", "ephemeral-storage": "100Mi" },
+      default: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" },
       max: { cpu: "4", memory: "8Gi" },
     };
     expect(model.tenants[1]).toEqual({

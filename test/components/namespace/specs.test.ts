@@ -298,6 +298,8 @@ describe("TenantNamespace in the example plan", () => {
       "limits.ephemeral-storage": "4Gi",
       "count/configmaps": "50",
       "count/secrets": "50",
+      "count/replicationcontrollers": "0",
+      "count/resourcequotas": "1",
     });
     expect(hard("bob-staging")["services.loadbalancers"]).toBe("1");
     expect(hard("bob-staging").pods).toBe("40");
@@ -313,8 +315,8 @@ describe("TenantNamespace in the example plan", () => {
       limits: [
         {
           type: "Container",
-          defaultRequest: { cpu: "100m", memory: "128Mi" },
-          default: { cpu: "500m", memory: "512Mi" },
+          defaultRequest: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "100Mi" },
+          default: { cpu: "500m", memory: "512Mi", "ephemeral-storage": "1Gi" },
           max: { cpu: "2", memory: "4Gi" },
         },
       ],
@@ -323,8 +325,8 @@ describe("TenantNamespace in the example plan", () => {
       limits: [
         {
           type: "Container",
-          defaultRequest: { cpu: "100m", memory: "128Mi" },
-          default: { cpu: "1", memory: "512Mi" }, // namespace alice-dev sets default cpu
+          defaultRequest: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "100Mi" },
+          default: { cpu: "1", memory: "512Mi", "ephemeral-storage": "1Gi" }, // namespace alice-dev sets default cpu
           max: { cpu: "2", memory: "4Gi" },
         },
       ],
@@ -333,8 +335,8 @@ describe("TenantNamespace in the example plan", () => {
       limits: [
         {
           type: "Container",
-          defaultRequest: { cpu: "200m", memory: "128Mi" }, // tenant bob sets the cpu request
-          default: { cpu: "1", memory: "1Gi" }, // tier team
+          defaultRequest: { cpu: "200m", memory: "128Mi", "ephemeral-storage": "100Mi" }, // tenant bob sets the cpu request
+          default: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" }, // tier team (ephemeral: environment)
           max: { cpu: "4", memory: "8Gi" }, // tier team
         },
       ],
