@@ -232,6 +232,28 @@ const RESTRICTED_VOLUMES = [
   "secret",
 ];
 
+/**
+ * Whether a pod's (inter-)pod affinity stays in the tenant's namespaces: no term selects namespaces by label (an
+ * empty selector is every namespace) or names another tenant's. Across namespaces, affinity places pods beside
+ * (or away from) other tenants' pods: a side channel, and a way to learn where they run.
+ */
+function affinityInNamespaces(obj: string): string {
+  const term = (t: string) =>
+    `(!has(${t}.namespaceSelector) && (!has(${t}.namespaces) || ${t}.namespaces.all(n, n in variables.namespaces)))`;
+  return ["podAffinity", "podAntiAffinity"]
+    .map((k) => {
+      const a = `${obj}.spec.affinity.${k}`;
+      const required = `${a}.requiredDuringSchedulingIgnoredDuringExecution`;
+      const preferred = `${a}.preferredDuringSchedulingIgnoredDuringExecution`;
+      return (
+        `(!has(${obj}.spec.affinity) || !has(${a}) || ` +
+        `((!has(${required}) || ${required}.all(t, ${term("t")})) && ` +
+        `(!has(${preferred}) || ${preferred}.all(w, ${term("w.podAffinityTerm")}))))`
+      );
+    })
+    .join(" && ");
+}
+
 /** The images of a pod (`obj`): containers, init containers, ephemeral containers. */
 const imagesOf = (obj: string) =>
   ["containers", "initContainers", "ephemeralContainers"]
@@ -421,7 +443,7 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
     out.push(
       admissionPolicy(env, "workloads", {
         description:
-          "Pods use only the tier's PriorityClasses, RuntimeClasses, image registries and restricted volume types",
+          "Pods use only the tier's PriorityClasses, RuntimeClasses, image registries and restricted volume types; name no node; look at no other tenant's pods for affinity",
         rules: [rule([""], ["pods", "pods/ephemeralcontainers"], WRITE)],
         params: true,
         exempt: platform,
@@ -437,6 +459,7 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
           ["pullPolicies", param("imagePullPolicies")],
           ["priorityClasses", param("priorityClasses")],
           ["runtimeClasses", param("runtimeClasses")],
+          ["namespaces", param("namespaces")],
         ],
         validations: [
           {
@@ -466,6 +489,18 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
             expression:
               'oldObject != null || (has(object.spec.runtimeClassName) ? "*" in variables.runtimeClasses || object.spec.runtimeClassName in variables.runtimeClasses : params.data["requireRuntimeClass"] != "true")',
             message: "the tenant's tier requires one of its RuntimeClasses, and allows no other",
+          },
+          {
+            // the scheduler binds a pod through pods/binding, never by a create naming the node; a kubelet makes
+            // the mirror pods of its static pods with it set
+            expression: `oldObject != null || !has(object.spec.nodeName) || object.spec.nodeName == "" || ${USER}.startsWith("system:node:")`,
+            message:
+              "a pod may not name its node (spec.nodeName): that bypasses the scheduler, and with it the node selectors, taints and quotas that keep tenants on their nodes",
+          },
+          {
+            expression: `oldObject != null || ${affinityInNamespaces("object")}`,
+            message:
+              "pod affinity and anti-affinity may look only at the tenant's own namespaces (no namespaceSelector; namespaces listed must be the tenant's)",
           },
           {
             expression: `oldObject != null || !has(object.spec.volumes) || object.spec.volumes.all(v, ${RESTRICTED_VOLUMES.map((t) => `has(v.${t})`).join(" || ")})`,

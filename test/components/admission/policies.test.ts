@@ -452,6 +452,63 @@ describe("workloads", () => {
     metadata: meta(ns, "p"),
     spec: { containers: [{ name: "c", image: "nginx:1.27" }], ...spec },
   });
+  it("refuse a pod naming its node, on create; a kubelet's mirror pod may", () => {
+    denied(request("CREATE", ALICE, pod({ nodeName: "gpu-node-1" })), "tenancy-workloads", /spec\.nodeName/);
+    // through a Deployment the ReplicaSet controller creates it: denied all the same
+    denied(
+      request("CREATE", RS_CONTROLLER, pod({ nodeName: "gpu-node-1" })),
+      "tenancy-workloads",
+      /nodeName/,
+    );
+    allowed(
+      request(
+        "CREATE",
+        { username: "system:node:gpu-node-1", groups: ["system:nodes"] },
+        pod({ nodeName: "gpu-node-1" }),
+      ),
+    );
+    allowed(request("CREATE", ALICE, pod({ nodeName: "" })));
+  });
+
+  it("refuse pod affinity that looks at other tenants' namespaces; the tenant's own are fine", () => {
+    const term = (extra: Json) => ({
+      labelSelector: { matchLabels: { app: "db" } },
+      topologyKey: "kubernetes.io/hostname",
+      ...extra,
+    });
+    const affinity = (kind: string, t: Json, preferred = false): Json => ({
+      affinity: {
+        [kind]: preferred
+          ? { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: t }] }
+          : { requiredDuringSchedulingIgnoredDuringExecution: [t] },
+      },
+    });
+    allowed(request("CREATE", ALICE, pod(affinity("podAffinity", term({})))));
+    allowed(
+      request("CREATE", ALICE, pod(affinity("podAffinity", term({ namespaces: ["alice", "alice-dev"] })))),
+    );
+    for (const [kind, preferred] of [
+      ["podAffinity", false],
+      ["podAntiAffinity", false],
+      ["podAffinity", true],
+      ["podAntiAffinity", true],
+    ] as const) {
+      denied(
+        request("CREATE", ALICE, pod(affinity(kind, term({ namespaces: ["bob-prod"] }), preferred))),
+        "tenancy-workloads",
+        /affinity/,
+      );
+      // an empty namespaceSelector is every namespace
+      denied(
+        request("CREATE", ALICE, pod(affinity(kind, term({ namespaceSelector: {} }), preferred))),
+        "tenancy-workloads",
+        /affinity/,
+      );
+    }
+    // node affinity is another matter (the tier's node pools)
+    allowed(request("CREATE", ALICE, pod({ affinity: { nodeAffinity: {} } })));
+  });
+
   it("allow the tier's registries (Docker Hub short names are docker.io), refuse others", () => {
     allowed(request("CREATE", ALICE, pod({})));
     allowed(
