@@ -177,6 +177,8 @@ export interface TenantDocument {
   identityFromId?: boolean;
   /** Set when the record could not be read or parsed: these are reported and `data` is ignored. */
   problems?: Problem[];
+  /** A file in the registry directory that is no tenant record (its name): only its problems count. */
+  stray?: boolean;
 }
 
 export function summarise(model: RegistryModel): {

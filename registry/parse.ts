@@ -86,6 +86,19 @@ export function parseYaml(bytes: Uint8Array, source: string): ParseResult {
         message: `"__proto__" cannot be a key (empty or a prototype key)`,
       })),
     };
+  // the yaml library's warnings (an unknown tag read as a plain string, ...) are problems, not stderr lines
+  const warned = [
+    ...doc.warnings.map((w) => {
+      const pos = lineCounter.linePos(w.pos[0]);
+      return {
+        source,
+        path: [] as PathSegment[],
+        message: `line ${pos.line}, column ${pos.col}: ${cut(firstLine(w.message), MAX_SYNTAX_MESSAGE)}`,
+      };
+    }),
+    ...lossy(doc.contents, []).map((l) => ({ source, ...l })),
+  ];
+  if (warned.length > 0) return { ok: false, problems: warned };
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
@@ -142,7 +155,9 @@ export function fastParse(text: string): unknown {
   if (text.includes("\t") || text.includes("&") || text.includes("*") || text.includes("!")) return undefined;
   for (const line of text.split("\n")) {
     const l = line.endsWith("\r") ? line.slice(0, -1) : line;
-    if (!SAFE_LINE.test(l) || ODD_NUMBER.test(l.replace(/"[^"]*"|'[^']*'/g, '""'))) return undefined;
+    const unquoted = l.replace(/"[^"]*"|'[^']*'/g, '""');
+    // and numbers of 16 digits or more: the careful way refuses those beyond 2^53
+    if (!SAFE_LINE.test(l) || ODD_NUMBER.test(unquoted) || /\d{16}/.test(unquoted)) return undefined;
   }
   let data: unknown;
   try {
@@ -162,6 +177,34 @@ function hasProtoKey(value: unknown): boolean {
 }
 
 /** Field paths of every `__proto__` key in a YAML document. */
+/**
+ * What the document holds that would silently become something else in JSON: a key that is a list or mapping
+ * (stringified, with a warning of the yaml library's on stderr) and an integer beyond 2^53 (another number).
+ */
+function lossy(node: unknown, path: PathSegment[]): { path: PathSegment[]; message: string }[] {
+  if (isSeq(node)) return node.items.flatMap((item, i) => lossy(item, [...path, i]));
+  if (isScalar(node)) {
+    const raw = node.source;
+    return typeof node.value === "number" &&
+      typeof raw === "string" &&
+      /^[-+]?\d+$/.test(raw) &&
+      !Number.isSafeInteger(node.value)
+      ? [
+          {
+            path,
+            message: `${cut(raw, 40)} is beyond the integers a number holds exactly (2^53); write a smaller one, or quote it if it is a name`,
+          },
+        ]
+      : [];
+  }
+  if (!isMap(node)) return [];
+  return node.items.flatMap((pair) => {
+    if (!isScalar(pair.key))
+      return [{ path, message: "a key that is a list or a mapping; a key must be a plain word" }];
+    return lossy(pair.value, [...path, String(pair.key.value)]);
+  });
+}
+
 function protoKeys(node: unknown, path: PathSegment[]): PathSegment[][] {
   if (isSeq(node)) return node.items.flatMap((item, i) => protoKeys(item, [...path, i]));
   if (!isMap(node)) return [];

@@ -111,8 +111,33 @@ export function loadYamlDocuments(dir: string): TenantDocument[] {
   const docs: TenantDocument[] = [];
   for (const name of names.sort()) {
     const ext = extname(name);
-    if (!YAML_EXT.has(ext) || name.startsWith(".")) continue;
+    if (name.startsWith(".")) continue;
     const path = join(dir, name);
+    if (!YAML_EXT.has(ext)) {
+      // a file that looks like a record but would be skipped (mallory.YAML, bob.yaml.txt, carol) is reported:
+      // a tenant silently left out of the registry is a tenant the guard sees removed
+      let file = false;
+      try {
+        file = lstatSync(path).isFile();
+      } catch {
+        // gone since the listing: nothing to report
+      }
+      if (file)
+        docs.push({
+          id: basename(name, ext),
+          source: path,
+          data: undefined,
+          stray: true,
+          problems: [
+            {
+              source: path,
+              path: [],
+              message: `not a tenant file: tenant files are named <id>.yaml or <id>.yml (lowercase); rename it, or move it out of the registry directory`,
+            },
+          ],
+        });
+      continue;
+    }
     const result = readYamlFile(path);
     const id = basename(name, ext);
     docs.push(

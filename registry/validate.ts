@@ -47,6 +47,10 @@ export function buildRegistry(
   const parsed: Parsed[] = [];
   const seenIds = new Map<string, string>();
   for (const doc of [...docs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    if (doc.stray) {
+      problems.push(...(doc.problems ?? []));
+      continue;
+    }
     const idOk = isLabel(doc.id);
     if (!idOk)
       problems.push({

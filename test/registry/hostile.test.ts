@@ -699,6 +699,35 @@ const SOURCE_CASES: Case[] = [
     expected: [`tenants/alice.yaml: \\x1b[2Jwiped: unknown field "\\u001b[2Jwiped" ${TENANT_FIELDS}`],
   },
   {
+    name: "an integer beyond 2^53, which would become another number",
+    files: { "tenants/alice.yaml": alice("namespaces: [alice]\nquota:\n  pods: 9007199254740993\n") },
+    expected: [
+      "tenants/alice.yaml: quota.pods: 9007199254740993 is beyond the integers a number holds exactly (2^53); write a smaller one, or quote it if it is a name",
+    ],
+  },
+  {
+    name: "an unknown tag, which the YAML library would only warn of on stderr",
+    files: { "tenants/alice.yaml": alice("namespaces: [alice]\ndisplayName: !evil Alice\n") },
+    expected: ["tenants/alice.yaml: line 3, column 14: Unresolved tag: !evil"],
+  },
+  {
+    name: "a key that is a list, which the YAML library would stringify with a warning",
+    files: { "tenants/alice.yaml": alice("namespaces: [alice]\n? [a, b]\n: 1\n") },
+    expected: ["tenants/alice.yaml: a key that is a list or a mapping; a key must be a plain word"],
+  },
+  {
+    name: "files the registry would skip: an upper-case extension, another extension",
+    files: {
+      "tenants/alice.yaml": alice(),
+      "tenants/mallory.YAML": tenant("mallory@example.com"),
+      "tenants/notes.txt": "not a tenant\n",
+    },
+    expected: [
+      "tenants/mallory.YAML: not a tenant file: tenant files are named <id>.yaml or <id>.yml (lowercase); rename it, or move it out of the registry directory",
+      "tenants/notes.txt: not a tenant file: tenant files are named <id>.yaml or <id>.yml (lowercase); rename it, or move it out of the registry directory",
+    ],
+  },
+  {
     name: "a key with a newline",
     files: { "tenants/alice.yaml": alice('"ok\\nforged": 1\n') },
     expected: [`tenants/alice.yaml: ok\\nforged: unknown field "ok\\nforged" ${TENANT_FIELDS}`],
