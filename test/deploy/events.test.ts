@@ -385,7 +385,16 @@ describe("the outbox file", () => {
 
 describe("the tenant digest", () => {
   it("of a record on the default cluster alone, without grants, is what it was before several clusters", async () => {
-    const model = await loadExample();
+    // the example environment as it was then (its later defaults, MTB's object counts and ephemeral-storage
+    // LimitRange defaults, change every record's quota: a real change, sent as tenant.changed)
+    const then = exampleEnvironmentData();
+    const quota = then.defaults.quota as Record<string, unknown>;
+    delete quota["count/replicationcontrollers"];
+    delete quota["count/resourcequotas"];
+    const limits = then.defaults.limits as Record<string, Record<string, unknown>>;
+    delete limits.default!["ephemeral-storage"];
+    delete limits.defaultRequest!["ephemeral-storage"];
+    const model = exampleWithEnvironment(then);
     const digest = (id: string) =>
       tenantDigest(
         model.tenants.find((t) => t.id === id)!,

@@ -104,8 +104,8 @@ describe("tenancy portal: a tenant's page", () => {
     expect(dev).toContain("requests.cpu 2 ");
     expect(dev).toContain("limits.memory 8Gi ");
     expect(dev).toContain("pods 20 ");
-    expect(dev).toContain("default request cpu 100m, memory 128Mi");
-    expect(dev).toContain("default limit cpu 1, memory 512Mi");
+    expect(dev).toContain("default request cpu 100m, ephemeral-storage 100Mi, memory 128Mi");
+    expect(dev).toContain("default limit cpu 1, ephemeral-storage 1Gi, memory 512Mi");
     expect(dev).toContain("max cpu 2, memory 4Gi");
     expect(dev).toContain("pod security: restricted");
   });
