@@ -24,7 +24,6 @@ import {
   exampleEnvironmentData,
   exampleWithEnvironment,
   generatedTenants,
-  loadExample,
   registryOf,
 } from "../plan/registries";
 
