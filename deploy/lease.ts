@@ -199,6 +199,24 @@ export async function acquireLease(kc: KubeConfig, opts: AcquireOptions): Promis
   const timer = setInterval(() => void renewNow(), opts.renewEveryMs ?? (opts.durationSeconds * 1000) / 3);
   timer.unref();
   const settle = () => within(renewing, opts.timeoutMs ?? 10_000, "renewing").catch(() => undefined);
+  /** Renewals stopped and settled: whether the lease is still this run's to write. */
+  const stop = async (gone: () => boolean) => {
+    clearInterval(timer);
+    await settle();
+    return !gone();
+  };
+  /** The run's last write of the lease, renewed now with `spec`; never throws. */
+  const last = async (spec: Partial<NonNullable<V1Lease["spec"]>>) => {
+    try {
+      current = await api.replaceNamespacedLease({
+        name,
+        namespace: opts.namespace,
+        body: { ...current, spec: { ...current.spec, renewTime: new V1MicroTime(now()), ...spec } },
+      });
+    } catch {
+      // the caller says what follows
+    }
+  };
 
   return {
     holder: opts.holder,
@@ -207,39 +225,13 @@ export async function acquireLease(kc: KubeConfig, opts: AcquireOptions): Promis
       await renewNow();
     },
     async keepFor(seconds) {
-      clearInterval(timer);
-      await settle();
-      if (lost()) return;
-      try {
-        current = await api.replaceNamespacedLease({
-          name,
-          namespace: opts.namespace,
-          body: {
-            ...current,
-            spec: { ...current.spec, leaseDurationSeconds: seconds, renewTime: new V1MicroTime(now()) },
-          },
-        });
-      } catch {
-        // it runs out after its own duration
-      }
+      // it runs out after its own duration if this write fails
+      if (await stop(() => lost() !== undefined)) await last({ leaseDurationSeconds: seconds });
     },
     async release() {
-      clearInterval(timer);
-      await settle();
-      if (lostWhy) return;
-      try {
-        // released as client-go releases a lease: no holder, so the next run need not wait for it to expire
-        await api.replaceNamespacedLease({
-          name,
-          namespace: opts.namespace,
-          body: {
-            ...current,
-            spec: { ...current.spec, holderIdentity: undefined, renewTime: new V1MicroTime(now()) },
-          },
-        });
-      } catch {
-        // it expires on its own
-      }
+      // released as client-go releases a lease: no holder, so the next run need not wait for it to expire (if
+      // this write fails, it expires on its own)
+      if (await stop(() => lostWhy !== undefined)) await last({ holderIdentity: undefined });
     },
   };
 }
