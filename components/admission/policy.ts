@@ -119,6 +119,18 @@ const USER = "request.userInfo.username";
 const MANAGED_KEY = Object.keys(MANAGED_BY)[0]!;
 const MANAGED_VALUE = Object.values(MANAGED_BY)[0]!;
 
+/** The label cert-manager puts on the pod, Service and Ingress of an HTTP-01 challenge (pkg/issuer/acme/http). */
+const HTTP01_SOLVER = "acme.cert-manager.io/http01-solver";
+
+/**
+ * cert-manager's HTTP-01 solver objects, made by its controller (the environment's
+ * `admission.components.certManager`) for a Certificate of the tenant's: its own image, pull policy and Service
+ * type (NodePort by default), which no tier lists. A tenant cannot run as that service account.
+ */
+function certManagerSolver(env: EnvironmentModel): string {
+  return `(${USER} in ${list(env.admission.components.certManager)} && object != null && has(object.metadata.labels) && ${lit(HTTP01_SOLVER)} in object.metadata.labels && object.metadata.labels[${lit(HTTP01_SOLVER)}] == "true")`;
+}
+
 /** The principals `pulumi up` runs as (the environment's `admission.platform`). */
 function platformPrincipal(env: EnvironmentModel): string {
   const { users, groups } = env.admission.platform;
@@ -264,6 +276,7 @@ const imagesOf = (obj: string) =>
 export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
   const on = env.admission.policies;
   const platform = platformPrincipal(env);
+  const solver = certManagerSolver(env);
   const out: AdmissionPolicy[] = [];
   if (on.platformObjects)
     out.push(
@@ -323,7 +336,7 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
           rule(["cert-manager.io"], ["certificates"], WRITE),
         ],
         params: true,
-        exempt: platform,
+        exempt: `${platform} || ${solver}`,
         variables: [
           ["domains", param("domains")],
           ["ingressClasses", param("ingressClasses")],
@@ -399,7 +412,7 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
           "No Service externalIPs; Service types and StorageClasses per tier; no PersistentVolumeClaim volumeName",
         rules: [rule([""], ["services", "persistentvolumeclaims"], WRITE)],
         params: true,
-        exempt: platform,
+        exempt: `${platform} || ${solver}`,
         variables: [
           ["serviceTypes", param("serviceTypes")],
           ["storageClasses", param("storageClasses")],
@@ -446,7 +459,7 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
           "Pods use only the tier's PriorityClasses, RuntimeClasses, image registries and restricted volume types; name no node; look at no other tenant's pods for affinity",
         rules: [rule([""], ["pods", "pods/ephemeralcontainers"], WRITE)],
         params: true,
-        exempt: platform,
+        exempt: `${platform} || ${solver}`,
         variables: [
           ["images", imagesOf("object")],
           // an update checks images only when they change (so a tightened list does not freeze running pods)

@@ -105,6 +105,17 @@ export const Admission = z
       .describe(
         "the Kubernetes users and groups `pulumi up` runs as: the only principals the admission policies let change what the platform owns",
       ),
+    components: z
+      .strictObject({
+        certManager: z
+          .array(PrincipalName)
+          .default(["system:serviceaccount:cert-manager:cert-manager"])
+          .describe(
+            "the users cert-manager's controller runs as: the HTTP-01 solver pods, Services and Ingresses it makes in tenant namespaces (labelled acme.cert-manager.io/http01-solver) are its own, not held to the tier's",
+          ),
+      })
+      .prefault({})
+      .describe("the platform's own components that create objects in tenant namespaces"),
     policies: z
       .strictObject(
         Object.fromEntries(

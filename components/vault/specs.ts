@@ -1,4 +1,4 @@
-import { tenantLabels } from "../core/labels";
+import { TENANT_LABEL, tenantLabels } from "../core/labels";
 import type { RbacRule } from "../members/rbac";
 import { type VaultPaths, deployerRoleName, safeSegment, serialisePolicy, tenantPolicyRules } from "./policy";
 import { type ResourceSpec, type Specs, outputOf } from "../core/spec";
@@ -111,7 +111,9 @@ export function tenantVault(
         kubernetesRoleType: "Role",
         tokenDefaultTtl: args.deployer.ttlSeconds,
         tokenMaxTtl: args.deployer.maxTtlSeconds,
-        extraLabels: tenantLabels(id),
+        // the tenant's label only: the secrets engine sets its own managed-by label last, over any given here
+        // (vault-plugin-secrets-kubernetes client.go, standardLabels), so Vault's objects are Vault's, not tenancy's
+        extraLabels: { [TENANT_LABEL]: id },
       },
       inVault,
       { dependsOn: [role.key], deleteBeforeReplace: true, aliases: [`${name}-deployer/${ns.name}`] },

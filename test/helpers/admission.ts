@@ -219,6 +219,7 @@ const GROUP_OF: Record<string, [string, string, string]> = {
   Service: ["", "v1", "services"],
   PersistentVolumeClaim: ["", "v1", "persistentvolumeclaims"],
   ConfigMap: ["", "v1", "configmaps"],
+  ServiceAccount: ["", "v1", "serviceaccounts"],
   Secret: ["", "v1", "secrets"],
   ResourceQuota: ["", "v1", "resourcequotas"],
   LimitRange: ["", "v1", "limitranges"],

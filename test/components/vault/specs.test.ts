@@ -163,7 +163,8 @@ describe("TenantVault per tenant, in the example plan", () => {
           kubernetesRoleType: "Role",
           tokenDefaultTtl: 1800,
           tokenMaxTtl: 3600,
-          extraLabels: LABELS(id),
+          // the tenant only: the secrets engine sets its own managed-by label over what is given (client.go)
+          extraLabels: { "tenancy.io/tenant": id },
         });
       }
     },
