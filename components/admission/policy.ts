@@ -329,11 +329,11 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
     out.push(
       admissionPolicy(env, "hostnames", {
         description:
-          "Ingresses, Gateway API routes and listeners, and cert-manager Certificates name only the tenant's hostnames",
+          "Ingresses, Gateway API routes and listeners, and cert-manager Certificates name only the tenant's hostnames; CertificateRequests come from cert-manager only",
         rules: [
           rule(["networking.k8s.io"], ["ingresses"], WRITE),
           rule(["gateway.networking.k8s.io"], ["httproutes", "grpcroutes", "tlsroutes", "gateways"], WRITE),
-          rule(["cert-manager.io"], ["certificates"], WRITE),
+          rule(["cert-manager.io"], ["certificates", "certificaterequests"], WRITE),
         ],
         params: true,
         exempt: `${platform} || ${solver}`,
@@ -394,6 +394,17 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
                 `(!has(object.spec.commonName) || ${hostOk("object.spec.commonName")})`,
             ),
             message: "a Certificate may name only the tenant's domains or hostnames below them",
+          },
+          {
+            // a CertificateRequest carries a CSR, which can name any host and which CEL cannot read: cert-manager's
+            // controller makes them from Certificates (bounded above); a tenant may not (cert-manager's edit role
+            // aggregates them into admin, and its default approver approves)
+            expression: forKind(
+              ["CertificateRequest"],
+              `${USER} in ${list(env.admission.components.certManager)}`,
+            ),
+            message:
+              "a CertificateRequest is made by cert-manager from a Certificate (which names only the tenant's hostnames); write a Certificate instead",
           },
           {
             expression: forKind(

@@ -231,6 +231,7 @@ const GROUP_OF: Record<string, [string, string, string]> = {
   GRPCRoute: ["gateway.networking.k8s.io", "v1", "grpcroutes"],
   Gateway: ["gateway.networking.k8s.io", "v1", "gateways"],
   Certificate: ["cert-manager.io", "v1", "certificates"],
+  CertificateRequest: ["cert-manager.io", "v1", "certificaterequests"],
   Deployment: ["apps", "v1", "deployments"],
 };
 

@@ -538,6 +538,21 @@ describe("the platform's own components in tenant namespaces", () => {
     denied(request("CREATE", CERT_MANAGER, unlabelled), "tenancy-workloads");
   });
 
+  it("cert-manager makes CertificateRequests; a tenant may not (its CSR could name any host, e.g. bob's)", () => {
+    const csr: Json = {
+      apiVersion: "cert-manager.io/v1",
+      kind: "CertificateRequest",
+      metadata: meta("alice", "web-1"),
+      spec: {
+        request: Buffer.from("-----BEGIN CERTIFICATE REQUEST-----\nCN=bob.example.com\n").toString("base64"),
+        issuerRef: { name: "letsencrypt-prod", kind: "ClusterIssuer", group: "cert-manager.io" },
+        usages: ["digital signature", "key encipherment"],
+      },
+    };
+    denied(request("CREATE", ALICE, csr), "tenancy-hostnames", /CertificateRequest is made by cert-manager/);
+    allowed(request("CREATE", CERT_MANAGER, csr));
+  });
+
   it("Vault's secrets engine makes, binds and removes a deployer service account (as client.go writes them)", () => {
     const role = plan.stacks
       .flatMap((s) => s.resources)
