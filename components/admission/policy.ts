@@ -266,6 +266,17 @@ function affinityInNamespaces(obj: string): string {
     .join(" && ");
 }
 
+/** Whether `obj` carries none of the annotation keys (a key ending in `*`: every key it begins). */
+function annotationsOk(obj: string, keys: readonly string[]): string {
+  if (keys.length === 0) return "true";
+  const match = keys
+    .map((k) => (k.endsWith("*") ? `k.startsWith(${lit(k.slice(0, -1))})` : `k == ${lit(k)}`))
+    .join(" || ");
+  return `!has(${obj}.metadata.annotations) || !${obj}.metadata.annotations.exists(k, ${match})`;
+}
+const annotationsMessage = (what: string, keys: readonly string[]) =>
+  `${what} may not carry these annotations, which the platform reserves (admission.forbiddenAnnotations): ${keys.join(", ")}`;
+
 /** The images of a pod (`obj`): containers, init containers, ephemeral containers. */
 const imagesOf = (obj: string) =>
   ["containers", "initContainers", "ephemeralContainers"]
@@ -342,6 +353,10 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
           ["ingressClasses", param("ingressClasses")],
         ],
         validations: [
+          {
+            expression: forKind(["Ingress"], annotationsOk("object", env.admission.forbiddenAnnotations)),
+            message: annotationsMessage("an Ingress", env.admission.forbiddenAnnotations),
+          },
           {
             expression: forKind(["Ingress"], "!has(object.spec.defaultBackend)"),
             message: "an Ingress may not set a defaultBackend: it would catch every hostname",
@@ -429,6 +444,18 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
           ["storageClasses", param("storageClasses")],
         ],
         validations: [
+          {
+            expression: forKind(["Service"], annotationsOk("object", env.admission.forbiddenAnnotations)),
+            message: annotationsMessage("a Service", env.admission.forbiddenAnnotations),
+          },
+          {
+            expression: forKind(
+              ["Service"],
+              '!has(object.spec.loadBalancerIP) || object.spec.loadBalancerIP == ""',
+            ),
+            message:
+              "a Service may not pin its load balancer's address (spec.loadBalancerIP): the address may be another tenant's or the platform's",
+          },
           {
             expression: forKind(
               ["Service"],

@@ -94,6 +94,30 @@ export const PARAMETRISED_POLICIES: readonly AdmissionPolicyName[] = [
   "workloads",
 ];
 
+/**
+ * Annotations a tenant may not set by default: what makes the ingress controller run the tenant's configuration
+ * (the snippets, CVE-2021-25742 and CVE-2025-1974's kin) or call a URL of the tenant's choosing (auth-url: reach into
+ * the cluster from the controller), what makes external-dns publish a name of the tenant's choosing, and what pins
+ * a load balancer's address.
+ */
+export const FORBIDDEN_ANNOTATIONS = [
+  "nginx.ingress.kubernetes.io/server-snippet",
+  "nginx.ingress.kubernetes.io/configuration-snippet",
+  "nginx.ingress.kubernetes.io/stream-snippet",
+  "nginx.ingress.kubernetes.io/auth-snippet",
+  "nginx.ingress.kubernetes.io/modsecurity-snippet",
+  "nginx.ingress.kubernetes.io/auth-url",
+  "nginx.ingress.kubernetes.io/auth-signin",
+  "nginx.ingress.kubernetes.io/auth-tls-secret",
+  "nginx.ingress.kubernetes.io/mirror-target",
+  "nginx.ingress.kubernetes.io/mirror-host",
+  "external-dns.alpha.kubernetes.io/*",
+  "metallb.universe.tf/*",
+  "metallb.io/*",
+  "service.beta.kubernetes.io/*",
+  "cloud.google.com/load-balancer-ip",
+] as const;
+
 export const Admission = z
   .strictObject({
     platform: z
@@ -104,6 +128,23 @@ export const Admission = z
       .default({ users: [], groups: [] })
       .describe(
         "the Kubernetes users and groups `pulumi up` runs as: the only principals the admission policies let change what the platform owns",
+      ),
+    forbiddenAnnotations: z
+      .array(
+        z
+          .string()
+          .max(317)
+          .refine(
+            (k) =>
+              /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\*?$/.test(
+                k,
+              ) || /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)\/\*$/.test(k),
+            isnt("an annotation key (prefix/name), or one ending in * for every key it begins"),
+          ),
+      )
+      .default([...FORBIDDEN_ANNOTATIONS])
+      .describe(
+        "annotation keys tenants may not set on Ingresses and Services (a key ending in * covers every key it begins): controller snippets, external authentication, external-dns and load-balancer address pinning",
       ),
     components: z
       .strictObject({

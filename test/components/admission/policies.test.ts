@@ -409,6 +409,46 @@ describe("services and volumes", () => {
     spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, ...spec },
   });
 
+  it("refuse the annotations the platform reserves (controller snippets, external auth, external-dns, address pinning) and a pinned loadBalancerIP", () => {
+    const annotated = (kind: "Service" | "Ingress", annotations: Record<string, string>): Json =>
+      kind === "Service"
+        ? { ...service("alice", {}), metadata: { ...meta("alice", "web"), annotations } }
+        : ingress("alice", { rules: [rule("alice.example.com")] }, annotations);
+    // auth-url makes the ingress controller call any URL, inside the cluster too; a snippet runs the tenant's nginx
+    // configuration in the controller
+    for (const a of [
+      { "nginx.ingress.kubernetes.io/auth-url": "http://vault.vault.svc:8200/v1/sys/raw" } as Record<
+        string,
+        string
+      >,
+      { "nginx.ingress.kubernetes.io/configuration-snippet": "proxy_pass http://10.0.0.1;" },
+      { "external-dns.alpha.kubernetes.io/hostname": "bob.example.com" },
+    ])
+      denied(request("CREATE", ALICE, annotated("Ingress", a)), "tenancy-hostnames", /reserves/);
+    for (const a of [
+      { "external-dns.alpha.kubernetes.io/hostname": "bob.example.com" } as Record<string, string>,
+      { "metallb.universe.tf/loadBalancerIPs": "203.0.113.7" },
+      { "service.beta.kubernetes.io/azure-load-balancer-ipv4": "203.0.113.7" },
+    ])
+      denied(request("CREATE", ALICE, annotated("Service", a)), "tenancy-services", /reserves/);
+    denied(
+      request("CREATE", ALICE, service("alice", { loadBalancerIP: "203.0.113.7" })),
+      "tenancy-services",
+      /loadBalancerIP/,
+    );
+    // what the controller offers tenants stays theirs
+    allowed(
+      request("CREATE", ALICE, annotated("Ingress", { "nginx.ingress.kubernetes.io/rewrite-target": "/" })),
+    );
+    allowed(request("CREATE", ALICE, annotated("Service", { "prometheus.io/scrape": "true" })));
+    // the list is the environment's: a key that is no annotation key is refused there
+    const env = exampleEnvironmentData();
+    env.admission.forbiddenAnnotations = ["not a key"];
+    expect(() => exampleWithEnvironment(env)).toThrow(
+      /admission\.forbiddenAnnotations\[0\]: .*is not an annotation key/,
+    );
+  });
+
   it("refuse externalIPs, and Service types the tier does not allow", () => {
     allowed(request("CREATE", ALICE, service("alice", {})));
     allowed(request("CREATE", ALICE, service("alice", { type: "ClusterIP" })));
