@@ -435,8 +435,11 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
     out.push(
       admissionPolicy(env, "services", {
         description:
-          "No Service externalIPs; Service types and StorageClasses per tier; no PersistentVolumeClaim volumeName",
-        rules: [rule([""], ["services", "persistentvolumeclaims"], WRITE)],
+          "No Service externalIPs; Service types and StorageClasses per tier; no PersistentVolumeClaim volumeName; Endpoints and EndpointSlices from the cluster's controllers only",
+        rules: [
+          rule([""], ["services", "persistentvolumeclaims", "endpoints"], WRITE),
+          rule(["discovery.k8s.io"], ["endpointslices"], WRITE),
+        ],
         params: true,
         exempt: `${platform} || ${solver}`,
         variables: [
@@ -444,6 +447,14 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
           ["storageClasses", param("storageClasses")],
         ],
         validations: [
+          {
+            // hand-written endpoints can point a Service, and through it the ingress controller, at any address,
+            // another tenant's pods too (CVE-2021-25740; Kubernetes 1.22 took them out of the aggregated edit role,
+            // which older clusters and custom roles still grant)
+            expression: forKind(["Endpoints", "EndpointSlice"], CONTROLLERS),
+            message:
+              "Endpoints and EndpointSlices are the cluster's to write, from a Service's selector; a tenant's would let the Service (and the ingress controller) reach any address",
+          },
           {
             expression: forKind(["Service"], annotationsOk("object", env.admission.forbiddenAnnotations)),
             message: annotationsMessage("a Service", env.admission.forbiddenAnnotations),

@@ -220,6 +220,8 @@ const GROUP_OF: Record<string, [string, string, string]> = {
   PersistentVolumeClaim: ["", "v1", "persistentvolumeclaims"],
   ConfigMap: ["", "v1", "configmaps"],
   ServiceAccount: ["", "v1", "serviceaccounts"],
+  Endpoints: ["", "v1", "endpoints"],
+  EndpointSlice: ["discovery.k8s.io", "v1", "endpointslices"],
   Secret: ["", "v1", "secrets"],
   ResourceQuota: ["", "v1", "resourcequotas"],
   LimitRange: ["", "v1", "limitranges"],

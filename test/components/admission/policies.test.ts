@@ -449,6 +449,28 @@ describe("services and volumes", () => {
     );
   });
 
+  it("refuse Endpoints and EndpointSlices a tenant writes (CVE-2021-25740); the cluster's controllers write them", () => {
+    const endpoints: Json = {
+      apiVersion: "v1",
+      kind: "Endpoints",
+      metadata: meta("alice", "web"),
+      subsets: [{ addresses: [{ ip: "10.244.3.17" }], ports: [{ port: 8200 }] }],
+    };
+    const slice: Json = {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: meta("alice", "web-abcde", { "kubernetes.io/service-name": "web" }),
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["10.244.3.17"] }],
+      ports: [{ port: 8200 }],
+    };
+    denied(request("CREATE", ALICE, endpoints), "tenancy-services", /Endpoints and EndpointSlices/);
+    denied(request("CREATE", ALICE, slice), "tenancy-services", /Endpoints and EndpointSlices/);
+    const controller = (sa: string) => ({ username: `system:serviceaccount:kube-system:${sa}`, groups: [] });
+    allowed(request("CREATE", controller("endpoint-controller"), endpoints));
+    allowed(request("CREATE", controller("endpointslice-controller"), slice));
+  });
+
   it("refuse externalIPs, and Service types the tier does not allow", () => {
     allowed(request("CREATE", ALICE, service("alice", {})));
     allowed(request("CREATE", ALICE, service("alice", { type: "ClusterIP" })));
