@@ -74,6 +74,12 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
+/** When a lease runs out: its last renewal plus its duration (ms since the epoch); never renewed, at once. */
+function expiresAt(spec: V1Lease["spec"], fallbackSeconds: number): number {
+  const renewed = spec?.renewTime ? new Date(spec.renewTime).getTime() : 0;
+  return renewed + (spec?.leaseDurationSeconds ?? fallbackSeconds) * 1000;
+}
+
 const ago = (ms: number) => {
   const s = Math.max(0, Math.round(ms / 1000));
   return s < 120 ? `${s}s` : `${Math.round(s / 60)}m`;
@@ -117,12 +123,8 @@ export async function acquireLease(kc: KubeConfig, opts: AcquireOptions): Promis
       `environment ${opts.env} is being changed by ${s.holderIdentity} (${where}, taken ${ago(now() - acquired)} ago, renewed ${ago(now() - renewed)} ago); nothing was changed. Wait for it to finish; if that run died, its lease expires in ${ago(expires - now())} and the next run takes it over`,
     );
   };
-  const live = (lease: V1Lease) => {
-    const s = lease.spec;
-    if (!s?.holderIdentity) return false;
-    const renewed = s.renewTime ? new Date(s.renewTime).getTime() : 0;
-    return renewed + (s.leaseDurationSeconds ?? opts.durationSeconds) * 1000 > now();
-  };
+  const live = (lease: V1Lease) =>
+    !!lease.spec?.holderIdentity && expiresAt(lease.spec, opts.durationSeconds) > now();
 
   let current: V1Lease;
   for (let attempt = 0; ; attempt++) {
@@ -254,8 +256,7 @@ export async function checkLeaseHeld(kc: KubeConfig, opts: AcquireOptions): Prom
       );
   }
   const s = lease?.spec;
-  const renewed = s?.renewTime ? new Date(s.renewTime).getTime() : 0;
-  if (s?.holderIdentity !== opts.holder || renewed + (s.leaseDurationSeconds ?? 0) * 1000 <= now())
+  if (s?.holderIdentity !== opts.holder || expiresAt(s, 0) <= now())
     throw new SafetyError(
       `this program runs under ${opts.holder}'s lease, but Lease ${opts.namespace}/${name} is ${s?.holderIdentity ? `held by ${s.holderIdentity}` : "not held"}; nothing was changed`,
     );

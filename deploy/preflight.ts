@@ -220,7 +220,9 @@ async function lookupKubernetes(
   for (const c of creates) {
     const i = c.resource.inputs as { apiVersion: string; kind: string };
     const key = `${c.resource.cluster} ${i.apiVersion} ${i.kind}`;
-    groups.set(key, [...(groups.get(key) ?? []), c]);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = []));
+    group.push(c);
   }
   let requests = 0;
   const nameOf = (o: { metadata?: { name?: string; namespace?: string } }) =>
@@ -355,7 +357,8 @@ export async function preflight(
         const entity = c.resource.type === "vault:identity/entity:Entity";
         const tenant = c.resource.tenant!;
         const failure = got.failures[`${c.resource.type}:${tenant}`];
-        const id = (entity ? got.adoption.entities : got.adoption.aliases)[tenant];
+        const found = entity ? got.adoption.entities : got.adoption.aliases;
+        const id = Object.hasOwn(found, tenant) ? found[tenant] : undefined;
         if (failure) finding(c, "unknown", failure);
         else if (entity && Object.hasOwn(got.strangers, tenant))
           finding(
@@ -363,10 +366,7 @@ export async function preflight(
             "refuse",
             `an entity named ${tenant} exists (id ${got.strangers[tenant]}) that tenancy did not make (its metadata lacks managed-by tenancy, tenant ${tenant}): it may carry someone else's groups and policies; rename it in Vault, or take it over with tenancy adopt`,
           );
-        else if (
-          id !== undefined &&
-          Object.hasOwn(entity ? got.adoption.entities : got.adoption.aliases, tenant)
-        ) {
+        else if (id !== undefined) {
           (entity ? adoption.entities : adoption.aliases)[tenant] = id;
           finding(c, "import", `exists (id ${id}${entity ? "" : ", made at the user's login"}); imported`);
         }

@@ -12,6 +12,7 @@
 import { LAYERS } from "../../stacks/layers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { CLUSTER_SCOPED_RESOURCES } from "../../components/members/rbac";
 import {
   type PolicyRule,
   type VaultPaths,
@@ -172,27 +173,8 @@ function vaultViolations(model: RegistryModel, principals: VaultPrincipal[]): st
   return out;
 }
 
-/** Kubernetes resources that are not namespaced (built-in API groups). */
-const CLUSTER_SCOPED = new Set([
-  "namespaces",
-  "nodes",
-  "persistentvolumes",
-  "componentstatuses",
-  "storage.k8s.io/storageclasses",
-  "storage.k8s.io/csidrivers",
-  "storage.k8s.io/csinodes",
-  "storage.k8s.io/volumeattachments",
-  "networking.k8s.io/ingressclasses",
-  "scheduling.k8s.io/priorityclasses",
-  "node.k8s.io/runtimeclasses",
-  "apiextensions.k8s.io/customresourcedefinitions",
-  "rbac.authorization.k8s.io/clusterroles",
-  "rbac.authorization.k8s.io/clusterrolebindings",
-  "apiregistration.k8s.io/apiservices",
-  "certificates.k8s.io/certificatesigningrequests",
-  "admissionregistration.k8s.io/mutatingwebhookconfigurations",
-  "admissionregistration.k8s.io/validatingwebhookconfigurations",
-]);
+/** Kubernetes resources that are not namespaced (built-in API groups): the access matrix's own list. */
+const CLUSTER_SCOPED = CLUSTER_SCOPED_RESOURCES;
 const READ = new Set(["get", "list", "watch"]);
 const ESCALATING = new Set(["*", "escalate", "bind", "impersonate"]);
 /**

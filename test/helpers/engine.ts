@@ -59,6 +59,9 @@ export interface FakeWorld {
   vault?: { hasAlias(name: string, accessor: string): boolean };
 }
 
+/** A provider reference's provider: `<provider urn>::<id>` without the id. */
+const providerUrn = (ref: string) => ref.split("::").slice(0, -1).join("::");
+
 /** The field manager of the fake Kubernetes provider's applies (the real one's: pulumi-kubernetes-<suffix>). */
 export const FAKE_MANAGER = "pulumi-kubernetes-fake";
 
@@ -250,7 +253,7 @@ export class FakeEngine implements StackEngine {
     for (const r of src.resources.filter((x) => moving.has(x.urn) && x.provider)) {
       const ref = r.provider!;
       if (providerOf.has(ref)) continue;
-      const urn = ref.split("::").slice(0, -1).join("::");
+      const urn = providerUrn(ref);
       const provider = src.resources.find((p) => p.urn === urn)!;
       const there = has.get(rename(urn));
       if (!there) copies.push({ ...provider, urn: rename(urn) });
@@ -282,12 +285,19 @@ export class FakeEngine implements StackEngine {
     s.pending = s.pending.filter((p) => p.op !== "creating");
   }
 
+  /** The world's API server of a Kubernetes object's cluster (its provider's context), if the world has it. */
+  private serverOf(r: RecordedResource, providers: Map<string, RecordedResource>) {
+    const provider = r.provider ? providers.get(providerUrn(r.provider)) : undefined;
+    if (!provider || !r.type.startsWith("kubernetes:")) return undefined;
+    const server = this.world.kubernetes?.[String(provider.inputs.context)];
+    return server && { server, provider };
+  }
+
   /** The fake providers' create or update of one resource; throws as the real provider fails. */
   private async apply(r: RecordedResource, providers: Map<string, RecordedResource>, create: boolean) {
-    const provider = r.provider ? providers.get(r.provider.split("::").slice(0, -1).join("::")) : undefined;
-    if (r.type.startsWith("kubernetes:") && provider) {
-      const server = this.world.kubernetes?.[String(provider.inputs.context)];
-      if (!server) return;
+    const found = this.serverOf(r, providers);
+    if (found) {
+      const { server, provider } = found;
       const kc = server.kubeConfig();
       const api = RawObjectApi.of(kc);
       const obj = r.inputs as {
@@ -360,10 +370,9 @@ export class FakeEngine implements StackEngine {
    * changed by someone else in a field the resource sets (the update sets it back), or as recorded.
    */
   private async refreshed(r: RecordedResource, providers: Map<string, RecordedResource>) {
-    const provider = r.provider ? providers.get(r.provider.split("::").slice(0, -1).join("::")) : undefined;
-    const server = provider && this.world.kubernetes?.[String(provider.inputs.context)];
-    if (!server || !r.type.startsWith("kubernetes:")) return "same";
-    const live = await RawObjectApi.of(server.kubeConfig())
+    const found = this.serverOf(r, providers);
+    if (!found) return "same";
+    const live = await RawObjectApi.of(found.server.kubeConfig())
       .read(r.inputs as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } })
       .catch(() => undefined);
     if (!live) return "create";
