@@ -16,9 +16,8 @@
  * documents a failure only as "4XX" with the envelope; codes and messages marked "as the API answers" are the
  * ones Cloudflare's API sends (and client libraries match on), the others are this model's own.
  */
-import { Timers } from "./timers";
+import { Timers, listenOnLoopback } from "./loopback";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 
 /** A DNS record as the API returns it (developers.cloudflare.com/dns/manage-dns-records/reference/dns-record-types/). */
 export interface CloudflareRecord {
@@ -134,12 +133,7 @@ export class CloudflareServer {
   }
 
   async listen(): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(0, "127.0.0.1", () => resolve());
-    });
-    this.server.unref();
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await listenOnLoopback(this.server);
     this.api = `${this.url}${BASE}`;
     this.timers.later(() => void this.close(), this.opts.lifetimeMs ?? 60_000);
     return this;

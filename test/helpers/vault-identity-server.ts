@@ -1,5 +1,5 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./loopback";
 
 /**
  * A local Vault speaking the identity API that the lookup uses (`GET identity/entity/name/:name`, 404 when there
@@ -28,8 +28,7 @@ export class IdentityVault {
   }
 
   async listen(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    this.address = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.address = await listenOnLoopback(this.server);
     return this;
   }
 

@@ -7,9 +7,9 @@
  * per path or for all, for the first N requests or always. It records every request and the most requests seen in flight.
  * It closes itself after `lifetimeMs` and never keeps the process alive.
  */
-import { Timers } from "./timers";
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Timers, listenOnLoopback } from "./loopback";
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 
 export type FaultAnswer =
   | "forbidden" // 403 permission denied
@@ -83,12 +83,7 @@ export class VaultServer {
   }
 
   async listen(): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(0, "127.0.0.1", () => resolve());
-    });
-    this.server.unref();
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await listenOnLoopback(this.server);
     this.timers.later(() => void this.close(), this.opts.lifetimeMs ?? 60_000);
     return this;
   }
