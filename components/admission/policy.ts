@@ -10,227 +10,27 @@
  * Every value from the environment or the registry enters an expression as a JSON-quoted string literal (JSON's
  * escapes are CEL's), never as code.
  */
-import type { KubernetesManifest } from "../core/spec";
-import type { AdmissionPolicyName } from "./schema";
-import type { EnvironmentModel, TenantModel } from "../../registry/model";
-import { MANAGED_BY, NAMESPACE_NAME_LABEL, TENANT_LABEL } from "../core/labels";
-import { tenantSubject } from "../members/rbac";
-
-/** The per-namespace parameter ConfigMap of the parametrised policies (platform-owned: tenants cannot write it). */
-export const ADMISSION_PARAMS = "tenancy-admission";
-/**
- * How the bindings find it: by the platform's labels, never by its name alone (a tenant's own ConfigMap of that
- * name, made before the platform's, would otherwise be its policy). Tenants cannot set the managed-by label
- * (the platformObjects policy), so no object of theirs matches.
- */
-export const ADMISSION_PARAMS_LABELS: Readonly<Record<string, string>> = {
-  ...MANAGED_BY,
-  "tenancy.io/admission-params": "true",
-};
-/** Separator of list values in the parameter ConfigMap: no name that reaches it can hold a newline. */
-const SEP = "\n";
-
-type Json = Record<string, unknown>;
-
-export interface AdmissionPolicy {
-  /** Which environment switch turns it on (`admission.policies.<name>`). */
-  name: AdmissionPolicyName;
-  policy: KubernetesManifest;
-  binding: KubernetesManifest;
-}
-
-/** The parameter keys, each a list (joined by newlines) except `tenant` and `requireRuntimeClass`. */
-export type AdmissionParams = Record<
-  | "tenant"
-  | "users"
-  | "groups"
-  | "namespaces"
-  | "domains"
-  | "serviceTypes"
-  | "storageClasses"
-  | "priorityClasses"
-  | "runtimeClasses"
-  | "requireRuntimeClass"
-  | "ingressClasses"
-  | "registries"
-  | "imagePullPolicies",
-  string
->;
-
-/** Whether the parametrised policies are on, so that each tenant namespace needs its parameter ConfigMap. */
-export function needsParams(env: EnvironmentModel): boolean {
-  const p = env.admission.policies;
-  return p.roleBindings || p.hostnames || p.services || p.workloads;
-}
-
-/**
- * A tenant's parameters: its principal, namespaces and hostnames (its domains and the hosts of the app instances
- * in its namespaces), and its tier's allowances.
- */
-export function admissionParams(env: EnvironmentModel, tenant: TenantModel): AdmissionParams {
-  const subject = tenantSubject(env, tenant);
-  const a = tenant.admission;
-  const hosts = [
-    ...tenant.domains.map((d) => d.name),
-    ...tenant.apps.filter((x) => x.enabled && x.placement === "tenant").map((x) => x.host),
-  ];
-  const join = (xs: readonly string[]) => [...new Set(xs)].join(SEP);
-  return {
-    tenant: tenant.id,
-    users: subject.kind === "User" ? subject.name : "",
-    groups: subject.kind === "Group" ? subject.name : "",
-    namespaces: join(tenant.namespaces.map((n) => n.name)),
-    domains: join(hosts),
-    serviceTypes: join(a.serviceTypes),
-    storageClasses: join(a.storageClasses),
-    priorityClasses: join(a.priorityClasses),
-    runtimeClasses: join(a.runtimeClasses),
-    requireRuntimeClass: String(a.requireRuntimeClass),
-    ingressClasses: join(a.ingressClasses),
-    registries: join(a.registries),
-    imagePullPolicies: join(a.imagePullPolicies),
-  };
-}
-
-/**
- * Whether an image may run under a tier's registries: the same rule as the workloads policy's CEL (an image
- * without a registry host is Docker Hub's, `docker.io/<name>`; an entry allows the images below it).
- */
-export function imageAllowed(image: string, registries: readonly string[]): boolean {
-  if (registries.includes("*")) return true;
-  const first = image.split("/")[0]!;
-  const hasHost =
-    image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
-  const ref = hasHost ? image : `docker.io/${image}`;
-  return registries.some((r) => ref.startsWith(`${r}/`));
-}
-
-/** The RuntimeClass a platform-made pod names: the tier's first concrete one where the tier requires one. */
-export function requiredRuntimeClass(a: TenantModel["admission"]): string | undefined {
-  return a.requireRuntimeClass ? a.runtimeClasses.find((c) => c !== "*") : undefined;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// CEL building blocks
-
-const lit = (s: string) => JSON.stringify(s);
-const list = (xs: readonly string[]) => `[${xs.map(lit).join(", ")}]`;
-const USER = "request.userInfo.username";
-const MANAGED_KEY = Object.keys(MANAGED_BY)[0]!;
-const MANAGED_VALUE = Object.values(MANAGED_BY)[0]!;
-
-/** The label cert-manager puts on the pod, Service and Ingress of an HTTP-01 challenge (pkg/issuer/acme/http). */
-const HTTP01_SOLVER = "acme.cert-manager.io/http01-solver";
-
-/**
- * cert-manager's HTTP-01 solver objects, made by its controller (the environment's
- * `admission.components.certManager`) for a Certificate of the tenant's: its own image, pull policy and Service
- * type (NodePort by default), which no tier lists. A tenant cannot run as that service account.
- */
-function certManagerSolver(env: EnvironmentModel): string {
-  return `(${USER} in ${list(env.admission.components.certManager)} && object != null && has(object.metadata.labels) && ${lit(HTTP01_SOLVER)} in object.metadata.labels && object.metadata.labels[${lit(HTTP01_SOLVER)}] == "true")`;
-}
-
-/** The principals `pulumi up` runs as (the environment's `admission.platform`). */
-function platformPrincipal(env: EnvironmentModel): string {
-  const { users, groups } = env.admission.platform;
-  return `(${USER} in ${list(users)} || (has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in ${list(groups)})))`;
-}
-/**
- * Kubernetes' own controllers (garbage collector, namespace deletion, volume binder, ClusterRole aggregation):
- * service accounts of kube-system, which no tenant can create, or the controller manager's own user.
- */
-const CONTROLLERS = `(${USER} == "system:kube-controller-manager" || ${USER}.startsWith("system:serviceaccount:kube-system:"))`;
-
-/** A parameter list, as a CEL expression: the ConfigMap key split into its entries. */
-const param = (key: keyof AdmissionParams) =>
-  `params.data[${lit(key)}].split(${lit(SEP)}).filter(x, x != "")`;
-/** Whether a hostname (variable `h`) is one of the tenant's hostnames or below one. */
-const hostOk = (h: string) =>
-  `variables.domains.exists(d, ${h}.lowerAscii() == d || ${h}.lowerAscii().endsWith("." + d))`;
-const labelled = (obj: string) =>
-  `(${obj} != null && has(${obj}.metadata.labels) && ${lit(MANAGED_KEY)} in ${obj}.metadata.labels && ${obj}.metadata.labels[${lit(MANAGED_KEY)}] == ${lit(MANAGED_VALUE)})`;
-const kindIs = (...kinds: string[]) =>
-  kinds.length === 1 ? `request.kind.kind == ${lit(kinds[0]!)}` : `request.kind.kind in ${list(kinds)}`;
-/** `validation` applies only to objects of these kinds. */
-const forKind = (kinds: string[], validation: string) => `!(${kindIs(...kinds)}) || (${validation})`;
-
-const TENANT_NAMESPACES = { matchExpressions: [{ key: TENANT_LABEL, operator: "Exists" }] };
-const rule = (apiGroups: string[], resources: string[], operations: string[]) => ({
-  apiGroups,
-  apiVersions: ["*"],
-  resources,
-  operations,
-  scope: "Namespaced",
-});
-const WRITE = ["CREATE", "UPDATE"];
-
-interface Validation {
-  expression: string;
-  message: string;
-  reason?: string;
-}
-
-function admissionPolicy(
-  env: EnvironmentModel,
-  name: AdmissionPolicyName,
-  spec: {
-    description: string;
-    rules: Json[];
-    namespaceSelector?: Json;
-    params: boolean;
-    /** Who the policy does not apply to: the platform always, the controllers where they must change objects. */
-    exempt: string;
-    variables?: [string, string][];
-    validations: Validation[];
-  },
-): AdmissionPolicy {
-  const objectName = `tenancy-${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-  const namespaceSelector = spec.namespaceSelector ?? TENANT_NAMESPACES;
-  const metadata = {
-    name: objectName,
-    labels: { ...MANAGED_BY },
-    annotations: { "tenancy.io/description": spec.description },
-  };
-  return {
-    name,
-    policy: {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicy",
-      metadata,
-      spec: {
-        failurePolicy: "Fail",
-        ...(spec.params ? { paramKind: { apiVersion: "v1", kind: "ConfigMap" } } : {}),
-        matchConstraints: { namespaceSelector, resourceRules: spec.rules },
-        matchConditions: [{ name: "not-exempt", expression: `!(${spec.exempt})` }],
-        ...(spec.variables
-          ? { variables: spec.variables.map(([n, expression]) => ({ name: n, expression })) }
-          : {}),
-        validations: spec.validations.map((v) => ({ reason: "Forbidden", ...v })),
-      },
-    },
-    binding: {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicyBinding",
-      metadata: { name: objectName, labels: { ...MANAGED_BY } },
-      spec: {
-        policyName: objectName,
-        validationActions: ["Deny"],
-        // a namespaced parameter without a namespace: those in the request's namespace the selector picks (each
-        // must admit the request); none there, denied
-        ...(spec.params
-          ? {
-              paramRef: {
-                selector: { matchLabels: { ...ADMISSION_PARAMS_LABELS } },
-                parameterNotFoundAction: "Deny",
-              },
-            }
-          : {}),
-        matchResources: { namespaceSelector },
-      },
-    },
-  };
-}
+import type { EnvironmentModel } from "../../registry/model";
+import {
+  type AdmissionPolicy,
+  CONTROLLERS,
+  MANAGED_KEY,
+  MANAGED_VALUE,
+  USER,
+  WRITE,
+  admissionPolicy,
+  certManagerSolver,
+  forKind,
+  hostOk,
+  kindIs,
+  labelled,
+  lit,
+  list,
+  param,
+  platformPrincipal,
+  rule,
+} from "./cel";
+import { NAMESPACE_NAME_LABEL } from "../core/labels";
 
 /** Restricted Pod Security's volume types: no inline NFS, iSCSI, hostPath, ... whatever the namespace's level. */
 const RESTRICTED_VOLUMES = [

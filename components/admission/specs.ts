@@ -1,4 +1,4 @@
-import type { AdmissionPolicy } from "./policy";
+import type { AdmissionPolicy } from "./cel";
 import type { ResourceSpec, Specs } from "../core/spec";
 
 export interface AdmissionPoliciesArgs {

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { AppModel, EnvironmentModel, TenantModel } from "../../registry/model";
-import { requiredRuntimeClass } from "../admission/policy";
+import { requiredRuntimeClass } from "../admission/params";
 import { tenantLabels } from "../core/labels";
 import { names } from "../../policy/names";
 import { isOffboarding } from "../members/rbac";

@@ -4,7 +4,7 @@
  * a tenant-placed instance in one of the tenant's namespaces, within that namespace's limits, with an image
  * from the tier's registries (the workloads admission policy would refuse its pod otherwise).
  */
-import { imageAllowed, requiredRuntimeClass } from "../admission/policy";
+import { imageAllowed, requiredRuntimeClass } from "../admission/params";
 import type { AppModel, NamespaceModel, TenantAdmission } from "../../registry/model";
 import { type PathSegment, show } from "../core/problems";
 import { parseQuantity } from "../core/quantity";

@@ -4,7 +4,7 @@
  */
 import type { Contribution } from "../../layers/stack";
 import { names } from "../../policy/names";
-import { admissionParams, needsParams } from "../admission/policy";
+import { admissionParams, needsParams } from "../admission/params";
 import { namespaceHandle, onCluster } from "../clusters/placement";
 import type { Ref } from "../core/spec";
 import { isOffboarding } from "../members/rbac";

@@ -1,4 +1,4 @@
-import { ADMISSION_PARAMS, ADMISSION_PARAMS_LABELS } from "../admission/policy";
+import { ADMISSION_PARAMS, ADMISSION_PARAMS_LABELS } from "../admission/params";
 import { tenantLabels } from "../core/labels";
 import { type NamespaceTls, TLS_SECRET, certificate } from "../tls/policy";
 import {

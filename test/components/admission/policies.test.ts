@@ -5,7 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { LAYERS } from "../../../stacks/layers";
-import { admissionPolicies, imageAllowed } from "../../../components/admission/policy";
+import { admissionPolicies } from "../../../components/admission/policy";
+import { imageAllowed } from "../../../components/admission/params";
 import { NAMESPACE_NAME_LABEL } from "../../../components/core/labels";
 import { type Plan, buildPlan } from "../../../plan/plan";
 import type { RegistryModel } from "../../../registry/model";
