@@ -4,6 +4,7 @@
  * name is checked to be a DNS subdomain before it reaches Kubernetes or a Vault path.
  */
 import type { EnvironmentModel, TenantRole } from "../registry/model";
+import { createHash } from "node:crypto";
 import { oncePer } from "../components/core/memo";
 
 type Templates = {
@@ -120,3 +121,16 @@ export function namesOf(config: EnvironmentModel["names"] | undefined): Names {
 
 /** The environment's names. */
 export const names: (env: EnvironmentModel) => Names = oncePer((env) => namesOf(env.names));
+
+/** A DNS label of at most 63 characters: long names are cut and keep a short hash of the whole. */
+export function objectName(...parts: string[]): string {
+  const full = parts.join("-");
+  if (full.length <= 63) return full;
+  const hash = createHash("sha256").update(full).digest("hex").slice(0, 8);
+  return `${full.slice(0, 54).replace(/-+$/, "")}-${hash}`;
+}
+
+/** Object name of an app instance's Deployment, Service and Ingress: `<app>` in the tenant's namespace, `<app>-<tenant>` in a shared one. */
+export function appObjectName(app: { name: string; placement: "tenant" | "shared" }, tenant: string): string {
+  return app.placement === "shared" ? objectName(app.name, tenant) : objectName(app.name);
+}

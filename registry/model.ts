@@ -52,6 +52,14 @@ export interface TenantAdmission {
   registries: string[];
   /** imagePullPolicy values a container may have. */
   imagePullPolicies: string[];
+  /** GatewayClasses a tenant's own Gateway or ListenerSet may name. */
+  gatewayClasses: string[];
+  /** cert-manager ClusterIssuers a Certificate, Ingress or Gateway may name. */
+  clusterIssuers: string[];
+  /** Node pools (values of the environment's `admission.nodePoolLabel`) a pod must select; `*` any. */
+  nodePools: string[];
+  /** Taint keys a pod may tolerate besides the node conditions; `*` any. */
+  tolerations: string[];
 }
 
 export interface NamespaceModel {
@@ -112,7 +120,8 @@ export interface GrantModel {
 }
 
 export interface CiModel {
-  boundClaims: Record<string, string | string[]>;
+  /** One exact value per claim (lists and commas are refused: ARCHITECTURE.md, Validation). */
+  boundClaims: Record<string, string>;
   namespaces: string[];
 }
 

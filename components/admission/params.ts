@@ -5,6 +5,8 @@
 import type { EnvironmentModel, TenantModel } from "../../registry/model";
 import { MANAGED_BY } from "../core/labels";
 import { tenantSubject } from "../members/rbac";
+import { PARAMETRISED_POLICIES } from "./schema";
+import { appObjectName } from "../../policy/names";
 
 /** The per-namespace parameter ConfigMap of the parametrised policies (platform-owned: tenants cannot write it). */
 export const ADMISSION_PARAMS = "tenancy-admission";
@@ -34,14 +36,18 @@ export type AdmissionParams = Record<
   | "requireRuntimeClass"
   | "ingressClasses"
   | "registries"
-  | "imagePullPolicies",
+  | "imagePullPolicies"
+  | "gatewayClasses"
+  | "clusterIssuers"
+  | "nodePools"
+  | "tolerations"
+  | "platformWorkloads",
   string
 >;
 
 /** Whether the parametrised policies are on, so that each tenant namespace needs its parameter ConfigMap. */
 export function needsParams(env: EnvironmentModel): boolean {
-  const p = env.admission.policies;
-  return p.roleBindings || p.hostnames || p.services || p.workloads;
+  return PARAMETRISED_POLICIES.some((p) => env.admission.policies[p]);
 }
 
 /**
@@ -70,6 +76,16 @@ export function admissionParams(env: EnvironmentModel, tenant: TenantModel): Adm
     ingressClasses: join(a.ingressClasses),
     registries: join(a.registries),
     imagePullPolicies: join(a.imagePullPolicies),
+    gatewayClasses: join(a.gatewayClasses),
+    clusterIssuers: join(a.clusterIssuers),
+    nodePools: join(a.nodePools),
+    tolerations: join(a.tolerations),
+    // the workloads the platform runs in the tenant's namespaces, as namespace/name: their scale is the platform's
+    platformWorkloads: join(
+      tenant.apps
+        .filter((x) => x.placement === "tenant")
+        .map((x) => `${x.namespace}/${appObjectName(x, tenant.id)}`),
+    ),
   };
 }
 
@@ -89,4 +105,9 @@ export function imageAllowed(image: string, registries: readonly string[]): bool
 /** The RuntimeClass a platform-made pod names: the tier's first concrete one where the tier requires one. */
 export function requiredRuntimeClass(a: TenantModel["admission"]): string | undefined {
   return a.requireRuntimeClass ? a.runtimeClasses.find((c) => c !== "*") : undefined;
+}
+
+/** The node pool a platform-made pod selects: the tier's first where the tier names pools. */
+export function requiredNodePool(a: TenantModel["admission"]): string | undefined {
+  return a.nodePools.includes("*") ? undefined : a.nodePools[0];
 }

@@ -19,6 +19,7 @@ import {
   USER,
   WRITE,
   admissionPolicy,
+  certManagerDerived,
   certManagerSolver,
   forKind,
   hostOk,
@@ -31,6 +32,7 @@ import {
   rule,
 } from "./cel";
 import { NAMESPACE_NAME_LABEL } from "../core/labels";
+import { networkPoliciesPolicy } from "./network-policies";
 
 /** Restricted Pod Security's volume types: no inline NFS, iSCSI, hostPath, ... whatever the namespace's level. */
 const RESTRICTED_VOLUMES = [
@@ -77,6 +79,67 @@ function annotationsOk(obj: string, keys: readonly string[]): string {
 const annotationsMessage = (what: string, keys: readonly string[]) =>
   `${what} may not carry these annotations, which the platform reserves (admission.forbiddenAnnotations): ${keys.join(", ")}`;
 
+/** The Gateway API resources a tenant may write that carry hostnames, listeners or attachments. */
+const GATEWAY_RESOURCES = [
+  "httproutes",
+  "grpcroutes",
+  "tlsroutes",
+  "tcproutes",
+  "udproutes",
+  "gateways",
+  "listenersets",
+];
+/** ListenerSets: gateway.networking.x-k8s.io's XListenerSet (experimental), gateway.networking.k8s.io's ListenerSet. */
+const LISTENER_SETS = ["XListenerSet", "ListenerSet"];
+
+/**
+ * Whether a Gateway listener (`l`) takes routes only from the tenant's namespaces: `Same` (the default), or a
+ * `Selector` pinned to one of them by the immutable namespace-name label (matchLabels or an `In` expression).
+ */
+function routesFromOwnNamespaces(l: string): string {
+  const ns = `${l}.allowedRoutes.namespaces`;
+  const sel = `${ns}.selector`;
+  const name = lit(NAMESPACE_NAME_LABEL);
+  return (
+    `(!has(${l}.allowedRoutes) || !has(${ns}) || !has(${ns}.from) || ${ns}.from == "Same" || ` +
+    `(${ns}.from == "Selector" && has(${sel}) && (` +
+    `(has(${sel}.matchLabels) && ${name} in ${sel}.matchLabels && ${sel}.matchLabels[${name}] in variables.namespaces) || ` +
+    `(has(${sel}.matchExpressions) && ${sel}.matchExpressions.exists(e, e.key == ${name} && e.operator == "In" && has(e.values) && e.values.size() > 0 && e.values.all(v, v in variables.namespaces))))))`
+  );
+}
+
+/**
+ * Whether a cert-manager issuer reference (`r`) is allowed: a ClusterIssuer the tier lists; a namespaced Issuer (the
+ * tenant's own); an external issuer's namespaced kind. An external group's cluster-scoped kind (`...ClusterIssuer`,
+ * e.g. AWSPCAClusterIssuer) only with `*`.
+ */
+function issuerRefOk(r: string): string {
+  const ci = "variables.clusterIssuers";
+  return (
+    `(has(${r}.group) && ${r}.group != "" && ${r}.group != "cert-manager.io" ? ` +
+    `(!has(${r}.kind) || !${r}.kind.contains("ClusterIssuer") || "*" in ${ci}) : ` +
+    `(!has(${r}.kind) || ${r}.kind != "ClusterIssuer" || "*" in ${ci} || ${r}.name in ${ci}))`
+  );
+}
+
+/**
+ * Whether the cert-manager annotations of an Ingress or Gateway (ingress-shim makes a Certificate from them) name
+ * an allowed issuer: `cert-manager.io/cluster-issuer`, or `cert-manager.io/issuer` with a cluster-scoped
+ * `cert-manager.io/issuer-kind`.
+ */
+function annotatedIssuerOk(obj: string): string {
+  const a = `${obj}.metadata.annotations`;
+  const ci = "variables.clusterIssuers";
+  const CLUSTER = lit("cert-manager.io/cluster-issuer");
+  const ISSUER = lit("cert-manager.io/issuer");
+  const KIND = lit("cert-manager.io/issuer-kind");
+  return (
+    `!has(${a}) || "*" in ${ci} || ` +
+    `((!(${CLUSTER} in ${a}) || ${a}[${CLUSTER}] in ${ci}) && ` +
+    `(!(${KIND} in ${a}) || !${a}[${KIND}].contains("ClusterIssuer") || (${ISSUER} in ${a} && ${a}[${ISSUER}] in ${ci})))`
+  );
+}
+
 /** The images of a pod (`obj`): containers, init containers, ephemeral containers. */
 const imagesOf = (obj: string) =>
   ["containers", "initContainers", "ephemeralContainers"]
@@ -94,9 +157,13 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
       admissionPolicy(env, "platformObjects", {
         description:
           "Objects the platform manages in tenant namespaces (labelled managed-by tenancy) are changed by the platform only",
-        rules: [rule(["*"], ["*"], ["CREATE", "UPDATE", "DELETE"])],
+        // and a debug container added to one of its pods (the pod is the object): exec by another name
+        rules: [
+          rule(["*"], ["*"], ["CREATE", "UPDATE", "DELETE"]),
+          rule([""], ["pods/ephemeralcontainers"], ["UPDATE"]),
+        ],
         params: false,
-        exempt: `${platform} || ${CONTROLLERS}`,
+        exempt: `${platform} || ${CONTROLLERS} || ${certManagerDerived(env)}`,
         validations: [
           {
             expression: `!${labelled("oldObject")}`,
@@ -140,10 +207,11 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
     out.push(
       admissionPolicy(env, "hostnames", {
         description:
-          "Ingresses, Gateway API routes and listeners, and cert-manager Certificates name only the tenant's hostnames; CertificateRequests come from cert-manager only",
+          "Ingresses, Gateway API objects and cert-manager Certificates name only the tenant's hostnames, classes and issuers; CertificateRequests come from cert-manager only",
         rules: [
           rule(["networking.k8s.io"], ["ingresses"], WRITE),
-          rule(["gateway.networking.k8s.io"], ["httproutes", "grpcroutes", "tlsroutes", "gateways"], WRITE),
+          rule(["gateway.networking.k8s.io"], [...GATEWAY_RESOURCES], WRITE),
+          rule(["gateway.networking.x-k8s.io"], ["xlistenersets"], WRITE),
           rule(["cert-manager.io"], ["certificates", "certificaterequests"], WRITE),
         ],
         params: true,
@@ -151,11 +219,19 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
         variables: [
           ["domains", param("domains")],
           ["ingressClasses", param("ingressClasses")],
+          ["gatewayClasses", param("gatewayClasses")],
+          ["clusterIssuers", param("clusterIssuers")],
+          ["namespaces", param("namespaces")],
         ],
         validations: [
           {
             expression: forKind(["Ingress"], annotationsOk("object", env.admission.forbiddenAnnotations)),
             message: annotationsMessage("an Ingress", env.admission.forbiddenAnnotations),
+          },
+          {
+            expression: forKind(["Ingress", "Gateway"], annotatedIssuerOk("object")),
+            message:
+              "the cert-manager ClusterIssuer this object's annotations name is not allowed for the tenant's tier (its own Issuers are)",
           },
           {
             expression: forKind(["Ingress"], "!has(object.spec.defaultBackend)"),
@@ -195,11 +271,49 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
           },
           {
             expression: forKind(
-              ["Gateway"],
+              ["Gateway", ...LISTENER_SETS],
               `object.spec.listeners.all(l, has(l.hostname) && ${hostOk("l.hostname")})`,
             ),
             message:
-              "every Gateway listener needs a hostname that is one of the tenant's domains or below one",
+              "every Gateway or ListenerSet listener needs a hostname that is one of the tenant's domains or below one",
+          },
+          {
+            expression: forKind(
+              ["Gateway"],
+              '"*" in variables.gatewayClasses || object.spec.gatewayClassName in variables.gatewayClasses',
+            ),
+            message:
+              "this GatewayClass is not allowed for the tenant's tier (tenants attach routes to the platform's Gateways unless the tier lists gatewayClasses)",
+          },
+          {
+            expression: forKind(
+              ["Gateway"],
+              "!has(object.spec.addresses) || object.spec.addresses.size() == 0",
+            ),
+            message:
+              "a Gateway may not ask for addresses (spec.addresses): the address may be another tenant's or the platform's",
+          },
+          {
+            expression: forKind(
+              ["Gateway", ...LISTENER_SETS],
+              `object.spec.listeners.all(l, ${routesFromOwnNamespaces("l")})`,
+            ),
+            message:
+              "a listener may take routes only from the tenant's own namespaces (allowedRoutes.namespaces.from Same, or a Selector naming one of them by kubernetes.io/metadata.name)",
+          },
+          {
+            // no hostname to bound: a TCP or UDP route may attach only where nobody else's traffic arrives
+            expression: forKind(
+              ["TCPRoute", "UDPRoute"],
+              "object.spec.parentRefs.all(p, !has(p.namespace) || p.namespace in variables.namespaces)",
+            ),
+            message:
+              "a TCPRoute or UDPRoute names no hostname: it may attach only to Gateways in the tenant's own namespaces",
+          },
+          {
+            expression: forKind(["Certificate"], issuerRefOk("object.spec.issuerRef")),
+            message:
+              "a Certificate may name only the ClusterIssuers the tenant's tier allows (admission clusterIssuers), or an Issuer in its own namespace",
           },
           {
             expression: forKind(
@@ -305,7 +419,7 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
     out.push(
       admissionPolicy(env, "workloads", {
         description:
-          "Pods use only the tier's PriorityClasses, RuntimeClasses, image registries and restricted volume types; name no node; look at no other tenant's pods for affinity",
+          "Pods use only the tier's PriorityClasses, RuntimeClasses, image registries, node pools, tolerations and restricted volume types; name no node; look at no other tenant's pods for affinity",
         rules: [rule([""], ["pods", "pods/ephemeralcontainers"], WRITE)],
         params: true,
         exempt: `${platform} || ${solver}`,
@@ -322,6 +436,8 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
           ["priorityClasses", param("priorityClasses")],
           ["runtimeClasses", param("runtimeClasses")],
           ["namespaces", param("namespaces")],
+          ["nodePools", param("nodePools")],
+          ["tolerations", param("tolerations")],
         ],
         validations: [
           {
@@ -360,6 +476,19 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
               "a pod may not name its node (spec.nodeName): that bypasses the scheduler, and with it the node selectors, taints and quotas that keep tenants on their nodes",
           },
           {
+            // the pool is chosen at creation (a pod's nodeSelector is immutable) and, being ANDed with its node
+            // affinity, keeps the pod within it
+            expression: `oldObject != null || "*" in variables.nodePools || (has(object.spec.nodeSelector) && ${lit(env.admission.nodePoolLabel)} in object.spec.nodeSelector && object.spec.nodeSelector[${lit(env.admission.nodePoolLabel)}] in variables.nodePools)`,
+            message: `a pod must select one of the tier's node pools in its nodeSelector (${env.admission.nodePoolLabel})`,
+          },
+          {
+            // a toleration without a key tolerates every taint; the node conditions are tolerated by Kubernetes
+            // itself (DefaultTolerationSeconds, the DaemonSet controller)
+            expression: `!has(object.spec.tolerations) || "*" in variables.tolerations || object.spec.tolerations.all(t, has(t.key) && t.key != "" && (t.key.startsWith("node.kubernetes.io/") || t.key in variables.tolerations))`,
+            message:
+              "a pod may tolerate only the taints its tier allows (admission tolerations) and the node conditions (node.kubernetes.io/*); a toleration without a key tolerates every taint",
+          },
+          {
             expression: `oldObject != null || ${affinityInNamespaces("object")}`,
             message:
               "pod affinity and anti-affinity may look only at the tenant's own namespaces (no namespaceSelector; namespaces listed must be the tenant's)",
@@ -372,6 +501,65 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
         ],
       }),
     );
+  if (on.platformSubresources)
+    out.push(
+      admissionPolicy(env, "platformSubresources", {
+        description:
+          "The platform's workloads in tenant namespaces are scaled by the platform only (their scale subresource, and no HorizontalPodAutoscaler of a tenant's targets them)",
+        rules: [
+          rule(["*"], ["*/scale"], ["UPDATE"]),
+          rule(["autoscaling"], ["horizontalpodautoscalers"], WRITE),
+        ],
+        params: true,
+        exempt: `${platform} || ${CONTROLLERS}`,
+        variables: [["workloads", param("platformWorkloads")]],
+        validations: [
+          {
+            // a Scale carries no labels: the platform's workloads are named in the tenant's parameters
+            expression: `${kindIs("HorizontalPodAutoscaler")} || !((request.namespace + "/" + request.name) in variables.workloads)`,
+            message:
+              "this workload is the platform's (an app instance): its replicas are set in the tenant registry, not by scaling it",
+          },
+          {
+            expression: forKind(
+              ["HorizontalPodAutoscaler"],
+              '!((request.namespace + "/" + object.spec.scaleTargetRef.name) in variables.workloads)',
+            ),
+            message:
+              "a HorizontalPodAutoscaler may not target the platform's workloads (app instances): their replicas are set in the tenant registry",
+          },
+        ],
+      }),
+    );
+  if (on.credentials)
+    out.push(
+      admissionPolicy(env, "credentials", {
+        description: `No long-lived ServiceAccount token Secrets; TokenRequests of at most ${env.admission.maxTokenSeconds} s (what a member minted stops working soon after the membership ends)`,
+        rules: [rule([""], ["secrets"], WRITE), rule([""], ["serviceaccounts/token"], ["CREATE"])],
+        params: false,
+        exempt: `${platform} || ${CONTROLLERS}`,
+        validations: [
+          {
+            // a legacy token Secret never expires: it outlives the membership, the binding and the person
+            expression: forKind(
+              ["Secret"],
+              '!has(object.type) || object.type != "kubernetes.io/service-account-token"',
+            ),
+            message:
+              "a ServiceAccount token Secret never expires: request a short-lived token instead (kubectl create token, a projected volume)",
+          },
+          {
+            // the kubelet's requests are for pods' projected volumes: bound to the pod, they end with it
+            expression: forKind(
+              ["TokenRequest"],
+              `${USER}.startsWith("system:node:") || !has(object.spec.expirationSeconds) || object.spec.expirationSeconds <= ${env.admission.maxTokenSeconds}`,
+            ),
+            message: `a ServiceAccount token may last at most ${env.admission.maxTokenSeconds} seconds (admission.maxTokenSeconds)`,
+          },
+        ],
+      }),
+    );
+  if (on.networkPolicies) out.push(networkPoliciesPolicy(env));
   const shared = env.ci.shared;
   if (on.ciIdentity && shared) {
     const sa = lit(shared.serviceAccount);

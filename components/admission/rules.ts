@@ -22,5 +22,14 @@ export function tenantAdmission(env: EnvironmentModel, tier: TierAdmissionData |
     ingressClasses: [...(pick("ingressClasses") ?? (className ? [className] : ["*"]))],
     registries: [...(pick("registries") ?? ["*"])],
     imagePullPolicies: [...(pick("imagePullPolicies") ?? ["Always", "IfNotPresent", "Never"])],
+    gatewayClasses: [...(pick("gatewayClasses") ?? [])],
+    clusterIssuers: [
+      ...(pick("clusterIssuers") ??
+        (env.tls.mode === "cert-manager" && env.tls.issuerKind === "ClusterIssuer" && env.tls.issuer
+          ? [env.tls.issuer]
+          : [])),
+    ],
+    nodePools: [...(pick("nodePools") ?? ["*"])],
+    tolerations: [...(pick("tolerations") ?? [])],
   };
 }

@@ -1,6 +1,6 @@
 /** The admission concern's part of the registry's schemas (registry/schema.ts assembles the tenant and environment files): strict everywhere, an unknown key is a typo. */
 import { z } from "zod";
-import { INVISIBLE, isnt } from "../core/schema";
+import { INVISIBLE, LABEL_VALUE_EXPECTED, LabelKey, isLabelValue, isnt } from "../core/schema";
 
 /** A class name (StorageClass, PriorityClass, RuntimeClass, IngressClass), or `*` for any. */
 const ClassName = z
@@ -57,6 +57,37 @@ export const TierAdmission = z
       .describe(
         "imagePullPolicy values a container may have (default: any); [Always] keeps a tenant from running another tenant's private image cached on a node",
       ),
+    gatewayClasses: z
+      .array(ClassName)
+      .optional()
+      .describe(
+        "GatewayClasses a tenant's own Gateway or ListenerSet may name (default: none: tenants attach routes to the platform's Gateways)",
+      ),
+    clusterIssuers: z
+      .array(ClassName)
+      .optional()
+      .describe(
+        "cert-manager ClusterIssuers a tenant's Certificate, Ingress or Gateway may name (default: the environment's tls.issuer when it is a ClusterIssuer, else none); a tenant's own Issuers in its namespaces always may",
+      ),
+    nodePools: z
+      .array(
+        z
+          .string()
+          .refine((v) => v === "*" || (v !== "" && isLabelValue(v)), isnt(`${LABEL_VALUE_EXPECTED} or "*"`)),
+      )
+      .min(1)
+      .optional()
+      .describe(
+        'node pools (values of the environment\'s admission.nodePoolLabel) a pod must select in its nodeSelector (default: ["*"], any node)',
+      ),
+    tolerations: z
+      .array(
+        z.string().refine((k) => k === "*" || LabelKey.safeParse(k).success, isnt('a taint key, or "*"')),
+      )
+      .optional()
+      .describe(
+        "taint keys a pod may tolerate besides the node conditions Kubernetes tolerates itself (node.kubernetes.io/*) (default: none; * any, which also allows tolerating every taint)",
+      ),
   })
   .refine((a) => !a.requireRuntimeClass || (a.runtimeClasses ?? ["*"]).length > 0, {
     error: "requireRuntimeClass needs at least one runtimeClasses entry",
@@ -72,11 +103,17 @@ const PrincipalName = z
 const ADMISSION_POLICIES = {
   platformObjects: "objects labelled managed-by tenancy in tenant namespaces: the platform's principals only",
   roleBindings: "tenants' RoleBindings bind only their own principals and service accounts",
-  hostnames: "Ingresses, Gateway API routes and Certificates only for the tenant's hostnames",
+  hostnames:
+    "Ingresses, Gateway API objects and Certificates only for the tenant's hostnames, classes and issuers",
   services:
     "no externalIPs; Service types per tier; no PersistentVolumeClaim volumeName; StorageClasses per tier",
-  workloads: "PriorityClasses, RuntimeClasses and image registries per tier",
+  workloads: "PriorityClasses, RuntimeClasses, image registries, node pools and tolerations per tier",
   ciIdentity: "shared CI mode: pipeline pods cannot run as, or mint tokens for, the CI identity",
+  networkPolicies:
+    "tenants' NetworkPolicies open no reserved range (metadata, nodes, pods) and reach no other tenant's or platform namespace beyond the declared peers",
+  credentials: "no long-lived ServiceAccount token Secrets; TokenRequests of at most maxTokenSeconds",
+  platformSubresources:
+    "subresources of the platform's objects in tenant namespaces (its workloads' scale): the platform only",
 } as const;
 
 export type AdmissionPolicyName = keyof typeof ADMISSION_POLICIES;
@@ -92,6 +129,8 @@ export const PARAMETRISED_POLICIES: readonly AdmissionPolicyName[] = [
   "hostnames",
   "services",
   "workloads",
+  "networkPolicies",
+  "platformSubresources",
 ];
 
 /**
@@ -145,6 +184,18 @@ export const Admission = z
       .default([...FORBIDDEN_ANNOTATIONS])
       .describe(
         "annotation keys tenants may not set on Ingresses and Services (a key ending in * covers every key it begins): controller snippets, external authentication, external-dns and load-balancer address pinning",
+      ),
+    nodePoolLabel: LabelKey.default("tenancy.io/node-pool").describe(
+      "the node label whose value names a node pool: a tier's nodePools are values of it, which every pod must select",
+    ),
+    maxTokenSeconds: z
+      .number()
+      .int()
+      .min(600)
+      .max(86400)
+      .default(3600)
+      .describe(
+        "the longest ServiceAccount token a tenant may request (TokenRequest expirationSeconds): what a member minted before leaving stops working within it; tenants may not create long-lived token Secrets at all",
       ),
     components: z
       .strictObject({

@@ -4,11 +4,10 @@
  * whatever the namespace enforces: non-root, no privilege escalation, every capability dropped,
  * RuntimeDefault seccomp, only a persistentVolumeClaim volume.
  */
-import { createHash } from "node:crypto";
 import type { AppModel, EnvironmentModel, TenantModel } from "../../registry/model";
-import { requiredRuntimeClass } from "../admission/params";
+import { requiredNodePool, requiredRuntimeClass } from "../admission/params";
 import { tenantLabels } from "../core/labels";
-import { names } from "../../policy/names";
+import { appObjectName, names, objectName } from "../../policy/names";
 import { isOffboarding } from "../members/rbac";
 import { type NamespaceTls, TLS_SECRET } from "../tls/policy";
 
@@ -28,6 +27,8 @@ export interface AppInstanceSpec {
   runAsUser: number;
   /** The tier's required RuntimeClass (a sandboxed runtime), when it requires one. */
   runtimeClassName?: string;
+  /** The tier's node pool, when it names some (`admission.nodePoolLabel` -> the first pool). */
+  nodeSelector?: Record<string, string>;
   /** false: only the data volume is kept. */
   enabled: boolean;
   /** Phase one: scaled to zero, no ingress, the volume unprotected. */
@@ -43,14 +44,6 @@ export interface AppInstanceSpec {
   labels: Record<string, string>;
 }
 
-/** A DNS label of at most 63 characters: long names are cut and keep a short hash of the whole. */
-export function objectName(...parts: string[]): string {
-  const full = parts.join("-");
-  if (full.length <= 63) return full;
-  const hash = createHash("sha256").update(full).digest("hex").slice(0, 8);
-  return `${full.slice(0, 54).replace(/-+$/, "")}-${hash}`;
-}
-
 export function appInstance(env: EnvironmentModel, tenant: TenantModel, app: AppModel): AppInstanceSpec {
   const entry = env.catalog[app.name]!;
   const ns = tenant.namespaces.find((n) => n.name === app.namespace);
@@ -63,10 +56,11 @@ export function appInstance(env: EnvironmentModel, tenant: TenantModel, app: App
   const tls = env.tls;
   // a shared namespace is no tenant's: the tier's runtime applies where the tenant's pods run
   const runtimeClassName = app.placement === "tenant" ? requiredRuntimeClass(tenant.admission) : undefined;
+  const pool = app.placement === "tenant" ? requiredNodePool(tenant.admission) : undefined;
   return {
     tenant: tenant.id,
     app: app.name,
-    name: app.placement === "shared" ? objectName(app.name, tenant.id) : objectName(app.name),
+    name: appObjectName(app, tenant.id),
     namespace: app.namespace,
     placement: app.placement,
     host: app.host,
@@ -85,6 +79,7 @@ export function appInstance(env: EnvironmentModel, tenant: TenantModel, app: App
       : {}),
     runAsUser: entry.runAsUser,
     ...(runtimeClassName ? { runtimeClassName } : {}),
+    ...(pool ? { nodeSelector: { [env.admission.nodePoolLabel]: pool } } : {}),
     ...(app.placement === "tenant"
       ? { namespaceTlsSecret: names(env).tlsSecret(tenant.id, app.namespace) }
       : {}),
@@ -118,6 +113,7 @@ export function instancePodSpec(spec: AppInstanceSpec) {
   return {
     automountServiceAccountToken: false,
     ...(spec.runtimeClassName ? { runtimeClassName: spec.runtimeClassName } : {}),
+    ...(spec.nodeSelector ? { nodeSelector: spec.nodeSelector } : {}),
     securityContext: {
       runAsNonRoot: true,
       runAsUser: spec.runAsUser,

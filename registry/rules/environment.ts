@@ -54,6 +54,12 @@ export function checkEnvironment(
     zoneOfId.set(id, zone);
   }
   checkBundles(env, at);
+  // Vault's secrets engine requests the deployers' tokens for their TTL: the credentials policy would deny longer
+  if (env.admission.policies.credentials && env.vault.deployer.maxTtlSeconds > env.admission.maxTokenSeconds)
+    at(
+      ["vault", "deployer", "maxTtlSeconds"],
+      `${env.vault.deployer.maxTtlSeconds} exceeds admission.maxTokenSeconds (${env.admission.maxTokenSeconds}): the admission policies would deny the deployers' tokens; lower it, or raise admission.maxTokenSeconds`,
+    );
   // tier problems still let tenants be checked; a wildcard zone does not (domains would be judged against it)
   const before = problems.length;
   for (const [i, zone] of Object.keys(env.dns.zones).entries()) {
