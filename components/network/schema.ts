@@ -1,5 +1,6 @@
 /** The network concern's part of the registry's schemas (registry/schema.ts assembles the tenant and environment files): strict everywhere, an unknown key is a typo. */
 import { z } from "zod";
+import { parsePrefix, masked } from "../core/cidr";
 import { isCidr, isnt, LabelMap, NamespaceName } from "../core/schema";
 
 export const NetworkPeer = z
@@ -26,3 +27,55 @@ export const NetworkPeer = z
   .refine((p) => p.cidr === undefined || p.podLabels === undefined, {
     error: "podLabels only go with namespace, not with cidr",
   });
+
+/**
+ * Ranges no tenant NetworkPolicy may open (the networkPolicies admission policy): cloud metadata and link-local
+ * always (`ALWAYS_RESERVED`), plus the environment's nodes, control plane, pods, services and platform ranges.
+ * Each must parse as Kubernetes' CEL `cidr()` does (the policy's expressions read it), with no host bits.
+ */
+export const ALWAYS_RESERVED = ["169.254.169.254/32", "169.254.0.0/16", "fd00:ec2::254/128"] as const;
+
+export const ReservedRange = z.string().superRefine((s, ctx) => {
+  const p = parsePrefix(s);
+  if (!p)
+    ctx.addIssue({
+      code: "custom",
+      message: `is ${JSON.stringify(s)}, expected an IPv4 or IPv6 CIDR as Kubernetes parses it (such as 10.0.0.0/16: no leading zeros, no zone, no IPv4-mapped IPv6)`,
+    });
+  else if (masked(p).addr !== p.addr)
+    ctx.addIssue({
+      code: "custom",
+      message: `is ${JSON.stringify(s)}, which has host bits set: write the network's address (the first of the range)`,
+    });
+});
+
+export const ReservedRanges = z
+  .array(ReservedRange)
+  .default([])
+  .describe(
+    `ranges tenants' NetworkPolicies may not open (ipBlock), besides ${ALWAYS_RESERVED.join(", ")} (cloud metadata, link-local) which always are: list the nodes', the control plane's, the pod and service ranges and the platform's`,
+  );
+
+/** Where the cluster has sig-network's AdminNetworkPolicy (policy.networking.k8s.io/v1alpha1). */
+export const AdminNetworkPolicies = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        "the platform's cross-tenant denies (and the reserved ranges' egress) also as an AdminNetworkPolicy per tenant, which no tenant NetworkPolicy can override",
+      ),
+    priority: z
+      .number()
+      .int()
+      .min(0)
+      .max(999)
+      .default(50)
+      .describe(
+        "the AdminNetworkPolicies' priority (0-1000, lower first): below the cluster admins' own allows if they need to come first",
+      ),
+  })
+  .prefault({})
+  .describe(
+    "AdminNetworkPolicy (sig-network network-policy-api) for the cluster's tenant fences: clusters that run it",
+  );

@@ -1,7 +1,7 @@
 /**
  * An admission chain for tests: evaluates ValidatingAdmissionPolicies and their bindings, as the API server
  * does, against one admission request, with an independent CEL implementation (@bufbuild/cel and its strings
- * extension, which Kubernetes' CEL environment also has).
+ * extension, which Kubernetes' CEL environment also has, and Kubernetes' IP and CIDR libraries: ./cel-net.ts).
  *
  * What it models (admissionregistration.k8s.io/v1): the policy's matchConstraints (resource rules with
  * operations, groups, versions, resources and subresources, scope, namespaceSelector), the binding's
@@ -13,6 +13,7 @@
  */
 import { isCelError, run } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
+import { netLibrary } from "./cel-net";
 import { NAMESPACE_NAME_LABEL } from "../../components/core/labels";
 import type { Plan } from "../../plan/plan";
 
@@ -58,7 +59,7 @@ export function toCel(v: unknown): unknown {
 
 /** Evaluates one expression; a CEL error is returned as an Error. */
 export function evaluate(expression: string, vars: Record<string, unknown>): unknown {
-  const result = run(expression, vars as never, { funcs: strings } as never);
+  const result = run(expression, vars as never, { funcs: [...strings, ...netLibrary] } as never);
   return isCelError(result) ? new Error(`${expression}: ${String(result.message)}`) : result;
 }
 
