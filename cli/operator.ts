@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { stringify } from "yaml";
-import { operatorStacks } from "../deploy/operator";
+import { operatorAdmissionWarnings, operatorStacks } from "../deploy/operator";
+import { escapeControl } from "../components/core/problems";
 import { loadRegistry } from "../registry/load";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
@@ -40,6 +41,9 @@ export function operatorCommand(program: Command): void {
       credentialsSecret: opts.credentialsSecret,
       ...(opts.serviceAccount ? { serviceAccount: opts.serviceAccount } : {}),
     });
+    // the Stacks are printed all the same: the environment may be about to name the service account
+    for (const w of operatorAdmissionWarnings(model, opts))
+      process.stderr.write(`tenancy: warning: ${escapeControl(w)}\n`);
     if (opts.json) process.stdout.write(JSON.stringify(objects, null, 2) + "\n");
     else process.stdout.write(objects.map((o) => stringify(o)).join("---\n"));
   });

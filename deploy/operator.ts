@@ -35,6 +35,28 @@ const CREDENTIALS: Record<string, string[]> = {
   apps: [],
 };
 
+/**
+ * What keeps the operator's workspaces from applying the platform layer (ARCHITECTURE.md, "Admission"): they run
+ * as the Stack's service account (the operator's Workspace default is `default`) in the Stacks' namespace, and
+ * the platform-objects policy refuses changes to the platform's objects in tenant namespaces by anyone not in
+ * `admission.platform`. One line per problem; none when the service account, or a group of its, is listed.
+ */
+export function operatorAdmissionWarnings(
+  model: RegistryModel,
+  opts: Pick<OperatorOptions, "namespace" | "serviceAccount">,
+): string[] {
+  const { admission } = model.environment;
+  if (!admission.policies.platformObjects) return [];
+  const namespace = opts.namespace ?? "pulumi-operator";
+  const user = `system:serviceaccount:${namespace}:${opts.serviceAccount ?? "default"}`;
+  const groups = ["system:serviceaccounts", `system:serviceaccounts:${namespace}`, "system:authenticated"];
+  if (admission.platform.users.includes(user) || groups.some((g) => admission.platform.groups.includes(g)))
+    return [];
+  return [
+    `the operator's workspaces run as ${user}, which is not among admission.platform (users or groups) of environment ${model.environment.name}: the tenancy-platform-objects admission policy would refuse their changes to the platform's objects in tenant namespaces; add it to admission.platform.users`,
+  ];
+}
+
 export function operatorStacks(model: RegistryModel, opts: OperatorOptions): Record<string, unknown>[] {
   const stacks = LAYER_NAMES.flatMap((l) => layerStacks(model, l));
   const secret = opts.credentialsSecret ?? "tenancy-credentials";

@@ -39,6 +39,16 @@ export function certManagerSolver(env: EnvironmentModel): string {
   return `(${USER} in ${list(env.admission.components.certManager)} && object != null && has(object.metadata.labels) && ${lit(HTTP01_SOLVER)} in object.metadata.labels && object.metadata.labels[${lit(HTTP01_SOLVER)}] == "true")`;
 }
 
+/**
+ * What cert-manager's controller makes from a Certificate, copying its labels: the CertificateRequest
+ * (pkg/controller/certificates/requestmanager) and, for ACME issuers, the Order made from that (pkg/issuer/acme,
+ * buildOrder). From the platform's own Certificates (namespace TLS, app instances) they carry the platform's
+ * label, so the platform-objects policy lets cert-manager's controller write these two kinds.
+ */
+export function certManagerDerived(env: EnvironmentModel): string {
+  return `(${USER} in ${list(env.admission.components.certManager)} && (request.resource.group == "cert-manager.io" && request.resource.resource == "certificaterequests" || request.resource.group == "acme.cert-manager.io" && request.resource.resource == "orders"))`;
+}
+
 /** The principals `pulumi up` runs as (the environment's `admission.platform`). */
 export function platformPrincipal(env: EnvironmentModel): string {
   const { users, groups } = env.admission.platform;
