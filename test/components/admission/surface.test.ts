@@ -12,6 +12,7 @@ import { verdicts } from "../../helpers/verdicts";
 import { validateK8sObject } from "../../helpers/k8s-schema";
 import { exampleEnvironmentData, exampleWithEnvironment, loadExample } from "../../plan/registries";
 import type { RegistryModel } from "../../../registry/model";
+import { type AccessRow, accessMatrix } from "../../../plan/access";
 
 type Json = Record<string, unknown>;
 const ALICE = { username: "oidc:alice@example.com", groups: ["system:authenticated"] };
@@ -475,5 +476,72 @@ describe("credentials that end", () => {
     );
     env.admission.maxTokenSeconds = 7200;
     expect(() => exampleWithEnvironment(env)).not.toThrow();
+  });
+});
+
+describe("revocation: what a member granted itself ends with the membership", () => {
+  // alice is a developer in bob-staging (bob's record); bob's tenant subject is bob's own user
+  const rowsOf = async (model: RegistryModel) => accessMatrix(model, await buildPlan(model, LAYERS));
+
+  it("her own identity loses every grant when the membership ends, and she could not bind herself to outlast it", async () => {
+    const env = exampleEnvironmentData();
+    const before = await rowsOf(exampleWithEnvironment(env));
+    const after = await rowsOf(
+      exampleWithEnvironment(env, (doc) =>
+        doc.id === "bob"
+          ? {
+              ...doc,
+              data: {
+                ...(doc.data as Json),
+                members: ((doc.data as { members: { tenant: string }[] }).members ?? []).filter(
+                  (m) => m.tenant !== "alice",
+                ),
+              },
+            }
+          : doc,
+      ),
+    );
+    const inStaging = (rows: AccessRow[]) =>
+      rows.filter(
+        (r) => r.principal === "user:alice@example.com" && JSON.stringify(r).includes("bob-staging"),
+      );
+    expect(inStaging(before).length).toBeGreaterThan(0);
+    expect(inStaging(after)).toEqual([]);
+    // what she might have made while a member, to keep access: a binding of her own user (denied: only bob's
+    // principals and bob's service accounts may be bound), a token Secret (denied), a year-long token (denied)
+    const binding: Json = {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: meta("bob-staging", "keep"),
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+      subjects: [{ kind: "User", name: "oidc:alice@example.com", apiGroup: "rbac.authorization.k8s.io" }],
+    };
+    onExample.denied(request("CREATE", ALICE, binding), "tenancy-role-bindings");
+    const sa = { kind: "ServiceAccount", name: "builder", namespace: "bob-staging" };
+    onExample.allowed(request("CREATE", ALICE, { ...binding, subjects: [sa] }));
+    const secret: Json = {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: meta("bob-staging", "t", {
+        annotations: { "kubernetes.io/service-account.name": "builder" },
+      }),
+      type: "kubernetes.io/service-account-token",
+    };
+    onExample.denied(request("CREATE", ALICE, secret), "tenancy-credentials");
+    const token = (expirationSeconds: number): Request => ({
+      operation: "CREATE",
+      kind: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" },
+      resource: { group: "", version: "v1", resource: "serviceaccounts" },
+      subResource: "token",
+      namespace: "bob-staging",
+      name: "builder",
+      user: ALICE,
+      object: { kind: "TokenRequest", metadata: meta("bob-staging", "builder"), spec: { expirationSeconds } },
+      oldObject: null,
+    });
+    onExample.denied(token(365 * 24 * 3600), "tenancy-credentials");
+    // the longest she can keep: one token of maxTokenSeconds for a service account of bob's, in bob's namespace
+    // (deleted with it: a bound token dies with its service account)
+    onExample.allowed(token(3600));
   });
 });
