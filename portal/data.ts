@@ -81,7 +81,7 @@ export type CiView =
       authMount: string;
       role: string;
       audience?: string;
-      boundClaims: Record<string, string | string[]>;
+      boundClaims: Record<string, string>;
       ttlSeconds: number;
       deployers: DeployerView[];
     }
@@ -380,7 +380,7 @@ function ciView(
         authMount: String(jwt.inputs.backend),
         role: String(jwt.inputs.roleName),
         ...(audiences[0] !== undefined ? { audience: audiences[0] } : {}),
-        boundClaims: (jwt.inputs.boundClaims ?? {}) as Record<string, string | string[]>,
+        boundClaims: (jwt.inputs.boundClaims ?? {}) as Record<string, string>,
         ttlSeconds: Number(jwt.inputs.tokenTtl),
         deployers: deployersOf(rows, principal, plan),
       },

@@ -309,7 +309,7 @@ kubectl --context ${shellQuote(files.kubeconfig.contexts[0] ?? "")} get pods</co
                         <code>${view.ci.role}</code> on <code>${view.ci.authMount}</code> accepts tokens whose
                         claims are
                         ${Object.entries(view.ci.boundClaims).map(
-                          ([k, v]) => html`<code>${k}=${Array.isArray(v) ? v.join("|") : v}</code> `,
+                          ([k, v]) => html`<code>${k}=${v}</code> `,
                         )}and
                         issues a token (${view.ci.ttlSeconds}s) that can mint deployer credentials for
                         ${view.ci.deployers.flatMap((d) => d.namespaces).map((n) => pill(n))}.`

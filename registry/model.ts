@@ -120,7 +120,7 @@ export interface GrantModel {
 }
 
 export interface CiModel {
-  /** One exact value per claim (lists and commas are refused: ARCHITECTURE.md, Validation). */
+  /** One exact value per claim (lists and commas are refused: ARCHITECTURE.md, Isolation). */
   boundClaims: Record<string, string>;
   namespaces: string[];
 }

@@ -139,7 +139,7 @@ export const TenantFile = z
     ci: z
       .strictObject({
         boundClaims: z
-          .record(AnyKey, z.union([ClaimValue, z.array(ClaimValue).min(1)]))
+          .record(AnyKey, ClaimValue)
           .refine((claims) => Object.keys(claims).length > 0, {
             error:
               "needs at least one claim: without one, any ID token of the CI provider would get this tenant's deployer credentials",
@@ -303,7 +303,17 @@ export const EnvironmentFile = z
       issuerUrl: z.string().url(),
       clientId: z.string().min(1),
       vaultMountAccessor: z.string().min(1).describe("accessor of Vault's OIDC auth mount"),
-      usernamePrefix: z.string().default("").describe("the API server's --oidc-username-prefix"),
+      usernamePrefix: z
+        .string()
+        .refine((p) => p !== "-", {
+          // kube-apiserver: --oidc-username-prefix=- turns prefixing off, any other value is prepended verbatim
+          error:
+            '"-" is the API server\'s "no prefix" (--oidc-username-prefix=-): its usernames would be "alice@example.com" while the RBAC subjects bound here would be "-alice@example.com", matching nobody; write "" for no prefix',
+        })
+        .default("")
+        .describe(
+          'the API server\'s --oidc-username-prefix, prepended verbatim to the tenant\'s email in RBAC subjects ("" for none; the flag\'s "-" is written "")',
+        ),
       identityFromId: z
         .string()
         .refine((t) => {

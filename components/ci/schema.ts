@@ -26,12 +26,24 @@ export const DEFAULT_IMMUTABLE_CLAIMS = [
   "namespace_id",
 ] as const;
 
-/** A bound claim value: matched exactly (boundClaimsType string), so no glob, and nothing invisible. */
+/**
+ * A bound claim value: one exact value. Vault's JWT auth accepts a token whose claim matches any one of a
+ * bound claim's values (vault-plugin-auth-jwt claims.go, matchFound), and Vault's provider splits a value at
+ * its commas into such a list (terraform-provider-vault, disable_bound_claims_parsing false): a list or a comma
+ * would take in other tenants' tokens, so both are refused. The role's boundClaimsType is string, where `*`
+ * and `?` are literal, but they would be globs under the glob type: refused too. Nothing invisible.
+ */
 export const ClaimValue = z
   .string()
   .min(1)
   .refine((v) => !INVISIBLE.test(v), isnt("visible text (it holds control or invisible characters)"))
-  .refine((v) => !/[*?]/.test(v), isnt("an exact value: a glob (* or ?) would bind more than this tenant"));
+  .refine((v) => !/[*?]/.test(v), isnt("an exact value: a glob (* or ?) would bind more than this tenant"))
+  .refine(
+    (v) => !v.includes(","),
+    isnt(
+      "one value: Vault's provider splits a bound claim at its commas into a list, any one of which matches, so it could take in another tenant's pipelines",
+    ),
+  );
 
 export const CiSettings = z.strictObject({
   shared: z

@@ -63,8 +63,8 @@ export function sharedCiDeployer(
 export interface TenantCiDeployerArgs {
   tenant: string;
   authMount: string;
-  /** Claims the CI provider's ID token must carry (lists become Vault's comma-separated form). */
-  boundClaims: Record<string, string | string[]>;
+  /** Claims the CI provider's ID token must carry, one exact value each. */
+  boundClaims: Record<string, string>;
   audience?: string;
   userClaim: string;
   ttlSeconds: number;
@@ -99,9 +99,6 @@ export function tenantCiDeployer(
     children,
     { deleteBeforeReplace: true },
   );
-  const boundClaims = Object.fromEntries(
-    Object.entries(args.boundClaims).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]),
-  );
   specs.resource(
     "vault:jwt/authBackendRole:AuthBackendRole",
     `${name}-role`,
@@ -109,7 +106,7 @@ export function tenantCiDeployer(
       backend: args.authMount,
       roleName: `ci-${id}`,
       roleType: "jwt",
-      boundClaims,
+      boundClaims: args.boundClaims,
       boundClaimsType: "string",
       ...(args.audience ? { boundAudiences: [args.audience] } : {}),
       userClaim: args.userClaim,

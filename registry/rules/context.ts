@@ -21,6 +21,15 @@ export interface TenantContext {
   at(path: PathSegment[], message: string): void;
 }
 
+/** Tenants' CI claim sets binding the same separating claims, indexed by the values of some of them. */
+export interface CiClaimGroup {
+  /** The separating claims every member binds. */
+  keys: readonly string[];
+  members: { tenant: string; claims: Readonly<Record<string, string>> }[];
+  /** claim names (sorted, newline-joined) -> the members' values of those claims (JSON) -> the first member */
+  byValues: Map<string, Map<string, string>>;
+}
+
 /** Who claims what, across the registry. */
 export class Claims {
   /** KV paths the platform uses besides the environment's reserved ones (the registry's own, from Vault). */
@@ -33,8 +42,11 @@ export class Claims {
   readonly domainOwner = new Map<string, string>();
   /** lowercased email -> tenant id */
   readonly emailOwner = new Map<string, string>();
-  /** `<claim>=<value>` a tenant's CI role binds on a tenant claim -> tenant id */
-  readonly ciClaimOwner = new Map<string, string>();
+  /**
+   * The per-tenant CI claim sets accepted so far, grouped by the separating claims each binds (the sorted
+   * claim names, joined by newlines): components/ci/rules.ts compares a new set with each group at once.
+   */
+  readonly ciClaimGroups = new Map<string, CiClaimGroup>();
   /** every hostname (without "*.") any tenant lists -> its first claimant, so nesting is found whatever the order */
   readonly hostnameClaimant = new Map<string, string>();
 

@@ -429,18 +429,54 @@ const CASES: Case[] = [
       "tenants/bob.yaml: ci.boundClaims: binds no immutable identifier (one of repository_id, repository_owner_id, project_id, namespace_id; ci.perTenant.immutableClaims in environments/example.yaml): a repository or owner name can be renamed and registered again by someone else",
     ],
   },
+  // issue 25: claim sets one ID token can satisfy for two tenants (each validated on main before)
   {
-    name: "the same repository owner bound by two tenants",
+    name: "a repository id alone, inside another tenant's owner",
     files: {
       "tenants/alice.yaml": alice(
         'ci:\n  boundClaims:\n    repository_owner: acme\n    repository_owner_id: "1"\n',
       ),
-      "tenants/bob.yaml": bob(
-        'ci:\n  boundClaims:\n    repository_owner: acme\n    repository_owner_id: "2"\n',
-      ),
+      "tenants/bob.yaml": bob('ci:\n  boundClaims:\n    repository_id: "5"\n'),
     },
     expected: [
-      'tenants/bob.yaml: ci.boundClaims.repository_owner: "acme" is already bound by tenant "alice" (tenants/alice.yaml); one CI identity would reach both tenants',
+      `tenants/bob.yaml: ci.boundClaims: these claims and tenant "alice"'s (tenants/alice.yaml: ci.boundClaims) share no claim naming a repository or owner (repository_owner, repository_owner_id there, repository_id here), so nothing tells their tokens apart: an ID token with repository_id "5", repository_owner "acme", repository_owner_id "1" satisfies both, and its pipeline would obtain both tenants' deployer credentials; tell them apart by a claim naming a repository or owner that both bind with different values (tenant "alice" binds repository_owner, repository_owner_id)`,
+    ],
+  },
+  {
+    name: "a comma-joined claim value, which Vault's provider splits into a list",
+    files: {
+      "tenants/alice.yaml": alice('ci:\n  boundClaims:\n    repository_id: "5"\n'),
+      "tenants/bob.yaml": bob('ci:\n  boundClaims:\n    repository_id: "6,5"\n'),
+    },
+    expected: [
+      `tenants/bob.yaml: ci.boundClaims.repository_id: "6,5" is not one value: Vault's provider splits a bound claim at its commas into a list, any one of which matches, so it could take in another tenant's pipelines`,
+    ],
+  },
+  {
+    name: "a list of claim values",
+    files: {
+      "tenants/bob.yaml": bob('ci:\n  boundClaims:\n    repository_id: ["6", "5"]\n'),
+    },
+    expected: ['tenants/bob.yaml: ci.boundClaims.repository_id: expected a string, got ["6","5"]'],
+  },
+  {
+    name: "a repository of another tenant's owner, bound with the owner's id",
+    files: {
+      "tenants/alice.yaml": alice('ci:\n  boundClaims:\n    repository_owner_id: "1"\n'),
+      "tenants/bob.yaml": bob('ci:\n  boundClaims:\n    repository_owner_id: "1"\n    repository_id: "6"\n'),
+    },
+    expected: [
+      `tenants/bob.yaml: ci.boundClaims: these claims bind the same repository_owner_id "1" as tenant "alice"'s (tenants/alice.yaml: ci.boundClaims), and no claim naming a repository or owner with another value: an ID token with repository_id "6", repository_owner_id "1" satisfies both, and its pipeline would obtain both tenants' deployer credentials; tell them apart by a claim naming a repository or owner that both bind with different values (tenant "alice" binds repository_owner_id)`,
+    ],
+  },
+  {
+    name: "one repository, told apart only by a claim a token may carry as a list",
+    files: {
+      "tenants/alice.yaml": alice('ci:\n  boundClaims:\n    repository_id: "5"\n    environment: prod\n'),
+      "tenants/bob.yaml": bob('ci:\n  boundClaims:\n    repository_id: "5"\n    environment: staging\n'),
+    },
+    expected: [
+      `tenants/bob.yaml: ci.boundClaims: these claims bind the same repository_id "5" as tenant "alice"'s (tenants/alice.yaml: ci.boundClaims), and no claim naming a repository or owner with another value: an ID token with environment ["staging", "prod"] (a list: Vault matches any one element), repository_id "5" satisfies both, and its pipeline would obtain both tenants' deployer credentials; tell them apart by a claim naming a repository or owner that both bind with different values (tenant "alice" binds repository_id)`,
     ],
   },
   // environment mistakes are the environment's, reported on it once
@@ -489,6 +525,17 @@ const CASES: Case[] = [
       "tenants/alice.yaml": alice(),
     },
     expected: ["environments/example.yaml: ci.perTenant.audience: an audience cannot be empty"],
+  },
+  {
+    // issue 25: the API server reads "-" as no prefix; bound verbatim, every subject would match nobody
+    name: 'the API server\'s "no prefix" value "-" as the username prefix',
+    files: {
+      "environments/example.yaml": EXAMPLE_ENV.replace('usernamePrefix: "oidc:"', 'usernamePrefix: "-"'),
+      "tenants/alice.yaml": alice(),
+    },
+    expected: [
+      'environments/example.yaml: oidc.usernamePrefix: "-" is the API server\'s "no prefix" (--oidc-username-prefix=-): its usernames would be "alice@example.com" while the RBAC subjects bound here would be "-alice@example.com", matching nobody; write "" for no prefix',
+    ],
   },
   {
     name: "two zones with one zone id",

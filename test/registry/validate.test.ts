@@ -1223,3 +1223,79 @@ describe("the platform's own Vault paths", () => {
     );
   });
 });
+
+describe("CI claim sets no single ID token satisfies for two tenants (issue 25)", () => {
+  const ci = (boundClaims: Record<string, string>) => ({ ci: { boundClaims } });
+  const sets = (a: Record<string, string>, b: Record<string, string>, c?: Record<string, string>) =>
+    build({
+      alice: { ...alice, ...ci(a) },
+      bob: { ...bob, ...ci(b) },
+      ...(c ? { carol: { email: "carol@example.com", ...ci(c) } } : {}),
+    });
+
+  it("accepts two repositories of one owner, told apart by their repository ids", () => {
+    const model = sets(
+      { repository_owner: "acme", repository_owner_id: "1", repository_id: "5" },
+      { repository_owner: "acme", repository_owner_id: "1", repository_id: "6" },
+    );
+    expect(model.tenants.map((t) => t.ci?.boundClaims.repository_id)).toEqual(["5", "6"]);
+  });
+
+  it("accepts one owner name bound with two owner ids: no token carries both ids", () => {
+    expect(() =>
+      sets(
+        { repository_owner: "acme", repository_owner_id: "1" },
+        { repository_owner: "acme", repository_owner_id: "2" },
+      ),
+    ).not.toThrow();
+  });
+
+  it("compares a set with every earlier one, whatever claims they share", () => {
+    // carol shares repository_id with alice and repository_owner_id with bob; bob's owner is alice's
+    expect(
+      problems({
+        alice: { ...alice, ...ci({ repository_id: "5", repository_owner_id: "1" }) },
+        bob: { ...bob, ...ci({ repository_owner_id: "2" }) },
+        carol: { email: "carol@example.com", ...ci({ repository_id: "7", repository_owner_id: "2" }) },
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^tenants\/carol\.yaml: ci\.boundClaims: these claims bind the same repository_owner_id "2" as tenant "bob"'s \(tenants\/bob\.yaml: ci\.boundClaims\)/,
+      ),
+    ]);
+  });
+
+  it("refuses the later of two identical sets, and keeps comparing after a refusal", () => {
+    const found = problems({
+      alice: { ...alice, ...ci({ repository_id: "5" }) },
+      bob: { ...bob, ...ci({ repository_id: "5" }) },
+      carol: { email: "carol@example.com", ...ci({ repository_id: "5" }) },
+    });
+    expect(found.map((p) => p.split(":")[0])).toEqual(["tenants/bob.yaml", "tenants/carol.yaml"]);
+    // a refused set is not an owner: carol is reported against alice, not bob
+    expect(found[1]).toContain(`tenant "alice"'s (tenants/alice.yaml: ci.boundClaims)`);
+  });
+});
+
+describe("the OIDC username prefix (issue 25)", () => {
+  it("is prepended verbatim, one ending in - included, as the API server does", () => {
+    const model = build(
+      { alice },
+      environment((env) => (env.oidc.usernamePrefix = "oidc-")),
+    );
+    expect(model.environment.oidc.usernamePrefix).toBe("oidc-");
+  });
+
+  it('refuses "-", the API server\'s "no prefix", at its field', () => {
+    expect(
+      problems(
+        { alice },
+        environment((env) => (env.oidc.usernamePrefix = "-")),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^environments\/example\.yaml: oidc\.usernamePrefix: "-" is the API server's "no prefix"/,
+      ),
+    ]);
+  });
+});

@@ -418,7 +418,7 @@ describe("the components on their own", () => {
         {
           tenant: "acme",
           authMount: "jwt",
-          boundClaims: { repository_owner: ["acme", "acme-labs"], ref: "refs/heads/main" },
+          boundClaims: { repository_owner_id: "4242", ref: "refs/heads/main" },
           userClaim: "sub",
           ttlSeconds: 300,
           paths: layout,
@@ -429,7 +429,7 @@ describe("the components on their own", () => {
       );
     });
     const jwt = run.resources.find((r) => r.type === T.jwtRole)!;
-    expect(jwt.inputs.boundClaims).toEqual({ repository_owner: "acme,acme-labs", ref: "refs/heads/main" });
+    expect(jwt.inputs.boundClaims).toEqual({ repository_owner_id: "4242", ref: "refs/heads/main" });
     expect(jwt.inputs).not.toHaveProperty("boundAudiences");
     expect(jwt.tenant).toBe("acme");
     const names = run.resources.filter((r) => r.type === T.policy).map((r) => [r.name, r.inputs.name]);
