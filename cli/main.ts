@@ -17,6 +17,7 @@ import {
 } from "../components/core/problems";
 import { accessCommand } from "./access";
 import { canICommand } from "./can-i";
+import { checkRolesCommand } from "./check-roles";
 import { codeownersCommand } from "./codeowners";
 import { diffCommand } from "./diff";
 import { driftCommand } from "./drift";
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   portalCommands(program);
   deployCommands(program);
   driftCommand(program);
+  checkRolesCommand(program);
   eventsCommand(program);
   return program;
 }
