@@ -15,11 +15,17 @@ export interface TenantGrantsArgs {
   tenant: string;
   subject: Subject;
   grants: BundleBinding[];
+  /**
+   * The Namespace objects of the granted namespaces, by name: each RoleBinding is deleted with its namespace
+   * (ARCHITECTURE.md, "Safety"). @default - none
+   */
+  namespaceObjects?: Readonly<Record<string, ResourceSpec>>;
 }
 
 /**
  * A tenant's role bundles (ARCHITECTURE.md, "Clusters"): per grant a binding of the tenant's subject to the
- * bundle's ClusterRole, a ClusterRoleBinding for a cluster-scoped grant, else a RoleBinding per namespace.
+ * bundle's ClusterRole, a ClusterRoleBinding for a cluster-scoped grant, else a RoleBinding per namespace
+ * (deleted with its namespace: `namespaceObjects`).
  */
 export function tenantGrants(
   specs: Specs,
@@ -70,7 +76,10 @@ export function tenantGrants(
           subjects,
         },
         within,
-        { deleteBeforeReplace: true },
+        {
+          deleteBeforeReplace: true,
+          ...(args.namespaceObjects?.[ns] ? { deletedWith: args.namespaceObjects[ns] } : {}),
+        },
       );
     }
   }

@@ -2,7 +2,7 @@
 import type { Contribution } from "../../layers/stack";
 import { activeNamespaces, tenantSubject } from "../members/rbac";
 import { tenantGrants as tenantGrantsSpecs } from "./grants";
-import { namespacesReady, namespacesOn, onCluster } from "./placement";
+import { namespaceObjects, namespacesReady, namespacesOn, onCluster } from "./placement";
 
 /** Every cluster's Kubernetes provider, whichever tenants the stack holds (ARCHITECTURE.md, "Clusters"). */
 export const clusterProviders: Contribution = ({ input, providers }) => {
@@ -32,7 +32,12 @@ export const tenantGrants: Contribution = ({ input, specs, providers, handles })
       tenantGrantsSpecs(
         specs,
         onCluster(env.clusters, c, tenant.id),
-        { tenant: tenant.id, subject: tenantSubject(env, tenant), grants },
+        {
+          tenant: tenant.id,
+          subject: tenantSubject(env, tenant),
+          grants,
+          namespaceObjects: namespaceObjects(handles, c, activeHere),
+        },
         providers.kubernetes(c),
         namespacesReady(handles, c, activeHere),
       );

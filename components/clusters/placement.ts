@@ -3,6 +3,7 @@
  * lands on, chosen by Kubernetes label selectors, and the resource names that keep one cluster's objects apart
  * from another's. Plain data, no SDK: the registry's rules, the layer programs and the access matrix read it.
  */
+import type { ResourceSpec } from "../core/spec";
 
 /** A label selector requirement, as Kubernetes spells it. */
 export interface SelectorRequirement {
@@ -117,6 +118,22 @@ export function namespacesOn(
 
 /** The key a namespace's component is left under for the contributions after it (`StackBuilder.handles`). */
 export const namespaceHandle = (cluster: string, namespace: string): string => `${cluster}/${namespace}`;
+
+/** The key a namespace's Namespace object is left under: what the objects inside it are deleted with. */
+export const namespaceObjectHandle = (cluster: string, namespace: string): string =>
+  `${cluster}/${namespace}#Namespace`;
+
+/**
+ * The Namespace objects of `namespaces` on `cluster`, by name, as the namespace concern left them: objects another
+ * concern puts inside one are deleted with it (ARCHITECTURE.md, "Safety").
+ */
+export function namespaceObjects(
+  handles: ReadonlyMap<string, ResourceSpec>,
+  cluster: string,
+  namespaces: readonly string[],
+): Record<string, ResourceSpec> {
+  return Object.fromEntries(namespaces.map((ns) => [ns, handles.get(namespaceObjectHandle(cluster, ns))!]));
+}
 
 /**
  * What a tenant's bindings on a cluster wait for: the components of its namespaces there (not only the

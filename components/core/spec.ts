@@ -161,16 +161,21 @@ export type SpecOptions = Omit<
  */
 export class Specs {
   readonly list: ResourceSpec[] = [];
-  private readonly keys = new Set<string>();
+  private readonly keys = new Map<string, ResourceSpec>();
 
   add(spec: ResourceSpec): ResourceSpec {
     if (this.keys.has(spec.key))
       throw new Error(
         `duplicate resource ${spec.key}: the Pulumi engine refuses a program registering it twice`,
       );
-    this.keys.add(spec.key);
+    this.keys.set(spec.key, spec);
     this.list.push(spec);
     return spec;
+  }
+
+  /** The spec added under `key`, if any. */
+  get(key: string): ResourceSpec | undefined {
+    return this.keys.get(key);
   }
 
   /** A component: a parent for what follows. */

@@ -26,6 +26,12 @@ export interface TenantAccessArgs {
    * @default - none (the default cluster's names)
    */
   childPrefix?: string;
+  /**
+   * The Namespace objects of the namespaces bound in, by name: each binding is deleted with its namespace
+   * (ARCHITECTURE.md, "Safety"), so a namespace removal past the guard cannot strip the access to a namespace
+   * whose own delete is refused. @default - none
+   */
+  namespaceObjects?: Readonly<Record<string, ResourceSpec>>;
 }
 
 /**
@@ -33,7 +39,8 @@ export interface TenantAccessArgs {
  * invited members, and one ClusterRoleBinding to the shared cluster-level role of its tenant role.
  * Offboarding tenants get no TenantAccess at all: the stack leaves it out, which deletes the bindings.
  * Bindings inside a namespace are keyed by the namespace (`<ns>-owner`, `<ns>-member/<tenant>`), so a namespace
- * handed over to another tenant keeps their URNs. `dependsOn` (the tenant's namespaces) reaches every binding.
+ * handed over to another tenant keeps their URNs. `dependsOn` (the tenant's namespaces) reaches every binding;
+ * each binding inside a namespace is deleted with it (`namespaceObjects`), never on its own before it.
  */
 export function tenantAccess(
   specs: Specs,
@@ -70,7 +77,11 @@ export function tenantAccess(
         subjects: [rbacSubject(subject)],
       },
       within,
-      { deleteBeforeReplace: true, aliases: [formerName] },
+      {
+        deleteBeforeReplace: true,
+        aliases: [formerName],
+        ...(args.namespaceObjects?.[namespace] ? { deletedWith: args.namespaceObjects[namespace] } : {}),
+      },
     );
   };
 

@@ -1,7 +1,13 @@
 /** The members concern's parts of the platform layer: the shared ClusterRoles, and each tenant's bindings. */
 import type { Contribution } from "../../layers/stack";
 import { names } from "../../policy/names";
-import { clusterPrefix, namespacesReady, namespacesOn, onCluster } from "../clusters/placement";
+import {
+  clusterPrefix,
+  namespaceObjects,
+  namespacesReady,
+  namespacesOn,
+  onCluster,
+} from "../clusters/placement";
 import { tenantAccess as tenantAccessSpecs } from "./access";
 import { sharedClusterRoles } from "./cluster-roles";
 import { activeMembers, activeNamespaces, tenantSubject } from "./rbac";
@@ -52,6 +58,15 @@ export const tenantAccess: Contribution = ({ input, specs, providers, handles })
             .map((m) => ({ ...m, namespaces: namespacesOn(tenant, c, m.namespaces) }))
             .filter((m) => m.namespaces.length > 0),
           childPrefix: clusterPrefix(env.clusters, c),
+          namespaceObjects: namespaceObjects(
+            handles,
+            c,
+            namespacesOn(
+              tenant,
+              c,
+              tenant.namespaces.map((ns) => ns.name),
+            ),
+          ),
         },
         providers.kubernetes(c),
         namespacesReady(handles, c, activeHere),

@@ -5,11 +5,11 @@
 import type { Contribution } from "../../layers/stack";
 import { names } from "../../policy/names";
 import { admissionParams, needsParams } from "../admission/params";
-import { namespaceHandle, onCluster } from "../clusters/placement";
+import { namespaceHandle, namespaceObjectHandle, onCluster } from "../clusters/placement";
 import type { Ref } from "../core/spec";
 import { isOffboarding } from "../members/rbac";
 import { type NamespaceTls, namespaceTls } from "../tls/policy";
-import { tenantNamespace } from "./specs";
+import { namespaceObject, tenantNamespace } from "./specs";
 
 export const tenantNamespaces: Contribution = ({ input, specs, providers, handles }) => {
   const env = input.model.environment;
@@ -43,6 +43,8 @@ export const tenantNamespaces: Contribution = ({ input, specs, providers, handle
           providers.kubernetes(c),
         );
         handles.set(namespaceHandle(c, ns.name), component);
+        // what the bindings inside it are deleted with (ARCHITECTURE.md, "Safety")
+        handles.set(namespaceObjectHandle(c, ns.name), namespaceObject(specs, component.name));
       }
   }
 };

@@ -8,9 +8,17 @@ import {
   podSecurityLabels,
 } from "../network/policy";
 import type { Limits, PodSecurity, Quota } from "../../registry/model";
-import { type Ref, type ResourceSpec, type Specs, secret } from "../core/spec";
+import { type Ref, type ResourceSpec, type Specs, secret, specKey } from "../core/spec";
 
 export const TENANT_NAMESPACE = "tenancy:k8s:TenantNamespace";
+
+/**
+ * The Namespace object of the TenantNamespace `name`: what every object inside the namespace is deleted with,
+ * the bindings of other concerns too (ARCHITECTURE.md, "Safety").
+ */
+export function namespaceObject(specs: Specs, name: string): ResourceSpec {
+  return specs.get(specKey("kubernetes:core/v1:Namespace", `${name}-namespace`))!;
+}
 
 export interface TenantNamespaceArgs {
   /** Owning tenant id; becomes the `tenancy.io/tenant` label that network isolation selects on. */

@@ -1,0 +1,118 @@
+/**
+ * Everything inside a protected namespace is protected or deleted with it (ARCHITECTURE.md, "Safety"), checked
+ * over every registration the engine receives: every stack of every layer registered through the registrar
+ * under the mock runtime, for the example and for generated registries. A namespaced object in a protected
+ * namespace that is neither protected nor `deletedWith` that Namespace (the same stack, the same cluster) would be
+ * deleted one by one before the namespace's own delete is refused, when a namespace removal gets past the guard:
+ * a RoleBinding so deleted takes the tenant's access to a namespace that stays.
+ *
+ * The few objects that may go alone are listed below (`GOES_ALONE`), each with why.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { PROJECT } from "../../layers/identity";
+import { layerStacks } from "../../layers/shards";
+import { MOCK_ORGANIZATION, type RecordedResource, runProgram } from "../../plan/harness";
+import type { RegistryModel } from "../../registry/model";
+import { LAYERS } from "../../stacks/layers";
+import { pulumiProgram } from "../../stacks/registrar";
+import { generatedRegistries } from "../helpers/generated-registries";
+import { withoutProviderDefaults } from "../helpers/registered-plan";
+import { loadExample } from "../plan/registries";
+
+/**
+ * Components whose objects may stand in a protected namespace and go without it, each with why: an app
+ * instance's objects (a tenant's own app, in its namespace or the app's shared one, going when its record says so;
+ * its volume is protected unless the tenant is offboarding, when it goes with the record), and the deployer Role
+ * of the vault layer (in another stack: `deletedWith` names a resource of the same program; removing it revokes
+ * the deployer, it neither fences the namespace in nor grants the tenant access).
+ */
+const GOES_ALONE: Record<string, readonly string[]> = {
+  "tenancy:apps:AppInstance": ["Deployment", "Service", "Ingress", "Certificate", "PersistentVolumeClaim"],
+  "tenancy:vault:TenantVault": ["Role"],
+};
+
+interface Registration {
+  stack: string;
+  layer: string;
+  resource: RecordedResource;
+}
+
+/** Every stack of every layer of `model`, registered in dependency order (the planned view). */
+async function registrations(model: RegistryModel): Promise<Registration[]> {
+  const outputs: Record<string, Record<string, unknown>> = {};
+  const out: Registration[] = [];
+  for (const layer of LAYERS)
+    for (const part of layerStacks(model, layer.name, model.tenants)) {
+      const run = await withoutProviderDefaults(() =>
+        runProgram(
+          { stack: part.name, stackOutputs: outputs },
+          pulumiProgram(layer, { model, tenants: part.tenants, part: part.part }),
+        ),
+      );
+      outputs[`${MOCK_ORGANIZATION}/${PROJECT}/${part.name}`] = run.outputs;
+      for (const resource of run.resources) out.push({ stack: part.name, layer: layer.name, resource });
+    }
+  return out;
+}
+
+/** The name of a resource's provider (`cluster-<name>`): the same cluster in every stack. */
+const providerName = (r: RecordedResource) =>
+  r.provider?.slice(0, r.provider.lastIndexOf("::")).split("::").pop();
+const metadata = (r: RecordedResource) =>
+  r.inputs.metadata as { name?: string; namespace?: string } | undefined;
+const kind = (r: RecordedResource) => String(r.inputs.kind);
+const show = (reg: Registration) =>
+  `${reg.stack}: ${kind(reg.resource)} ${metadata(reg.resource)!.namespace}/${metadata(reg.resource)!.name} (${reg.resource.name})`;
+
+/** What breaks the rule, one line each. */
+function unfenced(regs: Registration[]): string[] {
+  // protected namespaces by cluster (its provider's name) and name: where each is registered
+  const namespaces = new Map<string, Registration>();
+  const at = (r: RecordedResource, ns: string) => `${providerName(r)} ${ns}`;
+  for (const reg of regs) {
+    const r = reg.resource;
+    if (r.type === "kubernetes:core/v1:Namespace" && r.protect)
+      namespaces.set(at(r, metadata(r)!.name!), reg);
+  }
+  const problems: string[] = [];
+  for (const reg of regs) {
+    const r = reg.resource;
+    const ns = r.type.startsWith("kubernetes:") ? metadata(r)?.namespace : undefined;
+    const home = ns === undefined ? undefined : namespaces.get(at(r, ns));
+    if (!home || r.protect) continue;
+    if ((GOES_ALONE[r.parentType ?? ""] ?? []).includes(kind(r))) continue;
+    if (home.stack !== reg.stack)
+      problems.push(`${show(reg)} is in ${home.stack}'s protected namespace, and not protected`);
+    else if (r.deletedWith !== home.resource.urn)
+      problems.push(`${show(reg)} is neither protected nor deleted with its namespace`);
+  }
+  return problems;
+}
+
+describe("everything in a protected namespace is protected or deleted with it", () => {
+  it("holds for every registration of the example, RoleBindings included", async () => {
+    const regs = await registrations(await loadExample());
+    // the example has bindings in protected namespaces to check: owners', members' and a grant's
+    const bindings = regs.filter(
+      (g) => g.resource.type === "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    );
+    expect(bindings.map((b) => metadata(b.resource)!.name)).toEqual(
+      expect.arrayContaining([
+        "tenant-owner",
+        expect.stringMatching(/^tenant-member-/),
+        expect.stringMatching(/^tenancy-grant\./),
+      ]),
+    );
+    expect(unfenced(regs)).toEqual([]);
+  });
+
+  it("holds for every registration of generated registries", async () => {
+    await fc.assert(
+      fc.asyncProperty(generatedRegistries(), async ({ model }) => {
+        expect(unfenced(await registrations(model))).toEqual([]);
+      }),
+      { numRuns: 15 },
+    );
+  }, 240_000);
+});
