@@ -73,6 +73,11 @@ export interface NamespaceModel {
   offboarding: boolean;
   /** The clusters it exists on (its own clusterSelector, else its tenant's), in the environment's order. */
   clusters: string[];
+  /**
+   * The tenant's namespaces that may reach it, itself included (its `network.from`, resolved by
+   * components/network/reach.ts); the platform's NetworkPolicies allow nothing else of the tenant's in.
+   */
+  reachFrom: string[];
 }
 
 export interface DomainModel {

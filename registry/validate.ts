@@ -24,6 +24,7 @@ import { checkNames } from "./rules/names";
 import { checkNamespace, namespaceEntries } from "../components/namespace/rules";
 import { checkGrants, selectAt } from "../components/clusters/rules";
 import { checkTotals, namespaceResolver } from "../components/namespace/quotas";
+import { resolveReach } from "../components/network/reach";
 import { TENANT_ID_EXPECTED, isLabel } from "../components/core/schema";
 import { TenantFile, type TenantFileData } from "./schema";
 
@@ -171,6 +172,16 @@ function checkTenants(
     checkTotals(ctx, namespaces);
     const domains = checkDomains(ctx, [...own]);
     const members = checkMembers(ctx, own);
+    const reach = resolveReach(
+      namespaceEntries(ctx).map(({ name, entry, path }) => ({
+        name,
+        from: typeof entry === "string" ? undefined : entry.network?.from,
+        path: [...path.slice(0, 2), "network", "from"],
+      })),
+      members,
+      ctx.at,
+    );
+    for (const ns of namespaces) ns.reachFrom = reach.get(ns.name) ?? [ns.name];
     checkNames(ctx, namespaces, members);
     const admission = tenantAdmission(env, tier?.admission);
     const apps = checkApps(ctx, namespaces, admission);

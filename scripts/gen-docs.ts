@@ -1,7 +1,8 @@
 /**
  * Writes the reference pages docs/reference/registry.md and docs/reference/environment.md from the zod
  * schemas (registry/schema.ts): `npm run docs`. `npm run docs -- --check` writes nothing and exits 1 when a
- * committed page differs from what the schemas generate; test/docs/reference.test.ts fails then too.
+ * committed page differs from what the schemas generate; test/docs/reference.test.ts fails then too. It also
+ * writes the benchmark table of docs/admission.md (scripts/gen-benchmark.ts, test/docs/benchmark.test.ts).
  *
  * Like scripts/gen-schema.ts it goes through zod's JSON Schema (`z.toJSONSchema`, the input side: what a
  * person writes), then walks that: every field path with its type, whether it is required, its default
@@ -14,6 +15,7 @@ import * as prettier from "prettier";
 import { stringify } from "yaml";
 import { z } from "zod";
 import { EnvironmentFile, TenantFile } from "../registry/schema";
+import { benchmarkPages } from "./gen-benchmark";
 
 const ROOT = join(__dirname, "..");
 
@@ -323,7 +325,9 @@ export async function referencePages(): Promise<Record<string, string>> {
 async function main(): Promise<void> {
   const check = process.argv.includes("--check");
   const stale: string[] = [];
-  for (const [file, text] of Object.entries(await referencePages())) {
+  // and the benchmark table of docs/admission.md (scripts/gen-benchmark.ts)
+  const pages = { ...(await referencePages()), ...(await benchmarkPages()) };
+  for (const [file, text] of Object.entries(pages)) {
     const path = join(ROOT, file);
     let current: string | undefined;
     try {
@@ -340,7 +344,7 @@ async function main(): Promise<void> {
     }
   }
   if (stale.length > 0) {
-    console.error(`${stale.join(", ")}: differs from the schemas; run npm run docs`);
+    console.error(`${stale.join(", ")}: differs from what generates it; run npm run docs`);
     process.exitCode = 1;
   }
 }

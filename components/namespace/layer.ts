@@ -31,6 +31,10 @@ export const tenantNamespaces: Contribution = ({ input, specs, providers, handle
             quota: ns.quota,
             limits: ns.limits,
             network: env.network,
+            reach: {
+              from: ns.reachFrom,
+              to: tenant.namespaces.filter((o) => o.reachFrom.includes(ns.name)).map((o) => o.name),
+            },
             protect: !isOffboarding(tenant, ns),
             ...tlsArgs(namespaceTls(env, tenant, ns), tlsCopyData(c)),
             ...(params ? { admissionParams: params } : {}),

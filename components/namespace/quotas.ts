@@ -131,6 +131,7 @@ export function namespaceResolver(ctx: TenantContext): (entry: NamespaceEntry) =
       limits,
       offboarding: "offboarding" in obj && obj.offboarding === true,
       clusters: [],
+      reachFrom: [name],
     };
   };
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { ClusterSelector } from "../clusters/schema";
 import { show } from "../core/problems";
 import { Count, NamespaceName, Quantity } from "../core/schema";
+import { NamespaceReach } from "../network/schema";
 import { unknownKeyMessage } from "../../registry/parse";
 
 const FIXED_QUOTA = {
@@ -110,5 +111,6 @@ export const NamespaceEntry = z.union([
       .describe(
         "phase one of removing this namespace alone: access to it revoked, the namespace unprotected; remove the entry afterwards",
       ),
+    network: NamespaceReach.optional(),
   }),
 ]);

@@ -4,6 +4,7 @@ import { type NamespaceTls, TLS_SECRET, certificate } from "../tls/policy";
 import {
   FENCE_POLICIES,
   type NetworkSettings,
+  type TenantReach,
   networkPolicySpecs,
   podSecurityLabels,
 } from "../network/policy";
@@ -31,6 +32,12 @@ export interface TenantNamespaceArgs {
   /** LimitRange defaults for containers, already merged. */
   limits: Limits;
   network: NetworkSettings;
+  /**
+   * Reach within the tenant: its namespaces this one lets in, and those that let it in (the namespace entry's
+   * `network.from`, resolved).
+   * @default - every namespace of the tenant, both ways
+   */
+  reach?: TenantReach;
   /**
    * Protect the namespace (and so its volumes) from deletion. Plain boolean: it decides the resource's options.
    * @default true - false only while the tenant is offboarding
@@ -126,7 +133,7 @@ export function tenantNamespace(
     fence,
   );
 
-  for (const [role, spec] of Object.entries(networkPolicySpecs(args.tenant, args.network))) {
+  for (const [role, spec] of Object.entries(networkPolicySpecs(args.tenant, args.network, args.reach))) {
     specs.kubernetes(
       `${name}-netpol/${role}`,
       { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta(`tenancy-${role}`), spec },

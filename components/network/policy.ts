@@ -23,7 +23,10 @@ export interface NetworkSettings {
   extraEgress?: NetworkPeer[];
 }
 
-type LabelSelector = { matchLabels: Record<string, string> };
+type LabelSelector = {
+  matchLabels: Record<string, string>;
+  matchExpressions?: { key: string; operator: "In"; values: string[] }[];
+};
 /** A NetworkPolicy peer, as Kubernetes' networking/v1 API writes it. */
 export type PolicyPeer =
   { namespaceSelector: LabelSelector; podSelector?: LabelSelector } | { ipBlock: { cidr: string } };
@@ -68,16 +71,39 @@ function extraPeer(p: NetworkPeer): { peer: PolicyPeer; ports: PolicyPort[] | un
   return { peer, ports: p.ports?.map((x) => ({ port: x.port, protocol: x.protocol })) };
 }
 
+/** The tenant's namespaces among `names`, by the tenant label and the immutable name label. */
+function ownNamespaces(tenant: string, names: readonly string[]): PolicyPeer {
+  return {
+    namespaceSelector: {
+      matchLabels: { [TENANT_LABEL]: tenant },
+      matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: "In", values: [...names] }],
+    },
+  };
+}
+
+/**
+ * Reach within the tenant (components/network/reach.ts): the tenant's namespaces this one lets in, and those that
+ * let this one in. Without it (a shared app namespace), every namespace of the tenant both ways.
+ */
+export interface TenantReach {
+  from: readonly string[];
+  to: readonly string[];
+}
+
 /** The NetworkPolicy specs of a tenant namespace, keyed by the policy's role (also its name suffix). */
-export function networkPolicySpecs(tenant: string, net: NetworkSettings): Record<string, NetworkPolicySpec> {
-  const sameTenant = { namespaceSelector: { matchLabels: { [TENANT_LABEL]: tenant } } };
+export function networkPolicySpecs(
+  tenant: string,
+  net: NetworkSettings,
+  reach?: TenantReach,
+): Record<string, NetworkPolicySpec> {
+  const sameTenant: PolicyPeer = { namespaceSelector: { matchLabels: { [TENANT_LABEL]: tenant } } };
   const specs: Record<string, NetworkPolicySpec> = {
     "default-deny": { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
     "same-tenant": {
       podSelector: {},
       policyTypes: ["Ingress", "Egress"],
-      ingress: [{ from: [sameTenant] }],
-      egress: [{ to: [sameTenant] }],
+      ingress: [{ from: [reach ? ownNamespaces(tenant, reach.from) : sameTenant] }],
+      egress: [{ to: [reach ? ownNamespaces(tenant, reach.to) : sameTenant] }],
     },
     "dns-egress": {
       podSelector: {},

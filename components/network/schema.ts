@@ -79,3 +79,19 @@ export const AdminNetworkPolicies = z
   .describe(
     "AdminNetworkPolicy (sig-network network-policy-api) for the cluster's tenant fences: clusters that run it",
   );
+
+/**
+ * Which of the tenant's own namespaces may reach a namespace (its platform NetworkPolicies' ingress; the others'
+ * egress follows): `members` (the default) those whose invited members all have access here too, so an invitation
+ * to one namespace opens no other; `tenant` all of them; `namespace` none but itself; or a list of them.
+ */
+export const NamespaceReach = z
+  .strictObject({
+    from: z
+      .union([z.enum(["members", "tenant", "namespace"]), z.array(NamespaceName).min(1)])
+      .default("members")
+      .describe(
+        "which of the tenant's namespaces may reach this one: members (default: those none of whose invited members lacks access here), tenant (all), namespace (itself only), or a list of the tenant's namespaces",
+      ),
+  })
+  .describe("network reach between the tenant's own namespaces");

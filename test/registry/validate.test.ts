@@ -976,8 +976,17 @@ describe("a valid registry", () => {
           limits,
           offboarding: false,
           clusters: ["main"],
+          // alice is invited to bob-staging only: bob-staging does not reach bob-prod (network.from: members)
+          reachFrom: ["bob-prod"],
         },
-        { name: "bob-staging", quota: teamQuota, limits, offboarding: false, clusters: ["main"] },
+        {
+          name: "bob-staging",
+          quota: teamQuota,
+          limits,
+          offboarding: false,
+          clusters: ["main"],
+          reachFrom: ["bob-staging", "bob-prod"],
+        },
       ],
       // no clusterSelector: the environment's default cluster
       clusters: ["main"],

@@ -351,26 +351,48 @@ describe("TenantNamespace in the example plan", () => {
       });
   });
 
-  it("allows traffic within the tenant: namespaces labelled with this tenant, and no other", () => {
+  it("allows traffic within the tenant as each namespace's network.from says: the tenant's namespaces it names, no other", () => {
     const namespaces = planned.filter((r) => r.inputs.kind === "Namespace");
+    const peer = (tenant: string, names: string[]) => ({
+      namespaceSelector: {
+        matchLabels: { "tenancy.io/tenant": tenant },
+        matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: names }],
+      },
+    });
+    // what a selector matches among the planned namespaces
+    const selected = (p: ReturnType<typeof peer>) =>
+      namespaces
+        .filter((n) => {
+          const l = labels(n);
+          const { matchLabels, matchExpressions } = p.namespaceSelector;
+          return (
+            Object.entries(matchLabels).every(([k, v]) => l[k] === v) &&
+            matchExpressions.every((e) => e.values.includes(l[e.key] ?? ""))
+          );
+        })
+        .map((n) => (n.inputs.metadata as { name: string }).name);
     for (const t of model.tenants)
       for (const ns of t.namespaces) {
         const policy = spec(findObject(planned, "NetworkPolicy", `${ns.name}/tenancy-same-tenant`));
-        const peer = { namespaceSelector: { matchLabels: { "tenancy.io/tenant": t.id } } };
+        const to = t.namespaces.filter((o) => o.reachFrom.includes(ns.name)).map((o) => o.name);
         expect(policy, ns.name).toEqual({
           podSelector: {},
           policyTypes: ["Ingress", "Egress"],
-          ingress: [{ from: [peer] }],
-          egress: [{ to: [peer] }],
+          ingress: [{ from: [peer(t.id, ns.reachFrom)] }],
+          egress: [{ to: [peer(t.id, to)] }],
         });
-        // the planned namespaces that selector matches are exactly the tenant's own
-        const selected = namespaces
-          .filter((n) =>
-            Object.entries(peer.namespaceSelector.matchLabels).every(([k, v]) => labels(n)[k] === v),
-          )
-          .map((n) => (n.inputs.metadata as { name: string }).name);
-        expect(selected.sort(), ns.name).toEqual(t.namespaces.map((n) => n.name).sort());
+        const own = t.namespaces.map((n) => n.name);
+        expect(
+          selected(peer(t.id, ns.reachFrom)).every((n) => own.includes(n)),
+          ns.name,
+        ).toBe(true);
       }
+    // the default (members): bob invited alice to bob-staging only, so bob-staging does not reach bob-prod
+    const bob = model.tenants.find((t) => t.id === "bob")!;
+    expect(bob.namespaces.map((n) => [n.name, n.reachFrom])).toEqual([
+      ["bob-prod", ["bob-prod"]],
+      ["bob-staging", ["bob-staging", "bob-prod"]],
+    ]);
   });
 
   it("allows DNS egress only to the DNS pods of the DNS namespace, port 53 UDP and TCP", () => {
