@@ -968,6 +968,10 @@ describe("a valid registry", () => {
         ingressClasses: ["nginx"],
         registries: ["docker.io", "quay.io", "ghcr.io", "registry.example.com"],
         imagePullPolicies: ["Always"],
+        gatewayClasses: [],
+        clusterIssuers: ["letsencrypt-prod"],
+        nodePools: ["*"],
+        tolerations: [],
       },
       namespaces: [
         {
