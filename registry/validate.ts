@@ -17,6 +17,7 @@ import { checkApps } from "../components/apps/rules";
 import { checkCi } from "../components/ci/rules";
 import { Claims, type TenantContext } from "./rules/context";
 import { checkDomains } from "../components/dns/rules";
+import { checkNamespaceWildcard } from "../components/tls/rules";
 import { checkEnvironment } from "./rules/environment";
 import { checkIdentity } from "./rules/identity";
 import { checkMembers } from "../components/members/rules";
@@ -158,6 +159,7 @@ function checkTenants(
     const selected = selectAt(ctx, data.clusterSelector, ["clusterSelector"]);
     const namespaces = namespaceEntries(ctx).map((entry) => {
       checkNamespace(ctx, own, entry);
+      checkNamespaceWildcard(ctx, entry.name, entry.path);
       const ns = resolveNamespace(entry);
       const selector = typeof entry.entry === "string" ? undefined : entry.entry.clusterSelector;
       ns.clusters = selector

@@ -117,7 +117,7 @@ export function checkApps(
         ["apps", i, "name"],
         `the host of app ${show(app.name)}, ${show(host)}, is not in a configured DNS zone (catalog.${app.name}.host in ${env.source})`,
       );
-    if (!claimHostname(ctx, host, ["apps", i, "name"]) || !zone) return;
+    if (!claimHostname(ctx, host, ["apps", i, "name"], { kind: "app", app: app.name }) || !zone) return;
     apps.push({
       name: app.name,
       settings,

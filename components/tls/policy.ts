@@ -9,6 +9,12 @@ import { isOffboarding } from "../members/rbac";
 /** The TLS secret every tenant namespace's ingresses use. */
 export const TLS_SECRET = "tenant-tls";
 
+/** The wildcard name a namespace's certificate also carries (`tls.namespaceWildcard`, cert-manager mode), if any. */
+export function namespaceWildcard(env: EnvironmentModel, namespace: string): string | undefined {
+  const zone = env.tls.mode === "cert-manager" ? env.tls.namespaceWildcard : undefined;
+  return zone === undefined ? undefined : `*.${namespace}.${zone}`;
+}
+
 export type NamespaceTls =
   | { kind: "certificate"; issuer: string; issuerKind: "ClusterIssuer" | "Issuer"; dnsNames: string[] }
   | { kind: "copy" };
@@ -25,7 +31,8 @@ export function namespaceTls(
     const apps = tenant.apps.some((a) => a.enabled && a.placement === "tenant" && a.namespace === ns.name);
     return served.length > 0 || apps ? { kind: "copy" } : undefined;
   }
-  const dnsNames = [...served, ...(tls.namespaceWildcard ? [`*.${ns.name}.${tls.namespaceWildcard}`] : [])];
+  const wildcard = namespaceWildcard(env, ns.name);
+  const dnsNames = [...served, ...(wildcard !== undefined ? [wildcard] : [])];
   return dnsNames.length > 0
     ? { kind: "certificate", issuer: tls.issuer!, issuerKind: tls.issuerKind, dnsNames }
     : undefined;

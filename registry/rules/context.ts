@@ -49,6 +49,11 @@ export class Claims {
   readonly ciClaimGroups = new Map<string, CiClaimGroup>();
   /** every hostname (without "*.") any tenant lists -> its first claimant, so nesting is found whatever the order */
   readonly hostnameClaimant = new Map<string, string>();
+  /**
+   * every name above a hostname any tenant lists (its parents of two labels or more) -> tenant -> that
+   * tenant's first hostname below it: what a name the platform generates would cover
+   */
+  readonly hostnamesBelow = new Map<string, Map<string, string>>();
 
   constructor(
     sources: ReadonlyMap<string, string>,
@@ -69,6 +74,13 @@ export class Claims {
       for (const name of hosts) {
         const bare = withoutWildcard(name);
         if (!this.hostnameClaimant.has(bare)) this.hostnameClaimant.set(bare, doc.id);
+        const labels = bare.split(".");
+        for (let k = 1; k < labels.length - 1; k++) {
+          const parent = labels.slice(k).join(".");
+          let below = this.hostnamesBelow.get(parent);
+          if (!below) this.hostnamesBelow.set(parent, (below = new Map()));
+          if (!below.has(doc.id)) below.set(doc.id, bare);
+        }
       }
     }
   }

@@ -136,14 +136,16 @@ describe("enabled, disabled, offboarding", () => {
 });
 
 describe("validation of app instances", () => {
-  it("refuses an app host that another tenant's domain covers or takes, on the claimant's file and field", () => {
+  it("refuses a domain that covers or takes an app host, on the squatter's file: the instance stands (issue 25)", () => {
+    // before issue 25 the domain stood and bob's instance was refused: the catalog's hosts were anyone's
+    const where = '"{tenant}.jupyter.apps.example.com": catalog.jupyter.host in environments/example.yaml';
     expect(
       problems({
         alice: { email: "alice@example.com", domains: ["jupyter.apps.example.com"] },
         bob: { email: "bob@example.com", apps: [{ name: "jupyter" }] },
       }),
     ).toEqual([
-      'tenants/bob.yaml: apps.0.name: "bob.jupyter.apps.example.com" is inside "jupyter.apps.example.com", claimed by tenant "alice" (tenants/alice.yaml)',
+      `tenants/alice.yaml: domains.0: "jupyter.apps.example.com" covers the hosts of catalog app "jupyter" (${where}), served by the platform`,
     ]);
     expect(
       problems({
@@ -151,7 +153,7 @@ describe("validation of app instances", () => {
         bob: { email: "bob@example.com", apps: [{ name: "jupyter" }] },
       }),
     ).toEqual([
-      'tenants/bob.yaml: apps.0.name: "bob.jupyter.apps.example.com" is already claimed by tenant "alice" (tenants/alice.yaml)',
+      `tenants/alice.yaml: domains.0: "bob.jupyter.apps.example.com" is the host of catalog app "jupyter" (${where}) for a tenant of that id, served by the platform`,
     ]);
   });
 

@@ -9,6 +9,8 @@ import { tenantDnsRecords } from "../../../components/dns/policy";
 import type { RegistryModel } from "../../../registry/model";
 import { LAYERS } from "../../../stacks/layers";
 import { exampleEnvironmentData, loadExample, registryOf } from "../../plan/registries";
+import { InvalidInputError } from "../../../components/core/problems";
+import type { TenantFileInput } from "../../../registry/schema";
 
 const DNS = "cloudflare:index/dnsRecord:DnsRecord";
 const TUNNEL = "6ff42ae2-765d-4adf-8112-31c55c1551ef.cfargotunnel.com";
@@ -103,5 +105,159 @@ describe("DNS records, ingress mode", () => {
     const e = exampleEnvironmentData();
     delete e.dns.records;
     expect(await records(model(e))).toEqual([]);
+  });
+});
+
+const problems = (tenants: Record<string, TenantFileInput>, env: unknown = exampleEnvironmentData()) => {
+  try {
+    registryOf(tenants, env);
+    return [];
+  } catch (e) {
+    if (!(e instanceof InvalidInputError)) throw e;
+    return e.problems.map((p) => `${p.source}: ${p.path.join(".")}: ${p.message}`);
+  }
+};
+
+/** The example environment with each namespace's certificate also naming `*.<namespace>.example.org`. */
+function wildcardEnvironment() {
+  const env = exampleEnvironmentData();
+  env.tls.namespaceWildcard = "example.org";
+  return env;
+}
+
+describe("generated names claimed like domains (issue 25)", () => {
+  const WILDCARD = "tls.namespaceWildcard in environments/example.yaml";
+  const bob = { email: "bob@example.com", domains: ["shop.example.org"] };
+
+  it("refuses a namespace whose wildcard name is another tenant's domain, on the namespace, whatever the order", () => {
+    // on main the platform issued *.shop.example.org into mallory's namespace shop: a key for bob's names
+    const expected = [
+      `tenants/mallory.yaml: namespaces.0: the certificate name "*.shop.example.org" of namespace "shop" (${WILDCARD}) is already claimed by tenant "bob" (tenants/bob.yaml)`,
+    ];
+    expect(
+      problems({ bob, mallory: { email: "m@example.com", namespaces: ["shop"] } }, wildcardEnvironment()),
+    ).toEqual(expected);
+    // "aaron" validates before bob: the generated name still yields
+    expect(
+      problems({ bob, aaron: { email: "a@example.com", namespaces: ["shop"] } }, wildcardEnvironment()),
+    ).toEqual([expected[0]!.replace("mallory", "aaron")]);
+  });
+
+  it("refuses a wildcard name inside another tenant's domain, or covering one", () => {
+    expect(
+      problems(
+        {
+          bob: { email: "bob@example.com", domains: ["api.shop.example.org", "team.example.org"] },
+          mallory: { email: "m@example.com", namespaces: [{ name: "shop" }, "x"] },
+        },
+        (() => {
+          const env = wildcardEnvironment();
+          env.tls.namespaceWildcard = "team.example.org";
+          return env;
+        })(),
+      ),
+    ).toEqual([
+      `tenants/mallory.yaml: namespaces.0.name: the certificate name "*.shop.team.example.org" of namespace "shop" (tls.namespaceWildcard in environments/example.yaml) is inside "team.example.org", claimed by tenant "bob" (tenants/bob.yaml)`,
+      `tenants/mallory.yaml: namespaces.1: the certificate name "*.x.team.example.org" of namespace "x" (tls.namespaceWildcard in environments/example.yaml) is inside "team.example.org", claimed by tenant "bob" (tenants/bob.yaml)`,
+    ]);
+    expect(
+      problems(
+        {
+          bob: { email: "bob@example.com", domains: ["api.shop.example.org"] },
+          mallory: { email: "m@example.com", namespaces: ["shop"] },
+        },
+        wildcardEnvironment(),
+      ),
+    ).toEqual([
+      `tenants/mallory.yaml: namespaces.0: the certificate name "*.shop.example.org" of namespace "shop" (${WILDCARD}) covers "api.shop.example.org", claimed by tenant "bob" (tenants/bob.yaml)`,
+    ]);
+  });
+
+  it("refuses a wildcard name over a catalog app's hosts", () => {
+    const env = exampleEnvironmentData();
+    env.tls.namespaceWildcard = "apps.example.com";
+    expect(problems({ mallory: { email: "m@example.com", namespaces: ["budget"] } }, env)).toEqual([
+      `tenants/mallory.yaml: namespaces.0: the certificate name "*.budget.apps.example.com" of namespace "budget" (tls.namespaceWildcard in environments/example.yaml) covers the hosts of catalog app "actual-budget" ("{tenant}.budget.apps.example.com": catalog.actual-budget.host in environments/example.yaml), served by the platform`,
+    ]);
+  });
+
+  it("controls: a tenant's own names, other names, and copy mode (where no name is generated) stand", () => {
+    const env = wildcardEnvironment();
+    // bob's own namespace under his own domain; alice's namespaces under nobody's
+    expect(
+      problems(
+        {
+          alice: { email: "alice@example.com", namespaces: ["alice", "blog"] },
+          bob: {
+            email: "bob@example.com",
+            namespaces: ["shop"],
+            domains: ["shop.example.org", "x.shop.example.org"],
+          },
+        },
+        env,
+      ),
+    ).toEqual([]);
+    const copy = exampleEnvironmentData();
+    copy.tls = {
+      mode: "copy",
+      namespaceWildcard: "example.org",
+      copy: { namespace: "platform", secretName: "wildcard" },
+    };
+    expect(problems({ bob, mallory: { email: "m@example.com", namespaces: ["shop"] } }, copy)).toEqual([]);
+  });
+});
+
+describe("the platform's names reserved (issue 25)", () => {
+  const budget =
+    '"{tenant}.budget.apps.example.com": catalog.actual-budget.host in environments/example.yaml';
+
+  it("refuses a domain on, over or under a catalog app's hosts, for any tenant id, today's or not", () => {
+    const env = exampleEnvironmentData();
+    env.dns.allowWildcards = true;
+    expect(
+      problems(
+        {
+          mallory: {
+            email: "m@example.com",
+            domains: [
+              "budget.apps.example.com",
+              "*.budget.apps.example.com",
+              "zed.budget.apps.example.com",
+              "api.zed.budget.apps.example.com",
+            ],
+          },
+        },
+        env,
+      ),
+    ).toEqual([
+      `tenants/mallory.yaml: domains.0: "budget.apps.example.com" covers the hosts of catalog app "actual-budget" (${budget}), served by the platform`,
+      `tenants/mallory.yaml: domains.1: "*.budget.apps.example.com" covers the hosts of catalog app "actual-budget" (${budget}), served by the platform`,
+      `tenants/mallory.yaml: domains.2: "zed.budget.apps.example.com" is the host of catalog app "actual-budget" (${budget}) for a tenant of that id, served by the platform`,
+      `tenants/mallory.yaml: domains.3: "api.zed.budget.apps.example.com" is inside the hosts of catalog app "actual-budget" (${budget}), served by the platform`,
+    ]);
+  });
+
+  it("refuses a domain on or under the platform's own endpoints: Vault, the identity provider, the API servers", () => {
+    expect(
+      problems({
+        mallory: {
+          email: "m@example.com",
+          domains: ["vault.example.com", "sso.example.com", "x.k8s.example.com"],
+        },
+      }),
+    ).toEqual([
+      'tenants/mallory.yaml: domains.0: "vault.example.com" is "vault.example.com", the platform\'s own (vault.address in environments/example.yaml)',
+      'tenants/mallory.yaml: domains.1: "sso.example.com" is "sso.example.com", the platform\'s own (oidc.issuerUrl in environments/example.yaml)',
+      'tenants/mallory.yaml: domains.2: "x.k8s.example.com" is inside "k8s.example.com", the platform\'s own (clusters[0].server in environments/example.yaml)',
+    ]);
+  });
+
+  it("controls: names beside the platform's stand, and app hosts are the catalog's to claim", () => {
+    expect(
+      problems({
+        alice: { email: "alice@example.com", domains: ["budget.example.com", "vaulted.example.com"] },
+        bob: { email: "bob@example.com", apps: [{ name: "actual-budget" }, { name: "jupyter" }] },
+      }),
+    ).toEqual([]);
   });
 });
