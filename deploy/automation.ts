@@ -21,6 +21,7 @@ import type {
   StackState,
 } from "./run";
 import { RUN_FILE_ENV, writeRunFile } from "./run-file";
+import { type CheckpointResource, keptByDestroy } from "./destroy";
 
 /** The engine's counts per operation, numbers only. */
 function counts(summary: Record<string, number | undefined> | undefined): Changes {
@@ -198,10 +199,15 @@ export const automationEngine: StackEngine = {
   destroy: (stackName, job, opts: RunStepOptions) =>
     withJob(stackName, job, async (stack) => {
       try {
-        // protected resources (tenant namespaces and their fences) stay; the rest of the stack goes
+        // what is protected stays, and with it what lives inside it and what it stands on (deploy/destroy.ts)
+        const state = await stack.exportStack();
+        const resources =
+          (state.deployment as { resources?: CheckpointResource[] } | undefined)?.resources ?? [];
+        const kept = keptByDestroy(resources);
+        if (resources.length > 0 && kept.size === resources.length) return { same: kept.size };
         const r = await stack.destroy({
           ...(opts.output ? { onOutput: opts.output } : {}),
-          excludeProtected: true,
+          ...(kept.size > 0 ? { exclude: [...kept] } : {}),
         });
         return counts(r.summary.resourceChanges);
       } catch (e) {

@@ -44,6 +44,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { RawObjectApi } from "../../deploy/kube";
 import { ExternalError } from "../../components/core/problems";
 import { PROJECT } from "../../layers/identity";
+import { keptByDestroy } from "../../deploy/destroy";
 
 export interface FakeStack {
   outputs: Record<string, unknown>;
@@ -479,7 +480,18 @@ export class FakeEngine implements StackEngine {
   async destroy(stack: string, _job: StackJob, _opts: RunStepOptions): Promise<Changes> {
     this.calls.push(`destroy ${stack}`);
     const current = this.open(stack);
-    const kept = current.resources.filter((r) => r.protect);
+    // the automation engine's destroy: everything but what deploy/destroy.ts keeps, excluded (`--exclude`)
+    const keep = keptByDestroy(
+      current.resources.map((r) => ({
+        urn: r.urn,
+        protect: r.protect,
+        dependencies: r.dependsOn,
+        ...(r.parentUrn ? { parent: r.parentUrn } : {}),
+        ...(r.provider ? { provider: r.provider } : {}),
+        ...(r.deletedWith ? { deletedWith: r.deletedWith } : {}),
+      })),
+    );
+    const kept = current.resources.filter((r) => keep.has(r.urn));
     const deleted = current.resources.length - kept.length;
     current.resources = kept;
     current.outputs = {};
