@@ -429,6 +429,28 @@ const CASES: Case[] = [
       "tenants/bob.yaml: ci.boundClaims: binds no immutable identifier (one of repository_id, repository_owner_id, project_id, namespace_id; ci.perTenant.immutableClaims in environments/example.yaml): a repository or owner name can be renamed and registered again by someone else",
     ],
   },
+  // issue 25: names the platform generates or serves, taken from another tenant or from the platform
+  {
+    name: "a namespace whose generated wildcard certificate name covers another tenant's domain",
+    files: {
+      "environments/example.yaml": EXAMPLE_ENV.replace(
+        "  issuerKind: ClusterIssuer\n",
+        "  issuerKind: ClusterIssuer\n  namespaceWildcard: example.org\n",
+      ),
+      "tenants/bob.yaml": bob("domains: [shop.example.org]\n"),
+      "tenants/mallory.yaml": tenant("mallory@example.com", "namespaces: [shop]\n"),
+    },
+    expected: [
+      'tenants/mallory.yaml: namespaces[0]: the certificate name "*.shop.example.org" of namespace "shop" (tls.namespaceWildcard in environments/example.yaml) is already claimed by tenant "bob" (tenants/bob.yaml)',
+    ],
+  },
+  {
+    name: "a domain squatting every tenant's host of a shared catalog app",
+    files: { "tenants/mallory.yaml": tenant("mallory@example.com", "domains: [budget.apps.example.com]\n") },
+    expected: [
+      'tenants/mallory.yaml: domains[0]: "budget.apps.example.com" covers the hosts of catalog app "actual-budget" ("{tenant}.budget.apps.example.com": catalog.actual-budget.host in environments/example.yaml), served by the platform',
+    ],
+  },
   // issue 25: claim sets one ID token can satisfy for two tenants (each validated on main before)
   {
     name: "a repository id alone, inside another tenant's owner",
