@@ -8,7 +8,9 @@
  * handlers), so one stack's failure failed them all. The job reaches the program in a run file
  * (deploy/run-file.ts): the registry this run validated, what it adopts, and the lease holder.
  */
+import { execFile } from "node:child_process";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { type EngineEvent, LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { ExternalError } from "../components/core/problems";
 import type {
@@ -22,6 +24,8 @@ import type {
 } from "./run";
 import { RUN_FILE_ENV, writeRunFile } from "./run-file";
 import { type CheckpointResource, keptByDestroy } from "./destroy";
+
+const execFileAsync = promisify(execFile);
 
 /** The engine's counts per operation, numbers only. */
 function counts(summary: Record<string, number | undefined> | undefined): Changes {
@@ -128,7 +132,7 @@ export const automationEngine: StackEngine = {
       // the checkpoint's deployment (pkg/apitype: DeploymentV3 resources, pending_operations)
       const d = deployment.deployment as
         | {
-            resources?: { urn?: string }[];
+            resources?: { urn?: string; parent?: string }[];
             pending_operations?: { resource?: { urn?: string }; type?: string }[];
           }
         | undefined;
@@ -141,6 +145,9 @@ export const automationEngine: StackEngine = {
         outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value])),
         resources: resources.length,
         urns: resources.flatMap((r) => (r.urn ? [r.urn] : [])),
+        parents: Object.fromEntries(
+          resources.flatMap((r) => (r.urn && r.parent ? [[r.urn, r.parent] as const] : [])),
+        ),
         pending,
       };
     } catch (e) {
@@ -178,6 +185,26 @@ export const automationEngine: StackEngine = {
         throw new ExternalError(`up of ${stackName} failed: ${cliError(e, stackName)}`);
       }
     }),
+
+  async createStack(stackName) {
+    await open(stackName);
+  },
+
+  async stateMove(source, dest, urns) {
+    // the Automation API has no state move: the CLI's own command, in the workspace (pkg/cmd/pulumi/state/state_move.go)
+    try {
+      await execFileAsync(
+        "pulumi",
+        ["state", "move", "--yes", "--non-interactive", "--source", source, "--dest", dest, ...urns],
+        { cwd: WORK_DIR, maxBuffer: 64 * 1024 * 1024 },
+      );
+    } catch (e) {
+      const err = e as { stderr?: string; message?: string };
+      throw new ExternalError(
+        `moving ${urns.length} resource(s) from ${source} to ${dest} failed: ${cliError({ message: err.stderr || err.message }, source)}`,
+      );
+    }
+  },
 
   async clearPendingCreates(stackName) {
     // only the pending creates leave the checkpoint (exported, edited, imported): `refresh --clear-pending-creates`

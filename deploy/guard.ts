@@ -50,6 +50,27 @@ export function checkRemovals(
     );
 }
 
+/**
+ * What the platform layer last applied, from the outputs of each of its stacks (the shared one first, then its
+ * shards; undefined where a stack holds none): their tenants and namespaces together, with the shard count and
+ * default cluster the layout was applied with (every platform stack exports both; the first that has them).
+ * Undefined if none applied any tenants.
+ */
+export function mergeApplied(
+  stacks: readonly (Record<string, unknown> | undefined)[],
+): Record<string, unknown> | undefined {
+  const outputs = stacks.flatMap((o) => (o?.tenants ? [o] : []));
+  if (outputs.length === 0) return undefined;
+  const layout = stacks.find((o) => typeof o?.shards === "number");
+  const home = layout?.defaultCluster;
+  return {
+    tenants: Object.assign({}, ...outputs.map((o) => o.tenants)),
+    namespaces: Object.assign({}, ...outputs.map((o) => o.namespaces ?? {})),
+    ...(layout ? { shards: layout.shards } : {}),
+    ...(typeof home === "string" ? { defaultCluster: home } : {}),
+  };
+}
+
 /** A namespace as the platform stack last applied it: its owner, and whether it was on its way out. */
 export interface AppliedNamespace {
   tenant: string;

@@ -22,6 +22,7 @@ import { pulumiProgram } from "../stacks/registrar";
 import { buildPlan } from "../plan/plan";
 import type { HeldLease } from "./lease";
 import { mapLimited } from "./map-limited";
+import { describeMove, handoffOrder, movedUrns, renamedUrn, stackMoves } from "./moves";
 import { type PreflightClients, type PreflightResult, preflight } from "./preflight";
 import {
   type GuardOptions,
@@ -29,6 +30,7 @@ import {
   type ShardGuardOptions,
   type ClusterGuardOptions,
   checkRegistryChange,
+  mergeApplied,
 } from "./guard";
 
 export type Action = "preview" | "up" | "destroy";
@@ -46,11 +48,12 @@ export interface StackJob {
   holder?: string;
 }
 
-/** A job's program, to run in this process. */
+/** A job's program, to run in this process; as the direct path does, it reads what its stack last applied first. */
 export function jobProgram(job: StackJob): Program {
   return pulumiProgram(
     LAYERS.find((l) => l.name === job.layer)!,
     job.input,
+    { readApplied: true },
   );
 }
 
@@ -72,6 +75,8 @@ export interface StackState {
   resources: number;
   /** Their URNs. */
   urns: string[];
+  /** Each resource's parent, by URN (those parented to the stack left out): what a state move takes along. */
+  parents?: Record<string, string>;
   /** What an interrupted update left unfinished. */
   pending: PendingOperation[];
 }
@@ -105,6 +110,10 @@ export interface StackEngine {
    * changes): the objects they may have made are found by the preflight that follows.
    */
   clearPendingCreates(stack: string, opts: RunStepOptions): Promise<void>;
+  /** `pulumi stack select --create`: the stack, made empty if it does not exist. */
+  createStack(stack: string): Promise<void>;
+  /** `pulumi state move`: the resources named (their children along) from one existing stack to another. */
+  stateMove(source: string, dest: string, urns: string[]): Promise<void>;
 }
 
 /** How one stack's step ended. */
@@ -265,18 +274,7 @@ export async function appliedPlatform(
       ? []
       : Array.from({ length: count }, (_, shard) => stackName({ env, layer: "platform", shard }));
   const states = [shared, ...(await mapLimited(names, Math.max(1, parallel), (s) => engine.state(s)))];
-  const outputs = states.flatMap((s) => (s?.outputs.tenants ? [s.outputs] : []));
-  if (outputs.length === 0) return undefined;
-  // the count and the default cluster the layout was applied with: the shared (or only) stack's, else a
-  // shard's (every platform stack exports both)
-  const layout = states.find((s) => typeof s?.outputs.shards === "number")?.outputs;
-  const home = layout?.defaultCluster;
-  return {
-    tenants: Object.assign({}, ...outputs.map((o) => o.tenants)),
-    namespaces: Object.assign({}, ...outputs.map((o) => o.namespaces ?? {})),
-    ...(layout ? { shards: layout.shards } : {}),
-    ...(typeof home === "string" ? { defaultCluster: home } : {}),
-  };
+  return mergeApplied(states.map((s) => s?.outputs));
 }
 
 export async function runLayers(
@@ -399,6 +397,8 @@ export async function runLayers(
     const states = new Map(
       await mapLimited(stacks, limit, async (s) => [s.name, await engine.state(s.name)] as const),
     );
+    // resources whose owning stack changes move first (deploy/moves.ts): a preview shows them, an up makes them
+    const moved = await moveResources(action, model, stacks, states, last, engine, limit, opts.notice);
     // an interrupted update's pending creates: dropped (an up), their objects found by the preflight below
     const interrupted = stacks.filter((s) => states.get(s.name)?.pending.some((p) => p.op === "creating"));
     if (action === "up")
@@ -441,9 +441,14 @@ export async function runLayers(
     );
     if (ended(previewed)) throw failure(previewed, "preview");
     // in run order, whatever order the previews ended in
+    // a preview's source stacks delete what an up moves first: not a refusal
     const refused = [
       ...unresolved,
-      ...refusals(stacks.map((s) => [s.name, reports.get(s.name)!] as [string, PreviewReport])),
+      ...refusals(
+        stacks.map(
+          (s) => [s.name, withoutMoved(reports.get(s.name)!, moved.moving)] as [string, PreviewReport],
+        ),
+      ),
     ];
     const pending = interrupted.map(
       (s) =>
@@ -459,7 +464,7 @@ export async function runLayers(
 
     const applied = await phase(
       "up",
-      (stack) => stackUpstream(stack, stacks),
+      (stack) => [...stackUpstream(stack, stacks), ...(moved.after.get(stack.name) ?? [])],
       (stack, output) => engine.up(stack.name, programOf(stack), { ...step, output }),
     );
     if (ended(applied)) throw failure(applied, "up");
@@ -467,6 +472,85 @@ export async function runLayers(
   } finally {
     await lease?.release();
   }
+}
+
+/**
+ * The moves of this run's resources between stacks (deploy/moves.ts), from every stack that may hold them: this
+ * run's and those of the layout applied before. An up makes them (each destination created first: state move
+ * never creates one) and re-reads the states; a preview reports them. Either way the states are shown as the
+ * updates will find them (the preflight looks for none of what moves or is handed off). Returns the URNs moving
+ * out of their stacks (children included, as the sources hold them: a preview's source deletes them, an up's
+ * does not), and the stacks each update waits for besides its upstream ones (the sources of its handoffs).
+ */
+async function moveResources(
+  action: Action,
+  model: RegistryModel,
+  stacks: readonly LayerStack[],
+  states: Map<string, StackState | undefined>,
+  applied: Record<string, unknown> | undefined,
+  engine: StackEngine,
+  limit: number,
+  notice: ((line: string) => void) | undefined,
+): Promise<{ moving: Set<string>; after: Map<string, string[]> }> {
+  const none = { moving: new Set<string>(), after: new Map<string, string[]>() };
+  if (action === "destroy") return none;
+  const env = model.environment.name;
+  const count = Math.max(
+    typeof applied?.shards === "number" ? applied.shards : 1,
+    model.environment.shards.count,
+  );
+  // every stack of the layers run, under either layout: a shard count change leaves tenants in the old stacks
+  const layers = [...new Set(stacks.map((s) => s.layer))];
+  const others = layers
+    .flatMap((layer) => [
+      stackName({ env, layer }),
+      ...(count > 1 ? Array.from({ length: count }, (_, shard) => stackName({ env, layer, shard })) : []),
+    ])
+    .filter((name) => !states.has(name));
+  const all = new Map(states);
+  for (const [name, state] of await mapLimited(
+    others,
+    limit,
+    async (n) => [n, await engine.state(n)] as const,
+  ))
+    all.set(name, state);
+  const moves = stackMoves(model, stacks, all);
+  if (moves.length === 0) return none;
+  // refused before anything changes
+  const after = handoffOrder(moves);
+  const moving = new Set<string>();
+  for (const m of moves) {
+    notice?.(describeMove(m));
+    for (const urn of movedUrns(m, all.get(m.source))) moving.add(urn);
+  }
+  if (action === "up") {
+    const moved = moves.filter((m) => m.urns.length > 0);
+    for (const dest of new Set(moved.map((m) => m.dest)))
+      if (all.get(dest) === undefined) await engine.createStack(dest);
+    // one at a time: a stack's checkpoint is written by one command at a time
+    for (const m of moved) await engine.stateMove(m.source, m.dest, m.urns);
+    for (const s of stacks) states.set(s.name, await engine.state(s.name));
+  }
+  for (const m of moves) {
+    const dest = states.get(m.dest);
+    const urns = [...(action === "up" ? [] : movedUrns(m, all.get(m.source))), ...m.handoffs].map((u) =>
+      renamedUrn(u, m.source, m.dest),
+    );
+    states.set(m.dest, {
+      ...dest,
+      outputs: dest?.outputs ?? {},
+      resources: (dest?.resources ?? 0) + urns.length,
+      urns: [...(dest?.urns ?? []), ...urns],
+      pending: dest?.pending ?? [],
+    });
+  }
+  return { moving: action === "up" ? new Set() : moving, after };
+}
+
+/** A preview's report without the protected deletes of resources an up moves to another stack first. */
+function withoutMoved(report: PreviewReport, moved: ReadonlySet<string>): PreviewReport {
+  if (moved.size === 0) return report;
+  return { ...report, protectedDeletes: report.protectedDeletes.filter((u) => !moved.has(u)) };
 }
 
 /** What a run takes over: the adoption asked for (`tenancy adopt`) and what the preflight found. */

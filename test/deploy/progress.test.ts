@@ -34,6 +34,8 @@ class TimedEngine implements StackEngine {
     return { outputs: {}, resources: 1, urns: [], pending: [] };
   }
   async clearPendingCreates() {}
+  async createStack() {}
+  async stateMove() {}
   private async step(what: string, stack: string): Promise<Changes> {
     this.running++;
     this.most = Math.max(this.most, this.running);

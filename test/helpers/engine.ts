@@ -8,6 +8,16 @@
  * - deletes of resources the program no longer registers run after every create and update, dependents first;
  *   a protected resource's delete step fails (in a preview too), the others go on; a resource whose
  *   `deletedWith` target is being deleted in the same operation is dropped from state without a provider delete;
+ * - a resource whose provider's diff asks for a replace (Kubernetes: a change of `metadata.name` or
+ *   `metadata.namespace`, which pulumi-kubernetes' Diff always forces, provider/pkg/provider/provider.go; other
+ *   providers' and the schemas' force-new fields are not modelled) is replaced; a replace is refused while the
+ *   resource is protected both in its state and in the program (pkg/resource/deploy/step_generator.go
+ *   `new.Protect && old.Protect`: unprotecting and replacing in one update is allowed): a preview fails with the
+ *   engine's message, an update stops there. Create-before-delete unless the resource sets `deleteBeforeReplace`
+ *   (the provider asks for delete-before-replace only when the name stays, which is no rename): the new object
+ *   is made at the resource's turn, the old one deleted with the update's deletes (the engine generates the
+ *   delete of a replaced resource after all creates and updates; step.go skips the protect check of a
+ *   replacement's delete); the world's object is deleted then (`onStep` sees every step act on the world);
  * - an update applies its steps one at a time and stops at the first that fails, before any delete (the engine's
  *   step executor: pkg/resource/deploy/step_executor.go stops the deployment on an error); what was created
  *   before stays in state, the rest is not done;
@@ -60,6 +70,12 @@ export interface FakeWorld {
   vault?: { hasAlias(name: string, accessor: string): boolean };
 }
 
+/** A Kubernetes object's name, if the resource is one. */
+const nameOf = (r: RecordedResource) => {
+  const m = r.inputs.metadata as { name?: unknown } | undefined;
+  return typeof m?.name === "string" ? m.name : undefined;
+};
+
 /** A provider reference's provider: `<provider urn>::<id>` without the id. */
 const providerUrn = (ref: string) => ref.split("::").slice(0, -1).join("::");
 
@@ -103,6 +119,25 @@ export function deleteSteps(old: RecordedResource[], next: RecordedResource[]): 
   return steps;
 }
 
+/**
+ * Whether the provider's diff of `was` to `now` asks for a replace: for a Kubernetes object, a change of its
+ * identity (pulumi-kubernetes provider.go Diff: `forceNewFields := []string{".metadata.name",
+ * ".metadata.namespace"}`); other force-new fields are not modelled.
+ */
+export function replaces(was: RecordedResource, now: RecordedResource): boolean {
+  if (!now.type.startsWith("kubernetes:") || now.type.startsWith("pulumi:providers:")) return false;
+  const id = (r: RecordedResource) => {
+    const m = (r.inputs.metadata ?? {}) as { name?: unknown; namespace?: unknown };
+    return JSON.stringify([m.name, m.namespace]);
+  };
+  return id(was) !== id(now);
+}
+
+/** The engine's refusal of a protected replace, in its words (pkg/resource/deploy/step_generator.go). */
+export function protectedReplace(urn: string): string {
+  return `unable to replace resource "${urn}"\nas it is currently marked for protection. To unprotect the resource, remove the \`protect\` flag from the resource in your Pulumi program and run \`pulumi up\``;
+}
+
 /** The engine's counts per operation for a step from `old` state to what a program registered. */
 function changeCounts(old: RecordedResource[], next: RecordedResource[], steps: DeleteSteps): Changes {
   const before = new Map(old.map((r) => [r.urn, r]));
@@ -115,10 +150,21 @@ function changeCounts(old: RecordedResource[], next: RecordedResource[], steps: 
   for (const r of next) {
     const was = before.get(r.urn);
     if (!was) out.create!++;
+    else if (replaces(was, r)) out.replace = (out.replace ?? 0) + 1;
     else if (JSON.stringify(was.inputs) === JSON.stringify(r.inputs)) out.same!++;
     else out.update!++;
   }
   return out;
+}
+
+/** A step that acted on the world, as the fake providers ran it. */
+export interface WorldStep {
+  stack: string;
+  /** `create`, `update`, `create-replacement` (the new object of a replace), `delete-replaced` (the old one). */
+  op: "create" | "update" | "create-replacement" | "delete-replaced";
+  urn: string;
+  /** The Kubernetes object's name the step wrote or deleted. */
+  name?: string;
 }
 
 export class FakeEngine implements StackEngine {
@@ -129,6 +175,8 @@ export class FakeEngine implements StackEngine {
   readonly previewOutputs = new Map<string, Record<string, unknown>>();
   /** The delete steps of the last update of each stack. */
   readonly lastDeletes = new Map<string, DeleteSteps>();
+  /** Called after each step that acted on the world, before the next one (to look at the world in between). */
+  onStep?: (step: WorldStep) => Promise<void> | void;
   /** Stops the next update of a stack as a crash would, while it creates the first resource of `type`. */
   interrupt?: { stack: string; type: string };
 
@@ -196,6 +244,7 @@ export class FakeEngine implements StackEngine {
         outputs: s.outputs,
         resources: s.resources.length,
         urns: s.resources.map((r) => r.urn),
+        parents: Object.fromEntries(s.resources.flatMap((r) => (r.parentUrn ? [[r.urn, r.parentUrn]] : []))),
         pending: s.pending.map(({ urn, op }) => ({ urn, op })),
       }
     );
@@ -207,6 +256,17 @@ export class FakeEngine implements StackEngine {
     this.open(stack);
   }
 
+  async createStack(stack: string): Promise<void> {
+    this.selectCreate(stack);
+  }
+
+  /** The StackEngine's move: as `moveState`, the URNs named that matched nothing refused as the CLI warns of them. */
+  async stateMove(source: string, dest: string, urns: string[]): Promise<void> {
+    const unmatched = this.moveState(source, dest, urns);
+    if (unmatched.length > 0)
+      throw new Error(`state move ${source} -> ${dest}: no resources ${unmatched.join(", ")}`);
+  }
+
   /**
    * `pulumi state move --source <source> --dest <dest> <urn>...` as pkg/cmd/pulumi/state/state_move.go does it:
    * both stacks must exist (loaded, never created: "no stack named ... found"); a provider cannot be named; the
@@ -216,13 +276,20 @@ export class FakeEngine implements StackEngine {
    * are given as the engine writes them (`<stack>::<project>::<type>::<name>`), the mock runtime's parent
    * `pulumi:pulumi:Stack$` mapped. Returns the URNs named that matched nothing (the CLI warns of them).
    */
-  stateMove(source: string, dest: string, urns: string[]): string[] {
+  moveState(source: string, dest: string, urns: string[]): string[] {
     this.calls.push(`state move ${source} -> ${dest}`);
     const src = this.stacks.get(source);
     const dst = this.stacks.get(dest);
     if (!src) throw new Error(`no stack named '${source}' found`);
     if (!dst) throw new Error(`no stack named '${dest}' found`);
-    const named = new Map(urns.map((u) => [u.replace(/::tenancy::/, "::tenancy::pulumi:pulumi:Stack$"), u]));
+    const named = new Map(
+      urns.map((u) => [
+        u.includes("::pulumi:pulumi:Stack$")
+          ? u
+          : u.replace(/::tenancy::/, "::tenancy::pulumi:pulumi:Stack$"),
+        u,
+      ]),
+    );
     const moving = new Set<string>();
     for (const r of src.resources)
       if (named.has(r.urn)) {
@@ -354,6 +421,15 @@ export class FakeEngine implements StackEngine {
     }
   }
 
+  /** The fake Kubernetes provider's delete of one object (a replaced resource's old object). */
+  private async remove(r: RecordedResource, providers: Map<string, RecordedResource>) {
+    const found = this.serverOf(r, providers);
+    if (!found) return;
+    await RawObjectApi.of(found.server.kubeConfig()).delete(
+      r.inputs as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } },
+    );
+  }
+
   /** Upstream outputs as the engine reads them: every existing stack's last applied outputs. */
   private referenced(): Record<string, Record<string, unknown>> {
     const out: Record<string, Record<string, unknown>> = {};
@@ -403,13 +479,23 @@ export class FakeEngine implements StackEngine {
       current.resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => [r.urn, r]),
     );
     const changed: { urn: string; op: string }[] = [];
+    const refusedReplaces: string[] = [];
     for (const r of run.resources) {
       const old = was.get(r.urn);
       const live = old && opts.refresh ? await this.refreshed(old, providers) : "same";
       if (!old || live === "create") changed.push({ urn: r.urn, op: "create" });
-      else if (live === "update" || JSON.stringify(old.inputs) !== JSON.stringify(r.inputs))
+      else if (replaces(old, r)) {
+        // the preview goes on after the refusal and fails at its end (step_generator.go)
+        if (old.protect && r.protect) refusedReplaces.push(r.urn);
+        changed.push(
+          ...["create-replacement", "replace", "delete-replaced"].map((op) => ({ urn: r.urn, op })),
+        );
+      } else if (live === "update" || JSON.stringify(old.inputs) !== JSON.stringify(r.inputs))
         changed.push({ urn: r.urn, op: "update" });
     }
+    // the Automation API's preview rejects; without a protected delete it is an engine failure (deploy/automation.ts)
+    if (refusedReplaces.length > 0 && steps.refused.length === 0)
+      throw new ExternalError(`preview of ${stack} failed: ${protectedReplace(refusedReplaces[0]!)}`);
     for (const urn of [...steps.refused, ...steps.deleted, ...steps.droppedWith])
       changed.push({ urn, op: "delete" });
     return {
@@ -437,6 +523,8 @@ export class FakeEngine implements StackEngine {
       run.resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => [r.urn, r]),
     );
     const done: RecordedResource[] = [];
+    /** Replaced resources' old states, deleted with the update's deletes (create-before-delete). */
+    const replaced: RecordedResource[] = [];
     const interrupt = this.interrupt?.stack === stack ? this.interrupt : undefined;
     for (const r of run.resources) {
       // a refresh first sees what changed out of band: gone (so created again) or changed (so set back)
@@ -444,6 +532,12 @@ export class FakeEngine implements StackEngine {
         before.has(r.urn) && opts.refresh ? await this.refreshed(before.get(r.urn)!, providers) : "same";
       const was = live === "create" ? undefined : before.get(r.urn);
       const create = !was;
+      const replacing = was !== undefined && replaces(was, r);
+      if (replacing && was.protect && r.protect) {
+        // the step generator bails at once in an update: what was done stays, nothing after it runs
+        current.resources = [...current.resources.filter((o) => !done.some((d) => d.urn === o.urn)), ...done];
+        throw new ExternalError(`up of ${stack} failed: ${protectedReplace(r.urn)}`);
+      }
       if (interrupt && create && r.type === interrupt.type) {
         // the crash comes after the provider made it, before the engine recorded it
         await this.apply(r, providers, create).catch(() => undefined);
@@ -454,7 +548,19 @@ export class FakeEngine implements StackEngine {
       }
       if (create || live === "update" || JSON.stringify(was.inputs) !== JSON.stringify(r.inputs))
         try {
-          await this.apply(r, providers, create);
+          if (replacing && r.deleteBeforeReplace) {
+            await this.remove(was, providers);
+            await this.onStep?.({ stack, op: "delete-replaced", urn: r.urn, name: nameOf(was) });
+          }
+          // a replacement's new object is a create (an existing one of its name fails as any create does)
+          await this.apply(r, providers, create || replacing);
+          if (replacing && !r.deleteBeforeReplace) replaced.push(was);
+          await this.onStep?.({
+            stack,
+            op: replacing ? "create-replacement" : create ? "create" : "update",
+            urn: r.urn,
+            name: nameOf(r),
+          });
         } catch (e) {
           // what was done stays; nothing after it, and no delete, runs
           current.resources = [
@@ -464,6 +570,12 @@ export class FakeEngine implements StackEngine {
           throw new ExternalError(`up of ${stack} failed: ${r.urn}: ${(e as Error).message}`);
         }
       done.push(r);
+    }
+    // the deletes: a replaced resource's old object goes (a replacement's delete is not refused for protect:
+    // step.go DeleteStep.Apply checks `!s.replacing`)
+    for (const old of replaced) {
+      await this.remove(old, providers);
+      await this.onStep?.({ stack, op: "delete-replaced", urn: old.urn, name: nameOf(old) });
     }
     this.lastDeletes.set(stack, steps);
     const refused = new Set(steps.refused);

@@ -26,7 +26,7 @@ async function migrate(engine: FakeEngine, m: Migration) {
   const script = migrationScript(m, "environments/example.yaml");
   for (const [, stack] of script.matchAll(/^pulumi stack select --create (\S+)$/gm))
     engine.selectCreate(stack!);
-  for (const c of m.commands) expect(engine.stateMove(c.source, c.dest, c.urns), c.dest).toEqual([]);
+  for (const c of m.commands) expect(engine.moveState(c.source, c.dest, c.urns), c.dest).toEqual([]);
 }
 
 describe("changing the shard count", () => {
@@ -95,7 +95,7 @@ describe("changing the shard count", () => {
     const m = await shardMigration(example(1), 2, LAYERS);
     const first = m.commands[0]!;
     // without the script's `pulumi stack select --create`, the first move fails (state_move.go loads, never creates)
-    expect(() => engine.stateMove(first.source, first.dest, first.urns)).toThrow(
+    expect(() => engine.moveState(first.source, first.dest, first.urns)).toThrow(
       `no stack named '${first.dest}' found`,
     );
     expect(migrationScript(m, "environments/example.yaml")).toMatch(
@@ -107,7 +107,7 @@ describe("changing the shard count", () => {
       .get(first.source)!
       .resources.find((r) => r.type.startsWith("pulumi:providers:"))!;
     expect(() =>
-      engine.stateMove(first.source, first.dest, [provider.urn.replace("pulumi:pulumi:Stack$", "")]),
+      engine.moveState(first.source, first.dest, [provider.urn.replace("pulumi:pulumi:Stack$", "")]),
     ).toThrow(/^cannot move providers/);
     const dest = engine.stacks.get(first.dest)!;
     dest.resources.push({
@@ -115,12 +115,12 @@ describe("changing the shard count", () => {
       urn: provider.urn.replace(first.source, first.dest),
       inputs: { context: "other" },
     });
-    expect(() => engine.stateMove(first.source, first.dest, first.urns)).toThrow(
+    expect(() => engine.moveState(first.source, first.dest, first.urns)).toThrow(
       /^provider urn:pulumi:example-platform-1::.* already exists in destination stack$/,
     );
     dest.resources = [];
-    expect(engine.stateMove(first.source, first.dest, first.urns)).toEqual([]);
-    expect(() => engine.stateMove(first.source, first.dest, first.urns)).toThrow(
+    expect(engine.moveState(first.source, first.dest, first.urns)).toEqual([]);
+    expect(() => engine.moveState(first.source, first.dest, first.urns)).toThrow(
       "no resources found to move",
     );
   });
