@@ -25,8 +25,11 @@ export interface ResourceChange {
   tenant?: string;
   type: string;
   name: string;
-  op: "add" | "change" | "remove";
+  /** `move`: the same resource, owned by another stack (a handed namespace, a shard change): moved, not recreated. */
+  op: "add" | "change" | "remove" | "move";
   changes?: InputChange[];
+  /** The stacks a moved (or moved and changed) resource leaves and joins. */
+  stacks?: { from: string; to: string };
 }
 
 export interface TenantChange {
@@ -119,12 +122,20 @@ export function diffPlans(
 ): PlanDiff {
   const index = (plan: Plan) =>
     new Map(
-      plan.stacks.flatMap((s) => s.resources.map((r) => [key(s.layer, r), { layer: s.layer, r }] as const)),
+      plan.stacks.flatMap((s) =>
+        s.resources.map((r) => [key(s.layer, r), { layer: s.layer, stack: s.stack, r }] as const),
+      ),
     );
   const before = index(base.plan);
   const after = index(head.plan);
   const resources: ResourceChange[] = [];
-  const entry = (layer: string, r: PlannedResource, op: ResourceChange["op"], changes?: InputChange[]) =>
+  const entry = (
+    layer: string,
+    r: PlannedResource,
+    op: ResourceChange["op"],
+    changes?: InputChange[],
+    stacks?: ResourceChange["stacks"],
+  ) =>
     resources.push({
       layer,
       ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
@@ -132,8 +143,9 @@ export function diffPlans(
       name: r.name,
       op,
       ...(changes ? { changes } : {}),
+      ...(stacks ? { stacks } : {}),
     });
-  for (const [k, { layer, r }] of after) {
+  for (const [k, { layer, stack, r }] of after) {
     const old = before.get(k);
     if (!old) entry(layer, r, "add");
     else {
@@ -141,7 +153,10 @@ export function diffPlans(
       const changes = jsonEqual(old.r.inputs, r.inputs) ? [] : inputChanges(old.r.inputs, r.inputs);
       if (old.r.protect !== r.protect)
         changes.push({ path: "(protect)", old: old.r.protect, new: r.protect });
-      if (changes.length > 0) entry(layer, r, "change", changes);
+      // another stack holds it now: `up` moves it there first (deploy/moves.ts)
+      const moved = old.stack !== stack ? { from: old.stack, to: stack } : undefined;
+      if (changes.length > 0) entry(layer, r, "change", changes, moved);
+      else if (moved) entry(layer, r, "move", undefined, moved);
     }
   }
   for (const [k, { layer, r }] of before) if (!after.has(k)) entry(layer, r, "remove");
@@ -202,7 +217,9 @@ function accessDelta(base: AccessRow[], head: AccessRow[]): { gained: AccessRow[
 }
 
 const show = (v: unknown) => (v === undefined ? "(none)" : JSON.stringify(v));
-const SIGN = { add: "+", change: "~", remove: "-" } as const;
+const SIGN = { add: "+", change: "~", remove: "-", move: ">" } as const;
+/** Where a moved resource goes, after its name. */
+const movedTo = (r: ResourceChange) => (r.stacks ? ` (${r.stacks.from} -> ${r.stacks.to})` : "");
 
 /** The resource changes grouped per tenant (ids in order), the shared ones (`tenant` undefined) first. */
 function byTenant(d: PlanDiff): { tenant?: string; title: string; resources: ResourceChange[] }[] {
@@ -232,7 +249,7 @@ export function formatDiff(d: PlanDiff & Partial<Pick<RegistryDiff, "planned">>,
   for (const group of byTenant(d)) {
     lines.push("", group.title);
     for (const r of group.resources) {
-      lines.push(`  ${SIGN[r.op]} ${r.layer}: ${r.type.split(":").at(-1)} ${r.name}`);
+      lines.push(`  ${SIGN[r.op]} ${r.layer}: ${r.type.split(":").at(-1)} ${r.name}${movedTo(r)}`);
       for (const c of r.changes ?? []) lines.push(`      ${c.path}: ${show(c.old)} -> ${show(c.new)}`);
     }
   }
@@ -248,7 +265,7 @@ export function formatDiff(d: PlanDiff & Partial<Pick<RegistryDiff, "planned">>,
   lines.push(
     "",
     `summary: tenants +${by("added")} ~${by("changed")} offboarding ${by("offboarding")} -${by("removed")}; ` +
-      `resources +${count("add")} ~${count("change")} -${count("remove")}; access +${d.access.gained.length} -${d.access.lost.length}` +
+      `resources +${count("add")} ~${count("change")} -${count("remove")}${count("move") > 0 ? ` >${count("move")} moved` : ""}; access +${d.access.gained.length} -${d.access.lost.length}` +
       (d.access.crossTenant.length > 0 ? `, ${d.access.crossTenant.length} crossing tenants (!)` : ""),
   );
   if (d.planned) lines.push(plannedNote(d.planned));
@@ -299,6 +316,7 @@ export function formatDiffMarkdown(
     `| changed | ${by("changed")} | ${count("change")} | |`,
     `| offboarding | ${by("offboarding")} | | |`,
     `| removed | ${by("removed")} | ${count("remove")} | ${d.access.lost.length} |`,
+    ...(count("move") > 0 ? [`| moved to another stack | | ${count("move")} | |`] : []),
   ];
   if (d.access.crossTenant.length > 0)
     out.push(
@@ -321,7 +339,7 @@ export function formatDiffMarkdown(
         .map((c) => `${md(c.path)}: ${md(show(c.old))} → ${md(show(c.new))}`)
         .join("<br>");
       out.push(
-        `| ${SIGN[r.op]} | ${md(r.layer)} | ${md(`${r.type.split(":").at(-1)} ${r.name}`)} | ${what} |`,
+        `| ${SIGN[r.op]} | ${md(r.layer)} | ${md(`${r.type.split(":").at(-1)} ${r.name}${movedTo(r)}`)} | ${what} |`,
       );
     }
     out.push("", "</details>");

@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { runLayers } from "../../deploy/run";
+import { compareRegistries, formatDiff } from "../../plan/diff";
+import { LAYERS } from "../../stacks/layers";
 import { shardOf } from "../../layers/shards";
 import type { TenantFileInput } from "../../registry/schema";
 import { FakeEngine } from "../helpers/engine";
@@ -125,5 +127,37 @@ describe("moves between stacks", () => {
     expect(gone.length).toBeGreaterThan(0);
     for (const u of gone) expect(u, u).not.toMatch(/Namespace|ResourceQuota|LimitRange|NetworkPolicy/);
     expect(engine.calls.indexOf(`up ${dest}`)).toBeGreaterThan(engine.calls.indexOf(`up ${source}`));
+  });
+});
+
+describe("tenancy diff", () => {
+  it("shows a namespace handed across shards as a move, not a removal and an addition", async () => {
+    const base = withShards(2);
+    const giver = base.tenants.find((t) => t.namespaces.length === 2 && !t.offboarding)!;
+    const taker = base.tenants.find((t) => shardOf(t, 2) !== shardOf(giver, 2) && !t.offboarding)!;
+    const handed = giver.namespaces[1]!.name;
+    const next = structuredClone(tenants);
+    const g = next[giver.id]!;
+    g.namespaces = (g.namespaces ?? []).filter((n) => (typeof n === "string" ? n : n.name) !== handed);
+    next[taker.id]!.namespaces = [...(next[taker.id]!.namespaces ?? [taker.id]), handed];
+    for (const rec of Object.values(next))
+      rec.members = (rec.members ?? []).filter((m) => !(m.namespaces ?? []).includes(handed));
+    const d = await compareRegistries(base, withShards(2, next), LAYERS);
+    const [from, to] = [`example-platform-${shardOf(giver, 2)}`, `example-platform-${shardOf(taker, 2)}`];
+    const ns = d.resources.find(
+      (r) => r.type === "kubernetes:core/v1:Namespace" && r.name === `${handed}-namespace`,
+    );
+    // its labels name the new tenant: changed, and moved
+    expect(ns).toMatchObject({ op: "change", stacks: { from, to } });
+    const quota = d.resources.find(
+      (r) => r.type === "kubernetes:core/v1:ResourceQuota" && r.name === `${handed}-quota`,
+    );
+    expect(quota?.stacks).toEqual({ from, to });
+    expect(
+      d.resources
+        .filter((r) => r.name.startsWith(handed) && (r.op === "add" || r.op === "remove"))
+        .map((r) => r.type),
+    ).not.toContain("kubernetes:core/v1:Namespace");
+    expect(formatDiff(d, "t")).toContain(`~ platform: Namespace ${handed}-namespace (${from} -> ${to})`);
   });
 });
