@@ -30,6 +30,7 @@ import { InvalidInputError } from "../../components/core/problems";
 import type { TenantFileInput } from "../../registry/schema";
 import { exampleEnvironmentData, registryOf, withSharedCi } from "../plan/registries";
 import { generatedRegistries } from "../helpers/generated-registries";
+import { type NetworkWorld, addressReach, podReach } from "../helpers/network-reach";
 
 // ---------------------------------------------------------------------------------------------------------
 // Generated registries (test/helpers/generated-registries.ts), without the features this property predates
@@ -354,8 +355,139 @@ function admissionViolations(model: RegistryModel, plan: Plan): string[] {
           request("CREATE", user, binding(ns, otherSa)),
           false,
         );
+        // every service account of the other tenant's namespace, by its group
+        const saGroup = {
+          kind: "Group",
+          name: `system:serviceaccounts:${b.namespaces[0]!.name}`,
+          apiGroup: "rbac.authorization.k8s.io",
+        };
+        expectVerdict(
+          `${a.id} binding ${b.id}'s service accounts' group in ${ns}`,
+          request("CREATE", user, binding(ns, saGroup)),
+          false,
+        );
+      }
+      // groups that hold every other tenant
+      for (const group of ["system:authenticated", "system:serviceaccounts"]) {
+        const g = { kind: "Group", name: group, apiGroup: "rbac.authorization.k8s.io" };
+        expectVerdict(`${a.id} binding ${group} in ${ns}`, request("CREATE", user, binding(ns, g)), false);
       }
     }
+  return out;
+}
+
+/** Where the example environment's pods take their addresses (listed in its network.reserved). */
+const POD_RANGE = "10.244.0.0/16";
+const METADATA = "169.254.169.254/32";
+
+/**
+ * NetworkPolicies tenants write, in namespace `ns` of `a`, aiming at `victims` (other tenants' namespaces) and at the
+ * platform: every one the networkPolicies admission policy is there to refuse, and allowances it admits.
+ */
+function tenantNetworkPolicies(
+  model: RegistryModel,
+  a: TenantModel,
+  ns: string,
+  victims: [string, string][],
+) {
+  const net = model.environment.network;
+  const np = (name: string, spec: Record<string, unknown>) => ({
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name, namespace: ns },
+    spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ...spec },
+  });
+  const both = (name: string, peer: Record<string, unknown>) =>
+    np(name, { ingress: [{ from: [peer] }], egress: [{ to: [peer] }] });
+  const byName = (n: string) => ({
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } },
+  });
+  const everyReserved = [...new Set(["169.254.0.0/16", ...net.reserved])].filter((c) => !c.includes(":"));
+  return [
+    np("all", { ingress: [{}], egress: [{}] }),
+    both("any-address", { ipBlock: { cidr: "0.0.0.0/0" } }),
+    both("any-but-metadata", { ipBlock: { cidr: "0.0.0.0/0", except: [METADATA] } }),
+    both("pods", { ipBlock: { cidr: POD_RANGE } }),
+    both("every-namespace", { namespaceSelector: {} }),
+    both("not-mine", {
+      namespaceSelector: {
+        matchExpressions: [{ key: "tenancy.io/tenant", operator: "NotIn", values: [a.id] }],
+      },
+    }),
+    np("ingress-controller", { egress: [{ to: [byName(net.ingressController.namespace)] }] }),
+    ...victims.flatMap(([b, v]) => [
+      both(`ns-${v}`, byName(v)),
+      both(`tenant-${b}`, { namespaceSelector: { matchLabels: { "tenancy.io/tenant": b } } }),
+    ]),
+    // admitted: the tenant's own namespaces, the internet with every reserved range carved out
+    both("own", { namespaceSelector: { matchLabels: { "tenancy.io/tenant": a.id } } }),
+    both("internet", { ipBlock: { cidr: "0.0.0.0/0", except: everyReserved } }),
+  ];
+}
+
+/**
+ * Network reach (test/helpers/network-reach.ts) on each cluster from the planned NetworkPolicies plus every tenant's
+ * own that the planned admission policies admit (all at once: tenants may collude): no pod of one tenant reaches
+ * another tenant's pods, the ingress controller's namespace (its admission webhook) or cloud metadata; within a
+ * tenant, the planned policies let a namespace reach another only where the other's network.from says.
+ */
+function networkViolations(model: RegistryModel, plan: Plan): string[] {
+  const out: string[] = [];
+  const env = model.environment;
+  if (!env.network.reserved.includes(POD_RANGE)) return [`the environment does not reserve ${POD_RANGE}`];
+  const user = (t: TenantModel) => {
+    const s = tenantSubject(env, t);
+    return s.kind === "User"
+      ? { username: s.name, groups: ["system:authenticated"] }
+      : { username: `oidc:${t.id}-member`, groups: [s.name, "system:authenticated"] };
+  };
+  for (const c of env.clusters) {
+    const view = clusterOf(plan, c.name);
+    const planned = plan.stacks
+      .flatMap((s) => s.resources)
+      .filter((r) => (r.cluster ?? c.name) === c.name && r.inputs.kind === "NetworkPolicy")
+      .map((r) => r.inputs as Record<string, unknown>);
+    const namespaces = { ...view.cluster.namespaces };
+    const platform = [env.network.dns.namespace, env.network.ingressController.namespace];
+    for (const n of platform) namespaces[n] ??= { "kubernetes.io/metadata.name": n };
+    const owner = new Map<string, string>();
+    for (const t of model.tenants)
+      for (const n of t.namespaces) if (n.clusters.includes(c.name)) owner.set(n.name, t.id);
+    const tenantNs = [...owner.keys()];
+
+    const plannedWorld: NetworkWorld = { namespaces, policies: planned, podRange: POD_RANGE };
+    for (const t of model.tenants)
+      for (const x of t.namespaces)
+        for (const y of t.namespaces)
+          if (owner.has(x.name) && owner.has(y.name) && x !== y && !y.reachFrom.includes(x.name))
+            if (podReach(plannedWorld, x.name, y.name))
+              out.push(
+                `${c.name}: ${x.name} reaches ${y.name} of ${t.id}, which its network.from does not let in`,
+              );
+
+    const admitted: Record<string, unknown>[] = [];
+    for (const a of model.tenants) {
+      const mine = a.namespaces.find((n) => n.clusters.includes(c.name));
+      if (!mine) continue;
+      const victims = tenantNs
+        .filter((n) => owner.get(n) !== a.id)
+        .map((n) => [owner.get(n)!, n] as [string, string]);
+      for (const np of tenantNetworkPolicies(model, a, mine.name, victims)) {
+        const d = admit(view.pairs, view.cluster, request("CREATE", user(a), np));
+        if (d.allowed) admitted.push(np);
+      }
+    }
+    const world: NetworkWorld = { namespaces, policies: [...planned, ...admitted], podRange: POD_RANGE };
+    for (const from of tenantNs) {
+      for (const to of tenantNs)
+        if (owner.get(from) !== owner.get(to) && podReach(world, from, to))
+          out.push(`${c.name}: ${from} of ${owner.get(from)} reaches ${to} of ${owner.get(to)}`);
+      if (podReach(world, from, env.network.ingressController.namespace))
+        out.push(`${c.name}: ${from} of ${owner.get(from)} reaches the ingress controller's namespace`);
+      if (addressReach(world, from, METADATA))
+        out.push(`${c.name}: ${from} of ${owner.get(from)} reaches cloud metadata`);
+    }
+  }
   return out;
 }
 
@@ -407,6 +539,8 @@ function builtPrincipals(model: RegistryModel): VaultPrincipal[] {
  */
 const PLANNED_RUNS = 100;
 const PURE_RUNS = 200;
+/** Network reach admits some 15 tenant NetworkPolicies per tenant and cluster: ~0.5 s a registry. */
+const NETWORK_RUNS = 30;
 
 describe("isolation", () => {
   it(`planned: ${PLANNED_RUNS} generated registries, no cross-tenant grant in the access matrix`, async () => {
@@ -442,6 +576,19 @@ describe("isolation", () => {
     );
     // the generator reaches the cases that matter
     for (const [what, n] of Object.entries(seen)) expect(n, what).toBeGreaterThan(PLANNED_RUNS / 10);
+  }, 180_000);
+
+  it(`network: ${NETWORK_RUNS} generated registries plus every tenant's admitted NetworkPolicies, no cross-tenant reach`, async () => {
+    let withMembers = 0;
+    await fc.assert(
+      fc.asyncProperty(registries, async ({ model }) => {
+        if (model.tenants.some((t) => t.members.length > 0)) withMembers++;
+        const plan = await buildPlan(model, LAYERS);
+        expect(networkViolations(model, plan)).toEqual([]);
+      }),
+      { numRuns: NETWORK_RUNS },
+    );
+    expect(withMembers).toBeGreaterThan(NETWORK_RUNS / 10);
   }, 180_000);
 
   it(`pure: ${PURE_RUNS} generated registries, policies from the builder, no cross-tenant Vault grant`, () => {
@@ -579,6 +726,77 @@ describe("the checker can fail", () => {
     expect(found).toContain("main: alice serving bob's bob.example.com in alice: allowed");
     expect(found).toContain("main: bob binding alice in bob: allowed");
     expect(found).toContain("main: alice binding bob's service account in alice: allowed");
+  });
+
+  it("tenant NetworkPolicies once the networkPolicies policy's rules are taken out, and reach within a tenant past network.from", async () => {
+    const model = registryOf({
+      alice: { email: "alice@example.com", namespaces: ["alice", "alice-dev"] },
+      bob: {
+        email: "bob@example.com",
+        namespaces: ["bob-prod", "bob-staging"],
+        members: [{ tenant: "alice", role: "developer", namespaces: ["bob-staging"] }],
+      },
+    });
+    const plan = await buildPlan(model, LAYERS);
+    expect(networkViolations(model, plan)).toEqual([]);
+    const onMain = resources(plan).filter((r) => (r.cluster ?? "main") === "main");
+    // the networkPolicies policy without its rules: every tenant's hostile policy is admitted
+    const policy = onMain.find(
+      (r) =>
+        r.inputs.kind === "ValidatingAdmissionPolicy" &&
+        (r.inputs.metadata as { name: string }).name === "tenancy-network-policies",
+    )!;
+    const validations = (policy.inputs.spec as { validations: unknown[] }).validations;
+    (policy.inputs.spec as { validations: unknown[] }).validations = [];
+    const found = networkViolations(model, plan);
+    expect(found).toContain("main: alice of alice reaches bob-prod of bob");
+    expect(found).toContain("main: bob-prod of bob reaches alice of alice");
+    expect(found).toContain("main: alice of alice reaches the ingress controller's namespace");
+    expect(found).toContain("main: alice of alice reaches cloud metadata");
+    // only the ipBlock rule out: through the pod range and metadata, not by namespace
+    (policy.inputs.spec as { validations: unknown[] }).validations = validations.filter(
+      (v) => !/ipBlock/.test((v as { message: string }).message),
+    );
+    const byAddress = networkViolations(model, plan);
+    expect(byAddress).toContain("main: alice of alice reaches cloud metadata");
+    expect(byAddress).toContain("main: alice of alice reaches bob-prod of bob");
+    (policy.inputs.spec as { validations: unknown[] }).validations = validations;
+    // bob-prod's same-tenant policy letting every namespace of bob's in, as before network.from
+    const sameTenant = onMain.find(
+      (r) =>
+        r.inputs.kind === "NetworkPolicy" &&
+        (r.inputs.metadata as { name: string; namespace: string }).namespace === "bob-prod" &&
+        (r.inputs.metadata as { name: string }).name === "tenancy-same-tenant",
+    )!;
+    const spec = sameTenant.inputs.spec as { ingress: { from: unknown[] }[] };
+    spec.ingress = [{ from: [{ namespaceSelector: { matchLabels: { "tenancy.io/tenant": "bob" } } }] }];
+    const staging = onMain.find(
+      (r) =>
+        r.inputs.kind === "NetworkPolicy" &&
+        (r.inputs.metadata as { name: string; namespace: string }).namespace === "bob-staging" &&
+        (r.inputs.metadata as { name: string }).name === "tenancy-same-tenant",
+    )!;
+    (staging.inputs.spec as { egress: unknown[] }).egress = [
+      { to: [{ namespaceSelector: { matchLabels: { "tenancy.io/tenant": "bob" } } }] },
+    ];
+    expect(networkViolations(model, plan)).toContain(
+      "main: bob-staging reaches bob-prod of bob, which its network.from does not let in",
+    );
+  });
+
+  it("a role binding naming every authenticated user, or another tenant's service accounts by group", async () => {
+    const model = modelOf(false);
+    const plan = await buildPlan(model, LAYERS);
+    const bindings = resources(plan).find(
+      (r) =>
+        r.inputs.kind === "ValidatingAdmissionPolicy" &&
+        (r.cluster ?? "main") === "main" &&
+        (r.inputs.metadata as { name: string }).name === "tenancy-role-bindings",
+    )!.inputs.spec as { validations: unknown[] };
+    bindings.validations = [];
+    const found = isolationViolations(model, plan);
+    expect(found).toContain("main: alice binding system:authenticated in alice: allowed");
+    expect(found).toContain("main: alice binding bob's service accounts' group in alice: allowed");
   });
 
   it("a shared principal nobody declared", async () => {
