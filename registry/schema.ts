@@ -26,7 +26,7 @@ import { DnsRecords } from "../components/dns/schema";
 import { Events } from "../components/events/schema";
 import { ExtraRules, MemberRole, TenantRole } from "../components/members/schema";
 import { Limits, NamespaceEntry, PodSecurityLevel, Quota } from "../components/namespace/schema";
-import { AdminNetworkPolicies, NetworkPeer, ReservedRanges } from "../components/network/schema";
+import { NetworkPeer, ReservedRanges } from "../components/network/schema";
 import { VaultSettings } from "../components/vault/schema";
 
 /** A git forge account or team, as CODEOWNERS names it: `@user` or `@org/team` (the @ may be left out). */
@@ -378,7 +378,6 @@ export const EnvironmentFile = z
       extraIngress: z.array(NetworkPeer).default([]),
       extraEgress: z.array(NetworkPeer).default([]),
       reserved: ReservedRanges,
-      adminNetworkPolicies: AdminNetworkPolicies,
     }),
     defaults: z.strictObject({
       tier: z.string(),

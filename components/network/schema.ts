@@ -56,30 +56,6 @@ export const ReservedRanges = z
     `ranges tenants' NetworkPolicies may not open (ipBlock), besides ${ALWAYS_RESERVED.join(", ")} (cloud metadata, link-local) which always are: list the nodes', the control plane's, the pod and service ranges and the platform's`,
   );
 
-/** Where the cluster has sig-network's AdminNetworkPolicy (policy.networking.k8s.io/v1alpha1). */
-export const AdminNetworkPolicies = z
-  .strictObject({
-    enabled: z
-      .boolean()
-      .default(false)
-      .describe(
-        "the platform's cross-tenant denies (and the reserved ranges' egress) also as an AdminNetworkPolicy per tenant, which no tenant NetworkPolicy can override",
-      ),
-    priority: z
-      .number()
-      .int()
-      .min(0)
-      .max(999)
-      .default(50)
-      .describe(
-        "the AdminNetworkPolicies' priority (0-1000, lower first): below the cluster admins' own allows if they need to come first",
-      ),
-  })
-  .prefault({})
-  .describe(
-    "AdminNetworkPolicy (sig-network network-policy-api) for the cluster's tenant fences: clusters that run it",
-  );
-
 /**
  * Which of the tenant's own namespaces may reach a namespace (its platform NetworkPolicies' ingress; the others'
  * egress follows): `members` (the default) those whose invited members all have access here too, so an invitation
