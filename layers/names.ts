@@ -4,6 +4,7 @@
  */
 import { availableParallelism, freemem } from "node:os";
 import type { StackSpecs } from "../components/core/spec";
+import type { AppliedNames } from "../policy/names";
 import type { RegistryModel, TenantModel } from "../registry/model";
 
 export const LAYER_NAMES = ["platform", "dns", "vault", "ci", "apps"] as const;
@@ -65,6 +66,13 @@ export interface LayerInput {
   adoption?: Adoption;
   /** Which part of the layer this stack holds (layers/shards.ts). @default - all of it (unsharded) */
   part?: StackPart;
+  /**
+   * What this stack last applied (a platform stack's `names` and `namespaces` outputs, read before its program
+   * runs: stacks/registrar.ts `readApplied`): the fences a `names` template change renames are registered
+   * unprotected for that update, so the engine replaces them (ARCHITECTURE.md, "Safety").
+   * @default - nothing known (the planned view; a run that did not read it): no rename released
+   */
+  applied?: AppliedNames;
 }
 
 /**

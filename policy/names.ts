@@ -7,7 +7,8 @@ import type { EnvironmentModel, TenantRole } from "../registry/model";
 import { createHash } from "node:crypto";
 import { oncePer } from "../components/core/memo";
 
-type Templates = {
+/** The templates of every name, each a string (or, for `clusterBinding`, one per role). */
+export type Templates = {
   vaultPolicy: string;
   deployer: string;
   ownerBinding: string;
@@ -96,13 +97,27 @@ export interface Names {
   tlsSecret(tenant: string, namespace: string): string;
 }
 
-/** The templates of a profile with the environment's overrides, as functions. */
-export function namesOf(config: EnvironmentModel["names"] | undefined): Names {
+/**
+ * The templates of a profile with the environment's overrides, resolved: what the platform stack exports as
+ * `names` (stacks/platform.ts), so that the next run knows the names its objects were applied under even when
+ * a profile's own templates change between versions of tenancy.
+ */
+export function templatesOf(config: EnvironmentModel["names"] | undefined): Templates {
   const t: Templates = { ...NAME_PROFILES[config?.profile ?? "tenancy"] };
   for (const key of Object.keys(t) as (keyof Templates)[]) {
     const own = config?.[key];
     if (own !== undefined) (t as Record<string, unknown>)[key] = own;
   }
+  return t;
+}
+
+/** The templates of a profile with the environment's overrides, as functions. */
+export function namesOf(config: EnvironmentModel["names"] | undefined): Names {
+  return namesFrom(templatesOf(config));
+}
+
+/** Resolved templates as functions. */
+export function namesFrom(t: Templates): Names {
   return {
     vaultPolicy: (tenant) => render(t.vaultPolicy, { tenant }),
     deployer: (namespace) => render(t.deployer, { namespace }),
@@ -117,6 +132,77 @@ export function namesOf(config: EnvironmentModel["names"] | undefined): Names {
     limits: (tenant, namespace) => render(t.limits, { tenant, namespace }),
     tlsSecret: (tenant, namespace) => render(t.tlsSecret, { tenant, namespace }),
   };
+}
+
+/**
+ * What a stack last applied, as its outputs say (read before its program runs: stacks/registrar.ts
+ * `readApplied`): the templates its objects were named by (`names`) and its namespaces' owners and clusters
+ * (`namespaces`).
+ */
+export interface AppliedNames {
+  templates: Templates;
+  namespaces: Record<string, { tenant: string; clusters: string[] }>;
+}
+
+const TEMPLATE_KEYS = Object.keys(NAME_PROFILES.tenancy) as (keyof Templates)[];
+
+/**
+ * A stack's outputs read as `AppliedNames`, or undefined when they do not say (a stack applied before it
+ * exported `names`, never applied, or anything not of that shape): then no rename is known, and none released.
+ */
+export function appliedNames(outputs: { names?: unknown; namespaces?: unknown }): AppliedNames | undefined {
+  const { names: t, namespaces: ns } = outputs;
+  const isRecord = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === "object" && !Array.isArray(v);
+  if (!isRecord(t) || !isRecord(ns)) return undefined;
+  for (const key of TEMPLATE_KEYS) {
+    const v = t[key];
+    const ok =
+      typeof v === "string" ||
+      (key === "clusterBinding" && isRecord(v) && Object.values(v).every((r) => typeof r === "string"));
+    if (!ok) return undefined;
+  }
+  const namespaces: AppliedNames["namespaces"] = {};
+  for (const [name, v] of Object.entries(ns)) {
+    if (!isRecord(v) || typeof v.tenant !== "string") return undefined;
+    const clusters = Array.isArray(v.clusters) ? v.clusters.filter((c) => typeof c === "string") : [];
+    namespaces[name] = { tenant: v.tenant, clusters };
+  }
+  return { templates: t as Templates, namespaces };
+}
+
+/** A namespace's objects whose names come from a template (components/namespace/specs.ts). */
+export type NamespaceObject = "quota" | "limits" | "tlsSecret";
+
+/**
+ * The namespace's objects that exist under another name than the one they get now (ARCHITECTURE.md, "Safety",
+ * renames): the namespace was applied on `cluster` by this stack, and its applied templates, rendered for its
+ * applied owner, give another name. Kubernetes cannot rename an object: the provider replaces it (its Diff
+ * forces a replace on a `metadata.name` change, provider/pkg/provider/provider.go), and the engine refuses a
+ * replace only while the resource is protected both in its state and in the program
+ * (pkg/resource/deploy/step_generator.go: `new.Protect && old.Protect`), so a fence that is renamed is
+ * registered unprotected for the one update that renames it.
+ */
+export function renamedObjects(
+  applied: AppliedNames | undefined,
+  now: Names,
+  tenant: string,
+  namespace: string,
+  cluster: string,
+): Set<NamespaceObject> {
+  const out = new Set<NamespaceObject>();
+  const was = applied?.namespaces[namespace];
+  if (!applied || !was || !was.clusters.includes(cluster)) return out;
+  let before: Names;
+  try {
+    before = namesFrom(applied.templates);
+    for (const key of ["quota", "limits", "tlsSecret"] as const)
+      if (before[key](was.tenant, namespace) !== now[key](tenant, namespace)) out.add(key);
+  } catch {
+    // an applied template that no longer renders (it could not have been applied): nothing is known
+    return new Set();
+  }
+  return out;
 }
 
 /** The environment's names. */

@@ -30,7 +30,7 @@ import type { RegistryModel } from "../registry/model";
 import * as lease from "../deploy/lease";
 import { kubeConfigs } from "../deploy/kube";
 import { RUN_FILE_ENV, readRunFile } from "../deploy/run-file";
-import { StackReaders, checkUpstream, registerStack } from "./registrar";
+import { StackReaders, checkUpstream, readApplied, registerStack } from "./registrar";
 
 /** The platform stack's outputs the guard compares a registry change against (stacks/platform.ts). */
 const GUARDED_OUTPUTS = ["tenants", "namespaces", "shards", "defaultCluster"] as const;
@@ -141,11 +141,14 @@ export async function program(opts: DirectOptions = {}): Promise<Record<string, 
       },
     );
   }
+  // what this stack last applied: the fences a `names` template change renames (ARCHITECTURE.md, "Safety")
+  const applied = await readApplied(readers, id.layer, stack);
   const specs = layer.program({
     model,
     tenants: mine.tenants,
     part: mine.part,
     ...(job?.adoption ? { adoption: job.adoption } : {}),
+    ...(applied ? { applied } : {}),
   });
   await checkUpstream(specs, readers);
   return registerStack(specs, readers);

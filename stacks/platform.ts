@@ -11,10 +11,11 @@ import { sharedRoles, tenantAccess } from "../components/members/layer";
 import { namespaceOwners } from "../components/members/rbac";
 import { tenantNamespaces } from "../components/namespace/layer";
 import { shardCount } from "../layers/shards";
+import { templatesOf } from "../policy/names";
 import type { Contribution } from "../layers/stack";
 import { layerProgram } from "./layer";
 
-/** What the platform stack exports: each tenant's namespaces and digest, every namespace's owner, the layout. */
+/** What the platform stack exports: each tenant's namespaces and digest, every namespace's owner, the layout, the name templates. */
 const platformOutputs: Contribution = ({ input, outputs }) => {
   const env = input.model.environment;
   outputs.tenants = Object.fromEntries(
@@ -35,6 +36,9 @@ const platformOutputs: Contribution = ({ input, outputs }) => {
   // both, so that each guards itself when run on its own (stacks/direct.ts)
   outputs.shards = shardCount(env);
   outputs.defaultCluster = defaultCluster(env.clusters);
+  // the name templates its objects were applied under: the next run tells a renamed fence by them
+  // (policy/names.ts renamedObjects; ARCHITECTURE.md, "Safety")
+  outputs.names = templatesOf(env.names);
 };
 
 export const platformProgram = layerProgram([

@@ -24,7 +24,8 @@ import {
   upstreamMissing,
 } from "../components/core/spec";
 import { parseStackName, stackReferenceName } from "../layers/identity";
-import type { Layer, LayerInput } from "../layers/names";
+import type { Layer, LayerInput, LayerName } from "../layers/names";
+import { type AppliedNames, appliedNames } from "../policy/names";
 
 type CustomClass = new (
   name: string,
@@ -188,8 +189,13 @@ export function registerStack(
       case "sharedTls": {
         let data = tlsData.get(ref.provider);
         if (!data) {
+          // the read's outputs are the live object (pulumi-kubernetes Read), of which the provider keeps only `data`
+          // and `stringData` secret: a `kubectl apply`'s last-applied-configuration annotation (the whole
+          // manifest, the key included) would be stored in the clear. So its metadata, and the inputs the
+          // provider stores beside it, are secret in the state too (ARCHITECTURE.md, "Safety")
           const secretObject = k8s.core.v1.Secret.get(ref.name, `${ref.namespace}/${ref.secretName}`, {
             provider: get(ref.provider, by) as pulumi.ProviderResource,
+            additionalSecretOutputs: ["metadata", "__inputs"],
           });
           tlsData.set(ref.provider, (data = pulumi.secret(secretObject.data.apply((d) => d ?? {}))));
         }
@@ -255,11 +261,38 @@ export function registerStack(
   return Object.fromEntries(Object.entries(stack.outputs).map(([k, v]) => [k, isPending(v) ? pending() : v]));
 }
 
-/** A layer's Pulumi program for one stack (what `up`, the direct path and the tests run): its specs, registered. */
-export function pulumiProgram(layer: Layer, input: LayerInput): () => Promise<Record<string, unknown>> {
+/**
+ * What the stack being run last applied, for its layer's program (`LayerInput.applied`): its own outputs, read
+ * through a StackReference to itself, which reads the stored checkpoint as it was before this update (`{}` on
+ * its first), in a preview too. Only platform stacks export the name templates their fences were applied under;
+ * outputs that do not say (a stack applied before it exported them) give undefined: no rename is released, and
+ * the engine refuses a renamed fence's replace as it always did (ARCHITECTURE.md, "Safety").
+ */
+export async function readApplied(
+  readers: StackReaders,
+  layer: LayerName,
+  stack: string = pulumi.getStack(),
+): Promise<AppliedNames | undefined> {
+  if (layer !== "platform") return undefined;
+  const own = readers.get(stack);
+  const [names, namespaces] = await Promise.all([own.value("names"), own.value("namespaces")]);
+  return appliedNames({ names, namespaces });
+}
+
+/**
+ * A layer's Pulumi program for one stack (what `up`, the direct path and the tests run): its specs, registered.
+ * `readApplied`: a real run's, which reads what the stack last applied first (the planned view does not).
+ */
+export function pulumiProgram(
+  layer: Layer,
+  input: LayerInput,
+  opts: { readApplied?: boolean } = {},
+): () => Promise<Record<string, unknown>> {
   return async () => {
-    const specs = layer.program(input);
     const readers = new StackReaders();
+    const applied =
+      opts.readApplied && input.applied === undefined ? await readApplied(readers, layer.name) : undefined;
+    const specs = layer.program(applied ? { ...input, applied } : input);
     await checkUpstream(specs, readers);
     return registerStack(specs, readers);
   };

@@ -3,7 +3,7 @@
  * TenantNamespace (with its fences, TLS and admission parameters), left under its handle for the bindings.
  */
 import type { Contribution } from "../../layers/stack";
-import { names } from "../../policy/names";
+import { names, renamedObjects } from "../../policy/names";
 import { admissionParams, needsParams } from "../admission/params";
 import { namespaceHandle, namespaceObjectHandle, onCluster } from "../clusters/placement";
 import type { Ref } from "../core/spec";
@@ -43,6 +43,8 @@ export const tenantNamespaces: Contribution = ({ input, specs, providers, handle
               limits: n.limits(tenant.id, ns.name),
               tlsSecret: n.tlsSecret(tenant.id, ns.name),
             },
+            // a `names` template change: the fences it renames are replaced, unprotected for this update
+            renamed: renamedObjects(input.applied, n, tenant.id, ns.name, c),
           },
           providers.kubernetes(c),
         );

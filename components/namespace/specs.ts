@@ -57,6 +57,12 @@ export interface TenantNamespaceArgs {
    */
   objectNames?: { quota: string; limits: string; tlsSecret: string };
   /**
+   * Fences applied under another name (policy/names.ts `renamedObjects`): registered unprotected for this update,
+   * so the engine replaces them, the new object first (ARCHITECTURE.md, "Safety", renames).
+   * @default - none
+   */
+  renamed?: ReadonlySet<"quota" | "limits" | "tlsSecret">;
+  /**
    * The tenant's admission parameters (components/admission/policy.ts), kept in the ConfigMap the admission policies read
    * in this namespace. @default - none: no parametrised policy is on
    */
@@ -98,6 +104,10 @@ export function tenantNamespace(
     { protect, deleteBeforeReplace: true },
   );
   const fence = { dependsOn: [ns.key], deletedWith: ns, protect };
+  // a renamed fence is replaced, which the engine refuses while it is protected in both its state and the
+  // program (step_generator.go); unprotected for this update, its new object is made before the old one goes
+  const fenceOf = (object: "quota" | "limits") =>
+    args.renamed?.has(object) ? { ...fence, protect: false } : fence;
   const allowance = { dependsOn: [ns.key], deletedWith: ns };
   const meta = (objectName: string) => ({
     name: objectName,
@@ -114,7 +124,7 @@ export function tenantNamespace(
       spec: { hard: { ...args.quota } },
     },
     within,
-    fence,
+    fenceOf("quota"),
   );
 
   const limit: Record<string, unknown> = { type: "Container" };
@@ -130,7 +140,7 @@ export function tenantNamespace(
       spec: { limits: [limit] },
     },
     within,
-    fence,
+    fenceOf("limits"),
   );
 
   for (const [role, spec] of Object.entries(networkPolicySpecs(args.tenant, args.network, args.reach))) {

@@ -131,6 +131,17 @@ describe("tenancy plan --json", () => {
       // the shard count the layout is applied with, and the default cluster, for the guard
       shards: 1,
       defaultCluster: "main",
+      // the name templates applied, resolved: the next run tells a renamed fence by them (policy/names.ts)
+      names: {
+        vaultPolicy: "tenant-{tenant}",
+        deployer: "{namespace}-deployer",
+        ownerBinding: "tenant-owner",
+        memberBinding: "tenant-member-{member}",
+        clusterBinding: "tenancy-tenant-{tenant}",
+        quota: "tenant-quota",
+        limits: "tenant-limits",
+        tlsSecret: "tenant-tls",
+      },
     });
     // shared resources carry no tenant key at all; everything else names its tenant
     const shared = platform!.resources.filter((r) => !("tenant" in r));
