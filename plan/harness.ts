@@ -39,9 +39,21 @@ export interface RecordedResource {
   outputs?: Record<string, unknown>;
 }
 
+/** A resource the program read (`<Resource>.get`), with its outputs as the engine's checkpoint stores them. */
+export interface RecordedRead {
+  urn: string;
+  type: string;
+  name: string;
+  id: string;
+  /** Secret values as "[secret]" (the checkpoint encrypts them), `additionalSecretOutputs` applied. */
+  outputs: Record<string, unknown>;
+}
+
 export interface ProgramRun {
   resources: RecordedResource[];
   outputs: Record<string, unknown>;
+  /** What the program read, when the run was given a `read` that found it. */
+  reads?: RecordedRead[];
 }
 
 export interface RunOptions {
@@ -60,6 +72,19 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Pulumi config, e.g. `{ "tenancy:environment": "example" }`. */
   config?: Record<string, string>;
+  /**
+   * What a read (`<Resource>.get`) finds, as a provider's Read answers the engine: the object the program gets
+   * (`state`), and the outputs the checkpoint stores (`stored`, secret values as "[secret]"); undefined: not
+   * modelled, the mock echoes the read's inputs back.
+   * @default - every read echoes its inputs
+   */
+  read?: (r: {
+    type: string;
+    name: string;
+    id: string;
+    /** The provider the read names, as registered in this run. */
+    provider?: RecordedResource;
+  }) => Promise<{ state: Record<string, unknown>; stored: Record<string, unknown> } | undefined>;
 }
 
 const STACK_REFERENCE = "pulumi:pulumi:StackReference";
@@ -80,6 +105,7 @@ interface MonitorRequest {
   getDeletedwith(): string;
   getImportid(): string;
   getOutputs(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
+  getAdditionalsecretoutputsList(): string[];
 }
 type Callback = (err: unknown, resp: unknown) => void;
 interface MockMonitorLike {
@@ -146,6 +172,10 @@ async function runExclusive(
   const stackOutputs = opts.stackOutputs ?? {};
   /** The resource being registered: the mock monitor hands its deserialised inputs to `newResource`. */
   let registering: RecordedResource | undefined;
+  /** The read under way (the mock monitor calls `newResource` for it too), and what reads found. */
+  let reading: { urn: string; secretOutputs: string[] } | undefined;
+  const found: RecordedRead[] = [];
+  const recorded: RecordedResource[] = [];
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -158,6 +188,24 @@ async function runExclusive(
           // the engine's own words (pkg/backend/backend.go) for a stack that does not exist
           if (!outputs) throw new Error(`unknown stack ${JSON.stringify(args.name)}`);
           return { id: args.name, state: { name: args.name, outputs } };
+        }
+        const read = reading;
+        reading = undefined;
+        if (read && opts.read && args.id) {
+          const id = args.id;
+          const providerUrn = args.provider?.slice(0, args.provider.lastIndexOf("::"));
+          const provider = recorded.find((r) => r.urn === providerUrn);
+          return opts
+            .read({ type: args.type, name: args.name, id, ...(provider ? { provider } : {}) })
+            .then((answer) => {
+              if (!answer) return { id, state: args.inputs };
+              // the step executor marks the read's additionalSecretOutputs secret before the checkpoint
+              // records it (pkg/resource/deploy/step_executor.go, executeStep)
+              const outputs = { ...answer.stored };
+              for (const k of read.secretOutputs) if (Object.hasOwn(outputs, k)) outputs[k] = "[secret]";
+              found.push({ urn: read.urn, type: args.type, name: args.name, id, outputs });
+              return { id, state: answer.state };
+            });
         }
         // a mock echoes the inputs back as the resource's state, with a stable id
         return { id: `${args.name}-id`, state: args.inputs };
@@ -174,15 +222,21 @@ async function runExclusive(
   pulumi.runtime.setAllConfig(opts.config ?? {});
 
   const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorLike;
-  const recorded: RecordedResource[] = [];
   const tenantOf = new Map<string, string>();
   const outputsOf = new Map<string, Record<string, unknown>>();
   // what a program reads (a StackReference is a read): its URNs count with the registered ones below
   const reads: string[] = [];
   const read = monitor.readResource.bind(monitor);
   monitor.readResource = (req, cb) => {
-    reads.push(monitor.newUrn(req.getParent(), req.getType(), req.getName()));
-    return read(req, cb);
+    const urn = monitor.newUrn(req.getParent(), req.getType(), req.getName());
+    reads.push(urn);
+    // the mock monitor calls `newResource` before its first await
+    reading = { urn, secretOutputs: req.getAdditionalsecretoutputsList() };
+    try {
+      return read(req, cb);
+    } finally {
+      reading = undefined;
+    }
   };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
@@ -264,7 +318,11 @@ async function runExclusive(
       }
     }
   }
-  return { resources, outputs: JSON.parse(JSON.stringify(outputs)) as Record<string, unknown> };
+  return {
+    resources,
+    outputs: JSON.parse(JSON.stringify(outputs)) as Record<string, unknown>,
+    ...(found.length > 0 ? { reads: found } : {}),
+  };
 }
 
 /**

@@ -35,7 +35,7 @@
  */
 import { fork } from "node:child_process";
 import { join } from "node:path";
-import { type ProgramRun, type RecordedResource, runProgram } from "../../plan/harness";
+import { type ProgramRun, type RecordedRead, type RecordedResource, runProgram } from "../../plan/harness";
 import { writeRunFile } from "../../deploy/run-file";
 import type { ChildRequest } from "./engine-child";
 import { MOCK_ORGANIZATION } from "../../plan/harness";
@@ -60,6 +60,8 @@ export interface FakeStack {
   outputs: Record<string, unknown>;
   resources: RecordedResource[];
   pending: (PendingOperation & { resource: RecordedResource })[];
+  /** What the last update read (`<Resource>.get`), as the checkpoint stores it (external resources). */
+  reads?: RecordedRead[];
 }
 
 /** What exists outside the engine's state, for the fake providers to act on. */
@@ -191,7 +193,8 @@ export class FakeEngine implements StackEngine {
   /** Runs a job's program as the engine would: here, or in a child process (isolated). */
   private async run(stack: string, job: StackJob, dryRun: boolean): Promise<ProgramRun> {
     const opts = { stack, stackOutputs: this.referenced(), dryRun };
-    if (!this.isolated) return runProgram(opts, jobProgram(job));
+    // a read answered from the world: in this process only (a function does not cross to the child)
+    if (!this.isolated) return runProgram({ ...opts, read: this.readObject }, jobProgram(job));
     const file = writeRunFile({
       model: job.input.model,
       ...(job.input.adoption ? { adoption: job.input.adoption } : {}),
@@ -236,6 +239,49 @@ export class FakeEngine implements StackEngine {
       file.remove();
     }
   }
+
+  /**
+   * The Kubernetes provider's Read of an object a program reads (`<Resource>.get`), from the world's API server of
+   * the provider's context (pulumi-kubernetes provider.go Read): the program gets the live object; the checkpoint
+   * stores it as `checkpointObject` makes it, the live object with `__inputs` (the live object without the server's
+   * fields and the last-applied annotation) beside it, and a Secret's `data` and `stringData` secret in both
+   * (`annotateSecrets`). Everything else, the annotations included, is stored as it is.
+   */
+  private readonly readObject = async (r: { type: string; id: string; provider?: RecordedResource }) => {
+    const server = r.provider && this.world.kubernetes?.[String(r.provider.inputs.context)];
+    const [, groupVersion, kind] = r.type.split(":") as [string, string, string];
+    if (!server || !r.type.startsWith("kubernetes:")) return undefined;
+    const [namespace, name] = r.id.includes("/") ? r.id.split("/") : [undefined, r.id];
+    const apiVersion = groupVersion.replace(/^core\//, "");
+    const live = await RawObjectApi.of(server.kubeConfig())
+      .read({ apiVersion, kind, metadata: { name: name!, ...(namespace ? { namespace } : {}) } })
+      .catch(() => undefined);
+    // the engine's words for a read finding nothing (pkg/resource/deploy/step.go, ReadStep)
+    if (!live) throw new Error(`resource '${r.id}' does not exist`);
+    const object = live as unknown as Record<string, unknown>;
+    const secrets = (o: Record<string, unknown>) =>
+      o.kind === "Secret"
+        ? {
+            ...o,
+            ...(o.data !== undefined ? { data: "[secret]" } : {}),
+            ...(o.stringData !== undefined ? { stringData: "[secret]" } : {}),
+          }
+        : o;
+    const meta = { ...(object.metadata as Record<string, unknown>) };
+    for (const k of ["creationTimestamp", "generation", "managedFields", "resourceVersion", "uid"])
+      delete meta[k];
+    if (meta.annotations) {
+      const { "kubectl.kubernetes.io/last-applied-configuration": _, ...rest } = meta.annotations as Record<
+        string,
+        string
+      >;
+      meta.annotations = rest;
+    }
+    return {
+      state: object,
+      stored: { ...secrets(object), __inputs: secrets({ ...object, metadata: meta }) },
+    };
+  };
 
   async state(stack: string): Promise<StackState | undefined> {
     const s = this.stacks.get(stack);
@@ -586,6 +632,7 @@ export class FakeEngine implements StackEngine {
         `up of ${stack} failed: ${steps.refused.length} protected resources cannot be deleted`,
       );
     current.outputs = run.outputs;
+    current.reads = run.reads ?? [];
     return changes;
   }
 
