@@ -142,6 +142,8 @@ export interface TenantModel {
   role: TenantRole;
   tier: string;
   podSecurity: PodSecurity;
+  /** A namespace owner may read the cluster's classes (the tier's `clusterReader`). */
+  clusterReader: boolean;
   admission: TenantAdmission;
   namespaces: NamespaceModel[];
   /**

@@ -229,6 +229,12 @@ const Tier = z.strictObject({
     })
     .optional(),
   maxNamespaces: z.number().int().min(1).optional(),
+  clusterReader: z
+    .boolean()
+    .optional()
+    .describe(
+      "namespace owners of this tier may read the cluster's classes (StorageClasses, IngressClasses, PriorityClasses, RuntimeClasses, CSIDrivers) to choose among them (default false: no access at cluster scope, the multi-tenancy benchmark's block access to cluster resources)",
+    ),
   admission: TierAdmission.optional().describe("what the admission policies allow this tier's tenants"),
 });
 

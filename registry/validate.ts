@@ -209,6 +209,7 @@ function checkTenants(
           warn: tier?.podSecurity?.warn ?? env.podSecurity.warn,
           version: env.podSecurity.version,
         },
+        clusterReader: tier?.clusterReader ?? false,
         admission,
         namespaces,
         clusters,

@@ -7,6 +7,8 @@ export interface TenantAccessArgs {
   tenant: string;
   subject: Subject;
   role: TenantRole;
+  /** A namespace owner reads the cluster's classes (its tier's `clusterReader`); otherwise it has no cluster binding. */
+  clusterReader?: boolean;
   /** The namespaces the tenant owns. */
   namespaces: string[];
   /** Other tenants invited into this tenant's namespaces (already without offboarding members). @default - none */
@@ -107,21 +109,22 @@ export function tenantAccess(
       );
     }
   }
-  specs.kubernetes(
-    `${name}-cluster`,
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRoleBinding",
-      metadata: { name: args.bindingNames?.cluster ?? `tenancy-tenant-${args.tenant}`, labels },
-      roleRef: {
-        apiGroup: "rbac.authorization.k8s.io",
-        kind: "ClusterRole",
-        name: CLUSTER_ROLE_FOR[args.role],
+  if (args.role !== "namespace-owner" || args.clusterReader)
+    specs.kubernetes(
+      `${name}-cluster`,
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: args.bindingNames?.cluster ?? `tenancy-tenant-${args.tenant}`, labels },
+        roleRef: {
+          apiGroup: "rbac.authorization.k8s.io",
+          kind: "ClusterRole",
+          name: CLUSTER_ROLE_FOR[args.role],
+        },
+        subjects: [rbacSubject(args.subject)],
       },
-      subjects: [rbacSubject(args.subject)],
-    },
-    within,
-    { deleteBeforeReplace: true },
-  );
+      within,
+      { deleteBeforeReplace: true },
+    );
   return component;
 }

@@ -53,6 +53,7 @@ export const tenantAccess: Contribution = ({ input, specs, providers, handles })
             cluster: n.clusterBinding(tenant.id, tenant.role),
           },
           role: tenant.role,
+          clusterReader: tenant.clusterReader,
           namespaces: activeHere,
           members: members
             .map((m) => ({ ...m, namespaces: namespacesOn(tenant, c, m.namespaces) }))

@@ -19,10 +19,10 @@ export { DEFAULT_DEPLOYER_RULES } from "../core/rbac";
 const READ = ["get", "list", "watch"];
 
 /**
- * What every namespace owner may read at cluster scope: the classes a tenant names in its own objects
- * (StorageClass, IngressClass, PriorityClass, RuntimeClass, CSIDriver), which hold no tenant's data. Not
- * namespaces, nodes, PersistentVolumes (their claimRef names another tenant's claim) or CRDs: the
- * multi-tenancy benchmark's "block access to cluster resources" (README, "Isolation at admission").
+ * What a namespace owner of a tier with `clusterReader` may read at cluster scope: the classes a tenant names in
+ * its own objects (StorageClass, IngressClass, PriorityClass, RuntimeClass, CSIDriver), which hold no tenant's
+ * data. Not namespaces, nodes, PersistentVolumes (their claimRef names another tenant's claim) or CRDs. Off by
+ * default: the multi-tenancy benchmark's "block access to cluster resources" allows no read at cluster scope.
  */
 export const CLUSTER_READER_RULES: RbacRule[] = [
   { apiGroups: ["storage.k8s.io"], resources: ["storageclasses", "csidrivers"], verbs: READ },

@@ -25,19 +25,10 @@ const check = (id: string, title?: string) => {
 };
 
 /**
- * What does not pass on the example, and why (the table says so too): the cluster-scoped read of the class
- * objects tenants name in their own objects, which kubectl-mtb's check counts as access; the PersistentVolume
- * reclaim policy, which is the cluster's StorageClasses'.
+ * What does not pass on the example, and why (the table says so too): the PersistentVolume reclaim policy, which
+ * is the cluster's StorageClasses'.
  */
 const KNOWN: Record<string, (o: Outcome) => void> = {
-  "MTB-PL1-CC-CPI-1 Block access to cluster resources": (o) => {
-    expect(o.status).toBe("fail");
-    expect(o.findings).toEqual([
-      "get, list, watch of networking.k8s.io/ingressclasses, node.k8s.io/runtimeclasses, " +
-        "scheduling.k8s.io/priorityclasses, storage.k8s.io/csidrivers, storage.k8s.io/storageclasses " +
-        "(cluster-wide: ClusterRoleBinding tenancy-tenant-alice -> ClusterRole tenancy-cluster-reader)",
-    ]);
-  },
   "pending #1199 Require PV reclaim policy of `delete`": (o) => {
     expect(o.status).toBe("not applicable");
     expect(o.findings.join()).toMatch(/the tier allows any StorageClass/);

@@ -615,8 +615,8 @@ export const CHECKS: MtbCheck[] = [
     profileLevel: 1,
     source: `${KUBECTL_MTB}/block_access_to_cluster_resources`,
     mechanism:
-      "at cluster scope a tenant is bound only to `tenancy-cluster-reader`: read of the class objects it names " +
-      "in its own objects, no writes",
+      "a namespace owner has no binding at cluster scope (a tier's `clusterReader` would grant read of the " +
+      "class objects through `tenancy-cluster-reader`; off by default)",
     run(b) {
       // kubectl-mtb: a SelfSubjectAccessReview per non-namespaced resource (discovery) and verb, namespace ""
       const c = new Collector();

@@ -146,7 +146,16 @@ describe("tenancy plan --json", () => {
     // shared resources carry no tenant key at all; everything else names its tenant
     const shared = platform!.resources.filter((r) => !("tenant" in r));
     // no ciIdentity policy: the example has no shared CI identity
-    const POLICIES = ["hostnames", "platformObjects", "roleBindings", "services", "workloads"];
+    const POLICIES = [
+      "credentials",
+      "hostnames",
+      "networkPolicies",
+      "platformObjects",
+      "platformSubresources",
+      "roleBindings",
+      "services",
+      "workloads",
+    ];
     const VAP = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
     // once per cluster: the default cluster's under their bare names, the others' as <cluster>:<name>
     const CR = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
@@ -246,8 +255,8 @@ describe("tenancy plan (readable)", () => {
     const all = r.stdout.split("\n");
     expect(all[0]).toBe("environment example: 4 tenants");
     // the platform stack's section: from its heading to the next blank line
-    // 155 objects on three clusters and a provider for each (test/plan/k8s-schema.test.ts counts them)
-    const start = all.indexOf("example-platform (layer platform): 158 resources");
+    // 171 objects on three clusters and a provider for each (test/plan/k8s-schema.test.ts counts them)
+    const start = all.indexOf("example-platform (layer platform): 174 resources");
     expect(start).toBeGreaterThan(0);
     const end = all.indexOf("", start);
     const lines = all.slice(start, end === -1 ? undefined : end);
@@ -292,11 +301,11 @@ describe("tenancy plan (readable)", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\n");
-    // 54 shared (per cluster: a provider, 7 ClusterRoles, 5 admission policies and 5 bindings); alice on main:
-    // 2 namespaces x 10 objects, a certificate, 2 owner bindings, bob's member binding, 1 cluster binding; on
-    // eu-gpu: alice-dev's 10, its owner and member bindings, the gpu-jobs grant, her cluster binding and the
-    // node-viewer grant
-    expect(lines).toContain("example-platform (layer platform): 94 resources");
+    // 72 shared (per cluster: a provider, 7 ClusterRoles, 8 admission policies and 8 bindings); alice on main:
+    // 2 namespaces x 10 objects, a certificate, 2 owner bindings, bob's member binding (no cluster binding: her
+    // tier has no clusterReader); on eu-gpu: alice-dev's 10, its owner and member bindings, the gpu-jobs grant
+    // and the node-viewer grant
+    expect(lines).toContain("example-platform (layer platform): 110 resources");
     expect(lines.filter((l) => /^ {2}\S/.test(l))).toEqual(["  (shared)", "  alice"]);
     expect(lines).toContain("    RoleBinding alice-dev/tenant-member-bob @main");
     expect(lines).toContain("    RoleBinding alice-dev/tenant-member-bob @eu-gpu");

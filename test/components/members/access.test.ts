@@ -66,7 +66,7 @@ describe("TenantAccess on its own", () => {
 
   it("binds the owner in each namespace, each member in its namespaces, and the tenant at cluster scope", async () => {
     const run = await runSpecs("test-access", (specs) => {
-      tenantAccess(specs, "acme", args, testProvider(specs), []);
+      tenantAccess(specs, "acme", { ...args, clusterReader: true }, testProvider(specs), []);
     });
     const objects = run.resources.filter((r) => r.custom) as PlannedResource[];
     for (const r of objects) validateK8sObject(r.inputs);
@@ -121,7 +121,7 @@ describe("TenantAccess in the example plan", () => {
 
   it("grants exactly the owner and member bindings the registry asks for", () => {
     expect(grants(planned)).toEqual([
-      "ClusterRoleBinding tenancy-tenant-alice -> ClusterRole tenancy-cluster-reader <- User oidc:alice@example.com",
+      // alice's tier has no clusterReader: a namespace owner gets no binding at cluster scope
       "ClusterRoleBinding tenancy-tenant-bob -> ClusterRole tenancy-power-user <- User oidc:bob@example.com",
       "ClusterRoleBinding tenancy-tenant-carol -> ClusterRole cluster-admin <- User oidc:carol@example.com",
       // alice invites bob as viewer into alice-dev
@@ -197,9 +197,12 @@ describe("TenantAccess in the example plan", () => {
       const refs = new Set(bindings(rs).map((r) => `${binding(r).roleRef.kind} ${binding(r).roleRef.name}`));
       for (const ref of refs) expect([...SHARED, "ClusterRole cluster-admin"], ref).toContain(ref);
     }
-    // the big registry does produce per-tenant bindings: one ClusterRoleBinding per active tenant
-    const active = big.tenants.filter((t) => !t.offboarding);
-    expect(active.length).toBe(19);
+    // the big registry does produce per-tenant bindings: one ClusterRoleBinding per active tenant that has one
+    // at cluster scope (power users, admins; namespace owners of no clusterReader tier have none)
+    const active = big.tenants.filter(
+      (t) => !t.offboarding && (t.role !== "namespace-owner" || t.clusterReader),
+    );
+    expect(active.length).toBe(3);
     expect(bindings(bigPlan).filter((r) => r.inputs.kind === "ClusterRoleBinding").length).toBe(
       active.length,
     );

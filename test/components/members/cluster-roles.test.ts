@@ -232,7 +232,6 @@ describe("the planned shared ClusterRoles", () => {
       });
     expect([...new Set(refs)].sort()).toEqual([
       "ClusterRoleBinding -> ClusterRole cluster-admin",
-      "ClusterRoleBinding -> ClusterRole tenancy-cluster-reader",
       "ClusterRoleBinding -> ClusterRole tenancy-power-user",
       "RoleBinding -> ClusterRole tenancy-namespace-developer",
       "RoleBinding -> ClusterRole tenancy-namespace-owner",
@@ -284,11 +283,21 @@ describe("the planned shared ClusterRoles", () => {
 });
 
 describe("cluster scope for namespace owners", () => {
-  it("every ClusterRole bound at cluster scope to a namespace-owner tenant grants cluster-scoped resources only", () => {
+  it("a namespace owner has no binding at cluster scope unless its tier says clusterReader", () => {
     const owners = model.tenants.filter((t) => t.role === "namespace-owner" && !t.offboarding);
     expect(owners.map((t) => t.id)).toEqual(["alice"]);
+    expect(() => findObject(planned, "ClusterRoleBinding", "tenancy-tenant-alice")).toThrow();
+  });
+
+  it("every ClusterRole bound at cluster scope to a namespace-owner tenant grants cluster-scoped resources only", async () => {
+    const env = exampleEnvironmentData();
+    env.tiers.standard.clusterReader = true;
+    const reading = exampleWithEnvironment(env);
+    const readingPlan = onDefaultCluster(reading, platformStack(await buildPlan(reading, LAYERS)).resources);
+    const owners = reading.tenants.filter((t) => t.role === "namespace-owner" && !t.offboarding);
+    expect(owners.map((t) => t.id)).toEqual(["alice"]);
     for (const t of owners) {
-      const crb = findObject(planned, "ClusterRoleBinding", `tenancy-tenant-${t.id}`);
+      const crb = findObject(readingPlan, "ClusterRoleBinding", `tenancy-tenant-${t.id}`);
       const roleName = (crb.inputs as { roleRef: { name: string } }).roleRef.name;
       expect(roleName).toBe("tenancy-cluster-reader");
       const rules = plannedRules(roleName);
