@@ -10,15 +10,18 @@
  *   tenancy:vaultMount, tenancy:vaultPath, tenancy:vaultKey
  *   tenancy:allowRemovals, tenancy:allowHandover, tenancy:allowShardChange,
  *   tenancy:allowDefaultClusterChange (booleans), tenancy:maxRemovals (number)
- * The platform layer applies the same guard as `npx tenancy up` (removals, handovers, namespaces leaving a
- * cluster, the shard count, the default cluster), against its own last applied outputs. What this path cannot
- * do is preview every layer before changing any: `npx tenancy up` does.
+ * Every stack, of every layer and shard, applies the same guard as `npx tenancy up` (removals, handovers,
+ * namespaces leaving a cluster, the shard count, the default cluster) to the whole registry, against what the
+ * whole platform layer last applied (its shared stack and every shard, read through StackReferences): a dns,
+ * vault, ci or apps stack run alone (by hand, or by the operator) cannot remove what the guard would refuse.
+ * The platform layer must have been applied first. What this path cannot do is preview every layer before
+ * changing any: `npx tenancy up` does.
  * An update takes the environment lease first (deploy/lease.ts), as `tenancy up` does, and refuses while another
  * run holds it. Under `tenancy up` (deploy/run-file.ts: TENANCY_RUN names the job's file) it uses the registry
  * that run validated and guarded, and checks that run still holds the lease.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_MAX_REMOVALS, checkRegistryChange } from "../deploy/guard";
+import { DEFAULT_MAX_REMOVALS, checkRegistryChange, mergeApplied } from "../deploy/guard";
 import { parseStackName, stackName } from "../layers/identity";
 import { LAYER_NAMES } from "../layers/names";
 import { layerStacks, shardCount } from "../layers/shards";
@@ -48,6 +51,48 @@ export function sourceSettings(config: pulumi.Config): SourceSettings {
     ...(vaultPath !== undefined ? { vaultPath } : {}),
     vaultKey: config.get("vaultKey") ?? d.vaultKey,
   };
+}
+
+/**
+ * What the whole platform layer last applied (deploy/guard.ts mergeApplied): its shared stack's outputs, then,
+ * when it was applied sharded, each of its shards'. A StackReference reads the stored checkpoint, also in a
+ * preview, and a stack being updated reads its own as it was before this update ({} on its first).
+ */
+export async function appliedEnvironment(
+  readers: StackReaders,
+  env: string,
+  /** The stack being run, for the message when the platform layer was never applied. */
+  running: string,
+): Promise<Record<string, unknown> | undefined> {
+  const read = async (name: string, count = 1) => {
+    const outputs = readers.get(name);
+    try {
+      return Object.fromEntries(
+        await Promise.all(GUARDED_OUTPUTS.map(async (o) => [o, await outputs.value(o)] as const)),
+      );
+    } catch (e) {
+      throw new Error(
+        `stack ${running}: the guard compares the registry with what the platform layer applied, and stack ${name} cannot be read (${e instanceof Error ? e.message : String(e)}); ` +
+          (count > 1
+            ? `the platform layer was applied with ${count} shards: create each of its stacks before the first update of any (pulumi stack init ${stackName({ env, layer: "platform", shard: 0 })}, ...)`
+            : `apply the platform layer first (pulumi up -s ${stackName({ env, layer: "platform" })})`),
+      );
+    }
+  };
+  const defined = (o: Record<string, unknown>) =>
+    Object.values(o).some((v) => v !== undefined) ? o : undefined;
+  const shared = await read(stackName({ env, layer: "platform" }));
+  // the layout it was applied with: the shards that exist (a count growing later has not made its new ones)
+  const count = typeof shared.shards === "number" ? shared.shards : 1;
+  const shards =
+    count > 1
+      ? await Promise.all(
+          Array.from({ length: count }, (_, shard) =>
+            read(stackName({ env, layer: "platform", shard }), count),
+          ),
+        )
+      : [];
+  return mergeApplied([shared, ...shards].map(defined));
 }
 
 /** The lease an update of `stack` runs under (deploy/lease.ts), taken or checked; none in a preview. */
@@ -117,29 +162,15 @@ export async function program(opts: DirectOptions = {}): Promise<Record<string, 
     );
   await (opts.lease ?? stackLease)(model, stack, job?.holder);
   const readers = new StackReaders();
-  if (layer.name === "platform" && !job) {
-    // the stack's own last applied outputs: a StackReference reads the stored checkpoint, which this update
-    // has not changed yet when the program starts ({} on a stack's first update)
-    const self = readers.get(stackName(id));
+  if (!job) {
     const shardChange = config.getBoolean("allowShardChange") ?? false;
-    const applied = Object.fromEntries(
-      await Promise.all(GUARDED_OUTPUTS.map(async (name) => [name, await self.value(name)] as const)),
-    );
-    checkRegistryChange(
-      applied.tenants === undefined
-        ? undefined
-        : Object.fromEntries(Object.entries(applied).filter(([, v]) => v !== undefined)),
-      // a shard guards its own tenants; while the shard count changes (their state moved first), tenants leave
-      // this stack for another shard: then a tenant may not vanish from the registry, as `tenancy up` checks
-      { ...model, tenants: shardChange ? model.tenants : mine.tenants },
-      {
-        allowRemovals: config.getBoolean("allowRemovals") ?? false,
-        allowHandover: config.getBoolean("allowHandover") ?? false,
-        maxRemovals: config.getNumber("maxRemovals", { min: 0 }) ?? DEFAULT_MAX_REMOVALS,
-        allowShardChange: shardChange,
-        allowDefaultClusterChange: config.getBoolean("allowDefaultClusterChange") ?? false,
-      },
-    );
+    checkRegistryChange(await appliedEnvironment(readers, id.env, stack), model, {
+      allowRemovals: config.getBoolean("allowRemovals") ?? false,
+      allowHandover: config.getBoolean("allowHandover") ?? false,
+      maxRemovals: config.getNumber("maxRemovals", { min: 0 }) ?? DEFAULT_MAX_REMOVALS,
+      allowShardChange: shardChange,
+      allowDefaultClusterChange: config.getBoolean("allowDefaultClusterChange") ?? false,
+    });
   }
   // what this stack last applied: the fences a `names` template change renames (ARCHITECTURE.md, "Safety")
   const applied = await readApplied(readers, id.layer, stack);

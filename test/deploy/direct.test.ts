@@ -92,11 +92,23 @@ describe("the direct Pulumi path", () => {
     await expect(again(first.outputs)).resolves.toBeDefined();
 
     const fourShards = { ...first.outputs, shards: 4 };
-    await expect(again(fourShards)).rejects.toThrow(SafetyError);
+    // applied with four shards, the guard reads each: they must exist
     await expect(again(fourShards)).rejects.toThrow(
+      /stack example-platform-0 cannot be read .*the platform layer was applied with 4 shards: create each of its stacks/,
+    );
+    const shards = Object.fromEntries(
+      [0, 1, 2, 3].map((k) => [`organization/tenancy/example-platform-${k}`, {}] as const),
+    );
+    const againSharded = (config: Record<string, string> = {}) =>
+      runProgram(
+        { stack: "example-platform", config, stackOutputs: { ...shards, [SELF]: fourShards } },
+        main,
+      );
+    await expect(againSharded()).rejects.toThrow(SafetyError);
+    await expect(againSharded()).rejects.toThrow(
       /shards.count is 1 but the platform layer was applied with 4: tenants would change stacks/,
     );
-    await expect(again(fourShards, { "tenancy:allowShardChange": "true" })).resolves.toBeDefined();
+    await expect(againSharded({ "tenancy:allowShardChange": "true" })).resolves.toBeDefined();
 
     const otherDefault = { ...first.outputs, defaultCluster: "eu-gpu" };
     await expect(again(otherDefault)).rejects.toThrow(
@@ -127,11 +139,87 @@ describe("the direct Pulumi path", () => {
         {
           stack: "example-platform-0",
           config: { "tenancy:allowShardChange": "true" },
-          stackOutputs: { "organization/tenancy/example-platform-0": {} },
+          stackOutputs: {
+            "organization/tenancy/example-platform-0": {},
+            // what the guard reads: the layer as applied before the move, in one stack
+            [SELF]: whole.outputs,
+          },
         },
         main,
       );
       expect(Object.keys(shard.outputs.tenants as object).length).toBeGreaterThan(0);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it("every layer's stack guards the whole registry against the whole platform layer: a dns stack run alone refuses an abrupt removal", async () => {
+    // every layer applied in order, each stack reading those before it
+    const applied: Record<string, Record<string, unknown>> = {};
+    for (const layer of ["platform", "dns", "vault", "ci", "apps"]) {
+      const ref = `organization/tenancy/example-${layer}`;
+      const run = await runProgram(
+        { stack: `example-${layer}`, stackOutputs: { ...applied, [ref]: {} } },
+        main,
+      );
+      applied[ref] = run.outputs;
+    }
+    const platform = applied[SELF]!;
+    const ghost = {
+      ...applied,
+      [SELF]: {
+        ...platform,
+        tenants: { ...(platform.tenants as object), ghost: { namespaces: ["ghost"], offboarding: false } },
+      },
+    };
+    for (const stack of ["example-dns", "example-vault", "example-ci", "example-apps"]) {
+      const run = (config: Record<string, string> = {}) =>
+        runProgram({ stack, config, stackOutputs: ghost }, main);
+      await expect(run(), stack).rejects.toThrow(/tenants removed without offboarding first: ghost/);
+      await expect(run({ "tenancy:allowRemovals": "true" }), stack).resolves.toBeDefined();
+      // as applied: nothing to refuse
+      await expect(runProgram({ stack, stackOutputs: applied }, main), stack).resolves.toBeDefined();
+    }
+    // with the platform layer never applied, the guard cannot read it and says what to do
+    await expect(runProgram({ stack: "example-dns" }, main)).rejects.toThrow(
+      /stack example-dns: the guard compares the registry with what the platform layer applied, and stack example-platform cannot be read \(.*unknown stack.*apply the platform layer first \(pulumi up -s example-platform\)/,
+    );
+  });
+
+  it("in a sharded environment, reads every shard the layer was applied with: a tenant of another shard is guarded too", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tenancy-direct-sharded-"));
+    copyExample(dir);
+    const env = parse(readFileSync(EXAMPLE_ENV_PATH, "utf8")) as Record<string, unknown>;
+    env.shards = { count: 2 };
+    writeFileSync(join(dir, "environments", "example.yaml"), stringify(env));
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const shardRef = (k: number) => `organization/tenancy/example-platform-${k}`;
+      const layout = { shards: 2, defaultCluster: "main" };
+      // each platform stack as applied: the shared one with no tenants, each shard with its own
+      const applied: Record<string, Record<string, unknown>> = {
+        [SELF]: { ...layout, tenants: {}, namespaces: {} },
+      };
+      // both shard stacks created (pulumi stack init) before the first update of either
+      Object.assign(applied, { [shardRef(0)]: {}, [shardRef(1)]: {} });
+      for (const k of [0, 1]) {
+        const run = await runProgram({ stack: `example-platform-${k}`, stackOutputs: applied }, main);
+        applied[shardRef(k)] = run.outputs;
+      }
+      // the stacks as applied: nothing refused anywhere
+      for (const stack of ["example-dns", "example-platform-1"])
+        await expect(runProgram({ stack, stackOutputs: applied }, main), stack).resolves.toBeDefined();
+      // a tenant shard 1 applied, gone from the registry without offboarding: refused by every stack, shard 0's too
+      const ghost = structuredClone(applied);
+      (ghost[shardRef(1)]!.tenants as Record<string, unknown>).ghost = {
+        namespaces: ["ghost"],
+        offboarding: false,
+      };
+      for (const stack of ["example-dns", "example-platform-0"])
+        await expect(runProgram({ stack, stackOutputs: ghost }, main), stack).rejects.toThrow(
+          /tenants removed without offboarding first: ghost/,
+        );
     } finally {
       process.chdir(cwd);
     }
