@@ -19,7 +19,6 @@ import type { LayerStack } from "../layers/shards";
 import type { LayerName } from "../layers/names";
 import type { RegistryModel } from "../registry/model";
 import { LAYERS } from "../stacks/layers";
-import type { StackState } from "./run";
 import { SafetyError } from "../components/core/problems";
 
 export interface StackMove {
@@ -30,6 +29,12 @@ export interface StackMove {
   urns: string[];
   /** URNs the source deletes and the destination makes again, after it (children whose parent stays). */
   handoffs: string[];
+}
+
+/** What a move needs of a stack's state (deploy/run.ts StackState): its URNs and their parents. */
+export interface HeldState {
+  urns: string[];
+  parents?: Record<string, string>;
 }
 
 /** The mock runtime writes the root stack resource's type into its children's URNs; the engine does not. */
@@ -75,7 +80,7 @@ function plannedKeys(model: RegistryModel, stack: LayerStack): { key: string; to
 export function stackMoves(
   model: RegistryModel,
   stacks: readonly LayerStack[],
-  states: ReadonlyMap<string, StackState | undefined>,
+  states: ReadonlyMap<string, HeldState | undefined>,
 ): StackMove[] {
   const held = new Map<string, { stack: string; urn: string }>();
   for (const [name, state] of states) {
@@ -116,7 +121,7 @@ export function stackMoves(
 }
 
 /** Whether a URN's top-level ancestor (through the source's parents) is among the move's. */
-function topAncestorMoves(urn: string, source: StackState | undefined, move: StackMove | undefined): boolean {
+function topAncestorMoves(urn: string, source: HeldState | undefined, move: StackMove | undefined): boolean {
   if (!move) return false;
   const named = new Set(move.urns);
   for (let u: string | undefined = urn; u !== undefined; u = source?.parents?.[u])
@@ -125,7 +130,7 @@ function topAncestorMoves(urn: string, source: StackState | undefined, move: Sta
 }
 
 /** The URNs a move takes from its source: those named and, through the source's parents, all their children. */
-export function movedUrns(move: StackMove, source: StackState | undefined): string[] {
+export function movedUrns(move: StackMove, source: HeldState | undefined): string[] {
   const moving = new Set(move.urns);
   const parents = Object.entries(source?.parents ?? {});
   for (let grew = true; grew;) {

@@ -250,11 +250,10 @@ describe("removing a namespace", () => {
     // phase two: the namespace is deleted; everything inside goes with it, not before it
     await runLayers("up", withoutAliceDev(), engine, NONE);
     const steps = engine.lastDeletes.get("example-platform")!;
-    // and on eu-gpu, which alice-dev alone placed alice on, her cluster-level binding
+    // (alice's tier has no clusterReader: no cluster-level binding on eu-gpu to go with it)
     expect(kinds(steps.deleted).sort()).toEqual([
       "kubernetes:core/v1:Namespace alice-dev-namespace",
       "kubernetes:core/v1:Namespace eu-gpu:alice-dev-namespace",
-      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding eu-gpu:alice-cluster",
     ]);
     expect(onMain(kinds(steps.droppedWith))).toEqual([
       "kubernetes:core/v1:ConfigMap alice-dev-admission",

@@ -200,13 +200,15 @@ describe("the direct path's lease", () => {
 
   it("pulumi up -s is refused while a tenancy up holds the lease; takes it when free; a preview needs none", async () => {
     const other = await take("ci@runner pid 9 (tenancy up)");
-    const update = () => runProgram({ stack: "example-dns", stackOutputs: { [SELF]: {} } }, () => program());
+    // the stack, and the platform stack its guard reads (never applied: nothing to guard)
+    const APPLIED = { [SELF]: {}, "organization/tenancy/example-platform": {} };
+    const update = () => runProgram({ stack: "example-dns", stackOutputs: APPLIED }, () => program());
     await expect(update()).rejects.toThrow(/being changed by ci@runner pid 9/);
     // a preview changes nothing and takes no lease
-    await runProgram({ stack: "example-dns", stackOutputs: { [SELF]: {} }, dryRun: true }, () => program());
+    await runProgram({ stack: "example-dns", stackOutputs: APPLIED, dryRun: true }, () => program());
     await other.release();
     let held: HeldLease | undefined;
-    await runProgram({ stack: "example-dns", stackOutputs: { [SELF]: {} } }, () =>
+    await runProgram({ stack: "example-dns", stackOutputs: APPLIED }, () =>
       program({
         lease: async (m, s, under) => (held = await stackLease(m, s, under)),
       }),

@@ -127,7 +127,7 @@ describe("strict schemas: unknown keys are typos", () => {
       e.tiers.team.maxNamespace = 3;
     });
     expect(problems({ alice }, env)).toEqual([
-      'environments/example.yaml: tiers.team.maxNamespace: unknown field "maxNamespace"; did you mean "maxNamespaces"? (known fields: description, quota, limits, max, budget, podSecurity, maxNamespaces, admission)',
+      'environments/example.yaml: tiers.team.maxNamespace: unknown field "maxNamespace"; did you mean "maxNamespaces"? (known fields: description, quota, limits, max, budget, podSecurity, maxNamespaces, clusterReader, admission)',
     ]);
   });
 });
@@ -958,6 +958,7 @@ describe("a valid registry", () => {
       role: "power-user",
       tier: "team",
       podSecurity: { enforce: "restricted", audit: "restricted", warn: "restricted", version: "v1.30" },
+      clusterReader: false,
       // the team tier's allowances over the environment's defaults and the built-in ones
       admission: {
         serviceTypes: ["LoadBalancer"],
