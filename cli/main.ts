@@ -19,6 +19,7 @@ import { accessCommand } from "./access";
 import { canICommand } from "./can-i";
 import { checkRolesCommand } from "./check-roles";
 import { codeownersCommand } from "./codeowners";
+import { commentCommand } from "./comment";
 import { diffCommand } from "./diff";
 import { driftCommand } from "./drift";
 import { deployCommands } from "./deploy";
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   accessCommand(program);
   canICommand(program);
   diffCommand(program);
+  commentCommand(program);
   recordCommands(program);
   codeownersCommand(program);
   shardsCommand(program);

@@ -2,7 +2,11 @@
  * Options every command shares (ARCHITECTURE.md: --env, --registry, --source, --json) and how they become
  * load options.
  */
+import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
+import { parse } from "yaml";
+import { UsageError } from "../components/core/problems";
+import { isLabel } from "../components/core/schema";
 import type { LoadOptions } from "../registry/load";
 import { DEFAULT_SOURCE_SETTINGS, type SourceSettings, sourceOptions } from "../registry/settings";
 
@@ -11,9 +15,65 @@ export interface CommonOptions extends SourceSettings {
   json?: boolean;
 }
 
+/** The project's config file, in the directory tenancy runs in (ARCHITECTURE.md: the environment chosen once). */
+export const CONFIG_FILE = "tenancy.yaml";
+/** The variable naming the environment, ahead of the config file. */
+export const ENV_VARIABLE = "TENANCY_ENV";
+/** The environment when neither names one: the example the repository ships. */
+export const FALLBACK_ENV = "example";
+
+/** What the config file says: `env: <name>`, nothing else yet. Absent file: {}. */
+export function readConfig(dir = "."): { env?: string } {
+  const path = dir === "." ? CONFIG_FILE : `${dir}/${CONFIG_FILE}`;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return {};
+    throw new UsageError(`${path}: cannot be read: ${(e as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text) ?? {};
+  } catch (e) {
+    throw new UsageError(`${path}: not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    throw new UsageError(`${path}: expected a mapping like "env: prod"`);
+  const unknown = Object.keys(doc).filter((k) => k !== "env");
+  if (unknown.length > 0)
+    throw new UsageError(`${path}: unknown key ${JSON.stringify(unknown[0])} (the file holds env: <name>)`);
+  const env = (doc as { env?: unknown }).env;
+  if (env === undefined || env === null) return {};
+  if (typeof env !== "string" || !isLabel(env))
+    throw new UsageError(
+      `${path}: env: ${JSON.stringify(env)} is not a valid environment name (lowercase letters, digits, dashes)`,
+    );
+  return { env };
+}
+
+/**
+ * The environment when --env is not given, and where that comes from: TENANCY_ENV (empty counts as unset, as a
+ * CI variable that is not defined expands to ""), else `env:` in tenancy.yaml, else the example.
+ */
+export function defaultEnv(env: NodeJS.ProcessEnv = process.env, dir = "."): { env: string; from: string } {
+  const variable = env[ENV_VARIABLE]?.trim();
+  if (variable) return { env: variable, from: ENV_VARIABLE };
+  const config = readConfig(dir);
+  if (config.env) return { env: config.env, from: CONFIG_FILE };
+  return { env: FALLBACK_ENV, from: "default" };
+}
+
 export function withCommonOptions(cmd: Command): Command {
   return cmd
-    .option("--env <name>", "environment: environments/<name>.yaml", "example")
+    .option(
+      "--env <name>",
+      `environment: environments/<name>.yaml (default: $${ENV_VARIABLE}, else env: in ${CONFIG_FILE}, else ${FALLBACK_ENV})`,
+    )
+    .hook("preAction", (_cmd, action) => {
+      if (action.getOptionValue("env") === undefined)
+        action.setOptionValueWithSource("env", defaultEnv().env, "default");
+    })
     .option("--registry <dir>", "registry directory (YAML source)", DEFAULT_SOURCE_SETTINGS.registry)
     .addOption(
       new Option("--source <kind>", "where the registry lives")
