@@ -17,8 +17,11 @@ import { names } from "../../policy/names";
 /** Where tenant data and deployer credentials live in Vault. */
 export interface VaultPaths {
   kvMount: string;
-  /** prefixed: `<kv>/data/<tenantPrefix>/<id>/*`; top-level: `<kv>/data/<id>` and `<kv>/data/<id>/*`. */
-  tenantPaths: "prefixed" | "top-level";
+  /**
+   * prefixed: `<kv>/data/<tenantPrefix>/<id>/*`; top-level: `<kv>/data/<id>` and `<kv>/data/<id>/*`;
+   * per-namespace: `<kv>/data/<ns>/*` (and `<kv>/metadata/<ns>/*` list) for each of its active namespaces.
+   */
+  tenantPaths: "prefixed" | "top-level" | "per-namespace";
   tenantPrefix: string;
   kubernetesSecretsMount: string;
   /** SOPS keys: a transit key `<keyPrefix><ns>` per tenant namespace on the transit `mount`. @default - none */
@@ -70,10 +73,22 @@ export function safeSegment(name: string): string {
 const KV_WRITE: Capability[] = ["create", "read", "update", "patch", "delete"];
 const KV_META: Capability[] = ["list", "read", "delete"];
 
-/** The tenant's KV v2 paths: its data and metadata, nothing beside. */
-export function tenantKvRules(paths: VaultPaths, tenant: string): PolicyRule[] {
+/**
+ * The tenant's KV v2 paths: its data and metadata, nothing beside. With `per-namespace` paths (the
+ * single-secret installations' layout, ARCHITECTURE.md "Vault paths"), each of `namespaces` (its active ones)
+ * gets `<kv>/data/<ns>/*` and a listing of `<kv>/metadata/<ns>/*`, as those installations' policies write them.
+ */
+export function tenantKvRules(paths: VaultPaths, tenant: string, namespaces: string[] = []): PolicyRule[] {
   const id = safeSegment(tenant);
   const kv = paths.kvMount;
+  if (paths.tenantPaths === "per-namespace")
+    return namespaces.flatMap((namespace) => {
+      const ns = safeSegment(namespace);
+      return [
+        { path: `${kv}/data/${ns}/*`, capabilities: KV_WRITE },
+        { path: `${kv}/metadata/${ns}/*`, capabilities: ["list"] },
+      ];
+    });
   if (paths.tenantPaths === "top-level") {
     return [
       { path: `${kv}/data/${id}`, capabilities: KV_WRITE },
@@ -109,11 +124,14 @@ export function tenantPolicyRules(
   paths: VaultPaths,
   tenant: string,
   namespaces: string[],
-  /** The namespaces whose SOPS keys it uses: every active one, wherever it runs. @default namespaces */
+  /**
+   * The namespaces whose SOPS keys (and, with per-namespace paths, KV paths) it uses: every active one,
+   * wherever it runs. @default namespaces
+   */
   sopsNamespaces: string[] = namespaces,
 ): PolicyRule[] {
   return [
-    ...tenantKvRules(paths, tenant),
+    ...tenantKvRules(paths, tenant, sopsNamespaces),
     ...namespaces.map((ns) => deployerCredsRule(paths, ns)),
     ...sopsNamespaces.flatMap((ns) => sopsRules(paths, ns)),
   ];

@@ -39,10 +39,10 @@ export const VaultSettings = z.strictObject({
     .default({ enabled: true, ttlSeconds: 1200 }),
   kvMount: VaultPath.default("secret").describe("the KV v2 mount holding tenant secrets"),
   tenantPaths: z
-    .enum(["prefixed", "top-level"])
+    .enum(["prefixed", "top-level", "per-namespace"])
     .default("prefixed")
     .describe(
-      "which KV paths a tenant's policy grants. prefixed: <kvMount>/data/<tenantPrefix>/<id>/*; top-level (existing installations): <kvMount>/data/<id> and <kvMount>/data/<id>/*",
+      "which KV paths a tenant's policy grants. prefixed: <kvMount>/data/<tenantPrefix>/<id>/*; top-level (existing installations): <kvMount>/data/<id> and <kvMount>/data/<id>/*; per-namespace (the single-secret installations' own): <kvMount>/data/<namespace>/* and a listing of <kvMount>/metadata/<namespace>/* for each active namespace",
     ),
   tenantPrefix: VaultPath.default("tenants"),
   reservedPaths: z

@@ -4,6 +4,7 @@
  */
 import { show } from "../../components/core/problems";
 import type { TenantContext } from "./context";
+import { namespaceEntries } from "../../components/namespace/rules";
 
 export function checkIdentity(ctx: TenantContext): string | undefined {
   const { env, doc, data, claims, at } = ctx;
@@ -16,6 +17,18 @@ export function checkIdentity(ctx: TenantContext): string | undefined {
       [],
       `tenant id ${show(doc.id)} is a reserved Vault path (vault.reservedPaths in ${env.source}, or the registry's own); with top-level tenant paths its policy would grant ${env.vault.kvMount}/data/${doc.id}; choose another id`,
     );
+
+  // per-namespace paths put a namespace's data at <kvMount>/data/<ns>/*: no namespace may be a path the platform
+  // uses (with the per-tenant source, <kvMount>/data/tenants/* holds every tenant's record)
+  if (env.vault.tenantPaths === "per-namespace") {
+    const reserved = [...env.vault.reservedPaths, env.vault.tenantPrefix, ...claims.platformVaultPaths];
+    for (const { name, path } of namespaceEntries(ctx))
+      if (reserved.includes(name))
+        at(
+          data.namespaces === undefined ? [] : path,
+          `namespace ${show(name)} is a reserved Vault path (vault.reservedPaths in ${env.source}, vault.tenantPrefix, or the registry's own); with per-namespace tenant paths its tenant's policy would grant ${env.vault.kvMount}/data/${name}/*; choose another name`,
+        );
+  }
 
   const identity = tenantIdentity(ctx);
   if (identity === undefined) return undefined;

@@ -51,9 +51,17 @@ const transitPaths = (model: RegistryModel, ns: string) => {
   return sops ? ["encrypt", "decrypt"].map((op) => `${sops.mount}/${op}/${sops.keyPrefix}${ns}`) : [];
 };
 
-/** Paths inside a tenant's KV space, written from the documented path layouts (not from the policy builder). */
-function samplePaths(model: RegistryModel, tenant: string): string[] {
+/**
+ * Paths inside a tenant's KV space, written from the documented path layouts (not from the policy builder);
+ * per namespace: each of its namespaces' (`active`: those not offboarding).
+ */
+function samplePaths(model: RegistryModel, tenant: string, active = false): string[] {
   const { kvMount: kv, tenantPaths, tenantPrefix } = model.environment.vault;
+  if (tenantPaths === "per-namespace")
+    return model.tenants
+      .find((t) => t.id === tenant)!
+      .namespaces.filter((n) => !active || !n.offboarding)
+      .flatMap((n) => [`${kv}/data/${n.name}/x`, `${kv}/metadata/${n.name}/x`]);
   if (tenantPaths === "top-level")
     return ["data", "metadata"].flatMap((k) => [`${kv}/${k}/${tenant}`, `${kv}/${k}/${tenant}/x`]);
   return ["data", "metadata"].map((k) => `${kv}/${k}/${tenantPrefix}/${tenant}/x`);
@@ -162,7 +170,7 @@ function vaultViolations(model: RegistryModel, principals: VaultPrincipal[]): st
     const home =
       model.environment.clusters.find((c) => c.default)?.name ?? model.environment.clusters[0]!.name;
     for (const path of [
-      ...samplePaths(model, t.id),
+      ...samplePaths(model, t.id, true),
       ...own.filter((n) => n.clusters.includes(home)).map((n) => credsPath(model, n.name)),
       ...own.flatMap((n) => transitPaths(model, n.name)),
     ])
@@ -546,6 +554,7 @@ describe("isolation", () => {
   it(`planned: ${PLANNED_RUNS} generated registries, no cross-tenant grant in the access matrix`, async () => {
     const seen = {
       legacy: 0,
+      perNamespace: 0,
       prefixShared: 0,
       members: 0,
       offboarding: 0,
@@ -560,6 +569,7 @@ describe("isolation", () => {
       fc.asyncProperty(registries, async ({ model }) => {
         const ids = model.tenants.map((t) => t.id);
         if (model.environment.vault.tenantPaths === "top-level") seen.legacy++;
+        if (model.environment.vault.tenantPaths === "per-namespace") seen.perNamespace++;
         if (ids.some((a) => ids.some((b) => a !== b && b.startsWith(a)))) seen.prefixShared++;
         if (model.tenants.some((t) => t.members.length > 0)) seen.members++;
         if (model.tenants.some((t) => t.offboarding)) seen.offboarding++;

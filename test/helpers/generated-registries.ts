@@ -88,6 +88,8 @@ export const registrySpec = fc.record({
   ),
   tenants: fc.array(tenantSpec, { minLength: 5, maxLength: 5 }),
   legacy: fc.boolean(),
+  /** Vault KV paths per namespace (vault.tenantPaths: per-namespace), where not legacy. */
+  perNamespace: fc.boolean(),
   groups: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   /** The shared CI identity of existing installations, besides per-tenant CI. */
   sharedCi: fc.boolean(),
@@ -183,6 +185,7 @@ export function documents(spec: RegistrySpec, extras = true): Record<string, Ten
 export function generatedRegistry(spec: RegistrySpec, extras = true): RegistryModel | undefined {
   const env = exampleEnvironmentData();
   if (spec.legacy) env.vault.tenantPaths = "top-level";
+  else if (spec.perNamespace) env.vault.tenantPaths = "per-namespace";
   if (spec.groups) env.rbac = { subject: "group", groupPrefix: "tenant:" };
   if (spec.sharedCi) withSharedCi(env);
   if (spec.sops) env.vault.sops = { mount: "transit", keyPrefix: "sops-state-" };
