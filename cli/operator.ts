@@ -1,8 +1,8 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { stringify } from "yaml";
-import { operatorAdmissionWarnings, operatorStacks } from "../deploy/operator";
+import { checkStackNames, operatorAdmissionWarnings, operatorStacks } from "../deploy/operator";
 import { escapeControl } from "../components/core/problems";
-import { loadRegistry } from "../registry/load";
+import { environmentPath, loadRegistry } from "../registry/load";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 interface OperatorCommandOptions extends CommonOptions {
@@ -12,6 +12,8 @@ interface OperatorCommandOptions extends CommonOptions {
   organization: string;
   serviceAccount?: string;
   credentialsSecret: string;
+  gitSecret?: string;
+  gitAuth: "token" | "basic" | "ssh";
 }
 
 export function operatorCommand(program: Command): void {
@@ -19,7 +21,7 @@ export function operatorCommand(program: Command): void {
     program
       .command("operator")
       .description(
-        "Pulumi Kubernetes Operator Stack objects, one per stack (every shard and shared stack), each with the stacks it waits for as prerequisites: kubectl apply -f - to run the layers in the cluster",
+        "Pulumi Kubernetes Operator Stack objects, one per stack (every shard and shared stack), each with the stacks it waits for as prerequisites and the credentials its layer needs: kubectl apply -f - to run the layers in the cluster (docs/in-cluster.md)",
       )
       .requiredOption("--repo <url>", "the git repository of this project and its registry")
       .requiredOption("--organization <org>", "the Pulumi organization of the stacks")
@@ -28,17 +30,37 @@ export function operatorCommand(program: Command): void {
       .option("--service-account <name>", "the workspaces' service account")
       .option(
         "--credentials-secret <name>",
-        "the Secret with PULUMI_ACCESS_TOKEN, VAULT_TOKEN, CLOUDFLARE_API_TOKEN",
+        "the Secret with PULUMI_ACCESS_TOKEN, VAULT_ADDR, VAULT_TOKEN, CLOUDFLARE_API_TOKEN (docs/in-cluster.md)",
         "tenancy-credentials",
+      )
+      .option("--git-secret <name>", "a private repository: the Secret with its git credentials")
+      .addOption(
+        new Option(
+          "--git-auth <kind>",
+          "what --git-secret holds: token (key accessToken), basic (username, password), ssh (sshPrivateKey)",
+        )
+          .choices(["token", "basic", "ssh"])
+          .default("token"),
       ),
   ).action(async (opts: OperatorCommandOptions) => {
     const model = await loadRegistry(loadOptions(opts));
+    // the Stack CRD's limit on names, before anything is printed (exit 1, at the environment file)
+    checkStackNames(model, environmentPath(opts.env));
     const objects = operatorStacks(model, {
       repo: opts.repo,
       branch: opts.branch,
       namespace: opts.namespace,
       organization: opts.organization,
       credentialsSecret: opts.credentialsSecret,
+      source: {
+        source: opts.source,
+        registry: opts.registry,
+        vaultLayout: opts.vaultLayout,
+        vaultMount: opts.vaultMount,
+        ...(opts.vaultPath !== undefined ? { vaultPath: opts.vaultPath } : {}),
+        vaultKey: opts.vaultKey,
+      },
+      ...(opts.gitSecret ? { gitAuth: { secret: opts.gitSecret, kind: opts.gitAuth } } : {}),
       ...(opts.serviceAccount ? { serviceAccount: opts.serviceAccount } : {}),
     });
     // the Stacks are printed all the same: the environment may be about to name the service account

@@ -1,8 +1,9 @@
 /**
  * Kubernetes API clients for the environment's clusters, as the Kubernetes provider finds its credentials: the
- * cluster's kubeconfig file (or the usual lookup: KUBECONFIG, then ~/.kube/config) at the cluster's context. In a
- * pod with no such context, and only with TENANCY_IN_CLUSTER=true (the operator's workspace), the pod's own
- * service account (in-cluster config).
+ * cluster's kubeconfig file (or the usual lookup: KUBECONFIG, then ~/.kube/config) at the cluster's context. Only
+ * with TENANCY_IN_CLUSTER=true (the operator's workspace; layers/in-cluster.ts), as the providers there: the
+ * default cluster through the pod's own service account (in-cluster config), every other through its mounted
+ * kubeconfig Secret (in any other pod, the pod's own cluster may not be the one meant).
  * Used by the preflight and the environment lease (ARCHITECTURE.md, "Converging"); loaded on use.
  */
 import {
@@ -13,6 +14,8 @@ import {
 } from "@kubernetes/client-node";
 import type { EnvironmentModel } from "../registry/model";
 import { ExternalError } from "../components/core/problems";
+import { defaultCluster } from "../components/clusters/placement";
+import { IN_CLUSTER_ENV, kubeconfigMountPath, runsInCluster } from "../layers/in-cluster";
 
 /** The client configuration of a cluster of the environment, by its name. */
 export type KubeConfigs = (cluster: string) => KubeConfig;
@@ -25,22 +28,32 @@ export function kubeConfigs(env: EnvironmentModel): KubeConfigs {
     const cluster = env.clusters.find((c) => c.name === name);
     if (!cluster) throw new ExternalError(`no cluster ${name} in environment ${env.name}`);
     const kc = new KubeConfig();
+    // in the operator's workspace, as the providers there (layers/in-cluster.ts): the default cluster through
+    // the pod's service account, every other through its mounted kubeconfig Secret
+    const inCluster = runsInCluster();
+    if (inCluster && name === defaultCluster(env.clusters)) {
+      if (!process.env.KUBERNETES_SERVICE_HOST)
+        throw new ExternalError(
+          `cluster ${name}: ${IN_CLUSTER_ENV}=true but this is no pod (KUBERNETES_SERVICE_HOST is not set)`,
+        );
+      kc.loadFromCluster();
+      made.set(name, kc);
+      return kc;
+    }
+    const file = inCluster ? kubeconfigMountPath(name) : cluster.kubeconfig;
     try {
-      if (cluster.kubeconfig) kc.loadFromFile(cluster.kubeconfig);
+      if (file) kc.loadFromFile(file);
       else kc.loadFromDefault();
     } catch (e) {
       throw new ExternalError(
-        `cluster ${name}: cannot read its kubeconfig (${cluster.kubeconfig ?? process.env.KUBECONFIG ?? "~/.kube/config"}): ${(e as Error).message.split("\n")[0]}`,
+        `cluster ${name}: cannot read its kubeconfig (${file ?? process.env.KUBECONFIG ?? "~/.kube/config"}): ${(e as Error).message.split("\n")[0]}`,
       );
     }
-    if (kc.getContextObject(cluster.context)) kc.setCurrentContext(cluster.context);
-    // only where told (the operator's workspace pods): in any other pod, the pod's own cluster may not be this one
-    else if (process.env.TENANCY_IN_CLUSTER === "true" && process.env.KUBERNETES_SERVICE_HOST)
-      kc.loadFromCluster();
-    else
+    if (!kc.getContextObject(cluster.context))
       throw new ExternalError(
-        `cluster ${name}: kubeconfig context ${cluster.context} not found (${cluster.kubeconfig ?? process.env.KUBECONFIG ?? "~/.kube/config"})`,
+        `cluster ${name}: kubeconfig context ${cluster.context} not found (${file ?? process.env.KUBECONFIG ?? "~/.kube/config"})`,
       );
+    kc.setCurrentContext(cluster.context);
     made.set(name, kc);
     return kc;
   };

@@ -73,6 +73,12 @@ export interface LayerInput {
    * @default - nothing known (the planned view; a run that did not read it): no rename released
    */
   applied?: AppliedNames;
+  /**
+   * Run in the operator's workspace pod (TENANCY_IN_CLUSTER=true: layers/in-cluster.ts): the default cluster's
+   * provider uses the pod's service account, every other cluster's the kubeconfig mounted from its Secret.
+   * @default false - each cluster's kubeconfig context
+   */
+  inCluster?: boolean;
 }
 
 /**

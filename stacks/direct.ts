@@ -19,12 +19,18 @@
  * An update takes the environment lease first (deploy/lease.ts), as `tenancy up` does, and refuses while another
  * run holds it. Under `tenancy up` (deploy/run-file.ts: TENANCY_RUN names the job's file) it uses the registry
  * that run validated and guarded, and checks that run still holds the lease.
+ * In the operator's workspace (TENANCY_IN_CLUSTER=true; layers/in-cluster.ts) the providers use the pod's own
+ * credentials, and the stack exports the commit it applied and refuses a prerequisite applied from another.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_MAX_REMOVALS, checkRegistryChange, mergeApplied } from "../deploy/guard";
 import { parseStackName, stackName } from "../layers/identity";
 import { LAYER_NAMES } from "../layers/names";
-import { layerStacks, shardCount } from "../layers/shards";
+import { type LayerStack, layerStacks, shardCount } from "../layers/shards";
+import { runsInCluster } from "../layers/in-cluster";
+import { operatorUpstream } from "../deploy/operator";
+import { checkoutCommit } from "../deploy/checkout";
+import { SafetyError } from "../components/core/problems";
 import { loadRegistry } from "../registry/load";
 import { DEFAULT_SOURCE_SETTINGS, type SourceSettings, sourceOptions } from "../registry/settings";
 import { LAYERS } from "./layers";
@@ -172,6 +178,10 @@ export async function program(opts: DirectOptions = {}): Promise<Record<string, 
       allowDefaultClusterChange: config.getBoolean("allowDefaultClusterChange") ?? false,
     });
   }
+  // in the operator's workspace: the commit this run applies, which each prerequisite must have applied too
+  const inCluster = runsInCluster();
+  const commit = inCluster && !job ? checkoutCommit() : undefined;
+  if (commit) await checkPrerequisiteCommits(readers, model, mine, commit);
   // what this stack last applied: the fences a `names` template change renames (ARCHITECTURE.md, "Safety")
   const applied = await readApplied(readers, id.layer, stack);
   const specs = layer.program({
@@ -180,7 +190,42 @@ export async function program(opts: DirectOptions = {}): Promise<Record<string, 
     part: mine.part,
     ...(job?.adoption ? { adoption: job.adoption } : {}),
     ...(applied ? { applied } : {}),
+    ...(inCluster ? { inCluster } : {}),
   });
   await checkUpstream(specs, readers);
-  return registerStack(specs, readers);
+  const outputs = registerStack(specs, readers);
+  return commit ? { ...outputs, [COMMIT_OUTPUT]: commit } : outputs;
+}
+
+/** The output holding the commit a stack was applied from in the operator's workspace. */
+export const COMMIT_OUTPUT = "commit";
+
+/**
+ * The operator's prerequisites (deploy/operator.ts `operatorUpstream`) require only that a prerequisite's last
+ * update succeeded, not that it ran the same commit (stack_controller.go isRequirementSatisfied: state and age
+ * only). So every stack run in the cluster exports the commit it applied, and refuses to run while a
+ * prerequisite's differs: a dns stack at a new commit waits for the platform stack to apply it (the operator
+ * retries a failed update), never guards against, or reads, what an older commit applied.
+ */
+export async function checkPrerequisiteCommits(
+  readers: StackReaders,
+  model: RegistryModel,
+  mine: LayerStack,
+  commit: string,
+): Promise<void> {
+  const stacks = LAYER_NAMES.flatMap((l) => layerStacks(model, l));
+  const found = await Promise.all(
+    operatorUpstream(mine, stacks).map(
+      async (name) => [name, await readers.get(name).value(COMMIT_OUTPUT)] as const,
+    ),
+  );
+  const behind = found.filter(([, c]) => c !== commit);
+  if (behind.length === 0) return;
+  throw new SafetyError(
+    `stack ${mine.name} runs commit ${commit.slice(0, 12)}, but ${behind.length === 1 ? "its prerequisite was" : "its prerequisites were"} last applied from another; not run: it runs once they have applied this commit (the operator retries). A stack last applied outside the operator (pulumi up by hand, tenancy up) exports no commit: have the operator run it again (kubectl annotate stack <name> pulumi.com/reconciliation-request=$(date +%s) --overwrite)`,
+    behind.map(
+      ([name, c]) =>
+        `${name}: ${typeof c === "string" ? c.slice(0, 12) : "no commit (not applied by the operator)"}`,
+    ),
+  );
 }

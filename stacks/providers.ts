@@ -2,14 +2,16 @@
  * The one place providers are specified (ARCHITECTURE.md, "Providers"): per stack, one Kubernetes provider per
  * cluster, keyed by the cluster's name, one Vault and one Cloudflare provider for the environment. Resources
  * name theirs in their specs. Credentials never come from here: the Kubernetes provider uses the kubeconfig
- * context, the Vault provider VAULT_TOKEN (or the token helper) as the Vault CLI does, Cloudflare the secret
- * config `cloudflare:apiToken` or CLOUDFLARE_API_TOKEN.
+ * context (in the operator's workspace: in-cluster config, or a mounted kubeconfig; layers/in-cluster.ts), the
+ * Vault provider VAULT_TOKEN (or the token helper) as the Vault CLI does, Cloudflare the secret config
+ * `cloudflare:apiToken` or CLOUDFLARE_API_TOKEN.
  */
 import { type Ref, type ResourceSpec, type Specs, ref, specKey } from "../components/core/spec";
 import { clusterIdentifier, clusterProviderName } from "../layers/identity";
 import type { LayerInput } from "../layers/names";
 import { defaultCluster, onCluster } from "../components/clusters/placement";
 import type { EnvironmentModel } from "../registry/model";
+import { kubeconfigMountPath } from "../layers/in-cluster";
 
 export interface ProviderOptions {
   /**
@@ -18,6 +20,12 @@ export interface ProviderOptions {
    * @default - none
    */
   upsert?: "all" | readonly string[];
+  /**
+   * In the operator's workspace pod (layers/in-cluster.ts): the default cluster through the pod's service account
+   * (no context, no kubeconfig: the provider's in-cluster fallback), every other cluster through the kubeconfig
+   * mounted from its Secret. @default false - each cluster's kubeconfig context
+   */
+  inCluster?: boolean;
 }
 
 export class Providers {
@@ -30,9 +38,12 @@ export class Providers {
   ) {}
 
   /** The providers of a layer program's stack: updating what exists where the run adopts it. */
-  static of(specs: Specs, input: Pick<LayerInput, "model" | "adoption">): Providers {
+  static of(specs: Specs, input: Pick<LayerInput, "model" | "adoption" | "inCluster">): Providers {
     const upsert = input.adoption?.kubernetes?.upsert;
-    return new Providers(specs, input.model.environment, upsert ? { upsert } : {});
+    return new Providers(specs, input.model.environment, {
+      ...(upsert ? { upsert } : {}),
+      ...(input.inCluster ? { inCluster: true } : {}),
+    });
   }
 
   /** Once per stack: the spec made the first time, the same spec after. */
@@ -51,8 +62,7 @@ export class Providers {
       custom: true,
       cluster: c.name,
       inputs: {
-        context: c.context,
-        ...(c.kubeconfig ? { kubeconfig: c.kubeconfig } : {}),
+        ...this.credentials(c),
         // the cluster's identity: an edited kubeconfig or context must not replace the provider (and so every
         // object it manages); only a change of this value does
         clusterIdentifier: clusterIdentifier(this.env.name, c.name),
@@ -62,6 +72,19 @@ export class Providers {
           : {}),
       },
     }));
+  }
+
+  /**
+   * Where a cluster's provider finds its credentials: the cluster's kubeconfig context (its file, or the usual
+   * lookup); in the operator's workspace, the default cluster in-cluster (neither a context nor a kubeconfig:
+   * with either, the provider never falls back to the pod's service account; layers/in-cluster.ts) and the
+   * others from their mounted kubeconfig Secrets.
+   */
+  private credentials(c: EnvironmentModel["clusters"][number]): { context?: string; kubeconfig?: string } {
+    if (!this.opts.inCluster)
+      return { context: c.context, ...(c.kubeconfig ? { kubeconfig: c.kubeconfig } : {}) };
+    if (c.name === defaultCluster(this.env.clusters)) return {};
+    return { context: c.context, kubeconfig: kubeconfigMountPath(c.name) };
   }
 
   /**
