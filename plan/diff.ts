@@ -11,7 +11,9 @@ import type { AccessRow } from "../policy/access";
 import type { RegistryModel } from "../registry/model";
 import { SafetyError } from "../components/core/problems";
 import { accessMatrix } from "./access";
-import { type Plan, type PlannedResource, buildPlan } from "./plan";
+import { type Plan, type PlannedResource, buildPlan, describeResource } from "./plan";
+import { type PrivilegeRaise, privilegeDelta } from "./privilege";
+import { parsePolicy } from "../components/vault/policy";
 import { changeScope, scopeIn, scopeShards } from "./scope";
 
 export interface InputChange {
@@ -24,7 +26,14 @@ export interface ResourceChange {
   layer: string;
   tenant?: string;
   type: string;
+  /** The Pulumi name. */
   name: string;
+  /** The object as `plan` names it: `Kind namespace/name` for Kubernetes objects (plan/plan.ts describeResource). */
+  object?: string;
+  /** The cluster of a Kubernetes object, when the plan spans several. */
+  cluster?: string;
+  /** What an added object holds, readable: a new namespace's effective quota, a new Vault policy's paths. */
+  details?: string[];
   /** `move`: the same resource, owned by another stack (a handed namespace, a shard change): moved, not recreated. */
   op: "add" | "change" | "remove" | "move";
   changes?: InputChange[];
@@ -41,6 +50,8 @@ export interface PlanDiff {
   tenants: TenantChange[];
   resources: ResourceChange[];
   access: { gained: AccessRow[]; lost: AccessRow[]; crossTenant: AccessRow[] };
+  /** What each principal gains in privilege (plan/privilege.ts): shown first, counted apart from access rows. */
+  privileges?: PrivilegeRaise[];
 }
 
 export interface RegistryDiff extends PlanDiff {
@@ -76,7 +87,11 @@ export async function compareRegistries(
     checkAgainst(stateOf(base), head, { allowRemovals: false, allowHandover: false });
   } catch (e) {
     if (!(e instanceof SafetyError)) throw e;
-    refused = e.message;
+    // the guard's hints name up's flags: diff has none of them
+    refused = e.message.replace(
+      /re-run with (--allow-[a-z-]+)( if this is intended)?/g,
+      "tenancy up $1 applies it anyway$2",
+    );
   }
   return {
     ...diff,
@@ -129,6 +144,9 @@ export function diffPlans(
   const before = index(base.plan);
   const after = index(head.plan);
   const resources: ResourceChange[] = [];
+  const clusters = new Set(
+    [...base.plan.stacks, ...head.plan.stacks].flatMap((s) => s.resources.flatMap((r) => r.cluster ?? [])),
+  );
   const entry = (
     layer: string,
     r: PlannedResource,
@@ -141,8 +159,11 @@ export function diffPlans(
       ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
       type: r.type,
       name: r.name,
+      object: describeResource(r),
+      ...(r.cluster !== undefined && clusters.size > 1 ? { cluster: r.cluster } : {}),
       op,
-      ...(changes ? { changes } : {}),
+      ...(op === "add" ? holds(r) : {}),
+      ...(changes ? { changes: readable(r, changes) } : {}),
       ...(stacks ? { stacks } : {}),
     });
   for (const [k, { layer, stack, r }] of after) {
@@ -181,7 +202,56 @@ export function diffPlans(
     const ns = owner.get(r.scope.slice("namespace:".length));
     return ns !== undefined && r.tenant !== ns;
   });
-  return { tenants, resources, access: { gained, lost, crossTenant } };
+  const privileges = privilegeDelta(base.model, head.model, { gained });
+  return { tenants, resources, access: { gained, lost, crossTenant }, privileges };
+}
+
+const VAULT_POLICY = "vault:index/policy:Policy";
+
+/** A Vault policy's rules by path, from its JSON input (none when it is not one). */
+function policyRules(text: unknown): Map<string, string[]> | undefined {
+  if (typeof text !== "string") return undefined;
+  try {
+    return new Map(parsePolicy(text).map((r) => [r.path, [...r.capabilities]]));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A Vault policy's change as the paths and capabilities gained and lost, not one escaped JSON string. */
+function readable(r: PlannedResource, changes: InputChange[]): InputChange[] {
+  if (r.type !== VAULT_POLICY) return changes;
+  return changes.flatMap((c) => {
+    const before = c.path === "policy" ? policyRules(c.old) : undefined;
+    const after = c.path === "policy" ? policyRules(c.new) : undefined;
+    if (!before || !after) return [c];
+    const out: InputChange[] = [];
+    for (const path of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+      const b = before.get(path);
+      const a = after.get(path);
+      if (JSON.stringify(b) === JSON.stringify(a)) continue;
+      out.push({ path: `policy ${path}`, ...(b ? { old: b } : {}), ...(a ? { new: a } : {}) });
+    }
+    return out;
+  });
+}
+
+/** What an added object holds, readable: a ResourceQuota's hard limits, a Vault policy's paths. */
+function holds(r: PlannedResource): { details?: string[] } {
+  if (r.type === "kubernetes:core/v1:ResourceQuota") {
+    const hard = (r.inputs.spec as { hard?: Record<string, unknown> } | undefined)?.hard ?? {};
+    const keys = Object.keys(hard).sort();
+    return keys.length
+      ? { details: [`quota: ${keys.map((k) => `${k}=${String(hard[k])}`).join(", ")}`] }
+      : {};
+  }
+  if (r.type === VAULT_POLICY) {
+    const rules = policyRules(r.inputs.policy);
+    return rules?.size
+      ? { details: [...rules].map(([path, caps]) => `path ${path}: ${caps.join(", ")}`) }
+      : {};
+  }
+  return {};
 }
 
 /**
@@ -243,30 +313,117 @@ function counts(d: PlanDiff) {
   };
 }
 
-/** The readable diff: per tenant (then the shared resources), per layer, then the access delta and a summary. */
+/** An object as `plan` names it, with its cluster when the plan spans several, and where it moves. */
+const objectOf = (r: ResourceChange) =>
+  `${r.object ?? `${r.type.split(":").at(-1)} ${r.name}`}${r.cluster !== undefined ? ` @${r.cluster}` : ""}${movedTo(r)}`;
+
+/** At most `n` items: `a, b, c and 4 more`. */
+function some(items: readonly string[], n = 4): string {
+  return items.length <= n
+    ? items.join(", ")
+    : `${items.slice(0, n).join(", ")} and ${items.length - n} more`;
+}
+
+export interface AccessBinding {
+  principal: string;
+  /** `+` gained, `!` gained across tenants, `-` lost. */
+  sign: "+" | "!" | "-";
+  system: string;
+  cluster?: string;
+  scope: string;
+  via: string;
+  /** The binding's rows folded: verbs -> resources. */
+  rules: { verbs: string; resources: string[] }[];
+  rows: number;
+}
+
+/** The access delta as one entry per principal and binding (`via`), principals in order of first appearance. */
+export function accessBindings(d: PlanDiff): AccessBinding[] {
+  const cross = new Set(d.access.crossTenant);
+  const out = new Map<string, AccessBinding>();
+  const rows = [
+    ...d.access.gained.map((r) => ({ r, sign: cross.has(r) ? ("!" as const) : ("+" as const) })),
+    ...d.access.lost.map((r) => ({ r, sign: "-" as const })),
+  ];
+  for (const { r, sign } of rows) {
+    const k = JSON.stringify([r.principal, sign, r.system, r.cluster ?? "", r.scope, r.via]);
+    let b = out.get(k);
+    if (!b)
+      out.set(
+        k,
+        (b = {
+          principal: r.principal,
+          sign,
+          system: r.system,
+          ...(r.cluster !== undefined ? { cluster: r.cluster } : {}),
+          scope: r.scope,
+          via: r.via,
+          rules: [],
+          rows: 0,
+        }),
+      );
+    const verbs = r.verbs.join(",");
+    const rule = b.rules.find((x) => x.verbs === verbs);
+    const resource = r.resourceNames?.length ? `${r.resource} (${r.resourceNames.join(", ")})` : r.resource;
+    if (rule) rule.resources.push(resource);
+    else b.rules.push({ verbs, resources: [resource] });
+    b.rows++;
+  }
+  const order = [...new Set([...out.values()].map((b) => b.principal))];
+  return [...out.values()].sort((a, b) => order.indexOf(a.principal) - order.indexOf(b.principal));
+}
+
+/** A binding's rules, short: `get,list,watch pods, configmaps and 30 more; create jobs`. */
+const rulesOf = (b: AccessBinding) => b.rules.map((r) => `${r.verbs} ${some(r.resources)}`).join("; ");
+
+/** The privilege raises, per principal (text). */
+function privilegeLines(raises: readonly PrivilegeRaise[]): string[] {
+  if (raises.length === 0) return [];
+  const lines = [
+    `privileges raised: ${raises.length} (a platform admin must approve: exit 6, tenancy approve-check)`,
+  ];
+  for (const principal of [...new Set(raises.map((r) => r.principal))]) {
+    lines.push(`  ${principal}`);
+    for (const r of raises.filter((x) => x.principal === principal))
+      lines.push(`    ^ ${r.kind}: ${r.what}${r.tenant !== principal ? ` (tenant ${r.tenant})` : ""}`);
+  }
+  return lines;
+}
+
+/** The readable diff: privileges raised first, then per tenant (then the shared resources), per layer, the access delta by binding, a summary. */
 export function formatDiff(d: PlanDiff & Partial<Pick<RegistryDiff, "planned">>, title: string): string {
   const lines = [title];
+  const raises = d.privileges ?? [];
+  if (raises.length > 0) lines.push("", ...privilegeLines(raises));
   for (const group of byTenant(d)) {
     lines.push("", group.title);
     for (const r of group.resources) {
-      lines.push(`  ${SIGN[r.op]} ${r.layer}: ${r.type.split(":").at(-1)} ${r.name}${movedTo(r)}`);
+      lines.push(`  ${SIGN[r.op]} ${r.layer}: ${objectOf(r)}`);
+      for (const x of r.details ?? []) lines.push(`      ${x}`);
       for (const c of r.changes ?? []) lines.push(`      ${c.path}: ${show(c.old)} -> ${show(c.new)}`);
     }
   }
-  const row = (r: AccessRow) =>
-    `${r.principal} ${r.system} ${r.scope} ${r.resource} ${r.verbs.join(",")} via ${r.via}`;
-  if (d.access.gained.length + d.access.lost.length > 0) {
-    lines.push("", `access: +${d.access.gained.length} -${d.access.lost.length} rows`);
-    const cross = new Set(d.access.crossTenant);
-    for (const r of d.access.gained) lines.push(`  ${cross.has(r) ? "!" : "+"} ${row(r)}`);
-    for (const r of d.access.lost) lines.push(`  - ${row(r)}`);
+  const bindings = accessBindings(d);
+  if (bindings.length > 0) {
+    lines.push(
+      "",
+      `access: +${d.access.gained.length} -${d.access.lost.length} rows, in ${bindings.length} binding${bindings.length === 1 ? "" : "s"}`,
+    );
+    for (const principal of [...new Set(bindings.map((b) => b.principal))]) {
+      lines.push(`  ${principal}`);
+      for (const b of bindings.filter((x) => x.principal === principal))
+        lines.push(
+          `    ${b.sign} ${b.system}${b.cluster !== undefined ? ` @${b.cluster}` : ""} ${b.scope} via ${b.via}: ${rulesOf(b)}`,
+        );
+    }
   }
   const { tenants: by, resources: count } = counts(d);
+  const crossing = new Set(bindings.filter((b) => b.sign === "!")).size;
   lines.push(
     "",
-    `summary: tenants +${by("added")} ~${by("changed")} offboarding ${by("offboarding")} -${by("removed")}; ` +
+    `summary: ${raises.length > 0 ? `privileges raised ${raises.length}; ` : ""}tenants +${by("added")} ~${by("changed")} offboarding ${by("offboarding")} -${by("removed")}; ` +
       `resources +${count("add")} ~${count("change")} -${count("remove")}${count("move") > 0 ? ` >${count("move")} moved` : ""}; access +${d.access.gained.length} -${d.access.lost.length}` +
-      (d.access.crossTenant.length > 0 ? `, ${d.access.crossTenant.length} crossing tenants (!)` : ""),
+      (crossing > 0 ? `, ${crossing} binding${crossing === 1 ? "" : "s"} crossing tenants (!)` : ""),
   );
   if (d.planned) lines.push(plannedNote(d.planned));
   return lines.join("\n");
@@ -318,11 +475,30 @@ export function formatDiffMarkdown(
     `| removed | ${by("removed")} | ${count("remove")} | ${d.access.lost.length} |`,
     ...(count("move") > 0 ? [`| moved to another stack | | ${count("move")} | |`] : []),
   ];
-  if (d.access.crossTenant.length > 0)
+  const raises = d.privileges ?? [];
+  if (raises.length > 0) {
+    // first, above the summary: what needs an admin
+    out.splice(
+      1,
+      0,
+      "",
+      "> [!WARNING]",
+      `> **Privileges raised (${raises.length}): a platform admin must approve this pull request** (exit 6; the tenant's own reviewers cannot).`,
+      ">",
+      "> | principal | kind | raise | tenant |",
+      "> | --- | --- | --- | --- |",
+      ...raises.map((r) => `> | ${md(r.principal)} | ${md(r.kind)} | ${md(r.what)} | ${md(r.tenant)} |`),
+    );
+  }
+  if (d.access.crossTenant.length > 0) {
+    const crossing = accessBindings(d).filter((b) => b.sign === "!");
     out.push(
       "",
-      `**${d.access.crossTenant.length} new grants reach into another tenant's namespaces** (marked ! below).`,
+      `**${crossing.length} new binding${crossing.length === 1 ? "" : "s"} (${d.access.crossTenant.length} grants) reach into another tenant's namespaces:**`,
+      "",
+      ...crossing.map((b) => `- ${md(b.principal)} → ${md(b.scope)} via ${md(b.via)}: ${md(rulesOf(b))}`),
     );
+  }
   if (refused) out.push("", `> **The guard would refuse this change (exit 3):** ${md(refused)}`);
   for (const group of byTenant(d)) {
     const rs = group.resources;
@@ -335,12 +511,11 @@ export function formatDiffMarkdown(
       "| --- | --- | --- | --- |",
     );
     for (const r of rs) {
-      const what = (r.changes ?? [])
-        .map((c) => `${md(c.path)}: ${md(show(c.old))} → ${md(show(c.new))}`)
-        .join("<br>");
-      out.push(
-        `| ${SIGN[r.op]} | ${md(r.layer)} | ${md(`${r.type.split(":").at(-1)} ${r.name}${movedTo(r)}`)} | ${what} |`,
-      );
+      const what = [
+        ...(r.details ?? []).map(md),
+        ...(r.changes ?? []).map((c) => `${md(c.path)}: ${md(show(c.old))} → ${md(show(c.new))}`),
+      ].join("<br>");
+      out.push(`| ${SIGN[r.op]} | ${md(r.layer)} | ${md(objectOf(r))} | ${what} |`);
     }
     out.push("", "</details>");
   }

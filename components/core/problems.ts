@@ -25,6 +25,8 @@ export const ExitCode = {
   safety: 3,
   external: 4,
   internal: 5,
+  /** `diff`: the change raises privileges; `approve-check`: and no platform admin approved it. */
+  privilege: 6,
   drift: 7,
 } as const;
 

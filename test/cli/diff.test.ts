@@ -24,11 +24,11 @@ const write = (file: string, text: string) => writeFileSync(join(repo, file), te
 const read = (file: string) => readFileSync(join(repo, file), "utf8");
 const diff = (...extra: string[]) => runCli(["diff", "--base", "HEAD", ...extra], { cwd: repo });
 /** The two registry changes several cases make: alice's quota, and carol inviting alice as a viewer. */
-// within the standard tier's budget of 6 CPUs: alice 1, alice-dev 2.5 on each of its two clusters
+// a lowering (within its limits.cpu of 2): no privilege raised
 const raiseAliceCpu = () =>
   write(
     "tenants/alice.yaml",
-    read("tenants/alice.yaml").replace('requests.cpu: "2"', 'requests.cpu: "2500m"'),
+    read("tenants/alice.yaml").replace('requests.cpu: "2"', 'requests.cpu: "1500m"'),
   );
 const inviteAliceIntoCarol = () =>
   write(
@@ -68,11 +68,11 @@ describe("tenancy diff", () => {
         "diff HEAD -> working tree (environment example)",
         "",
         "tenant alice: changed",
-        "  ~ platform: ResourceQuota alice-dev-quota",
-        '      spec.hard.requests.cpu: "2" -> "2500m"',
-        // alice-dev is on the eu-gpu cluster too
-        "  ~ platform: ResourceQuota eu-gpu:alice-dev-quota",
-        '      spec.hard.requests.cpu: "2" -> "2500m"',
+        // named as plan names them, with the cluster: alice-dev is on the eu-gpu cluster too
+        "  ~ platform: ResourceQuota alice-dev/tenant-quota @main",
+        '      spec.hard.requests.cpu: "2" -> "1500m"',
+        "  ~ platform: ResourceQuota alice-dev/tenant-quota @eu-gpu",
+        '      spec.hard.requests.cpu: "2" -> "1500m"',
         "",
         "summary: tenants +0 ~1 offboarding 0 -0; resources +0 ~2 -0; access +0 -0",
         "planned: 1 of 4 tenants, those the change can touch (--full plans all)",
@@ -140,11 +140,13 @@ describe("tenancy diff", () => {
     inviteAliceIntoCarol();
     const r = diff();
     expect(r.code).toBe(0);
+    // one line for the binding, under its principal, not one per granted resource
     expect(r.stdout).toMatch(
-      /^ {2}! user:alice@example\.com kubernetes namespace:carol pods get,list,watch via RoleBinding carol\/tenant-member-alice -> ClusterRole tenancy-namespace-viewer$/m,
+      /^ {2}user:alice@example\.com\n {4}! kubernetes @main namespace:carol via RoleBinding carol\/tenant-member-alice -> ClusterRole tenancy-namespace-viewer: get,list,watch configmaps, .* and \d+ more/m,
     );
-    expect(r.stdout).toMatch(/crossing tenants \(!\)$/m);
-    expect(r.stdout).not.toMatch(/^ {2}\+ user:/m);
+    expect(r.stdout.match(/^ {4}! /gm)).toHaveLength(1);
+    expect(r.stdout).toMatch(/1 binding crossing tenants \(!\)$/m);
+    expect(r.stdout).not.toMatch(/^ {4}\+ /m);
   });
 
   it("an environment change touching every tenant", () => {
@@ -186,8 +188,8 @@ describe("tenancy diff", () => {
         "",
         "| | layer | resource | change |",
         "| --- | --- | --- | --- |",
-        '| ~ | platform | ResourceQuota alice-dev-quota | spec.hard.requests.cpu: "2" → "2500m" |',
-        '| ~ | platform | ResourceQuota eu-gpu:alice-dev-quota | spec.hard.requests.cpu: "2" → "2500m" |',
+        '| ~ | platform | ResourceQuota alice-dev/tenant-quota @main | spec.hard.requests.cpu: "2" → "1500m" |',
+        '| ~ | platform | ResourceQuota alice-dev/tenant-quota @eu-gpu | spec.hard.requests.cpu: "2" → "1500m" |',
         "",
         "</details>",
         "",
@@ -197,10 +199,128 @@ describe("tenancy diff", () => {
     );
     inviteAliceIntoCarol();
     const invited = diff("--format", "markdown").stdout;
-    expect(invited).toContain("new grants reach into another tenant's namespaces");
+    expect(invited).toMatch(/1 new binding \(\d+ grants\) reach into another tenant's namespaces/);
     expect(invited).toContain(
       '```mermaid\nflowchart LR\n  n0["user:alice@example.com"]\n  n1["namespace:carol"]\n  n0 -->|"! get,list,watch configmaps and ',
     );
+  });
+
+  it("the guard's hint names tenancy up's flag, which diff does not have", () => {
+    rmSync(join(repo, "tenants", "dave.yaml"));
+    write(
+      "tenants/alice.yaml",
+      read("tenants/alice.yaml").replace("  - alice\n", "").replace("domains:\n  - alice.example.com\n", ""),
+    );
+    const r = json();
+    expect(r.code).toBe(3);
+    expect(r.body.refused).toMatch(/tenancy up --allow-removals applies it anyway/);
+    expect(r.body.refused).not.toMatch(/re-run with/);
+  });
+
+  it("a promotion raises privileges: shown first, counted apart from access rows, exit 6", () => {
+    write("tenants/bob.yaml", read("tenants/bob.yaml").replace("role: power-user", "role: admin"));
+    const r = diff();
+    expect(r.code).toBe(6);
+    expect(r.stdout.split("\n").slice(2, 5)).toEqual([
+      "privileges raised: 2 (a platform admin must approve: exit 6, tenancy approve-check)",
+      "  bob",
+      "    ^ role: role power-user -> admin",
+    ]);
+    expect(r.stdout).toMatch(/^summary: privileges raised 2; /m);
+    expect(r.stderr).toMatch(/a platform admin must approve/);
+    const j = json();
+    expect(j.code).toBe(6);
+    expect(j.body.privileges).toContainEqual({
+      principal: "bob",
+      tenant: "bob",
+      kind: "role",
+      what: "role power-user -> admin",
+    });
+  });
+
+  describe("approve-check: the pull request's required check", () => {
+    const HEAD_SHA = "0123456789abcdef0123456789abcdef01234567";
+    const review = (login: string, state = "APPROVED", commit = HEAD_SHA) => ({
+      user: { login },
+      state,
+      commit_id: commit,
+    });
+    const check = (reviews: unknown[], members: string[] = ["platform-lead"]) => {
+      write("reviews.json", JSON.stringify(reviews));
+      write("members.json", JSON.stringify(members.map((login) => ({ login }))));
+      return runCli(
+        [
+          "approve-check",
+          "--base",
+          "HEAD",
+          "--approvals",
+          "reviews.json",
+          "--admin-members",
+          "members.json",
+          "--head",
+          HEAD_SHA,
+        ],
+        { cwd: repo },
+      );
+    };
+    const promoteBob = () =>
+      write("tenants/bob.yaml", read("tenants/bob.yaml").replace("role: power-user", "role: admin"));
+
+    it("bob's team alone cannot pass bob's promotion; an admin's approval does", () => {
+      promoteBob();
+      // bob's maintainers and carol (bob's manager, a reviewer of bob.yaml) approve: not enough
+      const team = check([review("bob-maintainer"), review("carol-example")]);
+      expect(team.code).toBe(6);
+      expect(team.stderr).toMatch(/need the approval of a platform admin \(@example-org\/platform-admins\)/);
+      expect(team.stderr).toMatch(/bob: role power-user -> admin/);
+      // an admin's approval of an earlier commit, or withdrawn by a later request for changes: not enough
+      expect(check([review("platform-lead", "APPROVED", "f".repeat(40))]).code).toBe(6);
+      expect(check([review("platform-lead"), review("platform-lead", "CHANGES_REQUESTED")]).code).toBe(6);
+      // the admin team's members not given: the team approves nothing
+      expect(check([review("platform-lead")], []).code).toBe(6);
+      const admin = check([
+        review("bob-maintainer"),
+        review("platform-lead"),
+        review("platform-lead", "COMMENTED"),
+      ]);
+      expect(admin.stderr).toBe("");
+      expect(admin.code).toBe(0);
+      expect(admin.stdout).toMatch(/approved by platform-lead/);
+    });
+
+    it("an admin who reviews bob's record as bob's own account does not count for bob's raise", () => {
+      promoteBob();
+      write(
+        "tenants/bob.yaml",
+        read("tenants/bob.yaml").replace(
+          'git: ["@bob-team/maintainers"]',
+          'git: ["@bob-team/maintainers", "@platform-lead"]',
+        ),
+      );
+      expect(check([review("platform-lead")]).code).toBe(6);
+      expect(
+        check([review("platform-lead"), review("other-admin")], ["platform-lead", "other-admin"]).code,
+      ).toBe(0);
+    });
+
+    it("a pull request naming its own admins: the target branch's admins decide", () => {
+      promoteBob();
+      write(
+        "environments/example.yaml",
+        read("environments/example.yaml").replace(
+          'admins: ["@example-org/platform-admins"]',
+          'admins: ["@example-org/platform-admins", "@bob-maintainer"]',
+        ),
+      );
+      expect(check([review("bob-maintainer")]).code).toBe(6);
+    });
+
+    it("a change raising nothing passes with the tenant's own team alone", () => {
+      write("tenants/bob.yaml", read("tenants/bob.yaml").replace("  pods: 40\n", "  pods: 30\n"));
+      const r = check([review("bob-maintainer")]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/no privilege raised/);
+    });
   });
 
   it("refuses a ref that is not one, and a ref that looks like an option", () => {
