@@ -107,7 +107,14 @@ function tierGains(baseEnv: EnvironmentModel, from: string, headEnv: Environment
   const h = Object.hasOwn(headEnv.tiers, to) ? headEnv.tiers[to] : undefined;
   const out: string[] = [];
   for (const k of quotaRises(tierQuota(baseEnv, from), tierQuota(headEnv, to))) out.push(`quota ${k}`);
-  for (const k of quotaRises(b?.max ?? headEnv.maxQuota, h?.max ?? headEnv.maxQuota)) out.push(`max ${k}`);
+  // a key a tier's max leaves out is bounded by the environment's maxQuota, else by the tier's default
+  const ceiling = (env: EnvironmentModel, tier: string, max: Quota | undefined): Quota => ({
+    ...tierQuota(env, tier),
+    ...env.maxQuota,
+    ...max,
+  });
+  for (const k of quotaRises(ceiling(baseEnv, from, b?.max), ceiling(headEnv, to, h?.max)))
+    out.push(`max ${k}`);
   for (const k of quotaRises(b?.budget, h?.budget)) out.push(`budget ${k}`);
   if (above(h?.maxNamespaces, b?.maxNamespaces))
     out.push(`maxNamespaces ${q(b?.maxNamespaces)} -> ${q(h?.maxNamespaces)}`);
