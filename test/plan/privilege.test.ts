@@ -26,6 +26,7 @@ function oneWay(base: TenantFileInput, head: TenantFileInput, env: { base?: unkn
   expect(raises(head, base, { base: env.head, head: env.base })).toEqual([]);
   return up;
 }
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- environment data, edited
 const withTier = (edit: (env: any) => void) => {
   const env = exampleEnvironmentData();
   edit(env);
