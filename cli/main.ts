@@ -24,6 +24,7 @@ import { diffCommand } from "./diff";
 import { driftCommand } from "./drift";
 import { deployCommands } from "./deploy";
 import { eventsCommand } from "./events";
+import { initCommand } from "./init";
 import { kubeconfigCommand } from "./kubeconfig";
 import { operatorCommand } from "./operator";
 import { planCommand } from "./plan";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
     .version(VERSION, "-V, --version", "print the version of tenancy")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  initCommand(program);
   validateCommand(program);
   planCommand(program);
   accessCommand(program);

@@ -7,6 +7,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { defaultEnv } from "../cli/options";
 import { ROOT, runCli } from "./helpers/cli";
 
 /** The tenant ids of the repository's registry: its record files' names. */
@@ -24,8 +25,10 @@ describe("the quick start", () => {
     const r = runCli(["plan"], { cwd: ROOT });
     expect(r.stderr).not.toMatch(/internal error|^\s+at /m);
     expect(r.code, r.stderr).toBe(0);
+    // the repository's environment: the example, or the one `tenancy init` chose (tenancy.yaml, TENANCY_ENV)
+    const { env } = defaultEnv(process.env, ROOT);
     expect(r.stdout.split("\n")[0]).toBe(
-      `environment example: ${tenants.length} tenant${tenants.length === 1 ? "" : "s"}`,
+      `environment ${env}: ${tenants.length} tenant${tenants.length === 1 ? "" : "s"}`,
     );
     // each tenant has its own part of the plan, headed by its id
     const headed = new Set([...r.stdout.matchAll(/^ {2}([a-z0-9-]+)(?: .*)?$/gm)].map((m) => m[1]));

@@ -10,6 +10,9 @@
  * (test/fixtures/registry-independence). An end-to-end one proves the independence the way a user would break
  * it: in a copy of the repository, `tenancy onboard erin` changes the registry, then test files that used to
  * read it run there and pass, and so does the quick start, while a control test that reads the registry fails.
+ * And the same after `tenancy init` (a registry and environment of one's own replacing the example): init,
+ * onboard, validate and plan pass in the copy, then the static check above, the quick start and a subset of the
+ * test files (the whole `npm test` inside a test would be too slow for CI).
  */
 import { spawnSync } from "node:child_process";
 import {
@@ -349,4 +352,109 @@ describe("a user's own registry", () => {
       rmSync(copy, { recursive: true, force: true });
     }
   }, 180_000);
+});
+
+/** The test files `tenancy init`'s case runs in the copy: the static check (this file, less its copies), and some. */
+const AFTER_INIT = [
+  "test/registry-independence.test.ts",
+  QUICK_START,
+  "test/registry/example.test.ts",
+  "test/plan/can-i.test.ts",
+  "test/pipelines.test.ts",
+];
+
+describe("a registry of one's own", () => {
+  it("tenancy init --replace-example, onboard, validate and plan in a copy of the repository; the tests stay green", () => {
+    const copy = mkdtempSync(join(tmpdir(), "tenancy-init-independence-"));
+    try {
+      cpSync(ROOT, copy, {
+        recursive: true,
+        filter: (src) => !["node_modules", ".git"].includes(relative(ROOT, src).split("/")[0]!),
+      });
+      symlinkSync(join(ROOT, "node_modules"), join(copy, "node_modules"));
+      // the environment of a user's shell, not of this test run, with no environment chosen beforehand
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(
+          ([k]) => !k.startsWith("VITEST") && k !== "NODE_ENV" && k !== "TENANCY_ENV",
+        ),
+      );
+      const tenancy = (...args: string[]) => {
+        const r = spawnSync(process.execPath, [join(copy, "bin", "tenancy.cjs"), ...args], {
+          cwd: copy,
+          env,
+          encoding: "utf8",
+        });
+        expect(r.status, `tenancy ${args.join(" ")}: ${r.stderr}`).toBe(0);
+        return r.stdout;
+      };
+      tenancy(
+        "init",
+        "--env",
+        "prod",
+        "--replace-example",
+        "--tenant",
+        "platform",
+        "--email",
+        "platform@acme.test",
+        "--zone",
+        "acme.test=0123456789abcdef0123456789abcdef",
+        "--oidc-issuer",
+        "https://sso.acme.test",
+        "--vault-address",
+        "https://vault.acme.test:8200",
+        "--admins",
+        "@acme/platform-admins",
+      );
+      expect(readdirSync(join(copy, "tenants"))).toEqual(["platform.yaml"]);
+      expect(readdirSync(join(copy, "environments"))).toEqual(["prod.yaml"]);
+      expect(readFileSync(join(copy, "tenancy.yaml"), "utf8")).toMatch(/^env: prod$/m);
+      tenancy("onboard", "erin", "--email", "erin@acme.test", "--domain", "erin.acme.test");
+      // the environment chosen once: no --env from here on
+      expect(tenancy("validate")).toMatch(/^valid: 2 tenants, .*environment prod/);
+      expect(tenancy("plan").split("\n")[0]).toBe("environment prod: 2 tenants");
+
+      const report = join(copy, "vitest-report.json");
+      const run = spawnSync(
+        process.execPath,
+        [
+          join(copy, "node_modules", "vitest", "vitest.mjs"),
+          "run",
+          ...AFTER_INIT,
+          // not the end-to-end cases of this file: they would copy the copy
+          "--testNamePattern",
+          "^(?!a user's own registry|a registry of one's own)",
+          "--reporter=json",
+          `--outputFile=${report}`,
+        ],
+        { cwd: copy, env, encoding: "utf8", timeout: 150_000 },
+      );
+      expect(existsSync(report), `vitest wrote no report: ${run.stderr.slice(-3000)}`).toBe(true);
+      const results = (
+        JSON.parse(readFileSync(report, "utf8")) as {
+          testResults: {
+            name: string;
+            status: string;
+            message: string;
+            assertionResults: { fullName: string; status: string; failureMessages: string[] }[];
+          }[];
+        }
+      ).testResults;
+      const failures = results
+        .flatMap((r) =>
+          r.assertionResults
+            .filter((a) => a.status === "failed")
+            .map((a) => `${relative(copy, r.name)}: ${a.fullName}: ${a.failureMessages[0]?.split("\n")[0]}`),
+        )
+        .join("\n");
+      expect(
+        Object.fromEntries(results.map((r) => [relative(copy, r.name), r.status])),
+        failures || run.stderr.slice(-3000),
+      ).toEqual(Object.fromEntries(AFTER_INIT.map((f) => [f, "passed"])));
+      // the static check did run there
+      const scan = results.find((r) => relative(copy, r.name) === "test/registry-independence.test.ts")!;
+      expect(scan.assertionResults.filter((a) => a.status === "passed").length).toBeGreaterThan(10);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
