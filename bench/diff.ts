@@ -18,7 +18,10 @@ async function main() {
   const base = registry(n);
   const oneTenant = registry(n, (i, data) => {
     if (i === changed)
-      data.namespaces = [{ name: benchId(i), quota: { "requests.cpu": "3" } }, `${benchId(i)}-dev`];
+      data.namespaces = [
+        { name: benchId(i), quota: { "requests.cpu": "3", "limits.cpu": "3" } },
+        `${benchId(i)}-dev`,
+      ];
   });
   const envWide = registry(n, undefined, 1, (env) => {
     const defaults = env.defaults as { quota: Record<string, string> };

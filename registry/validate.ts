@@ -6,6 +6,7 @@
 import type {
   EnvironmentDocument,
   EnvironmentModel,
+  Quota,
   RegistryModel,
   TenantDocument,
   TenantModel,
@@ -24,7 +25,12 @@ import { checkMembers } from "../components/members/rules";
 import { checkNames } from "./rules/names";
 import { checkNamespace, namespaceEntries } from "../components/namespace/rules";
 import { checkGrants, selectAt } from "../components/clusters/rules";
-import { checkTotals, namespaceResolver } from "../components/namespace/quotas";
+import {
+  checkTotals,
+  namespaceResolver,
+  requestsAboveLimits,
+  requestsAboveLimitsMessage,
+} from "../components/namespace/quotas";
 import { resolveReach } from "../components/network/reach";
 import { TENANT_ID_EXPECTED, isLabel } from "../components/core/schema";
 import { TenantFile, type TenantFileData } from "./schema";
@@ -45,6 +51,7 @@ export function buildRegistry(
 ): RegistryModel {
   const problems: Problem[] = [];
   const environment = checkEnvironment(envDoc, problems);
+  if (environment) checkTierQuotas(environment, problems);
 
   const parsed: Parsed[] = [];
   const seenIds = new Map<string, string>();
@@ -85,7 +92,7 @@ export function buildRegistry(
     // one typo must not hide the rest: the fields that are valid on their own still claim what they name, so
     // a namespace or domain taken from another tenant in the same file is reported now, not after the fix
     const partial = idOk ? salvage(doc.data) : undefined;
-    if (partial) parsed.push({ doc, data: partial, partial: true });
+    if (partial) parsed.push({ doc, data: partial.data, partial: partial.indices });
   }
 
   if (!environment) throw new InvalidInputError(problems);
@@ -102,22 +109,81 @@ export function buildRegistry(
 interface Parsed {
   doc: TenantDocument;
   data: TenantFileData;
-  /** Salvaged from a file that failed its schema: only its claims are checked; it yields no tenant. */
-  partial?: boolean;
+  /**
+   * Salvaged from a file that failed its schema: only what can be judged on the valid items is checked (their
+   * claims, the tier); it yields no tenant. Per list, the index in the file of each item kept.
+   */
+  partial?: SalvagedIndices;
 }
 
-/** The fields of a record that are valid on their own, as a tenant file (defaults for the rest), or undefined. */
-function salvage(data: unknown): TenantFileData | undefined {
+type SalvagedIndices = Partial<Record<"namespaces" | "domains", number[]>>;
+
+/**
+ * The fields of a record that are valid on their own, as a tenant file (defaults for the rest), or undefined.
+ * A list keeps every item valid on its own (one bad namespace must not hide the claims of the others), with
+ * the index each kept item has in the file; a list with no valid item claims nothing (not the default).
+ */
+function salvage(data: unknown): { data: TenantFileData; indices: SalvagedIndices } | undefined {
   if (typeof data !== "object" || data === null || Array.isArray(data)) return undefined;
+  const record = data as Record<string, unknown>;
   const shape = TenantFile.shape;
   const valid: Record<string, unknown> = { email: "salvaged@invalid.example" };
+  const indices: SalvagedIndices = {};
+  if (Object.hasOwn(record, "tier") && shape.tier.safeParse(record.tier).success) valid.tier = record.tier;
   for (const key of ["namespaces", "domains"] as const) {
-    if (!Object.hasOwn(data, key)) continue;
-    const value = (data as Record<string, unknown>)[key];
-    if (shape[key].safeParse(value).success) valid[key] = value;
+    if (!Object.hasOwn(record, key)) continue;
+    const value = record[key];
+    const items = Array.isArray(value) ? (value as unknown[]) : [];
+    const kept = items.flatMap((item, i) => (shape[key].safeParse([item]).success ? [i] : []));
+    const list = kept.map((i) => items[i]);
+    // items valid alone but not together (the list's own rules): nothing of the list is judged
+    if (!shape[key].safeParse(list).success) continue;
+    valid[key] = list;
+    indices[key] = kept;
   }
   const result = TenantFile.safeParse(valid);
-  return result.success ? result.data : undefined;
+  return result.success ? { data: result.data, indices } : undefined;
+}
+
+/** The names a record's namespaces list gives, valid or not (strings only). */
+function listedNamespaces(data: unknown): string[] {
+  const list = (data as { namespaces?: unknown }).namespaces;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((e: unknown) => {
+    const name = typeof e === "object" && e !== null ? (e as { name?: unknown }).name : e;
+    return typeof name === "string" ? [name] : [];
+  });
+}
+
+/**
+ * The environment's quotas with requests above limits (components/namespace/quotas.ts): its default quota, each
+ * tier's quota as namespaces start from it (reported where the tier sets one of the two) and each tier's max.
+ */
+function checkTierQuotas(env: EnvironmentModel, problems: Problem[]): void {
+  const at = (path: PathSegment[], message: string) => problems.push({ source: env.source, path, message });
+  const defaults = (env.defaults.quota ?? {}) as Quota;
+  for (const pair of requestsAboveLimits(defaults))
+    at(["defaults", "quota", pair[0]], requestsAboveLimitsMessage(defaults, pair));
+  for (const [name, tier] of Object.entries(env.tiers)) {
+    const quota = { ...defaults, ...tier.quota } as Quota;
+    for (const pair of requestsAboveLimits(quota)) {
+      const key = pair.find((k) => tier.quota?.[k] !== undefined);
+      if (key !== undefined) at(["tiers", name, "quota", key], requestsAboveLimitsMessage(quota, pair));
+    }
+    const max = (tier.max ?? {}) as Quota;
+    for (const pair of requestsAboveLimits(max))
+      at(["tiers", name, "max", pair[0]], requestsAboveLimitsMessage(max, pair));
+  }
+}
+
+/** A tenant's tier, unless the environment has no such tier (reported). */
+function checkTier(ctx: TenantContext): void {
+  const { env, data, tier, tierName } = ctx;
+  if (!tier && data.tier !== undefined)
+    ctx.at(
+      ["tier"],
+      `${show(tierName)} is not a tier of environment ${show(env.name)} (tiers: ${Object.keys(env.tiers).join(", ")})`,
+    );
 }
 
 /** Runs the cross-tenant rules over every schema-valid tenant, in id order, and builds the tenant models. */
@@ -141,17 +207,23 @@ function checkTenants(
       at: (path: PathSegment[], message: string) => problems.push({ source: doc.source, path, message }),
     };
     if (partial) {
-      // a file that failed its schema: its namespaces and domains still claim, nothing else is judged
+      // a file that failed its schema: its tier is judged, its valid namespaces and domains still claim, each
+      // reported at its index in the file; nothing else is judged
+      const at = ctx.at;
+      ctx.at = (path, message) => {
+        const [list, i] = path;
+        const kept =
+          (list === "namespaces" || list === "domains") && typeof i === "number" ? partial[list] : undefined;
+        at(kept ? [list!, kept[i as number] ?? i!, ...path.slice(2)] : path, message);
+      };
+      checkTier(ctx);
       const own = new Set<string>();
       for (const entry of namespaceEntries(ctx)) checkNamespace(ctx, own, entry);
-      checkDomains(ctx, [...own]);
+      // a domain may serve a namespace the file lists, valid or not: that one is reported already
+      checkDomains(ctx, [...own, ...listedNamespaces(doc.data)]);
       return [];
     }
-    if (!tier && data.tier !== undefined)
-      ctx.at(
-        ["tier"],
-        `${show(tierName)} is not a tier of environment ${show(env.name)} (tiers: ${Object.keys(env.tiers).join(", ")})`,
-      );
+    checkTier(ctx);
     const identity = checkIdentity(ctx);
 
     const own = new Set<string>();

@@ -103,6 +103,15 @@ function platformNameOf(env: TenantContext["env"], bare: string, except?: string
   return undefined;
 }
 
+/** Whether a hostname (without "*.") is refused to any tenant, whoever else claims what: see claimHostname. */
+function refusedOnItsOwn(env: TenantContext["env"], bare: string): boolean {
+  return (
+    Object.hasOwn(env.dns.zones, bare) ||
+    reservedHostnames(env).has(bare) ||
+    platformNameOf(env, bare) !== undefined
+  );
+}
+
 /**
  * What is claimed: a tenant's domain, the host of one of its app instances, or a name the platform generates
  * for it (a namespace's wildcard certificate name), which `shown` names in messages. A generated name yields
@@ -160,8 +169,9 @@ export function claimHostname(
   for (let k = 1; k < labels.length - 1; k++) {
     const parent = labels.slice(k).join(".");
     const parentOwner = claims.hostnameClaimant.get(parent);
-    // a parent the platform serves was refused to its claimant: it takes nothing from this claim
-    if (parentOwner !== undefined && parentOwner !== doc.id && platformNameOf(env, parent) === undefined) {
+    // a parent refused to its claimant on its own (a zone's apex, a reserved name, one the platform serves) takes
+    // nothing from this claim: it is reported at its own file only
+    if (parentOwner !== undefined && parentOwner !== doc.id && !refusedOnItsOwn(env, parent)) {
       at(
         path,
         `${shown} is inside ${show(parent)}, claimed by tenant ${show(parentOwner)} (${claims.source(parentOwner)})`,

@@ -29,6 +29,31 @@ export function ceilings(
   return over;
 }
 
+/** The quota keys that bound requests, each with the key that bounds the same resource's limits. */
+const REQUEST_LIMIT_PAIRS = [
+  ["requests.cpu", "limits.cpu"],
+  ["requests.memory", "limits.memory"],
+  ["requests.ephemeral-storage", "limits.ephemeral-storage"],
+] as const satisfies readonly (readonly [QuotaKey, QuotaKey])[];
+
+/**
+ * [request key, limit key] for every resource whose requests quota is above its limits quota: a container's
+ * request is at most its limit, and with a limits quota every container sets one, so the requests quota can
+ * never be reached (a mistake, most likely a swapped pair or a unit slip).
+ */
+export function requestsAboveLimits(quota: Quota): (readonly [QuotaKey, QuotaKey])[] {
+  return REQUEST_LIMIT_PAIRS.filter(([req, lim]) => {
+    const r = quota[req];
+    const l = quota[lim];
+    return r !== undefined && l !== undefined && parseQuantity(r)! > parseQuantity(l)!;
+  });
+}
+
+/** The message for a requests quota above its limits quota (requestsAboveLimits). */
+export function requestsAboveLimitsMessage(quota: Quota, [req, lim]: readonly [QuotaKey, QuotaKey]): string {
+  return `${req} ${show(String(quota[req]))} is above ${lim} ${show(String(quota[lim]))}: a container's request is at most its limit, so this ${req} can never be used; expected ${req} <= ${lim}`;
+}
+
 /** The keys a quota sets. */
 function quotaKeys(q: Quota | undefined): QuotaKey[] {
   return Object.keys(q ?? {}).filter((k) => q![k as QuotaKey] !== undefined) as QuotaKey[];
@@ -115,6 +140,23 @@ export function namespaceResolver(ctx: TenantContext): (entry: NamespaceEntry) =
         setHere,
         `${key} ${show(value)} for namespace ${show(name)} exceeds ${where} of ${show(ceiling)} (${env.source})`,
       );
+    }
+    // requests above limits, both written by the tenant (the environment's own are reported there; a request
+    // raised above a limit the tenant inherits is left alone: installations moving over write requests only)
+    const written = (key: QuotaKey) => key in nsQuota || (data.quota !== undefined && key in data.quota);
+    for (const pair of requestsAboveLimits(quota)) {
+      if (!pair.every(written)) continue;
+      const [where] = pair
+        .flatMap((key) => [
+          ...(key in nsQuota ? [[...path.slice(0, 2), "quota", key]] : []),
+          ...(data.quota && key in data.quota ? [["quota", key]] : []),
+        ])
+        .sort((a, b) => b.length - a.length);
+      if (where === undefined) continue;
+      const message = requestsAboveLimitsMessage(quota, pair);
+      const key = `${where.join("\0")}\0${message}`;
+      if (!reported.has(key)) at(where, message);
+      reported.add(key);
     }
     // limits the tenant did not write are the environment's: reported there, once
     const ownLimits = data.limits !== undefined || nsLimits !== undefined;

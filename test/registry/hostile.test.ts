@@ -599,6 +599,49 @@ const CASES: Case[] = [
       'tenants/mallory.yaml: namespaces[0]: "bob-prod" is already owned by tenant "bob" (tenants/bob.yaml); a namespace has one owner',
     ],
   },
+  // validation in one pass (issue 27): nothing surfaces only after another problem is fixed
+  {
+    name: "a bad namespace beside a stolen one in the same list",
+    files: {
+      "tenants/bob.yaml": bob("namespaces: [bob-prod]\n"),
+      "tenants/mallory.yaml": tenant("m@example.com", "namespaces: [bob-prod, Bad_NS]\n"),
+    },
+    expected: [
+      `tenants/mallory.yaml: namespaces[1]: "Bad_NS" ${NAMESPACE_RULE}`,
+      'tenants/mallory.yaml: namespaces[0]: "bob-prod" is already owned by tenant "bob" (tenants/bob.yaml); a namespace has one owner',
+    ],
+  },
+  {
+    name: "a tier typo beside an unknown field",
+    files: { "tenants/alice.yaml": alice("tier: standrad\ncolour: red\n") },
+    expected: [
+      `tenants/alice.yaml: colour: unknown field "colour" ${TENANT_FIELDS}`,
+      'tenants/alice.yaml: tier: "standrad" is not a tier of environment "example" (tiers: standard, team)',
+    ],
+  },
+  {
+    name: "a zone apex claimed over other tenants' names",
+    files: {
+      "tenants/alice.yaml": alice("domains: [alice.example.org]\n"),
+      "tenants/bob.yaml": bob("domains: [shop.example.org]\n"),
+      "tenants/erin.yaml": tenant("erin@example.com", "domains: [example.org]\n"),
+    },
+    expected: [
+      'tenants/erin.yaml: domains[0]: "example.org" is the apex of the zone "example.org"; tenants claim names inside a zone, not the zone',
+    ],
+  },
+  {
+    name: "quota requests above limits",
+    files: {
+      "tenants/alice.yaml": alice(
+        "quota:\n  requests.memory: 4Gi\n  limits.memory: 1Gi\nnamespaces:\n  - name: alice\n    quota: {requests.cpu: '3', limits.cpu: '2'}\n",
+      ),
+    },
+    expected: [
+      `tenants/alice.yaml: namespaces[0].quota.requests.cpu: requests.cpu "3" is above limits.cpu "2": a container's request is at most its limit, so this requests.cpu can never be used; expected requests.cpu <= limits.cpu`,
+      `tenants/alice.yaml: quota.requests.memory: requests.memory "4Gi" is above limits.memory "1Gi": a container's request is at most its limit, so this requests.memory can never be used; expected requests.memory <= limits.memory`,
+    ],
+  },
 ];
 
 /** Hostile sources: links out of the registry, unbounded messages, control characters. */

@@ -545,7 +545,12 @@ describe("quotas, tiers and limits", () => {
 
   it("refuses a namespace quota over the tier's maximum", () => {
     expect(
-      problems({ alice: { ...alice, namespaces: [{ name: "alice", quota: { "requests.cpu": "5" } }] } }),
+      problems({
+        alice: {
+          ...alice,
+          namespaces: [{ name: "alice", quota: { "requests.cpu": "5", "limits.cpu": "5" } }],
+        },
+      }),
     ).toEqual([
       'tenants/alice.yaml: namespaces[0].quota.requests.cpu: requests.cpu "5" for namespace "alice" exceeds the tier "standard" maximum of "4" (environments/example.yaml)',
     ]);
@@ -572,7 +577,7 @@ describe("quotas, tiers and limits", () => {
 
   it("compares quantities, not text (8Gi is within 16Gi; 16384Mi is not above 16Gi)", () => {
     const model = build({
-      alice: { ...alice, quota: { "limits.memory": "16384Mi", "requests.cpu": "3500m" } },
+      alice: { ...alice, quota: { "limits.memory": "16384Mi", "requests.cpu": "3500m", "limits.cpu": "4" } },
     });
     expect(model.tenants[0]!.namespaces[0]!.quota["limits.memory"]).toBe("16384Mi");
   });
@@ -583,8 +588,8 @@ describe("quotas, tiers and limits", () => {
         alice: {
           ...alice,
           namespaces: [
-            { name: "alice", quota: { "requests.cpu": "4" } },
-            { name: "alice-dev", quota: { "requests.cpu": "2500m" } },
+            { name: "alice", quota: { "requests.cpu": "4", "limits.cpu": "4" } },
+            { name: "alice-dev", quota: { "requests.cpu": "2500m", "limits.cpu": "4" } },
           ],
         },
       }),
@@ -597,8 +602,8 @@ describe("quotas, tiers and limits", () => {
         alice: {
           ...alice,
           namespaces: [
-            { name: "alice", quota: { "requests.cpu": "4" } },
-            { name: "alice-dev", quota: { "requests.cpu": "2000m" } },
+            { name: "alice", quota: { "requests.cpu": "4", "limits.cpu": "4" } },
+            { name: "alice-dev", quota: { "requests.cpu": "2000m", "limits.cpu": "4" } },
           ],
         },
       }).tenants[0]!.namespaces.map((n) => n.quota["requests.cpu"]),
@@ -713,7 +718,7 @@ describe("the environment", () => {
 
   it("keeps a tier's default quota within its own max", () => {
     const env = environment((e) => {
-      e.tiers.standard.quota = { "requests.cpu": "5" };
+      e.tiers.standard.quota = { "requests.cpu": "5", "limits.cpu": "5" };
     });
     expect(problems({}, env)).toEqual([
       `environments/example.yaml: tiers.standard.quota.requests.cpu: "5" exceeds the tier's own max of "4"`,
@@ -768,6 +773,135 @@ describe("the environment", () => {
   });
 });
 
+describe("validation in one pass (issue 27)", () => {
+  it("checks every item of a list when one is bad: the valid items still claim, at their own index", () => {
+    const bobProd = { email: "bob@example.com", namespaces: ["bob-prod"], domains: ["shop.example.org"] };
+    expect(
+      problems({
+        bob: bobProd,
+        mallory: {
+          email: "m@example.com",
+          namespaces: ["Bad_NS", "bob-prod", "mallory"],
+          domains: ["Bad Host", "shop.example.org"],
+        },
+      }),
+    ).toEqual([
+      'tenants/mallory.yaml: namespaces[0]: "Bad_NS" is not a valid namespace name (lowercase RFC 1123 label, at most 63 characters)',
+      expect.stringMatching(/^tenants\/mallory\.yaml: domains\[0\]: "Bad Host" /),
+      'tenants/mallory.yaml: namespaces[1]: "bob-prod" is already owned by tenant "bob" (tenants/bob.yaml); a namespace has one owner',
+      'tenants/mallory.yaml: domains[1]: "shop.example.org" is already claimed by tenant "bob" (tenants/bob.yaml)',
+    ]);
+    // the issue's case: the bad item and the claim on bob's namespace in one run
+    expect(
+      problems({ bob: bobProd, carol: { email: "c@example.com", namespaces: ["bob-prod", "Bad_NS"] } }),
+    ).toEqual([
+      'tenants/carol.yaml: namespaces[1]: "Bad_NS" is not a valid namespace name (lowercase RFC 1123 label, at most 63 characters)',
+      'tenants/carol.yaml: namespaces[0]: "bob-prod" is already owned by tenant "bob" (tenants/bob.yaml); a namespace has one owner',
+    ]);
+    // a list with no valid item claims nothing (not the default namespace named after the tenant)
+    expect(
+      problems({
+        mallory: { email: "m@example.com", namespaces: ["Bad_NS"], domains: ["mallory.example.com"] },
+      }),
+    ).toEqual([
+      'tenants/mallory.yaml: namespaces[0]: "Bad_NS" is not a valid namespace name (lowercase RFC 1123 label, at most 63 characters)',
+    ]);
+  });
+
+  it("reports a tier typo with the unknown-field errors of the same file", () => {
+    expect(problems({ alice: { ...alice, tier: "standrad", colour: "red" } })).toEqual([
+      `tenants/alice.yaml: colour: unknown field "colour" ${TENANT_FIELDS}`,
+      'tenants/alice.yaml: tier: "standrad" is not a tier of environment "example" (tiers: standard, team)',
+    ]);
+  });
+
+  it("blames a refused apex claim on its own file only, not on the tenants inside the zone", () => {
+    expect(
+      problems({
+        alice: { ...alice, domains: ["alice.example.org"] },
+        bob: { ...bob, domains: ["shop.example.org"] },
+        erin: { email: "erin@example.com", domains: ["example.org"] },
+      }),
+    ).toEqual([
+      'tenants/erin.yaml: domains[0]: "example.org" is the apex of the zone "example.org"; tenants claim names inside a zone, not the zone',
+    ]);
+    // control: a hostname that stands still takes the names inside it
+    expect(
+      problems({
+        alice: { ...alice, domains: ["alice.example.org"] },
+        erin: { email: "erin@example.com", domains: ["example.org", "team.example.org"] },
+        zed: { email: "zed@example.com", domains: ["app.team.example.org"] },
+      }),
+    ).toEqual([
+      'tenants/erin.yaml: domains[0]: "example.org" is the apex of the zone "example.org"; tenants claim names inside a zone, not the zone',
+      'tenants/zed.yaml: domains[0]: "app.team.example.org" is inside "team.example.org", claimed by tenant "erin" (tenants/erin.yaml)',
+    ]);
+  });
+
+  const ABOVE = (req: string, r: string, lim: string, l: string) =>
+    `${req} "${r}" is above ${lim} "${l}": a container's request is at most its limit, so this ${req} can never be used; expected ${req} <= ${lim}`;
+
+  it("refuses quota requests above limits, per namespace and tenant-wide, at the field the tenant set", () => {
+    expect(
+      problems({
+        alice: {
+          ...alice,
+          quota: { "requests.memory": "4Gi", "limits.memory": "1Gi" },
+          namespaces: [
+            "alice",
+            { name: "alice-dev", quota: { "requests.cpu": "2", "limits.cpu": "500m" } },
+            { name: "alice-ok", quota: { "limits.memory": "4Gi" } },
+          ],
+        },
+        bob: {
+          ...bob,
+          namespaces: [
+            {
+              name: "bob",
+              quota: { "requests.ephemeral-storage": "2Gi", "limits.ephemeral-storage": "1Gi" },
+            },
+          ],
+        },
+      }),
+    ).toEqual([
+      // tenant-wide: once, though two namespaces inherit it; alice-ok raises its limit and passes
+      `tenants/alice.yaml: quota.requests.memory: ${ABOVE("requests.memory", "4Gi", "limits.memory", "1Gi")}`,
+      // a namespace's own limit against the tenant's request
+      `tenants/alice.yaml: namespaces[1].quota.requests.cpu: ${ABOVE("requests.cpu", "2", "limits.cpu", "500m")}`,
+      `tenants/bob.yaml: namespaces[0].quota.requests.ephemeral-storage: ${ABOVE("requests.ephemeral-storage", "2Gi", "limits.ephemeral-storage", "1Gi")}`,
+    ]);
+    // control: equal requests and limits, and quantities compared as quantities (2048Mi is 2Gi); a request
+    // above a limit the tenant does not write is left alone (an installation's entry writes requests only)
+    expect(() =>
+      build({
+        alice: {
+          ...alice,
+          quota: { "requests.memory": "2048Mi", "limits.memory": "2Gi", "requests.cpu": "4" },
+        },
+      }),
+    ).not.toThrow();
+  });
+
+  it("refuses requests above limits in the environment's default quota, a tier's quota and a tier's max", () => {
+    const env = environment((e) => {
+      e.defaults.quota["requests.memory"] = "8Gi";
+      e.defaults.quota["limits.memory"] = "8Gi";
+      e.tiers.standard.quota = { "limits.memory": "4Gi" };
+      e.tiers.team.max = { ...e.tiers.team.max, "requests.cpu": "16", "limits.cpu": "8" };
+    });
+    expect(problems({}, env)).toEqual([
+      `environments/example.yaml: tiers.standard.quota.limits.memory: ${ABOVE("requests.memory", "8Gi", "limits.memory", "4Gi")}`,
+      `environments/example.yaml: tiers.team.max.requests.cpu: ${ABOVE("requests.cpu", "16", "limits.cpu", "8")}`,
+    ]);
+    const defaults = environment((e) => {
+      e.defaults.quota["limits.cpu"] = "500m";
+    });
+    expect(problems({}, defaults)).toEqual([
+      `environments/example.yaml: defaults.quota.requests.cpu: ${ABOVE("requests.cpu", "1", "limits.cpu", "500m")}`,
+    ]);
+  });
+});
+
 describe("every problem at once", () => {
   it("reports several problems in several files in one error", () => {
     expect(
@@ -791,6 +925,8 @@ describe("every problem at once", () => {
       'tenants/bob.yaml: namespaces[0]: "alice" is the id of tenant "alice" (tenants/alice.yaml); a namespace may not be named after another tenant',
       'tenants/carol.yaml: namespaces[0]: "alice" is the id of tenant "alice" (tenants/alice.yaml); a namespace may not be named after another tenant',
       'tenants/carol.yaml: members[0].tenant: "zed" is not a tenant of this registry',
+      // the tier of a file that failed its schema is judged with the schema's problems, not after the fix
+      'tenants/dave.yaml: tier: "gold" is not a tier of environment "example" (tiers: standard, team)',
     ]);
   });
 
