@@ -6,6 +6,7 @@ import { ExitCode, SafetyError, UsageError } from "../components/core/problems";
 import type { RegistryModel } from "../registry/model";
 import type { RegistryDiff } from "../plan/diff";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
+import { compareWithVaultVersion } from "./diff-vault";
 
 /**
  * The registry and environment at `base` (read from git, the working tree untouched) and the working tree's,
@@ -13,10 +14,10 @@ import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
  */
 async function compareWithBase(
   opts: CommonOptions & { base: string; full?: boolean },
-): Promise<{ env: string; base: RegistryModel; head: RegistryModel; diff: RegistryDiff }> {
+): Promise<{ env: string; base: RegistryModel; head: RegistryModel; diff: RegistryDiff; label?: string }> {
   const head = loadOptions(opts);
-  if (head.source.kind !== "yaml")
-    throw new UsageError("diff compares registry files in git: use it with --source yaml (the default)");
+  // the Vault registry: --base is a KV version of its secret (cli/diff-vault.ts)
+  if (head.source.kind === "vault") return compareWithVaultVersion(opts);
   const dir = head.source.dir;
   const baseRoot = checkoutAt(".", opts.base, [dir, "environments"]);
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: commands that plan nothing need not load the layers */
@@ -45,7 +46,10 @@ export function diffCommand(program: Command): void {
       .description(
         "what a registry change does: the registry and environment at a git ref against the working tree, planned and compared (privileges raised first, then resources per tenant and layer, access gained and lost per binding); exit 3 where the guard would refuse it, 6 where privileges rise",
       )
-      .requiredOption("--base <ref>", "the git ref to compare against, e.g. origin/main")
+      .requiredOption(
+        "--base <ref>",
+        "the git ref to compare against, e.g. origin/main; with --source vault, a KV version of the registry's secret (4, or ~1 for the one before the latest)",
+      )
       .addOption(
         new Option("--format <format>", "text, or markdown for a pull request comment")
           .choices(["text", "markdown"])
@@ -56,7 +60,7 @@ export function diffCommand(program: Command): void {
         "plan every tenant on both sides (by default only those the change can touch, and the shared resources)",
       ),
   ).action(async (opts: CommonOptions & { base: string; format: "text" | "markdown"; full?: boolean }) => {
-    const { env, diff } = await compareWithBase(opts);
+    const { env, diff, label } = await compareWithBase(opts);
     /* eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, as above */
     const { formatDiff, formatDiffMarkdown } = require("../plan/diff") as typeof import("../plan/diff");
     const { refused } = diff;
@@ -65,7 +69,7 @@ export function diffCommand(program: Command): void {
         ? JSON.stringify({ base: opts.base, ...diff }, null, 2)
         : opts.format === "markdown"
           ? formatDiffMarkdown(diff, opts.base, env, refused)
-          : formatDiff(diff, `diff ${opts.base} -> working tree (environment ${env})`)) + "\n",
+          : formatDiff(diff, `diff ${label ?? `${opts.base} -> working tree`} (environment ${env})`)) + "\n",
     );
     // --json carries the refusal in its one document; the terminal gets it on stderr
     if (refused && opts.json) process.exitCode = ExitCode.safety;

@@ -13,6 +13,7 @@ import { UsageError } from "../components/core/problems";
 import { type NewRecord, offboardText, parseMember, renderRecord } from "../registry/records";
 import { isLabel } from "../components/core/schema";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
+import { offboardVault, onboardVault } from "./records-vault";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -21,13 +22,17 @@ function recordFile(opts: CommonOptions, id: string): { dir: string; path: strin
   const load = loadOptions(opts);
   if (load.source.kind !== "yaml")
     throw new UsageError("records are files of the YAML registry: use --source yaml (the default)");
+  checkId(id);
+  const dir = load.source.dir;
+  const found = [".yaml", ".yml"].map((ext) => join(dir, `${id}${ext}`)).find((p) => existsSync(p));
+  return { dir, path: found ?? join(dir, `${id}.yaml`), exists: found !== undefined };
+}
+
+function checkId(id: string): void {
   if (!isLabel(id))
     throw new UsageError(
       `${JSON.stringify(id)} is not a valid tenant id (lowercase letters, digits and dashes, at most 63)`,
     );
-  const dir = load.source.dir;
-  const found = [".yaml", ".yml"].map((ext) => join(dir, `${id}${ext}`)).find((p) => existsSync(p));
-  return { dir, path: found ?? join(dir, `${id}.yaml`), exists: found !== undefined };
 }
 
 /** Validates the registry with `path` holding `text` (replacing what it holds now); throws the problems if any. */
@@ -54,7 +59,7 @@ export function recordCommands(program: Command): void {
     program
       .command("onboard")
       .description(
-        "write a new tenant record, tenants/<id>.yaml, for a pull request; refused (nothing written) when the registry would be invalid with it, or the record exists",
+        "write a new tenant record, tenants/<id>.yaml, for a pull request (with --source vault: into the Vault registry, with check-and-set); refused (nothing written) when the registry would be invalid with it, or the record exists",
       )
       .argument("<id>", "the tenant id: the file name, lowercase letters, digits and dashes")
       .requiredOption("--email <email>", "the tenant's OIDC identity")
@@ -75,9 +80,6 @@ export function recordCommands(program: Command): void {
         [],
       ),
   ).action(async (id: string, opts: OnboardOptions) => {
-    const { dir, path, exists } = recordFile(opts, id);
-    if (exists)
-      throw new UsageError(`${path} exists already: edit it, or offboard it with tenancy offboard ${id}`);
     const record: NewRecord = {
       email: opts.email,
       ...(opts.displayName !== undefined ? { displayName: opts.displayName } : {}),
@@ -87,6 +89,19 @@ export function recordCommands(program: Command): void {
       domains: opts.domain,
       members: opts.member.map(parseMember),
     };
+    if (opts.source === "vault") {
+      checkId(id);
+      const { wrote, version } = await onboardVault(opts, id, record);
+      report(
+        opts,
+        { ok: true, wrote, version, tenant: id },
+        `wrote ${wrote} (version ${version}): tenancy diff --source vault --base ~1 shows what it does; tenant ${id} is onboarded when the change is applied`,
+      );
+      return;
+    }
+    const { dir, path, exists } = recordFile(opts, id);
+    if (exists)
+      throw new UsageError(`${path} exists already: edit it, or offboard it with tenancy offboard ${id}`);
     const schema = relative(resolve(dir), resolve("schema", "tenant.schema.json"));
     const text = renderRecord(record, schema);
     await validateWith(opts, id, path, text);
@@ -104,6 +119,24 @@ export function recordCommands(program: Command): void {
       .argument("<id>", "the tenant id")
       .option("--namespace <name>", "offboard only this namespace of the tenant"),
   ).action(async (id: string, opts: CommonOptions & { namespace?: string }) => {
+    if (opts.source === "vault") {
+      checkId(id);
+      const what = opts.namespace ? `namespace ${opts.namespace} of tenant ${id}` : `tenant ${id}`;
+      const { wrote, version } = await offboardVault(opts, id, opts.namespace);
+      if (version === undefined)
+        report(
+          opts,
+          { ok: true, changed: false, tenant: id },
+          `${what} is offboarding already: ${wrote} unchanged`,
+        );
+      else
+        report(
+          opts,
+          { ok: true, changed: true, wrote, version, tenant: id },
+          `${what}: offboarding: true set in ${wrote} (version ${version}). Phase one: once applied, access is revoked and its data unprotected, but kept. Phase two, in a later change after that apply: ${opts.namespace ? "remove the namespace from the record" : "remove the record"}.`,
+        );
+      return;
+    }
     const { path, exists } = recordFile(opts, id);
     if (!exists) throw new UsageError(`no tenant ${JSON.stringify(id)}: ${path} does not exist`);
     const what = opts.namespace ? `namespace ${opts.namespace} of tenant ${id}` : `tenant ${id}`;

@@ -19,6 +19,11 @@ export interface LoadOptions {
   /** Directory holding `environments/` (default: the current directory). */
   root?: string;
   source: SourceOptions;
+  /**
+   * The source's documents, read already (a Vault write validates what it read, with check-and-set on that
+   * version: read once, never twice). @default - read from `source`
+   */
+  documents?: TenantDocument[];
 }
 
 export function environmentPath(env: string, root = "."): string {
@@ -81,7 +86,7 @@ export async function loadRegistry(
   const envFile = readEnvironment(envPath, opts.root ?? ".");
   let docs: TenantDocument[];
   try {
-    docs = edit(await loadDocuments(opts.source));
+    docs = edit(opts.documents ?? (await loadDocuments(opts.source)));
   } catch (e) {
     // the registry itself is unreadable: report that together with the environment's problems
     if (e instanceof InvalidInputError && !envFile.ok)

@@ -20,6 +20,7 @@ import {
   ExternalError,
   InvalidInputError,
   type Problem,
+  SafetyError,
   UsageError,
   cut,
   show,
@@ -164,7 +165,8 @@ const WITHHELD = "<not shown: it contains the value of VAULT_TOKEN>";
 /** Thrown inside an attempt cancelled because another read failed; never reaches the caller. */
 class Cancelled extends Error {}
 
-class KvClient {
+/** A KV v2 client for the registry's secrets: reads, lists, versions and check-and-set writes. */
+export class KvClient {
   readonly path: string;
   readonly concurrency: number;
   private readonly addr: string;
@@ -270,18 +272,37 @@ class KvClient {
 
   /** The data of the latest version of the secret at `path`. */
   async read(path: string, cancel: AbortSignal): Promise<Record<string, unknown>> {
+    return (await this.readVersion(path, cancel)).data;
+  }
+
+  /**
+   * The data of a version of the secret at `path` (default: the latest) and its version number, which a write
+   * passes as check-and-set. A version number not a positive whole number in Vault's answer is refused.
+   */
+  async readVersion(
+    path: string,
+    cancel: AbortSignal,
+    version?: number,
+  ): Promise<{ data: Record<string, unknown>; version: number }> {
     const apiPath = `${this.mount}/data/${path}`;
-    const { status, body, text } = await this.call("reading", apiPath, "", cancel, this.source(path));
+    const query = version === undefined ? "" : `?version=${version}`;
+    const { status, body, text } = await this.call("reading", apiPath, query, cancel, this.source(path));
     const data = field(field(body, "data"), "data");
     const metadata = field(field(body, "data"), "metadata");
     const deleted = field(metadata, "deletion_time");
+    const which = version === undefined ? "the latest version" : `version ${version}`;
     if (status === 404 && ((typeof deleted === "string" && deleted !== "") || field(metadata, "destroyed")))
       throw this.failure(
-        `${apiPath}: the latest version of the secret is deleted` +
+        `${apiPath}: ${which} of the secret is deleted` +
           (typeof deleted === "string" && deleted !== ""
             ? ` (at ${this.echo(deleted, cut(deleted, 40))})`
             : "") +
           "; undelete it, or delete its metadata too if the tenant is meant to go",
+      );
+    if (status === 404 && version !== undefined)
+      throw this.failure(
+        `${apiPath}: no version ${version} of the secret (it never existed, or Vault no longer keeps it: max_versions)` +
+          this.says(body),
       );
     if (status === 404)
       throw this.failure(
@@ -292,7 +313,66 @@ class KvClient {
       throw this.failure(
         `reading ${apiPath}: the answer is not a KV version 2 secret (expected {"data": {"data": {...}}}, got ${this.echo(text, show(body))}); is ${show(this.mount)} a KV version 2 mount?`,
       );
-    return data;
+    const got = field(metadata, "version");
+    if (typeof got !== "number" || !Number.isSafeInteger(got) || got < 1)
+      throw this.failure(
+        `reading ${apiPath}: the answer carries no version number (expected data.metadata.version, a whole number from 1; got ${this.echo(String(got), show(got))}); is ${show(this.mount)} a KV version 2 mount?`,
+      );
+    if (version !== undefined && got !== version)
+      throw this.failure(`reading ${apiPath}: asked for version ${version}, Vault answered version ${got}`);
+    return { data, version: got };
+  }
+
+  /** Whether a secret exists at `path` (its latest version, deleted or not), and that version; 0 when none. */
+  async currentVersion(path: string): Promise<number> {
+    const apiPath = `${this.mount}/metadata/${path}`;
+    const { status, body, text } = await this.call(
+      "reading",
+      apiPath,
+      "",
+      new AbortController().signal,
+      this.source(path),
+    );
+    if (status === 404) return 0;
+    const current = field(field(body, "data"), "current_version");
+    if (typeof current !== "number" || !Number.isSafeInteger(current) || current < 0)
+      throw this.failure(
+        `reading ${apiPath}: the answer is not KV version 2 metadata (expected {"data": {"current_version": N}}, got ${this.echo(text, show(body))})`,
+      );
+    return current;
+  }
+
+  /**
+   * Writes `data` as a new version of the secret at `path`, with check-and-set: only if the secret's current
+   * version is still `cas` (0: only if there is none). Vault refuses the write otherwise, and so nothing is
+   * written: a SafetyError (exit 3) saying someone else wrote it since it was read. One attempt, never retried:
+   * a write whose answer was lost may have happened, and is reported so (exit 4). Returns the new version.
+   */
+  async write(path: string, data: Record<string, unknown>, cas: number): Promise<number> {
+    const apiPath = `${this.mount}/data/${path}`;
+    const { status, body, text } = await this.call(
+      "writing",
+      apiPath,
+      "",
+      new AbortController().signal,
+      this.source(path),
+      JSON.stringify({ options: { cas }, data }),
+    );
+    if (status === 400 && errorsOf(body).some((e) => /check-and-set/i.test(e)))
+      throw new SafetyError(
+        `${this.where}: ${this.source(path)} was ${cas === 0 ? "created" : "changed"} by someone else since it was read ` +
+          `(check-and-set ${cas === 0 ? "0: it must not exist" : `version ${cas}`}; Vault refused the write${this.says(body)}); ` +
+          "nothing was written: run the command again, it reads the registry anew",
+      );
+    const version = field(field(body, "data"), "version");
+    if (status < 200 || status >= 300 || typeof version !== "number" || !Number.isSafeInteger(version))
+      throw this.failure(
+        `writing ${apiPath}: HTTP ${status}${this.says(body)}` +
+          (status >= 200 && status < 300
+            ? ` (the answer carries no version: got ${this.echo(text, show(body))})`
+            : ""),
+      );
+    return version;
   }
 
   /** The keys directly under the prefix `path` (folders end with "/"); none when Vault has none. */
@@ -327,15 +407,17 @@ class KvClient {
    * VAULT_ADDR at the address that answers.
    */
   private async call(
-    verb: "reading" | "listing",
+    verb: "reading" | "listing" | "writing",
     apiPath: string,
     query: string,
     cancel: AbortSignal,
     source: string,
+    /** A write's body (POST); a write is tried once. */
+    payload?: string,
   ): Promise<{ status: number; body: unknown; text: string }> {
     const url = `${this.addr}/v1/${apiPath.split("/").map(encodeURIComponent).join("/")}${query}`;
     let last = "";
-    const attempts = this.retries + 1;
+    const attempts = payload === undefined ? this.retries + 1 : 1;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) await sleep(this.backoffMs * 2 ** (attempt - 2), cancel);
       const controller = new AbortController();
@@ -351,9 +433,11 @@ class KvClient {
       let text: string | undefined;
       try {
         const res = await this.fetch(url, {
-          headers: this.headers,
+          headers:
+            payload === undefined ? this.headers : { ...this.headers, "content-type": "application/json" },
           signal: controller.signal,
           redirect: "manual",
+          ...(payload === undefined ? {} : { method: "POST", body: payload }),
         });
         status = res.status;
         location = res.headers.get("location");
@@ -404,10 +488,15 @@ class KvClient {
         ]);
       }
       if ((status >= 200 && status < 300) || status === 404) return { status, body, text };
+      // a refused check-and-set: the caller says what it means
+      if (verb === "writing" && status === 400) return { status, body, text };
       throw this.failure(`${verb} ${apiPath}: HTTP ${status}${this.says(body)}`);
     }
     throw this.failure(
-      `${verb} ${apiPath} failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${last}`,
+      `${verb} ${apiPath} failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${last}` +
+        (payload === undefined
+          ? ""
+          : "; the write may or may not have happened: read the secret (vault kv get) before trying again"),
     );
   }
 }

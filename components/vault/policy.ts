@@ -75,7 +75,7 @@ const KV_META: Capability[] = ["list", "read", "delete"];
 
 /**
  * The tenant's KV v2 paths: its data and metadata, nothing beside. With `per-namespace` paths (the
- * single-secret installations' layout, ARCHITECTURE.md "Vault paths"), each of `namespaces` (its active ones)
+ * single-secret installations' layout, ARCHITECTURE.md "Isolation"), each of `namespaces` (its active ones)
  * gets `<kv>/data/<ns>/*` and a listing of `<kv>/metadata/<ns>/*`, as those installations' policies write them.
  */
 export function tenantKvRules(paths: VaultPaths, tenant: string, namespaces: string[] = []): PolicyRule[] {
