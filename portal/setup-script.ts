@@ -1,5 +1,6 @@
 /**
- * A tenant's setup script: installs kubectl and the OIDC login plugin (kubelogin) when they are missing, from
+ * A tenant's setup script: installs kubectl, the OIDC login plugin (kubelogin) and the Vault CLI (the portal's
+ * Vault commands, CI logins) when they are missing, from
  * their official release URLs, checksums verified, and writes the tenant's kubeconfig (policy/kubeconfig.ts,
  * the same as `tenancy kubeconfig`) without ever overwriting an existing one. POSIX sh, `set -eu`; every
  * registry or environment value is single-quoted (portal/shell.ts).
@@ -14,6 +15,9 @@ import { shellQuote } from "./shell";
 /** The official download locations (README, "Portal"). */
 export const KUBECTL_RELEASES = "https://dl.k8s.io/release";
 export const KUBELOGIN_RELEASES = "https://github.com/int128/kubelogin/releases";
+export const VAULT_RELEASES = "https://releases.hashicorp.com/vault";
+/** The Vault CLI release installed unless VAULT_VERSION says another (HashiCorp publishes no "stable" pointer). */
+export const VAULT_CLI_VERSION = "1.18.1";
 
 /** The kubeconfig file a tenant gets: the YAML `tenancy kubeconfig` prints. */
 export function kubeconfigYaml(model: RegistryModel, tenantId: string): string {
@@ -37,6 +41,7 @@ ${generated}# Installs kubectl and the OIDC login plugin (kubelogin, as kubectl-
 #   TENANCY_BIN_DIR    where to install missing tools (default: ~/.local/bin)
 #   KUBECTL_VERSION    kubectl release to install (default: the current stable release)
 #   KUBELOGIN_VERSION  kubelogin release to install (default: the latest release)
+#   VAULT_VERSION      Vault CLI release to install (default: ${VAULT_CLI_VERSION})
 set -eu
 
 TENANT=${q(tenant.id)}
@@ -47,6 +52,8 @@ KUBECONFIG_CONTENT=${q(yaml)}
 
 KUBECTL_RELEASES=${q(KUBECTL_RELEASES)}
 KUBELOGIN_RELEASES=${q(KUBELOGIN_RELEASES)}
+VAULT_RELEASES=${q(VAULT_RELEASES)}
+VAULT_DEFAULT_VERSION=${q(VAULT_CLI_VERSION)}
 BIN_DIR="\${TENANCY_BIN_DIR:-$HOME/.local/bin}"
 KUBE_DIR="$HOME/.kube"
 
@@ -151,6 +158,28 @@ install_kubelogin() {
   die "$zip holds no kubelogin binary"
 }
 
+# HashiCorp's release: a zip and one SHA256SUMS file listing every platform's zip
+install_vault() {
+  version="\${VAULT_VERSION:-$VAULT_DEFAULT_VERSION}"
+  valid_version "v$version"
+  zip="vault_\${version}_\${os}_\${arch}.zip"
+  base="$VAULT_RELEASES/$version"
+  say "Installing the Vault CLI $version ($os/$arch) into $BIN_DIR"
+  fetch "$base/$zip" "$tmp/$zip"
+  fetch "$base/vault_\${version}_SHA256SUMS" "$tmp/vault.sums"
+  : >"$tmp/vault.sha256"
+  while read -r sum name; do
+    if [ "$name" = "$zip" ]; then printf '%s  %s\n' "$sum" "$name" >"$tmp/vault.sha256"; fi
+  done <"$tmp/vault.sums"
+  verify "$tmp/$zip" "$tmp/vault.sha256" vault
+  command -v unzip >/dev/null 2>&1 || die "unzip is needed to unpack $zip"
+  mkdir -p "$tmp/vault"
+  unzip -q -o "$tmp/$zip" -d "$tmp/vault"
+  [ -f "$tmp/vault/vault" ] || die "$zip holds no vault binary"
+  chmod 755 "$tmp/vault/vault"
+  mv "$tmp/vault/vault" "$BIN_DIR/vault"
+}
+
 say "Setting up kubectl access for $TENANT_NAME (tenant $TENANT, environment $ENVIRONMENT)"
 
 path_note=
@@ -175,6 +204,13 @@ else
   platform
   mkdir -p "$BIN_DIR"
   install_kubelogin
+fi
+if command -v vault >/dev/null 2>&1; then
+  say "Vault CLI: $(command -v vault)"
+else
+  platform
+  mkdir -p "$BIN_DIR"
+  install_vault
 fi
 
 # the kubeconfig: only readable by you, never written over an existing one

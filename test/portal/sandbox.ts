@@ -35,6 +35,11 @@ while [ $# -gt 0 ]; do
 done
 case "$url" in
   */stable.txt) printf 'v1.31.0\\n' >"$out" ;;
+  *_SHA256SUMS)
+    v=\${url##*/vault_}; v=\${v%_SHA256SUMS}
+    for p in linux_amd64 linux_arm64 linux_arm darwin_amd64 darwin_arm64; do
+      printf '%s  %s\\n' "\${STUB_VAULT_SHA:-$STUB_SHA}" "vault_\${v}_\${p}.zip" >>"$out"
+    done ;;
   *.sha256) printf '%s  %s\\n' "$STUB_SHA" "\${url##*/}" >"$out" ;;
   *) printf 'stub-binary\\n' >"$out" ;;
 esac
@@ -42,9 +47,11 @@ esac
   unzip: `#!/bin/sh
 while [ $# -gt 0 ]; do case "$1" in -d) dir=$2; shift 2 ;; *) shift ;; esac; done
 printf 'kubelogin\\n' >"$dir/kubelogin"
+printf 'vault\\n' >"$dir/vault"
 `,
   kubectl: "#!/bin/sh\nexit 0\n",
   "kubectl-oidc_login": "#!/bin/sh\nexit 0\n",
+  vault: "#!/bin/sh\nexit 0\n",
 };
 
 let dirs: string[] = [];

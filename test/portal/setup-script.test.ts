@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { kubeconfigYaml, setupScript } from "../../portal/setup-script";
+import { VAULT_CLI_VERSION, kubeconfigYaml, setupScript } from "../../portal/setup-script";
 import type { RegistryModel } from "../../registry/model";
 import { UsageError } from "../../components/core/problems";
 import { runCli } from "../helpers/cli";
@@ -117,6 +117,41 @@ describe("tenancy setup-script", () => {
       "https://github.com/int128/kubelogin/releases/download/v1.32.0/kubelogin_darwin_arm64.zip",
       "https://github.com/int128/kubelogin/releases/download/v1.32.0/kubelogin_darwin_arm64.zip.sha256",
     ]);
+  });
+
+  it("installs the Vault CLI when missing, from HashiCorp's releases, checked against its SHA256SUMS", () => {
+    const s = sandbox("alice", { missing: ["vault"] });
+    const r = s.run("/bin/sh", { STUB_OS: "Darwin", STUB_ARCH: "arm64" });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(s.curls().map((line) => line.split(" ").at(-1))).toEqual([
+      `https://releases.hashicorp.com/vault/${VAULT_CLI_VERSION}/vault_${VAULT_CLI_VERSION}_darwin_arm64.zip`,
+      `https://releases.hashicorp.com/vault/${VAULT_CLI_VERSION}/vault_${VAULT_CLI_VERSION}_SHA256SUMS`,
+    ]);
+    const installed = join(s.home, ".local", "bin", "vault");
+    expect(readFileSync(installed, "utf8")).toBe("vault\n");
+    expect(statSync(installed).mode & 0o111).not.toBe(0);
+
+    // another zip's checksum in the list, or none for this platform: not installed
+    const bad = sandbox("alice", { missing: ["vault"] });
+    const b = bad.run("/bin/sh", { STUB_VAULT_SHA: "0".repeat(64) });
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain("setup: checksum mismatch for vault: not installed");
+    expect(existsSync(join(bad.home, ".local", "bin", "vault"))).toBe(false);
+    const arm = sandbox("alice", { missing: ["vault"] });
+    const a = arm.run("/bin/sh", { STUB_OS: "Darwin", STUB_ARCH: "armv7l" });
+    expect(a.code).toBe(1);
+    expect(a.stderr).toContain("checksum mismatch for vault");
+
+    const odd = sandbox("alice", { missing: ["vault"] });
+    const v = odd.run("/bin/sh", { VAULT_VERSION: "1.18.1;touch x" });
+    expect(v.code).toBe(1);
+    expect(v.stderr).toContain("unexpected version");
+    expect(odd.curls()).toEqual([]);
+
+    const pinned = sandbox("alice", { missing: ["vault"] });
+    expect(pinned.run("/bin/sh", { VAULT_VERSION: "1.17.6" }).code).toBe(0);
+    expect(pinned.curls()[0]).toContain("/vault/1.17.6/vault_1.17.6_linux_amd64.zip");
   });
 
   it("installs nothing whose checksum does not match, on an unknown system, or of a strange version", () => {
