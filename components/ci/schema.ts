@@ -57,6 +57,13 @@ export const CiSettings = z.strictObject({
           'cannot be "default": every pod of the namespace that names no service account runs as it, pipeline pods included; give the CI system a dedicated one',
       }).describe("the CI system's own, dedicated service account (never default)"),
       namespace: NamespaceName.describe("the CI system's namespace, e.g. woodpecker"),
+      ttlSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .max(86400)
+        .default(900)
+        .describe("the TTL of the tokens the shared role issues (seconds; 3600 where pipelines run an hour)"),
     })
     .optional()
     .describe("shared mode: one CI identity that can obtain every tenant's deployer credentials"),

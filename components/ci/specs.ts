@@ -10,6 +10,8 @@ export interface SharedCiDeployerArgs {
   paths: VaultPaths;
   /** Every namespace whose deployer credentials the CI system may obtain. */
   namespaces: string[];
+  /** Token TTL in seconds. @default 900 */
+  ttlSeconds?: number;
 }
 
 /**
@@ -52,7 +54,7 @@ export function sharedCiDeployer(
       boundServiceAccountNames: [args.serviceAccount],
       boundServiceAccountNamespaces: [args.namespace],
       tokenPolicies: [outputOf(policy, "name")],
-      tokenTtl: 900,
+      tokenTtl: args.ttlSeconds ?? 900,
     },
     children,
     { deleteBeforeReplace: true },
