@@ -8,6 +8,36 @@ import type { TierAdmission } from "./schema";
 
 type TierAdmissionData = z.output<typeof TierAdmission>;
 
+/**
+ * The StorageClasses the environment lists (`storageClasses`): a tier may name only those, and the clusters have
+ * at most one default. Nothing is checked when it lists none.
+ */
+export function checkStorageClasses(
+  env: Pick<EnvironmentModel, "storageClasses" | "tiers" | "defaults">,
+  at: (path: (string | number)[], message: string) => void,
+): void {
+  const declared = Object.keys(env.storageClasses);
+  if (declared.length === 0) return;
+  const defaults = declared.filter((c) => env.storageClasses[c]!.default);
+  if (defaults.length > 1)
+    at(["storageClasses"], `name at most one default class (${defaults.join(", ")} say default: true)`);
+  const tiers: [(string | number)[], TierAdmissionData | undefined][] = [
+    [["defaults", "admission"], env.defaults.admission],
+    ...Object.entries(env.tiers).map(
+      ([name, t]) =>
+        [["tiers", name, "admission"], t.admission] as [(string | number)[], TierAdmissionData | undefined],
+    ),
+  ];
+  for (const [path, a] of tiers)
+    (a?.storageClasses ?? []).forEach((c, i) => {
+      if (c !== "*" && !declared.includes(c))
+        at(
+          [...path, "storageClasses", i],
+          `${JSON.stringify(c)} is not one of the clusters' StorageClasses the environment lists (storageClasses: ${declared.join(", ")})`,
+        );
+    });
+}
+
 /** A tier's admission allowances, resolved: the tier's own, else the environment's defaults, else the built-in ones. */
 export function tenantAdmission(env: EnvironmentModel, tier: TierAdmissionData | undefined): TenantAdmission {
   const d = env.defaults.admission;

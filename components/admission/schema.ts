@@ -94,6 +94,24 @@ export const TierAdmission = z
     path: ["runtimeClasses"],
   });
 
+/**
+ * The clusters' StorageClasses as they define them: what a tier's `storageClasses` may name, and the reclaim
+ * policy a tenant's volumes get from each (the multi-tenancy benchmark asks for Delete: a Retain volume outlives
+ * its claim, its data readable by whoever binds it next).
+ */
+export const StorageClasses = z
+  .record(
+    ClassName.refine((s) => s !== "*", isnt("a StorageClass name")),
+    z.strictObject({
+      reclaimPolicy: z.enum(["Delete", "Retain"]).describe("the class's reclaimPolicy"),
+      default: z.boolean().optional().describe("the clusters' default class: a claim naming none gets it"),
+    }),
+  )
+  .default({})
+  .describe(
+    "the clusters' StorageClasses (name -> reclaimPolicy, default): when listed, a tier's admission.storageClasses may name only these, and `*` means these",
+  );
+
 /** A Kubernetes user or group name, as the API server authenticates it. */
 const PrincipalName = z
   .string()

@@ -24,16 +24,8 @@ const check = (id: string, title?: string) => {
   return found[0]!;
 };
 
-/**
- * What does not pass on the example, and why (the table says so too): the PersistentVolume reclaim policy, which
- * is the cluster's StorageClasses'.
- */
-const KNOWN: Record<string, (o: Outcome) => void> = {
-  "pending #1199 Require PV reclaim policy of `delete`": (o) => {
-    expect(o.status).toBe("not applicable");
-    expect(o.findings.join()).toMatch(/the tier allows any StorageClass/);
-  },
-};
+/** What does not pass on the example, and why (the table says so too): nothing. */
+const KNOWN: Record<string, (o: Outcome) => void> = {};
 
 describe("the list", () => {
   it("is the source's: 19 checks (18 kubectl-mtb benchmarks and one pending) and the pending four", () => {
@@ -66,6 +58,8 @@ describe("the list", () => {
     ]);
   });
 });
+
+const c1199 = (b: Bench) => CHECKS.find((c) => c.id === "pending #1199")!.run(b);
 
 describe("on the example's default tier", () => {
   it.each(CHECKS.map((c) => [key(c), c] as const))("%s", (k, c) => {
@@ -251,6 +245,41 @@ describe("each check can fail", () => {
     expect(fails(withoutPolicy(bench, "tenancy-role-bindings"), "MTB-PL2-BC-OPS-3")).toEqual([
       "a RoleBinding naming bob: admitted",
     ]);
+  });
+
+  it("volumes: a tier allowing a Retain class, or a Retain default class, fails the reclaim policy check", () => {
+    const withClasses = (
+      allowed: string,
+      classes: Bench["model"]["environment"]["storageClasses"],
+    ): Bench => {
+      const key = `${bench.namespace}/tenancy-admission`;
+      const cm = bench.cluster.configMaps[key]!;
+      return {
+        ...bench,
+        model: { ...bench.model, environment: { ...bench.model.environment, storageClasses: classes } },
+        cluster: {
+          ...bench.cluster,
+          configMaps: {
+            ...bench.cluster.configMaps,
+            [key]: { ...cm, data: { ...cm.data, storageClasses: allowed } },
+          },
+        },
+      };
+    };
+    const declared = bench.model.environment.storageClasses;
+    expect(fails(withClasses("*", declared), "pending #1199")).toEqual([
+      "the tier allows StorageClass retained, reclaimPolicy Retain",
+    ]);
+    expect(
+      fails(
+        withClasses("standard", { ...declared, standard: { reclaimPolicy: "Retain", default: true } }),
+        "pending #1199",
+      ),
+    ).toEqual([
+      "the tier allows StorageClass standard, reclaimPolicy Retain",
+      "the default StorageClass standard has reclaimPolicy Retain",
+    ]);
+    expect(c1199(withClasses("standard", {})).status).toBe("not applicable");
   });
 
   it("existing volumes: without the services policy a claim names any volume", () => {

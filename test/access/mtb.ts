@@ -1028,7 +1028,8 @@ export const CHECKS: MtbCheck[] = [
     source: "benchmarks/README.md (pending, kubernetes-sigs/multi-tenancy#1199)",
     mechanism:
       "tenants create no PersistentVolumes and no StorageClasses; a claim's volume gets its StorageClass's " +
-      "reclaim policy",
+      "reclaim policy, and the tier's `storageClasses` name only classes the environment lists with " +
+      "`reclaimPolicy: Delete` (the default class too, for claims that name none)",
     run(b) {
       const c = new Collector();
       const alice = actorOf(b.model, b.tenant);
@@ -1037,18 +1038,35 @@ export const CHECKS: MtbCheck[] = [
           const a = may(b, alice, verb, resource);
           if (a.allowed) c.fail(`${verb} ${resource}: ${a.via.join(", ")}`);
         }
-      if (c.findings.length > 0) return c.outcome();
-      const classes = b.cluster.configMaps[`${b.namespace}/tenancy-admission`]?.data.storageClasses ?? "";
-      return {
-        status: "not applicable",
-        findings: [
-          `the reclaim policy is the cluster's StorageClasses', which tenancy does not make; the tier allows ` +
-            `${classes === "*" ? "any StorageClass" : `the StorageClasses ${classes.split("\n").join(", ")}`}: ` +
-            "list only classes with `reclaimPolicy: Delete` in `tiers.<tier>.admission.storageClasses`",
-        ],
-        evidence: ["RBAC"],
-        exceptions: [],
-      };
+      c.saw("RBAC");
+      const declared = b.model.environment.storageClasses;
+      if (Object.keys(declared).length === 0)
+        return {
+          status: "not applicable",
+          findings: [
+            "the environment lists none of the clusters' StorageClasses (storageClasses), so their reclaim " +
+              "policies are unknown",
+          ],
+          evidence: ["RBAC"],
+          exceptions: [],
+        };
+      // what the tier lets a claim name, as the planned parameters say ("*": every listed class)
+      const allowed = (b.cluster.configMaps[`${b.namespace}/tenancy-admission`]?.data.storageClasses ?? "")
+        .split("\n")
+        .filter(Boolean);
+      const reachable = allowed.includes("*") ? Object.keys(declared) : allowed;
+      for (const name of reachable) {
+        const policy = declared[name]?.reclaimPolicy;
+        if (policy !== "Delete")
+          c.fail(`the tier allows StorageClass ${name}, reclaimPolicy ${policy ?? "unknown"}`);
+      }
+      // a claim naming no class gets the default
+      const home = Object.entries(declared).find(([, d]) => d.default);
+      if (!home) c.fail("no default StorageClass listed: a claim naming none gets a class of unknown policy");
+      else if (home[1].reclaimPolicy !== "Delete")
+        c.fail(`the default StorageClass ${home[0]} has reclaimPolicy ${home[1].reclaimPolicy}`);
+      c.saw("the tier's StorageClasses");
+      return c.outcome();
     },
   },
   {

@@ -545,3 +545,19 @@ describe("revocation: what a member granted itself ends with the membership", ()
     onExample.allowed(token(3600));
   });
 });
+
+describe("the clusters' StorageClasses", () => {
+  it("a tier names only the classes the environment lists, and the clusters have one default at most", () => {
+    const env = exampleEnvironmentData();
+    env.tiers.team.admission.storageClasses = ["standard", "fast-retain"];
+    env.storageClasses.retained.default = true;
+    expect(() => exampleWithEnvironment(env)).toThrow(
+      /storageClasses: name at most one default class \(standard, retained say default: true\)[\s\S]*tiers\.team\.admission\.storageClasses\[1\]: "fast-retain" is not one of the clusters' StorageClasses the environment lists \(storageClasses: standard, retained\)/,
+    );
+    // an environment listing none checks nothing
+    const none = exampleEnvironmentData();
+    delete none.storageClasses;
+    none.tiers.team.admission.storageClasses = ["anything"];
+    expect(() => exampleWithEnvironment(none)).not.toThrow();
+  });
+});
