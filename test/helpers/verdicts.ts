@@ -4,6 +4,28 @@
  */
 import { expect } from "vitest";
 import { type Cluster, type PolicyPair, type Request, admit } from "./admission";
+import type { Plan } from "../../plan/plan";
+
+type Json = Record<string, unknown>;
+
+/** A planned Kubernetes object of one cluster (default: the example's main), as the plan would create it. */
+export function plannedObject(
+  plan: Plan,
+  kind: string,
+  namespace: string,
+  name: string,
+  cluster = "main",
+): Json {
+  const r = plan.stacks
+    .flatMap((s) => s.resources)
+    .filter((x) => (x.cluster ?? "main") === cluster)
+    .find((x) => {
+      const m = x.inputs.metadata as { name?: string; namespace?: string } | undefined;
+      return x.inputs.kind === kind && m?.name === name && m?.namespace === namespace;
+    });
+  if (!r) throw new Error(`no planned ${kind} ${namespace}/${name}`);
+  return structuredClone(r.inputs) as Json;
+}
 
 export interface Verdicts {
   /** The denying policy and message, or "allowed". */

@@ -21,6 +21,7 @@ import {
   admit,
   clusterOf,
 } from "../../helpers/admission";
+import { plannedObject } from "../../helpers/verdicts";
 import { exampleEnvironmentData, exampleWithEnvironment, loadExample } from "../../plan/registries";
 
 type Json = Record<string, unknown>;
@@ -156,17 +157,8 @@ const ownedBy = (apiVersion: string, kind: string, name: string) => ({
   ],
 });
 /** A planned object of the main cluster, as the plan would create it. */
-function planned(kind: string, namespace: string, name: string): Json {
-  const r = plan.stacks
-    .flatMap((s) => s.resources)
-    .filter((x) => (x.cluster ?? "main") === "main")
-    .find((x) => {
-      const m = x.inputs.metadata as { name?: string; namespace?: string } | undefined;
-      return x.inputs.kind === kind && m?.name === name && m?.namespace === namespace;
-    });
-  if (!r) throw new Error(`no planned ${kind} ${namespace}/${name}`);
-  return structuredClone(r.inputs) as Json;
-}
+const planned = (kind: string, namespace: string, name: string): Json =>
+  plannedObject(plan, kind, namespace, name);
 const labelsOf = (o: Json) =>
   ((o.metadata as { labels?: Record<string, string> }).labels ?? {}) as Record<string, string>;
 const nameOf = (o: Json) => (o.metadata as { name: string }).name;

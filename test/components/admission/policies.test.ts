@@ -19,6 +19,7 @@ import {
   request,
 } from "../../helpers/admission";
 import { validateK8sObject } from "../../helpers/k8s-schema";
+import { plannedObject, verdicts } from "../../helpers/verdicts";
 import {
   exampleEnvironmentData,
   exampleWithEnvironment,
@@ -45,19 +46,7 @@ beforeAll(async () => {
   ({ pairs, cluster } = clusterOf(plan));
 });
 
-const decide = (r: Request) => admit(pairs, cluster, r);
-/** The denying policy and message, or "allowed". */
-function verdict(r: Request): string {
-  const d = decide(r);
-  return d.allowed ? "allowed" : `${d.policy}: ${d.message}`;
-}
-const allowed = (r: Request) => expect(verdict(r)).toBe("allowed");
-const denied = (r: Request, policy: string, message?: RegExp) => {
-  const v = verdict(r);
-  expect(v.startsWith(`${policy}: `), v).toBe(true);
-  if (message) expect(v).toMatch(message);
-};
-
+const { allowed, denied } = verdicts(() => ({ pairs, cluster }));
 const meta = (namespace: string, name: string, labels?: Record<string, string>) => ({
   name,
   namespace,
@@ -75,17 +64,7 @@ const rule = (host?: string) => ({
     paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "web", port: { number: 80 } } } }],
   },
 });
-const plannedObject = (kind: string, ns: string, name: string): Json => {
-  const r = plan.stacks
-    .flatMap((s) => s.resources)
-    .filter((x) => (x.cluster ?? "main") === "main")
-    .find((x) => {
-      const m = x.inputs.metadata as { name?: string; namespace?: string } | undefined;
-      return x.inputs.kind === kind && m?.name === name && m?.namespace === ns;
-    });
-  if (!r) throw new Error(`no planned ${kind} ${ns}/${name}`);
-  return structuredClone(r.inputs) as Json;
-};
+const planned = (kind: string, ns: string, name: string): Json => plannedObject(plan, kind, ns, name);
 
 describe("the planned admission objects", () => {
   it("are one policy and one binding per switch, each valid against the Kubernetes schema", () => {
@@ -178,7 +157,7 @@ describe("the planned admission objects", () => {
 
 describe("platform-owned objects", () => {
   it("an owner cannot edit, relabel or delete a platform NetworkPolicy; the platform and the garbage collector can", () => {
-    const np = plannedObject("NetworkPolicy", "alice", "tenancy-default-deny");
+    const np = planned("NetworkPolicy", "alice", "tenancy-default-deny");
     const edited = structuredClone(np) as { spec: { policyTypes: string[] } };
     edited.spec.policyTypes = ["Ingress"];
     denied(request("UPDATE", ALICE, edited, np), "tenancy-platform-objects", /belongs to the platform/);
@@ -195,10 +174,7 @@ describe("platform-owned objects", () => {
       ["ConfigMap", "tenancy-admission"],
       ["RoleBinding", "tenant-owner"],
     ])
-      denied(
-        request("DELETE", ALICE, null, plannedObject(kind!, "alice", name!)),
-        "tenancy-platform-objects",
-      );
+      denied(request("DELETE", ALICE, null, planned(kind!, "alice", name!)), "tenancy-platform-objects");
   });
 
   it("an owner may create its own NetworkPolicy, but not one carrying the platform's label", () => {
