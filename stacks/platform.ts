@@ -10,6 +10,7 @@ import { tenantDigest } from "../components/events/policy";
 import { sharedRoles, tenantAccess } from "../components/members/layer";
 import { namespaceOwners } from "../components/members/rbac";
 import { tenantNamespaces } from "../components/namespace/layer";
+import { tenantAdminNetworkPolicies } from "../components/network/layer";
 import { shardCount } from "../layers/shards";
 import { templatesOf } from "../policy/names";
 import type { Contribution } from "../layers/stack";
@@ -45,6 +46,7 @@ export const platformProgram = layerProgram([
   clusterProviders,
   sharedRoles,
   admissionPolicies,
+  tenantAdminNetworkPolicies,
   tenantNamespaces,
   tenantAccess,
   tenantGrants,

@@ -56,6 +56,8 @@ const CLASSES: Record<string, unknown> = {
     k8s.admissionregistration.v1.ValidatingAdmissionPolicy,
   "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding":
     k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding,
+  // sig-network's network-policy-api: a CRD in a Kubernetes group, so named here
+  "kubernetes:policy.networking.k8s.io/v1alpha1:AdminNetworkPolicy": k8s.apiextensions.CustomResource,
   "vault:index/policy:Policy": vault.Policy,
   "vault:identity/entity:Entity": vault.identity.Entity,
   "vault:identity/entityAlias:EntityAlias": vault.identity.EntityAlias,

@@ -9,6 +9,7 @@ import { namespaceHandle, namespaceObjectHandle, onCluster } from "../clusters/p
 import type { Ref } from "../core/spec";
 import { isOffboarding } from "../members/rbac";
 import { type NamespaceTls, namespaceTls } from "../tls/policy";
+import { adminPolicyHandle } from "../network/layer";
 import { namespaceObject, tenantNamespace } from "./specs";
 
 export const tenantNamespaces: Contribution = ({ input, specs, providers, handles }) => {
@@ -21,6 +22,8 @@ export const tenantNamespaces: Contribution = ({ input, specs, providers, handle
     const params = withParams ? admissionParams(env, tenant) : undefined;
     for (const ns of tenant.namespaces)
       for (const c of ns.clusters) {
+        // the tenant's AdminNetworkPolicy there, when the environment has them: the namespace waits for it
+        const fence = handles.get(adminPolicyHandle(c, tenant.id));
         const component = tenantNamespace(
           specs,
           onCluster(env.clusters, c, ns.name),
@@ -38,6 +41,7 @@ export const tenantNamespaces: Contribution = ({ input, specs, providers, handle
             protect: !isOffboarding(tenant, ns),
             ...tlsArgs(namespaceTls(env, tenant, ns), tlsCopyData(c)),
             ...(params ? { admissionParams: params } : {}),
+            ...(fence ? { namespaceDependsOn: [fence] } : {}),
             objectNames: {
               quota: n.quota(tenant.id, ns.name),
               limits: n.limits(tenant.id, ns.name),

@@ -67,6 +67,12 @@ export interface TenantNamespaceArgs {
    * in this namespace. @default - none: no parametrised policy is on
    */
   admissionParams?: Record<string, string>;
+  /**
+   * What the Namespace object waits for: the tenant's AdminNetworkPolicy on this cluster (components/network/
+   * layer.ts), so it exists before the namespace does, and a removal deletes it after the namespace.
+   * @default - nothing
+   */
+  namespaceDependsOn?: ResourceSpec[];
 }
 
 /**
@@ -101,7 +107,11 @@ export function tenantNamespace(
     { apiVersion: "v1", kind: "Namespace", metadata: { name: args.namespace, labels } },
     within,
     // the namespace's name is its identity: replace means delete first
-    { protect, deleteBeforeReplace: true },
+    {
+      protect,
+      deleteBeforeReplace: true,
+      ...(args.namespaceDependsOn?.length ? { dependsOn: args.namespaceDependsOn.map((d) => d.key) } : {}),
+    },
   );
   const fence = { dependsOn: [ns.key], deletedWith: ns, protect };
   // a renamed fence is replaced, which the engine refuses while it is protected in both its state and the

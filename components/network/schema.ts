@@ -57,6 +57,38 @@ export const ReservedRanges = z
   );
 
 /**
+ * The platform's cross-tenant denies as AdminNetworkPolicies (sig-network's network-policy-api,
+ * policy.networking.k8s.io/v1alpha1), on clusters that run them: one per tenant and cluster (components/network/
+ * admin-policy.ts). Off by default: a cluster without the CRD would refuse the objects.
+ */
+export const AdminNetworkPolicySettings = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        "per tenant and cluster an AdminNetworkPolicy denying its pods traffic with other tenants' and the platform's pods (but the declared peers) and egress to the reserved ranges; no tenant NetworkPolicy can override it. Needs the AdminNetworkPolicy CRD (network-policy-api v0.1.x) and a network plugin that implements it",
+      ),
+    priority: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .default(50)
+      .describe(
+        "the priority of every tenant's AdminNetworkPolicy (0-1000, lower first; one for all: their subjects never overlap); no other AdminNetworkPolicy of the clusters may use it (ties are undefined behaviour)",
+      ),
+    release: z
+      .boolean()
+      .default(false)
+      .describe(
+        "register them unprotected (still applied), so that a later up with enabled: false may delete them: they are protected like the namespaces' fences",
+      ),
+  })
+  .prefault({})
+  .describe("AdminNetworkPolicies for the tenant fences, on clusters that implement them");
+
+/**
  * Which of the tenant's own namespaces may reach a namespace (its platform NetworkPolicies' ingress; the others'
  * egress follows): `members` (the default) those whose invited members all have access here too, so an invitation
  * to one namespace opens no other; `tenant` all of them; `namespace` none but itself; or a list of them.

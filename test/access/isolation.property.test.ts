@@ -30,12 +30,20 @@ import { InvalidInputError } from "../../components/core/problems";
 import type { TenantFileInput } from "../../registry/schema";
 import { exampleEnvironmentData, registryOf, withSharedCi } from "../plan/registries";
 import { generatedRegistries } from "../helpers/generated-registries";
-import { type NetworkWorld, addressReach, podReach } from "../helpers/network-reach";
+import { type NetworkWorld, addressReach, decide, podReach } from "../helpers/network-reach";
 
 // ---------------------------------------------------------------------------------------------------------
 // Generated registries (test/helpers/generated-registries.ts), without the features this property predates
 
 const registries = generatedRegistries(false);
+/**
+ * The same with AdminNetworkPolicies on, on clusters that do not bound tenants' NetworkPolicies (the networkPolicies
+ * admission policy off, as on a cluster without it): the AdminNetworkPolicies alone keep tenants apart.
+ */
+const anpRegistries = generatedRegistries(false, (env) => {
+  env.network.adminNetworkPolicy = { enabled: true };
+  env.admission.policies = { ...env.admission.policies, networkPolicies: false };
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // The checker
@@ -434,15 +442,24 @@ function tenantNetworkPolicies(
 }
 
 /**
- * Network reach (test/helpers/network-reach.ts) on each cluster from the planned NetworkPolicies plus every tenant's
- * own that the planned admission policies admit (all at once: tenants may collude): no pod of one tenant reaches
- * another tenant's pods, the ingress controller's namespace (its admission webhook) or cloud metadata; within a
- * tenant, the planned policies let a namespace reach another only where the other's network.from says.
+ * Network reach (test/helpers/network-reach.ts) on each cluster from the planned NetworkPolicies and
+ * AdminNetworkPolicies plus every tenant's own NetworkPolicies that the planned admission policies admit (all at
+ * once: tenants may collude): no pod of one tenant reaches another tenant's pods, the ingress controller's namespace
+ * (its admission webhook) or cloud metadata; within a tenant, the planned policies let a namespace reach another
+ * only where the other's network.from says. And the platform's flows still work, whatever tenants added: every
+ * tenant pod reaches DNS (its pods, port 53), the ingress controller reaches every tenant pod, and a namespace
+ * reaches each of its tenant's namespaces whose network.from names it. `admitted` counts the tenant policies
+ * admitted and written.
  */
-function networkViolations(model: RegistryModel, plan: Plan): string[] {
+function networkViolations(
+  model: RegistryModel,
+  plan: Plan,
+  admitted: { yes: number; of: number } = { yes: 0, of: 0 },
+): string[] {
   const out: string[] = [];
   const env = model.environment;
-  if (!env.network.reserved.includes(POD_RANGE)) return [`the environment does not reserve ${POD_RANGE}`];
+  const net = env.network;
+  if (!net.reserved.includes(POD_RANGE)) return [`the environment does not reserve ${POD_RANGE}`];
   const user = (t: TenantModel) => {
     const s = tenantSubject(env, t);
     return s.kind === "User"
@@ -451,19 +468,22 @@ function networkViolations(model: RegistryModel, plan: Plan): string[] {
   };
   for (const c of env.clusters) {
     const view = clusterOf(plan, c.name);
-    const planned = plan.stacks
-      .flatMap((s) => s.resources)
-      .filter((r) => (r.cluster ?? c.name) === c.name && r.inputs.kind === "NetworkPolicy")
+    const onCluster = plan.stacks.flatMap((s) => s.resources).filter((r) => (r.cluster ?? c.name) === c.name);
+    const planned = onCluster
+      .filter((r) => r.inputs.kind === "NetworkPolicy")
+      .map((r) => r.inputs as Record<string, unknown>);
+    const adminPolicies = onCluster
+      .filter((r) => r.inputs.kind === "AdminNetworkPolicy")
       .map((r) => r.inputs as Record<string, unknown>);
     const namespaces = { ...view.cluster.namespaces };
-    const platform = [env.network.dns.namespace, env.network.ingressController.namespace];
+    const platform = [net.dns.namespace, net.ingressController.namespace];
     for (const n of platform) namespaces[n] ??= { "kubernetes.io/metadata.name": n };
     const owner = new Map<string, string>();
     for (const t of model.tenants)
       for (const n of t.namespaces) if (n.clusters.includes(c.name)) owner.set(n.name, t.id);
     const tenantNs = [...owner.keys()];
 
-    const plannedWorld: NetworkWorld = { namespaces, policies: planned, podRange: POD_RANGE };
+    const plannedWorld: NetworkWorld = { namespaces, policies: planned, adminPolicies, podRange: POD_RANGE };
     for (const t of model.tenants)
       for (const x of t.namespaces)
         for (const y of t.namespaces)
@@ -473,7 +493,7 @@ function networkViolations(model: RegistryModel, plan: Plan): string[] {
                 `${c.name}: ${x.name} reaches ${y.name} of ${t.id}, which its network.from does not let in`,
               );
 
-    const admitted: Record<string, unknown>[] = [];
+    const written: Record<string, unknown>[] = [];
     for (const a of model.tenants) {
       const mine = a.namespaces.find((n) => n.clusters.includes(c.name));
       if (!mine) continue;
@@ -482,19 +502,62 @@ function networkViolations(model: RegistryModel, plan: Plan): string[] {
         .map((n) => [owner.get(n)!, n] as [string, string]);
       for (const np of tenantNetworkPolicies(model, a, mine.name, victims)) {
         const d = admit(view.pairs, view.cluster, request("CREATE", user(a), np));
-        if (d.allowed) admitted.push(np);
+        admitted.of++;
+        if (d.allowed) {
+          admitted.yes++;
+          written.push(np);
+        }
       }
     }
-    const world: NetworkWorld = { namespaces, policies: [...planned, ...admitted], podRange: POD_RANGE };
+    const world: NetworkWorld = {
+      namespaces,
+      policies: [...planned, ...written],
+      adminPolicies,
+      podRange: POD_RANGE,
+    };
     for (const from of tenantNs) {
       for (const to of tenantNs)
         if (owner.get(from) !== owner.get(to) && podReach(world, from, to))
           out.push(`${c.name}: ${from} of ${owner.get(from)} reaches ${to} of ${owner.get(to)}`);
-      if (podReach(world, from, env.network.ingressController.namespace))
+      if (podReach(world, from, net.ingressController.namespace))
         out.push(`${c.name}: ${from} of ${owner.get(from)} reaches the ingress controller's namespace`);
       if (addressReach(world, from, METADATA))
         out.push(`${c.name}: ${from} of ${owner.get(from)} reaches cloud metadata`);
     }
+
+    // the platform's flows, each a connection of given pods and port, with one outcome
+    const flow = (what: string, conn: Parameters<typeof decide>[1]) => {
+      let outcome: string;
+      try {
+        outcome = decide(world, conn);
+      } catch (e) {
+        outcome = (e as Error).message;
+      }
+      if (outcome !== "allow") out.push(`${c.name}: ${what}: ${outcome}`);
+    };
+    const web = (ns: string) => ({ namespace: ns, labels: { app: "web" } });
+    const http = { port: 8080, protocol: "TCP" as const };
+    for (const x of tenantNs) {
+      flow(`${x} of ${owner.get(x)} to DNS`, {
+        from: web(x),
+        to: { namespace: net.dns.namespace, labels: net.dns.podLabels },
+        port: { port: 53, protocol: "UDP" },
+      });
+      flow(`the ingress controller to ${x} of ${owner.get(x)}`, {
+        from: { namespace: net.ingressController.namespace, labels: net.ingressController.podLabels ?? {} },
+        to: web(x),
+        port: http,
+      });
+    }
+    for (const t of model.tenants)
+      for (const x of t.namespaces)
+        for (const y of x.reachFrom)
+          if (y !== x.name && owner.get(x.name) === t.id && owner.get(y) === t.id)
+            flow(`${y} to ${x.name} of ${t.id} (its network.from)`, {
+              from: web(y),
+              to: web(x.name),
+              port: http,
+            });
   }
   return out;
 }
@@ -599,6 +662,27 @@ describe("isolation", () => {
       { numRuns: NETWORK_RUNS },
     );
     expect(withMembers).toBeGreaterThan(NETWORK_RUNS / 10);
+  }, 180_000);
+
+  it(`network, AdminNetworkPolicies on: ${NETWORK_RUNS} generated registries on clusters without the networkPolicies admission policy, every tenant NetworkPolicy admitted, no cross-tenant reach`, async () => {
+    let withMembers = 0;
+    let withAdmin = 0;
+    const admitted = { yes: 0, of: 0 };
+    await fc.assert(
+      fc.asyncProperty(anpRegistries, async ({ model }) => {
+        if (model.tenants.some((t) => t.members.length > 0)) withMembers++;
+        const plan = await buildPlan(model, LAYERS);
+        const kinds = plan.stacks.flatMap((s) => s.resources).map((r) => r.inputs.kind);
+        if (kinds.includes("AdminNetworkPolicy")) withAdmin++;
+        expect(networkViolations(model, plan, admitted)).toEqual([]);
+      }),
+      { numRuns: NETWORK_RUNS },
+    );
+    expect(withMembers).toBeGreaterThan(NETWORK_RUNS / 10);
+    expect(withAdmin).toBe(NETWORK_RUNS);
+    // not vacuous: with the admission policy off, every hostile policy is admitted
+    expect(admitted.of).toBeGreaterThan(0);
+    expect(admitted.yes).toBe(admitted.of);
   }, 180_000);
 
   it(`pure: ${PURE_RUNS} generated registries, policies from the builder, no cross-tenant Vault grant`, () => {
@@ -792,6 +876,57 @@ describe("the checker can fail", () => {
     expect(networkViolations(model, plan)).toContain(
       "main: bob-staging reaches bob-prod of bob, which its network.from does not let in",
     );
+  });
+
+  it("AdminNetworkPolicies on a cluster admitting every tenant NetworkPolicy: their denies taken out, or their same-tenant Pass made an Allow", async () => {
+    const env = exampleEnvironmentData();
+    env.network.adminNetworkPolicy = { enabled: true };
+    env.admission.policies = { ...env.admission.policies, networkPolicies: false };
+    const model = registryOf(
+      {
+        alice: { email: "alice@example.com", namespaces: ["alice", "alice-dev"] },
+        bob: {
+          email: "bob@example.com",
+          namespaces: ["bob-prod", "bob-staging"],
+          members: [{ tenant: "alice", role: "developer", namespaces: ["bob-staging"] }],
+        },
+      },
+      env,
+    );
+    const plan = await buildPlan(model, LAYERS);
+    const admitted = { yes: 0, of: 0 };
+    expect(networkViolations(model, plan, admitted)).toEqual([]);
+    expect(admitted.yes).toBe(admitted.of);
+    const admin = resources(plan).filter((r) => r.inputs.kind === "AdminNetworkPolicy");
+    expect(admin.map((r) => (r.inputs.metadata as { name: string }).name).sort()).toEqual([
+      "tenancy-tenant-alice",
+      "tenancy-tenant-bob",
+    ]);
+    type Rule = { action: string; name: string };
+    const specs = admin.map((r) => r.inputs.spec as { ingress: Rule[]; egress: Rule[] });
+    const saved = specs.map((s) => structuredClone(s));
+    // without their Deny rules, the tenants' own NetworkPolicies decide, and nothing bounds them
+    for (const spec of specs) {
+      spec.ingress = spec.ingress.filter((r) => r.action !== "Deny");
+      spec.egress = spec.egress.filter((r) => r.action !== "Deny");
+    }
+    const found = networkViolations(model, plan);
+    expect(found).toContain("main: alice of alice reaches bob-prod of bob");
+    expect(found).toContain("main: bob-prod of bob reaches alice of alice");
+    expect(found).toContain("main: alice of alice reaches the ingress controller's namespace");
+    expect(found).toContain("main: alice of alice reaches cloud metadata");
+    // Allow instead of Pass for the tenant's own namespaces: network.from overridden
+    specs.forEach((spec, i) => Object.assign(spec, structuredClone(saved[i])));
+    expect(networkViolations(model, plan)).toEqual([]);
+    for (const spec of specs)
+      for (const r of [...spec.ingress, ...spec.egress]) if (r.name === "same-tenant") r.action = "Allow";
+    expect(networkViolations(model, plan)).toContain(
+      "main: bob-staging reaches bob-prod of bob, which its network.from does not let in",
+    );
+    // Deny for DNS: the platform's own flow broken, which the property sees
+    specs.forEach((spec, i) => Object.assign(spec, structuredClone(saved[i])));
+    for (const spec of specs) for (const r of spec.egress) if (r.name === "dns") r.action = "Deny";
+    expect(networkViolations(model, plan)).toContain("main: alice of alice to DNS: deny");
   });
 
   it("a role binding naming every authenticated user, or another tenant's service accounts by group", async () => {

@@ -3,7 +3,8 @@
  * (`alice` / `alice-dev`), namespaces named after other tenants' ids plus a suffix, placement over the example
  * environment's three clusters, role bundles, members, per-tenant and shared CI, offboarding tenants and
  * namespaces, both Vault KV layouts, SOPS keys, catalog apps (own and shared placement), TLS by cert-manager or
- * by copy, and 1-3 shards. A spec that validation refuses is dropped.
+ * by copy, 1-3 shards, each namespace's `network.from` (the default, tenant, namespace or a list of the tenant's
+ * namespaces) and AdminNetworkPolicies on or off. A spec that validation refuses is dropped.
  */
 import fc from "fast-check";
 import type { LabelSelector } from "../../components/clusters/placement";
@@ -78,6 +79,15 @@ const tenantSpec = fc.record({
     }),
     { maxLength: 2 },
   ),
+  /** Per namespace: its `network.from`: the default (members), tenant, namespace, or the tenant's namespaces picked. */
+  nsReach: fc.array(
+    fc.oneof(
+      { weight: 3, arbitrary: fc.constant(null) },
+      { weight: 1, arbitrary: fc.constantFrom("tenant" as const, "namespace" as const) },
+      { weight: 1, arbitrary: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }) },
+    ),
+    { minLength: 3, maxLength: 3 },
+  ),
   /** Catalog apps: which, and whether each is enabled. */
   apps: fc.array(fc.record({ app: fc.constantFrom(...APPS), enabled: fc.boolean() }), { maxLength: 2 }),
 });
@@ -101,6 +111,8 @@ export const registrySpec = fc.record({
     nsOffboarding: fc.boolean(),
     tlsCopy: fc.boolean(),
     shards: fc.constantFrom(1, 2, 3),
+    /** network.adminNetworkPolicy: off, on, or on and released. */
+    adminNetworkPolicy: fc.constantFrom("off" as const, "on" as const, "released" as const),
   }),
 });
 export type RegistrySpec = typeof registrySpec extends fc.Arbitrary<infer S> ? S : never;
@@ -150,11 +162,14 @@ export function documents(spec: RegistrySpec, extras = true): Record<string, Ten
       namespaces: nsOf[i]!.map((name, k) => {
         const p = t.nsPlacement[k] ?? -1;
         const off = extras && spec.extras.nsOffboarding && t.nsOffboarding[k] === true;
-        return p >= 0 || off
+        const r = t.nsReach[k] ?? null;
+        const from = Array.isArray(r) ? subset(nsOf[i]!, r) : (r ?? undefined);
+        return p >= 0 || off || from
           ? {
               name,
               ...(p >= 0 ? { clusterSelector: SELECTORS[p]! } : {}),
               ...(off ? { offboarding: true } : {}),
+              ...(from ? { network: { from } } : {}),
             }
           : name;
       }),
@@ -180,9 +195,15 @@ export function documents(spec: RegistrySpec, extras = true): Record<string, Ten
 
 /**
  * The registry of a spec, or undefined when validation refuses it (e.g. a namespace equal to another tenant's
- * id). `extras: false` leaves out apps, offboarding namespaces, TLS copy and shards.
+ * id). `extras: false` leaves out apps, offboarding namespaces, TLS copy, shards and AdminNetworkPolicies;
+ * `editEnvironment` changes the environment's data last.
  */
-export function generatedRegistry(spec: RegistrySpec, extras = true): RegistryModel | undefined {
+export function generatedRegistry(
+  spec: RegistrySpec,
+  extras = true,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  editEnvironment: (env: any) => void = () => {},
+): RegistryModel | undefined {
   const env = exampleEnvironmentData();
   if (spec.legacy) env.vault.tenantPaths = "top-level";
   else if (spec.perNamespace) env.vault.tenantPaths = "per-namespace";
@@ -192,6 +213,12 @@ export function generatedRegistry(spec: RegistrySpec, extras = true): RegistryMo
   if (extras && spec.extras.tlsCopy)
     env.tls = { mode: "copy", copy: { namespace: "ingress-nginx", secretName: "wildcard-tls" } };
   if (extras) env.shards = { count: spec.extras.shards };
+  if (extras && spec.extras.adminNetworkPolicy !== "off")
+    env.network.adminNetworkPolicy = {
+      enabled: true,
+      ...(spec.extras.adminNetworkPolicy === "released" ? { release: true } : {}),
+    };
+  editEnvironment(env);
   try {
     return registryOf(documents(spec, extras), env);
   } catch (e) {
@@ -201,7 +228,11 @@ export function generatedRegistry(spec: RegistrySpec, extras = true): RegistryMo
 }
 
 /** Generated registries that validate. */
-export const generatedRegistries = (extras = true) =>
+export const generatedRegistries = (
+  extras = true,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  editEnvironment: (env: any) => void = () => {},
+) =>
   registrySpec
-    .map((spec) => ({ spec, model: generatedRegistry(spec, extras) }))
+    .map((spec) => ({ spec, model: generatedRegistry(spec, extras, editEnvironment) }))
     .filter((r): r is { spec: RegistrySpec; model: RegistryModel } => r.model !== undefined);

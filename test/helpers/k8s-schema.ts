@@ -1,7 +1,8 @@
 /**
  * Validates a Kubernetes object (as a resource's inputs carry it: apiVersion, kind, metadata, ...) against
  * the Kubernetes OpenAPI schema (and cert-manager's CRD schema), through the `kubernetes-models` class of its
- * apiVersion and kind.
+ * apiVersion and kind; a custom resource without such a class against its CRD's vendored structural schema
+ * (test/fixtures/crds, ./crd-schema.ts: CEL rules included).
  *
  * `kubernetes-models` checks types, required fields and enums, but lets unknown fields through, and knows
  * nothing of the API server's name rules. So this also checks, per kind: the top-level fields, the metadata
@@ -32,8 +33,21 @@ import {
   Service,
   ServiceAccount,
 } from "kubernetes-models/v1";
+import adminNetworkPolicySchema from "../fixtures/crds/policy.networking.k8s.io_v1alpha1_AdminNetworkPolicy.json";
+import { type Schema, crdProblems } from "./crd-schema";
 
 type Model = new (data: never) => { validate(): void };
+
+/** A model class validating against a vendored CRD schema (what kubernetes-models has no class for). */
+function crdModel(schema: Schema): Model {
+  return class {
+    constructor(private readonly data: unknown) {}
+    validate(): void {
+      const problems = crdProblems(this.data, schema);
+      if (problems.length > 0) throw new Error(problems.join("; "));
+    }
+  } as unknown as Model;
+}
 /** How the API server validates the object's name. */
 type NameRule = "label" | "subdomain" | "path-segment";
 
@@ -57,6 +71,13 @@ const KINDS: Record<string, KindSpec> = {
     model: Certificate as unknown as Model,
     fields: SPEC,
     namespaced: true,
+    name: "subdomain",
+  },
+  // sig-network's network-policy-api v0.1.8, the standard channel's CRD (cluster-scoped)
+  "policy.networking.k8s.io/v1alpha1/AdminNetworkPolicy": {
+    model: crdModel(adminNetworkPolicySchema as Schema),
+    fields: SPEC,
+    namespaced: false,
     name: "subdomain",
   },
   "v1/ResourceQuota": { model: ResourceQuota, fields: SPEC, namespaced: true, name: "subdomain" },
