@@ -1,9 +1,13 @@
 import Table from "cli-table3";
-import type { Command } from "commander";
-import { type AccessRow, crossTenantPrincipals, reachesTenant } from "../policy/access";
+import { type Command, Option } from "commander";
+import { type AccessRow, crossTenantPrincipals, reachesNamespace, reachesTenant } from "../policy/access";
 import { loadRegistry } from "../registry/load";
-import { UsageError } from "../components/core/problems";
+import type { RegistryModel } from "../registry/model";
+import { tenantPrincipal } from "../components/members/rbac";
+import { UsageError, escapeControl, show } from "../components/core/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
+
+const SYSTEMS: AccessRow["system"][] = ["kubernetes", "vault", "dns"];
 
 /** A row's columns in the admin-rbac shape: where (cluster or system), namespace, API group, resource. */
 function columns(r: AccessRow): { cluster: string; namespace: string; group: string; resource: string } {
@@ -26,44 +30,13 @@ function columns(r: AccessRow): { cluster: string; namespace: string; group: str
   };
 }
 
-/**
- * The table form, in the shape of `sveltosctl show admin-rbac` (CLUSTER, ADMIN, NAMESPACE, API GROUPS,
- * RESOURCES, RESOURCE NAMES, VERBS), with the principal's tenant and the grant it comes through: rows that
- * differ only in the resource are folded into one, so each line reads "where, who, which verbs, on what,
- * through which grant". Vault and DNS rows say their system where a cluster would be.
- */
-export function formatAccessTable(rows: AccessRow[]): string {
-  const folded = new Map<string, { row: AccessRow; cols: ReturnType<typeof columns>; resources: string[] }>();
-  for (const r of rows) {
-    const cols = columns(r);
-    const names = (r.resourceNames ?? []).join(",");
-    const key = JSON.stringify([
-      cols.cluster,
-      r.tenant ?? "",
-      r.principal,
-      cols.namespace,
-      cols.group,
-      names,
-      r.verbs,
-      r.via,
-    ]);
-    const entry = folded.get(key);
-    if (entry) entry.resources.push(cols.resource);
-    else folded.set(key, { row: r, cols, resources: [cols.resource] });
-  }
-  const table = new Table({
-    head: [
-      "CLUSTER",
-      "ADMIN",
-      "TENANT",
-      "NAMESPACE",
-      "API GROUPS",
-      "RESOURCES",
-      "RESOURCE NAMES",
-      "VERBS",
-      "VIA",
-    ],
-    // borderless, aligned columns: easy to read and to grep
+/** Every cell escaped: registry values reach the terminal only as text (control characters written out). */
+const cell = (text: string) => escapeControl(text);
+
+/** A borderless table of aligned columns (easy to read and to grep); `widths` wrap the columns given one. */
+function borderless(head: string[], widths?: number[]): Table.Table {
+  return new Table({
+    head,
     chars: {
       top: "",
       "top-mid": "",
@@ -82,35 +55,235 @@ export function formatAccessTable(rows: AccessRow[]): string {
       middle: "  ",
     },
     style: { head: [], border: [], "padding-left": 0, "padding-right": 0 },
+    ...(widths ? { colWidths: widths, wordWrap: true, wrapOnWordBoundary: true, truncate: "…" } : {}),
   });
-  const order = (e: { row: AccessRow; cols: ReturnType<typeof columns> }) =>
-    [e.row.tenant ?? "", e.row.principal, e.row.system, e.cols.cluster, e.cols.namespace].join("\0");
-  const sorted = [...folded.values()].sort((a, b) => {
-    const ka = order(a);
-    const kb = order(b);
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
-  for (const { row, cols, resources } of sorted) {
-    table.push([
-      cols.cluster,
-      row.principal,
-      row.tenant ?? "(shared)",
-      cols.namespace,
-      cols.group,
-      resources.join(", "),
-      row.resourceNames?.join(", ") ?? "*",
-      row.verbs.join(","),
-      row.via,
-    ]);
-  }
-  // the last column is long: no padding after it
-  const text = table
+}
+
+/** The table's text: the last column is long, so no padding after it. */
+function text(table: Table.Table): string {
+  return table
     .toString()
     .split("\n")
     .map((l) => l.trimEnd())
     .join("\n");
-  return `${text}\n${rows.length} grants, ${new Set(rows.map((r) => r.principal)).size} principals`;
 }
+
+/**
+ * Column widths fitting a terminal of `width` columns, or undefined when the table fits as it is: the widest
+ * column gives up a character until the table fits, none narrower than 12 (a very narrow terminal still
+ * scrolls); what no longer fits a cell wraps at word boundaries, a word longer than its cell is cut with "…".
+ */
+function fit(head: string[], cells: string[][], width: number | undefined): number[] | undefined {
+  if (width === undefined) return undefined;
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const gaps = 2 * (head.length - 1);
+  let total = widths.reduce((a, b) => a + b, 0) + gaps;
+  if (total <= width) return undefined;
+  while (total > width) {
+    const widest = widths.indexOf(Math.max(...widths));
+    if (widths[widest]! <= 12) break;
+    widths[widest]!--;
+    total--;
+  }
+  return widths;
+}
+
+const ORDER = (e: { row: AccessRow; where: string; namespace: string }) =>
+  [e.row.tenant ?? "", e.row.principal, e.row.system, e.where, e.namespace].join("\0");
+const byOrder = <T extends { row: AccessRow; where: string; namespace: string }>(a: T, b: T) => {
+  const ka = ORDER(a);
+  const kb = ORDER(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+};
+
+export interface TableOptions {
+  /** The terminal's width: wide columns wrap to fit it. Absent (not a terminal): one line per grant. */
+  width?: number;
+}
+
+/**
+ * The table form, in the shape of `sveltosctl show admin-rbac` (CLUSTER, ADMIN, NAMESPACE, API GROUPS,
+ * RESOURCES, RESOURCE NAMES, VERBS), with the RBAC subject as the API server sees it, the principal's tenant
+ * and the grant it comes through: rows that differ only in the resource are folded into one, so each line
+ * reads "where, who, which verbs, on what, through which grant". Vault and DNS rows say their system where a
+ * cluster would be.
+ */
+export function formatAccessTable(rows: AccessRow[], opts: TableOptions = {}): string {
+  const folded = new Map<string, { row: AccessRow; cols: ReturnType<typeof columns>; resources: string[] }>();
+  for (const r of rows) {
+    const cols = columns(r);
+    const names = (r.resourceNames ?? []).join(",");
+    const key = JSON.stringify([
+      cols.cluster,
+      r.tenant ?? "",
+      r.principal,
+      r.subject ?? "",
+      cols.namespace,
+      cols.group,
+      names,
+      r.verbs,
+      r.via,
+    ]);
+    const entry = folded.get(key);
+    if (entry) entry.resources.push(cols.resource);
+    else folded.set(key, { row: r, cols, resources: [cols.resource] });
+  }
+  const entries = [...folded.values()].map((e) => ({
+    ...e,
+    where: e.cols.cluster,
+    namespace: e.cols.namespace,
+  }));
+  const head = [
+    "CLUSTER",
+    "ADMIN",
+    "SUBJECT",
+    "TENANT",
+    "NAMESPACE",
+    "API GROUPS",
+    "RESOURCES",
+    "RESOURCE NAMES",
+    "VERBS",
+    "VIA",
+  ];
+  const cells = entries
+    .sort(byOrder)
+    .map(({ row, cols, resources }) =>
+      [
+        cols.cluster,
+        row.principal,
+        row.subject ?? "-",
+        row.tenant ?? "(shared)",
+        cols.namespace,
+        cols.group,
+        resources.join(", "),
+        row.resourceNames?.join(", ") ?? "*",
+        row.verbs.join(opts.width === undefined ? "," : ", "),
+        row.via,
+      ].map(cell),
+    );
+  // on a terminal: resources, verbs and the grant wrap to fit; the rest as wide as it needs
+  const table = borderless(head, fit(head, cells, opts.width));
+  table.push(...cells);
+  return `${text(table)}\n${rows.length} grants, ${new Set(rows.map((r) => r.principal)).size} principals`;
+}
+
+/** What a summary line is about: one principal's grants through one binding (or policy, or DNS zone). */
+function binding(r: AccessRow): string {
+  return r.system === "dns" ? "DnsRecord" : r.via;
+}
+
+/**
+ * The summary: one line per principal and binding (a Kubernetes binding and its role, a Vault policy, a DNS
+ * zone's records), with how many grants it carries and the verbs among them, in the table's order.
+ */
+export function formatAccessSummary(rows: AccessRow[], opts: TableOptions = {}): string {
+  const lines = new Map<
+    string,
+    { row: AccessRow; where: string; namespace: string; grants: number; verbs: Set<string> }
+  >();
+  for (const r of rows) {
+    const cols = columns(r);
+    const key = JSON.stringify([
+      cols.cluster,
+      r.tenant ?? "",
+      r.principal,
+      r.subject ?? "",
+      cols.namespace,
+      binding(r),
+    ]);
+    let line = lines.get(key);
+    if (!line)
+      lines.set(
+        key,
+        (line = { row: r, where: cols.cluster, namespace: cols.namespace, grants: 0, verbs: new Set() }),
+      );
+    line.grants++;
+    for (const v of r.verbs) line.verbs.add(v);
+  }
+  const head = ["CLUSTER", "ADMIN", "SUBJECT", "TENANT", "NAMESPACE", "GRANTS", "VERBS", "VIA"];
+  const sorted = [...lines.values()].sort(byOrder);
+  const cells = sorted.map(({ row, where, namespace, grants, verbs }) =>
+    [
+      where,
+      row.principal,
+      row.subject ?? "-",
+      row.tenant ?? "(shared)",
+      namespace,
+      String(grants),
+      [...verbs].join(", "),
+      binding(row),
+    ].map(cell),
+  );
+  const table = borderless(head, fit(head, cells, opts.width));
+  table.push(...cells);
+  return (
+    `${text(table)}\n${sorted.length} bindings, ${rows.length} grants, ` +
+    `${new Set(rows.map((r) => r.principal)).size} principals (--rows for every grant)`
+  );
+}
+
+export interface AccessFilters {
+  tenant?: string;
+  cluster?: string;
+  namespace?: string;
+  principal?: string;
+  system?: AccessRow["system"];
+}
+
+/**
+ * The rows the filters keep, each filter narrowing the others. A filter naming nothing the registry has is a
+ * usage error (a typo must not read as "nobody has access").
+ */
+export function filterAccess(rows: AccessRow[], model: RegistryModel, f: AccessFilters): AccessRow[] {
+  // what exists is judged on every row: a filter combined with another is not a typo for coming up empty
+  const all = rows;
+  if (f.tenant !== undefined) {
+    const tenant = model.tenants.find((t) => t.id === f.tenant);
+    if (!tenant) throw new UsageError(`no such tenant: ${f.tenant}`);
+    rows = rows.filter((r) => reachesTenant(r, tenant));
+  }
+  if (f.cluster !== undefined) {
+    const known = model.environment.clusters.map((c) => c.name);
+    if (!known.includes(f.cluster))
+      throw new UsageError(`no such cluster: ${f.cluster} (clusters: ${known.join(", ")})`);
+    rows = rows.filter((r) => r.cluster === f.cluster);
+  }
+  if (f.namespace !== undefined) {
+    const ns = f.namespace;
+    const known =
+      model.tenants.some((t) => t.namespaces.some((n) => n.name === ns)) ||
+      all.some((r) => r.scope === `namespace:${ns}`);
+    if (!known) throw new UsageError(`no such namespace: ${show(ns)} (no tenant has it, no grant names it)`);
+    rows = rows.filter((r) => reachesNamespace(r, ns));
+  }
+  if (f.principal !== undefined) {
+    const tenant = model.tenants.find((t) => t.id === f.principal);
+    const who = tenant ? tenantPrincipal(model.environment, tenant) : f.principal;
+    // the principal as access names it, or the subject's name as the API server sees it (with its prefix)
+    const named = (r: AccessRow) =>
+      r.principal === who || r.subject === who || r.subject?.slice(r.subject.indexOf(" ") + 1) === who;
+    if (!tenant && !all.some(named))
+      throw new UsageError(
+        `no such principal: ${show(who)} (a tenant id, a principal as access names it, e.g. user:<email>, or an RBAC subject's name)`,
+      );
+    rows = rows.filter(named);
+  }
+  if (f.system !== undefined) rows = rows.filter((r) => r.system === f.system);
+  return rows;
+}
+
+/** The view: JSON, every grant, or (the default on a terminal) the summary. */
+export function accessView(
+  opts: { json?: boolean; rows?: boolean; all?: boolean; summary?: boolean },
+  isTTY: boolean,
+): "json" | "rows" | "summary" {
+  if (opts.json) return "json";
+  if (opts.summary) return "summary";
+  if (opts.rows || opts.all) return "rows";
+  return isTTY ? "summary" : "rows";
+}
+
+type AccessOptions = CommonOptions & AccessFilters & { rows?: boolean; all?: boolean; summary?: boolean };
 
 export function accessCommand(program: Command): void {
   withCommonOptions(
@@ -118,34 +291,40 @@ export function accessCommand(program: Command): void {
       .command("access")
       .description("who can do what: the access matrix computed from the planned resources of every layer")
       .option("--tenant <id>", "only rows of this tenant's principals and rows reaching its namespaces")
-      .option("--cluster <name>", "only the Kubernetes grants on this cluster"),
-  ).action(async (opts: CommonOptions & { tenant?: string; cluster?: string }) => {
+      .option("--cluster <name>", "only the Kubernetes grants on this cluster")
+      .option(
+        "--namespace <ns>",
+        "only grants in this namespace, at cluster scope on what it holds, and Vault paths to its deployer",
+      )
+      .option(
+        "--principal <who>",
+        "only this principal's grants (as access names it, e.g. user:<email>, or the RBAC subject's name)",
+      )
+      .addOption(new Option("--system <system>", "only this system's grants").choices(SYSTEMS))
+      .option("--rows", "every grant, a line each (the default when stdout is not a terminal)")
+      .option("--all", "the same as --rows")
+      .option("--summary", "a line per principal and binding with counts (the default on a terminal)"),
+  ).action(async (opts: AccessOptions) => {
     const model = await loadRegistry(loadOptions(opts));
     /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: commands that plan nothing need not load the layers */
     const { accessMatrix } = require("../plan/access") as typeof import("../plan/access");
     const { buildPlan } = require("../plan/plan") as typeof import("../plan/plan");
     const { LAYERS } = require("../stacks/layers") as typeof import("../stacks/layers");
     /* eslint-enable @typescript-eslint/no-require-imports */
-    let rows = accessMatrix(model, await buildPlan(model, LAYERS));
-    if (opts.tenant !== undefined) {
-      const tenant = model.tenants.find((t) => t.id === opts.tenant);
-      if (!tenant) throw new UsageError(`no such tenant: ${opts.tenant}`);
-      rows = rows.filter((r) => reachesTenant(r, tenant));
-    }
-    if (opts.cluster !== undefined) {
-      const known = model.environment.clusters.map((c) => c.name);
-      if (!known.includes(opts.cluster))
-        throw new UsageError(`no such cluster: ${opts.cluster} (clusters: ${known.join(", ")})`);
-      rows = rows.filter((r) => r.cluster === opts.cluster);
-    }
-    if (opts.json) {
+    const rows = filterAccess(accessMatrix(model, await buildPlan(model, LAYERS)), model, opts);
+    const view = accessView(opts, process.stdout.isTTY === true);
+    if (view === "json") {
       process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
       return;
     }
-    const warnings = crossTenantPrincipals(rows, model.tenants).map(
-      (c) =>
+    const warnings = crossTenantPrincipals(rows, model.tenants).map((c) =>
+      escapeControl(
         `warning: ${c.principal} is cross-tenant: it reaches ${c.tenants.length} tenants (${c.tenants.join(", ")})`,
+      ),
     );
-    process.stdout.write([formatAccessTable(rows), ...warnings].join("\n") + "\n");
+    const width = process.stdout.isTTY === true ? process.stdout.columns : undefined;
+    const body =
+      view === "summary" ? formatAccessSummary(rows, { width }) : formatAccessTable(rows, { width });
+    process.stdout.write([body, ...warnings].join("\n") + "\n");
   });
 }

@@ -11,6 +11,12 @@ export interface AccessRow {
   /** The principal's tenant; absent for shared principals (CI shared mode, the platform's own). */
   tenant?: string;
   system: "kubernetes" | "vault" | "dns";
+  /**
+   * Kubernetes rows: the subject as the API server matches it, the kind and the name with its prefix
+   * (`User oidc:alice@example.com`, `Group oidc:tenancy:bob`, `ServiceAccount system:serviceaccount:ns:name`);
+   * `principal` is the stable key `can-i` and `diff` name it by.
+   */
+  subject?: string;
   /** Kubernetes rows: the cluster the grant is on. */
   cluster?: string;
   scope: string;
@@ -34,6 +40,18 @@ export function reachesTenant(row: AccessRow, tenant: TenantModel): boolean {
     (row.scope === "cluster" && !CLUSTER_SCOPED_RESOURCES.has(row.resource)) ||
     namespaces.some((ns) => row.scope === `namespace:${ns}`) ||
     (row.system === "vault" && namespaces.some((ns) => row.resource.endsWith(`/creds/${ns}-deployer`)))
+  );
+}
+
+/**
+ * The rows `--namespace` shows: grants in the namespace, grants at cluster scope on what namespaces hold
+ * (admins, power users), and Vault paths minting the namespace's deployer credentials.
+ */
+export function reachesNamespace(row: AccessRow, namespace: string): boolean {
+  return (
+    row.scope === `namespace:${namespace}` ||
+    (row.system === "kubernetes" && row.scope === "cluster" && !CLUSTER_SCOPED_RESOURCES.has(row.resource)) ||
+    (row.system === "vault" && row.resource.endsWith(`/creds/${namespace}-deployer`))
   );
 }
 

@@ -9,7 +9,17 @@ import { type ClusterRoleData, KUBERNETES_AGGREGATED, resolveAggregation } from 
 import { groupResource, tenantPrincipal, tenantSubject } from "./rbac";
 
 type K8sRule = { apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; verbs?: string[] };
-type Subject = { kind: string; name: string };
+type Subject = { kind: string; name: string; namespace?: string };
+
+/**
+ * A binding's subject as the API server matches it (a contract: `access --json`'s `subject`): the kind and the
+ * user or group name with its prefix (`User oidc:alice@example.com`), a service account by its username.
+ */
+export function subjectName(s: Subject): string {
+  return s.kind === "ServiceAccount"
+    ? `ServiceAccount system:serviceaccount:${s.namespace ?? ""}:${s.name}`
+    : `${s.kind} ${s.name}`;
+}
 
 /** Kubernetes' own ClusterRoles the plan references but does not create (aggregated ones in components/members/aggregation.ts). */
 const BUILT_IN: ClusterRoleData[] = [
@@ -135,11 +145,13 @@ export function kubernetesAccess(ctx: AccessContext): KubernetesRoles {
       const via = `${kind} ${m.namespace ? `${m.namespace}/` : ""}${m.name} -> ${roleRef.kind} ${roleRef.name}`;
       const note = roleRef.kind === "ClusterRole" ? crdNote(dataOf(cluster).get(roleRef.name)) : undefined;
       for (const subject of (b.inputs.subjects ?? []) as Subject[]) {
+        const real = subjectName(subject);
         for (const e of expand(rules))
-          push(subjectPrincipal(subject), { system: "kubernetes", cluster, scope, ...e, via });
+          push(subjectPrincipal(subject), { system: "kubernetes", subject: real, cluster, scope, ...e, via });
         if (note)
           push(subjectPrincipal(subject), {
             system: "kubernetes",
+            subject: real,
             cluster,
             scope,
             resource: `(${note})`,

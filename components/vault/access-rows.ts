@@ -64,6 +64,8 @@ export function vaultAccess(ctx: AccessContext, kubernetes: KubernetesRoles): vo
         for (const e of kubernetes.roleGrants(home, ns, d.role)) {
           push(who, {
             system: "kubernetes",
+            // the service account Vault's secrets engine creates for each lease, under a name of its own
+            subject: `ServiceAccount system:serviceaccount:${ns}:<vault-lease>`,
             cluster: home,
             scope: `namespace:${ns}`,
             ...e,

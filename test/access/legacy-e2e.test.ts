@@ -41,6 +41,11 @@ const Row = z.strictObject({
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
     .optional(),
   system: z.enum(["kubernetes", "vault", "dns"]),
+  // the RBAC subject as the API server sees it (issue 27): kind, then the name with its prefix
+  subject: z
+    .string()
+    .regex(/^(User|Group|ServiceAccount) \S+$/)
+    .optional(),
   cluster: z.enum(["main", "eu-gpu", "us-east"]).optional(),
   scope: z.string().regex(/^(cluster|path|namespace:[a-z0-9]([-a-z0-9]*[a-z0-9])?|zone:[a-z0-9.-]+)$/),
   resource: z.string().min(1),
@@ -164,6 +169,8 @@ describe("single-secret Vault registry, end to end", () => {
           principal,
           tenant: id,
           system: "kubernetes",
+          // the API server's username: the environment's oidc.usernamePrefix and the email
+          subject: `User oidc:${u.email}`,
           cluster: "main",
           scope: `namespace:${ns}`,
           resource: "pods",
@@ -191,6 +198,7 @@ describe("single-secret Vault registry, end to end", () => {
       principal: "user:dave@example.org",
       tenant: "dave",
       system: "kubernetes",
+      subject: "User oidc:dave@example.org",
       cluster: "main",
       scope: "cluster",
       resource: "*/*",
@@ -233,6 +241,7 @@ describe("tenancy access on the example registry", () => {
       principal: "user:alice@example.com",
       tenant: "alice",
       system: "kubernetes",
+      subject: "User oidc:alice@example.com",
       cluster: "eu-gpu",
       scope: "namespace:alice-dev",
       resource: "pods",
@@ -247,7 +256,7 @@ describe("tenancy access on the example registry", () => {
         "principal",
         ...(r.tenant !== undefined ? ["tenant"] : []),
         "system",
-        ...(r.system === "kubernetes" ? ["cluster"] : []),
+        ...(r.system === "kubernetes" ? ["subject", "cluster"] : []),
         "scope",
         "resource",
         ...(r.system === "kubernetes" && !r.resource.startsWith("(") ? ["apiGroup"] : []),
@@ -272,13 +281,17 @@ describe("tenancy access on the example registry", () => {
   it("the table: admin-rbac's header and a summary counting the same grants as --json", () => {
     const lines = ok("table").trimEnd().split("\n");
     expect(lines[0]).toMatch(
-      /^CLUSTER\s+ADMIN\s+TENANT\s+NAMESPACE\s+API GROUPS\s+RESOURCES\s+RESOURCE NAMES\s+VERBS\s+VIA$/,
+      /^CLUSTER\s+ADMIN\s+SUBJECT\s+TENANT\s+NAMESPACE\s+API GROUPS\s+RESOURCES\s+RESOURCE NAMES\s+VERBS\s+VIA$/,
     );
     const rows = rowsOf("example");
     expect(lines.at(-1)).toBe(
       `${rows.length} grants, ${new Set(rows.map((r) => r.principal)).size} principals`,
     );
-    expect(lines.some((l) => /^eu-gpu\s+user:alice@example\.com\s+alice\s+alice-dev\s/.test(l))).toBe(true);
+    expect(
+      lines.some((l) =>
+        /^eu-gpu\s+user:alice@example\.com\s+User oidc:alice@example\.com\s+alice\s+alice-dev\s/.test(l),
+      ),
+    ).toBe(true);
   });
 
   it("the table's columns hold what their headers say", () => {
