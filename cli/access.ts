@@ -69,23 +69,44 @@ function text(table: Table.Table): string {
 }
 
 /**
- * Column widths fitting a terminal of `width` columns, or undefined when the table fits as it is: the widest
- * column gives up a character until the table fits, none narrower than 12 (a very narrow terminal still
- * scrolls); what no longer fits a cell wraps at word boundaries, a word longer than its cell is cut with "…".
+ * A table fitting a terminal of `width` columns (none when not a terminal): the widest of the `first` columns
+ * (the descriptive ones: resources, verbs, the grant) gives up a character until the table fits or they are 16
+ * wide, then the widest of any, none narrower than 12 (a very narrow terminal still scrolls). Cells wrap at word
+ * boundaries; a word longer than its cell is broken across lines, never cut: names stay whole.
  */
-function fit(head: string[], cells: string[][], width: number | undefined): number[] | undefined {
-  if (width === undefined) return undefined;
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const gaps = 2 * (head.length - 1);
-  let total = widths.reduce((a, b) => a + b, 0) + gaps;
-  if (total <= width) return undefined;
-  while (total > width) {
-    const widest = widths.indexOf(Math.max(...widths));
-    if (widths[widest]! <= 12) break;
-    widths[widest]!--;
-    total--;
+function fitted(
+  head: string[],
+  cells: string[][],
+  width: number | undefined,
+  first: number[],
+): { widths?: number[]; cells: string[][] } {
+  if (width === undefined) return { cells };
+  const natural = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const widths = [...natural];
+  let excess = widths.reduce((a, b) => a + b, 0) + 2 * (head.length - 1) - width;
+  if (excess <= 0) return { cells };
+  for (const [among, floor] of [
+    [first, 16],
+    [widths.map((_, i) => i), 12],
+  ] as const) {
+    while (excess > 0) {
+      const widest = among.reduce((a, i) => (widths[i]! > widths[a]! ? i : a), among[0]!);
+      if (widths[widest]! <= floor) break;
+      widths[widest]!--;
+      excess--;
+    }
   }
-  return widths;
+  const broken = cells.map((row) =>
+    row.map((text, i) =>
+      widths[i]! >= natural[i]!
+        ? text
+        : text
+            .split(" ")
+            .map((word) => word.match(new RegExp(`.{1,${widths[i]}}`, "gu"))?.join("\n") ?? word)
+            .join(" "),
+    ),
+  );
+  return { widths, cells: broken };
 }
 
 const ORDER = (e: { row: AccessRow; where: string; namespace: string }) =>
@@ -162,8 +183,9 @@ export function formatAccessTable(rows: AccessRow[], opts: TableOptions = {}): s
       ].map(cell),
     );
   // on a terminal: resources, verbs and the grant wrap to fit; the rest as wide as it needs
-  const table = borderless(head, fit(head, cells, opts.width));
-  table.push(...cells);
+  const fit = fitted(head, cells, opts.width, [6, 8, 9]);
+  const table = borderless(head, fit.widths);
+  table.push(...fit.cells);
   return `${text(table)}\n${rows.length} grants, ${new Set(rows.map((r) => r.principal)).size} principals`;
 }
 
@@ -214,10 +236,11 @@ export function formatAccessSummary(rows: AccessRow[], opts: TableOptions = {}):
       binding(row),
     ].map(cell),
   );
-  const table = borderless(head, fit(head, cells, opts.width));
-  table.push(...cells);
+  const fit = fitted(head, cells, opts.width, [6, 7]);
+  const table = borderless(head, fit.widths);
+  table.push(...fit.cells);
   return (
-    `${text(table)}\n${sorted.length} bindings, ${rows.length} grants, ` +
+    `${text(table)}\n${sorted.length} binding${sorted.length === 1 ? "" : "s"}, ${rows.length} grants, ` +
     `${new Set(rows.map((r) => r.principal)).size} principals (--rows for every grant)`
   );
 }

@@ -227,8 +227,11 @@ describe("access at size (issue 27, item 5)", () => {
       [formatAccessTable, 160],
       [formatAccessSummary, 120],
     ] as const) {
-      const lines = format(reaching, { width }).split("\n");
+      const out = format(reaching, { width });
+      const lines = out.split("\n");
       expect(Math.max(...lines.map((l) => l.length)), format.name).toBeLessThanOrEqual(width);
+      // nothing cut: a name too long for its cell is broken across lines
+      expect(out).not.toContain("…");
     }
     const hostile: AccessRow = {
       principal: "user:\u001b[2Jmallory@example.com",
