@@ -6,7 +6,7 @@
  * document alone.
  */
 import { z } from "zod";
-import { Admission, TierAdmission } from "../components/admission/schema";
+import { Admission, StorageClasses, TierAdmission } from "../components/admission/schema";
 import { CatalogApp, SettingValue } from "../components/apps/schema";
 import { CiSettings, ClaimValue } from "../components/ci/schema";
 import { ClusterSchema, ClusterSelector, RoleBundle } from "../components/clusters/schema";
@@ -26,7 +26,7 @@ import { DnsRecords } from "../components/dns/schema";
 import { Events } from "../components/events/schema";
 import { ExtraRules, MemberRole, TenantRole } from "../components/members/schema";
 import { Limits, NamespaceEntry, PodSecurityLevel, Quota } from "../components/namespace/schema";
-import { NetworkPeer, ReservedRanges } from "../components/network/schema";
+import { AdminNetworkPolicySettings, NetworkPeer, ReservedRanges } from "../components/network/schema";
 import { VaultSettings } from "../components/vault/schema";
 
 /** A git forge account or team, as CODEOWNERS names it: `@user` or `@org/team` (the @ may be left out). */
@@ -384,6 +384,7 @@ export const EnvironmentFile = z
       extraIngress: z.array(NetworkPeer).default([]),
       extraEgress: z.array(NetworkPeer).default([]),
       reserved: ReservedRanges,
+      adminNetworkPolicy: AdminNetworkPolicySettings,
     }),
     defaults: z.strictObject({
       tier: z.string(),
@@ -440,6 +441,7 @@ export const EnvironmentFile = z
       .describe(
         "the environment lease (a coordination.k8s.io/v1 Lease tenancy-<env>) an up, a destroy or a direct pulumi up holds: one change at a time",
       ),
+    storageClasses: StorageClasses,
     reserved: z
       .strictObject({
         namespaces: z.array(z.string()).default([]),

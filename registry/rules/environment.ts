@@ -4,6 +4,8 @@ import { check } from "../parse";
 import { type PathSegment, type Problem, show } from "../../components/core/problems";
 import { EnvironmentFile } from "../schema";
 import { checkBundles } from "../../components/clusters/rules";
+import { checkStorageClasses } from "../../components/admission/rules";
+import { checkNetwork } from "../../components/network/rules";
 import { ceilings, checkLimits, mergeLimits } from "../../components/namespace/quotas";
 
 /** The environment model, or undefined when it has problems (added to `problems`). */
@@ -54,6 +56,8 @@ export function checkEnvironment(
     zoneOfId.set(id, zone);
   }
   checkBundles(env, at);
+  checkStorageClasses(env, at);
+  checkNetwork(env, at);
   // Vault's secrets engine requests the deployers' tokens for their TTL: the credentials policy would deny longer
   if (env.admission.policies.credentials && env.vault.deployer.maxTtlSeconds > env.admission.maxTokenSeconds)
     at(
