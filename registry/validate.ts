@@ -129,7 +129,8 @@ function salvage(data: unknown): { data: TenantFileData; indices: SalvagedIndice
   const shape = TenantFile.shape;
   const valid: Record<string, unknown> = { email: "salvaged@invalid.example" };
   const indices: SalvagedIndices = {};
-  if (Object.hasOwn(record, "tier") && shape.tier.safeParse(record.tier).success) valid.tier = record.tier;
+  for (const key of ["tier", "quota", "limits"] as const)
+    if (Object.hasOwn(record, key) && shape[key].safeParse(record[key]).success) valid[key] = record[key];
   for (const key of ["namespaces", "domains"] as const) {
     if (!Object.hasOwn(record, key)) continue;
     const value = record[key];
@@ -208,7 +209,7 @@ function checkTenants(
     };
     if (partial) {
       // a file that failed its schema: its tier is judged, its valid namespaces and domains still claim, each
-      // reported at its index in the file; nothing else is judged
+      // reported at its index in the file, and their quotas and limits are checked; nothing else is judged
       const at = ctx.at;
       ctx.at = (path, message) => {
         const [list, i] = path;
@@ -218,7 +219,11 @@ function checkTenants(
       };
       checkTier(ctx);
       const own = new Set<string>();
-      for (const entry of namespaceEntries(ctx)) checkNamespace(ctx, own, entry);
+      const resolve = namespaceResolver(ctx);
+      for (const entry of namespaceEntries(ctx)) {
+        checkNamespace(ctx, own, entry);
+        resolve(entry);
+      }
       // a domain may serve a namespace the file lists, valid or not: that one is reported already
       checkDomains(ctx, [...own, ...listedNamespaces(doc.data)]);
       return [];

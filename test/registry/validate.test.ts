@@ -813,6 +813,22 @@ describe("validation in one pass (issue 27)", () => {
       `tenants/alice.yaml: colour: unknown field "colour" ${TENANT_FIELDS}`,
       'tenants/alice.yaml: tier: "standrad" is not a tier of environment "example" (tiers: standard, team)',
     ]);
+    // and the quotas of the valid items: over the tier's maximum, requests above limits
+    expect(
+      problems({
+        alice: {
+          ...alice,
+          colour: "red",
+          quota: { "requests.memory": "4Gi", "limits.memory": "1Gi" },
+          namespaces: ["Bad_NS", { name: "alice", quota: { "requests.cpu": "5", "limits.cpu": "5" } }],
+        },
+      }),
+    ).toEqual([
+      'tenants/alice.yaml: namespaces[0]: "Bad_NS" is not a valid namespace name (lowercase RFC 1123 label, at most 63 characters)',
+      `tenants/alice.yaml: colour: unknown field "colour" ${TENANT_FIELDS}`,
+      'tenants/alice.yaml: namespaces[1].quota.requests.cpu: requests.cpu "5" for namespace "alice" exceeds the tier "standard" maximum of "4" (environments/example.yaml)',
+      `tenants/alice.yaml: quota.requests.memory: requests.memory "4Gi" is above limits.memory "1Gi": a container's request is at most its limit, so this requests.memory can never be used; expected requests.memory <= limits.memory`,
+    ]);
   });
 
   it("blames a refused apex claim on its own file only, not on the tenants inside the zone", () => {
