@@ -8,7 +8,7 @@
  */
 import { Command } from "commander";
 import { reportFailure } from "../../cli/main";
-import { type CommonOptions, loadOptions, withCommonOptions } from "../../cli/options";
+import { type CommonOptions, defaultEnv, loadOptions, withCommonOptions } from "../../cli/options";
 import { loadRegistry } from "../../registry/load";
 import { type CliResult, EXAMPLE } from "./cli";
 
@@ -34,6 +34,9 @@ export async function validateInProcess(
   if (running) throw new Error("validateInProcess: one run at a time (it changes the working directory)");
   running = true;
   const options = validateOptions(args);
+  // the CLI sets the default environment before its action runs (cli/options.ts, a preAction hook): no action here
+  if (options.env === undefined)
+    options.env = defaultEnv({ ...process.env, ...opts.env }, opts.cwd ?? EXAMPLE).env;
   const out = { stdout: "", stderr: "" };
   const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
   const capture =
