@@ -18,7 +18,7 @@ import { LAYERS } from "../../stacks/layers";
 import { pulumiProgram } from "../../stacks/registrar";
 import { generatedRegistries } from "../helpers/generated-registries";
 import { withoutProviderDefaults } from "../helpers/registered-plan";
-import { loadExample } from "../plan/registries";
+import { exampleEnvironmentData, exampleWithEnvironment, loadExample } from "../plan/registries";
 
 /**
  * Components whose objects may stand in a protected namespace and go without it, each with why: an app
@@ -90,6 +90,41 @@ function unfenced(regs: Registration[]): string[] {
   return problems;
 }
 
+/**
+ * With AdminNetworkPolicies on (components/network/layer.ts): every tenant Namespace depends on its tenant's
+ * AdminNetworkPolicy on its cluster, in the same stack (made before it, deleted after it), which is protected
+ * whenever the Namespace is, unless the environment releases them; with them off, there are none.
+ */
+function unfencedByAdminPolicy(model: RegistryModel, regs: Registration[]): string[] {
+  const settings = model.environment.network.adminNetworkPolicy;
+  const showPolicy = (p: Registration) =>
+    `${p.stack}: AdminNetworkPolicy ${metadata(p.resource)!.name} (${p.resource.name})`;
+  const policies = new Map<string, Registration>();
+  for (const reg of regs)
+    if (reg.resource.type.endsWith(":AdminNetworkPolicy"))
+      policies.set(`${providerName(reg.resource)} ${metadata(reg.resource)!.name}`, reg);
+  if (!settings.enabled) return [...policies.values()].map((p) => `${showPolicy(p)}: the switch is off`);
+  const problems: string[] = [];
+  for (const reg of regs) {
+    const r = reg.resource;
+    const tenant = (r.inputs.metadata as { labels?: Record<string, string> } | undefined)?.labels?.[
+      "tenancy.io/tenant"
+    ];
+    if (r.type !== "kubernetes:core/v1:Namespace" || tenant === undefined) continue;
+    const policy = policies.get(`${providerName(r)} tenancy-tenant-${tenant}`);
+    if (!policy) problems.push(`${reg.stack}: Namespace ${metadata(r)!.name} has no AdminNetworkPolicy`);
+    else if (policy.stack !== reg.stack || !r.dependsOn.includes(policy.resource.urn))
+      problems.push(`${reg.stack}: Namespace ${metadata(r)!.name} does not depend on ${showPolicy(policy)}`);
+    else if (r.protect && !settings.release && !policy.resource.protect)
+      problems.push(
+        `${reg.stack}: Namespace ${metadata(r)!.name} is protected, ${showPolicy(policy)} is not`,
+      );
+    else if (settings.release && policy.resource.protect)
+      problems.push(`${showPolicy(policy)} is not released`);
+  }
+  return problems;
+}
+
 describe("everything in a protected namespace is protected or deleted with it", () => {
   it("holds for every registration of the example, RoleBindings included", async () => {
     const regs = await registrations(await loadExample());
@@ -107,10 +142,34 @@ describe("everything in a protected namespace is protected or deleted with it", 
     expect(unfenced(regs)).toEqual([]);
   });
 
+  it("with AdminNetworkPolicies on, every tenant namespace waits for its tenant's, protected with it", async () => {
+    const env = exampleEnvironmentData();
+    env.network.adminNetworkPolicy = { enabled: true };
+    const model = exampleWithEnvironment(env);
+    const regs = await registrations(model);
+    expect(regs.filter((g) => g.resource.type.endsWith(":AdminNetworkPolicy"))).toHaveLength(6);
+    expect(unfencedByAdminPolicy(model, regs)).toEqual([]);
+    // control: a namespace that does not wait for it, and a policy left unprotected, are reported
+    const ns = regs.find((g) => g.resource.name === "alice-namespace")!.resource;
+    const waited = ns.dependsOn;
+    ns.dependsOn = [];
+    expect(unfencedByAdminPolicy(model, regs)).toEqual([
+      expect.stringMatching(/^example-platform: Namespace alice does not depend on .*tenancy-tenant-alice/),
+    ]);
+    ns.dependsOn = waited;
+    regs.find((g) => g.resource.name === "bob-admin-network-policy")!.resource.protect = false;
+    expect(unfencedByAdminPolicy(model, regs)).toEqual([
+      "example-platform: Namespace bob-prod is protected, example-platform: AdminNetworkPolicy tenancy-tenant-bob (bob-admin-network-policy) is not",
+      "example-platform: Namespace bob-staging is protected, example-platform: AdminNetworkPolicy tenancy-tenant-bob (bob-admin-network-policy) is not",
+    ]);
+  });
+
   it("holds for every registration of generated registries", async () => {
     await fc.assert(
       fc.asyncProperty(generatedRegistries(), async ({ model }) => {
-        expect(unfenced(await registrations(model))).toEqual([]);
+        const regs = await registrations(model);
+        expect(unfenced(regs)).toEqual([]);
+        expect(unfencedByAdminPolicy(model, regs)).toEqual([]);
       }),
       { numRuns: 15 },
     );
