@@ -348,12 +348,13 @@ export const EnvironmentFile = z
         extraRules: z
           .strictObject({
             owner: ExtraRules("owner"),
+            manager: ExtraRules("manager"),
             developer: ExtraRules("developer"),
             viewer: ExtraRules("viewer"),
           })
           .default({})
           .describe(
-            "rules added to the namespace roles (through tenancy.io/aggregate-to-namespace-<role>); a viewer's also reach developers and owners",
+            "rules added to the namespace roles (through tenancy.io/aggregate-to-namespace-<role>); a viewer's also reach developers, managers and owners",
           ),
       })
       .default({ subject: "user", groupPrefix: "", extraRules: {} }),

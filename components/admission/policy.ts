@@ -32,7 +32,20 @@ import {
   rule,
 } from "./cel";
 import { NAMESPACE_NAME_LABEL } from "../core/labels";
+import { NAMESPACE_ROLE_FOR } from "../members/rbac";
 import { networkPoliciesPolicy } from "./network-policies";
+
+/**
+ * The ClusterRoles that make their subject an owner of the namespace (or more): only the tenant itself binds or
+ * unbinds them there. Members below the owner (a manager writes RoleBindings) bind the roles below it, which
+ * Kubernetes' escalation check bounds to the roles they hold (ARCHITECTURE.md, "Roles").
+ */
+export const OWNER_ROLES = [NAMESPACE_ROLE_FOR.owner, "admin", "cluster-admin"] as const;
+/** Whether a RoleBinding (`object` or `oldObject`, null when absent) binds one of the owner's roles. */
+const ownerRoleRef = (o: string) =>
+  `(${o} != null && ${o}.roleRef.kind == "ClusterRole" && ${o}.roleRef.name in ${list(OWNER_ROLES)})`;
+/** The requester is the tenant's own principal: its user, or a member of its group (the parameters' `users`, `groups`). */
+const TENANT_ITSELF = `(${USER} in variables.users || (has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in variables.groups)))`;
 
 /** Restricted Pod Security's volume types: no inline NFS, iSCSI, hostPath, ... whatever the namespace's level. */
 const RESTRICTED_VOLUMES = [
@@ -181,7 +194,8 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
       admissionPolicy(env, "roleBindings", {
         description:
           "RoleBindings in tenant namespaces bind only the tenant's own user or group and service accounts of its own namespaces",
-        rules: [rule(["rbac.authorization.k8s.io"], ["rolebindings"], WRITE)],
+        // DELETE too: removing a binding of the owner's roles is the owner's (a manager removes members below it)
+        rules: [rule(["rbac.authorization.k8s.io"], ["rolebindings"], [...WRITE, "DELETE"])],
         params: true,
         exempt: platform,
         variables: [
@@ -192,13 +206,17 @@ export function admissionPolicies(env: EnvironmentModel): AdmissionPolicy[] {
         validations: [
           {
             expression:
-              "!has(object.subjects) || object.subjects.all(s, " +
+              "object == null || !has(object.subjects) || object.subjects.all(s, " +
               's.kind == "User" ? s.name in variables.users : ' +
               's.kind == "Group" ? s.name in variables.groups : ' +
               's.kind == "ServiceAccount" && ' +
               '(has(s.namespace) && s.namespace != "" ? s.namespace : request.namespace) in variables.namespaces)',
             message:
               "a RoleBinding in a tenant namespace may bind only the tenant's own user or group and service accounts of the tenant's own namespaces",
+          },
+          {
+            expression: `!(${ownerRoleRef("object")} || ${ownerRoleRef("oldObject")}) || ${TENANT_ITSELF} || (request.operation == "DELETE" && ${CONTROLLERS})`,
+            message: `only the tenant itself may bind or unbind the owner's roles (${OWNER_ROLES.join(", ")}): a member, a manager included, binds and removes the roles below the owner's (${NAMESPACE_ROLE_FOR.manager}, ${NAMESPACE_ROLE_FOR.developer}, ${NAMESPACE_ROLE_FOR.viewer})`,
           },
         ],
       }),

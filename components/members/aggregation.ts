@@ -2,13 +2,13 @@
  * The namespace roles tenants are bound to, by ClusterRole aggregation (ARCHITECTURE.md, "Roles"): owner,
  * developer and viewer aggregate what Kubernetes and the cluster's CRDs contribute to `admin`, `edit` and
  * `view` (the standard `rbac.authorization.k8s.io/aggregate-to-*` labels), plus tenancy's own label for the
- * environment's extra rules. Kubernetes' own contributions are written out here (its bootstrap policy, v1.30
+ * environment's extra rules; manager aggregates `edit` and tenancy's RoleBinding writes (MANAGER_RULES). Kubernetes' own contributions are written out here (its bootstrap policy, v1.30
  * and later) so that the access matrix and the tests can show exactly what each role holds; what installed
  * CRDs add is unknown until the cluster says so, and is reported as such.
  */
 import type { RbacRule } from "./rbac";
 
-export type NamespaceRole = "owner" | "developer" | "viewer";
+export type NamespaceRole = "owner" | "manager" | "developer" | "viewer";
 
 export interface ClusterRoleData {
   name: string;
@@ -29,6 +29,7 @@ export const aggregateLabel = (role: NamespaceRole) => ({
 /** The standard label each namespace role aggregates, and the Kubernetes role it mirrors. */
 export const MIRRORS: Record<NamespaceRole, { labels: Record<string, string>; kubernetes: string }> = {
   owner: { labels: TO_ADMIN, kubernetes: "admin" },
+  manager: { labels: TO_EDIT, kubernetes: "edit" },
   developer: { labels: TO_EDIT, kubernetes: "edit" },
   viewer: { labels: TO_VIEW, kubernetes: "view" },
 };
@@ -40,6 +41,16 @@ const r = (apiGroups: string[], resources: string[], verbs: string[]): RbacRule 
   resources,
   verbs,
 });
+
+/**
+ * What a namespace manager holds besides `edit`: it invites and removes members by writing RoleBindings, and
+ * reads the Roles they may name. Kubernetes' escalation check lets it bind only roles it holds itself, and the
+ * roleBindings admission policy keeps the owner's roles to the owner (ARCHITECTURE.md, "Roles").
+ */
+export const MANAGER_RULES: RbacRule[] = [
+  r([K8S], ["rolebindings"], [...READ, ...WRITE]),
+  r([K8S], ["roles"], READ),
+];
 
 /** Kubernetes' own ClusterRoles that take part in the aggregation of admin, edit and view. */
 export const KUBERNETES_AGGREGATED: readonly ClusterRoleData[] = [
@@ -224,15 +235,11 @@ export function namespaceRoleAggregation(role: NamespaceRole) {
 
 /**
  * The labels of the ClusterRole carrying the environment's extra rules for a role: its own label, and those of
- * the roles above it (an extra rule for viewers reaches developers and owners too).
+ * the roles above it (an extra rule for viewers reaches developers, managers and owners too).
  */
 export function extraRulesLabels(role: NamespaceRole): Record<string, string> {
-  const above: NamespaceRole[] =
-    role === "viewer"
-      ? ["viewer", "developer", "owner"]
-      : role === "developer"
-        ? ["developer", "owner"]
-        : ["owner"];
+  const order: NamespaceRole[] = ["viewer", "developer", "manager", "owner"];
+  const above = order.slice(order.indexOf(role));
   return Object.assign({}, ...above.map(aggregateLabel)) as Record<string, string>;
 }
 

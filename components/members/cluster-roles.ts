@@ -1,4 +1,10 @@
-import { type NamespaceRole, extraRulesLabels, namespaceRoleAggregation } from "./aggregation";
+import {
+  MANAGER_RULES,
+  type NamespaceRole,
+  aggregateLabel,
+  extraRulesLabels,
+  namespaceRoleAggregation,
+} from "./aggregation";
 import { MANAGED_BY } from "../core/labels";
 import { bundleRoleName } from "../clusters/placement";
 import {
@@ -45,12 +51,14 @@ export function sharedClusterRoles(
   };
   role(CLUSTER_ROLE_FOR["namespace-owner"], { rules: CLUSTER_READER_RULES });
   role(CLUSTER_ROLE_FOR["power-user"], { rules: POWER_USER_RULES });
-  for (const ns of ["owner", "developer", "viewer"] as const) {
+  for (const ns of ["owner", "manager", "developer", "viewer"] as const) {
     // the rules are the aggregation controller's to fill in
     role(NAMESPACE_ROLE_FOR[ns], { aggregationRule: namespaceRoleAggregation(ns) });
     const extra = args.extraRules?.[ns] ?? [];
     if (extra.length > 0) role(`${NAMESPACE_ROLE_FOR[ns]}-extra`, { rules: extra }, extraRulesLabels(ns));
   }
+  // what a manager holds besides edit: RoleBinding writes, through its own aggregation label
+  role(`${NAMESPACE_ROLE_FOR.manager}-rolebindings`, { rules: MANAGER_RULES }, aggregateLabel("manager"));
   for (const [bundle, rules] of Object.entries(args.bundles ?? {})) role(bundleRoleName(bundle), { rules });
   return component;
 }

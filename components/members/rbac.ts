@@ -121,6 +121,7 @@ export const POWER_USER_RULES: RbacRule[] = [
  */
 export const NAMESPACE_ROLE_FOR = {
   owner: "tenancy-namespace-owner",
+  manager: "tenancy-namespace-manager",
   developer: "tenancy-namespace-developer",
   viewer: "tenancy-namespace-viewer",
 } as const;

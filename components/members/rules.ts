@@ -27,7 +27,8 @@ export function checkMembers(
     members.push({
       tenant: m.tenant,
       role: m.role,
-      manager: m.manager,
+      // a manager member invites and removes members: it reviews the record as `manager: true` does
+      manager: m.manager || m.role === "manager",
       namespaces: m.namespaces ?? [...own],
     });
   });

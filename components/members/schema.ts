@@ -5,7 +5,8 @@ import { ruleViolations } from "../core/rbac";
 
 export const TenantRole = z.enum(["namespace-owner", "power-user", "admin"]);
 
-export const MemberRole = z.enum(["owner", "developer", "viewer"]);
+/** A member's role in the namespaces it is invited into; a manager is a developer that invites and removes members. */
+export const MemberRole = z.enum(["owner", "manager", "developer", "viewer"]);
 
 export const K8sPolicyRule = z.strictObject({
   apiGroups: z.array(z.string()),

@@ -309,11 +309,11 @@ function admissionViolations(model: RegistryModel, plan: Plan): string[] {
     metadata: { name: "web", namespace: ns },
     spec: { rules: [{ host, http: { paths: [] } }] },
   });
-  const binding = (ns: string, subject: Record<string, string>) => ({
+  const binding = (ns: string, subject: Record<string, string>, role = "edit") => ({
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "RoleBinding",
     metadata: { name: "b", namespace: ns },
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
     subjects: [subject],
   });
   const subjectOf = (t: TenantModel) => {
@@ -363,6 +363,12 @@ function admissionViolations(model: RegistryModel, plan: Plan): string[] {
         expectVerdict(
           `${a.id} binding ${b.id} in ${ns}`,
           request("CREATE", user, binding(ns, subjectOf(b))),
+          false,
+        );
+        // the owner's role is the tenant's own to give: no member (a manager included) binds it
+        expectVerdict(
+          `${b.id} binding the owner's role to ${a.id} in ${ns}`,
+          request("CREATE", asUser(b), binding(ns, subjectOf(a), "tenancy-namespace-owner")),
           false,
         );
         const otherSa = { kind: "ServiceAccount", name: "app", namespace: b.namespaces[0]!.name };

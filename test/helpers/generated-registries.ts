@@ -16,7 +16,7 @@ import { exampleEnvironmentData, registryOf, withSharedCi } from "../plan/regist
 const BASES = ["al", "alice", "bob", "b"];
 const SUFFIXES = ["", "-dev", "-x"];
 const WORDS = ["dev", "x", "app"];
-const MEMBER_ROLES = ["owner", "developer", "viewer"] as const;
+const MEMBER_ROLES = ["owner", "manager", "developer", "viewer"] as const;
 const APPS = ["jupyter", "code-server", "actual-budget"] as const;
 
 const nsSpec = fc.record({

@@ -56,15 +56,15 @@ describe("Kubernetes objects of the example plan", () => {
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
       ]),
     );
-    // main: 6 namespaces x 10 objects, 3 certificates, 7 shared ClusterRoles (2 of them role bundles),
+    // main: 6 namespaces x 10 objects, 3 certificates, 9 shared ClusterRoles (2 of them role bundles),
     // 9 RoleBindings, 2 ClusterRoleBindings (bob's and carol's roles: alice's tier has no clusterReader), 8
-    // admission policies and their 8 bindings; eu-gpu: alice-dev (10), the 7 roles, 16 admission objects, 3
+    // admission policies and their 8 bindings; eu-gpu: alice-dev (10), the 9 roles, 16 admission objects, 3
     // RoleBindings (owner, bob, gpu-jobs grant), 1 ClusterRoleBinding (the node-viewer grant); us-east: bob-prod
-    // (10 and its certificate), the 7 roles, 16 admission objects, 2 RoleBindings (owner, carol), bob's
+    // (10 and its certificate), the 9 roles, 16 admission objects, 2 RoleBindings (owner, carol), bob's
     // ClusterRoleBinding
     const per = (c: string) => objects.filter((r) => r.cluster === c).length;
-    expect([per("main"), per("eu-gpu"), per("us-east")]).toEqual([97, 37, 37]);
-    expect(objects.length).toBe(171);
+    expect([per("main"), per("eu-gpu"), per("us-east")]).toEqual([99, 39, 39]);
+    expect(objects.length).toBe(177);
     const rest = platformStack(plan).resources.filter((r) => !isKubernetesObject(r));
     expect(rest.map((r) => `${r.type} ${r.cluster}`)).toEqual([
       "pulumi:providers:kubernetes eu-gpu",

@@ -180,6 +180,8 @@ describe("TenantAccess in the example plan", () => {
       "ClusterRole tenancy-bundle-node-viewer",
       "ClusterRole tenancy-cluster-reader",
       "ClusterRole tenancy-namespace-developer",
+      "ClusterRole tenancy-namespace-manager",
+      "ClusterRole tenancy-namespace-manager-rolebindings",
       "ClusterRole tenancy-namespace-owner",
       "ClusterRole tenancy-namespace-viewer",
       "ClusterRole tenancy-power-user",

@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   type ClusterRoleData,
   KUBERNETES_AGGREGATED,
+  MANAGER_RULES,
   namespaceRoleAggregation,
   resolveAggregation,
 } from "../../../components/members/aggregation";
@@ -184,6 +185,7 @@ const TENANT_BOUND = [
   CLUSTER_ROLE_FOR["namespace-owner"],
   CLUSTER_ROLE_FOR["power-user"],
   NAMESPACE_ROLE_FOR.owner,
+  NAMESPACE_ROLE_FOR.manager,
   NAMESPACE_ROLE_FOR.developer,
   NAMESPACE_ROLE_FOR.viewer,
 ];
@@ -196,11 +198,12 @@ const grants = (name: string) => {
 };
 
 describe("the planned shared ClusterRoles", () => {
-  it("are the five tenant-bound roles: two with their rules, three aggregated like admin, edit and view", () => {
+  it("are the six tenant-bound roles: two with their rules, four aggregated like admin, edit (twice) and view", () => {
     expect(TENANT_BOUND).toEqual([
       "tenancy-cluster-reader",
       "tenancy-power-user",
       "tenancy-namespace-owner",
+      "tenancy-namespace-manager",
       "tenancy-namespace-developer",
       "tenancy-namespace-viewer",
     ]);
@@ -208,10 +211,17 @@ describe("the planned shared ClusterRoles", () => {
       plannedRoles()
         .map((r) => r.name)
         .sort(),
-    ).toEqual([...TENANT_BOUND, "tenancy-bundle-gpu-jobs", "tenancy-bundle-node-viewer"].sort());
+    ).toEqual(
+      [
+        ...TENANT_BOUND,
+        "tenancy-namespace-manager-rolebindings",
+        "tenancy-bundle-gpu-jobs",
+        "tenancy-bundle-node-viewer",
+      ].sort(),
+    );
     expect(plannedRules("tenancy-cluster-reader")).toEqual(CLUSTER_READER_RULES);
     expect(plannedRules("tenancy-power-user")).toEqual(POWER_USER_RULES);
-    for (const role of ["owner", "developer", "viewer"] as const) {
+    for (const role of ["owner", "manager", "developer", "viewer"] as const) {
       const r = plannedRoles().find((x) => x.name === NAMESPACE_ROLE_FOR[role])!;
       expect(r.rules, role).toEqual([]);
       expect(r.aggregationRule).toEqual(namespaceRoleAggregation(role));
@@ -221,6 +231,19 @@ describe("the planned shared ClusterRoles", () => {
     expect(all.get("tenancy-namespace-owner")).toEqual(all.get("admin"));
     expect(all.get("tenancy-namespace-developer")).toEqual(all.get("edit"));
     expect(all.get("tenancy-namespace-viewer")).toEqual(all.get("view"));
+    // a manager: edit, and RoleBinding writes (members invited and removed), reading Roles
+    expect(all.get("tenancy-namespace-manager")).toEqual([...all.get("edit")!, ...MANAGER_RULES]);
+  });
+
+  it("a manager writes RoleBindings and what a developer writes, but no Roles, escalate or bind", () => {
+    const manager = grants("tenancy-namespace-manager");
+    const developer = grants("tenancy-namespace-developer");
+    expect(manager.get("rbac.authorization.k8s.io/rolebindings")).toEqual(
+      expect.arrayContaining(["create", "update", "patch", "delete", "get", "list"]),
+    );
+    expect(manager.get("rbac.authorization.k8s.io/roles")).toEqual(["get", "list", "watch"]);
+    for (const [res, verbs] of developer) expect(manager.get(res), res).toEqual(verbs);
+    expect(privilegeBreaches(plannedRules("tenancy-namespace-manager"))).toEqual([]);
   });
 
   it("bind tenants only to these roles, and cluster-admin for admins", () => {
