@@ -467,7 +467,7 @@ describe("members, apps and CI", () => {
 
   it("refuses an unknown member role", () => {
     expect(problems({ alice: { ...alice, members: [{ tenant: "bob", role: "boss" }] }, bob })).toEqual([
-      'tenants/alice.yaml: members[0].role: "boss" is not one of "owner", "developer", "viewer"',
+      'tenants/alice.yaml: members[0].role: "boss" is not one of "owner", "manager", "developer", "viewer"',
     ]);
   });
 
