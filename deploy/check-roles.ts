@@ -1,6 +1,6 @@
 /**
  * The live aggregated roles against what a namespace owner may hold (`tenancy check-roles`; ARCHITECTURE.md,
- * "Roles"): tenancy's owner, developer and viewer roles aggregate whatever the cluster aggregates into `admin`,
+ * "Roles"): tenancy's owner, manager, developer and viewer roles aggregate whatever the cluster aggregates into `admin`,
  * `edit` and `view` (its bootstrap policy, which differs between Kubernetes versions and is never taken back on
  * upgrade, and every CRD's contribution). This reads the cluster's ClusterRoles, resolves the aggregation as the
  * cluster's controller does (components/members/aggregation.ts), and holds every rule each role reaches against
@@ -22,6 +22,7 @@ import {
 import {
   type ClusterRoleData,
   KUBERNETES_AGGREGATED,
+  MANAGER_RULES,
   MIRRORS,
   resolveAggregation,
 } from "../components/members/aggregation";
@@ -84,13 +85,15 @@ function bootstrapGrants(): Map<string, Map<string, Set<string>>> {
   const out = new Map<string, Map<string, Set<string>>>();
   for (const [role, mirror] of Object.entries(MIRRORS)) {
     const grants = new Map<string, Set<string>>();
-    for (const r of resolved.get(mirror.kubernetes) ?? [])
+    // a manager holds edit and tenancy's own RoleBinding writes (ARCHITECTURE.md, "Roles")
+    const own = role === "manager" ? MANAGER_RULES : [];
+    for (const r of [...(resolved.get(mirror.kubernetes) ?? []), ...own])
       for (const g of r.apiGroups)
         for (const res of r.resources) {
           const k = key(g, res);
           grants.set(k, new Set([...(grants.get(k) ?? []), ...r.verbs]));
         }
-    out.set(mirror.kubernetes, grants);
+    if (own.length === 0) out.set(mirror.kubernetes, grants);
     out.set(NAMESPACE_ROLE_FOR[role as keyof typeof NAMESPACE_ROLE_FOR], grants);
   }
   return out;

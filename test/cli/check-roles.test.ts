@@ -10,7 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { namespaceRoleAggregation } from "../../components/members/aggregation";
+import {
+  MANAGER_RULES,
+  aggregateLabel,
+  namespaceRoleAggregation,
+} from "../../components/members/aggregation";
 import { NAMESPACE_ROLE_FOR } from "../../components/members/rbac";
 import type { RolesReport } from "../../deploy/check-roles";
 import { ROOT, runCliAsync } from "../helpers/cli";
@@ -22,14 +26,24 @@ const fixture = (version: string): KubeObject[] =>
     // `rules: null` on an aggregated role: the controller fills them in; the server keeps none
     ({ rules, ...o }) => (rules === null ? o : { ...o, rules }) as KubeObject,
   );
-/** tenancy's owner, developer and viewer roles as the platform layer makes them: aggregation only. */
-const tenancyRoles = (): KubeObject[] =>
-  (["owner", "developer", "viewer"] as const).map((role) => ({
+/** tenancy's namespace roles as the platform layer makes them: aggregation only, and the manager's RoleBinding writes. */
+const tenancyRoles = (): KubeObject[] => [
+  ...(["owner", "manager", "developer", "viewer"] as const).map((role) => ({
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "ClusterRole",
     metadata: { name: NAMESPACE_ROLE_FOR[role], labels: { "app.kubernetes.io/managed-by": "tenancy" } },
     aggregationRule: namespaceRoleAggregation(role),
-  }));
+  })),
+  {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    metadata: {
+      name: `${NAMESPACE_ROLE_FOR.manager}-rolebindings`,
+      labels: { "app.kubernetes.io/managed-by": "tenancy", ...aggregateLabel("manager") },
+    },
+    rules: MANAGER_RULES,
+  },
+];
 
 let server: KubeServer | undefined;
 afterEach(async () => {
@@ -83,7 +97,13 @@ describe("tenancy check-roles", () => {
     expect(r.report!.ok).toBe(false);
     expect(r.report!.reports[0]!.findings).toEqual([
       {
-        roles: ["admin", "edit", NAMESPACE_ROLE_FOR.owner, NAMESPACE_ROLE_FOR.developer],
+        roles: [
+          "admin",
+          "edit",
+          NAMESPACE_ROLE_FOR.owner,
+          NAMESPACE_ROLE_FOR.manager,
+          NAMESPACE_ROLE_FOR.developer,
+        ],
         source: "system:aggregate-to-edit",
         apiGroup: "",
         resource: "endpoints",
@@ -95,7 +115,7 @@ describe("tenancy check-roles", () => {
     const text = await checkRoles(kubeconfig, false);
     expect(text.code).toBe(7);
     expect(text.stdout).toContain(
-      `beyond: endpoints [create, delete, deletecollection, patch, update] from system:aggregate-to-edit (in admin, edit, ${NAMESPACE_ROLE_FOR.owner}, ${NAMESPACE_ROLE_FOR.developer})`,
+      `beyond: endpoints [create, delete, deletecollection, patch, update] from system:aggregate-to-edit (in admin, edit, ${NAMESPACE_ROLE_FOR.owner}, ${NAMESPACE_ROLE_FOR.manager}, ${NAMESPACE_ROLE_FOR.developer})`,
     );
   });
 
@@ -154,9 +174,9 @@ describe("tenancy check-roles", () => {
       ["acme-operator-admin", "rbac.authorization.k8s.io", "roles", owner, "grants escalate"],
     ]);
     expect(report.extras.map((e) => `${e.source} ${e.apiGroup}/${e.resource} ${e.roles.join(",")}`)).toEqual([
-      `cert-manager-edit cert-manager.io/certificates admin,edit,${NAMESPACE_ROLE_FOR.owner},${NAMESPACE_ROLE_FOR.developer}`,
-      `cert-manager-edit cert-manager.io/certificaterequests admin,edit,${NAMESPACE_ROLE_FOR.owner},${NAMESPACE_ROLE_FOR.developer}`,
-      `cert-manager-edit cert-manager.io/issuers admin,edit,${NAMESPACE_ROLE_FOR.owner},${NAMESPACE_ROLE_FOR.developer}`,
+      `cert-manager-edit cert-manager.io/certificates admin,edit,${NAMESPACE_ROLE_FOR.owner},${NAMESPACE_ROLE_FOR.manager},${NAMESPACE_ROLE_FOR.developer}`,
+      `cert-manager-edit cert-manager.io/certificaterequests admin,edit,${NAMESPACE_ROLE_FOR.owner},${NAMESPACE_ROLE_FOR.manager},${NAMESPACE_ROLE_FOR.developer}`,
+      `cert-manager-edit cert-manager.io/issuers admin,edit,${NAMESPACE_ROLE_FOR.owner},${NAMESPACE_ROLE_FOR.manager},${NAMESPACE_ROLE_FOR.developer}`,
     ]);
   });
 
