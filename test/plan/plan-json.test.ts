@@ -164,6 +164,8 @@ describe("tenancy plan --json", () => {
       "tenancy-bundle-node-viewer",
       "tenancy-cluster-reader",
       "tenancy-namespace-developer",
+      "tenancy-namespace-manager",
+      "tenancy-namespace-manager-rolebindings",
       "tenancy-namespace-owner",
       "tenancy-namespace-viewer",
       "tenancy-power-user",
@@ -255,8 +257,8 @@ describe("tenancy plan (readable)", () => {
     const all = r.stdout.split("\n");
     expect(all[0]).toBe("environment example: 4 tenants");
     // the platform stack's section: from its heading to the next blank line
-    // 171 objects on three clusters and a provider for each (test/plan/k8s-schema.test.ts counts them)
-    const start = all.indexOf("example-platform (layer platform): 174 resources");
+    // 177 objects on three clusters and a provider for each (test/plan/k8s-schema.test.ts counts them)
+    const start = all.indexOf("example-platform (layer platform): 180 resources");
     expect(start).toBeGreaterThan(0);
     const end = all.indexOf("", start);
     const lines = all.slice(start, end === -1 ? undefined : end);
@@ -301,11 +303,11 @@ describe("tenancy plan (readable)", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\n");
-    // 72 shared (per cluster: a provider, 7 ClusterRoles, 8 admission policies and 8 bindings); alice on main:
+    // 78 shared (per cluster: a provider, 9 ClusterRoles, 8 admission policies and 8 bindings); alice on main:
     // 2 namespaces x 10 objects, a certificate, 2 owner bindings, bob's member binding (no cluster binding: her
     // tier has no clusterReader); on eu-gpu: alice-dev's 10, its owner and member bindings, the gpu-jobs grant
     // and the node-viewer grant
-    expect(lines).toContain("example-platform (layer platform): 110 resources");
+    expect(lines).toContain("example-platform (layer platform): 116 resources");
     expect(lines.filter((l) => /^ {2}\S/.test(l))).toEqual(["  (shared)", "  alice"]);
     expect(lines).toContain("    RoleBinding alice-dev/tenant-member-bob @main");
     expect(lines).toContain("    RoleBinding alice-dev/tenant-member-bob @eu-gpu");
