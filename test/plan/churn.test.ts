@@ -60,8 +60,8 @@ describe(`a generated registry of ${N} tenants`, () => {
         before.some((r) => r.tenant === t.id),
         t.id,
       ).toBe(true);
-    // on the default cluster: its provider, 7 ClusterRoles (2 role bundles), 8 admission policies and their bindings
-    expect(before.filter((r) => r.tenant === undefined).length).toBe(24);
+    // on the default cluster: its provider, 9 ClusterRoles (2 role bundles), 8 admission policies and their bindings
+    expect(before.filter((r) => r.tenant === undefined).length).toBe(26);
   });
 
   it("onboarding one tenant adds only resources tagged with it; every other resource is identical", async () => {
