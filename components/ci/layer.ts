@@ -61,6 +61,9 @@ export const tenantCi: Contribution = ({ input, specs, providers, upstream }) =>
         ...(perTenant.audience ? { audience: perTenant.audience } : {}),
         userClaim: perTenant.userClaim,
         ttlSeconds: perTenant.ttlSeconds,
+        ...(perTenant.rolePer === "namespace"
+          ? { rolePer: "namespace" as const, namespaceClaim: perTenant.namespaceClaim }
+          : {}),
         paths,
         namespaces: t.ci.namespaces.filter((ns) => own.has(ns)),
       },

@@ -109,6 +109,12 @@ export function checkCi(
         `binds no immutable identifier (one of ${immutable.join(", ")}; ci.perTenant.immutableClaims in ${env.source}): a repository or owner name can be renamed and registered again by someone else`,
       );
     if (bound.length > 0) claimCiClaims(ctx, data.ci.boundClaims, new Set([...tenantClaims, ...immutable]));
+    const { rolePer, namespaceClaim } = env.ci.perTenant;
+    if (rolePer === "namespace" && Object.hasOwn(data.ci.boundClaims, namespaceClaim))
+      at(
+        ["ci", "boundClaims", namespaceClaim],
+        `binds ${show(namespaceClaim)}, which names the namespace of each CI role (ci.perTenant.rolePer namespace, namespaceClaim in ${env.source}); leave it out`,
+      );
   }
   if (data.ci && own.size === 0)
     at(["ci"], `tenant ${show(doc.id)} has no namespaces for its pipelines to deploy to (namespaces: [])`);

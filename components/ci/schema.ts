@@ -1,6 +1,7 @@
 /** The ci concern's part of the registry's schemas (registry/schema.ts assembles the tenant and environment files): strict everywhere, an unknown key is a typo. */
 import { z } from "zod";
 import { EnvName, INVISIBLE, isnt, NamespaceName, TenantId } from "../core/schema";
+import { show } from "../core/problems";
 import { VaultPath } from "../vault/schema";
 
 /** Claims of the usual CI providers' ID tokens that name a repository or its owner (GitHub, Gitea/Forgejo, GitLab). */
@@ -88,7 +89,37 @@ export const CiSettings = z.strictObject({
           "claims whose values never change hands (numeric ids, not names that can be renamed and re-registered); a tenant's boundClaims must bind at least one",
         ),
       userClaim: z.string().default("sub"),
-      ttlSeconds: z.number().int().min(60).default(900),
+      ttlSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .default(900)
+        .describe(
+          "the TTL of the tokens a CI role issues (seconds; 3600 as the single-secret installations' CI roles issue them)",
+        ),
+      rolePer: z
+        .enum(["tenant", "namespace"])
+        .default("tenant")
+        .describe(
+          "tenant: one JWT role ci-<tenant> reaching every namespace of the tenant's ci.namespaces; namespace: a role ci-<namespace> per namespace, bound to the tenant's claims and namespaceClaim = the namespace, reaching that namespace's deployer only",
+        ),
+      namespaceClaim: z
+        .string()
+        .min(1)
+        .refine((v) => !INVISIBLE.test(v), isnt("visible text"))
+        .default("environment")
+        .describe(
+          "with rolePer namespace: the ID-token claim that names the namespace a pipeline deploys to (GitHub's and GitLab's deployment environment by default: name the environment after the namespace)",
+        ),
+    })
+    .superRefine((p, ctx) => {
+      // the namespace's value is bound beside the tenant's claims: it may never replace one that tells tenants apart
+      if (p.rolePer === "namespace" && [...p.tenantClaims, ...p.immutableClaims].includes(p.namespaceClaim))
+        ctx.addIssue({
+          code: "custom",
+          path: ["namespaceClaim"],
+          message: `${show(p.namespaceClaim)} names a tenant's repository or owner (tenantClaims, immutableClaims): the namespace's value would replace the tenant's own; name the claim that selects the namespace, e.g. environment`,
+        });
     })
     .optional()
     .describe("per-tenant mode: a JWT auth role per tenant bound to its `ci.boundClaims`"),

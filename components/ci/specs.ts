@@ -73,9 +73,19 @@ export interface TenantCiDeployerArgs {
   paths: VaultPaths;
   /** The tenant's namespaces its pipelines deploy to. */
   namespaces: string[];
+  /**
+   * `namespace`: a role and policy `ci-<namespace>` per namespace instead of one `ci-<tenant>`, each bound to the
+   * tenant's claims and `namespaceClaim` = the namespace, reaching that namespace's deployer only. @default "tenant"
+   */
+  rolePer?: "tenant" | "namespace";
+  /** With `rolePer: namespace`, the claim naming the namespace. @default "environment" */
+  namespaceClaim?: string;
 }
 
-/** Per-tenant CI mode: a JWT auth role bound to the tenant's CI claims, reaching only its own deployers. */
+/**
+ * Per-tenant CI mode: a JWT auth role bound to the tenant's CI claims, reaching only its own deployers; or, with
+ * `rolePer: namespace`, one per namespace, bound to the namespace too (ARCHITECTURE.md, "Isolation").
+ */
 export function tenantCiDeployer(
   specs: Specs,
   name: string,
@@ -88,27 +98,72 @@ export function tenantCiDeployer(
     "tenancy:ci:TenantCiDeployer",
     name,
     { providers: [provider], dependsOn },
-    { tenant: id, outputs: { policy: `ci-${id}` } },
+    {
+      tenant: id,
+      outputs:
+        args.rolePer === "namespace"
+          ? { policies: args.namespaces.map((ns) => `ci-${safeSegment(ns)}`) }
+          : { policy: `ci-${id}` },
+    },
   );
   const children = { parent: component, provider, dependsOn };
+  if (args.rolePer === "namespace") {
+    // namespaces are unique across the registry and hold no "/": no two roles, nor resources, share a name
+    for (const ns of args.namespaces)
+      ciRole(
+        specs,
+        args,
+        children,
+        [`${name}-policy/${ns}`, `${name}-role/${ns}`],
+        `ci-${safeSegment(ns)}`,
+        [ns],
+        {
+          ...args.boundClaims,
+          [args.namespaceClaim ?? "environment"]: ns,
+        },
+      );
+    return component;
+  }
+  ciRole(
+    specs,
+    args,
+    children,
+    [`${name}-policy`, `${name}-role`],
+    `ci-${id}`,
+    args.namespaces,
+    args.boundClaims,
+  );
+  return component;
+}
+
+/** One JWT auth role and its policy, reaching the deployer credentials of `namespaces`. */
+function ciRole(
+  specs: Specs,
+  args: TenantCiDeployerArgs,
+  children: { parent: ResourceSpec; provider: ResourceSpec; dependsOn: Dependency[] },
+  [policyResource, roleResource]: [string, string],
+  roleName: string,
+  namespaces: string[],
+  boundClaims: Record<string, string>,
+): void {
   const policy = specs.resource(
     "vault:index/policy:Policy",
-    `${name}-policy`,
+    policyResource,
     {
-      name: `ci-${id}`,
-      policy: serialisePolicy(args.namespaces.map((ns) => deployerCredsRule(args.paths, ns))),
+      name: roleName,
+      policy: serialisePolicy(namespaces.map((ns) => deployerCredsRule(args.paths, ns))),
     },
     children,
     { deleteBeforeReplace: true },
   );
   specs.resource(
     "vault:jwt/authBackendRole:AuthBackendRole",
-    `${name}-role`,
+    roleResource,
     {
       backend: args.authMount,
-      roleName: `ci-${id}`,
+      roleName,
       roleType: "jwt",
-      boundClaims: args.boundClaims,
+      boundClaims,
       boundClaimsType: "string",
       ...(args.audience ? { boundAudiences: [args.audience] } : {}),
       userClaim: args.userClaim,
@@ -119,5 +174,4 @@ export function tenantCiDeployer(
     children,
     { deleteBeforeReplace: true },
   );
-  return component;
 }

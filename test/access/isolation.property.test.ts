@@ -592,13 +592,19 @@ function builtPrincipals(model: RegistryModel): VaultPrincipal[] {
       t.namespaces.map((n) => n.name),
     ),
   }));
+  const perNamespace = model.environment.ci.perTenant?.rolePer === "namespace";
   for (const t of active)
     if (t.ci)
-      out.push({
-        name: `vault-jwt:jwt/ci-${t.id}`,
-        tenant: t.id,
-        rules: t.ci.namespaces.map((ns) => deployerCredsRule(layout, ns)),
-      });
+      out.push(
+        ...(perNamespace
+          ? t.ci.namespaces.map((ns) => [ns, [ns]] as const)
+          : [[t.id, t.ci.namespaces] as const]
+        ).map(([role, namespaces]) => ({
+          name: `vault-jwt:jwt/ci-${role}`,
+          tenant: t.id,
+          rules: namespaces.map((ns) => deployerCredsRule(layout, ns)),
+        })),
+      );
   const shared = SHARED_CI(model);
   if (shared)
     out.push({

@@ -114,6 +114,8 @@ export const registrySpec = fc.record({
     /** network.adminNetworkPolicy: off, on, or on and released. */
     adminNetworkPolicy: fc.constantFrom("off" as const, "on" as const, "released" as const),
   }),
+  /** Per-tenant CI: a role per namespace (ci.perTenant.rolePer: namespace) instead of one per tenant. Last: earlier draws stay. */
+  ciRolePerNamespace: fc.boolean(),
 });
 export type RegistrySpec = typeof registrySpec extends fc.Arbitrary<infer S> ? S : never;
 
@@ -209,6 +211,7 @@ export function generatedRegistry(
   else if (spec.perNamespace) env.vault.tenantPaths = "per-namespace";
   if (spec.groups) env.rbac = { subject: "group", groupPrefix: "tenant:" };
   if (spec.sharedCi) withSharedCi(env);
+  if (spec.ciRolePerNamespace) env.ci.perTenant.rolePer = "namespace";
   if (spec.sops) env.vault.sops = { mount: "transit", keyPrefix: "sops-state-" };
   if (extras && spec.extras.tlsCopy)
     env.tls = { mode: "copy", copy: { namespace: "ingress-nginx", secretName: "wildcard-tls" } };
