@@ -1114,7 +1114,7 @@ describe("a valid registry", () => {
       // the team tier's allowances over the environment's defaults and the built-in ones
       admission: {
         serviceTypes: ["LoadBalancer"],
-        storageClasses: ["*"],
+        storageClasses: ["standard", "retained"],
         priorityClasses: [],
         runtimeClasses: ["*"],
         requireRuntimeClass: false,
