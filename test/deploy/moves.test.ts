@@ -158,6 +158,6 @@ describe("tenancy diff", () => {
         .filter((r) => r.name.startsWith(handed) && (r.op === "add" || r.op === "remove"))
         .map((r) => r.type),
     ).not.toContain("kubernetes:core/v1:Namespace");
-    expect(formatDiff(d, "t")).toContain(`~ platform: Namespace ${handed}-namespace (${from} -> ${to})`);
+    expect(formatDiff(d, "t")).toContain(`~ platform: Namespace ${handed} @main (${from} -> ${to})`);
   });
 });
