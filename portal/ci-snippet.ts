@@ -71,6 +71,11 @@ export function ciSnippet(ci: CiView, vaultAddress: string, kubeServer: string):
     ].join("\n");
   return [
     "# .github/workflows/deploy.yml (GitHub Actions; Forgejo and Gitea Actions alike)",
+    "name: deploy",
+    "on:",
+    "  push:",
+    "    branches: [main]",
+    "  workflow_dispatch:",
     "jobs:",
     "  deploy:",
     "    runs-on: ubuntu-latest",
@@ -85,16 +90,19 @@ export function ciSnippet(ci: CiView, vaultAddress: string, kubeServer: string):
     `      KUBE_SERVER: ${y(kubeServer)}`,
     deployerVars(d, "      "),
     "    steps:",
+    "      - uses: actions/checkout@v4",
+    "      # Vault's HTTP API through curl and jq, which hosted runners have (no vault CLI needed)",
     "      - name: Deployer credentials from Vault",
     "        run: |",
     ...[
       `ID_TOKEN=$(curl -fsS -G -H "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" ${ci.audience ? '--data-urlencode "audience=$AUDIENCE" ' : ""}"$ACTIONS_ID_TOKEN_REQUEST_URL" | jq -r .value)`,
-      'VAULT_TOKEN=$(vault write -field=token "$VAULT_AUTH_PATH" role="$VAULT_ROLE" jwt="$ID_TOKEN")',
-      "export VAULT_TOKEN",
-      KUBE_LINES[0]!,
+      `VAULT_TOKEN=$(jq -n --arg role "$VAULT_ROLE" --arg jwt "$ID_TOKEN" '{role: $role, jwt: $jwt}' | curl -fsS --data @- "$VAULT_ADDR/v1/$VAULT_AUTH_PATH" | jq -r .auth.client_token)`,
+      'echo "::add-mask::$VAULT_TOKEN"',
+      `KUBE_TOKEN=$(jq -n --arg ns "$DEPLOY_NAMESPACE" '{kubernetes_namespace: $ns}' | curl -fsS -H "X-Vault-Token: $VAULT_TOKEN" --data @- "$VAULT_ADDR/v1/$DEPLOYER_PATH" | jq -r .data.service_account_token)`,
       'echo "::add-mask::$KUBE_TOKEN"',
       ...KUBE_LINES.slice(1),
     ].map((l) => `          ${l}`),
+    "      - run: kubectl apply -f deploy/ # your manifests",
     "",
   ].join("\n");
 }
