@@ -281,6 +281,43 @@ const ONCE_DEPENDENT = [
  * A control: a test that does read the repository's registry (test/fixtures/registry-independence/
  * control.test.ts.txt, expecting the example's four records), which must fail once the registry changed.
  */
+/** The environment of a user's shell, not of this test run, with no environment chosen beforehand. */
+function userShellEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith("VITEST") && k !== "NODE_ENV" && k !== "TENANCY_ENV",
+    ),
+  );
+}
+
+/** Runs vitest in a copy of the repository on `args`, as a user's shell would, and reads its JSON report. */
+function vitestIn(copy: string, args: string[]) {
+  const report = join(copy, "vitest-report.json");
+  const run = spawnSync(
+    process.execPath,
+    [
+      join(copy, "node_modules", "vitest", "vitest.mjs"),
+      "run",
+      ...args,
+      "--reporter=json",
+      `--outputFile=${report}`,
+    ],
+    { cwd: copy, env: userShellEnv(), encoding: "utf8", timeout: 150_000 },
+  );
+  expect(existsSync(report), `vitest wrote no report: ${run.stderr.slice(-3000)}`).toBe(true);
+  const results = (
+    JSON.parse(readFileSync(report, "utf8")) as {
+      testResults: {
+        name: string;
+        status: string;
+        message: string;
+        assertionResults: { fullName: string; status: string; failureMessages: string[] }[];
+      }[];
+    }
+  ).testResults;
+  return { run, results };
+}
+
 const CONTROL = "test/registry-control.test.ts";
 
 describe("a user's own registry", () => {
@@ -305,35 +342,7 @@ describe("a user's own registry", () => {
         join(copy, CONTROL),
       );
 
-      const report = join(copy, "vitest-report.json");
-      // the environment of a user's shell, not of this test run
-      const env = Object.fromEntries(
-        Object.entries(process.env).filter(([k]) => !k.startsWith("VITEST") && k !== "NODE_ENV"),
-      );
-      const run = spawnSync(
-        process.execPath,
-        [
-          join(copy, "node_modules", "vitest", "vitest.mjs"),
-          "run",
-          ...ONCE_DEPENDENT,
-          QUICK_START,
-          CONTROL,
-          "--reporter=json",
-          `--outputFile=${report}`,
-        ],
-        { cwd: copy, env, encoding: "utf8", timeout: 150_000 },
-      );
-      expect(existsSync(report), `vitest wrote no report: ${run.stderr.slice(-3000)}`).toBe(true);
-      const results = (
-        JSON.parse(readFileSync(report, "utf8")) as {
-          testResults: {
-            name: string;
-            status: string;
-            message: string;
-            assertionResults: { fullName: string; status: string; failureMessages: string[] }[];
-          }[];
-        }
-      ).testResults;
+      const { run, results } = vitestIn(copy, [...ONCE_DEPENDENT, QUICK_START, CONTROL]);
       const byFile = Object.fromEntries(results.map((r) => [relative(copy, r.name), r.status]));
       const failures = results
         .filter((r) => relative(copy, r.name) !== CONTROL && r.status !== "passed")
@@ -372,12 +381,7 @@ describe("a registry of one's own", () => {
         filter: (src) => !["node_modules", ".git"].includes(relative(ROOT, src).split("/")[0]!),
       });
       symlinkSync(join(ROOT, "node_modules"), join(copy, "node_modules"));
-      // the environment of a user's shell, not of this test run, with no environment chosen beforehand
-      const env = Object.fromEntries(
-        Object.entries(process.env).filter(
-          ([k]) => !k.startsWith("VITEST") && k !== "NODE_ENV" && k !== "TENANCY_ENV",
-        ),
-      );
+      const env = userShellEnv();
       const tenancy = (...args: string[]) => {
         const r = spawnSync(process.execPath, [join(copy, "bin", "tenancy.cjs"), ...args], {
           cwd: copy,
@@ -413,32 +417,12 @@ describe("a registry of one's own", () => {
       expect(tenancy("validate")).toMatch(/^valid: 2 tenants, .*environment prod/);
       expect(tenancy("plan").split("\n")[0]).toBe("environment prod: 2 tenants");
 
-      const report = join(copy, "vitest-report.json");
-      const run = spawnSync(
-        process.execPath,
-        [
-          join(copy, "node_modules", "vitest", "vitest.mjs"),
-          "run",
-          ...AFTER_INIT,
-          // not the end-to-end cases of this file: they would copy the copy
-          "--testNamePattern",
-          "^(?!a user's own registry|a registry of one's own)",
-          "--reporter=json",
-          `--outputFile=${report}`,
-        ],
-        { cwd: copy, env, encoding: "utf8", timeout: 150_000 },
-      );
-      expect(existsSync(report), `vitest wrote no report: ${run.stderr.slice(-3000)}`).toBe(true);
-      const results = (
-        JSON.parse(readFileSync(report, "utf8")) as {
-          testResults: {
-            name: string;
-            status: string;
-            message: string;
-            assertionResults: { fullName: string; status: string; failureMessages: string[] }[];
-          }[];
-        }
-      ).testResults;
+      const { run, results } = vitestIn(copy, [
+        ...AFTER_INIT,
+        // not the end-to-end cases of this file: they would copy the copy
+        "--testNamePattern",
+        "^(?!a user's own registry|a registry of one's own)",
+      ]);
       const failures = results
         .flatMap((r) =>
           r.assertionResults

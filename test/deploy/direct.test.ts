@@ -35,6 +35,22 @@ afterAll(async () => {
   await server.close();
 });
 
+/** Runs `fn` in a copy of the example whose environment has shards.count 2, as `pulumi up` runs where it is. */
+async function inShardedExample(fn: () => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "tenancy-direct-sharded-"));
+  copyExample(dir);
+  const env = parse(readFileSync(EXAMPLE_ENV_PATH, "utf8")) as Record<string, unknown>;
+  env.shards = { count: 2 };
+  writeFileSync(join(dir, "environments", "example.yaml"), stringify(env));
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    await fn();
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
 /** The program with no lease (the lease itself: ./lease.test.ts). */
 const main = () => program({ lease: async () => undefined });
 
@@ -120,14 +136,7 @@ describe("the direct Pulumi path", () => {
   it("with tenancy:allowShardChange, tenants that moved to another shard are not removals", async () => {
     // the example registry as applied in one stack per layer, then with shards.count 2 (state moved)
     const whole = await runProgram({ stack: "example-platform", stackOutputs: { [SELF]: {} } }, main);
-    const dir = mkdtempSync(join(tmpdir(), "tenancy-direct-shards-"));
-    copyExample(dir);
-    const env = parse(readFileSync(EXAMPLE_ENV_PATH, "utf8")) as Record<string, unknown>;
-    env.shards = { count: 2 };
-    writeFileSync(join(dir, "environments", "example.yaml"), stringify(env));
-    const cwd = process.cwd();
-    process.chdir(dir);
-    try {
+    await inShardedExample(async () => {
       const shared = (config: Record<string, string> = {}) =>
         runProgram({ stack: "example-platform", config, stackOutputs: { [SELF]: whole.outputs } }, main);
       await expect(shared()).rejects.toThrow(/shards.count is 2 but the platform layer was applied with 1/);
@@ -148,9 +157,7 @@ describe("the direct Pulumi path", () => {
         main,
       );
       expect(Object.keys(shard.outputs.tenants as object).length).toBeGreaterThan(0);
-    } finally {
-      process.chdir(cwd);
-    }
+    });
   });
 
   it("every layer's stack guards the whole registry against the whole platform layer: a dns stack run alone refuses an abrupt removal", async () => {
@@ -187,14 +194,7 @@ describe("the direct Pulumi path", () => {
   });
 
   it("in a sharded environment, reads every shard the layer was applied with: a tenant of another shard is guarded too", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tenancy-direct-sharded-"));
-    copyExample(dir);
-    const env = parse(readFileSync(EXAMPLE_ENV_PATH, "utf8")) as Record<string, unknown>;
-    env.shards = { count: 2 };
-    writeFileSync(join(dir, "environments", "example.yaml"), stringify(env));
-    const cwd = process.cwd();
-    process.chdir(dir);
-    try {
+    await inShardedExample(async () => {
       const shardRef = (k: number) => `organization/tenancy/example-platform-${k}`;
       const layout = { shards: 2, defaultCluster: "main" };
       // each platform stack as applied: the shared one with no tenants, each shard with its own
@@ -220,9 +220,7 @@ describe("the direct Pulumi path", () => {
         await expect(runProgram({ stack, stackOutputs: ghost }, main), stack).rejects.toThrow(
           /tenants removed without offboarding first: ghost/,
         );
-    } finally {
-      process.chdir(cwd);
-    }
+    });
   });
 
   it("refuses a stack name that is not <env>-<layer>", async () => {

@@ -43,6 +43,25 @@ const onExample = verdicts(() => example);
 const onPooled = verdicts(() => pooled);
 
 const meta = (namespace: string, name: string, extra: Json = {}) => ({ name, namespace, ...extra });
+/** A TokenRequest for the service account `builder` of a namespace, as `kubectl create token` sends it. */
+const tokenRequest = (user: Request["user"], namespace: string, expirationSeconds?: number): Request => ({
+  operation: "CREATE",
+  kind: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" },
+  resource: { group: "", version: "v1", resource: "serviceaccounts" },
+  subResource: "token",
+  namespace,
+  name: "builder",
+  user,
+  object: {
+    kind: "TokenRequest",
+    metadata: meta(namespace, "builder"),
+    spec: {
+      audiences: ["https://kubernetes.default.svc"],
+      ...(expirationSeconds ? { expirationSeconds } : {}),
+    },
+  },
+  oldObject: null,
+});
 
 describe("Gateway API", () => {
   const gateway = (spec: Json, ns = "alice"): Json => ({
@@ -430,24 +449,8 @@ describe("credentials that end", () => {
     metadata: meta("alice", "t", { annotations: { "kubernetes.io/service-account.name": "builder" } }),
     type,
   });
-  const token = (user: Request["user"], expirationSeconds?: number): Request => ({
-    operation: "CREATE",
-    kind: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" },
-    resource: { group: "", version: "v1", resource: "serviceaccounts" },
-    subResource: "token",
-    namespace: "alice",
-    name: "builder",
-    user,
-    object: {
-      kind: "TokenRequest",
-      metadata: meta("alice", "builder"),
-      spec: {
-        audiences: ["https://kubernetes.default.svc"],
-        ...(expirationSeconds ? { expirationSeconds } : {}),
-      },
-    },
-    oldObject: null,
-  });
+  const token = (user: Request["user"], expirationSeconds?: number) =>
+    tokenRequest(user, "alice", expirationSeconds);
 
   it("no ServiceAccount token Secret from a tenant: it would never expire", () => {
     onExample.denied(
@@ -528,17 +531,7 @@ describe("revocation: what a member granted itself ends with the membership", ()
       type: "kubernetes.io/service-account-token",
     };
     onExample.denied(request("CREATE", ALICE, secret), "tenancy-credentials");
-    const token = (expirationSeconds: number): Request => ({
-      operation: "CREATE",
-      kind: { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" },
-      resource: { group: "", version: "v1", resource: "serviceaccounts" },
-      subResource: "token",
-      namespace: "bob-staging",
-      name: "builder",
-      user: ALICE,
-      object: { kind: "TokenRequest", metadata: meta("bob-staging", "builder"), spec: { expirationSeconds } },
-      oldObject: null,
-    });
+    const token = (expirationSeconds: number) => tokenRequest(ALICE, "bob-staging", expirationSeconds);
     onExample.denied(token(365 * 24 * 3600), "tenancy-credentials");
     // the longest she can keep: one token of maxTokenSeconds for a service account of bob's, in bob's namespace
     // (deleted with it: a bound token dies with its service account)
