@@ -8,6 +8,7 @@
  * destroy.go, getProtectedExcludes): the allowances of a namespace it keeps would be deleted one by one, leaving
  * the namespace's pods behind default deny. So a destroy excludes this set itself (`--exclude`).
  */
+import { providerUrn } from "../layers/identity";
 
 /** A resource of a stack's checkpoint, as far as keeping it goes (pkg/apitype ResourceV3's fields). */
 export interface CheckpointResource {
@@ -32,7 +33,7 @@ export function keptByDestroy(resources: readonly CheckpointResource[]): Set<str
     kept.add(urn);
     const r = byUrn.get(urn);
     if (!r) return;
-    const provider = r.provider?.slice(0, r.provider.lastIndexOf("::"));
+    const provider = r.provider ? providerUrn(r.provider) : undefined;
     for (const d of [r.parent, provider, r.deletedWith, ...(r.dependencies ?? [])]) if (d) keep(d);
     for (const d of inside.get(urn) ?? []) keep(d);
   };

@@ -85,9 +85,11 @@ const ago = (ms: number) => {
   return s < 120 ? `${s}s` : `${Math.round(s / 60)}m`;
 };
 
-/** Takes the environment's lease, or refuses (SafetyError, exit 3) naming the live holder. */
+/** How long one call to the API server may take, unless told otherwise. */
+const LEASE_TIMEOUT_MS = 10_000;
+
 /** The Lease calls, each bounded by `timeoutMs`. */
-function leaseApi(kc: KubeConfig, timeoutMs = 10_000) {
+function leaseApi(kc: KubeConfig, timeoutMs = LEASE_TIMEOUT_MS) {
   const api = kc.makeApiClient(CoordinationV1Api);
   return {
     readNamespacedLease: (p: { name: string; namespace: string }) =>
@@ -99,6 +101,7 @@ function leaseApi(kc: KubeConfig, timeoutMs = 10_000) {
   };
 }
 
+/** Takes the environment's lease, or refuses (SafetyError, exit 3) naming the live holder. */
 export async function acquireLease(kc: KubeConfig, opts: AcquireOptions): Promise<HeldLease> {
   const api = leaseApi(kc, opts.timeoutMs);
   const now = opts.now ?? Date.now;
@@ -200,7 +203,8 @@ export async function acquireLease(kc: KubeConfig, opts: AcquireOptions): Promis
   const renewNow = () => (renewing = renewing.then(renew));
   const timer = setInterval(() => void renewNow(), opts.renewEveryMs ?? (opts.durationSeconds * 1000) / 3);
   timer.unref();
-  const settle = () => within(renewing, opts.timeoutMs ?? 10_000, "renewing").catch(() => undefined);
+  const settle = () =>
+    within(renewing, opts.timeoutMs ?? LEASE_TIMEOUT_MS, "renewing").catch(() => undefined);
   /** Renewals stopped and settled: whether the lease is still this run's to write. */
   const stop = async (gone: () => boolean) => {
     clearInterval(timer);

@@ -99,12 +99,10 @@ export function stackMoves(
   };
   for (const stack of stacks) {
     const planned = plannedKeys(model, stack);
-    const moving = new Set<string>();
     for (const { key, top } of planned) {
       const from = held.get(`${stack.layer}\0${key}`);
       if (!top || !from || from.stack === stack.name) continue;
       moveOf(stack.layer, from.stack, stack.name).urns.push(from.urn);
-      moving.add(key);
     }
     // children held elsewhere whose top-level ancestor does not move with them
     for (const { key, top } of planned) {

@@ -11,7 +11,7 @@
  * or Literal only, the workspaceTemplate merged into the Workspace as a strategic merge patch).
  */
 import { stackName } from "../layers/identity";
-import { LAYER_DEPENDENCIES, LAYER_NAMES, type LayerName } from "../layers/names";
+import { LAYER_NAMES, type LayerName, withDependencies } from "../layers/names";
 import { type LayerStack, layerStacks, shardCount, stackUpstream } from "../layers/shards";
 import {
   IN_CLUSTER_ENV,
@@ -115,15 +115,12 @@ export function mountedClusters(model: RegistryModel, layer: LayerName): string[
  */
 export function operatorUpstream(stack: LayerStack, stacks: readonly LayerStack[]): string[] {
   const names = new Set(stackUpstream(stack, stacks));
-  if (stack.layer !== "platform" && !dependsOn(stack.layer, "platform"))
+  // a layer counts itself among its dependencies: the platform layer waits for nothing more
+  if (!withDependencies([stack.layer]).includes("platform"))
     for (const s of stacks)
       if (s.layer === "platform" && (stack.part.shared || s.part.shard === stack.part.shard))
         names.add(s.name);
   return stacks.filter((s) => names.has(s.name)).map((s) => s.name);
-}
-
-function dependsOn(layer: LayerName, on: LayerName): boolean {
-  return LAYER_DEPENDENCIES[layer].some((l) => l === on || dependsOn(l, on));
 }
 
 /**

@@ -134,7 +134,6 @@ export function conflicts(planned: Record<string, unknown>, existing: Kubernetes
   return out;
 }
 
-/** How the run treats an existing Kubernetes object tenancy would create. */
 /** Marks of another tool that owns an object: tenancy updating it would fight that tool for ever. */
 const OTHER_TOOLS: [string, "labels" | "annotations", string][] = [
   ["meta.helm.sh/release-name", "annotations", "a Helm release"],

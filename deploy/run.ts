@@ -529,7 +529,14 @@ async function moveResources(
       if (all.get(dest) === undefined) await engine.createStack(dest);
     // one at a time: a stack's checkpoint is written by one command at a time
     for (const m of moved) await engine.stateMove(m.source, m.dest, m.urns);
-    for (const s of stacks) states.set(s.name, await engine.state(s.name));
+    // only the moves' stacks changed; each read is a pulumi process
+    const touched = [...new Set(moved.flatMap((m) => [m.source, m.dest]))].filter((n) => states.has(n));
+    for (const [name, state] of await mapLimited(
+      touched,
+      limit,
+      async (n) => [n, await engine.state(n)] as const,
+    ))
+      states.set(name, state);
   }
   for (const m of moves) {
     const dest = states.get(m.dest);

@@ -55,6 +55,11 @@ export function urnTypeAndName(urn: string): `${string}::${string}` {
   return `${parts[2]!.split("$").pop()!}::${parts.slice(3).join("::")}`;
 }
 
+/** A provider reference's URN (`<urn>::<id>`, as the engine writes a resource's provider). */
+export function providerUrn(ref: string): string {
+  return ref.slice(0, ref.lastIndexOf("::"));
+}
+
 /** The Kubernetes provider of a cluster: its Pulumi resource name. */
 export function clusterProviderName(cluster: string): string {
   return `cluster-${cluster}`;

@@ -229,7 +229,7 @@ function readable(r: PlannedResource, changes: InputChange[]): InputChange[] {
     for (const path of [...new Set([...before.keys(), ...after.keys()])].sort()) {
       const b = before.get(path);
       const a = after.get(path);
-      if (JSON.stringify(b) === JSON.stringify(a)) continue;
+      if (jsonEqual(b, a)) continue;
       out.push({ path: `policy ${path}`, ...(b ? { old: b } : {}), ...(a ? { new: a } : {}) });
     }
     return out;
@@ -418,7 +418,7 @@ export function formatDiff(d: PlanDiff & Partial<Pick<RegistryDiff, "planned">>,
     }
   }
   const { tenants: by, resources: count } = counts(d);
-  const crossing = new Set(bindings.filter((b) => b.sign === "!")).size;
+  const crossing = bindings.filter((b) => b.sign === "!").length;
   lines.push(
     "",
     `summary: ${raises.length > 0 ? `privileges raised ${raises.length}; ` : ""}tenants +${by("added")} ~${by("changed")} offboarding ${by("offboarding")} -${by("removed")}; ` +

@@ -4,7 +4,7 @@
  * `tenancy plan` and the component tests both use this; there is no second way of evaluating a program.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "../layers/identity";
+import { PROJECT, providerUrn } from "../layers/identity";
 
 /** Exported by the SDK's runtime module but marked internal in its typings: waits until every registration is done. */
 const { waitForRPCs } = pulumi.runtime as unknown as { waitForRPCs: () => Promise<void> };
@@ -193,8 +193,8 @@ async function runExclusive(
         reading = undefined;
         if (read && opts.read && args.id) {
           const id = args.id;
-          const providerUrn = args.provider?.slice(0, args.provider.lastIndexOf("::"));
-          const provider = recorded.find((r) => r.urn === providerUrn);
+          const ofProvider = args.provider ? providerUrn(args.provider) : undefined;
+          const provider = recorded.find((r) => r.urn === ofProvider);
           return opts
             .read({ type: args.type, name: args.name, id, ...(provider ? { provider } : {}) })
             .then((answer) => {

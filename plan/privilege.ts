@@ -10,6 +10,7 @@
  */
 import { parseQuantity } from "../components/core/quantity";
 import { jsonEqual } from "../components/core/json";
+import { defaultCluster } from "../components/clusters/placement";
 import { tenantAdmission } from "../components/admission/rules";
 import type { AccessRow } from "../policy/access";
 import type {
@@ -125,7 +126,7 @@ function tierGains(baseEnv: EnvironmentModel, from: string, headEnv: Environment
 /** What a tenant looks like before it exists: a namespace owner of the default tier, with nothing else. */
 function newcomer(env: EnvironmentModel, t: TenantModel): TenantModel {
   const tier = env.defaults.tier;
-  const home = env.clusters.find((c) => c.default)?.name ?? env.clusters[0]?.name ?? "";
+  const home = defaultCluster(env.clusters);
   const t0 = Object.hasOwn(env.tiers, tier) ? env.tiers[tier] : undefined;
   return {
     ...t,
@@ -143,8 +144,7 @@ function newcomer(env: EnvironmentModel, t: TenantModel): TenantModel {
 }
 
 function trusted(env: EnvironmentModel, bundle: string): boolean {
-  const b = (env as { roleBundles?: Record<string, { trusted?: boolean }> }).roleBundles?.[bundle];
-  return b?.trusted === true;
+  return Object.hasOwn(env.roleBundles, bundle) && env.roleBundles[bundle]!.trusted === true;
 }
 
 /** The raises one tenant's record (resolved) makes, base to head. */

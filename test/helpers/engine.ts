@@ -53,7 +53,7 @@ import { request } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { RawObjectApi } from "../../deploy/kube";
 import { ExternalError } from "../../components/core/problems";
-import { PROJECT } from "../../layers/identity";
+import { PROJECT, providerUrn } from "../../layers/identity";
 import { keptByDestroy } from "../../deploy/destroy";
 
 export interface FakeStack {
@@ -79,7 +79,6 @@ const nameOf = (r: RecordedResource) => {
 };
 
 /** A provider reference's provider: `<provider urn>::<id>` without the id. */
-const providerUrn = (ref: string) => ref.split("::").slice(0, -1).join("::");
 
 /** The field manager of the fake Kubernetes provider's applies (the real one's: pulumi-kubernetes-<suffix>). */
 export const FAKE_MANAGER = "pulumi-kubernetes-fake";

@@ -4,7 +4,7 @@
  * outputs through StackReferences, and what the SDK received written in the plan's own shape. The plan
  * fingerprints pin this side as well as the plan read as data (test/plan/fingerprint.test.ts).
  */
-import { PROJECT, clusterOfIdentifier } from "../../layers/identity";
+import { PROJECT, clusterOfIdentifier, providerUrn } from "../../layers/identity";
 import { layerStacks } from "../../layers/shards";
 import { MOCK_ORGANIZATION, type RecordedResource, runProgram } from "../../plan/harness";
 import { type Plan, type PlannedResource, type PlannedStack, byTenantTypeName } from "../../plan/plan";
@@ -45,7 +45,7 @@ function planned(resources: RecordedResource[]): PlannedResource[] {
     .filter((r) => r.custom && r.type !== "pulumi:pulumi:StackReference")
     .map((r): PlannedResource => {
       const provider =
-        r.type === "pulumi:providers:kubernetes" ? r.urn : r.provider?.slice(0, r.provider.lastIndexOf("::"));
+        r.type === "pulumi:providers:kubernetes" ? r.urn : r.provider ? providerUrn(r.provider) : undefined;
       const c = provider === undefined ? undefined : cluster.get(provider);
       return {
         type: r.type,
