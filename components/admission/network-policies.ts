@@ -30,7 +30,7 @@ import {
   WRITE,
 } from "./cel";
 import { NAMESPACE_NAME_LABEL, TENANT_LABEL } from "../core/labels";
-import { ALWAYS_RESERVED } from "../network/schema";
+import { DNS_PORTS, deniedRanges } from "../network/policy";
 
 interface Declared {
   namespace: string;
@@ -72,7 +72,7 @@ function withinDeclared(d: Declared): string {
 /** The CEL of the networkPolicies policy's validations, for the environment. */
 export function networkPoliciesPolicy(env: EnvironmentModel): AdmissionPolicy {
   const net = env.network;
-  const reserved = [...new Set([...ALWAYS_RESERVED, ...net.reserved])];
+  const reserved = deniedRanges(net);
   const ingressPeers = [
     net.ingressController.namespace,
     ...net.extraIngress.flatMap((p) => (p.namespace !== undefined ? [p.namespace] : [])),
@@ -81,10 +81,7 @@ export function networkPoliciesPolicy(env: EnvironmentModel): AdmissionPolicy {
     {
       namespace: net.dns.namespace,
       podLabels: net.dns.podLabels,
-      ports: [
-        { port: 53, protocol: "UDP" },
-        { port: 53, protocol: "TCP" },
-      ],
+      ports: DNS_PORTS.map((p) => ({ ...p })),
     },
     ...net.extraEgress.flatMap((p) =>
       p.namespace !== undefined ? [{ namespace: p.namespace, podLabels: p.podLabels, ports: p.ports }] : [],

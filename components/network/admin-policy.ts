@@ -27,8 +27,7 @@
  * two policies could both match a connection in one direction, and no two of these can, since a pod's namespace
  * carries one tenant label; per-tenant priorities would run out at 1001 tenants.
  */
-import type { NetworkPeer, NetworkSettings } from "./policy";
-import { ALWAYS_RESERVED } from "./schema";
+import { DNS_PORTS, type NetworkPeer, type NetworkSettings, deniedRanges } from "./policy";
 import { NAMESPACE_NAME_LABEL, TENANT_LABEL, tenantLabels } from "../core/labels";
 
 export const ADMIN_NETWORK_POLICY_API = "policy.networking.k8s.io/v1alpha1";
@@ -71,11 +70,6 @@ const portsOf = (p: NetworkPeer) =>
   p.ports?.length
     ? { ports: p.ports.map((x) => ({ portNumber: { port: x.port, protocol: x.protocol } })) }
     : {};
-
-/** The reserved ranges the policy denies egress to: always reserved first, then the environment's, once each. */
-export function deniedRanges(net: { reserved?: readonly string[] }): string[] {
-  return [...new Set([...ALWAYS_RESERVED, ...(net.reserved ?? [])])];
-}
 
 /**
  * How many rules each direction of the policy has for `net`: each must stay within the CRD's 100, and the
@@ -140,7 +134,7 @@ export function adminNetworkPolicySpec(
         name: "dns",
         action: "Pass",
         to: [namespacePeer(net.dns.namespace, net.dns.podLabels)],
-        ports: [{ portNumber: { port: 53, protocol: "UDP" } }, { portNumber: { port: 53, protocol: "TCP" } }],
+        ports: DNS_PORTS.map((p) => ({ portNumber: p })),
       },
       ...extraEgress.flatMap(({ p, i }): AdminRule[] =>
         p.namespace === undefined

@@ -4,6 +4,21 @@
  */
 import type { PodSecurity } from "../../registry/model";
 import { NAMESPACE_NAME_LABEL, TENANT_LABEL } from "../core/labels";
+import { ALWAYS_RESERVED } from "./schema";
+
+/** What DNS egress allows: port 53, both protocols. */
+export const DNS_PORTS = [
+  { port: 53, protocol: "UDP" },
+  { port: 53, protocol: "TCP" },
+] as const;
+
+/**
+ * The ranges no tenant may reach (the admission policy refuses an ipBlock into them, the AdminNetworkPolicy denies
+ * them): always reserved first, then the environment's, once each.
+ */
+export function deniedRanges(net: { reserved?: readonly string[] }): string[] {
+  return [...new Set([...ALWAYS_RESERVED, ...(net.reserved ?? [])])];
+}
 
 export interface NetworkPeer {
   namespace?: string;
@@ -111,10 +126,7 @@ export function networkPolicySpecs(
       egress: [
         {
           to: [namespacePeer(net.dns.namespace, net.dns.podLabels)],
-          ports: [
-            { port: 53, protocol: "UDP" },
-            { port: 53, protocol: "TCP" },
-          ],
+          ports: DNS_PORTS.map((p) => ({ ...p })),
         },
       ],
     },
