@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { ExitCode, ExternalError, UsageError, escapeControl } from "../components/core/problems";
+import { ExitCode, ExternalError, UsageError, escapeLines } from "../components/core/problems";
 import { loadRegistry } from "../registry/load";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
@@ -67,7 +67,7 @@ export function checkRolesCommand(program: Command): void {
       process.stdout.write(
         JSON.stringify({ ok: reports.every((r) => r.findings.length === 0), reports }, null, 2) + "\n",
       );
-    else process.stdout.write(rolesText(reports).split("\n").map(escapeControl).join("\n"));
+    else process.stdout.write(escapeLines(rolesText(reports)));
     if (reports.some((r) => r.findings.length > 0)) process.exitCode = ExitCode.drift;
   });
 }

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import { DEFAULT_PARALLEL, LAYER_NAMES, type LayerName } from "../layers/names";
 import { loadRegistry } from "../registry/load";
-import { ExitCode, UsageError, escapeControl } from "../components/core/problems";
+import { ExitCode, UsageError, escapeLines } from "../components/core/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 interface DriftOptions extends CommonOptions {
@@ -46,7 +46,7 @@ export function driftCommand(program: Command): void {
     });
     const found = report.lines.length > 0 || report.unapplied.length > 0;
     if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
-    else process.stdout.write(driftText(report).split("\n").map(escapeControl).join("\n"));
+    else process.stdout.write(escapeLines(driftText(report)));
     if (found) process.exitCode = ExitCode.drift;
   });
 }

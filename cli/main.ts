@@ -10,6 +10,7 @@ import {
   type Problem,
   cut,
   escapeControl,
+  escapeLines,
   formatProblem,
   isTenancyError,
   InvalidInputError,
@@ -99,7 +100,7 @@ export function reportFailure(e: unknown, json: boolean): number {
   }
   // the stack keeps its lines; control characters inside each line are escaped
   const detail = e instanceof Error ? (e.stack ?? e.message) : String(e);
-  process.stderr.write(`tenancy: internal error: ${detail.split("\n").map(escapeControl).join("\n")}\n`);
+  process.stderr.write(`tenancy: internal error: ${escapeLines(detail)}\n`);
   return ExitCode.internal;
 }
 

@@ -25,9 +25,10 @@ import {
   MANAGER_RULES,
   MIRRORS,
   resolveAggregation,
+  selects,
 } from "../components/members/aggregation";
 import { CLUSTER_SCOPED_RESOURCES, NAMESPACE_ROLE_FOR } from "../components/members/rbac";
-import { WRITE_VERBS, isProtected } from "../components/core/rbac";
+import { FORBIDDEN_VERBS, WRITE_VERBS, isProtected } from "../components/core/rbac";
 import { ExternalError } from "../components/core/problems";
 import { kubeError } from "./kube";
 
@@ -100,7 +101,15 @@ function bootstrapGrants(): Map<string, Map<string, Set<string>>> {
 }
 
 /** What a live ClusterRole is, for the resolver (`rules` kept whole, non-resource URLs included). */
-function roleData(r: V1ClusterRole): ClusterRoleData & { live: LiveRule[] } {
+/** A live ClusterRole as far as the check goes: its name, labels, aggregation rule and rules as written. */
+interface LiveRole {
+  name: string;
+  labels: Record<string, string>;
+  aggregationRule?: NonNullable<ClusterRoleData["aggregationRule"]>;
+  live: LiveRule[];
+}
+
+function roleData(r: V1ClusterRole): LiveRole {
   const live = (r.rules ?? []).map((x) => ({
     verbs: x.verbs,
     ...(x.apiGroups ? { apiGroups: x.apiGroups } : {}),
@@ -114,8 +123,6 @@ function roleData(r: V1ClusterRole): ClusterRoleData & { live: LiveRule[] } {
   return {
     name: r.metadata?.name ?? "",
     labels: r.metadata?.labels ?? {},
-    // the resolver keeps rules as they are: the live ones ride along under this name
-    rules: live as ClusterRoleData["rules"],
     live,
     ...(r.aggregationRule ? { aggregationRule: { clusterRoleSelectors: selectors } } : {}),
   };
@@ -129,12 +136,9 @@ function beyond(
   scope: ScopeOf,
   bootstrap: Set<string> | undefined,
 ): string | undefined {
+  // impersonating the namespace's own service accounts is what admin grants
   const forbidden = verbs.filter(
-    (v) =>
-      v === "*" ||
-      v === "escalate" ||
-      v === "bind" ||
-      (v === "impersonate" && resource !== "serviceaccounts"),
+    (v) => FORBIDDEN_VERBS.has(v) && !(v === "impersonate" && resource === "serviceaccounts"),
   );
   if (forbidden.length > 0) return `grants ${forbidden.join(", ")}`;
   if (group === "*" || resource.includes("*")) return "a wildcard";
@@ -173,9 +177,7 @@ export function compareRoles(roles: readonly V1ClusterRole[], scope: ScopeOf): O
       for (const other of data)
         if (
           other.name !== r.name &&
-          r.aggregationRule.clusterRoleSelectors.some((s) =>
-            Object.entries(s.matchLabels).every(([k, v]) => other.labels[k] === v),
-          )
+          r.aggregationRule.clusterRoleSelectors.some((s) => selects(s.matchLabels, other.labels))
         )
           visit(other, seen);
     };

@@ -7,6 +7,7 @@
 import type { Adoption } from "../layers/names";
 import type { EnvironmentModel, TenantModel } from "../registry/model";
 import { SafetyError } from "../components/core/problems";
+import { entityMetadata } from "../components/vault/specs";
 import { mapLimited } from "./map-limited";
 
 export interface IdentityLookupOptions {
@@ -93,7 +94,7 @@ export async function lookupIdentities(
     let stranger: string | undefined;
     try {
       const byName = await call("GET", `identity/entity/name/${encodeURIComponent(t.id)}`);
-      const ours = byName?.metadata?.["managed-by"] === "tenancy" && byName.metadata.tenant === t.id;
+      const ours = Object.entries(entityMetadata(t.id)).every(([k, v]) => byName?.metadata?.[k] === v);
       if (typeof byName?.id === "string") {
         if (ours || !opts.ownedOnly) entityId = byName.id;
         else stranger = byName.id;

@@ -86,6 +86,11 @@ export function escapeControl(text: string): string {
   });
 }
 
+/** Text of several lines shown on a terminal: each line escaped (escapeControl), the line breaks kept. */
+export function escapeLines(text: string): string {
+  return text.split("\n").map(escapeControl).join("\n");
+}
+
 /** A value shown in a message: strings quoted, long values cut. Never throws, whatever the value. */
 export function show(value: unknown): string {
   let text: string;

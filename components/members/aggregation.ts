@@ -243,7 +243,8 @@ export function extraRulesLabels(role: NamespaceRole): Record<string, string> {
   return Object.assign({}, ...above.map(aggregateLabel)) as Record<string, string>;
 }
 
-const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
+/** Whether a ClusterRole selector's matchLabels pick a role of these labels. */
+export const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 /**

@@ -76,7 +76,7 @@ export function tenantVault(
   const entity = specs.resource(
     "vault:identity/entity:Entity",
     `${name}-entity`,
-    { name: id, policies: [outputOf(policy, "name")], metadata: { tenant: id, "managed-by": "tenancy" } },
+    { name: id, policies: [outputOf(policy, "name")], metadata: entityMetadata(id) },
     inVault,
     { deleteBeforeReplace: true, ...(args.adopt?.entityId ? { importId: args.adopt.entityId } : {}) },
   );
@@ -120,4 +120,9 @@ export function tenantVault(
     );
   }
   return component;
+}
+
+/** The metadata of a tenant's Vault entity: how tenancy tells its own entities from others' (deploy/vault-identity.ts). */
+export function entityMetadata(tenant: string): Record<string, string> {
+  return { tenant, "managed-by": "tenancy" };
 }
