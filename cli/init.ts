@@ -21,7 +21,7 @@ import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { parseDocument } from "yaml";
 import { InvalidInputError, UsageError } from "../components/core/problems";
-import { isLabel } from "../components/core/schema";
+import { checkEnvName, isLabel } from "../components/core/schema";
 import { loadRegistry } from "../registry/load";
 import { renderRecord } from "../registry/records";
 import { CONFIG_FILE, readConfig } from "./options";
@@ -180,10 +180,7 @@ export function initCommand(program: Command): void {
         throw new UsageError(
           `--tenant ${JSON.stringify(tenant)} is not a valid tenant id (lowercase letters, digits and dashes)`,
         );
-      if (!isLabel(env))
-        throw new UsageError(
-          `--env ${JSON.stringify(env)} is not a valid environment name (lowercase letters, digits, dashes)`,
-        );
+      checkEnvName(env);
       opts.zone.forEach(parseZone);
       const root = resolve(opts.dir);
       const tenantsDir = join(root, "tenants");

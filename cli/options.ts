@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { parse } from "yaml";
 import { UsageError } from "../components/core/problems";
-import { isLabel } from "../components/core/schema";
+import { checkEnvName } from "../components/core/schema";
 import type { LoadOptions } from "../registry/load";
 import { DEFAULT_SOURCE_SETTINGS, type SourceSettings, sourceOptions } from "../registry/settings";
 
@@ -45,10 +45,7 @@ export function readConfig(dir = "."): { env?: string } {
     throw new UsageError(`${path}: unknown key ${JSON.stringify(unknown[0])} (the file holds env: <name>)`);
   const env = (doc as { env?: unknown }).env;
   if (env === undefined || env === null) return {};
-  if (typeof env !== "string" || !isLabel(env))
-    throw new UsageError(
-      `${path}: env: ${JSON.stringify(env)} is not a valid environment name (lowercase letters, digits, dashes)`,
-    );
+  checkEnvName(env, `${path}: env:`);
   return { env };
 }
 

@@ -6,7 +6,7 @@ import { lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { RegistryModel, TenantDocument } from "./model";
 import { InvalidInputError, UsageError, showList } from "../components/core/problems";
-import { isLabel } from "../components/core/schema";
+import { checkEnvName } from "../components/core/schema";
 import { loadYamlDocuments, readYamlFile, symlinkedDirectory } from "./source-yaml";
 import { type VaultSourceOptions, loadVaultDocuments } from "./source-vault";
 import { buildRegistry } from "./validate";
@@ -27,10 +27,7 @@ export interface LoadOptions {
 }
 
 export function environmentPath(env: string, root = "."): string {
-  if (!isLabel(env))
-    throw new UsageError(
-      `--env ${JSON.stringify(env)} is not a valid environment name (lowercase letters, digits, dashes)`,
-    );
+  checkEnvName(env);
   const path = join(root, "environments", `${env}.yaml`);
   if (!exists(path)) {
     let known: string[] = [];

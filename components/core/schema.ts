@@ -1,6 +1,6 @@
 /** Schema primitives every concern's schema builds on: names (tenant ids, namespaces, hostnames, emails, labels), visible text, safe map keys, quantities and counts, label maps, CIDRs and IPs. */
 import { z } from "zod";
-import { show } from "./problems";
+import { UsageError, show } from "./problems";
 import { isQuantity, parseQuantity, QUANTITY_EXPECTED } from "./quantity";
 
 export const isnt = (what: string) => ({
@@ -107,6 +107,14 @@ function isLabelKey(k: string): boolean {
 }
 
 /** A label value: empty, or at most 63 characters of letters, digits, -, _ and . (alphanumeric at both ends). */
+/** Refuses (UsageError) an environment name that is no lowercase RFC 1123 label; `where` says where it was given. */
+export function checkEnvName(env: unknown, where = "--env"): asserts env is string {
+  if (typeof env !== "string" || !isLabel(env))
+    throw new UsageError(
+      `${where} ${JSON.stringify(env)} is not a valid environment name (lowercase letters, digits, dashes)`,
+    );
+}
+
 export function isLabelValue(v: string): boolean {
   return v === "" || (v.length <= 63 && LABEL_NAME.test(v));
 }
