@@ -310,4 +310,10 @@ describe("pipelines that run as shipped (issue 27)", () => {
       "npx tenancy codeowners --check CODEOWNERS",
     );
   });
+
+  it("Woodpecker's diff step tells a privilege raise (6) from a refusal of the guard (3)", () => {
+    const diff = [...scripts(load("woodpecker.yml")).values()].join("\n");
+    expect(diff).toMatch(/6\) echo "tenancy diff exited 6: privileges rise/);
+    expect(diff).toMatch(/3\) echo "tenancy diff exited 3: the guard would refuse this change"/);
+  });
 });
