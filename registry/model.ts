@@ -3,6 +3,7 @@
  * (environment <- tier <- tenant <- namespace), so components never merge anything themselves.
  */
 import type { z } from "zod";
+import { oncePer } from "../components/core/memo";
 import type { Problem } from "../components/core/problems";
 import type { EnvironmentData } from "./schema";
 import type { QuotaKey } from "../components/namespace/schema";
@@ -137,6 +138,8 @@ export interface TenantModel {
   /** The OIDC identity: the record's email, or (single-secret layout) the environment's rule applied to the id. */
   email: string;
   displayName?: string;
+  /** Its organisation: the parent tenant's id (docs/organisations.md); `ancestors` walks the chain. */
+  parent?: string;
   /** Its git forge accounts (`@name`): reviewers of its record. */
   git: string[];
   role: TenantRole;
@@ -159,6 +162,42 @@ export interface TenantModel {
   offboarding: boolean;
   /** The shard its record pins it to; otherwise layers/shards.ts chooses one from its id. */
   shard?: number;
+}
+
+/** What the organisation tree needs of a tenant: tenant models, or records being validated. */
+export interface TreeNode {
+  id: string;
+  parent?: string;
+}
+
+const byId = oncePer((tenants: readonly TreeNode[]) => new Map(tenants.map((t) => [t.id, t])));
+
+/**
+ * A tenant's ancestors, parent first, up to the root of its organisation (docs/organisations.md). The walk
+ * stops at a parent that is not among `tenants` and before any tenant repeats (a cycle, which validation
+ * reports: registry/rules/organisations.ts), so it always ends. `tenants` is read as immutable (its index is
+ * kept per array).
+ */
+export function ancestors<T extends TreeNode>(
+  tenants: readonly T[] | { tenants: readonly T[] },
+  tenant: string | TreeNode,
+): T[] {
+  const index = byId("tenants" in tenants ? tenants.tenants : tenants) as ReadonlyMap<
+    string,
+    unknown
+  > as ReadonlyMap<string, T>;
+  const self = typeof tenant === "string" ? tenant : tenant.id;
+  const chain: T[] = [];
+  const seen = new Set([self]);
+  let next = typeof tenant === "string" ? index.get(tenant)?.parent : tenant.parent;
+  while (next !== undefined && !seen.has(next)) {
+    const node = index.get(next);
+    if (!node) break;
+    chain.push(node);
+    seen.add(next);
+    next = node.parent;
+  }
+  return chain;
 }
 
 export interface EnvironmentModel extends EnvironmentData {

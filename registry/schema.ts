@@ -45,6 +45,9 @@ export const TenantFile = z
     ),
     role: TenantRole.default("namespace-owner").describe("cluster-level role"),
     displayName: VisibleText.max(200).optional(),
+    parent: TenantId.optional().describe(
+      "the organisation this tenant belongs to: another tenant's id; the parent's managers own this record and bound what it may have (docs/organisations.md)",
+    ),
     git: z
       .array(GitHandle)
       .max(20)

@@ -277,6 +277,7 @@ function checkTenants(
         source: doc.source,
         email: identity ?? "",
         ...(data.displayName !== undefined ? { displayName: data.displayName } : {}),
+        ...(data.parent !== undefined ? { parent: data.parent } : {}),
         git: data.git,
         role: data.role,
         tier: tierName,
