@@ -101,7 +101,7 @@ export const CiSettings = z.strictObject({
         .enum(["tenant", "namespace"])
         .default("tenant")
         .describe(
-          "tenant: one JWT role ci-<tenant> reaching every namespace of the tenant's ci.namespaces; namespace: a role ci-<namespace> per namespace, bound to the tenant's claims and namespaceClaim = the namespace, reaching that namespace's deployer only",
+          "tenant: one JWT role ci-<tenant> reaching every namespace of the tenant's ci.namespaces; namespace: a role ci_ns_<namespace> per namespace, bound to the tenant's claims and namespaceClaim = the namespace, reaching that namespace's deployer only",
         ),
       namespaceClaim: z
         .string()

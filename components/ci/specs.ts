@@ -74,13 +74,23 @@ export interface TenantCiDeployerArgs {
   /** The tenant's namespaces its pipelines deploy to. */
   namespaces: string[];
   /**
-   * `namespace`: a role and policy `ci-<namespace>` per namespace instead of one `ci-<tenant>`, each bound to the
+   * `namespace`: a role and policy `ci_ns_<namespace>` per namespace instead of one `ci-<tenant>`, each bound to the
    * tenant's claims and `namespaceClaim` = the namespace, reaching that namespace's deployer only. @default "tenant"
    */
   rolePer?: "tenant" | "namespace";
   /** With `rolePer: namespace`, the claim naming the namespace. @default "environment" */
   namespaceClaim?: string;
 }
+
+/** The Vault name of a tenant's JWT role and policy (`rolePer: tenant`). */
+export const tenantCiRoleName = (tenant: string): string => `ci-${safeSegment(tenant)}`;
+
+/**
+ * The Vault name of a namespace's JWT role and policy (`rolePer: namespace`). "_" never occurs in a tenant id or a
+ * namespace, so no namespace's role takes a tenant's name: switching the mode creates the new roles and deletes
+ * the old ones, and a shared name would have the delete take the role just made.
+ */
+export const namespaceCiRoleName = (namespace: string): string => `ci_ns_${safeSegment(namespace)}`;
 
 /**
  * Per-tenant CI mode: a JWT auth role bound to the tenant's CI claims, reaching only its own deployers; or, with
@@ -102,8 +112,8 @@ export function tenantCiDeployer(
       tenant: id,
       outputs:
         args.rolePer === "namespace"
-          ? { policies: args.namespaces.map((ns) => `ci-${safeSegment(ns)}`) }
-          : { policy: `ci-${id}` },
+          ? { policies: args.namespaces.map(namespaceCiRoleName) }
+          : { policy: tenantCiRoleName(id) },
     },
   );
   const children = { parent: component, provider, dependsOn };
@@ -115,7 +125,7 @@ export function tenantCiDeployer(
         args,
         children,
         [`${name}-policy/${ns}`, `${name}-role/${ns}`],
-        `ci-${safeSegment(ns)}`,
+        namespaceCiRoleName(ns),
         [ns],
         {
           ...args.boundClaims,
@@ -129,7 +139,7 @@ export function tenantCiDeployer(
     args,
     children,
     [`${name}-policy`, `${name}-role`],
-    `ci-${id}`,
+    tenantCiRoleName(id),
     args.namespaces,
     args.boundClaims,
   );

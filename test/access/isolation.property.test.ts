@@ -23,6 +23,7 @@ import {
 import { type AccessRow, accessMatrix } from "../../plan/access";
 import { type Plan, type PlannedResource, buildPlan } from "../../plan/plan";
 import { capabilitiesOn } from "../../components/vault/acl";
+import { namespaceCiRoleName, tenantCiRoleName } from "../../components/ci/specs";
 import type { RegistryModel, TenantModel } from "../../registry/model";
 import { tenantSubject } from "../../components/members/rbac";
 import { type Request, admit, clusterOf, request } from "../helpers/admission";
@@ -600,7 +601,7 @@ function builtPrincipals(model: RegistryModel): VaultPrincipal[] {
           ? t.ci.namespaces.map((ns) => [ns, [ns]] as const)
           : [[t.id, t.ci.namespaces] as const]
         ).map(([role, namespaces]) => ({
-          name: `vault-jwt:jwt/ci-${role}`,
+          name: `vault-jwt:jwt/${perNamespace ? namespaceCiRoleName(role) : tenantCiRoleName(role)}`,
           tenant: t.id,
           rules: namespaces.map((ns) => deployerCredsRule(layout, ns)),
         })),

@@ -1,7 +1,7 @@
 /**
  * A CI role per namespace (issue 27, item 7): the seed setup gives each namespace its own CI role (tokens of an
  * hour); `ci.perTenant.rolePer: namespace` makes per tenant and namespace of its `ci.namespaces` a Vault JWT role
- * `ci-<namespace>`, bound to the tenant's claims and `namespaceClaim` (default `environment`) = the namespace,
+ * `ci_ns_<namespace>`, bound to the tenant's claims and `namespaceClaim` (default `environment`) = the namespace,
  * reaching that namespace's deployer credentials only; `ci.perTenant.ttlSeconds` its tokens' TTL. The default
  * (`tenant`) plans what it planned before. Planned roles, access rows and can-i, validation.
  */
@@ -42,7 +42,7 @@ describe("ci.perTenant.rolePer", () => {
     ]);
   });
 
-  it("namespace: a role ci-<namespace> per namespace, bound to the tenant's claims and the namespace, TTL as set", async () => {
+  it("namespace: a role ci_ns_<namespace> per namespace, bound to the tenant's claims and the namespace, TTL as set", async () => {
     const { model, plan } = await planWith((p) => {
       p.rolePer = "namespace";
       p.ttlSeconds = 3600;
@@ -56,7 +56,7 @@ describe("ci.perTenant.rolePer", () => {
       ["bob-prod", "bob-staging"].map((ns) => [
         `bob-role/${ns}`,
         "bob",
-        `ci-${ns}`,
+        `ci_ns_${ns}`,
         { ...BOB_CLAIMS, environment: ns },
         3600,
         3600,
@@ -67,7 +67,7 @@ describe("ci.perTenant.rolePer", () => {
       ["bob-prod", "bob-staging"],
       ["bob-staging", "bob-prod"],
     ]) {
-      const principal = `vault-jwt:jwt/ci-${own}`;
+      const principal = `vault-jwt:jwt/ci_ns_${own}`;
       const can = (ns: string) =>
         canI(rows, { principal, verb: "update", resource: "", path: creds(ns) }).allowed;
       expect(can(own!), own).toBe(true);
@@ -85,9 +85,39 @@ describe("ci.perTenant.rolePer", () => {
       p.namespaceClaim = "job_workflow_ref";
     });
     expect(jwtRoles(plan).map((r) => [r.roleName, r.boundClaims, r.tokenTtl])).toEqual([
-      ["ci-bob-prod", { ...BOB_CLAIMS, job_workflow_ref: "bob-prod" }, 900],
-      ["ci-bob-staging", { ...BOB_CLAIMS, job_workflow_ref: "bob-staging" }, 900],
+      ["ci_ns_bob-prod", { ...BOB_CLAIMS, job_workflow_ref: "bob-prod" }, 900],
+      ["ci_ns_bob-staging", { ...BOB_CLAIMS, job_workflow_ref: "bob-staging" }, 900],
     ]);
+  });
+
+  it("switching the mode never makes a role or policy under a name the other mode used", async () => {
+    // a namespace named like a tenant with CI (its default namespace): before, both modes named it ci-<name>,
+    // and the switch's create-then-delete would have deleted the role it had just made
+    const vaultNames = (plan: Plan) =>
+      plan.stacks
+        .flatMap((s) => s.resources)
+        .filter(
+          (r) =>
+            r.type === "vault:index/policy:Policy" || r.type === "vault:jwt/authBackendRole:AuthBackendRole",
+        )
+        .map((r) => String(r.inputs.name ?? r.inputs.roleName))
+        // the CI roles and their policies (the tenants' own policies stay the same in both modes)
+        .filter((n) => /^ci[-_]/.test(n));
+    const carolCi = (doc: { id: string; data: unknown }) =>
+      doc.id === "carol"
+        ? { ...doc, data: { ...(doc.data as object), ci: { boundClaims: { repository_owner_id: "777" } } } }
+        : doc;
+    const plans = await Promise.all(
+      (["tenant", "namespace"] as const).map(async (mode) => {
+        const env = exampleEnvironmentData();
+        env.ci.perTenant.rolePer = mode;
+        return buildPlan(exampleWithEnvironment(env, carolCi), LAYERS);
+      }),
+    );
+    const [byTenant, byNamespace] = plans.map(vaultNames);
+    expect(byTenant).toContain("ci-carol");
+    expect(byNamespace).toContain("ci_ns_carol");
+    expect(byTenant!.filter((n) => byNamespace!.includes(n))).toEqual([]);
   });
 
   it("refuses a tenant binding the namespace claim itself, a namespaceClaim that names a tenant, an unknown mode", async () => {
