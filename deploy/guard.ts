@@ -16,7 +16,28 @@ export interface AppliedTenant {
 /** Removals of offboarded tenants accepted at once without --allow-removals, unless told otherwise. */
 export const DEFAULT_MAX_REMOVALS = 3;
 
-export interface GuardOptions {
+/** A setting that overrides one of the guard's refusals. */
+export type Override =
+  "allowRemovals" | "allowHandover" | "allowShardChange" | "allowDefaultClusterChange" | "maxRemovals";
+
+/**
+ * How a refusal says to override it, which depends on who runs the guard: `tenancy up`'s flags (the default),
+ * the direct path's stack config (stacks/direct.ts), `tenancy diff`'s pointer to `up`.
+ */
+export type OverrideHint = (o: Override) => string;
+
+/** `tenancy up`'s flag for an override: `--allow-removals`, `--max-removals <n>`. */
+export const upFlag = (o: Override): string =>
+  `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${o === "maxRemovals" ? " <n>" : ""}`;
+
+const rerunUp: OverrideHint = (o) => `re-run with ${upFlag(o)}`;
+
+interface Hinted {
+  /** @default - re-run with `tenancy up`'s flag */
+  override?: OverrideHint;
+}
+
+export interface GuardOptions extends Hinted {
   /** Proceed despite removals. */
   allowRemovals: boolean;
   /** Removals accepted without --allow-removals, if each was offboarded first. @default DEFAULT_MAX_REMOVALS */
@@ -33,7 +54,8 @@ export function checkRemovals(
   const keep = new Set(next);
   const removed = applied.filter((t) => !keep.has(t.id));
   if (removed.length === 0) return;
-  const hint = "re-run with --allow-removals if this is intended";
+  const override = opts.override ?? rerunUp;
+  const hint = `${override("allowRemovals")} if this is intended`;
   if (next.length === 0)
     throw new SafetyError(
       `the registry is empty but ${applied.length} tenants are applied; refusing to remove them all (is the source right?); ${hint}`,
@@ -46,7 +68,7 @@ export function checkRemovals(
   const max = opts.maxRemovals ?? DEFAULT_MAX_REMOVALS;
   if (removed.length > max)
     throw new SafetyError(
-      `${removed.length} tenants would be removed (${removed.map((t) => t.id).join(", ")}), more than the ${max} allowed at once (--max-removals); ${hint}`,
+      `${removed.length} tenants would be removed (${removed.map((t) => t.id).join(", ")}), more than the ${max} allowed at once (${override("maxRemovals")} to allow more); ${hint}`,
     );
 }
 
@@ -106,7 +128,7 @@ export function appliedState(outputs: Record<string, unknown> | undefined): Appl
   };
 }
 
-export interface NamespaceGuardOptions {
+export interface NamespaceGuardOptions extends Hinted {
   allowRemovals: boolean;
   /** Proceed although namespaces pass from one tenant to another. */
   allowHandover: boolean;
@@ -125,13 +147,14 @@ export function checkNamespaces(
   nextClusters?: ReadonlyMap<string, readonly string[]>,
 ): void {
   const problems: string[] = [];
+  const override = opts.override ?? rerunUp;
   if (!opts.allowRemovals) {
     const abrupt = Object.entries(applied)
       .filter(([ns, a]) => !next.has(ns) && !a.offboarding)
       .map(([ns, a]) => `${ns} (tenant ${a.tenant})`);
     if (abrupt.length > 0)
       problems.push(
-        `namespaces removed without offboarding first: ${abrupt.join(", ")}. Removal is two-phase: set offboarding: true on the namespace (or its tenant) and apply, then remove it; re-run with --allow-removals if this is intended`,
+        `namespaces removed without offboarding first: ${abrupt.join(", ")}. Removal is two-phase: set offboarding: true on the namespace (or its tenant) and apply, then remove it; ${override("allowRemovals")} if this is intended`,
       );
     const left = Object.entries(applied).flatMap(([ns, a]) => {
       const now = nextClusters?.get(ns);
@@ -141,7 +164,7 @@ export function checkNamespaces(
     });
     if (left.length > 0)
       problems.push(
-        `namespaces leaving a cluster without offboarding first: ${left.join("; ")}. Its objects there would be deleted with their data: set offboarding: true on the namespace and apply, then change its clusters; re-run with --allow-removals if this is intended`,
+        `namespaces leaving a cluster without offboarding first: ${left.join("; ")}. Its objects there would be deleted with their data: set offboarding: true on the namespace and apply, then change its clusters; ${override("allowRemovals")} if this is intended`,
       );
   }
   if (!opts.allowHandover) {
@@ -150,13 +173,13 @@ export function checkNamespaces(
       .map(([ns, a]) => `${ns} (${a.tenant} -> ${next.get(ns)})`);
     if (handed.length > 0)
       problems.push(
-        `namespaces would pass to another tenant, with their data (volumes, secrets): ${handed.join(", ")}; re-run with --allow-handover if this is intended`,
+        `namespaces would pass to another tenant, with their data (volumes, secrets): ${handed.join(", ")}; ${override("allowHandover")} if this is intended`,
       );
   }
   if (problems.length > 0) throw new SafetyError(problems.join("\n"));
 }
 
-export interface ShardGuardOptions {
+export interface ShardGuardOptions extends Hinted {
   /** Proceed although the shard count differs from the one applied: the state was moved (tenancy shards --to). */
   allowShardChange?: boolean;
 }
@@ -171,11 +194,11 @@ export function checkShards(applied: number | undefined, count: number, opts: Sh
   throw new SafetyError(
     `shards.count is ${count} but the platform layer was applied with ${applied}: tenants would change stacks. ` +
       `Move their state first (tenancy shards --to ${count}, run with the count still ${applied}, prints the commands), ` +
-      `then re-run with --allow-shard-change`,
+      `then ${(opts.override ?? rerunUp)("allowShardChange")}`,
   );
 }
 
-export interface ClusterGuardOptions {
+export interface ClusterGuardOptions extends Hinted {
   /** Proceed although the default cluster differs from the applied one (its objects and the new one's are renamed). */
   allowDefaultClusterChange?: boolean;
 }
@@ -195,8 +218,8 @@ export function checkDefaultCluster(
   throw new SafetyError(
     `the default cluster is ${current} but the platform layer was applied with ${applied}: every object on both ` +
       `clusters would be renamed, so replaced (deleted and created again, namespaces with their data). Keep ` +
-      `default: true on ${applied} and place tenants with clusterSelector instead; re-run with ` +
-      `--allow-default-cluster-change only if both clusters hold nothing worth keeping`,
+      `default: true on ${applied} and place tenants with clusterSelector instead; ` +
+      `${(opts.override ?? rerunUp)("allowDefaultClusterChange")} only if both clusters hold nothing worth keeping`,
   );
 }
 

@@ -5,7 +5,7 @@
  * secret value ever reaches a diff.
  */
 import { jsonEqual } from "../components/core/json";
-import { checkAgainst, checkShards, stateOf } from "../deploy/guard";
+import { type Override, checkAgainst, checkShards, stateOf, upFlag } from "../deploy/guard";
 import type { Layer } from "../layers/names";
 import type { AccessRow } from "../policy/access";
 import type { RegistryModel } from "../registry/model";
@@ -83,15 +83,13 @@ export async function compareRegistries(
   const all = new Set([...base.tenants, ...head.tenants].map((t) => t.id)).size;
   let refused: string | undefined;
   try {
-    checkShards(base.environment.shards.count, head.environment.shards.count, {});
-    checkAgainst(stateOf(base), head, { allowRemovals: false, allowHandover: false });
+    // diff has none of up's overrides: the refusal names them as up's
+    const override = (o: Override) => `tenancy up ${upFlag(o)} applies it anyway`;
+    checkShards(base.environment.shards.count, head.environment.shards.count, { override });
+    checkAgainst(stateOf(base), head, { allowRemovals: false, allowHandover: false, override });
   } catch (e) {
     if (!(e instanceof SafetyError)) throw e;
-    // the guard's hints name up's flags: diff has none of them
-    refused = e.message.replace(
-      /re-run with (--allow-[a-z-]+)( if this is intended)?/g,
-      "tenancy up $1 applies it anyway$2",
-    );
+    refused = e.message;
   }
   return {
     ...diff,

@@ -176,6 +176,9 @@ export async function program(opts: DirectOptions = {}): Promise<Record<string, 
       maxRemovals: config.getNumber("maxRemovals", { min: 0 }) ?? DEFAULT_MAX_REMOVALS,
       allowShardChange: shardChange,
       allowDefaultClusterChange: config.getBoolean("allowDefaultClusterChange") ?? false,
+      // this path's overrides are the stack's config, not up's flags
+      override: (o) =>
+        `set the stack's tenancy:${o} (pulumi config set tenancy:${o} ${o === "maxRemovals" ? "<n>" : "true"}) and re-run`,
     });
   }
   // in the operator's workspace: the commit this run applies, which each prerequisite must have applied too
