@@ -280,6 +280,8 @@ describe("pipelines that run as shipped (issue 27)", () => {
     // Woodpecker's optional comment: the same marker, edited, cut, the pipeline's log linked
     const wp = [...scripts(load("woodpecker-comment.yml")).values()].join("\n");
     expect(wp).toContain(`c.body.startsWith("${COMMENT_MARKER}")`);
+    // every comment read (the endpoint takes no paging: a limit would only read as if it did)
+    expect(wp).toMatch(/"\$api\/issues\/\$CI_COMMIT_PULL_REQUEST\/comments" \| node -e/);
     expect(wp).toContain("curl -fsS -X PATCH");
     expect(wp).toContain('--max-chars 60000 --link "$CI_PIPELINE_URL"');
     expect(wp).toContain("npx tenancy comment --problems validate.txt");
