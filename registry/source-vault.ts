@@ -74,9 +74,19 @@ export interface VaultSourceOptions {
   fetch?: typeof fetch;
 }
 
-export async function loadVaultDocuments(opts: VaultSourceOptions): Promise<TenantDocument[]> {
+/**
+ * The tenant records under the source. An empty per-tenant prefix is refused (a wrong path or mount must never
+ * read as a registry without tenants), unless `firstRecord`: `tenancy onboard` writing the prefix's first
+ * tenant, which reads the others only to validate the new record beside them.
+ */
+export async function loadVaultDocuments(
+  opts: VaultSourceOptions,
+  { firstRecord = false }: { firstRecord?: boolean } = {},
+): Promise<TenantDocument[]> {
   const vault = new KvClient(opts);
-  return opts.layout === "single-secret" ? loadSingleSecret(vault, opts.key) : loadPerTenant(vault);
+  return opts.layout === "single-secret"
+    ? loadSingleSecret(vault, opts.key)
+    : loadPerTenant(vault, firstRecord);
 }
 
 async function loadSingleSecret(vault: KvClient, key: string): Promise<TenantDocument[]> {
@@ -97,7 +107,7 @@ async function loadSingleSecret(vault: KvClient, key: string): Promise<TenantDoc
   return result.docs;
 }
 
-async function loadPerTenant(vault: KvClient): Promise<TenantDocument[]> {
+async function loadPerTenant(vault: KvClient, firstRecord: boolean): Promise<TenantDocument[]> {
   const keys = await vault.list(vault.path);
   const tenants = keys.filter((k) => !k.endsWith("/"));
   // a listed key becomes part of a request path: every one must be a tenant id ("..", "/", "%2e" are not)
@@ -111,7 +121,7 @@ async function loadPerTenant(vault: KvClient): Promise<TenantDocument[]> {
         message: `Vault lists the key ${vault.echo(k, show(k))}, which is not ${TENANT_ID_EXPECTED}; every secret under this prefix is named after its tenant id, so nothing was read`,
       })),
     );
-  if (tenants.length === 0)
+  if (tenants.length === 0 && !firstRecord)
     throw vault.failure(
       `no tenants found under ${vault.listPath(vault.path)}` +
         (keys.length > 0

@@ -99,7 +99,8 @@ export async function readPerTenant(
   const path = `${vault.path}/${id}`;
   const version = await vault.currentVersion(path);
   const source = vault.source(path);
-  if (version === 0) return { docs: await loadVaultDocuments(opts), version, source };
+  // a tenant not written yet may be the prefix's first: onboarding an empty prefix starts the registry
+  if (version === 0) return { docs: await loadVaultDocuments(opts, { firstRecord: true }), version, source };
   const read = await vault.readVersion(path, new AbortController().signal);
   const others = (await loadVaultDocuments(opts)).filter((d) => d.id !== id);
   return {

@@ -185,4 +185,22 @@ describe("per-tenant layout", () => {
     expect(diff.code).toBe(2);
     expect(diff.stderr).toContain("a per-tenant registry has a version per tenant");
   }, 120_000);
+
+  it("onboard writes the first tenant of an empty prefix; reading an empty prefix as the registry is still refused", async () => {
+    const server = await serve({});
+    const layout = ["--vault-layout", "per-tenant"];
+    const validate = await cli(server, ["validate", ...layout]);
+    expect(validate.code).toBe(4);
+    expect(validate.stderr).toContain("refusing to load an empty registry");
+    const onboard = await cli(server, ["onboard", "erin", "--email", "erin@example.com", ...layout]);
+    expect(onboard.stderr).toBe("");
+    expect(onboard.code).toBe(0);
+    expect(server.secret("tenants/erin")).toEqual({ email: "erin@example.com" });
+    expect(writes(server)).toEqual([0]);
+    // an invalid first record is never written
+    const invalid = await cli(server, ["onboard", "frank", "--email", "not-an-email", ...layout]);
+    expect(invalid.code).not.toBe(0);
+    expect(server.version("tenants/frank")).toBe(0);
+    expect((await cli(server, ["validate", ...layout])).code).toBe(0);
+  }, 120_000);
 });
