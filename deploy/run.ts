@@ -6,7 +6,7 @@
  * a stack failing during the updates fails itself and the layers after it, the others finish.
  * The engine is an interface so the orchestration logic is tested without Pulumi's CLI.
  */
-import { stackName } from "../layers/identity";
+import { layoutStackNames, stackName } from "../layers/identity";
 import { type LayerStack, layerStacks, stackUpstream } from "../layers/shards";
 import {
   type Adoption,
@@ -258,22 +258,22 @@ export async function appliedPlatform(
   model: RegistryModel,
   /** Most stacks read at once: each read is a `pulumi` process (128 shards made 260 at once). */
   parallel: number = DEFAULT_PARALLEL,
+  /** States read already (the run's stacks): not read again. */
+  known: ReadonlyMap<string, StackState | undefined> = new Map(),
 ): Promise<Record<string, unknown> | undefined> {
   // the stacks of the layout that was applied, and of the one asked for (a count shrinking after its state
   // moves must not hide the old shards' tenants from the guard and the events)
   const env = model.environment.name;
-  const shared = await engine.state(stackName({ env, layer: "platform" }));
-  const countOf = (s: Awaited<ReturnType<StackEngine["state"]>>) =>
+  const state = async (name: string) => (known.has(name) ? known.get(name) : engine.state(name));
+  const shared = await state(stackName({ env, layer: "platform" }));
+  const countOf = (s: StackState | undefined) =>
     typeof s?.outputs.shards === "number" ? s.outputs.shards : undefined;
   // no shared stack: a first shard, if any, tells the layout
-  const first = shared ? undefined : await engine.state(stackName({ env, layer: "platform", shard: 0 }));
+  const first = shared ? undefined : await state(stackName({ env, layer: "platform", shard: 0 }));
   const applied = countOf(shared) ?? countOf(first) ?? 1;
   const count = Math.max(applied, model.environment.shards.count);
-  const names =
-    count === 1
-      ? []
-      : Array.from({ length: count }, (_, shard) => stackName({ env, layer: "platform", shard }));
-  const states = [shared, ...(await mapLimited(names, Math.max(1, parallel), (s) => engine.state(s)))];
+  const shards = layoutStackNames(env, "platform", count).slice(1);
+  const states = [shared, ...(await mapLimited(shards, Math.max(1, parallel), state))];
   return mergeApplied(states.map((s) => s?.outputs));
 }
 
@@ -388,15 +388,16 @@ export async function runLayers(
       return ran.results;
     }
 
-    // under the lease: nobody changes the applied state between this check and the updates
-    const last = await appliedPlatform(engine, model, limit);
+    // under the lease: nobody changes the applied state between this check and the updates; each stack's
+    // state read once (the run's platform stacks are the guard's too)
+    const states = new Map(
+      await mapLimited(stacks, limit, async (s) => [s.name, await engine.state(s.name)] as const),
+    );
+    const last = await appliedPlatform(engine, model, limit, states);
     opts.onApplied?.(last);
     checkRegistryChange(last, model, opts);
 
     const step = { refresh: opts.refresh === true };
-    const states = new Map(
-      await mapLimited(stacks, limit, async (s) => [s.name, await engine.state(s.name)] as const),
-    );
     // resources whose owning stack changes move first (deploy/moves.ts): a preview shows them, an up makes them
     const moved = await moveResources(action, model, stacks, states, last, engine, limit, opts.notice);
     // an interrupted update's pending creates: dropped (an up), their objects found by the preflight below
@@ -502,10 +503,7 @@ async function moveResources(
   // every stack of the layers run, under either layout: a shard count change leaves tenants in the old stacks
   const layers = [...new Set(stacks.map((s) => s.layer))];
   const others = layers
-    .flatMap((layer) => [
-      stackName({ env, layer }),
-      ...(count > 1 ? Array.from({ length: count }, (_, shard) => stackName({ env, layer, shard })) : []),
-    ])
+    .flatMap((layer) => layoutStackNames(env, layer, count))
     .filter((name) => !states.has(name));
   const all = new Map(states);
   for (const [name, state] of await mapLimited(

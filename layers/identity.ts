@@ -21,6 +21,17 @@ export function stackName(id: StackIdentity): string {
   return `${id.env}-${id.layer}${shard}`;
 }
 
+/**
+ * Every stack of a layer under a layout of `count` shards: the shared stack, then (sharded) each shard's. The
+ * readers of a layout (the guard, the moves, the direct path) list them here only.
+ */
+export function layoutStackNames(env: string, layer: LayerName, count: number): string[] {
+  return [
+    stackName({ env, layer }),
+    ...(count > 1 ? Array.from({ length: count }, (_, shard) => stackName({ env, layer, shard })) : []),
+  ];
+}
+
 /** Fully qualified name of a stack, as StackReference wants it: `<organization>/<project>/<stack>`. */
 export function stackReferenceName(id: StackIdentity, organization: string): string {
   return `${organization}/${PROJECT}/${stackName(id)}`;

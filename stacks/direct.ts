@@ -24,7 +24,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_MAX_REMOVALS, checkRegistryChange, mergeApplied } from "../deploy/guard";
-import { parseStackName, stackName } from "../layers/identity";
+import { layoutStackNames, parseStackName, stackName } from "../layers/identity";
 import { LAYER_NAMES } from "../layers/names";
 import { type LayerStack, layerStacks, shardCount } from "../layers/shards";
 import { runsInCluster } from "../layers/in-cluster";
@@ -90,14 +90,11 @@ export async function appliedEnvironment(
   const shared = await read(stackName({ env, layer: "platform" }));
   // the layout it was applied with: the shards that exist (a count growing later has not made its new ones)
   const count = typeof shared.shards === "number" ? shared.shards : 1;
-  const shards =
-    count > 1
-      ? await Promise.all(
-          Array.from({ length: count }, (_, shard) =>
-            read(stackName({ env, layer: "platform", shard }), count),
-          ),
-        )
-      : [];
+  const shards = await Promise.all(
+    layoutStackNames(env, "platform", count)
+      .slice(1)
+      .map((name) => read(name, count)),
+  );
   return mergeApplied([shared, ...shards].map(defined));
 }
 

@@ -83,6 +83,18 @@ describe("sharded runs", () => {
     expect(most).toBe(3);
   });
 
+  it("an up reads each stack's state once: the guard's platform states are the run's", async () => {
+    const engine = new FakeEngine();
+    await runLayers("up", model(), engine, NONE);
+    const reads: string[] = [];
+    const state = engine.state.bind(engine);
+    engine.state = (stack: string) => (reads.push(stack), state(stack));
+    await runLayers("up", model(), engine, NONE);
+    const twice = reads.filter((s, i) => reads.indexOf(s) !== i);
+    expect(reads).toContain("example-platform-1");
+    expect(twice).toEqual([]);
+  });
+
   it("the layout as applied comes from a shard when the shared stack has none", async () => {
     const engine = new FakeEngine();
     await runLayers("up", model(), engine, NONE);
