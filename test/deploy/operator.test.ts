@@ -14,7 +14,7 @@ import { parseAllDocuments, stringify } from "yaml";
 import { STACK_NAME_MAX, checkStackNames, operatorStacks } from "../../deploy/operator";
 import schema from "../fixtures/crds/pulumi.com_v1_Stack.json";
 import { EXAMPLE_TENANTS, runCli } from "../helpers/cli";
-import { crdValidator } from "../helpers/crd";
+import { type Schema, crdProblems } from "../helpers/crd-schema";
 import { exampleEnvironmentData, generatedTenants } from "../plan/registries";
 import { buildRegistry } from "../../registry/validate";
 import { buildPlan } from "../../plan/plan";
@@ -25,7 +25,7 @@ import { kubeconfigMountDir, kubeconfigSecretName } from "../../layers/in-cluste
 import { DEFAULT_SOURCE_SETTINGS } from "../../registry/settings";
 import type { RegistryModel } from "../../registry/model";
 
-const validate = crdValidator(schema as Record<string, unknown>);
+const validate = (object: unknown) => crdProblems(object, schema as Schema);
 const OPTS = { repo: "https://git.example.com/platform/tenancy.git", organization: "example-org" };
 
 type Ref = { type: string; secret?: { name: string; key: string }; literal?: { value: string } };
@@ -202,7 +202,7 @@ describe("operator Stack objects", () => {
     });
     expect(validate(withName("x".repeat(STACK_NAME_MAX)))).toEqual([]);
     expect(validate(withName("x".repeat(STACK_NAME_MAX + 1)))).toEqual([
-      "<root>: Stack name must be no more than 42 characters in length.",
+      "/: Stack name must be no more than 42 characters in length.",
     ]);
 
     // the longest name is <env>-platform: 33 characters of environment fit, 34 do not
