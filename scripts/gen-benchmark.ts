@@ -1,10 +1,10 @@
 /**
- * Writes the table of docs/admission.md, "The multi-tenancy benchmark", between its markers, from the checks
- * themselves (test/access/mtb.ts) run on the example's plan: `npm run docs` (with the reference pages,
- * scripts/gen-docs.ts), or alone `tsx scripts/gen-benchmark.ts [--check]`. test/docs/benchmark.test.ts fails when
+ * The table of docs/admission.md, "The multi-tenancy benchmark", between its markers, from the checks themselves
+ * (test/access/mtb.ts) run on the example's plan; `npm run docs` writes it with the reference pages
+ * (scripts/gen-docs.ts), `npm run docs -- --check` checks it. test/docs/benchmark.test.ts fails when
  * the committed table differs from what the checks produce. Only the text between the markers is written.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as prettier from "prettier";
 import { benchmarkTable, prepareBench, runBenchmark } from "../test/access/mtb";
@@ -46,17 +46,3 @@ export async function benchmarkPages(): Promise<Record<string, string>> {
   const current = readFileSync(join(ROOT, BENCHMARK_DOC), "utf8");
   return { [BENCHMARK_DOC]: withSection(current, await benchmarkSection()) };
 }
-
-async function main(): Promise<void> {
-  const [[file, text]] = Object.entries(await benchmarkPages()) as [[string, string]];
-  if (readFileSync(join(ROOT, file), "utf8") === text) return;
-  if (process.argv.includes("--check")) {
-    console.error(`${file}: the benchmark table differs from the checks; run npm run docs`);
-    process.exitCode = 1;
-  } else {
-    writeFileSync(join(ROOT, file), text);
-    console.log(file);
-  }
-}
-
-if (require.main === module) void main();
