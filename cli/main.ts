@@ -136,6 +136,11 @@ if (
   process.argv[1]?.endsWith("tenancy.cjs") ||
   process.argv[1]?.endsWith("tenancy")
 ) {
+  // a reader that stops early (`tenancy access | head`) closes the pipe: it has what it wanted, nothing to report
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
+  });
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

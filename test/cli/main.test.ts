@@ -1,4 +1,5 @@
 /** The command line's own behaviour: exit codes, --json as commander parsed it, renamed fields. */
+import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +7,7 @@ import { describe, expect, it, vi } from "vitest";
 import { parse, stringify } from "yaml";
 import { reportFailure } from "../../cli/main";
 import { ExitCode, SafetyError, UsageError } from "../../components/core/problems";
-import { EXAMPLE_ENV_PATH, EXAMPLE_TENANTS, ROOT, runCli } from "../helpers/cli";
+import { BIN, EXAMPLE, EXAMPLE_ENV_PATH, EXAMPLE_TENANTS, ROOT, runCli } from "../helpers/cli";
 
 describe("the command line", () => {
   it("an unexpected exception is an internal error (exit 5), not an external failure", () => {
@@ -38,6 +39,19 @@ describe("the command line", () => {
       write.mockRestore();
     }
   });
+
+  it("a reader closing the pipe early (tenancy access | head -1) ends it quietly", async () => {
+    const { stderr, code } = await new Promise<{ stderr: string; code: number | null }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, "access", "--rows"], { cwd: EXAMPLE });
+      let err = "";
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+      // the first chunk read, the pipe closed: as head does
+      child.stdout.once("data", () => child.stdout.destroy());
+      child.on("close", (c) => resolve({ stderr: err, code: c }));
+    });
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+  }, 60_000);
 
   it("--version prints the package's version and exits 0", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };

@@ -12,7 +12,7 @@ import { join } from "node:path";
 
 /** The repository: the code, the package, the published schemas. Not the registry the tests use. */
 export const ROOT = join(__dirname, "..", "..");
-const BIN = join(ROOT, "bin", "tenancy.cjs");
+export const BIN = join(ROOT, "bin", "tenancy.cjs");
 
 /**
  * The tests' example registry root (test/fixtures/example: `tenants/` and `environments/example.yaml`, a copy
