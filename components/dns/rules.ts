@@ -170,8 +170,14 @@ export function claimHostname(
     const parent = labels.slice(k).join(".");
     const parentOwner = claims.hostnameClaimant.get(parent);
     // a parent refused to its claimant on its own (a zone's apex, a reserved name, one the platform serves) takes
-    // nothing from this claim: it is reported at its own file only
-    if (parentOwner !== undefined && parentOwner !== doc.id && !refusedOnItsOwn(env, parent)) {
+    // nothing from this claim: it is reported at its own file only; inside an ancestor's domain is where a child's
+    // domains belong (docs/organisations.md)
+    if (
+      parentOwner !== undefined &&
+      parentOwner !== doc.id &&
+      !refusedOnItsOwn(env, parent) &&
+      (claim.kind === "generated" || !claims.isAncestor(parentOwner, doc.id))
+    ) {
       at(
         path,
         `${shown} is inside ${show(parent)}, claimed by tenant ${show(parentOwner)} (${claims.source(parentOwner)})`,

@@ -3,7 +3,7 @@
  * problem at a field of that file, and the shared index of claims (who owns which namespace, domain, email).
  * Rules run tenant by tenant in id order; the first claimant of a name owns it.
  */
-import type { EnvironmentModel, TenantDocument } from "../model";
+import { type EnvironmentModel, type TenantDocument, type TreeNode, ancestors } from "../model";
 import type { PathSegment } from "../../components/core/problems";
 import type { TenantFileData } from "../schema";
 
@@ -55,6 +55,9 @@ export class Claims {
    */
   readonly hostnamesBelow = new Map<string, Map<string, string>>();
 
+  /** every schema-valid record's id and parent: the organisation tree (docs/organisations.md) */
+  readonly tree: readonly TreeNode[];
+
   constructor(
     sources: ReadonlyMap<string, string>,
     parsed: { doc: TenantDocument; data: TenantFileData }[],
@@ -63,6 +66,7 @@ export class Claims {
   ) {
     this.sources = sources;
     this.platformVaultPaths = platformVaultPaths;
+    this.tree = parsed.map(({ doc, data }) => ({ id: doc.id, parent: data.parent }));
     for (const { doc, data } of parsed) {
       const hosts = [
         ...data.domains.map(domainName),
@@ -83,6 +87,11 @@ export class Claims {
         }
       }
     }
+  }
+
+  /** Whether `ancestor` is among the ancestors of `tenant` (its parent, the parent's parent, ...). */
+  isAncestor(ancestor: string, tenant: string): boolean {
+    return ancestors(this.tree, tenant).some((t) => t.id === ancestor);
   }
 
   isTenant(id: string): boolean {
