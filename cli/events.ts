@@ -1,38 +1,60 @@
 /**
- * Tenant events on the command line: sent after a successful `up` (`afterUp`), and `tenancy events` to list
- * or `--resend` what the webhooks have not accepted (the outbox, `.tenancy/outbox-<env>.json`).
+ * Tenant events on the command line: sent after a successful `up` (`afterUp`) to the environment's webhooks and
+ * to each tenant's own hooks (docs/hooks.md), and `tenancy events` to list or `--resend` what they have not
+ * accepted (the outbox, `.tenancy/outbox-<env>.json`).
  */
 import type { Command } from "commander";
 import {
   type DeliveryReport,
+  type Item,
+  type Pending,
   deliver,
   fanOut,
+  hookRef,
   keepInOutbox,
   outboxPath,
   readOutbox,
+  tenantFanOut,
+  vaultHookSecrets,
   writeOutbox,
 } from "../deploy/events";
-import { tenantEvents } from "../components/events/policy";
+import { type TenantEvent, tenantEvents } from "../components/events/policy";
 import { loadRegistry } from "../registry/load";
-import type { EnvironmentModel, RegistryModel } from "../registry/model";
+import type { RegistryModel } from "../registry/model";
 import { ExternalError } from "../components/core/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
 /** Test hook: the first wait between tries, in ms (the environment sets tries and timeouts). */
 const backoffMs = () => Number(process.env.TENANCY_EVENTS_BACKOFF_MS ?? 1000);
 
-function options(env: Pick<EnvironmentModel, "events">) {
+/** How events are sent: the environment's tries and timeouts (for webhooks and tenant hooks alike), Vault for tenant secrets. */
+function options(model: RegistryModel) {
+  const env = model.environment;
   return {
     attempts: env.events.attempts,
     timeoutMs: env.events.timeoutSeconds * 1000,
     backoffMs: backoffMs(),
+    tenantSecret: vaultHookSecrets(env, process.env.VAULT_TOKEN),
+    tenantHosts: { allowHosts: env.events.tenantHooks.allowHosts, reserved: env.network.reserved },
   };
 }
+
+/** Every event to the platform's webhooks and to its own tenant's hooks. */
+function targets(model: RegistryModel, events: TenantEvent[]): Item[] {
+  return [...fanOut(events, model.environment.events.webhooks), ...tenantFanOut(events, model)];
+}
+
+/** Whether anyone listens: the environment's webhooks or a tenant's hooks. */
+const listened = (model: RegistryModel) =>
+  model.environment.events.webhooks.length > 0 || model.tenants.some((t) => t.hooks !== undefined);
+
+/** Where an entry went: the URL, and whose hook when it is a tenant's. */
+const where = (p: Pending) => (p.tenantHook ? `${p.url} (tenant ${p.tenantHook.tenant}'s hook)` : p.url);
 
 function say(report: DeliveryReport, outbox: string): string[] {
   const lines = report.failed.map(
     (p) =>
-      `event ${p.event.type} of tenant ${p.event.tenant} to ${p.url} failed after ${p.attempts} tries: ${p.error}`,
+      `event ${p.event.type} of tenant ${p.event.tenant} to ${where(p)} failed after ${p.attempts} tries: ${p.error}`,
   );
   const sent = report.delivered.length;
   lines.push(
@@ -54,10 +76,10 @@ export async function afterUp(
   at: Date = new Date(),
 ): Promise<(DeliveryReport & { outbox: string }) | undefined> {
   const env = model.environment;
-  if (env.events.webhooks.length === 0) return undefined;
+  if (!listened(model)) return undefined;
   const events = tenantEvents(platformBefore, model, at);
   const outbox = outboxPath(env.name);
-  const report = await deliver(fanOut(events, env.events.webhooks), options(env));
+  const report = await deliver(targets(model, events), options(model));
   if (report.failed.length > 0) keepInOutbox(outbox, report.failed);
   for (const line of say(report, outbox)) process.stderr.write(`${line}\n`);
   return { ...report, outbox };
@@ -73,11 +95,11 @@ export function queueEvents(
   why: string,
 ): void {
   const env = model.environment;
-  if (env.events.webhooks.length === 0) return;
+  if (!listened(model)) return;
   const events = tenantEvents(platformBefore, model, new Date());
   if (events.length === 0) return;
   const outbox = outboxPath(env.name);
-  const pending = fanOut(events, env.events.webhooks).map((p) => ({ ...p, error: `not sent: ${why}` }));
+  const pending = targets(model, events).map((p) => ({ ...p, error: `not sent: ${why}` }));
   keepInOutbox(outbox, pending);
   process.stderr.write(
     `events: ${events.length} kept in ${outbox}, not sent (${why}); send them with tenancy events --resend\n`,
@@ -93,8 +115,9 @@ export function eventsCommand(program: Command): void {
       )
       .option("--resend", "send them again; those still failing stay (exit 4)"),
   ).action(async (opts: CommonOptions & { resend?: boolean }) => {
-    // the environment as validated: its webhooks and their settings
-    const env = (await loadRegistry(loadOptions(opts))).environment;
+    // the registry as validated: the environment's webhooks and settings, the tenants' hooks
+    const model = await loadRegistry(loadOptions(opts));
+    const env = model.environment;
     const outbox = outboxPath(opts.env);
     const pending = readOutbox(outbox);
     if (!opts.resend) {
@@ -102,19 +125,36 @@ export function eventsCommand(program: Command): void {
       else if (pending.length === 0) console.log(`no events pending (${outbox})`);
       else
         for (const p of pending)
-          console.log(`${p.event.type} ${p.event.tenant} -> ${p.url}: ${p.attempts} tries, last: ${p.error}`);
+          console.log(
+            `${p.event.type} ${p.event.tenant} -> ${where(p)}: ${p.attempts} tries, last: ${p.error}`,
+          );
       return;
     }
-    // only to webhooks the environment still lists (with their current secret variable)
+    // only to webhooks the environment still lists (with their current secret variable), and to hooks their
+    // tenant still names for that event (with the secret's Vault path as the environment now has it)
     const configured = new Map(env.events.webhooks.map((w) => [w.url, w]));
-    const dropped = pending.filter((p) => !configured.has(p.url));
-    const items = pending
-      .filter((p) => configured.has(p.url))
-      .map(({ error: _e, ...p }) => ({ ...p, secretEnv: configured.get(p.url)!.secretEnv }));
-    const report = await deliver(items, options(env));
+    const tenants = new Map(model.tenants.map((t) => [t.id, t]));
+    const items: Item[] = [];
+    const dropped: string[] = [];
+    for (const { error: _e, ...p } of pending) {
+      if (p.tenantHook === undefined) {
+        const hook = configured.get(p.url);
+        if (hook) items.push({ ...p, secretEnv: hook.secretEnv });
+        else dropped.push(`${p.url} is no longer a webhook of environment ${opts.env}`);
+        continue;
+      }
+      const tenant = tenants.get(p.tenantHook.tenant);
+      const ref = tenant && hookRef(env, tenant);
+      if (ref && tenant?.hooks?.some((h) => h.url === p.url && h.events.includes(p.event.type)))
+        items.push({ url: p.url, tenantHook: ref, event: p.event, attempts: p.attempts });
+      else
+        dropped.push(
+          `${p.url} is no longer a hook of tenant ${p.tenantHook.tenant} for ${p.event.type} in environment ${opts.env}`,
+        );
+    }
+    const report = await deliver(items, options(model));
     writeOutbox(outbox, report.failed);
-    for (const p of dropped)
-      process.stderr.write(`dropped: ${p.url} is no longer a webhook of environment ${opts.env}\n`);
+    for (const d of dropped) process.stderr.write(`dropped: ${d}\n`);
     if (opts.json) process.stdout.write(JSON.stringify({ outbox, ...report }, null, 2) + "\n");
     else for (const line of say(report, outbox)) console.log(line);
     if (report.failed.length > 0)

@@ -23,10 +23,9 @@ import {
   VisibleText,
 } from "../components/core/schema";
 import { DnsRecords } from "../components/dns/schema";
-import { Events } from "../components/events/schema";
+import { Events, TenantHooks } from "../components/events/schema";
 import { ExtraRules, MemberRole, TenantRole } from "../components/members/schema";
 import { Limits, NamespaceEntry, PodSecurityLevel, Quota } from "../components/namespace/schema";
-import { OrganisationSettings } from "../components/organisations/schema";
 import { AdminNetworkPolicySettings, NetworkPeer, ReservedRanges } from "../components/network/schema";
 import { VaultSettings } from "../components/vault/schema";
 
@@ -157,6 +156,7 @@ export const TenantFile = z
       })
       .optional()
       .describe("how the tenant's pipelines authenticate (per-tenant CI mode)"),
+    hooks: TenantHooks,
     offboarding: z.boolean().default(false).describe("phase one of removal: revoke access, unprotect data"),
     shard: z
       .number()
@@ -406,7 +406,6 @@ export const EnvironmentFile = z
     admission: Admission.prefault({}),
     names: Names.prefault({}),
     events: Events.prefault({}),
-    organisations: OrganisationSettings,
     codeowners: z
       .strictObject({
         admins: z

@@ -16,6 +16,7 @@ import { InvalidInputError, type PathSegment, type Problem, show } from "../comp
 import { tenantAdmission } from "../components/admission/rules";
 import { checkApps } from "../components/apps/rules";
 import { checkCi } from "../components/ci/rules";
+import { checkHooks } from "../components/events/rules";
 import { Claims, type TenantContext } from "./rules/context";
 import { checkDomains } from "../components/dns/rules";
 import { checkNamespaceWildcard } from "../components/tls/rules";
@@ -23,7 +24,6 @@ import { checkEnvironment } from "./rules/environment";
 import { checkIdentity } from "./rules/identity";
 import { checkMembers } from "../components/members/rules";
 import { checkNames } from "./rules/names";
-import { checkOrganisations } from "../components/organisations/rules";
 import { checkNamespace, namespaceEntries } from "../components/namespace/rules";
 import { checkGrants, selectAt } from "../components/clusters/rules";
 import {
@@ -97,14 +97,10 @@ export function buildRegistry(
   }
 
   if (!environment) throw new InvalidInputError(problems);
-  const claims = new Claims(seenIds, parsed, environment, opts.platformVaultPaths ?? []);
-  const tenants = checkTenants(environment, parsed, claims, problems);
-  // organisations compare each tenant with its resolved parent, which may come later in id order
-  const files = new Map(parsed.filter((p) => !p.partial).map((p) => [p.doc.id, p]));
-  checkOrganisations(
+  const tenants = checkTenants(
     environment,
-    tenants.map((model) => ({ ...files.get(model.id)!, model })),
-    claims,
+    parsed,
+    new Claims(seenIds, parsed, environment, opts.platformVaultPaths ?? []),
     problems,
   );
   if (problems.length > 0) throw new InvalidInputError(problems);
@@ -270,6 +266,10 @@ function checkTenants(
     const admission = tenantAdmission(env, tier?.admission);
     const apps = checkApps(ctx, namespaces, admission);
     const ci = checkCi(ctx, own, namespaces);
+    const hooks = checkHooks(
+      ctx,
+      namespaces.map((n) => n.name),
+    );
     if (data.shard !== undefined && data.shard >= env.shards.count)
       ctx.at(
         ["shard"],
@@ -301,6 +301,7 @@ function checkTenants(
         members,
         apps,
         ...(ci ? { ci } : {}),
+        ...(hooks ? { hooks } : {}),
         offboarding: data.offboarding,
         ...(data.shard !== undefined ? { shard: data.shard } : {}),
       },

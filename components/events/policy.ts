@@ -31,7 +31,8 @@ export function tenantDigest(tenant: TenantModel, env: { clusters: readonly Clus
   const onlyHome = (cs: readonly string[]) => cs.length === 1 && cs[0] === home;
   // in the model's key order, so an unchanged record keeps its value; the source is not the record
   const record = Object.entries(tenant).flatMap(([key, value]): [string, unknown][] => {
-    if (key === "source") return [];
+    // where its events go is no change of what is applied (docs/hooks.md)
+    if (key === "source" || key === "hooks") return [];
     if (key === "clusters") return onlyHome(tenant.clusters) ? [] : [[key, value]];
     if (key === "grants") return tenant.grants.length > 0 ? [[key, value]] : [];
     if (key === "namespaces")

@@ -104,6 +104,26 @@ export function tenantKvRules(paths: VaultPaths, tenant: string, namespaces: str
   ];
 }
 
+/** The secret and key holding the signing secret of a tenant's hooks (docs/hooks.md), inside its KV paths. */
+export const HOOK_SECRET = { name: "tenancy-hooks", key: "secret" } as const;
+
+/**
+ * Where the signing secret of a tenant's hooks lives, inside the KV mount (`<kvMount>/data/<this>`): under the
+ * paths its policy grants (`tenantKvRules`), so the tenant writes it itself. prefixed:
+ * `<tenantPrefix>/<id>/tenancy-hooks`; top-level: `<id>/tenancy-hooks`; per-namespace: under its first
+ * namespace, `<ns>/tenancy-hooks` (undefined when it has none).
+ */
+export function hookSecretPath(
+  paths: Pick<VaultPaths, "tenantPaths" | "tenantPrefix">,
+  tenant: string,
+  namespaces: readonly string[],
+): string | undefined {
+  if (paths.tenantPaths === "per-namespace")
+    return namespaces[0] === undefined ? undefined : `${safeSegment(namespaces[0])}/${HOOK_SECRET.name}`;
+  if (paths.tenantPaths === "top-level") return `${safeSegment(tenant)}/${HOOK_SECRET.name}`;
+  return `${paths.tenantPrefix}/${safeSegment(tenant)}/${HOOK_SECRET.name}`;
+}
+
 /** The Kubernetes Role and Vault role of a namespace's deployer: `<ns>-deployer` unless `names.deployer` says. */
 export function deployerRoleName(namespace: string, paths?: Pick<VaultPaths, "deployerName">): string {
   const ns = safeSegment(namespace);
