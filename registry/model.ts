@@ -146,6 +146,11 @@ export interface TenantModel {
   displayName?: string;
   /** Its organisation: the parent tenant's id (docs/organisations.md); `ancestors` walks the chain. */
   parent?: string;
+  /**
+   * With the environment's `organisations.parentView`: the tenants that get read-only view in its active
+   * namespaces, its ancestors and their members (components/organisations/rules.ts), sorted; absent otherwise.
+   */
+  organisationViewers?: string[];
   /** Its git forge accounts (`@name`): reviewers of its record. */
   git: string[];
   role: TenantRole;
@@ -206,6 +211,44 @@ export function ancestors<T extends TreeNode>(
     next = node.parent;
   }
   return chain;
+}
+
+const childrenOf = oncePer((tenants: readonly TreeNode[]) => {
+  const out = new Map<string, TreeNode[]>();
+  for (const t of tenants)
+    if (t.parent !== undefined && t.parent !== t.id) {
+      const list = out.get(t.parent);
+      if (list) list.push(t);
+      else out.set(t.parent, [t]);
+    }
+  return out;
+});
+
+/**
+ * A tenant's descendants, its children first (each level in the order of `tenants`), then theirs: every tenant
+ * whose `ancestors` include it. Each tenant once, even on a cycle (which validation reports).
+ */
+export function descendants<T extends TreeNode>(
+  tenants: readonly T[] | { tenants: readonly T[] },
+  tenant: string,
+): T[] {
+  const index = childrenOf("tenants" in tenants ? tenants.tenants : tenants) as ReadonlyMap<
+    string,
+    unknown
+  > as ReadonlyMap<string, T[]>;
+  const out: T[] = [];
+  const seen = new Set([tenant]);
+  for (let level = index.get(tenant) ?? []; level.length > 0;) {
+    const next: T[] = [];
+    for (const t of level) {
+      if (seen.has(t.id)) continue;
+      seen.add(t.id);
+      out.push(t);
+      next.push(...(index.get(t.id) ?? []));
+    }
+    level = next;
+  }
+  return out;
 }
 
 export interface EnvironmentModel extends EnvironmentData {

@@ -26,6 +26,7 @@ import { DnsRecords } from "../components/dns/schema";
 import { Events, TenantHooks } from "../components/events/schema";
 import { ExtraRules, MemberRole, TenantRole } from "../components/members/schema";
 import { Limits, NamespaceEntry, PodSecurityLevel, Quota } from "../components/namespace/schema";
+import { OrganisationSettings } from "../components/organisations/schema";
 import { AdminNetworkPolicySettings, NetworkPeer, ReservedRanges } from "../components/network/schema";
 import { VaultSettings } from "../components/vault/schema";
 
@@ -406,6 +407,7 @@ export const EnvironmentFile = z
     admission: Admission.prefault({}),
     names: Names.prefault({}),
     events: Events.prefault({}),
+    organisations: OrganisationSettings,
     codeowners: z
       .strictObject({
         admins: z

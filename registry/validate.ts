@@ -24,6 +24,7 @@ import { checkEnvironment } from "./rules/environment";
 import { checkIdentity } from "./rules/identity";
 import { checkMembers } from "../components/members/rules";
 import { checkNames } from "./rules/names";
+import { checkOrganisations } from "../components/organisations/rules";
 import { checkNamespace, namespaceEntries } from "../components/namespace/rules";
 import { checkGrants, selectAt } from "../components/clusters/rules";
 import {
@@ -97,10 +98,14 @@ export function buildRegistry(
   }
 
   if (!environment) throw new InvalidInputError(problems);
-  const tenants = checkTenants(
+  const claims = new Claims(seenIds, parsed, environment, opts.platformVaultPaths ?? []);
+  const tenants = checkTenants(environment, parsed, claims, problems);
+  // organisations compare each tenant with its resolved parent, which may come later in id order
+  const files = new Map(parsed.filter((p) => !p.partial).map((p) => [p.doc.id, p]));
+  checkOrganisations(
     environment,
-    parsed,
-    new Claims(seenIds, parsed, environment, opts.platformVaultPaths ?? []),
+    tenants.map((model) => ({ ...files.get(model.id)!, model })),
+    claims,
     problems,
   );
   if (problems.length > 0) throw new InvalidInputError(problems);
