@@ -111,7 +111,7 @@ export function eventsCommand(program: Command): void {
     program
       .command("events")
       .description(
-        "the tenant events the webhooks have not accepted yet (kept after an up); --resend sends them again",
+        "the tenant events the webhooks and tenant hooks have not accepted yet (kept after an up); --resend sends them again",
       )
       .option("--resend", "send them again; those still failing stay (exit 4)"),
   ).action(async (opts: CommonOptions & { resend?: boolean }) => {

@@ -20,6 +20,11 @@ import { type Item, deliver, outboxPath, readOutbox, tenantFanOut, writeOutbox }
 import type { RegistryModel } from "../../registry/model";
 import type { TenantFileInput } from "../../registry/schema";
 import { runCliAsync } from "../helpers/cli";
+import { LAYERS } from "../../stacks/layers";
+import { accessMatrix } from "../../plan/access";
+import { canI } from "../../plan/can-i";
+import { buildPlan } from "../../plan/plan";
+import { HOOK_SECRET, hookSecretPath } from "../../components/vault/policy";
 import { VaultServer } from "../helpers/vault-server";
 import { exampleEnvironmentData, registryOf } from "../plan/registries";
 
@@ -500,6 +505,57 @@ describe("delivery-time refusal: the address connected to is checked", () => {
       ],
     );
   });
+});
+
+describe("the hook secret's Vault path", () => {
+  it.each(["prefixed", "top-level", "per-namespace"] as const)(
+    "%s: inside the tenant's own KV paths: it may write its secret there, its prefix-sharing neighbour may not",
+    async (layout) => {
+      const env = exampleEnvironmentData();
+      env.vault.tenantPaths = layout;
+      const model = registryOf(
+        {
+          alice: {
+            email: "alice@example.com",
+            namespaces: ["alice", "alice-web"],
+            hooks: [{ url: "https://a.example.org/" }],
+          },
+          "alice-dev": { email: "alice-dev@example.com", hooks: [{ url: "https://d.example.org/" }] },
+        },
+        env,
+      );
+      const rows = accessMatrix(model, await buildPlan(model, LAYERS));
+      const path = (id: string) =>
+        `secret/data/${hookSecretPath(
+          model.environment.vault,
+          id,
+          model.tenants.find((t) => t.id === id)!.namespaces.map((n) => n.name),
+        )}`;
+      expect(path("alice")).toBe(
+        {
+          prefixed: "secret/data/tenants/alice/tenancy-hooks",
+          "top-level": "secret/data/alice/tenancy-hooks",
+          "per-namespace": "secret/data/alice/tenancy-hooks",
+        }[layout],
+      );
+      expect(HOOK_SECRET.key).toBe("secret");
+      for (const verb of ["create", "update"])
+        expect(
+          canI(rows, { principal: "user:alice@example.com", verb, resource: "", path: path("alice") })
+            .allowed,
+        ).toBe(true);
+      for (const [who, other] of [
+        ["alice", "alice-dev"],
+        ["alice-dev", "alice"],
+      ] as const)
+        for (const verb of ["read", "create", "update"])
+          expect(
+            canI(rows, { principal: `user:${who}@example.com`, verb, resource: "", path: path(other) })
+              .allowed,
+            `${who} ${verb} ${path(other)}`,
+          ).toBe(false);
+    },
+  );
 });
 
 describe("the outbox with tenant hooks", () => {
