@@ -1,7 +1,7 @@
 /** The events concern's part of the registry's schemas (registry/schema.ts assembles the tenant and environment files): strict everywhere, an unknown key is a typo. */
 import { z } from "zod";
 import { show } from "../core/problems";
-import { Hostname, isIp, isnt } from "../core/schema";
+import { isHostname, isIp, isnt } from "../core/schema";
 
 /** Loopback hosts a webhook may be reached over plain http (a receiver beside the runner); anything else needs https. */
 const LOOPBACK = /^http:\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(:\d+)?(\/|$)/;
@@ -20,7 +20,14 @@ const TenantHookSettings = z
       .default(true)
       .describe("tenant records may name hooks; false: a record naming one is refused at validation"),
     allowHosts: z
-      .array(z.union([Hostname, z.string().refine(isIp, isnt("a host name or an IP address"))]))
+      .array(
+        z
+          .string()
+          .refine(
+            (h) => (isHostname(h) && !h.startsWith("*")) || isIp(h),
+            isnt("a host name or an IP address (no wildcard)"),
+          ),
+      )
       .max(100)
       .default([])
       .describe(

@@ -150,6 +150,11 @@ describe("tenant hooks at validation", () => {
         /^tenants\/alice\.yaml: hooks\[2\]\.url: "https:\/\/10\.0\.0\.6\/x" names 10\.0\.0\.6 is a private address/,
       ),
     ]);
+    const wildcard = exampleEnvironmentData();
+    wildcard.events = { tenantHooks: { allowHosts: ["*.corp.internal"] } };
+    expect(problemsOf({}, wildcard)).toEqual([
+      'environments/example.yaml: events.tenantHooks.allowHosts[0]: "*.corp.internal" is not a host name or an IP address (no wildcard)',
+    ]);
     const perNs = exampleEnvironmentData();
     perNs.vault.tenantPaths = "per-namespace";
     expect(problemsOf(withHooks([{ url: "https://h.example.org/" }], { namespaces: [] }), perNs)).toEqual([
