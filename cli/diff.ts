@@ -150,7 +150,11 @@ export function diffCommand(program: Command): void {
           ...lines,
           ...Object.entries(verdict.by)
             .filter(([, by]) => by.length === 0)
-            .map(([t]) => `  no admin approval for tenant ${t}`),
+            .map(([t]) =>
+              head.tenants.some((x) => x.id === t && x.parent !== undefined)
+                ? `  no approval for tenant ${t} by an admin or a reviewer of its organisation (its ancestors' own reviewers; docs/organisations.md)`
+                : `  no admin approval for tenant ${t}`,
+            ),
         ].join("\n") + "\n",
       );
       process.exitCode = ExitCode.privilege;

@@ -7,9 +7,15 @@
  * or stale one. Admins named as teams (`@org/team`) count through the team's members the pipeline lists; a team
  * whose members are not given approves nothing (fails closed).
  *
+ * A child's raise (docs/organisations.md) may also be approved by its ancestors' own reviewers as the base
+ * registry names them (the tree as the head has it: a new child names its parent there), never by the child's own:
+ * the child is bounded by its parent at validation, so they grant nothing their organisation does not hold. Their
+ * teams are not resolved: a team among them approves nothing.
+ *
  * Plain data: no forge is called here.
  */
-import type { RegistryModel } from "../registry/model";
+import { ancestors, type RegistryModel } from "../registry/model";
+import { ownReviewers } from "./codeowners";
 
 export interface Review {
   /** The reviewer's login. */
@@ -74,7 +80,7 @@ export function approvers(reviews: readonly Review[], head?: string): string[] {
 export interface ApprovalVerdict {
   /** Every raised tenant has an approval by an admin who is not among its own reviewers. */
   approved: boolean;
-  /** The admins whose approval counts, per raised tenant. */
+  /** The approvals that count, per raised tenant: admins', and for a child its ancestors' reviewers'. */
   by: Record<string, string[]>;
   /** Admin teams whose members were not given: they approve nothing. */
   unresolvedTeams: string[];
@@ -99,8 +105,11 @@ export function adminApproval(
     ...admins.filter((a) => !a.includes("/") && !a.includes("@", 1)).map(norm),
     ...(teams.length > 0 ? teamMembers.map(norm) : []),
   ]);
-  const approved = approvers(reviews, head).filter((l) => adminLogins.has(l));
+  const approving = approvers(reviews, head);
+  const approved = approving.filter((l) => adminLogins.has(l));
   const byIds = models.map((m) => new Map(m.tenants.map((t) => [t.id, t])));
+  const [baseById] = byIds;
+  const last = models.at(-1);
   const by: Record<string, string[]> = {};
   for (const id of [...new Set(tenants)].sort()) {
     // its own reviewers (codeowners of its record) on either side: its accounts and its managers'
@@ -108,14 +117,26 @@ export function adminApproval(
       byIds
         .flatMap((byId) => {
           const t = byId.get(id);
-          return [
-            ...(t?.git ?? []),
-            ...(t?.members ?? []).filter((m) => m.manager).flatMap((m) => byId.get(m.tenant)?.git ?? []),
-          ];
+          return t ? ownReviewers(byId, t) : [];
         })
         .map(norm),
     );
-    by[id] = approved.filter((l) => !own.has(l));
+    // its ancestors' own reviewers as the base names them (accounts only; teams approve nothing here)
+    const self = last?.tenants.find((t) => t.id === id);
+    const organisation = new Set(
+      last && self && baseById
+        ? ancestors(last, self)
+            .flatMap((a) => {
+              const before = baseById.get(a.id);
+              return before ? ownReviewers(baseById, before) : [];
+            })
+            .filter((h) => !h.includes("/"))
+            .map(norm)
+        : [],
+    );
+    by[id] = [...new Set([...approved, ...approving.filter((l) => organisation.has(l))])].filter(
+      (l) => !own.has(l),
+    );
   }
   return {
     approved: Object.values(by).every((ls) => ls.length > 0),

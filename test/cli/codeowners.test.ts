@@ -65,6 +65,31 @@ describe("tenancy codeowners", () => {
     expect(lines).toContain("/tenants/c.yaml @admins @org/c-team");
   });
 
+  it("an organisation: a child's record is owned by its ancestors and their managers too, nobody's by its children", () => {
+    const model = registryOf({
+      acme: {
+        email: "acme@example.com",
+        tier: "team",
+        git: ["acme-gh"],
+        members: [
+          { tenant: "lead", role: "manager" },
+          { tenant: "dev", role: "developer" },
+        ],
+      },
+      lead: { email: "lead@example.com", git: ["lead-gh"], namespaces: [] },
+      dev: { email: "dev@example.com", git: ["dev-gh"], namespaces: [] },
+      web: { email: "web@example.com", tier: "team", parent: "acme", git: ["web-gh"] },
+      api: { email: "api@example.com", tier: "team", parent: "web", git: ["api-gh"] },
+    });
+    const lines = codeowners(model, ["@admins"], (s) => s).split("\n");
+    expect(lines[1]).toBe(
+      "# Platform admins own everything; a tenant's record is also owned by the tenant and its managers, and by its ancestors and theirs.",
+    );
+    expect(lines).toContain("/tenants/acme.yaml @admins @acme-gh @lead-gh");
+    expect(lines).toContain("/tenants/web.yaml @admins @web-gh @acme-gh @lead-gh");
+    expect(lines).toContain("/tenants/api.yaml @admins @api-gh @web-gh @acme-gh @lead-gh");
+  });
+
   it("refuses a handle that is not one (file and field), and an environment without admins", () => {
     writeFileSync(join(dir, "tenants/erin.yaml"), 'email: erin@example.com\ngit: ["@evil\\n* @me"]\n');
     const bad = cli("codeowners");
