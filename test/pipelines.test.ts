@@ -124,6 +124,18 @@ describe("pipeline files", () => {
     expect(wpStep.when).toEqual([{ event: "cron", cron: "drift" }]);
   });
 
+  it("the resend reads tenant hooks' secrets from Vault: it has VAULT_TOKEN beside the platform webhook's secret", () => {
+    const gh = load("github-actions.yml");
+    const steps = Object.values(gh.jobs as Record<string, { steps?: Step[] }>).flatMap((j) => j.steps ?? []);
+    const resend = steps.find((s) => /events --resend/.test(s.run ?? ""))!;
+    expect(Object.keys(resend.env ?? {}).sort()).toEqual(["TENANCY_WEBHOOK_SECRET", "VAULT_TOKEN"]);
+    const wp = load("woodpecker-apply.yml");
+    const wpStep = (wp.steps as { commands?: string[]; environment?: Record<string, unknown> }[]).find((s) =>
+      (s.commands ?? []).some((c) => c.includes("events --resend")),
+    )!;
+    expect(Object.keys(wpStep.environment ?? {})).toContain("VAULT_TOKEN");
+  });
+
   it("the checker itself refuses what does not exist", () => {
     const program = buildProgram();
     expect(check(program, ["dif"])).toEqual(['no command "dif"']);

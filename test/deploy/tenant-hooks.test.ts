@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { afterUp } from "../../cli/events";
+import { afterUp, queueEvents } from "../../cli/events";
 import { InvalidInputError, formatProblem } from "../../components/core/problems";
 import { type TenantEvent, tenantDigest, tenantEvents, verify } from "../../components/events/policy";
 import { type Item, deliver, outboxPath, readOutbox, tenantFanOut, writeOutbox } from "../../deploy/events";
@@ -359,6 +359,33 @@ describe("delivery to tenant hooks", () => {
     // bob's was signed with the secret Vault holds now: read again, not remembered
     expect(JSON.parse(last(b.got).body)).toMatchObject({ tenant: "bob" });
     expect(verify(last(b.got).body, last(b.got).signature, rotated)).toBe(true);
+  });
+
+  it("an up failing after the platform layer keeps tenant hooks' events unsent, with whose hook and where its secret is", () => {
+    const env = hookEnv(vault.url);
+    const model = registryOf(
+      {
+        alice: { email: "alice@example.com", hooks: [{ url: "https://a.example.org/" }] },
+        bob: { email: "bob@example.com" },
+      },
+      env,
+    );
+    const outbox = outboxPath("example");
+    rmSync(outbox, { force: true });
+    queueEvents(model, undefined, "the up failed after the platform layer was applied");
+    expect(readOutbox(outbox)).toEqual([
+      {
+        url: "https://a.example.org/",
+        tenantHook: {
+          tenant: "alice",
+          vault: { mount: "secret", path: "tenants/alice/tenancy-hooks", key: "secret" },
+        },
+        event: expect.objectContaining({ type: "tenant.onboarded", tenant: "alice" }),
+        attempts: 0,
+        error: "not sent: the up failed after the platform layer was applied",
+      },
+    ]);
+    rmSync(outbox, { force: true });
   });
 
   it("--resend drops an entry whose tenant no longer names the hook, saying so", async () => {
