@@ -102,6 +102,7 @@ export function resolveStack(stack: StackSpecs, ctx: DataContext): ResolvedStack
         return resolve(ref.value);
       case "secret":
       case "sharedTls":
+      case "vaultKv":
         return SECRET;
       case "config":
         return undefined;

@@ -85,6 +85,20 @@ export interface RunOptions {
     /** The provider the read names, as registered in this run. */
     provider?: RecordedResource;
   }) => Promise<{ state: Record<string, unknown>; stored: Record<string, unknown> } | undefined>;
+  /**
+   * What a data source answers (an invoke: Vault's KV read `vault:kv/getSecretV2:getSecretV2`), as the provider
+   * would; undefined: the mock echoes the invoke's inputs.
+   * @default - every invoke echoes its inputs
+   */
+  invoke?: (r: {
+    token: string;
+    inputs: Record<string, unknown>;
+  }) => Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined;
+  /**
+   * Sees a resource's inputs as the engine receives them, secret values still in their wire form (before the
+   * record redacts them): what a test checks reaches the provider, and is marked secret.
+   */
+  observeInputs?: (r: RecordedResource, inputs: Record<string, unknown>) => void;
 }
 
 const STACK_REFERENCE = "pulumi:pulumi:StackReference";
@@ -180,6 +194,7 @@ async function runExclusive(
     {
       newResource(args) {
         if (registering) {
+          opts.observeInputs?.(registering, args.inputs);
           registering.inputs = redactSecrets(args.inputs) as Record<string, unknown>;
           registering = undefined;
         }
@@ -210,8 +225,9 @@ async function runExclusive(
         // a mock echoes the inputs back as the resource's state, with a stable id
         return { id: `${args.name}-id`, state: args.inputs };
       },
-      call(args) {
-        return args.inputs;
+      async call(args) {
+        // a data source (Vault's KV read): what the test's world answers, else its inputs echoed
+        return (await opts.invoke?.({ token: args.token, inputs: args.inputs })) ?? args.inputs;
       },
     },
     project,

@@ -9,6 +9,7 @@ import type { EnvironmentData } from "./schema";
 import type { QuotaKey } from "../components/namespace/schema";
 import type * as members from "../components/members/schema";
 import type * as namespace from "../components/namespace/schema";
+import type { SharedObjectData } from "../components/shared/schema";
 
 export type TenantRole = z.output<typeof members.TenantRole>;
 export type MemberRole = z.output<typeof members.MemberRole>;
@@ -172,6 +173,8 @@ export interface TenantModel {
   ci?: CiModel;
   /** Its own webhooks (docs/hooks.md); absent when it names none. */
   hooks?: HookModel[];
+  /** The objects it declares for its namespaces and its descendants' (docs/shared-objects.md); absent: none. */
+  sharedObjects?: SharedObjectData[];
   offboarding: boolean;
   /** The shard its record pins it to; otherwise layers/shards.ts chooses one from its id. */
   shard?: number;

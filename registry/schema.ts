@@ -28,6 +28,7 @@ import { ExtraRules, MemberRole, TenantRole } from "../components/members/schema
 import { Limits, NamespaceEntry, PodSecurityLevel, Quota } from "../components/namespace/schema";
 import { OrganisationSettings } from "../components/organisations/schema";
 import { AdminNetworkPolicySettings, NetworkPeer, ReservedRanges } from "../components/network/schema";
+import { SharedObjects } from "../components/shared/schema";
 import { VaultSettings } from "../components/vault/schema";
 
 /** A git forge account or team, as CODEOWNERS names it: `@user` or `@org/team` (the @ may be left out). */
@@ -158,6 +159,7 @@ export const TenantFile = z
       .optional()
       .describe("how the tenant's pipelines authenticate (per-tenant CI mode)"),
     hooks: TenantHooks,
+    sharedObjects: SharedObjects,
     offboarding: z.boolean().default(false).describe("phase one of removal: revoke access, unprotect data"),
     shard: z
       .number()
@@ -241,6 +243,7 @@ const Tier = z.strictObject({
       "namespace owners of this tier may read the cluster's classes (StorageClasses, IngressClasses, PriorityClasses, RuntimeClasses, CSIDrivers) to choose among them (default false: no access at cluster scope, the multi-tenancy benchmark's block access to cluster resources)",
     ),
   admission: TierAdmission.optional().describe("what the admission policies allow this tier's tenants"),
+  sharedObjects: SharedObjects.optional(),
 });
 
 export const EnvironmentFile = z
@@ -449,6 +452,7 @@ export const EnvironmentFile = z
         "the environment lease (a coordination.k8s.io/v1 Lease tenancy-<env>) an up, a destroy or a direct pulumi up holds: one change at a time",
       ),
     storageClasses: StorageClasses,
+    sharedObjects: SharedObjects,
     reserved: z
       .strictObject({
         namespaces: z.array(z.string()).default([]),

@@ -24,6 +24,7 @@ import { checkEnvironment } from "./rules/environment";
 import { checkIdentity } from "./rules/identity";
 import { checkMembers } from "../components/members/rules";
 import { checkNames } from "./rules/names";
+import { checkSharedObjects } from "../components/shared/rules";
 import { checkOrganisations } from "../components/organisations/rules";
 import { checkNamespace, namespaceEntries } from "../components/namespace/rules";
 import { checkGrants, selectAt } from "../components/clusters/rules";
@@ -108,6 +109,8 @@ export function buildRegistry(
     claims,
     problems,
   );
+  // shared objects land in descendants' namespaces: judged once every tenant is known
+  checkSharedObjects({ environment, tenants }, problems, opts.platformVaultPaths ?? []);
   if (problems.length > 0) throw new InvalidInputError(problems);
   return { environment, tenants };
 }
@@ -307,6 +310,7 @@ function checkTenants(
         apps,
         ...(ci ? { ci } : {}),
         ...(hooks ? { hooks } : {}),
+        ...(data.sharedObjects.length > 0 ? { sharedObjects: data.sharedObjects } : {}),
         offboarding: data.offboarding,
         ...(data.shard !== undefined ? { shard: data.shard } : {}),
       },

@@ -2,7 +2,7 @@
  * The registrar (ARCHITECTURE.md, "Resources as data"): the one place resource specs become Pulumi SDK resources.
  * A spec's type token picks the provider SDK's typed class; a component spec becomes a component with its
  * registered outputs; references are resolved to Outputs (another resource's output, an upstream check, a
- * secret, the shared TLS data read at run time, a secret config value). `preview`, `up`, `destroy`, `adopt` and
+ * secret, the shared TLS data read at run time, a secret config value, a Secret's data read from Vault KV). `preview`, `up`, `destroy`, `adopt` and
  * `pulumi up -s` run every layer through here; the offline commands never load it.
  */
 import * as cloudflare from "@pulumi/cloudflare";
@@ -23,6 +23,7 @@ import {
   upstreamAwaited,
   upstreamMissing,
 } from "../components/core/spec";
+import { kvSecretData } from "../components/shared/vault-kv";
 import { parseStackName, stackReferenceName } from "../layers/identity";
 import type { Layer, LayerInput, LayerName } from "../layers/names";
 import { type AppliedNames, appliedNames } from "../policy/names";
@@ -175,6 +176,7 @@ export function registerStack(
     return r;
   };
   const tlsData = new Map<string, pulumi.Output<Record<string, string>>>();
+  const kvReads = new Map<string, pulumi.Output<unknown>>();
 
   const resolveRef = (ref: Ref, by: ResourceSpec): unknown => {
     switch (ref.$ref) {
@@ -202,6 +204,24 @@ export function registerStack(
           tlsData.set(ref.provider, (data = pulumi.secret(secretObject.data.apply((d) => d ?? {}))));
         }
         return data;
+      }
+      case "vaultKv": {
+        // one read per KV secret and provider; a data source, read in a preview too. Its answer is checked
+        // (components/shared/vault-kv.ts) and secret: never in the state, a diff or a log in the clear
+        const key = `${ref.provider}\0${ref.mount}\0${ref.path}`;
+        let data = kvReads.get(key);
+        if (!data)
+          kvReads.set(
+            key,
+            (data = vault.kv
+              .getSecretV2Output(
+                { mount: ref.mount, name: ref.path },
+                { provider: get(ref.provider, by) as pulumi.ProviderResource },
+              )
+              .apply((answer) => answer.data as unknown)),
+          );
+        const read = { mount: ref.mount, path: ref.path, keys: ref.keys, secretType: ref.secretType };
+        return pulumi.secret(data.apply((answer) => kvSecretData(answer, read)));
       }
       default:
         return unknownRef(ref);

@@ -29,7 +29,9 @@ const REF: unique symbol = Symbol.for("tenancy.ref") as never;
  *   in an update the value fails, and with it what takes it: ARCHITECTURE.md, "Two views");
  * - `secret`: its value kept secret in the state and never shown;
  * - `sharedTls`: the data of the environment's shared TLS secret, read on a cluster at run time (secret);
- * - `config`: a Pulumi secret config value, left out when not set.
+ * - `config`: a Pulumi secret config value, left out when not set;
+ * - `vaultKv`: a Secret's `data` read from a Vault KV v2 secret at run time through the Vault provider (`keys`:
+ *   the Secret's data key -> the KV field), checked (components/shared/vault-kv.ts) and kept secret.
  * Made by `ref` only: an object that merely has a `$ref` key (a registry value can) is data, never a reference.
  */
 export type RefBody =
@@ -37,7 +39,16 @@ export type RefBody =
   | { $ref: "upstream"; check: UpstreamCheck; value: unknown }
   | { $ref: "secret"; value: unknown }
   | { $ref: "sharedTls"; provider: string; namespace: string; secretName: string; name: string }
-  | { $ref: "config"; key: string };
+  | { $ref: "config"; key: string }
+  | {
+      $ref: "vaultKv";
+      provider: string;
+      mount: string;
+      path: string;
+      keys: Record<string, string>;
+      /** The Secret's type: what the value must be (a dockerconfigjson is JSON). */
+      secretType: string;
+    };
 export type Ref = RefBody & { readonly [REF]: true };
 
 /** A reference (the one way to make one). */

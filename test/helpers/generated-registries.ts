@@ -116,6 +116,16 @@ export const registrySpec = fc.record({
   }),
   /** Per-tenant CI: a role per namespace (ci.perTenant.rolePer: namespace) instead of one per tenant. Last: earlier draws stay. */
   ciRolePerNamespace: fc.boolean(),
+  /**
+   * Shared objects (docs/shared-objects.md): the environment's (a pull secret from a platform KV path and a
+   * ConfigMap), the default tier's (a LimitRange) and per tenant its own (a Secret from its own KV path and a
+   * NetworkPolicy letting its first namespace in). Last: earlier draws stay.
+   */
+  sharedObjects: fc.record({
+    environment: fc.boolean(),
+    tier: fc.boolean(),
+    tenants: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
+  }),
 });
 export type RegistrySpec = typeof registrySpec extends fc.Arbitrary<infer S> ? S : never;
 
@@ -123,6 +133,23 @@ export type RegistrySpec = typeof registrySpec extends fc.Arbitrary<infer S> ? S
 function subset(list: string[], pick: boolean[] | undefined): string[] | undefined {
   const chosen = pick ? list.filter((_, i) => pick[i]) : [];
   return chosen.length > 0 ? chosen : undefined;
+}
+
+/** A tenant's own shared objects: a Secret from its own KV path, a NetworkPolicy letting its first namespace in. */
+function tenantSharedObjects(spec: RegistrySpec, id: string, namespaces: string[]): NonNullable<TenantFileInput["sharedObjects"]> {
+  const path = spec.legacy ? `${id}/app` : spec.perNamespace ? `${namespaces[0]}/app` : `tenants/${id}/app`;
+  return [
+    { kind: "Secret", name: "app-token", vault: { path, keys: { token: "token" } } },
+    {
+      kind: "NetworkPolicy",
+      name: "from-first",
+      spec: {
+        podSelector: {},
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespaces[0]! } } }] }],
+      },
+    },
+  ];
 }
 
 /** The tenant documents of a spec. */
@@ -190,6 +217,9 @@ export function documents(spec: RegistrySpec, extras = true): Record<string, Ten
           }
         : {}),
       ...(t.offboarding ? { offboarding: true } : {}),
+      ...(extras && spec.sharedObjects?.tenants[i] && nsOf[i]!.length > 0
+        ? { sharedObjects: tenantSharedObjects(spec, id, nsOf[i]!) }
+        : {}),
     };
   });
   return docs;
@@ -221,6 +251,20 @@ export function generatedRegistry(
       enabled: true,
       ...(spec.extras.adminNetworkPolicy === "released" ? { release: true } : {}),
     };
+  if (extras && spec.sharedObjects?.environment)
+    env.sharedObjects = [
+      {
+        kind: "Secret",
+        name: "regcred",
+        type: "kubernetes.io/dockerconfigjson",
+        vault: { path: "platform/registry", keys: { ".dockerconfigjson": "dockerconfigjson" } },
+      },
+      { kind: "ConfigMap", name: "platform-ca", data: { "ca.crt": "-----BEGIN CERTIFICATE-----" } },
+    ];
+  if (extras && spec.sharedObjects?.tier)
+    env.tiers.standard.sharedObjects = [
+      { kind: "LimitRange", name: "pvc-size", spec: { limits: [{ type: "PersistentVolumeClaim", max: { storage: "20Gi" } }] } },
+    ];
   editEnvironment(env);
   try {
     return registryOf(documents(spec, extras), env);

@@ -1,6 +1,6 @@
 /**
  * The harness as the oracle (ARCHITECTURE.md, "Resources as data"): over generated registries (every concern,
- * three clusters, 1-3 shards, offboarding tenants and namespaces, both Vault layouts, apps, TLS modes, shared and
+ * three clusters, 1-3 shards, shared objects (a Secret read from Vault KV), offboarding tenants and namespaces, both Vault layouts, apps, TLS modes, shared and
  * per-tenant CI), every stack's specs are registered by the registrar under Pulumi's mock runtime, and what the
  * SDK registered must be exactly what the specs say, as plan/data.ts reads them: the same URNs, types, inputs,
  * protect, parents, providers, aliases, dependencies (as the SDK expands them), deletedWith, import ids, owners
@@ -116,6 +116,29 @@ function registered(run: ProgramRun, specs: StackSpecs) {
     }));
 }
 
+/**
+ * Vault's KV reads of a stack's `vaultKv` references (shared Secrets, docs/shared-objects.md) answered as the
+ * provider would: every field the specs read at a path, a JSON object each (what a dockerconfigjson must be).
+ */
+function kvAnswers(specs: StackSpecs) {
+  const fields = new Map<string, Set<string>>();
+  const walk = (v: unknown): void => {
+    if (isRef(v)) {
+      if (v.$ref === "vaultKv") {
+        const at = `${v.mount}/${v.path}`;
+        fields.set(at, new Set([...(fields.get(at) ?? []), ...Object.values(v.keys)]));
+      }
+    } else if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === "object") Object.values(v).forEach(walk);
+  };
+  for (const s of specs.resources) walk(s.inputs);
+  return (r: { token: string; inputs: Record<string, unknown> }) => {
+    const read = fields.get(`${String(r.inputs.mount)}/${String(r.inputs.name)}`);
+    if (r.token !== "vault:kv/getSecretV2:getSecretV2" || !read) return undefined;
+    return { ...r.inputs, data: Object.fromEntries([...read].map((f) => [f, "{}"])) };
+  };
+}
+
 const byUrn = <T extends { urn: string }>(xs: T[]) => [...xs].sort((a, b) => (a.urn < b.urn ? -1 : 1));
 
 /** Every stack of a model, planned in order: its specs, resolved, registered and compared. */
@@ -134,7 +157,7 @@ async function compareAll(
       const specs = layer.program({ model, tenants: part.tenants, part: part.part, ...adopting });
       const resolved = resolveStack(specs, { outputs: dataOutputs, dryRun: view.dryRun });
       const run = await runProgram(
-        { stack: part.name, stackOutputs: mockOutputs, dryRun: view.dryRun },
+        { stack: part.name, stackOutputs: mockOutputs, dryRun: view.dryRun, invoke: kvAnswers(specs) },
         async () => registerStack(tamper(specs)),
       );
       expect(byUrn(registered(run, specs)), part.name).toEqual(byUrn(expected(part.name, specs, resolved)));
