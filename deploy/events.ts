@@ -433,9 +433,12 @@ export function keepInOutbox(path: string, pending: Pending[]): void {
   writeOutbox(path, mergeOutbox(readOutbox(path), pending));
 }
 
-/** The outbox with `failed` added: one entry per event id and webhook, the newest kept. */
+/**
+ * The outbox with `failed` added: one entry per event id and webhook or tenant hook, the newest kept (a tenant
+ * may name the URL of a platform webhook: two receivers, two entries).
+ */
 export function mergeOutbox(current: Pending[], failed: Pending[]): Pending[] {
-  const key = (p: Pending) => `${p.event.id}\0${p.url}`;
+  const key = (p: Pending) => `${p.event.id}\0${p.url}\0${p.tenantHook?.tenant ?? ""}`;
   const merged = new Map(current.map((p) => [key(p), p]));
   for (const p of failed) merged.set(key(p), p);
   return [...merged.values()];

@@ -16,7 +16,15 @@ import { stringify } from "yaml";
 import { afterUp, queueEvents } from "../../cli/events";
 import { InvalidInputError, formatProblem } from "../../components/core/problems";
 import { type TenantEvent, tenantDigest, tenantEvents, verify } from "../../components/events/policy";
-import { type Item, deliver, outboxPath, readOutbox, tenantFanOut, writeOutbox } from "../../deploy/events";
+import {
+  type Item,
+  deliver,
+  mergeOutbox,
+  outboxPath,
+  readOutbox,
+  tenantFanOut,
+  writeOutbox,
+} from "../../deploy/events";
 import type { RegistryModel } from "../../registry/model";
 import type { TenantFileInput } from "../../registry/schema";
 import { runCliAsync } from "../helpers/cli";
@@ -591,6 +599,19 @@ describe("the hook secret's Vault path", () => {
 });
 
 describe("the outbox with tenant hooks", () => {
+  it("keeps a tenant hook's entry and a platform webhook's at the same URL apart; the newest of each kept", () => {
+    const ev = tenantEvents(undefined, registryOf({ alice: { email: "alice@example.com" } }), AT)[0]!;
+    const url = "https://shared.example.org/";
+    const ref = {
+      tenant: "alice",
+      vault: { mount: "secret", path: "tenants/alice/tenancy-hooks", key: "secret" },
+    };
+    const platform = { url, secretEnv: "HOOK_SECRET", event: ev, attempts: 1, error: "a" };
+    const tenant = { url, tenantHook: ref, event: ev, attempts: 1, error: "b" };
+    const merged = mergeOutbox([platform, tenant], [{ ...tenant, attempts: 2 }]);
+    expect(merged).toEqual([platform, { ...tenant, attempts: 2 }]);
+  });
+
   const event = {
     type: "tenant.changed",
     environment: "example",
