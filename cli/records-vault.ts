@@ -15,6 +15,8 @@ import {
   writeTenantSecret,
 } from "../registry/vault-records";
 import { isMapping } from "../registry/single-secret";
+import { descendants } from "../registry/model";
+import { treeOf } from "../registry/records";
 import { UsageError } from "../components/core/problems";
 import { type CommonOptions, loadOptions } from "./options";
 
@@ -92,4 +94,58 @@ export async function offboardVault(
   const docs = read.docs.map((d) => (d.id === id ? { ...d, data: changed } : d));
   await loadRegistry({ ...loadOptions(opts), documents: docs });
   return { wrote: read.source, version: await writeTenantSecret(source, id, changed, read.version) };
+}
+
+/**
+ * `offboard --recursive --source vault`: phase one on the tenant and every descendant, the registry validated
+ * with all of them first. The single-secret layout writes them at once; the per-tenant layout writes one secret
+ * each, with check-and-set on the version read, the deepest first and the tenant last, so that a failure half
+ * way leaves a valid registry (offboarding children under an active parent) and the command can run again.
+ */
+export async function offboardVaultTree(
+  opts: CommonOptions,
+  id: string,
+): Promise<{ wrote: string[]; tenants: string[] }> {
+  const source = vaultSource(opts);
+  if (source.layout === "single-secret") {
+    const snapshot = await readSingleSecret(source);
+    const record = Object.hasOwn(snapshot.users, id) ? snapshot.users[id] : undefined;
+    if (!isMapping(record)) throw new UsageError(`no tenant ${JSON.stringify(id)} in ${snapshot.source}`);
+    const docs = singleSecretDocs(snapshot, snapshot.users);
+    const users = { ...snapshot.users };
+    const tenants: string[] = [];
+    for (const t of [id, ...descendants(treeOf(docs), id).map((d) => d.id)]) {
+      const changed = isMapping(users[t]) ? offboardData(users[t], `${snapshot.source}.${t}`) : undefined;
+      if (changed === undefined) continue;
+      users[t] = changed;
+      tenants.push(t);
+    }
+    if (tenants.length === 0) return { wrote: [], tenants };
+    await loadRegistry({ ...loadOptions(opts), documents: singleSecretDocs(snapshot, users) });
+    const version = await writeSingleSecret(source, snapshot, users);
+    return { wrote: [`${snapshot.source} (version ${version})`], tenants };
+  }
+  const read = await readPerTenant(source, id);
+  if (read.version === 0 || read.data === undefined)
+    throw new UsageError(`no tenant ${JSON.stringify(id)}: ${read.source} does not exist`);
+  const ids = [id, ...descendants(treeOf(read.docs), id).map((d) => d.id)];
+  const changes: { id: string; data: Record<string, unknown>; version: number; source: string }[] = [];
+  for (const t of ids) {
+    const r = t === id ? read : await readPerTenant(source, t);
+    const changed = r.data === undefined ? undefined : offboardData(r.data, r.source);
+    if (changed !== undefined) changes.push({ id: t, data: changed, version: r.version, source: r.source });
+  }
+  if (changes.length === 0) return { wrote: [], tenants: [] };
+  const byId = new Map(changes.map((c) => [c.id, c]));
+  await loadRegistry({
+    ...loadOptions(opts),
+    documents: read.docs.map((d) => (byId.has(d.id) ? { ...d, data: byId.get(d.id)!.data } : d)),
+  });
+  const wrote: string[] = [];
+  // descendants come level by level: the deepest last in `changes`, so written first
+  for (const c of [...changes].reverse()) {
+    const version = await writeTenantSecret(source, c.id, c.data, c.version);
+    wrote.push(`${c.source} (version ${version})`);
+  }
+  return { wrote: wrote.reverse(), tenants: changes.map((c) => c.id) };
 }

@@ -7,13 +7,13 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadRegistry } from "../registry/load";
-import type { TenantDocument } from "../registry/model";
+import { type TenantDocument, descendants } from "../registry/model";
 import { parseYaml } from "../registry/parse";
 import { UsageError } from "../components/core/problems";
-import { type NewRecord, offboardText, parseMember, renderRecord } from "../registry/records";
+import { type NewRecord, offboardText, parseMember, renderRecord, treeOf } from "../registry/records";
 import { isLabel } from "../components/core/schema";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
-import { offboardVault, onboardVault } from "./records-vault";
+import { offboardVault, offboardVaultTree, onboardVault } from "./records-vault";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -117,8 +117,27 @@ export function recordCommands(program: Command): void {
         "phase one of removing a tenant (or one of its namespaces): sets offboarding: true in its record, comments kept; access goes once applied, data stays until the record (or namespace) is removed in a later change",
       )
       .argument("<id>", "the tenant id")
-      .option("--namespace <name>", "offboard only this namespace of the tenant"),
-  ).action(async (id: string, opts: CommonOptions & { namespace?: string }) => {
+      .option("--namespace <name>", "offboard only this namespace of the tenant")
+      .option(
+        "--recursive",
+        "an organisation: the tenant and every descendant (docs/organisations.md); a parent offboarding alone while a child is active is refused",
+      ),
+  ).action(async (id: string, opts: CommonOptions & { namespace?: string; recursive?: boolean }) => {
+    if (opts.recursive && opts.namespace !== undefined)
+      throw new UsageError("--recursive offboards whole tenants: leave out --namespace");
+    if (opts.recursive) {
+      checkId(id);
+      const { wrote, tenants } =
+        opts.source === "vault" ? await offboardVaultTree(opts, id) : await offboardTree(opts, id);
+      report(
+        opts,
+        { ok: true, changed: wrote.length > 0, wrote, tenants },
+        wrote.length === 0
+          ? `tenant ${id} and its descendants are offboarding already: nothing changed`
+          : `offboarding: true set for ${tenants.join(", ")} in ${wrote.join(", ")}. Phase one: once applied, access is revoked and their data unprotected, but kept. Phase two, in a later change after that apply: remove the records.`,
+      );
+      return;
+    }
     if (opts.source === "vault") {
       checkId(id);
       const what = opts.namespace ? `namespace ${opts.namespace} of tenant ${id}` : `tenant ${id}`;
@@ -158,6 +177,39 @@ export function recordCommands(program: Command): void {
         `but kept. Phase two, in a later change after that apply: ${opts.namespace ? "remove the namespace from the record" : "delete the file"}.`,
     );
   });
+}
+
+/**
+ * `offboard --recursive` on the YAML registry: phase one set in the tenant's file and every descendant's, the
+ * registry validated with all of them first; nothing is written when it would be invalid.
+ */
+async function offboardTree(
+  opts: CommonOptions,
+  id: string,
+): Promise<{ wrote: string[]; tenants: string[] }> {
+  const { path, exists } = recordFile(opts, id);
+  if (!exists) throw new UsageError(`no tenant ${JSON.stringify(id)}: ${path} does not exist`);
+  const texts = new Map<string, { path: string; text: string }>();
+  await loadRegistry(loadOptions(opts), (docs) => {
+    const ids = [id, ...descendants(treeOf(docs), id).map((t) => t.id)];
+    const changed = new Map<string, TenantDocument>();
+    for (const tenant of ids) {
+      const doc = docs.find((d) => d.id === tenant)!;
+      const text = offboardText(readFileSync(doc.source, "utf8"), doc.source);
+      if (text === undefined) continue;
+      texts.set(tenant, { path: doc.source, text });
+      const parsed = parseYaml(Buffer.from(text), doc.source);
+      changed.set(
+        tenant,
+        parsed.ok
+          ? { id: tenant, source: doc.source, data: parsed.data }
+          : { id: tenant, source: doc.source, data: undefined, problems: parsed.problems },
+      );
+    }
+    return docs.map((d) => changed.get(d.id) ?? d);
+  });
+  for (const { path: file, text } of texts.values()) writeFileSync(file, text);
+  return { wrote: [...texts.values()].map((t) => t.path), tenants: [...texts.keys()] };
 }
 
 const next = (id: string) =>

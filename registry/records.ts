@@ -5,6 +5,7 @@
  */
 import { isMap, isScalar, isSeq, parseDocument, Document, YAMLMap } from "yaml";
 import { UsageError } from "../components/core/problems";
+import type { TenantDocument, TreeNode } from "./model";
 
 export interface NewRecord {
   email: string;
@@ -76,4 +77,12 @@ export function offboardText(text: string, source: string, namespace?: string): 
     (list as { items: unknown[] }).items[index] = entry;
   }
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+/** The id of each record's parent, as the documents hold them (read before validation: they may be invalid). */
+export function treeOf(docs: readonly TenantDocument[]): TreeNode[] {
+  return docs.map((d) => {
+    const parent = (d.data as { parent?: unknown } | undefined)?.parent;
+    return { id: d.id, ...(typeof parent === "string" ? { parent } : {}) };
+  });
 }

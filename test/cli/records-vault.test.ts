@@ -186,6 +186,31 @@ describe("per-tenant layout", () => {
     expect(diff.stderr).toContain("a per-tenant registry has a version per tenant");
   }, 120_000);
 
+  it("offboard --recursive: the tenant and every descendant, each with check-and-set, the deepest first", async () => {
+    const server = await serve({
+      "tenants/acme": { email: "acme@example.com", tier: "team" },
+      "tenants/web": { email: "web@example.com", tier: "team", parent: "acme" },
+      "tenants/api": { email: "api@example.com", tier: "team", parent: "web" },
+      "tenants/other": { email: "other@example.com" },
+    });
+    const layout = ["--vault-layout", "per-tenant"];
+    const alone = await cli(server, ["offboard", "acme", ...layout]);
+    expect(alone.code).toBe(1);
+    expect(alone.stderr).toContain(
+      "offboard the children first, or all at once with tenancy offboard acme --recursive",
+    );
+    expect(writes(server)).toEqual([]);
+    const r = await cli(server, ["offboard", "acme", "--recursive", ...layout]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    for (const t of ["acme", "web", "api"]) expect(server.secret(`tenants/${t}`)!.offboarding).toBe(true);
+    expect(server.version("tenants/other")).toBe(1);
+    // api, then web, then acme: a failure half way leaves a valid registry
+    const posted = server.requests.filter((q) => q.method === "POST").map((q) => q.path);
+    expect(posted.map((p) => p.split("/").at(-1))).toEqual(["api", "web", "acme"]);
+    expect(writes(server)).toEqual([1, 1, 1]);
+  }, 120_000);
+
   it("onboard writes the first tenant of an empty prefix; reading an empty prefix as the registry is still refused", async () => {
     const server = await serve({});
     const layout = ["--vault-layout", "per-tenant"];

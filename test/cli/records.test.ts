@@ -3,6 +3,7 @@
  * validator's messages when it would be invalid (nothing written), never an overwrite, and offboarding that
  * keeps the file's comments and layout, for a tenant and for one namespace.
  */
+import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -149,6 +150,59 @@ describe("tenancy offboard", () => {
     const r = cli("offboard", "dave");
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/tenants\/dave\.yaml: cannot edit/);
+  });
+
+  it("an organisation: a parent alone is refused while a child is active; --recursive offboards the tree, and diff shows each", () => {
+    writeFileSync(join(dir, "tenants/acme.yaml"), "email: acme@example.com\ntier: team\n");
+    writeFileSync(
+      join(dir, "tenants/acme-web.yaml"),
+      "# the shop\nemail: web@example.com\ntier: team\nparent: acme\n",
+    );
+    writeFileSync(
+      join(dir, "tenants/acme-api.yaml"),
+      "email: api@example.com\ntier: team\nparent: acme-web\n",
+    );
+    expect(cli("validate").code).toBe(0);
+    const git = (...args: string[]) =>
+      execFileSync("git", args, {
+        cwd: dir,
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: "t",
+          GIT_AUTHOR_EMAIL: "t@example.com",
+          GIT_COMMITTER_NAME: "t",
+          GIT_COMMITTER_EMAIL: "t@example.com",
+        },
+      });
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-q", "-m", "base");
+
+    const alone = cli("offboard", "acme");
+    expect(alone.code).toBe(1);
+    expect(alone.stderr).toContain(
+      'tenants/acme.yaml: offboarding: tenant "acme" is offboarding while its child tenant "acme-web" (tenants/acme-web.yaml) is not: offboard the children first, or all at once with tenancy offboard acme --recursive',
+    );
+    expect(read("tenants/acme.yaml")).toBe("email: acme@example.com\ntier: team\n");
+    expect(cli("offboard", "acme", "--recursive", "--namespace", "acme").code).toBe(2);
+
+    const r = cli("offboard", "acme", "--recursive");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^offboarding: true set for acme, acme-web, acme-api in /);
+    expect(read("tenants/acme-web.yaml")).toBe(
+      "# the shop\nemail: web@example.com\ntier: team\nparent: acme\noffboarding: true\n",
+    );
+    expect(read("tenants/acme-api.yaml")).toMatch(/offboarding: true\n$/);
+    expect(cli("offboard", "acme", "--recursive").stdout).toMatch(/offboarding already: nothing changed/);
+
+    const diff = cli("diff", "--base", "HEAD", "--json");
+    expect(diff.code).toBe(0);
+    const body = JSON.parse(diff.stdout) as { tenants: { id: string; status: string }[] };
+    expect(body.tenants.filter((t) => t.id.startsWith("acme"))).toEqual([
+      { id: "acme", status: "offboarding" },
+      { id: "acme-api", status: "offboarding" },
+      { id: "acme-web", status: "offboarding" },
+    ]);
   });
 
   it("keeps flow lists and comments as written", () => {
