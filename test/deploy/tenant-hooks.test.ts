@@ -11,6 +11,7 @@ import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { afterUp, queueEvents } from "../../cli/events";
@@ -530,6 +531,61 @@ describe("delivery-time refusal: the address connected to is checked", () => {
       ],
     ]);
     expect(r.got).toEqual([]);
+  });
+
+  it("fan-out, over generated registries: every event reaches exactly its own tenant's hooks that list its type, none other", () => {
+    const types = ["tenant.onboarded", "tenant.changed", "tenant.offboarded"] as const;
+    const hook = fc.record({
+      host: fc.constantFrom("a", "b", "c"),
+      events: fc.option(fc.subarray([...types], { minLength: 1 }), { nil: undefined }),
+    });
+    const tenant = fc.record({
+      hooks: fc.array(hook, { maxLength: 3 }),
+      changed: fc.boolean(),
+      offboarding: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(tenant, { minLength: 1, maxLength: 5 }), (spec) => {
+        const records = (step: 0 | 1) =>
+          Object.fromEntries(
+            spec.map((t, i) => {
+              const id = `t${i}`;
+              // the same URL may be named by two tenants: each still gets its own events only
+              const hooks = [
+                ...new Map(t.hooks.map((h) => [`https://${h.host}.example.org/${id.length}`, h])),
+              ].map(([url, h]) => ({ url, ...(h.events ? { events: h.events } : {}) }));
+              return [
+                id,
+                {
+                  email: `${id}@example.com`,
+                  ...(hooks.length > 0 ? { hooks } : {}),
+                  ...(step === 1 && t.changed ? { domains: [`${id}.example.com`] } : {}),
+                  ...(step === 1 && t.offboarding ? { offboarding: true } : {}),
+                },
+              ];
+            }),
+          ) as Record<string, TenantFileInput>;
+        const first = registryOf(records(0));
+        const second = registryOf(records(1));
+        for (const [model, events] of [
+          [first, tenantEvents(undefined, first, AT)],
+          [second, tenantEvents(applied(first), second, AT)],
+        ] as const) {
+          const items = tenantFanOut(events, model);
+          const expected = events.flatMap((e) =>
+            (model.tenants.find((t) => t.id === e.tenant)!.hooks ?? [])
+              .filter((h) => h.events.includes(e.type))
+              .map((h) => `${e.id} ${e.tenant} ${h.url}`),
+          );
+          expect(items.map((i) => `${i.event.id} ${i.tenantHook!.tenant} ${i.url}`)).toEqual(expected);
+          for (const i of items) {
+            expect(i.tenantHook!.tenant).toBe(i.event.tenant);
+            expect(i.tenantHook!.vault.path).toBe(`tenants/${i.event.tenant}/tenancy-hooks`);
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it("fan-out: an event goes to its own tenant's hooks only", () => {
