@@ -135,9 +135,7 @@ function guardedLookup(reserved: readonly string[] | undefined, resolve: typeof 
         const why = refusedAddress(a.address, reserved);
         if (why !== undefined)
           return callback(
-            new RefusedAddress(
-              `refused: ${hostname} resolves to an address tenant hooks may not reach: ${why}`,
-            ),
+            new RefusedAddress(`refused: ${hostname} resolves to ${why}, which tenant hooks may not reach`),
             [],
           );
       }
@@ -163,7 +161,7 @@ function tenantPoster(
   // a connection to an address literal looks nothing up
   if (isIP(host) !== 0) {
     const why = refusedAddress(host, hosts.reserved);
-    if (why !== undefined) return `refused: an address tenant hooks may not reach: ${why}`;
+    if (why !== undefined) return `refused: ${why}, which tenant hooks may not reach`;
   }
   return (u, init) => undiciFetch(u, { ...init, dispatcher: agent(true) });
 }

@@ -48,20 +48,20 @@ export function allowedHost(host: string, allowHosts: readonly string[]): boolea
 }
 
 /**
- * Why a tenant hook may not connect to `address` (an IP address), or undefined when it may: only global
+ * Why a tenant hook may not connect to `address` (an IP address), as the address and what it is
+ * (`10.0.0.5, a private address`), or undefined when it may: only global
  * unicast, outside the environment's reserved ranges. An IPv4-mapped IPv6 address is judged as the IPv4 one;
  * NAT64, 6to4 and Teredo addresses (which carry an IPv4 address inside) are refused.
  */
 export function refusedAddress(address: string, reserved: readonly string[] = []): string | undefined {
-  if (!ipaddr.isValid(address)) return `${address} is not an IP address`;
+  if (!ipaddr.isValid(address)) return `${address}, not an IP address`;
   const ip = ipaddr.process(address);
   const range = ip.range();
-  if (range !== "unicast")
-    return `${ip.toString()} is ${RANGE_NAMES[range] ?? `an address of range ${range}`}`;
+  if (range !== "unicast") return `${ip.toString()}, ${RANGE_NAMES[range] ?? `an address of range ${range}`}`;
   for (const cidr of deniedRanges({ reserved })) {
     const [net, bits] = ipaddr.parseCIDR(cidr);
     if (net.kind() === ip.kind() && ip.match([net, bits] as [typeof ip, number]))
-      return `${ip.toString()} is in ${cidr}, a range reserved by the environment (network.reserved)`;
+      return `${ip.toString()}, in ${cidr}, a range reserved by the environment (network.reserved)`;
   }
   return undefined;
 }

@@ -86,19 +86,19 @@ describe("tenant hooks at validation", () => {
       "http://hooks.example.org/x",
       "is not an https URL (events.tenantHooks.allowHttp in environments/example.yaml allows plain http)",
     ],
-    ["https://10.0.0.5/x", "names 10.0.0.5 is a private address"],
+    ["https://10.0.0.5/x", "names 10.0.0.5, a private address"],
     [
       "https://169.254.169.254/latest/meta-data",
-      "names 169.254.169.254 is a link-local address (cloud metadata lives there)",
+      "names 169.254.169.254, a link-local address (cloud metadata lives there)",
     ],
-    ["https://[::1]/x", "names ::1 is a loopback address"],
-    ["https://0x7f.1/x", "names 127.0.0.1 is a loopback address"],
-    ["https://2130706433/x", "names 127.0.0.1 is a loopback address"],
-    ["https://[::ffff:10.1.2.3]/x", "names 10.1.2.3 is a private address"],
-    ["https://100.64.0.7/x", "names 100.64.0.7 is a carrier-grade NAT address (100.64.0.0/10)"],
-    ["https://0.0.0.0/x", "names 0.0.0.0 is the unspecified address"],
-    ["https://192.0.2.10/x", "names 192.0.2.10 is a reserved address"],
-    ["https://[fd12::1]/x", "names fd12::1 is a unique local address (fc00::/7)"],
+    ["https://[::1]/x", "names ::1, a loopback address"],
+    ["https://0x7f.1/x", "names 127.0.0.1, a loopback address"],
+    ["https://2130706433/x", "names 127.0.0.1, a loopback address"],
+    ["https://[::ffff:10.1.2.3]/x", "names 10.1.2.3, a private address"],
+    ["https://100.64.0.7/x", "names 100.64.0.7, a carrier-grade NAT address (100.64.0.0/10)"],
+    ["https://0.0.0.0/x", "names 0.0.0.0, the unspecified address"],
+    ["https://192.0.2.10/x", "names 192.0.2.10, a reserved address"],
+    ["https://[fd12::1]/x", "names fd12::1, a unique local address (fc00::/7)"],
     ["https://localhost/x", "names localhost, a name that stays on the machine or the site"],
     ["https://LOCALHOST./x", "names localhost, a name that stays on the machine or the site"],
     ["https://api.localhost/x", "names api.localhost, a name that stays on the machine or the site"],
@@ -121,7 +121,7 @@ describe("tenant hooks at validation", () => {
     const env = exampleEnvironmentData();
     env.network.reserved = ["52.0.0.0/8"];
     expect(problemsOf(withHooks([{ url: "https://52.1.2.3/x" }]), env)).toEqual([
-      "tenants/alice.yaml: hooks[0].url: \"https://52.1.2.3/x\" names 52.1.2.3 is in 52.0.0.0/8, a range reserved by the environment (network.reserved): a tenant's hook may not point into the platform's networks (events.tenantHooks.allowHosts in environments/example.yaml lists the exceptions)",
+      "tenants/alice.yaml: hooks[0].url: \"https://52.1.2.3/x\" names 52.1.2.3, in 52.0.0.0/8, a range reserved by the environment (network.reserved): a tenant's hook may not point into the platform's networks (events.tenantHooks.allowHosts in environments/example.yaml lists the exceptions)",
     ]);
     expect(problemsOf(withHooks([{ url: "https://user:pw@hooks.example.org/x" }]))).toEqual([
       "tenants/alice.yaml: hooks[0].url: carries a user name or password: put no credentials in a hook's URL (its events are signed)",
@@ -156,7 +156,7 @@ describe("tenant hooks at validation", () => {
     ];
     expect(problemsOf(withHooks(hooks), allowing)).toEqual([
       expect.stringMatching(
-        /^tenants\/alice\.yaml: hooks\[2\]\.url: "https:\/\/10\.0\.0\.6\/x" names 10\.0\.0\.6 is a private address/,
+        /^tenants\/alice\.yaml: hooks\[2\]\.url: "https:\/\/10\.0\.0\.6\/x" names 10\.0\.0\.6, a private address/,
       ),
     ]);
     const wildcard = exampleEnvironmentData();
@@ -456,7 +456,7 @@ describe("delivery-time refusal: the address connected to is checked", () => {
     const refused = await deliver([item(url)], opts({ lookup }));
     expect(refused.failed.map((p) => [p.error, p.attempts])).toEqual([
       [
-        "refused: hooks.example.com resolves to an address tenant hooks may not reach: 127.0.0.1 is a loopback address",
+        "refused: hooks.example.com resolves to 127.0.0.1, a loopback address, which tenant hooks may not reach",
         1,
       ],
     ]);
@@ -478,7 +478,7 @@ describe("delivery-time refusal: the address connected to is checked", () => {
     const r1 = await deliver([item("https://hooks.example.com/x")], opts({ lookup: mixed }));
     expect(r1.failed.map((p) => [p.error, p.attempts])).toEqual([
       [
-        "refused: hooks.example.com resolves to an address tenant hooks may not reach: 10.0.0.8 is a private address",
+        "refused: hooks.example.com resolves to 10.0.0.8, a private address, which tenant hooks may not reach",
         1,
       ],
     ]);
@@ -488,7 +488,7 @@ describe("delivery-time refusal: the address connected to is checked", () => {
       opts({ lookup: reserved, tenantHosts: { allowHosts: [], reserved: ["52.0.0.0/8"] } }),
     );
     expect(r2.failed.map((p) => p.error)).toEqual([
-      "refused: hooks.example.com resolves to an address tenant hooks may not reach: 52.1.2.3 is in 52.0.0.0/8, a range reserved by the environment (network.reserved)",
+      "refused: hooks.example.com resolves to 52.1.2.3, in 52.0.0.0/8, a range reserved by the environment (network.reserved), which tenant hooks may not reach",
     ]);
   });
 
@@ -497,11 +497,11 @@ describe("delivery-time refusal: the address connected to is checked", () => {
     const port = new URL(await serve(r.server)).port;
     const viaDns = await deliver([item(`http://localhost:${port}/hook`)], opts());
     expect(viaDns.failed[0]!.error).toMatch(
-      /^refused: localhost resolves to an address tenant hooks may not reach: (127\.0\.0\.1|::1) is a loopback address$/,
+      /^refused: localhost resolves to (127\.0\.0\.1|::1), a loopback address, which tenant hooks may not reach$/,
     );
     const literal = await deliver([item(`http://127.0.0.1:${port}/hook`)], opts());
     expect(literal.failed.map((p) => p.error)).toEqual([
-      "refused: an address tenant hooks may not reach: 127.0.0.1 is a loopback address",
+      "refused: 127.0.0.1, a loopback address, which tenant hooks may not reach",
     ]);
     expect(r.got).toEqual([]);
     // control: the platform's own webhooks are trusted, as before: the same receiver gets the event
