@@ -101,6 +101,21 @@ export interface MemberModel {
   namespaces: string[];
 }
 
+/**
+ * A ServiceAccount of the tenant's own automation (components/members/rules.ts resolved it;
+ * docs/automation-identities.md): made in `namespace` on each cluster that namespace exists on, bound there only.
+ */
+export interface ServiceAccountModel {
+  name: string;
+  /** One of the tenant's own namespaces. */
+  namespace: string;
+  role: MemberRole;
+  /** The tenant's namespaces it is bound in (on the clusters where it exists). */
+  namespaces: string[];
+  /** Role bundles the tenant is granted that it gets too (on the clusters where it exists). */
+  bundles: string[];
+}
+
 export interface AppModel {
   /** The catalog app. */
   name: string;
@@ -173,6 +188,8 @@ export interface TenantModel {
   ci?: CiModel;
   /** Its own webhooks (docs/hooks.md); absent when it names none. */
   hooks?: HookModel[];
+  /** Its automation identities; absent when it declares none (so older records keep their digest). */
+  serviceAccounts?: ServiceAccountModel[];
   /** The objects it declares for its namespaces and its descendants' (docs/shared-objects.md); absent: none. */
   sharedObjects?: SharedObjectData[];
   offboarding: boolean;

@@ -24,7 +24,7 @@ import {
 } from "../components/core/schema";
 import { DnsRecords } from "../components/dns/schema";
 import { Events, TenantHooks } from "../components/events/schema";
-import { ExtraRules, MemberRole, TenantRole } from "../components/members/schema";
+import { ExtraRules, MemberRole, ServiceAccounts, TenantRole } from "../components/members/schema";
 import { Limits, NamespaceEntry, PodSecurityLevel, Quota } from "../components/namespace/schema";
 import { OrganisationSettings } from "../components/organisations/schema";
 import { AdminNetworkPolicySettings, NetworkPeer, ReservedRanges } from "../components/network/schema";
@@ -128,6 +128,7 @@ export const TenantFile = z
       )
       .default([])
       .describe("other tenants invited into this tenant's namespaces"),
+    serviceAccounts: ServiceAccounts,
     apps: z
       .array(
         z.strictObject({

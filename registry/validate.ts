@@ -22,7 +22,7 @@ import { checkDomains } from "../components/dns/rules";
 import { checkNamespaceWildcard } from "../components/tls/rules";
 import { checkEnvironment } from "./rules/environment";
 import { checkIdentity } from "./rules/identity";
-import { checkMembers } from "../components/members/rules";
+import { checkMembers, checkServiceAccounts } from "../components/members/rules";
 import { checkNames } from "./rules/names";
 import { checkSharedObjects } from "../components/shared/rules";
 import { checkOrganisations } from "../components/organisations/rules";
@@ -278,6 +278,7 @@ function checkTenants(
       ctx,
       namespaces.map((n) => n.name),
     );
+    const serviceAccounts = checkServiceAccounts(ctx, namespaces, grants, members);
     if (data.shard !== undefined && data.shard >= env.shards.count)
       ctx.at(
         ["shard"],
@@ -310,6 +311,7 @@ function checkTenants(
         apps,
         ...(ci ? { ci } : {}),
         ...(hooks ? { hooks } : {}),
+        ...(serviceAccounts ? { serviceAccounts } : {}),
         ...(data.sharedObjects.length > 0 ? { sharedObjects: data.sharedObjects } : {}),
         offboarding: data.offboarding,
         ...(data.shard !== undefined ? { shard: data.shard } : {}),

@@ -7,7 +7,7 @@ import { admissionPolicies } from "../components/admission/layer";
 import { clusterProviders, tenantGrants } from "../components/clusters/layer";
 import { defaultCluster } from "../components/clusters/placement";
 import { tenantDigest } from "../components/events/policy";
-import { sharedRoles, tenantAccess } from "../components/members/layer";
+import { sharedRoles, tenantAccess, tenantServiceAccounts } from "../components/members/layer";
 import { namespaceOwners } from "../components/members/rbac";
 import { tenantNamespaces } from "../components/namespace/layer";
 import { tenantAdminNetworkPolicies } from "../components/network/layer";
@@ -50,5 +50,6 @@ export const platformProgram = layerProgram([
   tenantNamespaces,
   tenantAccess,
   tenantGrants,
+  tenantServiceAccounts,
   platformOutputs,
 ]);

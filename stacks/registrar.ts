@@ -46,6 +46,7 @@ const CLASSES: Record<string, unknown> = {
   "kubernetes:core/v1:Secret": k8s.core.v1.Secret,
   "kubernetes:core/v1:Service": k8s.core.v1.Service,
   "kubernetes:core/v1:PersistentVolumeClaim": k8s.core.v1.PersistentVolumeClaim,
+  "kubernetes:core/v1:ServiceAccount": k8s.core.v1.ServiceAccount,
   "kubernetes:apps/v1:Deployment": k8s.apps.v1.Deployment,
   "kubernetes:networking.k8s.io/v1:NetworkPolicy": k8s.networking.v1.NetworkPolicy,
   "kubernetes:networking.k8s.io/v1:Ingress": k8s.networking.v1.Ingress,

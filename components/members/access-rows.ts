@@ -21,6 +21,11 @@ export function subjectName(s: Subject): string {
     : `${s.kind} ${s.name}`;
 }
 
+/** How the access matrix names a service account: its username, `system:serviceaccount:<namespace>:<name>`. */
+export function serviceAccountPrincipal(namespace: string, name: string): string {
+  return `system:serviceaccount:${namespace}:${name}`;
+}
+
 /** Kubernetes' own ClusterRoles the plan references but does not create (aggregated ones in components/members/aggregation.ts). */
 const BUILT_IN: ClusterRoleData[] = [
   { name: "cluster-admin", labels: {}, rules: [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }] },
@@ -97,11 +102,20 @@ export function kubernetesAccess(ctx: AccessContext): KubernetesRoles {
     const s = tenantSubject(env, t);
     principalOf.set(`${s.kind}:${s.name}`, { principal: tenantPrincipal(env, t), tenant: t.id });
   }
+  // a service account is its namespace's tenant's principal, named by its username (docs/automation-identities.md)
+  const namespaceOwner = new Map(
+    model.tenants.flatMap((t) => t.namespaces.map((n) => [n.name, t.id] as const)),
+  );
   const subjectPrincipal = (s: Subject) =>
-    principalOf.get(`${s.kind}:${s.name}`) ?? {
-      principal: `${s.kind.toLowerCase()}:${s.name}`,
-      tenant: undefined,
-    };
+    s.kind === "ServiceAccount"
+      ? {
+          principal: serviceAccountPrincipal(s.namespace ?? "", s.name),
+          tenant: namespaceOwner.get(s.namespace ?? ""),
+        }
+      : (principalOf.get(`${s.kind}:${s.name}`) ?? {
+          principal: `${s.kind.toLowerCase()}:${s.name}`,
+          tenant: undefined,
+        });
 
   // per cluster: its ClusterRoles (aggregation resolved among them) and Roles
   const onCluster = (r: PlannedResource) => r.cluster ?? home;

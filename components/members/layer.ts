@@ -11,6 +11,7 @@ import {
 import { tenantAccess as tenantAccessSpecs } from "./access";
 import { sharedClusterRoles } from "./cluster-roles";
 import { activeMembers, activeNamespaces, tenantSubject } from "./rbac";
+import { serviceAccountReach, tenantServiceAccounts as tenantServiceAccountsSpecs } from "./service-accounts";
 
 /** Per cluster, once (the layer's shared part): the namespace roles, the cluster roles, the role bundles. */
 export const sharedRoles: Contribution = ({ input, specs, providers }) => {
@@ -71,6 +72,41 @@ export const tenantAccess: Contribution = ({ input, specs, providers, handles })
         },
         providers.kubernetes(c),
         namespacesReady(handles, c, activeHere),
+      );
+    }
+  }
+};
+
+/**
+ * Per active tenant with automation identities, per cluster where one exists: the ServiceAccounts and their
+ * bindings (components/members/service-accounts.ts), waiting for the namespaces they are in. Where an identity's
+ * own namespace is offboarding, or its tenant is, it is not made: the platform deletes it, and its tokens stop.
+ */
+export const tenantServiceAccounts: Contribution = ({ input, specs, providers, handles }) => {
+  const env = input.model.environment;
+  for (const tenant of input.tenants) {
+    if (tenant.offboarding || !tenant.serviceAccounts) continue;
+    const active = activeNamespaces(tenant);
+    const reach = tenant.serviceAccounts.map((sa) => ({ sa, on: serviceAccountReach(tenant, sa, active) }));
+    for (const c of tenant.clusters) {
+      const accounts = reach.flatMap(({ sa, on }) =>
+        on
+          .filter((r) => r.cluster === c)
+          .map((r) => ({ name: sa.name, namespace: sa.namespace, role: sa.role, reach: r })),
+      );
+      if (accounts.length === 0) continue;
+      const used = [...new Set(accounts.flatMap((a) => [a.namespace, ...a.reach.namespaces]))];
+      tenantServiceAccountsSpecs(
+        specs,
+        onCluster(env.clusters, c, tenant.id),
+        {
+          tenant: tenant.id,
+          accounts,
+          childPrefix: clusterPrefix(env.clusters, c),
+          namespaceObjects: namespaceObjects(handles, c, used),
+        },
+        providers.kubernetes(c),
+        namespacesReady(handles, c, used),
       );
     }
   }

@@ -31,6 +31,7 @@ import { InvalidInputError } from "../../components/core/problems";
 import type { TenantFileInput } from "../../registry/schema";
 import { exampleEnvironmentData, registryOf, withSharedCi } from "../plan/registries";
 import { generatedRegistries } from "../helpers/generated-registries";
+import { serviceAccountViolations } from "../helpers/service-account-reach";
 import { type NetworkWorld, addressReach, decide, podReach } from "../helpers/network-reach";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -572,10 +573,13 @@ function networkViolations(
 function isolationViolations(model: RegistryModel, plan: Plan): string[] {
   const problems: string[] = [];
   const principals = vaultPrincipals(plan, problems);
+  const rows = accessMatrix(model, plan);
   return [
     ...problems,
     ...vaultViolations(model, principals),
-    ...kubernetesViolations(model, accessMatrix(model, plan)),
+    ...kubernetesViolations(model, rows),
+    // a tenant's automation identities: its namespaces on the clusters where they exist, exactly
+    ...serviceAccountViolations(model, rows),
     ...admissionViolations(model, plan),
   ];
 }
@@ -640,6 +644,7 @@ describe("isolation", () => {
       sops: 0,
       clusters: 0,
       grants: 0,
+      serviceAccounts: 0,
     };
     await fc.assert(
       fc.asyncProperty(registries, async ({ model }) => {
@@ -654,6 +659,7 @@ describe("isolation", () => {
         if (model.environment.vault.sops) seen.sops++;
         if (model.tenants.some((t) => t.clusters.length > 1)) seen.clusters++;
         if (model.tenants.some((t) => t.grants.length > 0)) seen.grants++;
+        if (model.tenants.some((t) => t.serviceAccounts)) seen.serviceAccounts++;
         if (model.tenants.filter((t) => t.domains.length > 0).length > 1) seen.domains++;
         const plan = await buildPlan(model, LAYERS);
         expect(isolationViolations(model, plan)).toEqual([]);

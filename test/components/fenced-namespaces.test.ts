@@ -18,7 +18,7 @@ import { LAYERS } from "../../stacks/layers";
 import { pulumiProgram } from "../../stacks/registrar";
 import { generatedRegistries } from "../helpers/generated-registries";
 import { withoutProviderDefaults } from "../helpers/registered-plan";
-import { exampleEnvironmentData, exampleWithEnvironment, loadExample } from "../plan/registries";
+import { exampleEnvironmentData, exampleWithEnvironment, loadExample, registryOf } from "../plan/registries";
 
 /**
  * Components whose objects may stand in a protected namespace and go without it, each with why: an app
@@ -140,6 +140,34 @@ describe("everything in a protected namespace is protected or deleted with it", 
       ]),
     );
     expect(unfenced(regs)).toEqual([]);
+  });
+
+  it("holds for a tenant's automation identities: each ServiceAccount and its bindings go with their namespace", async () => {
+    const model = registryOf({
+      alice: {
+        email: "alice@example.com",
+        namespaces: ["alice", { name: "alice-ci", clusterSelector: { matchLabels: { region: "eu-west" } } }],
+        grants: [{ bundle: "gpu-jobs", clusterSelector: { matchLabels: { purpose: "batch" } } }],
+        serviceAccounts: [{ name: "bot", namespace: "alice-ci", bundles: ["gpu-jobs"] }],
+      },
+    });
+    const regs = await registrations(model);
+    const mine = regs.filter((g) => g.resource.parentType === "tenancy:k8s:TenantServiceAccounts");
+    // main: the account and two role bindings; eu-gpu: the account, a role binding and a bundle's
+    expect(mine.map((g) => kind(g.resource)).sort()).toEqual([
+      "RoleBinding",
+      "RoleBinding",
+      "RoleBinding",
+      "RoleBinding",
+      "ServiceAccount",
+      "ServiceAccount",
+    ]);
+    expect(unfenced(regs)).toEqual([]);
+    // control: one left without deletedWith is reported
+    mine.find((g) => g.resource.name === "alice-sa-binding/alice-ci/bot")!.resource.deletedWith = undefined;
+    expect(unfenced(regs)).toEqual([
+      "example-platform: RoleBinding alice/tenancy-sa.alice-ci.bot (alice-sa-binding/alice-ci/bot) is neither protected nor deleted with its namespace",
+    ]);
   });
 
   it("with AdminNetworkPolicies on, every tenant namespace waits for its tenant's, protected with it", async () => {

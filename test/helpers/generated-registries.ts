@@ -4,7 +4,8 @@
  * environment's three clusters, role bundles, members, per-tenant and shared CI, offboarding tenants and
  * namespaces, both Vault KV layouts, SOPS keys, catalog apps (own and shared placement), TLS by cert-manager or
  * by copy, 1-3 shards, each namespace's `network.from` (the default, tenant, namespace or a list of the tenant's
- * namespaces) and AdminNetworkPolicies on or off. A spec that validation refuses is dropped.
+ * namespaces), AdminNetworkPolicies on or off and automation identities (ServiceAccounts). A spec that validation
+ * refuses is dropped.
  */
 import fc from "fast-check";
 import type { LabelSelector } from "../../components/clusters/placement";
@@ -126,6 +127,22 @@ export const registrySpec = fc.record({
     tier: fc.boolean(),
     tenants: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
   }),
+  /**
+   * Per tenant: its automation identities (docs/automation-identities.md), each in one of its namespaces no member
+   * above viewer is invited into, with a role, some namespaces and its granted bundles. Last: earlier draws stay.
+   */
+  serviceAccounts: fc.array(
+    fc.array(
+      fc.record({
+        ns: fc.nat(2),
+        role: fc.constantFrom(...MEMBER_ROLES),
+        pick: fc.option(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { nil: undefined }),
+        bundles: fc.boolean(),
+      }),
+      { maxLength: 2 },
+    ),
+    { minLength: 5, maxLength: 5 },
+  ),
 });
 export type RegistrySpec = typeof registrySpec extends fc.Arbitrary<infer S> ? S : never;
 
@@ -183,6 +200,25 @@ export function documents(spec: RegistrySpec, extras = true): Record<string, Ten
         ...(namespaces ? { namespaces } : {}),
       };
     });
+    // automation identities, where no invited member could act as them (components/members/rules.ts)
+    const actedOn = new Set(
+      members.filter((m) => m.role !== "viewer").flatMap((m) => m.namespaces ?? nsOf[i]!),
+    );
+    const homes = nsOf[i]!.filter((n) => !actedOn.has(n));
+    const serviceAccounts =
+      homes.length === 0
+        ? []
+        : (spec.serviceAccounts[i] ?? []).map((sa, k) => {
+            const namespaces = subset(nsOf[i]!, sa.pick);
+            const bundles = sa.bundles ? [...new Set(grants.map((g) => g.bundle))] : [];
+            return {
+              name: `bot-${k}`,
+              namespace: homes[sa.ns % homes.length]!,
+              role: sa.role,
+              ...(namespaces ? { namespaces } : {}),
+              ...(bundles.length > 0 ? { bundles } : {}),
+            };
+          });
     const apps = extras && spec.extras.apps ? [...new Map(t.apps.map((a) => [a.app, a])).values()] : [];
     docs[id] = {
       email: `${id}@example.com`,
@@ -217,6 +253,7 @@ export function documents(spec: RegistrySpec, extras = true): Record<string, Ten
           }
         : {}),
       ...(t.offboarding ? { offboarding: true } : {}),
+      ...(serviceAccounts.length > 0 ? { serviceAccounts } : {}),
       ...(extras && spec.sharedObjects?.tenants[i] && nsOf[i]!.length > 0
         ? { sharedObjects: tenantSharedObjects(spec, id, nsOf[i]!) }
         : {}),
@@ -266,8 +303,18 @@ export function generatedRegistry(
       { kind: "LimitRange", name: "pvc-size", spec: { limits: [{ type: "PersistentVolumeClaim", max: { storage: "20Gi" } }] } },
     ];
   editEnvironment(env);
+  const docs = documents(spec, extras);
   try {
-    return registryOf(documents(spec, extras), env);
+    return registryOf(docs, env);
+  } catch (e) {
+    if (!(e instanceof InvalidInputError)) throw e;
+    // identities whose namespaces or bundles miss their clusters: kept, bound by default (their tenant's namespaces)
+    if (!e.problems.some((p) => p.path[0] === "serviceAccounts")) return undefined;
+  }
+  for (const d of Object.values(docs))
+    d.serviceAccounts = d.serviceAccounts?.map(({ name, namespace, role }) => ({ name, namespace, role }));
+  try {
+    return registryOf(docs, env);
   } catch (e) {
     if (e instanceof InvalidInputError) return undefined;
     throw e;
