@@ -20,6 +20,7 @@ import {
   kubeconfigSecretName,
 } from "../layers/in-cluster";
 import { defaultCluster } from "../components/clusters/placement";
+import { sharedObjectClusters } from "../components/shared/rules";
 import { MANAGED_BY } from "../components/core/labels";
 import { InvalidInputError, type Problem, showList } from "../components/core/problems";
 import type { RegistryModel } from "../registry/model";
@@ -100,11 +101,17 @@ export function stackCredentials(
   ];
 }
 
-/** The clusters whose kubeconfig Secret a layer's stacks mount: every cluster it writes but the default. */
+/**
+ * The clusters whose kubeconfig Secret a layer's stacks mount: every cluster it writes but the default. The vault
+ * layer writes other clusters only for shared objects there (docs/shared-objects.md).
+ */
 export function mountedClusters(model: RegistryModel, layer: LayerName): string[] {
-  if (!EVERY_CLUSTER[layer]) return [];
   const home = defaultCluster(model.environment.clusters);
-  return model.environment.clusters.map((c) => c.name).filter((c) => c !== home);
+  const others = model.environment.clusters.map((c) => c.name).filter((c) => c !== home);
+  if (EVERY_CLUSTER[layer]) return others;
+  if (layer !== "vault") return [];
+  const shared = sharedObjectClusters(model);
+  return others.filter((c) => shared.has(c));
 }
 
 /**

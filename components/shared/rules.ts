@@ -70,6 +70,18 @@ export function sharedNamespaces(tenant: TenantModel): TenantModel["namespaces"]
   return tenant.offboarding ? [] : tenant.namespaces.filter((n) => !isOffboarding(tenant, n));
 }
 
+/** The clusters some shared object is placed on (where the vault layer writes Kubernetes objects). */
+export function sharedObjectClusters(model: {
+  environment: EnvironmentModel;
+  tenants: readonly TenantModel[];
+}): Set<string> {
+  const clusters = new Set<string>();
+  for (const tenant of model.tenants)
+    if (sharedObjectsOf(model, tenant).length > 0)
+      for (const ns of sharedNamespaces(tenant)) for (const c of ns.clusters) clusters.add(c);
+  return clusters;
+}
+
 /** The prefix of the platform's own object names in a tenant namespace (`tenancy-<role>`, `tenancy-admission`). */
 export const PLATFORM_PREFIX = "tenancy-";
 

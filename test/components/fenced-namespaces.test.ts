@@ -16,6 +16,7 @@ import { MOCK_ORGANIZATION, type RecordedResource, runProgram } from "../../plan
 import type { RegistryModel } from "../../registry/model";
 import { LAYERS } from "../../stacks/layers";
 import { pulumiProgram } from "../../stacks/registrar";
+import { kvAnswersFor } from "../helpers/vault-kv";
 import { generatedRegistries } from "../helpers/generated-registries";
 import { withoutProviderDefaults } from "../helpers/registered-plan";
 import { exampleEnvironmentData, exampleWithEnvironment, loadExample, registryOf } from "../plan/registries";
@@ -25,11 +26,14 @@ import { exampleEnvironmentData, exampleWithEnvironment, loadExample, registryOf
  * instance's objects (a tenant's own app, in its namespace or the app's shared one, going when its record says so;
  * its volume is protected unless the tenant is offboarding, when it goes with the record), and the deployer Role
  * of the vault layer (in another stack: `deletedWith` names a resource of the same program; removing it revokes
- * the deployer, it neither fences the namespace in nor grants the tenant access).
+ * the deployer, it neither fences the namespace in nor grants the tenant access), and shared objects (the vault
+ * layer too, docs/shared-objects.md: the platform's own fences stay protected; removing a shared NetworkPolicy only
+ * closes the namespace further, a shared LimitRange leaves the platform's own, a Secret or ConfigMap is a copy).
  */
 const GOES_ALONE: Record<string, readonly string[]> = {
   "tenancy:apps:AppInstance": ["Deployment", "Service", "Ingress", "Certificate", "PersistentVolumeClaim"],
   "tenancy:vault:TenantVault": ["Role"],
+  "tenancy:shared:TenantSharedObjects": ["Secret", "ConfigMap", "NetworkPolicy", "LimitRange"],
 };
 
 interface Registration {
@@ -46,7 +50,7 @@ async function registrations(model: RegistryModel): Promise<Registration[]> {
     for (const part of layerStacks(model, layer.name, model.tenants)) {
       const run = await withoutProviderDefaults(() =>
         runProgram(
-          { stack: part.name, stackOutputs: outputs },
+          { stack: part.name, stackOutputs: outputs, invoke: kvAnswersFor(model) },
           pulumiProgram(layer, { model, tenants: part.tenants, part: part.part }),
         ),
       );

@@ -6,6 +6,7 @@
  * nothing else; tenants cannot change or delete the copies (the platformObjects admission policy).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mountedClusters } from "../../../deploy/operator";
 import { PROJECT } from "../../../layers/identity";
 import { layerStacks } from "../../../layers/shards";
 import { accessMatrix } from "../../../plan/access";
@@ -139,6 +140,20 @@ describe("a pull secret declared on a tier", () => {
       const object = r.inputs.data === "[secret]" ? { ...r.inputs, data: { ".dockerconfigjson": "e30=" } } : r.inputs;
       expect(() => validateK8sObject(object), r.name).not.toThrow();
     }
+  });
+});
+
+describe("the operator's workspaces", () => {
+  it("mount the kubeconfig of every other cluster the vault stacks' shared objects are on (and none without)", () => {
+    const vaultProviders = (p: Plan) =>
+      all(p)
+        .filter((r) => r.stack === "example-vault" && r.type === "pulumi:providers:kubernetes" && r.cluster !== "main")
+        .map((r) => r.cluster)
+        .sort();
+    expect(mountedClusters(withSecret, "vault")).toEqual(vaultProviders(plan));
+    expect(mountedClusters(withSecret, "vault")).toEqual(["eu-gpu", "us-east"]);
+    expect(mountedClusters(without, "vault")).toEqual(vaultProviders(planWithout));
+    expect(mountedClusters(without, "vault")).toEqual([]);
   });
 });
 
