@@ -18,6 +18,7 @@ import type { TenantFileInput } from "../../../registry/schema";
 import { InvalidInputError, formatProblem } from "../../../components/core/problems";
 import { type Request, clusterOf } from "../../helpers/admission";
 import { verdicts } from "../../helpers/verdicts";
+import { tenantView } from "../../../portal/data";
 import { validateK8sObject } from "../../helpers/k8s-schema";
 import { serviceAccountViolations } from "../../helpers/service-account-reach";
 import { registryOf } from "../../plan/registries";
@@ -332,6 +333,20 @@ describe("access rows and can-i: exactly its tenant's namespaces on its clusters
       [],
     );
     expect(bots.some((r) => reachesNamespace(r, "alice-us"))).toBe(false);
+  });
+
+  it("the portal lists them with their tenant's grants, and on no other tenant's page", () => {
+    const page = (id: string) =>
+      tenantView(
+        model,
+        plan,
+        rows,
+        model.tenants.find((t) => t.id === id)!,
+      );
+    const principals = (id: string) => new Set(page(id).grants.map((g) => g.principal));
+    expect(principals("alice")).toEqual(new Set(["user:alice@example.com", BOT, READER]));
+    expect(principals("bob").has(BOT) || principals("carol").has(BOT)).toBe(false);
+    expect(JSON.stringify(page("bob"))).not.toContain("deployer-bot");
   });
 
   it("can-i answers for the service account's username", () => {
