@@ -5,7 +5,8 @@
  *
  * Compared on the resolved models (every default applied) and on the access matrix: role, tier, trusted bundles
  * and grants, cluster placements, quota beyond the tier's default, owner and manager memberships, CI claims,
- * admission allowances, Pod Security, the tier's clusterReader, and access gained at cluster scope. A lowering
+ * admission allowances, Pod Security, the tier's clusterReader, automation identities (a new one, a higher role,
+ * more namespaces or bundles), and access gained at cluster scope. A lowering
  * or no change is never a raise.
  */
 import { parseQuantity } from "../components/core/quantity";
@@ -32,6 +33,7 @@ export type PrivilegeKind =
   | "quota"
   | "membership"
   | "ci"
+  | "automation"
   | "admission"
   | "pod-security"
   | "cluster-reader"
@@ -50,6 +52,7 @@ export interface PrivilegeRaise {
 const ROLE_RANK = { "namespace-owner": 0, "power-user": 1, admin: 2 } as const;
 /** Pod Security levels, most restrictive first. */
 const PSA_RANK: Record<PodSecurityLevel, number> = { restricted: 0, baseline: 1, privileged: 2 };
+const MEMBER_RANK: Record<MemberModel["role"], number> = { viewer: 0, developer: 1, manager: 2, owner: 3 };
 
 /** a > b as quantities; an absent value is no limit at all (a ResourceQuota without the key bounds nothing). */
 function above(a: string | number | undefined, b: string | number | undefined): boolean {
@@ -252,6 +255,26 @@ function tenantRaises(
       const more = h.ci.namespaces.filter((n) => !base.ci!.namespaces.includes(n));
       if (more.length > 0) add("ci", `CI deploys to ${more.join(", ")}`, principal);
     }
+  }
+
+  // automation identities (docs/automation-identities.md): a new principal holding the tenant's roles, like a member
+  for (const sa of h.serviceAccounts ?? []) {
+    const principal = `system:serviceaccount:${sa.namespace}:${sa.name}`;
+    const label = `automation identity ${sa.namespace}/${sa.name}`;
+    const old = base.serviceAccounts?.find((x) => x.namespace === sa.namespace && x.name === sa.name);
+    const bundles = sa.bundles.length > 0 ? `; bundles ${sa.bundles.join(", ")}` : "";
+    if (!old) {
+      add("automation", `${label}: ${sa.role} in ${sa.namespaces.join(", ")}${bundles}`, principal);
+      continue;
+    }
+    const namespaces = sa.namespaces.filter((n) => !old.namespaces.includes(n));
+    const more = sa.bundles.filter((x) => !old.bundles.includes(x));
+    const gains = [
+      ...(MEMBER_RANK[sa.role] > MEMBER_RANK[old.role] ? [`role ${old.role} -> ${sa.role}`] : []),
+      ...(namespaces.length > 0 ? [`+ namespaces ${namespaces.join(", ")}`] : []),
+      ...(more.length > 0 ? [`+ bundles ${more.join(", ")}`] : []),
+    ];
+    if (gains.length > 0) add("automation", `${label}: ${gains.join("; ")}`, principal);
   }
   return out;
 }

@@ -19,6 +19,7 @@ import { InvalidInputError, formatProblem } from "../../../components/core/probl
 import { type Request, clusterOf } from "../../helpers/admission";
 import { verdicts } from "../../helpers/verdicts";
 import { tenantView } from "../../../portal/data";
+import { privilegeDelta } from "../../../plan/privilege";
 import { validateK8sObject } from "../../helpers/k8s-schema";
 import { serviceAccountViolations } from "../../helpers/service-account-reach";
 import { registryOf } from "../../plan/registries";
@@ -573,5 +574,41 @@ describe("admission: the identity is the platform's, its credentials short-lived
       "tenancy-role-bindings",
       /may bind only the tenant's own user/,
     );
+  });
+});
+
+describe("a new or wider identity is a raise of privilege (tenancy diff, approve-check)", () => {
+  const erin = (serviceAccounts?: unknown[]): Record<string, TenantFileInput> => ({
+    erin: {
+      email: "erin@example.com",
+      namespaces: ["erin", "erin-ci"],
+      ...(serviceAccounts ? { serviceAccounts: serviceAccounts as TenantFileInput["serviceAccounts"] } : {}),
+    },
+  });
+  const delta = (base?: unknown[], head?: unknown[]) =>
+    privilegeDelta(registryOf(erin(base)), registryOf(erin(head))).map(
+      (r) => `${r.principal} ${r.kind}: ${r.what}`,
+    );
+  const BOT_E = "system:serviceaccount:erin-ci:bot";
+
+  it("reported: a new identity, a higher role, more namespaces; not: the same, narrower or removed", () => {
+    expect(delta(undefined, [{ name: "bot", namespace: "erin-ci" }])).toEqual([
+      `${BOT_E} automation: automation identity erin-ci/bot: owner in erin, erin-ci`,
+    ]);
+    expect(
+      delta(
+        [{ name: "bot", namespace: "erin-ci", role: "viewer", namespaces: ["erin-ci"] }],
+        [{ name: "bot", namespace: "erin-ci", role: "developer" }],
+      ),
+    ).toEqual([
+      `${BOT_E} automation: automation identity erin-ci/bot: role viewer -> developer; + namespaces erin`,
+    ]);
+    expect(delta([{ name: "bot", namespace: "erin-ci" }], [{ name: "bot", namespace: "erin-ci" }])).toEqual(
+      [],
+    );
+    expect(
+      delta([{ name: "bot", namespace: "erin-ci" }], [{ name: "bot", namespace: "erin-ci", role: "viewer" }]),
+    ).toEqual([]);
+    expect(delta([{ name: "bot", namespace: "erin-ci" }], undefined)).toEqual([]);
   });
 });
