@@ -48,18 +48,19 @@ export function sharedObjectsOf(
       path: ["sharedObjects", i],
     }));
   return [
-    ...(env.sharedObjects ?? []).map(
-      (object, i): Declared => ({ object, scope: "environment", source: env.source, path: ["sharedObjects", i] }),
-    ),
-    ...(tier?.sharedObjects ?? []).map(
-      (object, i): Declared => ({
-        object,
-        scope: "tier",
-        owner: tenant.tier,
-        source: env.source,
-        path: ["tiers", tenant.tier, "sharedObjects", i],
-      }),
-    ),
+    ...(env.sharedObjects ?? []).map((object, i): Declared => ({
+      object,
+      scope: "environment",
+      source: env.source,
+      path: ["sharedObjects", i],
+    })),
+    ...(tier?.sharedObjects ?? []).map((object, i): Declared => ({
+      object,
+      scope: "tier",
+      owner: tenant.tier,
+      source: env.source,
+      path: ["tiers", tenant.tier, "sharedObjects", i],
+    })),
     ...ancestors(model.tenants, tenant).reverse().flatMap(of),
     ...of(tenant),
   ];
@@ -104,30 +105,39 @@ export function checkSharedObjects(
   const byId = new Map(model.tenants.map((t) => [t.id, t]));
   // each declaration on its own, once
   const scopes: Declared[] = [
-    ...(env.sharedObjects ?? []).map(
-      (object, i): Declared => ({ object, scope: "environment", source: env.source, path: ["sharedObjects", i] }),
-    ),
+    ...(env.sharedObjects ?? []).map((object, i): Declared => ({
+      object,
+      scope: "environment",
+      source: env.source,
+      path: ["sharedObjects", i],
+    })),
     ...Object.entries(env.tiers).flatMap(([tier, t]) =>
-      (t.sharedObjects ?? []).map(
-        (object, i): Declared => ({
-          object,
-          scope: "tier",
-          owner: tier,
-          source: env.source,
-          path: ["tiers", tier, "sharedObjects", i],
-        }),
-      ),
+      (t.sharedObjects ?? []).map((object, i): Declared => ({
+        object,
+        scope: "tier",
+        owner: tier,
+        source: env.source,
+        path: ["tiers", tier, "sharedObjects", i],
+      })),
     ),
     ...model.tenants.flatMap((t) =>
-      (t.sharedObjects ?? []).map(
-        (object, i): Declared => ({ object, scope: "tenant", owner: t.id, source: t.source, path: ["sharedObjects", i] }),
-      ),
+      (t.sharedObjects ?? []).map((object, i): Declared => ({
+        object,
+        scope: "tenant",
+        owner: t.id,
+        source: t.source,
+        path: ["sharedObjects", i],
+      })),
     ),
   ];
   for (const d of scopes) {
     const o = d.object;
     if (o.name.startsWith(PLATFORM_PREFIX))
-      at(d, ["name"], `${show(o.name)} begins with ${show(PLATFORM_PREFIX)}, which the platform's own objects in a namespace use; choose another name`);
+      at(
+        d,
+        ["name"],
+        `${show(o.name)} begins with ${show(PLATFORM_PREFIX)}, which the platform's own objects in a namespace use; choose another name`,
+      );
     if (o.kind === "Secret") checkKvPath(env, d, byId.get(d.owner ?? ""), platformVaultPaths, at);
     if (o.kind === "NetworkPolicy") checkNetworkPolicy(env, d, byId.get(d.owner ?? ""), at);
     if (o.kind === "LimitRange") checkLimitOrder(d, at);
@@ -175,7 +185,11 @@ function checkKvPath(
   const top = path.split("/")[0]!;
   if (d.scope === "tenant") {
     if (!owner) return;
-    const rules = tenantKvRules(vaultPaths(env), owner.id, owner.namespaces.map((n) => n.name));
+    const rules = tenantKvRules(
+      vaultPaths(env),
+      owner.id,
+      owner.namespaces.map((n) => n.name),
+    );
     if (!capabilitiesOn(rules, `${kv}/data/${path}`).includes("read"))
       at(
         d,
@@ -204,15 +218,32 @@ function checkKvPath(
 }
 
 /** Ranges and peers the platform's isolation allows a NetworkPolicy (as the networkPolicies admission policy does). */
-function checkNetworkPolicy(env: EnvironmentModel, d: Declared, owner: TenantModel | undefined, at: At): void {
+function checkNetworkPolicy(
+  env: EnvironmentModel,
+  d: Declared,
+  owner: TenantModel | undefined,
+  at: At,
+): void {
   if (d.object.kind !== "NetworkPolicy") return;
   const net = env.network;
   const own = owner?.namespaces.map((n) => n.name) ?? [];
   const denied = deniedRanges(net);
-  const ingressPeers = [net.ingressController.namespace, ...net.extraIngress.flatMap((p) => (p.namespace ? [p.namespace] : []))];
+  const ingressPeers = [
+    net.ingressController.namespace,
+    ...net.extraIngress.flatMap((p) => (p.namespace ? [p.namespace] : [])),
+  ];
   const egressDeclared = [
-    { namespace: net.dns.namespace, podLabels: net.dns.podLabels, ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
-    ...net.extraEgress.flatMap((p) => (p.namespace ? [{ namespace: p.namespace, podLabels: p.podLabels, ports: p.ports }] : [])),
+    {
+      namespace: net.dns.namespace,
+      podLabels: net.dns.podLabels,
+      ports: [
+        { port: 53, protocol: "UDP" },
+        { port: 53, protocol: "TCP" },
+      ],
+    },
+    ...net.extraEgress.flatMap((p) =>
+      p.namespace ? [{ namespace: p.namespace, podLabels: p.podLabels, ports: p.ports }] : [],
+    ),
   ];
   const scopeOwn = own.length > 0 ? ` or tenant ${show(owner!.id)}'s own (${own.join(", ")})` : "";
   const spec = d.object.spec;
@@ -224,10 +255,16 @@ function checkNetworkPolicy(env: EnvironmentModel, d: Declared, owner: TenantMod
         const where: PathSegment[] = ["spec", dir, r, field, p];
         if (peer.ipBlock) {
           const cidr = parsePrefix(peer.ipBlock.cidr);
-          if (!cidr) return at(d, [...where, "ipBlock", "cidr"], `${show(peer.ipBlock.cidr)} is not an IPv4 or IPv6 CIDR`);
+          if (!cidr)
+            return at(
+              d,
+              [...where, "ipBlock", "cidr"],
+              `${show(peer.ipBlock.cidr)} is not an IPv4 or IPv6 CIDR`,
+            );
           const except = (peer.ipBlock.except ?? []).map((e) => parsePrefix(e));
           (peer.ipBlock.except ?? []).forEach((e, i) => {
-            if (!except[i]) at(d, [...where, "ipBlock", "except", i], `${show(e)} is not an IPv4 or IPv6 CIDR`);
+            if (!except[i])
+              at(d, [...where, "ipBlock", "except", i], `${show(e)} is not an IPv4 or IPv6 CIDR`);
           });
           for (const range of denied) {
             const reserved = parsePrefix(range)!;
@@ -271,7 +308,11 @@ function checkNetworkPolicy(env: EnvironmentModel, d: Declared, owner: TenantMod
         const pods = peer.podSelector?.matchLabels ?? {};
         for (const [k, v] of Object.entries(declared.podLabels ?? {}))
           if (pods[k] !== v)
-            at(d, [...where, "podSelector"], `reaches ${show(ns)} wider than the platform declares it: select its pods by ${k}=${v}`);
+            at(
+              d,
+              [...where, "podSelector"],
+              `reaches ${show(ns)} wider than the platform declares it: select its pods by ${k}=${v}`,
+            );
         if (declared.ports?.length) {
           const ports = rule.ports ?? [];
           const within = (x: (typeof ports)[number]) =>
@@ -333,7 +374,11 @@ function checkPlatformNames(env: EnvironmentModel, tenant: TenantModel, d: Decla
   const o = d.object;
   for (const ns of sharedNamespaces(tenant)) {
     const taken =
-      o.kind === "LimitRange" ? n.limits(tenant.id, ns.name) : o.kind === "Secret" ? n.tlsSecret(tenant.id, ns.name) : undefined;
+      o.kind === "LimitRange"
+        ? n.limits(tenant.id, ns.name)
+        : o.kind === "Secret"
+          ? n.tlsSecret(tenant.id, ns.name)
+          : undefined;
     if (taken === o.name) {
       at(
         d,

@@ -70,9 +70,12 @@ export const SharedSecret = z
   });
 
 function safeDataKey() {
-  return z.string().pipe(DataKey).refine((k) => !["__proto__", "constructor", "prototype"].includes(k), {
-    error: "is not a usable key",
-  });
+  return z
+    .string()
+    .pipe(DataKey)
+    .refine((k) => !["__proto__", "constructor", "prototype"].includes(k), {
+      error: "is not a usable key",
+    });
 }
 
 export const SharedConfigMap = z.strictObject({
@@ -110,16 +113,17 @@ const Peer = z
       .strictObject({ matchLabels: z.record(AnyKey, z.string()) })
       .optional()
       .describe("kubernetes.io/metadata.name: <namespace>, nothing else"),
-    ipBlock: z
-      .strictObject({ cidr: z.string(), except: z.array(z.string()).optional() })
-      .optional(),
+    ipBlock: z.strictObject({ cidr: z.string(), except: z.array(z.string()).optional() }).optional(),
   })
   .refine((p) => (p.ipBlock ? p.podSelector === undefined && p.namespaceSelector === undefined : true), {
     error: "an ipBlock peer has no podSelector or namespaceSelector",
   })
-  .refine((p) => p.ipBlock !== undefined || p.podSelector !== undefined || p.namespaceSelector !== undefined, {
-    error: "names a podSelector, a namespaceSelector or an ipBlock",
-  });
+  .refine(
+    (p) => p.ipBlock !== undefined || p.podSelector !== undefined || p.namespaceSelector !== undefined,
+    {
+      error: "names a podSelector, a namespaceSelector or an ipBlock",
+    },
+  );
 
 const Port = z.strictObject({
   protocol: z.enum(["TCP", "UDP", "SCTP"]).optional(),
@@ -137,9 +141,7 @@ export const SharedNetworkPolicy = z.strictObject({
   spec: z.strictObject({
     podSelector: LabelSelector.describe("the pods it applies to ({} for all)"),
     policyTypes: z.array(z.enum(["Ingress", "Egress"])).min(1),
-    ingress: z
-      .array(z.strictObject({ from: peers("from"), ports: z.array(Port).optional() }))
-      .optional(),
+    ingress: z.array(z.strictObject({ from: peers("from"), ports: z.array(Port).optional() })).optional(),
     egress: z.array(z.strictObject({ to: peers("to"), ports: z.array(Port).optional() })).optional(),
   }),
 });
@@ -183,7 +185,11 @@ export const SharedObjects = z
     list.forEach((o, i) => {
       const key = `${o.kind}/${o.name}`;
       if (seen.has(key))
-        ctx.addIssue({ code: "custom", path: [i, "name"], message: `${o.kind} ${JSON.stringify(o.name)} is declared twice` });
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "name"],
+          message: `${o.kind} ${JSON.stringify(o.name)} is declared twice`,
+        });
       seen.add(key);
     });
   })

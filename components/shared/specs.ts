@@ -7,6 +7,9 @@ import { tenantLabels } from "../core/labels";
 import { type KubernetesManifest, ref } from "../core/spec";
 import type { SharedObjectData } from "./schema";
 
+/** A shared Secret's source: its KV path and the Secret's keys -> the KV fields (JSON). */
+export const VAULT_KV_ANNOTATION = "tenancy.io/vault-kv";
+
 /** The component type grouping a tenant's shared objects on one cluster. */
 export const TENANT_SHARED_OBJECTS = "tenancy:shared:TenantSharedObjects";
 
@@ -30,7 +33,16 @@ export function sharedManifest(
       return {
         apiVersion: "v1",
         kind: "Secret",
-        metadata,
+        // where the value comes from, in the clear (never the value): a plan and a diff show a changed source
+        metadata: {
+          ...metadata,
+          annotations: {
+            [VAULT_KV_ANNOTATION]: JSON.stringify({
+              path: `${vault.mount}/data/${o.vault.path}`,
+              keys: o.vault.keys,
+            }),
+          },
+        },
         type: o.type,
         data: ref({
           $ref: "vaultKv",

@@ -1,8 +1,8 @@
 /**
  * A Vault KV v2 answer turned into a Secret's `data` (the `vaultKv` reference, ARCHITECTURE.md "Resources as
  * data"), checked first: Vault's answers are untrusted input like the registry (docs/safety.md). Every field the
- * declaration names must be there and a string (the Vault provider JSON-encodes any other value: a map or a
- * number is refused, not copied as JSON text), the whole within Kubernetes' 1 MiB object limit, a
+ * declaration names must be there (an own key) and a non-empty string (the Vault provider hands every value as a
+ * string, JSON-encoding any other; anything else is refused), the whole within Kubernetes' 1 MiB object limit, a
  * dockerconfigjson a JSON object. No message ever holds a value: only the path and the field.
  */
 
@@ -28,7 +28,9 @@ export function kvSecretData(answer: unknown, read: KvRead): Record<string, stri
   for (const key of Object.keys(read.keys).sort()) {
     const field = read.keys[key]!;
     if (!Object.hasOwn(data, field))
-      throw new Error(`${where}: has no field ${JSON.stringify(field)} (for the Secret's key ${JSON.stringify(key)})`);
+      throw new Error(
+        `${where}: has no field ${JSON.stringify(field)} (for the Secret's key ${JSON.stringify(key)})`,
+      );
     const value = data[field];
     if (typeof value !== "string")
       throw new Error(`${where}: field ${JSON.stringify(field)} is not a string`);

@@ -35,7 +35,8 @@ export const TENANTS: Record<string, TenantFileInput> = {
   cy: { email: "cy@example.com", namespaces: ["cy"] },
 };
 
-/** The example environment's data with `edit` applied. */
+/** The example environment's data (YAML, untyped) with `edit` applied. */
+/* eslint-disable @typescript-eslint/no-explicit-any -- environment data as parsed YAML */
 export function environment(edit: (env: any) => void = () => {}): any {
   const env = exampleEnvironmentData();
   edit(env);
@@ -48,6 +49,7 @@ export function withTierObjects(objects: unknown[] = [PULL_SECRET]): any {
     env.tiers.team.sharedObjects = objects;
   });
 }
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export function registry(
   envData: unknown = withTierObjects(),

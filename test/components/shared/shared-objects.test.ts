@@ -34,7 +34,9 @@ import {
 const SECRET_TYPE = "kubernetes:core/v1:Secret";
 const all = (plan: Plan) => plan.stacks.flatMap((s) => s.resources.map((r) => ({ ...r, stack: s.stack })));
 const regcreds = (plan: Plan) =>
-  all(plan).filter((r) => r.type === SECRET_TYPE && (r.inputs.metadata as { name: string }).name === "regcred");
+  all(plan).filter(
+    (r) => r.type === SECRET_TYPE && (r.inputs.metadata as { name: string }).name === "regcred",
+  );
 /** `<cluster> <namespace>` of each planned copy. */
 const placements = (plan: Plan) =>
   regcreds(plan)
@@ -45,7 +47,9 @@ const placements = (plan: Plan) =>
 function expectedPlacements(model: RegistryModel, tier: string): string[] {
   return model.tenants
     .filter((t) => t.tier === tier && !t.offboarding)
-    .flatMap((t) => t.namespaces.filter((n) => !n.offboarding).flatMap((n) => n.clusters.map((c) => `${c} ${n.name}`)))
+    .flatMap((t) =>
+      t.namespaces.filter((n) => !n.offboarding).flatMap((n) => n.clusters.map((c) => `${c} ${n.name}`)),
+    )
     .sort();
 }
 
@@ -78,10 +82,29 @@ describe("a pull secret declared on a tier", () => {
     expect(placements(planWithout)).toEqual([]);
   });
 
+  it("leaves an offboarding tenant's and an offboarding namespace's (phase one, with their access)", async () => {
+    const tenants = {
+      ...TENANTS,
+      ann: { ...TENANTS.ann, offboarding: true },
+      ben: {
+        ...TENANTS.ben,
+        namespaces: [
+          "ben",
+          { name: "ben-us", offboarding: true, clusterSelector: { matchLabels: { region: "us-east" } } },
+        ],
+      },
+    } as typeof TENANTS;
+    const p = await buildPlan(registry(withTierObjects(), tenants), LAYERS);
+    expect(placements(p)).toEqual(["main ben"]);
+  });
+
   it("is the platform's: labelled managed-by tenancy and the tenant, owned by the tenant, in the vault layer", () => {
     for (const r of regcreds(plan)) {
       const meta = r.inputs.metadata as { labels: Record<string, string>; namespace: string };
-      expect(meta.labels).toEqual({ "app.kubernetes.io/managed-by": "tenancy", "tenancy.io/tenant": r.tenant });
+      expect(meta.labels).toEqual({
+        "app.kubernetes.io/managed-by": "tenancy",
+        "tenancy.io/tenant": r.tenant,
+      });
       expect(meta.namespace.startsWith(r.tenant!)).toBe(true);
       expect(r.stack).toBe("example-vault");
       expect(r.inputs.type).toBe("kubernetes.io/dockerconfigjson");
@@ -94,15 +117,17 @@ describe("a pull secret declared on a tier", () => {
     const key = (r: { stack: string; type: string; name: string }) => `${r.stack} ${r.type} ${r.name}`;
     const before = new Map(all(planWithout).map((r) => [key(r), r]));
     const added = all(plan).filter((r) => !before.has(key(r)));
-    expect(added.map((r) => `${r.stack} ${r.type} ${r.cluster}`).sort()).toEqual([
-      ...Array(4).fill(`example-vault ${SECRET_TYPE} main`).slice(0, 3),
-      `example-vault ${SECRET_TYPE} eu-gpu`,
-      `example-vault ${SECRET_TYPE} eu-gpu`,
-      `example-vault ${SECRET_TYPE} us-east`,
-      // the vault stack writes on the clusters other than the default now: their providers join it
-      "example-vault pulumi:providers:kubernetes eu-gpu",
-      "example-vault pulumi:providers:kubernetes us-east",
-    ].sort());
+    expect(added.map((r) => `${r.stack} ${r.type} ${r.cluster}`).sort()).toEqual(
+      [
+        ...Array(4).fill(`example-vault ${SECRET_TYPE} main`).slice(0, 3),
+        `example-vault ${SECRET_TYPE} eu-gpu`,
+        `example-vault ${SECRET_TYPE} eu-gpu`,
+        `example-vault ${SECRET_TYPE} us-east`,
+        // the vault stack writes on the clusters other than the default now: their providers join it
+        "example-vault pulumi:providers:kubernetes eu-gpu",
+        "example-vault pulumi:providers:kubernetes us-east",
+      ].sort(),
+    );
     for (const r of all(plan).filter((r) => before.has(key(r)))) expect(r).toEqual(before.get(key(r)));
   });
 
@@ -137,7 +162,8 @@ describe("a pull secret declared on a tier", () => {
     );
     for (const r of shared) {
       // a secret's data is "[secret]" in a plan: validated with the shape the API receives
-      const object = r.inputs.data === "[secret]" ? { ...r.inputs, data: { ".dockerconfigjson": "e30=" } } : r.inputs;
+      const object =
+        r.inputs.data === "[secret]" ? { ...r.inputs, data: { ".dockerconfigjson": "e30=" } } : r.inputs;
       expect(() => validateK8sObject(object), r.name).not.toThrow();
     }
   });
@@ -147,7 +173,10 @@ describe("the operator's workspaces", () => {
   it("mount the kubeconfig of every other cluster the vault stacks' shared objects are on (and none without)", () => {
     const vaultProviders = (p: Plan) =>
       all(p)
-        .filter((r) => r.stack === "example-vault" && r.type === "pulumi:providers:kubernetes" && r.cluster !== "main")
+        .filter(
+          (r) =>
+            r.stack === "example-vault" && r.type === "pulumi:providers:kubernetes" && r.cluster !== "main",
+        )
         .map((r) => r.cluster)
         .sort();
     expect(mountedClusters(withSecret, "vault")).toEqual(vaultProviders(plan));
@@ -203,7 +232,10 @@ describe("applied through the registrar, read from a fake Vault KV", () => {
   let vault: VaultServer;
 
   beforeAll(async () => {
-    vault = await new VaultServer({ token: TOKEN, secrets: { [PULL_PATH]: { dockerconfigjson: PULL_SECRET_VALUE } } }).listen();
+    vault = await new VaultServer({
+      token: TOKEN,
+      secrets: { [PULL_PATH]: { dockerconfigjson: PULL_SECRET_VALUE } },
+    }).listen();
   });
   afterAll(() => vault.close());
 
@@ -285,12 +317,39 @@ describe("applied through the registrar, read from a fake Vault KV", () => {
   }, 60_000);
 });
 
+describe("a changed declaration", () => {
+  it("is a change of every copy in diff: its source (path and keys) is shown, its value never", async () => {
+    const moved = registry(
+      withTierObjects([{ ...PULL_SECRET, vault: { ...PULL_SECRET.vault, path: "platform/registry-2" } }]),
+    );
+    const diff = await compareRegistries(withSecret, moved, LAYERS, { full: true });
+    expect(diff.resources.map((c) => `${c.op} ${c.name}`).sort()).toEqual(
+      regcreds(plan)
+        .map((r) => `change ${r.name}`)
+        .sort(),
+    );
+    for (const c of diff.resources)
+      expect(c.changes).toEqual([
+        {
+          path: "metadata.annotations.tenancy.io/vault-kv",
+          old: JSON.stringify({ path: `secret/data/${PULL_PATH}`, keys: PULL_SECRET.vault.keys }),
+          new: JSON.stringify({ path: "secret/data/platform/registry-2", keys: PULL_SECRET.vault.keys }),
+        },
+      ]);
+  });
+});
+
 describe("removing the declaration", () => {
   it("removes every copy and nothing else (diff)", async () => {
     const diff = await compareRegistries(withSecret, without, LAYERS, { full: true });
     const changes = diff.resources;
     const removed = changes.filter((c) => c.op === "remove");
-    expect(removed.filter((c) => c.type === SECRET_TYPE).map((c) => `${c.tenant} ${c.name}`).sort()).toEqual([
+    expect(
+      removed
+        .filter((c) => c.type === SECRET_TYPE)
+        .map((c) => `${c.tenant} ${c.name}`)
+        .sort(),
+    ).toEqual([
       "ann ann-api-shared-secret/regcred",
       "ann ann-web-shared-secret/regcred",
       "ann eu-gpu:ann-api-shared-secret/regcred",
@@ -299,10 +358,12 @@ describe("removing the declaration", () => {
       "ben us-east:ben-us-shared-secret/regcred",
     ]);
     expect(changes.filter((c) => c.op !== "remove")).toEqual([]);
-    expect(removed.filter((c) => c.type !== SECRET_TYPE).map((c) => `${c.type} ${c.cluster}`).sort()).toEqual([
-      "pulumi:providers:kubernetes eu-gpu",
-      "pulumi:providers:kubernetes us-east",
-    ]);
+    expect(
+      removed
+        .filter((c) => c.type !== SECRET_TYPE)
+        .map((c) => `${c.type} ${c.cluster}`)
+        .sort(),
+    ).toEqual(["pulumi:providers:kubernetes eu-gpu", "pulumi:providers:kubernetes us-east"]);
     expect(diff.refused).toBeUndefined();
     expect(formatDiff(diff, "diff")).toContain("  - vault: Secret ann-web/regcred @main");
   });

@@ -10,6 +10,7 @@ import { InvalidInputError, formatProblem } from "../../../components/core/probl
 import { buildPlan } from "../../../plan/plan";
 import type { TenantFileInput } from "../../../registry/schema";
 import { LAYERS } from "../../../stacks/layers";
+import { admit, clusterOf, request } from "../../helpers/admission";
 import { PULL_SECRET, TENANTS, environment, registry, withTierObjects } from "./fixtures";
 
 /** The problems a registry's validation reports, formatted as the CLI prints them; [] when it is valid. */
@@ -29,7 +30,11 @@ const annDeclares = (objects: unknown[], extra: Partial<TenantFileInput> = {}) =
   ann: { ...TENANTS.ann, ...extra, sharedObjects: objects } as TenantFileInput,
 });
 
-const secret = (path: string, name = "app-token") => ({ kind: "Secret", name, vault: { path, keys: { token: "token" } } });
+const secret = (path: string, name = "app-token") => ({
+  kind: "Secret",
+  name,
+  vault: { path, keys: { token: "token" } },
+});
 const netpol = (spec: unknown, name = "extra") => ({ kind: "NetworkPolicy", name, spec });
 const ENV = "environments/example.yaml";
 
@@ -52,7 +57,11 @@ describe("a Secret's KV path", () => {
   });
 
   it("the environment's or a tier's: a platform path, never under the tenants' prefix", () => {
-    expect(problems(withTierObjects([{ ...PULL_SECRET, vault: { ...PULL_SECRET.vault, path: "tenants/ann/registry" } }]))).toEqual([
+    expect(
+      problems(
+        withTierObjects([{ ...PULL_SECRET, vault: { ...PULL_SECRET.vault, path: "tenants/ann/registry" } }]),
+      ),
+    ).toEqual([
       `${ENV}: tiers.team.sharedObjects[0].vault.path: "tenants/ann/registry" lies under vault.tenantPrefix "tenants", where tenants write: tier "team"'s shared Secret reads a platform path (any other)`,
     ]);
     const env = environment((e) => {
@@ -67,12 +76,18 @@ describe("a Secret's KV path", () => {
   });
 
   it("its data keys: the type's required key, each a valid key", () => {
-    expect(problems(withTierObjects([{ ...PULL_SECRET, vault: { path: "platform/registry", keys: { config: "x" } } }]))).toEqual([
+    expect(
+      problems(
+        withTierObjects([{ ...PULL_SECRET, vault: { path: "platform/registry", keys: { config: "x" } } }]),
+      ),
+    ).toEqual([
       `${ENV}: tiers.team.sharedObjects[0].vault.keys: a kubernetes.io/dockerconfigjson Secret needs the data key ".dockerconfigjson"`,
     ]);
-    expect(problems(withTierObjects([{ kind: "Secret", name: "s", vault: { path: "platform/x", keys: { "a/b": "x" } } }]))[0]).toContain(
-      `${ENV}: tiers.team.sharedObjects[0].vault.keys.a/b:`,
-    );
+    expect(
+      problems(
+        withTierObjects([{ kind: "Secret", name: "s", vault: { path: "platform/x", keys: { "a/b": "x" } } }]),
+      )[0],
+    ).toContain(`${ENV}: tiers.team.sharedObjects[0].vault.keys.a/b:`);
   });
 });
 
@@ -87,7 +102,11 @@ describe("names", () => {
     expect(problems(withTierObjects([{ kind: "ConfigMap", name: "tenancy-admission", data: {} }]))).toEqual([
       `${ENV}: tiers.team.sharedObjects[0].name: "tenancy-admission" begins with "tenancy-", which the platform's own objects in a namespace use; choose another name`,
     ]);
-    const limits = { kind: "LimitRange", name: "tenant-limits", spec: { limits: [{ type: "Pod", max: { cpu: "1" } }] } };
+    const limits = {
+      kind: "LimitRange",
+      name: "tenant-limits",
+      spec: { limits: [{ type: "Pod", max: { cpu: "1" } }] },
+    };
     expect(problems(withTierObjects([limits]))).toEqual([
       `${ENV}: tiers.team.sharedObjects[0].name: LimitRange "tenant-limits" is the platform's own LimitRange in namespace "ann-web" (names in ${ENV}); choose another name`,
     ]);
@@ -107,7 +126,9 @@ describe("names", () => {
       `${ENV}: tiers.team.sharedObjects[0].name: Secret "regcred" is also declared by the environment (${ENV}) for tenant "ann"'s namespaces; a shared object is declared once (no scope overrides another): remove one or rename it`,
     ]);
     // control: the same name of another kind is no collision
-    expect(problems(withTierObjects(), annDeclares([{ kind: "ConfigMap", name: "regcred", data: {} }]))).toEqual([]);
+    expect(
+      problems(withTierObjects(), annDeclares([{ kind: "ConfigMap", name: "regcred", data: {} }])),
+    ).toEqual([]);
     expect(problems(withTierObjects([PULL_SECRET, PULL_SECRET]))).toEqual([
       `${ENV}: tiers.team.sharedObjects[1].name: Secret "regcred" is declared twice`,
     ]);
@@ -115,19 +136,30 @@ describe("names", () => {
 });
 
 describe("NetworkPolicies within the platform's isolation", () => {
-  const from = (peer: unknown) => ({ podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [peer] }] });
+  const from = (peer: unknown) => ({
+    podSelector: {},
+    policyTypes: ["Ingress"],
+    ingress: [{ from: [peer] }],
+  });
   const to = (peer: unknown, ports?: unknown) => ({
     podSelector: {},
     policyTypes: ["Egress"],
     egress: [{ to: [peer], ...(ports ? { ports } : {}) }],
   });
-  const ns = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
+  const ns = (name: string) => ({
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } },
+  });
 
   it("another tenant's namespace, or any namespace but by its name, is refused", () => {
     expect(problems(environment(), annDeclares([netpol(from(ns("ben")))]))).toEqual([
       'tenants/ann.yaml: sharedObjects[0].spec.ingress[0].from[0].namespaceSelector.matchLabels.kubernetes.io/metadata.name: "ben" is not a namespace tenant "ann" may let in: the ingress controller\'s or network.extraIngress\'s or tenant "ann"\'s own (ann-web, ann-api)',
     ]);
-    expect(problems(environment(), annDeclares([netpol(from({ namespaceSelector: { matchLabels: { team: "x" } } }))]))).toEqual([
+    expect(
+      problems(
+        environment(),
+        annDeclares([netpol(from({ namespaceSelector: { matchLabels: { team: "x" } } }))]),
+      ),
+    ).toEqual([
       'tenants/ann.yaml: sharedObjects[0].spec.ingress[0].from[0].namespaceSelector: selects namespaces by "team": a shared NetworkPolicy pins one namespace by kubernetes.io/metadata.name, nothing else',
     ]);
     expect(problems(withTierObjects([netpol(from(ns("ann-api")))]))).toEqual([
@@ -136,11 +168,15 @@ describe("NetworkPolicies within the platform's isolation", () => {
     // controls: its own namespace, the declared ingress peer, pods of the namespace
     expect(problems(environment(), annDeclares([netpol(from(ns("ann-api")))]))).toEqual([]);
     expect(problems(withTierObjects([netpol(from(ns("monitoring")))]))).toEqual([]);
-    expect(problems(withTierObjects([netpol(from({ podSelector: { matchLabels: { app: "x" } } }))]))).toEqual([]);
+    expect(problems(withTierObjects([netpol(from({ podSelector: { matchLabels: { app: "x" } } }))]))).toEqual(
+      [],
+    );
   });
 
   it("a rule without peers allows everything: refused", () => {
-    expect(problems(withTierObjects([netpol({ podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [] }] })]))).toEqual([
+    expect(
+      problems(withTierObjects([netpol({ podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [] }] })])),
+    ).toEqual([
       `${ENV}: tiers.team.sharedObjects[0].spec.egress[0].to: names at least one peer: without to the rule allows everything`,
     ]);
   });
@@ -161,6 +197,65 @@ describe("NetworkPolicies within the platform's isolation", () => {
     expect(problems(withTierObjects([netpol(to(dns, [{ port: 53, protocol: "UDP" }]))]))).toEqual([]);
     const except = ["169.254.0.0/16", "10.0.0.0/8"];
     expect(problems(withTierObjects([netpol(to({ ipBlock: { cidr: "0.0.0.0/0", except } }))]))).toEqual([]);
+  });
+});
+
+describe("NetworkPolicies: validation agrees with the networkPolicies admission policy", () => {
+  const ns = (name: string, pods?: Record<string, string>) => ({
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } },
+    ...(pods ? { podSelector: { matchLabels: pods } } : {}),
+  });
+  const DNS = [{ port: 53, protocol: "UDP" }];
+  const cases: [string, Record<string, unknown>, boolean][] = [
+    ["its own namespace in", { policyTypes: ["Ingress"], ingress: [{ from: [ns("ann-api")] }] }, true],
+    ["another tenant's namespace in", { policyTypes: ["Ingress"], ingress: [{ from: [ns("ben")] }] }, false],
+    [
+      "the declared ingress peer in",
+      { policyTypes: ["Ingress"], ingress: [{ from: [ns("monitoring")] }] },
+      true,
+    ],
+    [
+      "DNS as declared",
+      {
+        policyTypes: ["Egress"],
+        egress: [{ to: [ns("kube-system", { "k8s-app": "kube-dns" })], ports: DNS }],
+      },
+      true,
+    ],
+    ["all of kube-system", { policyTypes: ["Egress"], egress: [{ to: [ns("kube-system")] }] }, false],
+    [
+      "the ingress controller out",
+      { policyTypes: ["Egress"], egress: [{ to: [ns("ingress-nginx")] }] },
+      false,
+    ],
+    [
+      "the internet",
+      { policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] },
+      false,
+    ],
+    [
+      "the internet, reserved ranges carved out",
+      {
+        policyTypes: ["Egress"],
+        egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.0.0/16", "10.0.0.0/8"] } }] }],
+      },
+      true,
+    ],
+  ];
+
+  it.each(cases)("%s", async (_, spec, allowed) => {
+    const full = { podSelector: {}, ...spec };
+    expect(problems(environment(), annDeclares([netpol(full)])).length === 0, "validation").toBe(allowed);
+    // the same object written by the tenant itself (not the platform's): what admission says
+    const { pairs, cluster } = clusterOf(await buildPlan(registry(environment()), LAYERS), "main");
+    const object = {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "mine", namespace: "ann-web" },
+      spec: full,
+    };
+    const ann = { username: "oidc:ann@example.com", groups: ["system:authenticated"] };
+    expect(admit(pairs, cluster, request("CREATE", ann, object)).allowed, "admission").toBe(allowed);
   });
 });
 
@@ -185,7 +280,9 @@ describe("LimitRanges within the tier", () => {
   });
 
   it("in order: min, defaultRequest, default, max", () => {
-    expect(problems(withTierObjects([range({ default: { memory: "2Gi" }, max: { memory: "1Gi" } })]))).toEqual([
+    expect(
+      problems(withTierObjects([range({ default: { memory: "2Gi" }, max: { memory: "1Gi" } })])),
+    ).toEqual([
       `${ENV}: tiers.team.sharedObjects[0].spec.limits[0].default.memory: 2Gi is above max.memory 1Gi`,
     ]);
   });
@@ -208,7 +305,11 @@ describe("an organisation's declarations", () => {
     const plan = await buildPlan(model, LAYERS);
     const copies = plan.stacks
       .flatMap((s) => s.resources)
-      .filter((r) => r.type === "kubernetes:core/v1:ConfigMap" && (r.inputs.metadata as { name: string }).name === "org-ca")
+      .filter(
+        (r) =>
+          r.type === "kubernetes:core/v1:ConfigMap" &&
+          (r.inputs.metadata as { name: string }).name === "org-ca",
+      )
       .map((r) => `${r.tenant} ${r.cluster} ${(r.inputs.metadata as { namespace: string }).namespace}`)
       .sort();
     expect(copies).toEqual([
@@ -219,7 +320,10 @@ describe("an organisation's declarations", () => {
       "ann main ann-api",
       "ann main ann-web",
     ]);
-    const child = { ...tenants, ann: { ...tenants.ann, sharedObjects: [{ kind: "ConfigMap", name: "org-ca", data: {} }] } };
+    const child = {
+      ...tenants,
+      ann: { ...tenants.ann, sharedObjects: [{ kind: "ConfigMap", name: "org-ca", data: {} }] },
+    };
     expect(problems(environment(), child as Record<string, TenantFileInput>)).toEqual([
       `tenants/ann.yaml: sharedObjects[0].name: ConfigMap "org-ca" is also declared by tenant "acme" (tenants/acme.yaml) for tenant "ann"'s namespaces; a shared object is declared once (no scope overrides another): remove one or rename it`,
     ]);
