@@ -63,6 +63,12 @@ function jsonSchemaOf(schema: z.ZodType): JsonSchema {
       const def = zodSchema._zod.def as { type: string; defaultValue?: unknown };
       if ((def.type === "default" || def.type === "prefault") && jsonSchema.default === undefined)
         jsonSchema.default = JSON.parse(JSON.stringify(def.defaultValue)) as never;
+      // a discriminated union's alternatives (oneOf): to a reader, alternatives like any other union's
+      const alternatives = (jsonSchema as { oneOf?: unknown }).oneOf;
+      if (alternatives !== undefined) {
+        (jsonSchema as { anyOf?: unknown }).anyOf = alternatives;
+        delete (jsonSchema as { oneOf?: unknown }).oneOf;
+      }
     },
   }) as JsonSchema;
 }
