@@ -127,7 +127,7 @@ describe("strict schemas: unknown keys are typos", () => {
       e.tiers.team.maxNamespace = 3;
     });
     expect(problems({ alice }, env)).toEqual([
-      'environments/example.yaml: tiers.team.maxNamespace: unknown field "maxNamespace"; did you mean "maxNamespaces"? (known fields: description, quota, limits, max, budget, podSecurity, maxNamespaces, clusterReader, admission)',
+      'environments/example.yaml: tiers.team.maxNamespace: unknown field "maxNamespace"; did you mean "maxNamespaces"? (known fields: description, quota, limits, max, budget, podSecurity, maxNamespaces, clusterReader, admission, sharedObjects)',
     ]);
   });
 });
