@@ -1,7 +1,7 @@
 /**
  * What a registry change can touch (`tenancy diff` plans only that): the tenants whose resolved records differ
  * between two registries (where a record was read from aside), and, on either side, the tenants inviting one whose identity or offboarding changed
- * (their member bindings name the member's identity and go when it offboards: components/members/rbac.ts `activeMembers`,
+ * (their member bindings, and with organisations.parentView their organisation viewers' bindings, name the member's identity and go when it offboards: components/members/rbac.ts `activeMembers`,
  * the only place a tenant's resources read another tenant's record). A change of the environment touches every
  * tenant. Shared resources depend on the environment alone, so they are planned on both sides whatever the
  * scope. test/plan/scope.test.ts checks the scoped diff against the full one.
@@ -29,7 +29,11 @@ export function changeScope(base: RegistryModel, head: RegistryModel): string[] 
     if (asMember(b) !== asMember(h)) identityChanged.add(id);
   }
   for (const t of [...base.tenants, ...head.tenants])
-    if (t.members.some((m) => identityChanged.has(m.tenant))) scope.add(t.id);
+    if (
+      t.members.some((m) => identityChanged.has(m.tenant)) ||
+      t.organisationViewers?.some((v) => identityChanged.has(v))
+    )
+      scope.add(t.id);
   return [...scope].sort();
 }
 

@@ -214,7 +214,9 @@ export function deployerNamespaces(env: EnvironmentModel, tenant: TenantModel): 
 
 /**
  * Members of a tenant that keep access: offboarding members lose it in the same run, and nobody keeps access to
- * an offboarding namespace.
+ * an offboarding namespace. With the environment's `organisations.parentView`, the tenant's organisation viewers
+ * (its ancestors and their members: `organisationViewers`) are viewers in each of its active namespaces they
+ * are not invited into by the record itself (docs/organisations.md).
  * `byId` is the registry's tenants by id, built once per program (not once per tenant).
  */
 export function activeMembers(
@@ -222,11 +224,20 @@ export function activeMembers(
   byId: ReadonlyMap<string, TenantModel>,
   tenant: TenantModel,
 ): MemberGrant[] {
-  return tenant.members.flatMap((m) => {
+  const grants = tenant.members.flatMap((m) => {
     const member = byId.get(m.tenant);
     if (!member || member.offboarding) return [];
     return [
       { tenant: m.tenant, role: m.role, namespaces: m.namespaces, subject: tenantSubject(env, member) },
     ];
   });
+  for (const id of tenant.organisationViewers ?? []) {
+    const viewer = byId.get(id);
+    if (!viewer || viewer.offboarding) continue;
+    const invited = new Set(tenant.members.find((m) => m.tenant === id)?.namespaces ?? []);
+    const namespaces = activeNamespaces(tenant).filter((n) => !invited.has(n));
+    if (namespaces.length > 0)
+      grants.push({ tenant: id, role: "viewer", namespaces, subject: tenantSubject(env, viewer) });
+  }
+  return grants;
 }

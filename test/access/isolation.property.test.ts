@@ -24,7 +24,7 @@ import { type AccessRow, accessMatrix } from "../../plan/access";
 import { type Plan, type PlannedResource, buildPlan } from "../../plan/plan";
 import { capabilitiesOn } from "../../components/vault/acl";
 import { namespaceCiRoleName, tenantCiRoleName } from "../../components/ci/specs";
-import type { RegistryModel, TenantModel } from "../../registry/model";
+import { type RegistryModel, type TenantModel, ancestors } from "../../registry/model";
 import { tenantSubject } from "../../components/members/rbac";
 import { type Request, admit, clusterOf, request } from "../helpers/admission";
 import { InvalidInputError } from "../../components/core/problems";
@@ -222,6 +222,21 @@ function kubernetesViolations(model: RegistryModel, rows: AccessRow[]): string[]
     if (!b || a.offboarding || b.offboarding) return false;
     return b.members.some((m) => m.tenant === a.id && m.namespaces.includes(ns));
   };
+  // organisations.parentView (docs/organisations.md): the owner's ancestors and their members view its active
+  // namespaces, read-only; nobody else of the organisation (no child upwards, no sibling) reaches them
+  const orgViewer = (a: TenantModel, ns: string) => {
+    const b = owner.get(ns);
+    if (!model.environment.organisations.parentView || !b || b.id === a.id || a.offboarding || b.offboarding)
+      return false;
+    if (b.namespaces.some((n) => n.name === ns && n.offboarding)) return false;
+    for (
+      let p = byId.get(b.parent ?? ""), n = 0;
+      p && n < model.tenants.length;
+      p = byId.get(p.parent ?? ""), n++
+    )
+      if (p.id === a.id || p.members.some((m) => m.tenant === a.id)) return true;
+    return false;
+  };
   const reach = new Map<string, Set<string>>(); // tenant -> other tenants' namespaces it reaches
   for (const r of rows) {
     const a = r.tenant === undefined ? undefined : byId.get(r.tenant);
@@ -241,8 +256,13 @@ function kubernetesViolations(model: RegistryModel, rows: AccessRow[]): string[]
       const b = owner.get(ns);
       if (!b) out.push(`${r.principal} (tenant ${a.id}) reaches ${ns}, no tenant's namespace`);
       else if (b.id !== a.id) {
-        if (!invited(a, ns))
+        if (!invited(a, ns) && !orgViewer(a, ns))
           out.push(`${r.principal} (tenant ${a.id}) reaches ${ns} of tenant ${b.id} via ${r.via}`);
+        // read-only: what the viewer role aggregates from CRDs shows as the note "(aggregated)": view's, by convention
+        else if (!invited(a, ns) && r.verbs.some((v) => !READ.has(v) && v !== "(aggregated)"))
+          out.push(
+            `${r.principal} (tenant ${a.id}) has ${r.verbs} in ${ns} of its organisation's ${b.id} via ${r.via}`,
+          );
         reach.set(a.id, (reach.get(a.id) ?? new Set()).add(ns));
       }
     } else if (r.scope === "cluster") {
@@ -265,7 +285,7 @@ function kubernetesViolations(model: RegistryModel, rows: AccessRow[]): string[]
   for (const a of model.tenants) {
     const expected = model.tenants
       .flatMap((b) => b.namespaces.map((n) => n.name))
-      .filter((ns) => invited(a, ns))
+      .filter((ns) => invited(a, ns) || orgViewer(a, ns))
       .sort();
     const got = [...(reach.get(a.id) ?? [])].sort();
     if (JSON.stringify(got) !== JSON.stringify(expected))
@@ -356,11 +376,14 @@ function admissionViolations(model: RegistryModel, plan: Plan): string[] {
       );
       for (const b of model.tenants) {
         if (b.id === a.id) continue;
+        // an organisation's domains cover its descendants' (docs/organisations.md): an ancestor may serve them, as
+        // it may edit their records; a child never serves its parent's, a sibling's or anyone else's
+        const ancestor = ancestors(model, b).some((x) => x.id === a.id);
         for (const d of b.domains)
           expectVerdict(
             `${a.id} serving ${b.id}'s ${d.name} in ${ns}`,
             request("CREATE", user, ingress(ns, d.name)),
-            false,
+            ancestor,
           );
         expectVerdict(
           `${a.id} binding ${b.id} in ${ns}`,
@@ -645,6 +668,8 @@ describe("isolation", () => {
       clusters: 0,
       grants: 0,
       serviceAccounts: 0,
+      organisations: 0,
+      parentView: 0,
     };
     await fc.assert(
       fc.asyncProperty(registries, async ({ model }) => {
@@ -660,6 +685,8 @@ describe("isolation", () => {
         if (model.tenants.some((t) => t.clusters.length > 1)) seen.clusters++;
         if (model.tenants.some((t) => t.grants.length > 0)) seen.grants++;
         if (model.tenants.some((t) => t.serviceAccounts)) seen.serviceAccounts++;
+        if (model.tenants.some((t) => t.parent)) seen.organisations++;
+        if (model.tenants.some((t) => t.organisationViewers)) seen.parentView++;
         if (model.tenants.filter((t) => t.domains.length > 0).length > 1) seen.domains++;
         const plan = await buildPlan(model, LAYERS);
         expect(isolationViolations(model, plan)).toEqual([]);
@@ -814,6 +841,52 @@ describe("the checker can fail", () => {
     );
     expect(found).toContain(
       "namespace-owner alice-dev has get,list,watch on configmaps at cluster scope via ClusterRoleBinding oops-wide -> ClusterRole view",
+    );
+  });
+
+  it("an organisation: a parent's view made a write, a view with parentView off, a child reaching its sibling", async () => {
+    const org: Record<string, TenantFileInput> = {
+      acme: { email: "acme@example.com" },
+      web: { email: "web@example.com", parent: "acme" },
+      shop: { email: "shop@example.com", parent: "acme" },
+    };
+    const modelWith = (parentView: boolean) => {
+      const env = exampleEnvironmentData();
+      env.organisations = { parentView };
+      env.tiers.standard.maxNamespaces = 5;
+      return registryOf(org, env);
+    };
+    const inject = (plan: Plan, tenant: string, namespace: string, who: string, role: string) =>
+      plan.stacks
+        .find((s) => s.layer === "platform")!
+        .resources.push({
+          type: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+          name: `injected-${who}-${namespace}`,
+          tenant,
+          protect: false,
+          inputs: {
+            metadata: { name: `oops-${who}`, namespace },
+            roleRef: { kind: "ClusterRole", name: role },
+            subjects: [{ kind: "User", name: `oidc:${who}@example.com` }],
+          },
+        });
+    const on = modelWith(true);
+    const clean = await buildPlan(on, LAYERS);
+    expect(isolationViolations(on, clean)).toEqual([]);
+    inject(clean, "acme", "web", "acme", "tenancy-namespace-developer");
+    inject(clean, "web", "shop", "web", "view");
+    const found = isolationViolations(on, clean);
+    expect(found).toContain(
+      "user:acme@example.com (tenant acme) has get,list,watch,create,update,patch,delete,deletecollection in web of its organisation's web via RoleBinding web/oops-acme -> ClusterRole tenancy-namespace-developer",
+    );
+    expect(found).toContain(
+      "user:web@example.com (tenant web) reaches shop of tenant shop via RoleBinding shop/oops-web -> ClusterRole view",
+    );
+    const off = modelWith(false);
+    const plan = await buildPlan(off, LAYERS);
+    inject(plan, "acme", "web", "acme", "tenancy-namespace-viewer");
+    expect(isolationViolations(off, plan)).toContain(
+      "user:acme@example.com (tenant acme) reaches web of tenant web via RoleBinding web/oops-acme -> ClusterRole tenancy-namespace-viewer",
     );
   });
 

@@ -143,6 +143,16 @@ export const registrySpec = fc.record({
     ),
     { minLength: 5, maxLength: 5 },
   ),
+  /**
+   * Organisations (docs/organisations.md): per tenant, the index of an earlier tenant as its parent (none mostly),
+   * and whether the environment gives ancestors read-only view (organisations.parentView). A child is drawn
+   * within its parent's bounds (`organise`). Last: earlier draws stay.
+   */
+  organisations: fc.record({
+    on: fc.boolean(),
+    parents: fc.array(fc.option(fc.nat(3), { nil: undefined, freq: 2 }), { minLength: 5, maxLength: 5 }),
+    parentView: fc.boolean(),
+  }),
 });
 export type RegistrySpec = typeof registrySpec extends fc.Arbitrary<infer S> ? S : never;
 
@@ -167,6 +177,62 @@ function tenantSharedObjects(spec: RegistrySpec, id: string, namespaces: string[
       },
     },
   ];
+}
+
+const MEMBER_RANK = { viewer: 0, developer: 1, manager: 2, owner: 3 } as const;
+const ROLE_RANK = { "namespace-owner": 0, "power-user": 1, admin: 2 } as const;
+
+/**
+ * Parents drawn for the spec's tenants (an earlier tenant each, at most three levels deep), each child made to fit
+ * its parent's bounds as components/organisations/rules.ts checks them: the organisation's tier (`org`, no
+ * budget), the parent's placement and grants (without namespace picks), a role no higher, domains below the
+ * parent's first, members among the parent and its members with no higher role, offboarding with its parent.
+ */
+function organise(spec: RegistrySpec, docs: Record<string, TenantFileInput>): void {
+  const { ids } = spec;
+  const depth = new Map<string, number>();
+  ids.forEach((id, i) => {
+    const p = spec.organisations?.on ? spec.organisations.parents[i] : undefined;
+    const parentId = p === undefined || i === 0 ? undefined : ids[p % i]!;
+    const level = parentId === undefined ? 1 : depth.get(parentId)! + 1;
+    if (parentId === undefined || level > 3) return void depth.set(id, 1);
+    depth.set(id, level);
+    const parent = docs[parentId]!;
+    const child = docs[id]!;
+    parent.tier = "org";
+    child.tier = "org";
+    child.parent = parentId;
+    const roleOf = (d: TenantFileInput) => d.role ?? "namespace-owner";
+    if (ROLE_RANK[roleOf(child)] > ROLE_RANK[roleOf(parent)]) child.role = roleOf(parent);
+    if (parent.clusterSelector) child.clusterSelector = parent.clusterSelector;
+    else delete child.clusterSelector;
+    child.namespaces = (child.namespaces ?? []).map((n) => {
+      if (typeof n === "string") return n;
+      const { clusterSelector: _c, ...rest } = n;
+      return Object.keys(rest).length > 1 ? rest : rest.name;
+    });
+    const grants = (parent.grants ?? []).map(({ bundle, clusterSelector }) => ({ bundle, clusterSelector }));
+    if (grants.length > 0) child.grants = grants;
+    else delete child.grants;
+    const outer = parent.domains?.[0];
+    child.domains =
+      outer === undefined || (child.domains ?? []).length === 0 ? [] : [`${id}.${String(outer)}`];
+    const held = new Map<string, keyof typeof MEMBER_RANK>([
+      [parentId, "owner"],
+      ...(parent.members ?? []).map((m) => [m.tenant, m.role] as [string, keyof typeof MEMBER_RANK]),
+    ]);
+    held.delete(id);
+    const candidates = [...held.keys()];
+    const invited = new Set<string>();
+    child.members = (child.members ?? []).flatMap((m, k) => {
+      const tenant = candidates[k % Math.max(1, candidates.length)];
+      if (tenant === undefined || invited.has(tenant)) return [];
+      invited.add(tenant);
+      const role = MEMBER_RANK[m.role] > MEMBER_RANK[held.get(tenant)!] ? held.get(tenant)! : m.role;
+      return [{ tenant, role }];
+    });
+    if (parent.offboarding) child.offboarding = true;
+  });
 }
 
 /** The tenant documents of a spec. */
@@ -259,6 +325,7 @@ export function documents(spec: RegistrySpec, extras = true): Record<string, Ten
         : {}),
     };
   });
+  organise(spec, docs);
   return docs;
 }
 
@@ -302,8 +369,12 @@ export function generatedRegistry(
     env.tiers.standard.sharedObjects = [
       { kind: "LimitRange", name: "pvc-size", spec: { limits: [{ type: "PersistentVolumeClaim", max: { storage: "20Gi" } }] } },
     ];
-  editEnvironment(env);
   const docs = documents(spec, extras);
+  if (Object.values(docs).some((d) => d.parent !== undefined)) {
+    env.tiers.org = { description: "an organisation's tenants: no budget to share" };
+    if (spec.organisations?.parentView) env.organisations = { parentView: true };
+  }
+  editEnvironment(env);
   try {
     return registryOf(docs, env);
   } catch (e) {
