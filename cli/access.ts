@@ -326,14 +326,37 @@ export function accessCommand(program: Command): void {
       .addOption(new Option("--system <system>", "only this system's grants").choices(SYSTEMS))
       .option("--rows", "every grant, a line each (the default when stdout is not a terminal)")
       .option("--all", "the same as --rows")
-      .option("--summary", "a line per principal and binding with counts (the default on a terminal)"),
-  ).action(async (opts: AccessOptions) => {
+      .option("--summary", "a line per principal and binding with counts (the default on a terminal)")
+      .option(
+        "--tree",
+        "the organisation tree (docs/organisations.md): each tenant under its parent, with who else reaches its namespaces; with --tenant, its organisation only; with --json, as data",
+      ),
+  ).action(async (opts: AccessOptions & { tree?: boolean }) => {
     const model = await loadRegistry(loadOptions(opts));
     /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use: commands that plan nothing need not load the layers */
     const { accessMatrix } = require("../plan/access") as typeof import("../plan/access");
     const { buildPlan } = require("../plan/plan") as typeof import("../plan/plan");
     const { LAYERS } = require("../stacks/layers") as typeof import("../stacks/layers");
     /* eslint-enable @typescript-eslint/no-require-imports */
+    if (opts.tree) {
+      if (opts.cluster ?? opts.namespace ?? opts.principal ?? opts.system)
+        throw new UsageError("--tree shows every tenant's reach: of the filters it takes --tenant only");
+      const { organisationOf, organisationTree, formatTree } =
+        /* eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use */
+        require("../policy/organisations") as typeof import("../policy/organisations");
+      if (opts.tenant !== undefined && !model.tenants.some((t) => t.id === opts.tenant))
+        throw new UsageError(`no such tenant: ${opts.tenant}`);
+      const root = opts.tenant === undefined ? undefined : organisationOf(model, opts.tenant)[0];
+      const nodes = organisationTree(model, accessMatrix(model, await buildPlan(model, LAYERS))).filter(
+        (n) => root === undefined || organisationOf(model, n.tenant)[0] === root,
+      );
+      process.stdout.write(
+        (opts.json
+          ? JSON.stringify(nodes, null, 2)
+          : formatTree(nodes).split("\n").map(escapeControl).join("\n")) + "\n",
+      );
+      return;
+    }
     const rows = filterAccess(accessMatrix(model, await buildPlan(model, LAYERS)), model, opts);
     const view = accessView(opts, process.stdout.isTTY === true);
     if (view === "json") {

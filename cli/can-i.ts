@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { defaultCluster } from "../components/clusters/placement";
 import { tenantPrincipal } from "../components/members/rbac";
 import { loadRegistry } from "../registry/load";
+import { organisationOf } from "../policy/organisations";
 import { UsageError } from "../components/core/problems";
 import { type CommonOptions, loadOptions, withCommonOptions } from "./options";
 
@@ -67,7 +68,16 @@ export function canICommand(program: Command): void {
         ...(opts.name !== undefined ? { name: opts.name } : {}),
         ...(opts.path !== undefined ? { path: opts.path } : { cluster }),
       });
-      if (opts.json) process.stdout.write(JSON.stringify(answer, null, 2) + "\n");
+      // the namespace's organisation (docs/organisations.md), when its tenant has a parent
+      const owner =
+        opts.namespace === undefined
+          ? undefined
+          : model.tenants.find((t) => t.namespaces.some((n) => n.name === opts.namespace));
+      const organisation = owner?.parent === undefined ? undefined : organisationOf(model, owner.id);
+      if (opts.json)
+        process.stdout.write(
+          JSON.stringify(organisation ? { ...answer, organisation } : answer, null, 2) + "\n",
+        );
       else {
         const what =
           answer.system === "vault"
@@ -77,6 +87,10 @@ export function canICommand(program: Command): void {
           `${answer.allowed ? "yes" : "no"}: ${principal} ${answer.allowed ? "may" : "may not"} ${what}: ${answer.reason}`,
         ];
         for (const v of answer.via) lines.push(`  via ${v}`);
+        if (organisation)
+          lines.push(
+            `  namespace ${opts.namespace} belongs to ${organisation.at(-1)}, in organisation ${organisation.join(" > ")}${model.environment.organisations.parentView ? " (organisations.parentView: its ancestors and their members view it)" : ""}`,
+          );
         process.stdout.write(lines.join("\n") + "\n");
       }
       if (!answer.allowed) process.exitCode = 1;

@@ -8,7 +8,7 @@ import { defaultCluster } from "../components/clusters/placement";
 import { type AccessRow, reachesTenant } from "../policy/access";
 import type { Plan, PlannedResource } from "../plan/plan";
 import { CLUSTER_SCOPED_RESOURCES } from "../components/members/rbac";
-import type { RegistryModel, TenantModel } from "../registry/model";
+import { type RegistryModel, type TenantModel, ancestors } from "../registry/model";
 
 export interface NamespaceView {
   name: string;
@@ -110,6 +110,12 @@ export interface TenantView {
   grants: GrantView[];
   vault?: VaultView;
   ci?: CiView;
+  /**
+   * Its organisation (docs/organisations.md), when it has a parent or children: the chain root first and itself
+   * last, its children, and the tenants of its organisation bound in its namespaces without an invitation of
+   * its own (organisations.parentView), as the access rows show them.
+   */
+  organisation?: { path: string[]; children: string[]; viewers: { tenant: string; namespaces: string[] }[] };
 }
 
 export interface TenantSummary {
@@ -357,6 +363,31 @@ export function tenantView(
     grants,
     ...(vault ? { vault } : {}),
     ...ciView(plan, rows, tenant, own),
+    ...organisationView(model, tenant, memberGrants),
+  };
+}
+
+function organisationView(
+  model: RegistryModel,
+  tenant: TenantModel,
+  grants: ReadonlyMap<string, { namespace: string }[]>,
+): { organisation?: NonNullable<TenantView["organisation"]> } {
+  const children = model.tenants.filter((t) => t.parent === tenant.id).map((t) => t.id);
+  if (tenant.parent === undefined && children.length === 0) return {};
+  const invited = new Set(tenant.members.map((m) => m.tenant));
+  return {
+    organisation: {
+      path: [
+        ...ancestors(model, tenant)
+          .map((a) => a.id)
+          .reverse(),
+        tenant.id,
+      ],
+      children,
+      viewers: [...grants]
+        .filter(([id]) => !invited.has(id))
+        .map(([id, list]) => ({ tenant: id, namespaces: list.map((g) => g.namespace) })),
+    },
   };
 }
 

@@ -266,6 +266,37 @@ kubectl --context ${shellQuote(files.kubeconfig.contexts[0] ?? "")} get pods</co
             </table>`
       }
     </section>
+    ${
+      view.organisation
+        ? html`<section class="card" id="organisation">
+            <h2>Organisation</h2>
+            <p>${view.organisation.path.map((id, i) => html`${i > 0 ? " › " : ""}${pill(id)}`)}</p>
+            <h3>Children</h3>
+            ${
+              view.organisation.children.length === 0
+                ? html`<p class="muted">None.</p>`
+                : html`<p>${view.organisation.children.map((c) => html`${pill(c)} `)}</p>`
+            }
+            <h3>Viewing your namespaces from your organisation</h3>
+            ${
+              view.organisation.viewers.length === 0
+                ? html`<p class="muted">Nobody (organisations.parentView is off, or you have no parent).</p>`
+                : html`<table>
+                    ${thead("tenant", "namespaces")}
+                    <tbody>
+                      ${view.organisation.viewers.map(
+                        (v) =>
+                          html`<tr>
+                            <td>${v.tenant}</td>
+                            <td>${v.namespaces.map((n) => html`${pill(n)} `)}</td>
+                          </tr>`,
+                      )}
+                    </tbody>
+                  </table>`
+            }
+          </section>`
+        : ""
+    }
     <section class="card" id="access">
       <h2>Your access</h2>
       <p class="note">
@@ -337,6 +368,7 @@ kubectl --context ${shellQuote(files.kubeconfig.contexts[0] ?? "")} get pods</co
       ["namespaces", "Namespaces"],
       ["hosts", "Domains and apps"],
       ["members", "Members"],
+      ...(view.organisation ? ([["organisation", "Organisation"]] as [string, string][]) : []),
       ["access", "Access"],
       ["vault", "Vault"],
       ["ci", "CI"],

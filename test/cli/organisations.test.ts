@@ -1,0 +1,75 @@
+/**
+ * The organisation tree in the CLI (docs/organisations.md): `access --tree` (text and JSON) and `can-i` name a
+ * namespace's organisation; with organisations.parentView the parent's view shows as planned.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { copyExample, runCli } from "../helpers/cli";
+
+let dir: string;
+const cli = (...args: string[]) => runCli(args, { cwd: dir });
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "tenancy-organisations-"));
+  copyExample(dir);
+  const env = join(dir, "environments/example.yaml");
+  writeFileSync(env, `${readFileSync(env, "utf8")}organisations:\n  parentView: true\n`);
+  writeFileSync(join(dir, "tenants/acme.yaml"), "email: acme@example.com\ntier: team\n");
+  writeFileSync(join(dir, "tenants/acme-web.yaml"), "email: web@example.com\ntier: team\nparent: acme\n");
+  writeFileSync(join(dir, "tenants/acme-api.yaml"), "email: api@example.com\ntier: team\nparent: acme-web\n");
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("the organisation tree", () => {
+  it("access --tree --tenant: the tenant's organisation, each under its parent, with who else reaches it", () => {
+    const r = cli("access", "--tree", "--tenant", "acme-api");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        "acme  namespaces: acme",
+        "└─ acme-web  namespaces: acme-web",
+        "      reached by user:acme@example.com (acme) in acme-web",
+        "   └─ acme-api  namespaces: acme-api",
+        "         reached by user:acme@example.com (acme) in acme-api",
+        "         reached by user:web@example.com (acme-web) in acme-api",
+        "",
+      ].join("\n"),
+    );
+    const json = JSON.parse(cli("access", "--tree", "--json", "--tenant", "acme").stdout) as {
+      tenant: string;
+      parent?: string;
+      depth: number;
+      children: string[];
+      reachedBy: { principal: string; via: string[] }[];
+    }[];
+    expect(json.map((n) => [n.tenant, n.parent, n.depth, n.children])).toEqual([
+      ["acme", undefined, 1, ["acme-web"]],
+      ["acme-web", "acme", 2, ["acme-api"]],
+      ["acme-api", "acme-web", 3, []],
+    ]);
+    expect(json[1]!.reachedBy[0]!.via).toEqual([
+      "RoleBinding acme-web/tenant-member-acme -> ClusterRole tenancy-namespace-viewer",
+    ]);
+    expect(cli("access", "--tree", "--cluster", "main").code).toBe(2);
+  });
+
+  it("can-i names the namespace's organisation, and the parent's view is read-only", () => {
+    const view = cli("can-i", "acme", "get", "pods", "--namespace", "acme-api");
+    expect(view.code).toBe(0);
+    expect(view.stdout).toContain(
+      "  namespace acme-api belongs to acme-api, in organisation acme > acme-web > acme-api (organisations.parentView: its ancestors and their members view it)\n",
+    );
+    expect(cli("can-i", "acme", "create", "pods", "--namespace", "acme-api").code).toBe(1);
+    // upwards: nothing
+    expect(cli("can-i", "acme-api", "get", "pods", "--namespace", "acme").code).toBe(1);
+    const json = JSON.parse(
+      cli("can-i", "acme", "get", "pods", "--namespace", "acme-web", "--json").stdout,
+    ) as {
+      allowed: boolean;
+      organisation: string[];
+    };
+    expect(json).toMatchObject({ allowed: true, organisation: ["acme", "acme-web"] });
+  });
+});
