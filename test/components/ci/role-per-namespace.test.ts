@@ -10,7 +10,7 @@ import { InvalidInputError } from "../../../components/core/problems";
 import { accessMatrix } from "../../../plan/access";
 import { canI } from "../../../plan/can-i";
 import { type Plan, buildPlan } from "../../../plan/plan";
-import type { RegistryModel } from "../../../registry/model";
+import type { RegistryModel, TenantDocument } from "../../../registry/model";
 import { LAYERS } from "../../../stacks/layers";
 import { exampleEnvironmentData, exampleWithEnvironment } from "../../plan/registries";
 
@@ -103,7 +103,7 @@ describe("ci.perTenant.rolePer", () => {
         .map((r) => String(r.inputs.name ?? r.inputs.roleName))
         // the CI roles and their policies (the tenants' own policies stay the same in both modes)
         .filter((n) => /^ci[-_]/.test(n));
-    const carolCi = (doc: { id: string; data: unknown }) =>
+    const carolCi = (doc: TenantDocument): TenantDocument =>
       doc.id === "carol"
         ? { ...doc, data: { ...(doc.data as object), ci: { boundClaims: { repository_owner_id: "777" } } } }
         : doc;
