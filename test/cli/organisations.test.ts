@@ -2,6 +2,7 @@
  * The organisation tree in the CLI (docs/organisations.md): `access --tree` (text and JSON) and `can-i` name a
  * namespace's organisation; with organisations.parentView the parent's view shows as planned.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -71,5 +72,64 @@ describe("the organisation tree", () => {
       organisation: string[];
     };
     expect(json).toMatchObject({ allowed: true, organisation: ["acme", "acme-web"] });
+  });
+});
+
+describe("approve-check: a child's raise", () => {
+  const HEAD_SHA = "0123456789abcdef0123456789abcdef01234567";
+  let repo: string;
+  const run = (...args: string[]) => runCli(args, { cwd: repo });
+  beforeAll(() => {
+    repo = mkdtempSync(join(tmpdir(), "tenancy-organisations-approve-"));
+    copyExample(repo);
+    writeFileSync(
+      join(repo, "tenants/acme.yaml"),
+      "email: acme@example.com\ntier: team\ngit: [acme-owner]\nclusterSelector:\n  matchLabels: { region: eu-west }\n",
+    );
+    writeFileSync(
+      join(repo, "tenants/acme-web.yaml"),
+      "email: web@example.com\ntier: team\nparent: acme\ngit: [web-gh]\n",
+    );
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: repo });
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-q", "-m", "base");
+    // the child placed on the gpu cluster too: within its parent's clusters, a raise
+    writeFileSync(
+      join(repo, "tenants/acme-web.yaml"),
+      "email: web@example.com\ntier: team\nparent: acme\ngit: [web-gh]\nclusterSelector:\n  matchLabels: { region: eu-west }\n",
+    );
+  });
+  afterAll(() => rmSync(repo, { recursive: true, force: true }));
+  const check = (login: string) => {
+    writeFileSync(
+      join(repo, "reviews.json"),
+      JSON.stringify([{ user: { login }, state: "APPROVED", commit_id: HEAD_SHA }]),
+    );
+    writeFileSync(join(repo, "members.json"), "[]");
+    return run(
+      "approve-check",
+      "--base",
+      "HEAD",
+      "--approvals",
+      "reviews.json",
+      "--admin-members",
+      "members.json",
+      "--head",
+      HEAD_SHA,
+    );
+  };
+
+  it("its own reviewer's approval is not enough; its parent's is", () => {
+    const own = check("web-gh");
+    expect(own.code).toBe(6);
+    expect(own.stderr).toContain(
+      "  no approval for tenant acme-web by an admin or a reviewer of its organisation (its ancestors' own reviewers; docs/organisations.md)",
+    );
+    const parent = check("acme-owner");
+    expect(parent.stderr).toBe("");
+    expect(parent.code).toBe(0);
+    expect(parent.stdout).toMatch(/approved by acme-owner/);
   });
 });
