@@ -41,6 +41,7 @@ function recordData(record: NewRecord, singleSecret: boolean): Record<string, un
     ...(record.displayName !== undefined ? { displayName: record.displayName } : {}),
     ...(!singleSecret && record.role !== undefined ? { role: record.role } : {}),
     ...(record.tier !== undefined ? { tier: record.tier } : {}),
+    ...(record.parent !== undefined ? { parent: record.parent } : {}),
     ...(record.namespaces.length > 0 ? { namespaces: record.namespaces } : {}),
     ...(singleSecret || record.domains.length > 0 ? { domains: record.domains } : {}),
     ...(record.members.length > 0 ? { members: record.members } : {}),

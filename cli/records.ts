@@ -49,6 +49,7 @@ interface OnboardOptions extends CommonOptions {
   displayName?: string;
   role?: string;
   tier?: string;
+  parent?: string;
   namespace: string[];
   domain: string[];
   member: string[];
@@ -66,6 +67,10 @@ export function recordCommands(program: Command): void {
       .option("--display-name <name>", "a readable name")
       .option("--role <role>", "namespace-owner (default), power-user or admin")
       .option("--tier <tier>", "one of the environment's tiers (default: its default tier)")
+      .option(
+        "--parent <id>",
+        "the organisation it belongs to: a tenant that bounds it and whose managers own its record (docs/organisations.md)",
+      )
       .option(
         "--namespace <name>",
         "a namespace it owns (repeat; default: one named after the id)",
@@ -85,6 +90,7 @@ export function recordCommands(program: Command): void {
       ...(opts.displayName !== undefined ? { displayName: opts.displayName } : {}),
       ...(opts.role !== undefined ? { role: opts.role } : {}),
       ...(opts.tier !== undefined ? { tier: opts.tier } : {}),
+      ...(opts.parent !== undefined ? { parent: opts.parent } : {}),
       namespaces: opts.namespace,
       domains: opts.domain,
       members: opts.member.map(parseMember),

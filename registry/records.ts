@@ -12,6 +12,8 @@ export interface NewRecord {
   displayName?: string;
   role?: string;
   tier?: string;
+  /** The organisation it belongs to (docs/organisations.md). */
+  parent?: string;
   namespaces: string[];
   domains: string[];
   members: { tenant: string; role: string; namespaces?: string[] }[];
@@ -33,6 +35,7 @@ export function renderRecord(record: NewRecord, schemaPath: string): string {
   if (record.displayName !== undefined) data.displayName = record.displayName;
   if (record.role !== undefined) data.role = record.role;
   if (record.tier !== undefined) data.tier = record.tier;
+  if (record.parent !== undefined) data.parent = record.parent;
   if (record.namespaces.length > 0) data.namespaces = record.namespaces;
   if (record.domains.length > 0) data.domains = record.domains;
   if (record.members.length > 0) data.members = record.members;

@@ -115,6 +115,49 @@ describe("tenancy onboard", () => {
   });
 });
 
+describe("tenancy onboard --parent", () => {
+  it("writes a child of an organisation; one outside its parent's bounds is refused with file and field, nothing written", () => {
+    writeFileSync(
+      join(dir, "tenants/acme.yaml"),
+      "email: acme@example.com\ntier: team\ndomains: [acme.example.com]\n",
+    );
+    const ok = cli(
+      "onboard",
+      "acme-shop",
+      "--email",
+      "shop@example.com",
+      "--tier",
+      "team",
+      "--parent",
+      "acme",
+      "--domain",
+      "shop.acme.example.com",
+    );
+    expect(ok.stderr).toBe("");
+    expect(ok.code).toBe(0);
+    expect(read("tenants/acme-shop.yaml")).toBe(
+      "# yaml-language-server: $schema=../schema/tenant.schema.json\nemail: shop@example.com\ntier: team\nparent: acme\ndomains:\n  - shop.acme.example.com\n",
+    );
+    const outside = cli(
+      "onboard",
+      "acme-blog",
+      "--email",
+      "blog@example.com",
+      "--tier",
+      "team",
+      "--parent",
+      "acme",
+      "--domain",
+      "blog.example.org",
+    );
+    expect(outside.code).toBe(1);
+    expect(outside.stderr).toContain(
+      'tenants/acme-blog.yaml: domains[0]: "blog.example.org" is outside the domains of its parent tenant "acme" (tenants/acme.yaml) (acme.example.com); a child\'s domains are its parent\'s or below them',
+    );
+    expect(existsSync(join(dir, "tenants/acme-blog.yaml"))).toBe(false);
+  });
+});
+
 describe("tenancy offboard", () => {
   it("sets phase one on the tenant, keeping every comment and line; twice is a no-op", () => {
     const before = read("tenants/alice.yaml");
