@@ -12,12 +12,6 @@ export function ownReviewers(byId: ReadonlyMap<string, TenantModel>, t: TenantMo
   return [...t.git, ...t.members.filter((m) => m.manager).flatMap((m) => byId.get(m.tenant)?.git ?? [])];
 }
 
-/** The own reviewers of a tenant's ancestors, its parent's first: they own its record too. */
-export function organisationReviewers(model: RegistryModel, t: TenantModel): string[] {
-  const byId = new Map(model.tenants.map((x) => [x.id, x]));
-  return ancestors(model, t).flatMap((a) => ownReviewers(byId, a));
-}
-
 export function codeowners(
   model: RegistryModel,
   admins: readonly string[],
