@@ -201,20 +201,60 @@ function checkKvPath(
       );
     return;
   }
+  const prefix = env.vault.tenantPrefix;
   const tenantsSpace =
     env.vault.tenantPaths === "prefixed"
-      ? top === env.vault.tenantPrefix
+      ? path === prefix || path.startsWith(`${prefix}/`)
       : !env.vault.reservedPaths.includes(top);
-  if (tenantsSpace || platformVaultPaths.includes(top))
+  const writer = tenantsSpace ? undefined : tenantWriting(env, path, platformVaultPaths);
+  if (tenantsSpace || writer !== undefined || platformVaultPaths.includes(top))
     at(
       d,
       ["vault", "path"],
       platformVaultPaths.includes(top)
         ? `${show(path)} is the registry's own secret: it is never copied into namespaces`
-        : env.vault.tenantPaths === "prefixed"
-          ? `${show(path)} lies under vault.tenantPrefix ${show(env.vault.tenantPrefix)}, where tenants write: ${scopeName(d)}'s shared Secret reads a platform path (any other)`
-          : `${show(path)} does not begin with one of vault.reservedPaths (${env.vault.reservedPaths.map((p) => show(p)).join(", ") || "none"}): with ${env.vault.tenantPaths} tenant paths any other top-level name may be a tenant's; ${scopeName(d)}'s shared Secret reads a platform path`,
+        : writer !== undefined
+          ? `${show(path)} (${kv}/data/${path}) is writable by ${writer}: ${scopeName(d)}'s shared Secret reads a platform path, which no tenant can write`
+          : env.vault.tenantPaths === "prefixed"
+            ? `${show(path)} lies under vault.tenantPrefix ${show(prefix)}, where tenants write: ${scopeName(d)}'s shared Secret reads a platform path (any other)`
+            : `${show(path)} does not begin with one of vault.reservedPaths (${env.vault.reservedPaths.map((p) => show(p)).join(", ") || "none"}): with ${env.vault.tenantPaths} tenant paths any other top-level name may be a tenant's; ${scopeName(d)}'s shared Secret reads a platform path`,
     );
+}
+
+const KV_WRITES = new Set(["create", "update", "patch", "delete"]);
+
+/**
+ * Which tenant's Vault policy could write the KV secret at `path` (inside the KV mount), whatever tenants the
+ * registry holds now, or undefined when none could: Vault's own matching (components/vault/acl.ts) over the
+ * policy of any tenant that may ever exist. Every layout names the writer by one whole path segment (its id under
+ * vault.tenantPrefix, its id at the top, or its namespace at the top), so each segment of the path is tried as the
+ * id and the namespace of a tenant, unless no tenant may take that name (the reserved paths and the registry's
+ * own, refused as ids and namespaces with top-level and per-namespace paths, registry/rules/identity.ts).
+ */
+export function tenantWriting(
+  env: EnvironmentModel,
+  path: string,
+  platformVaultPaths: readonly string[],
+): string | undefined {
+  const paths = vaultPaths(env);
+  const barred =
+    env.vault.tenantPaths === "prefixed"
+      ? []
+      : [...env.vault.reservedPaths, env.vault.tenantPrefix, ...platformVaultPaths];
+  for (const name of new Set(path.split("/"))) {
+    if (barred.includes(name)) continue;
+    let rules;
+    try {
+      rules = tenantKvRules(paths, name, [name]);
+    } catch {
+      continue; // not a label: no tenant id or namespace is this segment
+    }
+    if (capabilitiesOn(rules, `${paths.kvMount}/data/${path}`).some((c) => KV_WRITES.has(c)))
+      return env.vault.tenantPaths === "per-namespace"
+        ? `the Vault policy of the tenant of a namespace ${show(name)}`
+        : `the Vault policy of a tenant ${show(name)}`;
+  }
+  return undefined;
 }
 
 /** Ranges and peers the platform's isolation allows a NetworkPolicy (as the networkPolicies admission policy does). */

@@ -8,10 +8,11 @@
 import { describe, expect, it } from "vitest";
 import { InvalidInputError, formatProblem } from "../../../components/core/problems";
 import { buildPlan } from "../../../plan/plan";
+import { tenantWriting } from "../../../components/shared/rules";
 import type { TenantFileInput } from "../../../registry/schema";
 import { LAYERS } from "../../../stacks/layers";
 import { admit, clusterOf, request } from "../../helpers/admission";
-import { PULL_SECRET, TENANTS, environment, registry, withTierObjects } from "./fixtures";
+import { PULL_PATH, PULL_SECRET, TENANTS, environment, registry, withTierObjects } from "./fixtures";
 
 /** The problems a registry's validation reports, formatted as the CLI prints them; [] when it is valid. */
 function problems(envData: unknown, tenants: Record<string, TenantFileInput> = TENANTS): string[] {
@@ -37,6 +38,8 @@ const secret = (path: string, name = "app-token") => ({
 });
 const netpol = (spec: unknown, name = "extra") => ({ kind: "NetworkPolicy", name, spec });
 const ENV = "environments/example.yaml";
+/** The environment's data as parsed YAML (untyped). */
+type EnvData = ReturnType<typeof environment>;
 
 describe("a Secret's KV path", () => {
   it("a tenant's: its own paths only, never another tenant's", () => {
@@ -73,6 +76,57 @@ describe("a Secret's KV path", () => {
     ]);
     // control: under a reserved path
     expect(problems(withTierObjects())).toEqual([]);
+  });
+
+  it("the environment's or a tier's: never under a multi-segment vault.tenantPrefix, nor anywhere a tenant's policy writes", () => {
+    // tenant ann's policy writes secret/data/org/tenants/ann/*: its content must never reach every tenant's namespaces
+    const env = (path: string, edit: (e: EnvData) => void = () => {}) =>
+      environment((e) => {
+        e.vault.tenantPrefix = "org/tenants";
+        edit(e);
+        e.tiers.team.sharedObjects = [{ ...PULL_SECRET, vault: { ...PULL_SECRET.vault, path } }];
+      });
+    expect(problems(env("org/tenants/ann/pull"))).toEqual([
+      `${ENV}: tiers.team.sharedObjects[0].vault.path: "org/tenants/ann/pull" lies under vault.tenantPrefix "org/tenants", where tenants write: tier "team"'s shared Secret reads a platform path (any other)`,
+    ]);
+    expect(problems(env("org/tenants"))).toHaveLength(1);
+    // controls: beside the prefix, not under it
+    expect(problems(env("org/platform/pull"))).toEqual([]);
+    expect(problems(env("org/tenants-ca/pull"))).toEqual([]);
+    expect(problems(env(PULL_PATH))).toEqual([]);
+    // every layout: a path a tenant's (or a namespace's) policy may write is refused, a reserved one is not
+    for (const layout of ["top-level", "per-namespace"])
+      for (const [path, refused] of [
+        ["ann/pull", true],
+        ["ann-web/pull", true],
+        ["anyone/pull", true],
+        ["platform/ann/pull", false],
+      ] as const)
+        expect(problems(env(path, (e) => (e.vault.tenantPaths = layout))).length, `${layout} ${path}`).toBe(
+          refused ? 1 : 0,
+        );
+  });
+
+  it("no tenant's Vault policy, of any id or namespace, writes where the environment's or a tier's Secret reads (Vault's own matching)", () => {
+    const env = (edit: (e: EnvData) => void) => registry(environment(edit), {}).environment;
+    const prefixed = env((e) => (e.vault.tenantPrefix = "org/tenants"));
+    expect(tenantWriting(prefixed, "org/tenants/ann/pull", [])).toBe('the Vault policy of a tenant "ann"');
+    expect(tenantWriting(prefixed, "org/tenants/zed/a/b", [])).toBe('the Vault policy of a tenant "zed"');
+    expect(tenantWriting(prefixed, "org/tenants", [])).toBeUndefined();
+    expect(tenantWriting(prefixed, "org/tenants/ann", [])).toBeUndefined(); // tenants/<id>/* only
+    expect(tenantWriting(prefixed, "org/platform/pull", [])).toBeUndefined();
+    const topLevel = env((e) => (e.vault.tenantPaths = "top-level"));
+    expect(tenantWriting(topLevel, "ann", [])).toBe('the Vault policy of a tenant "ann"');
+    expect(tenantWriting(topLevel, "ann/pull", [])).toBe('the Vault policy of a tenant "ann"');
+    expect(tenantWriting(topLevel, "platform/ann", [])).toBeUndefined(); // no tenant may be named platform
+    expect(tenantWriting(topLevel, "registry/x", ["registry"])).toBeUndefined(); // nor like the registry's own
+    expect(tenantWriting(topLevel, "registry/x", [])).toBe('the Vault policy of a tenant "registry"');
+    const perNamespace = env((e) => (e.vault.tenantPaths = "per-namespace"));
+    expect(tenantWriting(perNamespace, "ann-web/pull", [])).toBe(
+      'the Vault policy of the tenant of a namespace "ann-web"',
+    );
+    expect(tenantWriting(perNamespace, "ann-web", [])).toBeUndefined(); // <ns>/* only
+    expect(tenantWriting(perNamespace, "platform/ann-web/pull", [])).toBeUndefined();
   });
 
   it("its data keys: the type's required key, each a valid key", () => {
