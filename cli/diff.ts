@@ -150,11 +150,15 @@ export function diffCommand(program: Command): void {
           ...lines,
           ...Object.entries(verdict.by)
             .filter(([, by]) => by.length === 0)
-            .map(([t]) =>
-              head.tenants.some((x) => x.id === t && x.parent !== undefined)
-                ? `  no approval for tenant ${t} by an admin or a reviewer of its organisation (its ancestors' own reviewers; docs/organisations.md)`
-                : `  no admin approval for tenant ${t}`,
-            ),
+            .map(([t]) => {
+              const joins = raises.find((r) => r.tenant === t && r.kind === "organisation");
+              const parent = head.tenants.find((x) => x.id === t)?.parent;
+              return joins && parent !== undefined
+                ? `  no approval for tenant ${t} joining organisation ${parent} by an admin or one of ${parent}'s own reviewers as the target branch names them (docs/organisations.md)`
+                : head.tenants.some((x) => x.id === t && x.parent !== undefined)
+                  ? `  no approval for tenant ${t} by an admin or a reviewer of its organisation (its ancestors' own reviewers; docs/organisations.md)`
+                  : `  no admin approval for tenant ${t}`;
+            }),
         ].join("\n") + "\n",
       );
       process.exitCode = ExitCode.privilege;

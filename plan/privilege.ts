@@ -6,8 +6,10 @@
  * Compared on the resolved models (every default applied) and on the access matrix: role, tier, trusted bundles
  * and grants, cluster placements, quota beyond the tier's default, owner and manager memberships, CI claims,
  * admission allowances, Pod Security, the tier's clusterReader, automation identities (a new one, a higher role,
- * more namespaces or bundles), and access gained at cluster scope. A lowering
- * or no change is never a raise.
+ * more namespaces or bundles), access gained at cluster scope, and a new or changed `parent` (docs/organisations.md:
+ * joining an organisation gains its shared objects, hostnames inside its domains, a share of its tier's budget,
+ * and its reviewers' approval of later raises; policy/approval.ts lets only an admin or the new parent's own
+ * reviewers approve it). A lowering, leaving an organisation, or no change is never a raise.
  */
 import { parseQuantity } from "../components/core/quantity";
 import { jsonEqual } from "../components/core/json";
@@ -37,7 +39,8 @@ export type PrivilegeKind =
   | "admission"
   | "pod-security"
   | "cluster-reader"
-  | "cluster-access";
+  | "cluster-access"
+  | "organisation";
 
 export interface PrivilegeRaise {
   /** Who gains: a tenant id, `ci:<tenant>` for a tenant's CI identity, or an access row's principal. */
@@ -162,6 +165,9 @@ function tenantRaises(
     out.push({ principal, tenant: h.id, kind, what });
   const base = b ?? newcomer(baseEnv, h);
 
+  // joining an organisation (a new record naming a parent included): its parent must consent
+  if (h.parent !== undefined && h.parent !== b?.parent)
+    add("organisation", `parent ${b?.parent ?? "(none)"} -> ${h.parent}: joins organisation ${h.parent}`);
   if (ROLE_RANK[h.role] > ROLE_RANK[base.role]) add("role", `role ${base.role} -> ${h.role}`);
   if (h.tier !== base.tier || !b) {
     const gains = tierGains(baseEnv, base.tier, headEnv, h.tier);

@@ -10,7 +10,10 @@
  * A child's raise (docs/organisations.md) may also be approved by its ancestors' own reviewers as the base
  * registry names them (the tree as the head has it: a new child names its parent there), never by the child's own:
  * the child is bounded by its parent at validation, so they grant nothing their organisation does not hold. Their
- * teams are not resolved: a team among them approves nothing.
+ * teams are not resolved: a team among them approves nothing. A tenant joining an organisation (a new or changed
+ * `parent`, a raise of kind `organisation`) is approved by an admin or its NEW parent's own reviewers only, as the
+ * base names them: a parent that exists only in the head has none, and its old organisation's consent is not its
+ * new one's.
  *
  * Plain data: no forge is called here.
  */
@@ -121,18 +124,21 @@ export function adminApproval(
         })
         .map(norm),
     );
-    // its ancestors' own reviewers as the base names them (accounts only; teams approve nothing here)
+    // its ancestors' own reviewers as the base names them (accounts only; teams approve nothing here); a tenant
+    // joining an organisation (a new or changed parent: plan/privilege.ts) has its new parent's only, and a
+    // parent that exists only in the head has none
     const self = last?.tenants.find((t) => t.id === id);
+    const joins = self?.parent !== undefined && self.parent !== baseById?.get(id)?.parent;
+    const organisationIds =
+      !last || !self || !baseById ? [] : joins ? [self.parent!] : ancestors(last, self).map((a) => a.id);
     const organisation = new Set(
-      last && self && baseById
-        ? ancestors(last, self)
-            .flatMap((a) => {
-              const before = baseById.get(a.id);
-              return before ? ownReviewers(baseById, before) : [];
-            })
-            .filter((h) => !h.includes("/"))
-            .map(norm)
-        : [],
+      organisationIds
+        .flatMap((a) => {
+          const before = baseById?.get(a);
+          return before ? ownReviewers(baseById!, before) : [];
+        })
+        .filter((h) => !h.includes("/"))
+        .map(norm),
     );
     by[id] = [...new Set([...approved, ...approving.filter((l) => organisation.has(l))])].filter(
       (l) => !own.has(l),

@@ -133,3 +133,51 @@ describe("approve-check: a child's raise", () => {
     expect(parent.stdout).toMatch(/approved by acme-owner/);
   });
 });
+
+describe("diff and approve-check: a tenant attaching itself to an organisation", () => {
+  const HEAD_SHA = "0123456789abcdef0123456789abcdef01234567";
+  let repo: string;
+  const run = (...args: string[]) => runCli(args, { cwd: repo });
+  beforeAll(() => {
+    repo = mkdtempSync(join(tmpdir(), "tenancy-organisations-attach-"));
+    copyExample(repo);
+    writeFileSync(
+      join(repo, "tenants/acme.yaml"),
+      "email: acme@example.com\ntier: team\ngit: [acme-owner]\n",
+    );
+    writeFileSync(join(repo, "tenants/xco.yaml"), "email: x@example.com\ntier: team\ngit: [x-gh]\n");
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: repo });
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-q", "-m", "base");
+    // xco names acme its parent: nothing else changes
+    writeFileSync(
+      join(repo, "tenants/xco.yaml"),
+      "email: x@example.com\ntier: team\ngit: [x-gh]\nparent: acme\n",
+    );
+  });
+  afterAll(() => rmSync(repo, { recursive: true, force: true }));
+  const check = (login: string) => {
+    writeFileSync(
+      join(repo, "reviews.json"),
+      JSON.stringify([{ user: { login }, state: "APPROVED", commit_id: HEAD_SHA }]),
+    );
+    return run("approve-check", "--base", "HEAD", "--approvals", "reviews.json", "--head", HEAD_SHA);
+  };
+
+  it("diff shows the raise and exits 6; x's own reviewer cannot approve it, acme's can", () => {
+    const diff = run("diff", "--base", "HEAD");
+    expect(diff.code).toBe(6);
+    expect(diff.stdout).toContain("parent (none) -> acme: joins organisation acme");
+    const own = check("x-gh");
+    expect(own.code).toBe(6);
+    expect(own.stderr).toContain(
+      "  no approval for tenant xco joining organisation acme by an admin or one of acme's own reviewers as the target branch names them (docs/organisations.md)",
+    );
+    const parent = check("acme-owner");
+    expect(parent.stderr).toBe("");
+    expect(parent.code).toBe(0);
+    expect(parent.stdout).toMatch(/approved by acme-owner/);
+  });
+});

@@ -89,3 +89,105 @@ describe("approving a child's raise", () => {
     );
   });
 });
+
+describe("attaching a tenant to an organisation (a new or changed parent)", () => {
+  // x's own team: its account and its manager's; acme is an organisation x does not belong to in the base
+  const X: TenantFileInput = {
+    email: "x@example.com",
+    tier: "team",
+    git: ["@x-gh"],
+    clusterSelector: { matchLabels: { region: "eu-west" } },
+  };
+  const before = registryOf({ acme: ACME, lead: LEAD, web: WEB, out: OUTSIDER, x: X });
+  const attached = registryOf({
+    acme: ACME,
+    lead: LEAD,
+    web: WEB,
+    out: OUTSIDER,
+    x: { ...X, parent: "acme" },
+  });
+  const raised = (b = before, h = attached) => [...new Set(privilegeDelta(b, h).map((r) => r.tenant))];
+
+  it("is a raise of kind organisation naming the parent", () => {
+    expect(privilegeDelta(before, attached)).toEqual([
+      {
+        principal: "x",
+        tenant: "x",
+        kind: "organisation",
+        what: "parent (none) -> acme: joins organisation acme",
+      },
+    ]);
+    // a new record naming a parent is one too
+    const withoutX = registryOf({ acme: ACME, lead: LEAD, web: WEB, out: OUTSIDER });
+    expect(privilegeDelta(withoutX, attached).filter((r) => r.kind === "organisation")).toEqual([
+      {
+        principal: "x",
+        tenant: "x",
+        kind: "organisation",
+        what: "parent (none) -> acme: joins organisation acme",
+      },
+    ]);
+    // removing the parent, or keeping it, is none
+    expect(privilegeDelta(attached, before).filter((r) => r.kind === "organisation")).toEqual([]);
+    expect(privilegeDelta(attached, attached)).toEqual([]);
+  });
+
+  it("x's own team cannot approve it; acme's reviewer or an admin can", () => {
+    expect(adminApproval([before, attached], raised(), approve("x-gh"), ["@admins"]).approved).toBe(false);
+    expect(adminApproval([before, attached], raised(), approve("outsider"), ["@admins"]).approved).toBe(
+      false,
+    );
+    expect(adminApproval([before, attached], raised(), approve("acme-owner"), ["@admins"])).toMatchObject({
+      approved: true,
+      by: { x: ["acme-owner"] },
+    });
+    expect(adminApproval([before, attached], raised(), approve("admins"), ["@admins"]).approved).toBe(true);
+  });
+
+  it("moving a child to another organisation needs the new parent's reviewers, not the old one's", () => {
+    const E: TenantFileInput = { ...X, email: "e@example.com", git: ["@e-owner"] };
+    const b = registryOf({ acme: ACME, lead: LEAD, web: { ...WEB, members: [] }, out: OUTSIDER, e: E });
+    const moved = registryOf({
+      acme: ACME,
+      lead: LEAD,
+      web: { ...WEB, parent: "e", members: [] },
+      out: OUTSIDER,
+      e: E,
+    });
+    expect(privilegeDelta(b, moved).filter((r) => r.kind === "organisation")).toEqual([
+      {
+        principal: "web",
+        tenant: "web",
+        kind: "organisation",
+        what: "parent acme -> e: joins organisation e",
+      },
+    ]);
+    expect(adminApproval([b, moved], raised(b, moved), approve("acme-owner"), ["@admins"]).approved).toBe(
+      false,
+    );
+    expect(adminApproval([b, moved], raised(b, moved), approve("e-owner"), ["@admins"]).approved).toBe(true);
+  });
+
+  it("a parent made in the same pull request has no reviewers: only an admin approves", () => {
+    const fresh = registryOf({
+      acme: ACME,
+      lead: LEAD,
+      web: WEB,
+      out: OUTSIDER,
+      neworg: {
+        email: "n@example.com",
+        tier: "team",
+        git: ["@new-owner"],
+        clusterSelector: { matchLabels: { region: "eu-west" } },
+      },
+      x: { ...X, parent: "neworg" },
+    });
+    expect(
+      adminApproval([before, fresh], raised(before, fresh), approve("new-owner", "x-gh"), ["@admins"])
+        .approved,
+    ).toBe(false);
+    expect(
+      adminApproval([before, fresh], raised(before, fresh), approve("admins"), ["@admins"]).approved,
+    ).toBe(true);
+  });
+});
