@@ -93,8 +93,15 @@ export async function loadRegistry(
   const envDoc = envFile.ok
     ? { name: opts.env, source: envPath, data: envFile.data }
     : { name: opts.env, source: envPath, data: undefined, problems: envFile.problems };
-  // the registry's own secret (or prefix) in Vault is the platform's: no tenant may be granted it
+  // the registry's own secret (or prefix) in Vault is the platform's: no tenant may be granted its first segment
+  // (top-level and per-namespace paths), no shared object may copy it
   const source = opts.source;
-  const platformVaultPaths = source.kind === "vault" ? [source.path.split("/")[0]!] : [];
-  return buildRegistry(envDoc, docs, { platformVaultPaths });
+  if (source.kind !== "vault") return buildRegistry(envDoc, docs);
+  // as the Vault client reads them: without leading and trailing slashes
+  const trim = (p: string) => p.replace(/^\/+|\/+$/g, "");
+  const path = trim(source.path);
+  return buildRegistry(envDoc, docs, {
+    platformVaultPaths: [path.split("/")[0]!],
+    registrySecret: { mount: trim(source.mount), path, layout: source.layout },
+  });
 }

@@ -24,7 +24,7 @@ import { checkEnvironment } from "./rules/environment";
 import { checkIdentity } from "./rules/identity";
 import { checkMembers, checkServiceAccounts } from "../components/members/rules";
 import { checkNames } from "./rules/names";
-import { checkSharedObjects } from "../components/shared/rules";
+import { type RegistrySecret, checkSharedObjects } from "../components/shared/rules";
 import { checkOrganisations } from "../components/organisations/rules";
 import { checkNamespace, namespaceEntries } from "../components/namespace/rules";
 import { checkGrants, selectAt } from "../components/clusters/rules";
@@ -44,6 +44,8 @@ export interface BuildOptions {
    * prefix when it is read from Vault. With top-level tenant paths no tenant id may equal one.
    */
   platformVaultPaths?: string[];
+  /** The registry's own secret or prefix when it is read from Vault: no shared object copies it. */
+  registrySecret?: RegistrySecret;
 }
 
 /** Validates everything; returns the model or throws InvalidInputError with every problem found. */
@@ -110,7 +112,10 @@ export function buildRegistry(
     problems,
   );
   // shared objects land in descendants' namespaces: judged once every tenant is known
-  checkSharedObjects({ environment, tenants }, problems, opts.platformVaultPaths ?? []);
+  checkSharedObjects({ environment, tenants }, problems, {
+    platformVaultPaths: opts.platformVaultPaths ?? [],
+    ...(opts.registrySecret ? { registrySecret: opts.registrySecret } : {}),
+  });
   if (problems.length > 0) throw new InvalidInputError(problems);
   return { environment, tenants };
 }

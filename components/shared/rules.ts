@@ -86,11 +86,29 @@ export function sharedObjectClusters(model: {
 /** The prefix of the platform's own object names in a tenant namespace (`tenancy-<role>`, `tenancy-admission`). */
 export const PLATFORM_PREFIX = "tenancy-";
 
+/** The registry's own KV secret (single-secret) or prefix of its records (per-tenant), when Vault is the registry. */
+export interface RegistrySecret {
+  mount: string;
+  path: string;
+  layout: "single-secret" | "per-tenant";
+}
+
+/** What the platform itself keeps in Vault, which no shared object may read. */
+export interface PlatformVault {
+  /**
+   * The top-level KV names the platform uses besides vault.reservedPaths (the registry's first segment): no
+   * tenant id (top-level paths) or namespace (per-namespace paths) may take one.
+   */
+  platformVaultPaths?: readonly string[];
+  /** The registry's own secret or prefix: never copied into namespaces. */
+  registrySecret?: RegistrySecret;
+}
+
 /** Every rule over every scope's declarations; problems at the declaration's file and field. */
 export function checkSharedObjects(
   model: { environment: EnvironmentModel; tenants: readonly TenantModel[] },
   problems: Problem[],
-  platformVaultPaths: readonly string[] = [],
+  platform: PlatformVault = {},
 ): void {
   const env = model.environment;
   const reported = new Set<string>();
@@ -138,7 +156,7 @@ export function checkSharedObjects(
         ["name"],
         `${show(o.name)} begins with ${show(PLATFORM_PREFIX)}, which the platform's own objects in a namespace use; choose another name`,
       );
-    if (o.kind === "Secret") checkKvPath(env, d, byId.get(d.owner ?? ""), platformVaultPaths, at);
+    if (o.kind === "Secret") checkKvPath(env, d, byId.get(d.owner ?? ""), platform, at);
     if (o.kind === "NetworkPolicy") checkNetworkPolicy(env, d, byId.get(d.owner ?? ""), at);
     if (o.kind === "LimitRange") checkLimitOrder(d, at);
   }
@@ -176,13 +194,18 @@ function checkKvPath(
   env: EnvironmentModel,
   d: Declared,
   owner: TenantModel | undefined,
-  platformVaultPaths: readonly string[],
+  platform: PlatformVault,
   at: At,
 ): void {
   if (d.object.kind !== "Secret") return;
   const path = d.object.vault.path;
   const kv = env.vault.kvMount;
   const top = path.split("/")[0]!;
+  const registry = platform.registrySecret;
+  const ofRegistry =
+    registry !== undefined &&
+    registry.mount === kv &&
+    (path === registry.path || (registry.layout === "per-tenant" && path.startsWith(`${registry.path}/`)));
   if (d.scope === "tenant") {
     if (!owner) return;
     const rules = tenantKvRules(
@@ -206,13 +229,13 @@ function checkKvPath(
     env.vault.tenantPaths === "prefixed"
       ? path === prefix || path.startsWith(`${prefix}/`)
       : !env.vault.reservedPaths.includes(top);
-  const writer = tenantsSpace ? undefined : tenantWriting(env, path, platformVaultPaths);
-  if (tenantsSpace || writer !== undefined || platformVaultPaths.includes(top))
+  const writer = tenantsSpace ? undefined : tenantWriting(env, path, platform.platformVaultPaths ?? []);
+  if (tenantsSpace || writer !== undefined || ofRegistry)
     at(
       d,
       ["vault", "path"],
-      platformVaultPaths.includes(top)
-        ? `${show(path)} is the registry's own secret: it is never copied into namespaces`
+      ofRegistry
+        ? `${show(path)} is the registry's own secret (${kv}/data/${path}): it is never copied into namespaces`
         : writer !== undefined
           ? `${show(path)} (${kv}/data/${path}) is writable by ${writer}: ${scopeName(d)}'s shared Secret reads a platform path, which no tenant can write`
           : env.vault.tenantPaths === "prefixed"
