@@ -13,7 +13,8 @@
  * teams are not resolved: a team among them approves nothing. A tenant joining an organisation (a new or changed
  * `parent`, a raise of kind `organisation`) is approved by an admin or its NEW parent's own reviewers only, as the
  * base names them: a parent that exists only in the head has none, and its old organisation's consent is not its
- * new one's.
+ * new one's. When the child's own reviewers (either side) include a team, whose members are not resolved, no
+ * organisation approval counts for it (any of them could be in the team): only an admin's.
  *
  * Plain data: no forge is called here.
  */
@@ -116,21 +117,25 @@ export function adminApproval(
   const by: Record<string, string[]> = {};
   for (const id of [...new Set(tenants)].sort()) {
     // its own reviewers (codeowners of its record) on either side: its accounts and its managers'
-    const own = new Set(
-      byIds
-        .flatMap((byId) => {
-          const t = byId.get(id);
-          return t ? ownReviewers(byId, t) : [];
-        })
-        .map(norm),
-    );
+    const ownHandles = byIds.flatMap((byId) => {
+      const t = byId.get(id);
+      return t ? ownReviewers(byId, t) : [];
+    });
+    const own = new Set(ownHandles.map(norm));
+    // a team among them: its members are not resolved here, so any organisation reviewer could be one of them
+    // (fails closed: no organisation approval counts for this tenant; an admin's still does)
+    const ownTeam = ownHandles.some((h) => h.includes("/"));
     // its ancestors' own reviewers as the base names them (accounts only; teams approve nothing here); a tenant
     // joining an organisation (a new or changed parent: plan/privilege.ts) has its new parent's only, and a
     // parent that exists only in the head has none
     const self = last?.tenants.find((t) => t.id === id);
     const joins = self?.parent !== undefined && self.parent !== baseById?.get(id)?.parent;
     const organisationIds =
-      !last || !self || !baseById ? [] : joins ? [self.parent!] : ancestors(last, self).map((a) => a.id);
+      ownTeam || !last || !self || !baseById
+        ? []
+        : joins
+          ? [self.parent!]
+          : ancestors(last, self).map((a) => a.id);
     const organisation = new Set(
       organisationIds
         .flatMap((a) => {

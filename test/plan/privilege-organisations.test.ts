@@ -191,3 +191,34 @@ describe("attaching a tenant to an organisation (a new or changed parent)", () =
     ).toBe(true);
   });
 });
+
+describe("a child whose own reviewers include a team", () => {
+  // web's own reviewers are a team: acme-owner may be one of its members, and nobody here can tell
+  const teamWeb = { ...WEB, git: ["@web-org/devs"] };
+  const b = registryOf({ acme: ACME, lead: LEAD, web: teamWeb, out: OUTSIDER });
+  const h = registryOf({
+    acme: ACME,
+    lead: LEAD,
+    web: { ...teamWeb, clusterSelector: { matchLabels: { region: "eu-west" } } },
+    out: OUTSIDER,
+  });
+  const raised = [...new Set(privilegeDelta(b, h).map((r) => r.tenant))];
+
+  it("no organisation approval counts (fails closed); an admin's still does", () => {
+    expect(raised).toEqual(["web"]);
+    expect(adminApproval([b, h], raised, approve("acme-owner"), ["@admins"])).toMatchObject({
+      approved: false,
+      by: { web: [] },
+    });
+    expect(adminApproval([b, h], raised, approve("admins"), ["@admins"]).approved).toBe(true);
+    // a team on the head side only counts too
+    expect(
+      adminApproval(
+        [registryOf({ acme: ACME, lead: LEAD, web: WEB, out: OUTSIDER }), h],
+        raised,
+        approve("acme-owner"),
+        ["@admins"],
+      ).approved,
+    ).toBe(false);
+  });
+});
