@@ -26,6 +26,11 @@ const RANGE_NAMES: Record<string, string> = {
   reserved: "a reserved address",
 };
 
+/** IANA's global unicast block: every other IPv6 address is reserved, local, multicast or special. */
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR("2000::/3");
+/** ::/8, reserved by the IETF: the IPv4-compatible ::/96 (deprecated, RFC 4291) and the other embeddings. */
+const IETF_RESERVED_V6 = ipaddr.parseCIDR("::/8");
+
 /** A host as the URL parser gives it, without IPv6 brackets and a final dot, lowercase. */
 export function bareHost(hostname: string): string {
   return hostname
@@ -58,6 +63,10 @@ export function refusedAddress(address: string, reserved: readonly string[] = []
   const ip = ipaddr.process(address);
   const range = ip.range();
   if (range !== "unicast") return `${ip.toString()}, ${RANGE_NAMES[range] ?? `an address of range ${range}`}`;
+  // ipaddr.js labels unicast what its table leaves out, IPv4-compatible ::/96 (::7f00:1 is 127.0.0.1) among
+  // them: IPv6 passes only inside the global unicast block
+  if (ip.kind() === "ipv6" && !ip.match(GLOBAL_UNICAST_V6))
+    return `${ip.toString()}, an IPv6 address outside global unicast (2000::/3)${ip.match(IETF_RESERVED_V6) ? ": ::/8, IPv4-compatible and reserved" : ""}`;
   for (const cidr of deniedRanges({ reserved })) {
     const [net, bits] = ipaddr.parseCIDR(cidr);
     if (net.kind() === ip.kind() && ip.match([net, bits] as [typeof ip, number]))
