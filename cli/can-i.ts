@@ -89,7 +89,7 @@ export function canICommand(program: Command): void {
         for (const v of answer.via) lines.push(`  via ${v}`);
         if (organisation)
           lines.push(
-            `  namespace ${opts.namespace} belongs to ${organisation.at(-1)}, in organisation ${organisation.join(" > ")}${model.environment.organisations.parentView ? " (organisations.parentView: its ancestors and their members view it)" : ""}`,
+            `  namespace ${opts.namespace} belongs to ${organisation.at(-1)}, in organisation ${organisation.join(" > ")}${model.environment.organisations.parentView ? " (organisations.parentView: its ancestors and their full-scope members view it)" : ""}`,
           );
         process.stdout.write(lines.join("\n") + "\n");
       }

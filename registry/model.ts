@@ -164,7 +164,8 @@ export interface TenantModel {
   parent?: string;
   /**
    * With the environment's `organisations.parentView`: the tenants that get read-only view in its active
-   * namespaces, its ancestors and their members (components/organisations/rules.ts), sorted; absent otherwise.
+   * namespaces, its ancestors and, of each ancestor's members, those invited into all of its namespaces or
+   * managing it and outside its subtree (components/organisations/rules.ts), sorted; absent otherwise.
    */
   organisationViewers?: string[];
   /** Its git forge accounts (`@name`): reviewers of its record. */
@@ -208,12 +209,14 @@ const byId = oncePer((tenants: readonly TreeNode[]) => new Map(tenants.map((t) =
 /**
  * A tenant's ancestors, parent first, up to the root of its organisation (docs/organisations.md). The walk
  * stops at a parent that is not among `tenants` and before any tenant repeats (a cycle, which validation
- * reports: registry/rules/organisations.ts), so it always ends. `tenants` is read as immutable (its index is
- * kept per array).
+ * reports: components/organisations/rules.ts), so it always ends; and after `max` ancestors when given (a check
+ * needs no more than the environment's depth allows, whatever a hostile chain holds). `tenants` is read as
+ * immutable (its index is kept per array).
  */
 export function ancestors<T extends TreeNode>(
   tenants: readonly T[] | { tenants: readonly T[] },
   tenant: string | TreeNode,
+  max = Infinity,
 ): T[] {
   const index = byId("tenants" in tenants ? tenants.tenants : tenants) as ReadonlyMap<
     string,
@@ -223,7 +226,7 @@ export function ancestors<T extends TreeNode>(
   const chain: T[] = [];
   const seen = new Set([self]);
   let next = typeof tenant === "string" ? index.get(tenant)?.parent : tenant.parent;
-  while (next !== undefined && !seen.has(next)) {
+  while (next !== undefined && !seen.has(next) && chain.length < max) {
     const node = index.get(next);
     if (!node) break;
     chain.push(node);

@@ -215,7 +215,7 @@ export function deployerNamespaces(env: EnvironmentModel, tenant: TenantModel): 
 /**
  * Members of a tenant that keep access: offboarding members lose it in the same run, and nobody keeps access to
  * an offboarding namespace. With the environment's `organisations.parentView`, the tenant's organisation viewers
- * (its ancestors and their members: `organisationViewers`) are viewers in each of its active namespaces they
+ * (its ancestors and their full-scope or managing members: `organisationViewers`) are viewers in each of its active namespaces they
  * are not invited into by the record itself (docs/organisations.md).
  * `byId` is the registry's tenants by id, built once per program (not once per tenant).
  */

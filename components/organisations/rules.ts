@@ -195,7 +195,7 @@ export function checkOrganisations(
     checkBounds(env, { doc, data, model }, p, ref, at);
   }
   checkTotals(env, resolved, models, ref, problems);
-  if (env.organisations.parentView) resolveViewers(models);
+  if (env.organisations.parentView) resolveViewers(models, limit);
 }
 
 /** An offboarding tenant with a child that is not: offboard the children first (or all at once, --recursive). */
@@ -358,12 +358,31 @@ function checkTotals(
   }
 }
 
-/** parentView: each tenant with ancestors gets them and their members as viewers (itself left out). */
-function resolveViewers(models: readonly TenantModel[]): void {
+/**
+ * parentView: each tenant with ancestors gets as viewers the ancestors themselves and, of each ancestor's members,
+ * those invited into every namespace of that ancestor or managing it, but never a tenant inside that ancestor's
+ * own subtree (a child invited into its parent views no sibling through it); itself left out. A member invited
+ * into some of an ancestor's namespaces only was given that much of the ancestor, not its organisation.
+ */
+function resolveViewers(models: readonly TenantModel[], limit: number): void {
+  const subtree = new Map<string, Set<string>>();
+  const below = (id: string) => {
+    let set = subtree.get(id);
+    if (!set) subtree.set(id, (set = new Set(descendants(models, id).map((x) => x.id))));
+    return set;
+  };
   for (const t of models) {
-    const chain = ancestors(models, t);
+    const chain = ancestors(models, t, limit);
     if (chain.length === 0) continue;
-    const viewers = new Set(chain.flatMap((a) => [a.id, ...a.members.map((m) => m.tenant)]));
+    const viewers = new Set<string>();
+    for (const a of chain) {
+      viewers.add(a.id);
+      const all = a.namespaces.map((n) => n.name);
+      for (const m of a.members) {
+        const whole = m.manager || m.role === "manager" || all.every((n) => m.namespaces.includes(n));
+        if (whole && !below(a.id).has(m.tenant)) viewers.add(m.tenant);
+      }
+    }
     viewers.delete(t.id);
     t.organisationViewers = [...viewers].sort();
   }

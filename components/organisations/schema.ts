@@ -16,7 +16,7 @@ export const OrganisationSettings = z
       .boolean()
       .default(false)
       .describe(
-        "a tenant's ancestors and their members get read-only view (tenancy-namespace-viewer) in its namespaces",
+        "a tenant's ancestors, and their members invited into all of their namespaces or managing them (never the ancestor's own descendants), get read-only view (tenancy-namespace-viewer) in its namespaces",
       ),
   })
   .prefault({})

@@ -60,7 +60,7 @@ describe("the organisation tree", () => {
     const view = cli("can-i", "acme", "get", "pods", "--namespace", "acme-api");
     expect(view.code).toBe(0);
     expect(view.stdout).toContain(
-      "  namespace acme-api belongs to acme-api, in organisation acme > acme-web > acme-api (organisations.parentView: its ancestors and their members view it)\n",
+      "  namespace acme-api belongs to acme-api, in organisation acme > acme-web > acme-api (organisations.parentView: its ancestors and their full-scope members view it)\n",
     );
     expect(cli("can-i", "acme", "create", "pods", "--namespace", "acme-api").code).toBe(1);
     // upwards: nothing

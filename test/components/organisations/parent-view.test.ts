@@ -121,3 +121,44 @@ describe("organisations.parentView", () => {
     for (const b of viewers) expect(() => validateK8sObject(b)).not.toThrow();
   });
 });
+
+describe("organisations.parentView: who of an ancestor's members views", () => {
+  const env = exampleEnvironmentData() as Record<string, unknown>;
+  env.organisations = { parentView: true };
+  const model = registryOf(
+    {
+      acme: {
+        email: "acme@example.com",
+        tier: "team",
+        namespaces: ["acme", "acme-tools"],
+        members: [
+          // invited into one of acme's namespaces: a child, a manager and someone else
+          { tenant: "acme-api", role: "developer", namespaces: ["acme"] },
+          { tenant: "lead", role: "manager", namespaces: ["acme"] },
+          { tenant: "carol", role: "developer", namespaces: ["acme-tools"] },
+          // invited into all of them: a child, someone else
+          { tenant: "acme-web", role: "viewer" },
+          { tenant: "bob", role: "viewer" },
+        ],
+      },
+      "acme-web": { email: "web@example.com", tier: "team", parent: "acme" },
+      "acme-api": { email: "api@example.com", tier: "team", parent: "acme" },
+      "acme-web-x": { email: "x@example.com", tier: "team", parent: "acme-web" },
+      lead: { email: "lead@example.com", namespaces: [] },
+      carol: { email: "carol@example.com", namespaces: [] },
+      bob: { email: "bob@example.com", namespaces: [] },
+    },
+    env,
+  );
+  const viewersOf = (id: string) => model.tenants.find((t) => t.id === id)!.organisationViewers;
+
+  it("the ancestors, their managers and their members invited into all of their namespaces; never a descendant of the ancestor", () => {
+    // acme-api, invited into one namespace of acme, views nothing of its sibling; acme-web, invited into all of
+    // acme, is acme's descendant: it views its sibling neither
+    expect(viewersOf("acme-web")).toEqual(["acme", "bob", "lead"]);
+    expect(viewersOf("acme-api")).toEqual(["acme", "bob", "lead"]);
+    // acme-web views its own child as its ancestor
+    expect(viewersOf("acme-web-x")).toEqual(["acme", "acme-web", "bob", "lead"]);
+    expect(viewersOf("acme")).toBeUndefined();
+  });
+});
