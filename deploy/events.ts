@@ -13,7 +13,7 @@ import { isIP } from "node:net";
 import { dirname, join } from "node:path";
 import { Agent, fetch as undiciFetch } from "undici";
 import { type TenantEvent, sign } from "../components/events/policy";
-import { allowedHost, refusedAddress } from "../components/events/hosts";
+import { allowedHost, bareHost, refusedAddress } from "../components/events/hosts";
 import { HOOK_SECRET, hookSecretPath } from "../components/vault/policy";
 import { z } from "zod";
 import { check } from "../registry/parse";
@@ -155,7 +155,7 @@ function tenantPoster(
   hosts: NonNullable<DeliveryOptions["tenantHosts"]>,
   agent: (guarded: boolean) => Agent,
 ): Poster | string {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  const host = bareHost(new URL(url).hostname);
   if (allowedHost(host, hosts.allowHosts))
     return (u, init) => undiciFetch(u, { ...init, dispatcher: agent(false) });
   // a connection to an address literal looks nothing up

@@ -31,11 +31,11 @@ const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR("2000::/3");
 /** ::/8, reserved by the IETF: the IPv4-compatible ::/96 (deprecated, RFC 4291) and the other embeddings. */
 const IETF_RESERVED_V6 = ipaddr.parseCIDR("::/8");
 
-/** A host as the URL parser gives it, without IPv6 brackets and a final dot, lowercase. */
+/** A host as the URL parser gives it, without IPv6 brackets and final dots (`localhost..`), lowercase. */
 export function bareHost(hostname: string): string {
   return hostname
     .replace(/^\[|\]$/g, "")
-    .replace(/\.$/, "")
+    .replace(/\.+$/, "")
     .toLowerCase();
 }
 
@@ -85,6 +85,7 @@ export function refusedHostname(hostname: string, reserved: readonly string[] = 
     const why = refusedAddress(host, reserved);
     return why === undefined ? undefined : `names ${why}`;
   }
+  if (host.split(".").includes("")) return `names ${host}, a name with an empty label, which no receiver has`;
   if (host === "localhost" || LOCAL_SUFFIXES.some((s) => host.endsWith(s)))
     return `names ${host}, a name that stays on the machine or the site`;
   if (!host.includes("."))

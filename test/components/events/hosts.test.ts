@@ -8,7 +8,7 @@ import type { LookupAddress, lookup as dnsLookup } from "node:dns";
 import { describe, expect, it } from "vitest";
 import { InvalidInputError, formatProblem } from "../../../components/core/problems";
 import { tenantEvents } from "../../../components/events/policy";
-import { refusedAddress } from "../../../components/events/hosts";
+import { bareHost, refusedAddress, refusedHostname } from "../../../components/events/hosts";
 import { type Item, deliver } from "../../../deploy/events";
 import type { TenantFileInput } from "../../../registry/schema";
 import { registryOf } from "../../plan/registries";
@@ -131,5 +131,33 @@ describe("a hook at an IPv4-compatible or other non-global IPv6 address", () => 
         1,
       ],
     ]);
+  });
+});
+
+describe("host names with trailing dots or empty labels", () => {
+  it("bareHost strips every trailing dot", () => {
+    expect(bareHost("LOCALHOST..")).toBe("localhost");
+    expect(bareHost("[::1]")).toBe("::1");
+    expect(bareHost("hooks.example.org.")).toBe("hooks.example.org");
+  });
+
+  it("are refused at validation as the name without them, and a name with an empty label is refused", () => {
+    const tail =
+      ": a tenant's hook may not point into the platform's networks (events.tenantHooks.allowHosts in environments/example.yaml lists the exceptions)";
+    expect(problemsOf("https://localhost../x")).toEqual([
+      `tenants/alice.yaml: hooks[0].url: "https://localhost../x" names localhost, a name that stays on the machine or the site${tail}`,
+    ]);
+    expect(problemsOf("https://a.b.internal../x")).toEqual([
+      `tenants/alice.yaml: hooks[0].url: "https://a.b.internal../x" names a.b.internal, a name that stays on the machine or the site${tail}`,
+    ]);
+    expect(problemsOf("https://metadata.../x")).toEqual([
+      `tenants/alice.yaml: hooks[0].url: "https://metadata.../x" names metadata, a single-label name the runner's search domains would complete${tail}`,
+    ]);
+    expect(refusedHostname("hooks..example.org")).toBe(
+      "names hooks..example.org, a name with an empty label, which no receiver has",
+    );
+    // controls
+    expect(refusedHostname("hooks.example.org.")).toBeUndefined();
+    expect(problemsOf("https://hooks.example.org./x")).toEqual([]);
   });
 });
