@@ -32,37 +32,50 @@ export interface Declared {
 const scopeName = (d: Declared): string =>
   d.scope === "environment" ? "the environment" : `${d.scope} ${show(d.owner)}`;
 
+/** The environment's own declarations. */
+function environmentDeclared(env: EnvironmentModel): Declared[] {
+  return (env.sharedObjects ?? []).map((object, i) => ({
+    object,
+    scope: "environment",
+    source: env.source,
+    path: ["sharedObjects", i],
+  }));
+}
+
+/** Tier `tier`'s declarations (none for a tier the environment does not define). */
+function tierDeclared(env: EnvironmentModel, tier: string): Declared[] {
+  const t = Object.hasOwn(env.tiers, tier) ? env.tiers[tier] : undefined;
+  return (t?.sharedObjects ?? []).map((object, i) => ({
+    object,
+    scope: "tier",
+    owner: tier,
+    source: env.source,
+    path: ["tiers", tier, "sharedObjects", i],
+  }));
+}
+
+/** A tenant's (or an organisation's) own declarations. */
+function tenantDeclared(t: TenantModel): Declared[] {
+  return (t.sharedObjects ?? []).map((object, i) => ({
+    object,
+    scope: "tenant",
+    owner: t.id,
+    source: t.source,
+    path: ["sharedObjects", i],
+  }));
+}
+
 /** The declarations placed in a tenant's namespaces: the environment's, its tier's, its ancestors' (root first), its own. */
 export function sharedObjectsOf(
   model: { environment: EnvironmentModel; tenants: readonly TenantModel[] },
   tenant: TenantModel,
 ): Declared[] {
   const env = model.environment;
-  const tier = Object.hasOwn(env.tiers, tenant.tier) ? env.tiers[tenant.tier] : undefined;
-  const of = (t: TenantModel): Declared[] =>
-    (t.sharedObjects ?? []).map((object, i) => ({
-      object,
-      scope: "tenant",
-      owner: t.id,
-      source: t.source,
-      path: ["sharedObjects", i],
-    }));
   return [
-    ...(env.sharedObjects ?? []).map((object, i): Declared => ({
-      object,
-      scope: "environment",
-      source: env.source,
-      path: ["sharedObjects", i],
-    })),
-    ...(tier?.sharedObjects ?? []).map((object, i): Declared => ({
-      object,
-      scope: "tier",
-      owner: tenant.tier,
-      source: env.source,
-      path: ["tiers", tenant.tier, "sharedObjects", i],
-    })),
-    ...ancestors(model.tenants, tenant).reverse().flatMap(of),
-    ...of(tenant),
+    ...environmentDeclared(env),
+    ...tierDeclared(env, tenant.tier),
+    ...ancestors(model.tenants, tenant).reverse().flatMap(tenantDeclared),
+    ...tenantDeclared(tenant),
   ];
 }
 
@@ -123,30 +136,9 @@ export function checkSharedObjects(
   const byId = new Map(model.tenants.map((t) => [t.id, t]));
   // each declaration on its own, once
   const scopes: Declared[] = [
-    ...(env.sharedObjects ?? []).map((object, i): Declared => ({
-      object,
-      scope: "environment",
-      source: env.source,
-      path: ["sharedObjects", i],
-    })),
-    ...Object.entries(env.tiers).flatMap(([tier, t]) =>
-      (t.sharedObjects ?? []).map((object, i): Declared => ({
-        object,
-        scope: "tier",
-        owner: tier,
-        source: env.source,
-        path: ["tiers", tier, "sharedObjects", i],
-      })),
-    ),
-    ...model.tenants.flatMap((t) =>
-      (t.sharedObjects ?? []).map((object, i): Declared => ({
-        object,
-        scope: "tenant",
-        owner: t.id,
-        source: t.source,
-        path: ["sharedObjects", i],
-      })),
-    ),
+    ...environmentDeclared(env),
+    ...Object.keys(env.tiers).flatMap((tier) => tierDeclared(env, tier)),
+    ...model.tenants.flatMap(tenantDeclared),
   ];
   for (const d of scopes) {
     const o = d.object;
