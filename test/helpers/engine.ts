@@ -35,9 +35,15 @@
  */
 import { fork } from "node:child_process";
 import { join } from "node:path";
-import { type ProgramRun, type RecordedRead, type RecordedResource, runProgram } from "../../plan/harness";
+import {
+  type ProgramRun,
+  type RecordedRead,
+  type RecordedResource,
+  revealSecrets,
+  runProgram,
+} from "../../plan/harness";
 import { writeRunFile } from "../../deploy/run-file";
-import type { ChildRequest } from "./engine-child";
+import type { ChildAnswer, ChildRequest } from "./engine-child";
 import { MOCK_ORGANIZATION } from "../../plan/harness";
 import { jobProgram } from "../../deploy/run";
 import type {
@@ -50,6 +56,7 @@ import type {
   StackState,
 } from "../../deploy/run";
 import { request } from "node:http";
+import { createHash } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { RawObjectApi } from "../../deploy/kube";
 import { ExternalError } from "../../components/core/problems";
@@ -70,6 +77,24 @@ export interface FakeWorld {
   kubernetes?: Record<string, { kubeConfig(): KubeConfig }>;
   /** Vault's identities (test/helpers/vault-identity-server.ts): the aliases users' logins made. */
   vault?: { hasAlias(name: string, accessor: string): boolean };
+  /** Vault's KV v2 secrets by `<mount>/<path>` (field -> value): what a program's KV reads answer (kvReads). */
+  kv?: Record<string, Record<string, string>>;
+}
+
+/**
+ * The Vault provider's KV v2 read (`vault:kv/getSecretV2:getSecretV2`, the shared Secrets' data) answered from the
+ * world's `kv`, as terraform-provider-vault's kv_secret_v2 data source answers: the secret's `data`, or an error
+ * when there is none at the path (it fails the read, and the program with it); other invokes echo their inputs.
+ * Read at every run, preview included: a value changed in Vault is what the next up writes.
+ */
+export function kvReads(kv: Record<string, Record<string, string>>) {
+  return (r: { token: string; inputs: Record<string, unknown> }) => {
+    if (r.token !== "vault:kv/getSecretV2:getSecretV2") return undefined;
+    const at = `${String(r.inputs.mount)}/${String(r.inputs.name)}`;
+    const data = Object.hasOwn(kv, at) ? kv[at] : undefined;
+    if (!data) throw new Error(`no secret found at ${JSON.stringify(at)}`);
+    return { ...r.inputs, data: { ...data } };
+  };
 }
 
 /** A Kubernetes object's name, if the resource is one. */
@@ -161,8 +186,11 @@ function changeCounts(old: RecordedResource[], next: RecordedResource[], steps: 
 /** A step that acted on the world, as the fake providers ran it. */
 export interface WorldStep {
   stack: string;
-  /** `create`, `update`, `create-replacement` (the new object of a replace), `delete-replaced` (the old one). */
-  op: "create" | "update" | "create-replacement" | "delete-replaced";
+  /**
+   * `create`, `update`, `create-replacement` (the new object of a replace), `delete-replaced` (the old one),
+   * `delete` (of a resource the program no longer registers).
+   */
+  op: "create" | "update" | "create-replacement" | "delete-replaced" | "delete";
   urn: string;
   /** The Kubernetes object's name the step wrote or deleted. */
   name?: string;
@@ -187,13 +215,48 @@ export class FakeEngine implements StackEngine {
    */
   isolated?: { fail?: string[] };
 
+  /**
+   * Each resource's inputs as its provider received them in the last run, secrets unwrapped: what the fake
+   * providers write to the world (the recorded inputs show secrets as "[secret]", as the checkpoint stores them).
+   */
+  private readonly providerInputs = new Map<string, Record<string, unknown>>();
+
+  /**
+   * Per stack, a digest of each resource's inputs as applied, secrets included: the real engine keeps secret
+   * inputs encrypted in the checkpoint and compares them decrypted, so a changed secret (a value rotated in Vault)
+   * is an update although its recorded form ("[secret]") stays the same. A digest stands for the ciphertext here.
+   */
+  private readonly appliedDigests = new Map<string, Map<string, string>>();
+
+  /** Whether the inputs of `r` differ from what the stack applied last (`was`), secret values included. */
+  private inputsChanged(stack: string, was: RecordedResource, r: RecordedResource): boolean {
+    if (JSON.stringify(was.inputs) !== JSON.stringify(r.inputs)) return true;
+    const applied = this.appliedDigests.get(stack)?.get(r.urn);
+    return applied !== undefined && applied !== this.digestOf(r);
+  }
+
+  private digestOf(r: RecordedResource): string {
+    return createHash("sha256")
+      .update(JSON.stringify(this.providerInputs.get(r.urn) ?? r.inputs))
+      .digest("hex");
+  }
+
   constructor(readonly world: FakeWorld = {}) {}
 
   /** Runs a job's program as the engine would: here, or in a child process (isolated). */
   private async run(stack: string, job: StackJob, dryRun: boolean): Promise<ProgramRun> {
     const opts = { stack, stackOutputs: this.referenced(), dryRun };
     // a read answered from the world: in this process only (a function does not cross to the child)
-    if (!this.isolated) return runProgram({ ...opts, read: this.readObject }, jobProgram(job));
+    if (!this.isolated)
+      return runProgram(
+        {
+          ...opts,
+          read: this.readObject,
+          observeInputs: (r, inputs) => this.providerInputs.set(r.urn, revealSecrets(inputs) as never),
+          ...(this.world.kv ? { invoke: kvReads(this.world.kv) } : {}),
+        },
+        jobProgram(job),
+      );
     const file = writeRunFile({
       model: job.input.model,
       ...(job.input.adoption ? { adoption: job.input.adoption } : {}),
@@ -209,16 +272,19 @@ export class FakeEngine implements StackEngine {
       const request: ChildRequest = {
         ...opts,
         runFile: file.path,
+        ...(this.world.kv ? { kv: this.world.kv } : {}),
         ...(!dryRun && this.isolated.fail?.includes(stack)
           ? { fail: `registration of ${stack} failed` }
           : {}),
       };
       return await new Promise<ProgramRun>((resolve, reject) => {
-        let answer: { ok: boolean; run?: ProgramRun; message?: string } | undefined;
+        let answer: ChildAnswer | undefined;
         child.on("message", (m: typeof answer) => (answer = m));
         child.on("exit", (code) => {
-          if (answer?.ok && code === 0) resolve(answer.run!);
-          else
+          if (answer?.ok && code === 0) {
+            for (const [urn, inputs] of answer.inputs ?? []) this.providerInputs.set(urn, inputs);
+            resolve(answer.run!);
+          } else
             reject(
               new Error(
                 answer && !answer.ok
@@ -413,7 +479,7 @@ export class FakeEngine implements StackEngine {
       const { server, provider } = found;
       const kc = server.kubeConfig();
       const api = RawObjectApi.of(kc);
-      const obj = r.inputs as {
+      const obj = (this.providerInputs.get(r.urn) ?? r.inputs) as {
         apiVersion: string;
         kind: string;
         metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
@@ -470,9 +536,14 @@ export class FakeEngine implements StackEngine {
   private async remove(r: RecordedResource, providers: Map<string, RecordedResource>) {
     const found = this.serverOf(r, providers);
     if (!found) return;
-    await RawObjectApi.of(found.server.kubeConfig()).delete(
-      r.inputs as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } },
-    );
+    // an object gone already is deleted (pulumi-kubernetes' Delete takes NotFound as done)
+    await RawObjectApi.of(found.server.kubeConfig())
+      .delete(
+        r.inputs as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } },
+      )
+      .catch((e: { code?: number }) => {
+        if (e.code !== 404) throw e;
+      });
   }
 
   /** Upstream outputs as the engine reads them: every existing stack's last applied outputs. */
@@ -535,7 +606,7 @@ export class FakeEngine implements StackEngine {
         changed.push(
           ...["create-replacement", "replace", "delete-replaced"].map((op) => ({ urn: r.urn, op })),
         );
-      } else if (live === "update" || JSON.stringify(old.inputs) !== JSON.stringify(r.inputs))
+      } else if (live === "update" || this.inputsChanged(stack, old, r))
         changed.push({ urn: r.urn, op: "update" });
     }
     // the Automation API's preview rejects; without a protected delete it is an engine failure (deploy/automation.ts)
@@ -591,7 +662,7 @@ export class FakeEngine implements StackEngine {
         current.pending.push({ urn: r.urn, op: "creating", resource: r });
         throw new ExternalError(`up of ${stack} failed: the update was interrupted`);
       }
-      if (create || live === "update" || JSON.stringify(was.inputs) !== JSON.stringify(r.inputs))
+      if (create || live === "update" || this.inputsChanged(stack, was, r))
         try {
           if (replacing && r.deleteBeforeReplace) {
             await this.remove(was, providers);
@@ -622,6 +693,19 @@ export class FakeEngine implements StackEngine {
       await this.remove(old, providers);
       await this.onStep?.({ stack, op: "delete-replaced", urn: old.urn, name: nameOf(old) });
     }
+    // the program's dropped resources, dependents first, through their providers (a protected one's delete fails
+    // and the others go on; one deletedWith a resource deleted here is dropped from state alone)
+    const everyProvider = new Map([
+      ...current.resources
+        .filter((r) => r.type.startsWith("pulumi:providers:"))
+        .map((r) => [r.urn, r] as const),
+      ...providers,
+    ]);
+    for (const urn of steps.deleted) {
+      const old = before.get(urn)!;
+      await this.remove(old, everyProvider);
+      await this.onStep?.({ stack, op: "delete", urn, name: nameOf(old) });
+    }
     this.lastDeletes.set(stack, steps);
     const refused = new Set(steps.refused);
     // the refused stay in state; everything else is as the program registered it
@@ -632,6 +716,7 @@ export class FakeEngine implements StackEngine {
       );
     current.outputs = run.outputs;
     current.reads = run.reads ?? [];
+    this.appliedDigests.set(stack, new Map(run.resources.map((r) => [r.urn, this.digestOf(r)])));
     return changes;
   }
 
