@@ -372,7 +372,8 @@ export function readOutbox(path: string): Pending[] {
 /**
  * The outbox file: what `writeOutbox` writes. A platform webhook's entry names its secret's environment
  * variable (`secretEnv`, as before tenant hooks existed); a tenant hook's names the tenant and its secret's
- * Vault path (`tenantHook`), and holds that tenant's own event only.
+ * Vault path (`tenantHook`; the path informational only, recomputed on --resend), and holds that tenant's own
+ * event only.
  */
 const OUTBOX = z.array(
   z
@@ -382,6 +383,9 @@ const OUTBOX = z.array(
       tenantHook: z
         .strictObject({
           tenant: z.string().min(1),
+          // informational only, for a person reading the file: `events --resend` reads the secret where the
+          // environment and the tenant's record put it now (hookRef), never here, so an edited or outdated path
+          // can never make a hook sign with another secret; kept so older outboxes stay readable
           vault: z.strictObject({
             mount: z.string().min(1),
             path: z.string().min(1),
