@@ -222,20 +222,28 @@ function kubernetesViolations(model: RegistryModel, rows: AccessRow[]): string[]
     if (!b || a.offboarding || b.offboarding) return false;
     return b.members.some((m) => m.tenant === a.id && m.namespaces.includes(ns));
   };
-  // organisations.parentView (docs/organisations.md): the owner's ancestors and their members view its active
-  // namespaces, read-only; nobody else of the organisation (no child upwards, no sibling) reaches them
+  // organisations.parentView (docs/organisations.md), stated here on its own: with it on, the owner's ancestors
+  // view its active namespaces, read-only, and so does a member of such an ancestor invited into every namespace
+  // of that ancestor (or managing it) unless the member is inside that ancestor's own subtree; nobody else of
+  // the organisation (no child upwards, no sibling, not even one its parent invites)
+  const above = (t: TenantModel): TenantModel[] => {
+    const out: TenantModel[] = [];
+    for (let p = byId.get(t.parent ?? ""); p && p !== t && !out.includes(p); p = byId.get(p.parent ?? ""))
+      out.push(p);
+    return out;
+  };
+  const fullMember = (p: TenantModel, a: TenantModel) =>
+    p.members.some(
+      (m) =>
+        m.tenant === a.id &&
+        (m.role === "manager" || m.manager || p.namespaces.every((n) => m.namespaces.includes(n.name))),
+    );
   const orgViewer = (a: TenantModel, ns: string) => {
     const b = owner.get(ns);
     if (!model.environment.organisations.parentView || !b || b.id === a.id || a.offboarding || b.offboarding)
       return false;
     if (b.namespaces.some((n) => n.name === ns && n.offboarding)) return false;
-    for (
-      let p = byId.get(b.parent ?? ""), n = 0;
-      p && n < model.tenants.length;
-      p = byId.get(p.parent ?? ""), n++
-    )
-      if (p.id === a.id || p.members.some((m) => m.tenant === a.id)) return true;
-    return false;
+    return above(b).some((p) => p.id === a.id || (fullMember(p, a) && !above(a).includes(p)));
   };
   const reach = new Map<string, Set<string>>(); // tenant -> other tenants' namespaces it reaches
   for (const r of rows) {
@@ -670,6 +678,8 @@ describe("isolation", () => {
       serviceAccounts: 0,
       organisations: 0,
       parentView: 0,
+      /** a child invited into its parent with parentView on: it must view none of its siblings through that */
+      childInvitedByParent: 0,
     };
     await fc.assert(
       fc.asyncProperty(registries, async ({ model }) => {
@@ -687,6 +697,13 @@ describe("isolation", () => {
         if (model.tenants.some((t) => t.serviceAccounts)) seen.serviceAccounts++;
         if (model.tenants.some((t) => t.parent)) seen.organisations++;
         if (model.tenants.some((t) => t.organisationViewers)) seen.parentView++;
+        if (
+          model.environment.organisations.parentView &&
+          model.tenants.some((t) =>
+            model.tenants.some((p) => p.id === t.parent && p.members.some((m) => m.tenant === t.id)),
+          )
+        )
+          seen.childInvitedByParent++;
         if (model.tenants.filter((t) => t.domains.length > 0).length > 1) seen.domains++;
         const plan = await buildPlan(model, LAYERS);
         expect(isolationViolations(model, plan)).toEqual([]);

@@ -152,6 +152,14 @@ export const registrySpec = fc.record({
     on: fc.boolean(),
     parents: fc.array(fc.option(fc.nat(3), { nil: undefined, freq: 2 }), { minLength: 5, maxLength: 5 }),
     parentView: fc.boolean(),
+    /**
+     * Per tenant made a child of a root: whether its parent invites it as a viewer, into its first namespace only
+     * or into all (a sibling invited by the parent views no sibling through it). Last: earlier draws stay.
+     */
+    invited: fc.array(fc.constantFrom("no" as const, "one" as const, "all" as const), {
+      minLength: 5,
+      maxLength: 5,
+    }),
   }),
 });
 export type RegistrySpec = typeof registrySpec extends fc.Arbitrary<infer S> ? S : never;
@@ -163,7 +171,11 @@ function subset(list: string[], pick: boolean[] | undefined): string[] | undefin
 }
 
 /** A tenant's own shared objects: a Secret from its own KV path, a NetworkPolicy letting its first namespace in. */
-function tenantSharedObjects(spec: RegistrySpec, id: string, namespaces: string[]): NonNullable<TenantFileInput["sharedObjects"]> {
+function tenantSharedObjects(
+  spec: RegistrySpec,
+  id: string,
+  namespaces: string[],
+): NonNullable<TenantFileInput["sharedObjects"]> {
   const path = spec.legacy ? `${id}/app` : spec.perNamespace ? `${namespaces[0]}/app` : `tenants/${id}/app`;
   return [
     { kind: "Secret", name: "app-token", vault: { path, keys: { token: "token" } } },
@@ -173,7 +185,11 @@ function tenantSharedObjects(spec: RegistrySpec, id: string, namespaces: string[
       spec: {
         podSelector: {},
         policyTypes: ["Ingress"],
-        ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespaces[0]! } } }] }],
+        ingress: [
+          {
+            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespaces[0]! } } }],
+          },
+        ],
       },
     },
   ];
@@ -186,7 +202,8 @@ const ROLE_RANK = { "namespace-owner": 0, "power-user": 1, admin: 2 } as const;
  * Parents drawn for the spec's tenants (an earlier tenant each, at most three levels deep), each child made to fit
  * its parent's bounds as components/organisations/rules.ts checks them: the organisation's tier (`org`, no
  * budget), the parent's placement and grants (without namespace picks), a role no higher, domains below the
- * parent's first, members among the parent and its members with no higher role, offboarding with its parent.
+ * parent's first, members among the parent and its members with no higher role, offboarding with its parent;
+ * a root may invite its child.
  */
 function organise(spec: RegistrySpec, docs: Record<string, TenantFileInput>): void {
   const { ids } = spec;
@@ -232,6 +249,24 @@ function organise(spec: RegistrySpec, docs: Record<string, TenantFileInput>): vo
       return [{ tenant, role }];
     });
     if (parent.offboarding) child.offboarding = true;
+    // the parent (a root: its members are bounded by nobody) invites its child, as a viewer (no automation
+    // identity of the parent's is acted on by a viewer)
+    const invite = spec.organisations?.invited?.[i] ?? "no";
+    const first = parent.namespaces?.[0];
+    if (
+      invite !== "no" &&
+      parent.parent === undefined &&
+      first !== undefined &&
+      !parent.members?.some((m) => m.tenant === id)
+    )
+      parent.members = [
+        ...(parent.members ?? []),
+        {
+          tenant: id,
+          role: "viewer",
+          ...(invite === "one" ? { namespaces: [typeof first === "string" ? first : first.name] } : {}),
+        },
+      ];
   });
 }
 
@@ -367,7 +402,11 @@ export function generatedRegistry(
     ];
   if (extras && spec.sharedObjects?.tier)
     env.tiers.standard.sharedObjects = [
-      { kind: "LimitRange", name: "pvc-size", spec: { limits: [{ type: "PersistentVolumeClaim", max: { storage: "20Gi" } }] } },
+      {
+        kind: "LimitRange",
+        name: "pvc-size",
+        spec: { limits: [{ type: "PersistentVolumeClaim", max: { storage: "20Gi" } }] },
+      },
     ];
   const docs = documents(spec, extras);
   if (Object.values(docs).some((d) => d.parent !== undefined)) {
