@@ -65,6 +65,9 @@ const ALLOWANCE_LISTS = [
 type Tier = EnvironmentModel["tiers"][string];
 type Q = Record<string, string | number | undefined>;
 
+/** The keys of a LimitRange's per-container `max` a tier may set (`limits.max`). */
+const LIMIT_MAX_KEYS = ["cpu", "memory", "ephemeral-storage"] as const;
+
 /** Service exposure a tier caps even without a `max` (components/namespace/quotas.ts). */
 const EXPOSURE_KEYS = ["services.nodeports", "services.loadbalancers"];
 
@@ -97,8 +100,9 @@ function allowed(list: keyof TenantAdmission, item: string, parents: readonly st
  * Why tier `child` (of tenant `c`) is more than tier `parent` (of tenant `p`), each reason a phrase; none when
  * it is not more. Not more means: every quota key the parent's tier bounds in `max` or `budget` the child's
  * tier bounds too, at most as high (a key the parent's leaves unbounded is free); `maxNamespaces` likewise;
- * each admission allowance list within the parent's (`*` only under `*`, a registry under one of the parent's
- * prefixes), `requireRuntimeClass` kept; `clusterReader` only with the parent's; Pod Security enforced at
+ * `limits.max` (cpu, memory, ephemeral-storage per container, the environment's where the tier sets none)
+ * likewise; each admission allowance list within the parent's (`*` only under `*`, a registry under one of the
+ * parent's prefixes), `requireRuntimeClass` kept; `clusterReader` only with the parent's; Pod Security enforced at
  * least as strictly.
  */
 export function tierExcess(env: EnvironmentModel, c: TenantModel, p: TenantModel): string[] {
@@ -121,6 +125,20 @@ export function tierExcess(env: EnvironmentModel, c: TenantModel, p: TenantModel
       else if (parseQuantity(String(mine))! > parseQuantity(String(theirs))!)
         out.push(`${field} ${key} ${show(String(mine))} is above the parent's ${show(String(theirs))}`);
     }
+  }
+  // the LimitRange's max per container (the environment's, then the tier's): a key the parent's bounds, the
+  // child's bounds at most as high
+  const limitMax = (t: Tier) =>
+    ({ ...env.defaults.limits?.max, ...t.limits?.max }) as Record<string, string | number | undefined>;
+  const [cmax, pmax] = [limitMax(ct), limitMax(pt)];
+  for (const key of LIMIT_MAX_KEYS) {
+    const theirs = pmax[key];
+    if (theirs === undefined) continue;
+    const mine = cmax[key];
+    if (mine === undefined)
+      out.push(`limits.max leaves ${key} unbounded where the parent's is ${show(String(theirs))}`);
+    else if (parseQuantity(String(mine))! > parseQuantity(String(theirs))!)
+      out.push(`limits.max ${key} ${show(String(mine))} is above the parent's ${show(String(theirs))}`);
   }
   if (pt.maxNamespaces !== undefined && (ct.maxNamespaces ?? Infinity) > pt.maxNamespaces)
     out.push(`maxNamespaces ${ct.maxNamespaces ?? "(unbounded)"} is above the parent's ${pt.maxNamespaces}`);

@@ -137,6 +137,9 @@ describe("a child is bounded by its parent, reported at the child's field", () =
         'max services.loadbalancers "2" is above the parent\'s "0"',
         'budget requests.cpu "24" is above the parent\'s "6"',
         'budget requests.memory "64Gi" is above the parent\'s "12Gi"',
+        // the team tier's LimitRange max against the environment's the standard tier keeps
+        'limits.max cpu "4" is above the parent\'s "2"',
+        'limits.max memory "8Gi" is above the parent\'s "4Gi"',
         "maxNamespaces (unbounded) is above the parent's 3",
         'admission serviceTypes allows "LoadBalancer" beyond the parent\'s (none)',
         'admission storageClasses allows "retained" beyond the parent\'s ("standard")',
@@ -145,6 +148,42 @@ describe("a child is bounded by its parent, reported at the child's field", () =
     ]);
     // the other way round: nothing of the standard tier is more than the team tier
     expect(problems({ acme: t("acme", { tier: "team" }), web: t("web", { parent: "acme" }) })).toEqual([]);
+  });
+
+  it("tier: its LimitRange max (limits.max cpu, memory, ephemeral-storage) not above the parent's", () => {
+    const env = environment((e) => {
+      e.tiers.small = {
+        description: "small containers",
+        limits: { max: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" } },
+      };
+      e.tiers.wide = {
+        description: "wide containers",
+        limits: { max: { cpu: "8", memory: "1Gi", "ephemeral-storage": "4Gi" } },
+      };
+      // the environment's default max (cpu 2, memory 4Gi) leaves ephemeral-storage open
+      e.tiers.plain = { description: "the environment's limits" };
+    });
+    expect(
+      problems({ acme: t("acme", { tier: "small" }), web: t("web", { parent: "acme", tier: "wide" }) }, env),
+    ).toEqual([
+      `tenants/web.yaml: tier: tier "wide" is more than tier "small" of its parent tenant "acme" (tenants/acme.yaml): ${[
+        'limits.max cpu "8" is above the parent\'s "1"',
+        'limits.max ephemeral-storage "4Gi" is above the parent\'s "1Gi"',
+      ].join("; ")} (tiers in environments/example.yaml)`,
+    ]);
+    expect(
+      problems({ acme: t("acme", { tier: "small" }), web: t("web", { parent: "acme", tier: "plain" }) }, env),
+    ).toEqual([
+      `tenants/web.yaml: tier: tier "plain" is more than tier "small" of its parent tenant "acme" (tenants/acme.yaml): ${[
+        'limits.max cpu "2" is above the parent\'s "1"',
+        'limits.max memory "4Gi" is above the parent\'s "1Gi"',
+        'limits.max leaves ephemeral-storage unbounded where the parent\'s is "1Gi"',
+      ].join("; ")} (tiers in environments/example.yaml)`,
+    ]);
+    // the other way round: nothing
+    expect(
+      problems({ acme: t("acme", { tier: "wide" }), web: t("web", { parent: "acme", tier: "small" }) }, env),
+    ).toEqual([]);
   });
 
   it("a tier's budget and namespace count are the organisation's: the parent's and every descendant's together", () => {
