@@ -347,9 +347,12 @@ export function accessCommand(program: Command): void {
       if (opts.tenant !== undefined && !model.tenants.some((t) => t.id === opts.tenant))
         throw new UsageError(`no such tenant: ${opts.tenant}`);
       const root = opts.tenant === undefined ? undefined : organisationOf(model, opts.tenant)[0];
-      const nodes = organisationTree(model, accessMatrix(model, await buildPlan(model, LAYERS))).filter(
-        (n) => root === undefined || organisationOf(model, n.tenant)[0] === root,
-      );
+      const tree = organisationTree(model, accessMatrix(model, await buildPlan(model, LAYERS)));
+      // each node's root from its parent's (the tree lists a parent before its children): one pass
+      const rootOf = new Map<string, string>();
+      for (const n of tree)
+        rootOf.set(n.tenant, (n.parent !== undefined ? rootOf.get(n.parent) : undefined) ?? n.tenant);
+      const nodes = tree.filter((n) => root === undefined || rootOf.get(n.tenant) === root);
       process.stdout.write(
         (opts.json
           ? JSON.stringify(nodes, null, 2)

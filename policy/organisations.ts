@@ -36,25 +36,27 @@ export function organisationTree(model: RegistryModel, rows: readonly AccessRow[
     e.via.add(r.via);
     byPrincipal.set(r.principal, e);
   }
-  const children = (id: string | undefined) =>
-    model.tenants
-      .filter((t) =>
-        id === undefined
-          ? t.parent === undefined || !model.tenants.some((p) => p.id === t.parent)
-          : t.parent === id,
-      )
-      .map((t) => t.id)
-      .sort();
+  // one index of children (and of roots: a tenant whose parent is not in the model) for the whole tree
+  const byId = new Map(model.tenants.map((t) => [t.id, t]));
+  const kids = new Map<string | undefined, string[]>();
+  for (const t of model.tenants) {
+    const key = t.parent === undefined || !byId.has(t.parent) ? undefined : t.parent;
+    const list = kids.get(key);
+    if (list) list.push(t.id);
+    else kids.set(key, [t.id]);
+  }
+  for (const list of kids.values()) list.sort();
+  const children = (id: string | undefined) => kids.get(id) ?? [];
   const out: TreeNode[] = [];
-  const visit = (id: string, seen: Set<string>) => {
+  const visit = (id: string, depth: number, seen: Set<string>) => {
     if (seen.has(id)) return;
     seen.add(id);
-    const t = model.tenants.find((x) => x.id === id)!;
+    const t = byId.get(id)!;
     out.push({
       tenant: id,
       ...(t.parent !== undefined ? { parent: t.parent } : {}),
-      depth: ancestors(model, t).length + 1,
-      children: children(id),
+      depth,
+      children: [...children(id)],
       namespaces: t.namespaces.map((n) => n.name),
       offboarding: t.offboarding,
       reachedBy: [...(reach.get(id) ?? new Map())]
@@ -66,10 +68,10 @@ export function organisationTree(model: RegistryModel, rows: readonly AccessRow[
         }))
         .sort((a, b) => (a.principal < b.principal ? -1 : 1)),
     });
-    for (const c of children(id)) visit(c, seen);
+    for (const c of children(id)) visit(c, depth + 1, seen);
   };
   const seen = new Set<string>();
-  for (const root of children(undefined)) visit(root, seen);
+  for (const root of children(undefined)) visit(root, 1, seen);
   return out;
 }
 

@@ -178,9 +178,12 @@ export function checkOrganisations(
   const byId = new Map(resolved.map((r) => [r.doc.id, r]));
   const ref = (id: string) => `tenant ${show(id)} (${claims.source(id) ?? "?"})`;
   const limit = env.organisations.maxDepth;
+  const before = problems.length;
+  const places = placesOf(models);
+  const kids = childrenIndex(models);
   for (const { doc, data, model } of resolved) {
     const at = (path: PathSegment[], message: string) => problems.push({ source: doc.source, path, message });
-    checkOffboarding(model, models, ref, at);
+    checkOffboarding(model, kids, ref, at);
     const parent = data.parent;
     if (parent === undefined) continue;
     if (parent === doc.id) {
@@ -191,44 +194,123 @@ export function checkOrganisations(
       at(["parent"], `${show(parent)} is not a tenant of this registry`);
       continue;
     }
-    const chain = ancestors(models, model);
-    const top = chain.at(-1);
-    if (top?.parent !== undefined && byId.has(top.parent)) {
-      // the walk stopped before a repeat: a cycle, through this tenant or above it
-      const loop = [doc.id, ...chain.map((t) => t.id), top.parent];
+    const place = places.get(doc.id)!;
+    if ("cycle" in place) {
+      // the walk meets a tenant again: a cycle, through this tenant or above it (shown to a few ids: a hostile
+      // cycle may hold thousands)
+      const walk = ancestors(models, model, 2 * SHOWN + 1).map((t) => t.id);
+      const loop =
+        walk.length <= 2 * SHOWN
+          ? [doc.id, ...walk, place.cycle].join(" -> ")
+          : `${[doc.id, ...walk.slice(0, SHOWN)].join(" -> ")} -> ... -> ${place.cycle}`;
       at(
         ["parent"],
-        `${top.parent === doc.id ? "forms" : "leads into"} a cycle (${loop.join(" -> ")}): an organisation's root names no parent`,
+        `${place.on ? "forms" : "leads into"} a cycle (${loop}): an organisation's root names no parent`,
       );
       continue;
     }
-    if (chain.length + 1 > limit)
+    if (place.level > limit) {
+      // the chain, root first, to a few ids at each end (a hostile chain may hold thousands)
+      const shown =
+        place.level <= 2 * SHOWN + 1
+          ? [...ancestors(models, model).map((t) => t.id)].reverse().join(" > ")
+          : `${place.head.join(" > ")} > ... > ${[...ancestors(models, model, SHOWN - 1).map((t) => t.id)]
+              .reverse()
+              .join(" > ")}`;
       at(
         ["parent"],
-        `puts tenant ${show(doc.id)} at level ${chain.length + 1} of organisation ${show(top?.id ?? parent)} (${[...chain.map((t) => t.id)].reverse().join(" > ")} > ${doc.id}); environment ${show(env.name)} allows ${limit} (organisations.maxDepth in ${env.source})`,
+        `puts tenant ${show(doc.id)} at level ${place.level} of organisation ${show(place.head[0]!)} (${shown} > ${doc.id}); environment ${show(env.name)} allows ${limit} (organisations.maxDepth in ${env.source})`,
       );
+    }
     const p = byId.get(parent);
     // a parent whose file failed its schema: its problems are reported, nothing can be compared with it
     if (!p) continue;
     checkBounds(env, { doc, data, model }, p, ref, at);
   }
-  checkTotals(env, resolved, models, ref, problems);
-  if (env.organisations.parentView) resolveViewers(models, limit);
+  checkTotals(env, resolved, models, places, limit, ref, problems);
+  // viewers only of a sound tree: a cycle or a hostile depth has been reported, and the registry is refused
+  if (env.organisations.parentView && problems.length === before) resolveViewers(models, limit);
+}
+
+/** How many ids a message shows at each end of a long chain or cycle. */
+const SHOWN = 3;
+
+/**
+ * A tenant's place in its organisation: its level (the root 1) and the first ids from its root down (at most
+ * SHOWN); or, for a tenant on a cycle or whose parents lead into one, the first tenant of the cycle its walk meets
+ * (`cycle`, itself when `on` it).
+ */
+type Place = { level: number; head: readonly string[] } | { cycle: string; on: boolean };
+
+/** Every tenant's place, in one pass over the forest: linear, whatever the chains hold. */
+function placesOf(models: readonly TenantModel[]): Map<string, Place> {
+  const index = new Map(models.map((t) => [t.id, t]));
+  const out = new Map<string, Place>();
+  for (const start of models) {
+    if (out.has(start.id)) continue;
+    // up from `start` to a tenant already placed, a root, or the first repeat
+    const path: string[] = [];
+    const onPath = new Map<string, number>();
+    let cur: string | undefined = start.id;
+    while (cur !== undefined && index.has(cur) && !out.has(cur) && !onPath.has(cur)) {
+      onPath.set(cur, path.length);
+      path.push(cur);
+      cur = index.get(cur)!.parent;
+    }
+    let above: Place | undefined = cur === undefined ? undefined : out.get(cur);
+    let end = path.length;
+    if (cur !== undefined && onPath.has(cur)) {
+      end = onPath.get(cur)!;
+      for (const id of path.slice(end)) out.set(id, { cycle: id, on: true });
+      above = { cycle: cur, on: true };
+    }
+    for (let i = end - 1; i >= 0; i--) {
+      const id = path[i]!;
+      const place: Place =
+        above === undefined
+          ? { level: 1, head: [id] }
+          : "cycle" in above
+            ? { cycle: above.cycle, on: false }
+            : { level: above.level + 1, head: above.head.length < SHOWN ? [...above.head, id] : above.head };
+      out.set(id, place);
+      above = place;
+    }
+  }
+  return out;
+}
+
+/** Each tenant's children (a tenant naming itself left out). */
+function childrenIndex(models: readonly TenantModel[]): Map<string, TenantModel[]> {
+  const out = new Map<string, TenantModel[]>();
+  for (const t of models)
+    if (t.parent !== undefined && t.parent !== t.id) {
+      const list = out.get(t.parent);
+      if (list) list.push(t);
+      else out.set(t.parent, [t]);
+    }
+  return out;
+}
+
+/** Ids for a message: all of a few, else the first SHOWN and how many more. */
+function some(ids: readonly string[]): string {
+  return ids.length <= 2 * SHOWN
+    ? ids.join(", ")
+    : `${ids.slice(0, SHOWN).join(", ")} and ${ids.length - SHOWN} more`;
 }
 
 /** An offboarding tenant with a child that is not: offboard the children first (or all at once, --recursive). */
 function checkOffboarding(
   model: TenantModel,
-  models: readonly TenantModel[],
+  kids: ReadonlyMap<string, readonly TenantModel[]>,
   ref: (id: string) => string,
   at: (path: PathSegment[], message: string) => void,
 ): void {
   if (!model.offboarding) return;
-  const active = models.filter((t) => t.parent === model.id && t.id !== model.id && !t.offboarding);
+  const active = (kids.get(model.id) ?? []).filter((t) => !t.offboarding);
   if (active.length === 0) return;
   at(
     ["offboarding"],
-    `tenant ${show(model.id)} is offboarding while its ${active.length === 1 ? "child" : "children"} ${active.map((t) => ref(t.id)).join(", ")} ${active.length === 1 ? "is" : "are"} not: offboard the children first, or all at once with tenancy offboard ${model.id} --recursive`,
+    `tenant ${show(model.id)} is offboarding while its ${active.length === 1 ? "child" : "children"} ${active.length <= 2 * SHOWN ? active.map((t) => ref(t.id)).join(", ") : some(active.map((t) => t.id))} ${active.length === 1 ? "is" : "are"} not: offboard the children first, or all at once with tenancy offboard ${model.id} --recursive`,
   );
 }
 
@@ -339,18 +421,24 @@ function checkTotals(
   env: EnvironmentModel,
   resolved: readonly Resolved[],
   models: readonly TenantModel[],
+  places: ReadonlyMap<string, Place>,
+  limit: number,
   ref: (id: string) => string,
   problems: Problem[],
 ): void {
   const sources = new Map(resolved.map((r) => [r.doc.id, r.doc.source]));
   for (const t of models) {
+    // within the depth allowed only (each tenant then counts for at most maxDepth ancestors); a cycle or a
+    // tenant too deep is reported at its parent, and its totals once that is mended
+    const place = places.get(t.id);
+    if (!place || "cycle" in place || place.level > limit) continue;
     const tier = Object.hasOwn(env.tiers, t.tier) ? env.tiers[t.tier] : undefined;
     if (!tier || (tier.budget === undefined && tier.maxNamespaces === undefined)) continue;
     const below = descendants(models, t.id);
     if (below.length === 0) continue;
     const all = [t, ...below];
     const namespaces = all.flatMap((x) => x.namespaces);
-    const who = `organisation ${show(t.id)} (${t.id} and ${below.length === 1 ? "its descendant" : `its ${below.length} descendants`} ${below.map((x) => x.id).join(", ")})`;
+    const who = `organisation ${show(t.id)} (${t.id} and ${below.length === 1 ? "its descendant" : `its ${below.length} descendants`} ${some(below.map((x) => x.id))})`;
     const reasons: string[] = [];
     if (tier.maxNamespaces !== undefined && namespaces.length > tier.maxNamespaces)
       reasons.push(

@@ -57,6 +57,8 @@ export class Claims {
 
   /** every schema-valid record's id and parent: the organisation tree (docs/organisations.md) */
   readonly tree: readonly TreeNode[];
+  /** How many ancestors a tenant may have (organisations.maxDepth - 1): a walk need go no further. */
+  private readonly maxAncestors: number;
 
   constructor(
     sources: ReadonlyMap<string, string>,
@@ -67,6 +69,7 @@ export class Claims {
     this.sources = sources;
     this.platformVaultPaths = platformVaultPaths;
     this.tree = parsed.map(({ doc, data }) => ({ id: doc.id, parent: data.parent }));
+    this.maxAncestors = Math.max(0, env.organisations.maxDepth - 1);
     for (const { doc, data } of parsed) {
       const hosts = [
         ...data.domains.map(domainName),
@@ -89,9 +92,12 @@ export class Claims {
     }
   }
 
-  /** Whether `ancestor` is among the ancestors of `tenant` (its parent, the parent's parent, ...). */
+  /**
+   * Whether `ancestor` is among the ancestors of `tenant` (its parent, the parent's parent, ...) within the depth
+   * the environment allows (a deeper chain is refused at its parent: a hostile one is not walked whole).
+   */
   isAncestor(ancestor: string, tenant: string): boolean {
-    return ancestors(this.tree, tenant).some((t) => t.id === ancestor);
+    return ancestors(this.tree, tenant, this.maxAncestors).some((t) => t.id === ancestor);
   }
 
   isTenant(id: string): boolean {

@@ -389,3 +389,31 @@ describe("organisations.parentView", () => {
     });
   });
 });
+
+describe("a hostile chain", () => {
+  it("5,000 tenants in one line validate with their depth errors, each message bounded", () => {
+    const n = 5000;
+    const id = (i: number) => `t${String(i).padStart(4, "0")}`;
+    const chain: Tenants = {};
+    for (let i = 0; i < n; i++) chain[id(i)] = t(id(i), i === 0 ? {} : { parent: id(i - 1) });
+    const found = problems(chain);
+    const depth = found.filter((p) => p.includes(": parent: puts tenant"));
+    // every tenant below level 3 is too deep
+    expect(depth).toHaveLength(n - 3);
+    expect(depth.at(-1)).toMatch(
+      /^tenants\/t4999\.yaml: parent: puts tenant "t4999" at level 5000 of organisation "t0000" \(t0000 > t0001 > t0002 > \.\.\. > t4997 > t4998 > t4999\)/,
+    );
+    // no message lists the chain: each is short, whatever the chain's length
+    for (const p of found) expect(p.length).toBeLessThan(1000);
+    // a cycle of 1,000 (components/shared/rules.ts still walks each tenant's whole chain: kept smaller): every
+    // tenant forms it, each message a few ids long
+    const ring: Tenants = {};
+    for (let i = 0; i < 1000; i++) ring[id(i)] = t(id(i), { parent: id((i + 999) % 1000) });
+    const cycle = problems(ring);
+    expect(cycle.filter((p) => p.includes("forms a cycle"))).toHaveLength(1000);
+    expect(cycle[0]).toBe(
+      "tenants/t0000.yaml: parent: forms a cycle (t0000 -> t0999 -> t0998 -> t0997 -> ... -> t0000): an organisation's root names no parent",
+    );
+    for (const p of cycle) expect(p.length).toBeLessThan(1000);
+  });
+});
