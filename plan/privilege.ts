@@ -16,15 +16,18 @@ import { jsonEqual } from "../components/core/json";
 import { defaultCluster } from "../components/clusters/placement";
 import { tenantAdmission } from "../components/admission/rules";
 import type { AccessRow } from "../policy/access";
-import type {
-  EnvironmentModel,
-  MemberModel,
-  NamespaceModel,
-  PodSecurityLevel,
-  Quota,
-  RegistryModel,
-  TenantAdmission,
-  TenantModel,
+import {
+  type EnvironmentModel,
+  type MemberModel,
+  MEMBER_RANK,
+  type NamespaceModel,
+  POD_SECURITY_RANK,
+  type Quota,
+  ROLE_RANK,
+  type RegistryModel,
+  type TenantAdmission,
+  type TenantModel,
+  tierOf,
 } from "../registry/model";
 
 export type PrivilegeKind =
@@ -51,11 +54,6 @@ export interface PrivilegeRaise {
   /** What it gains, readable: `role power-user -> admin`. */
   what: string;
 }
-
-const ROLE_RANK = { "namespace-owner": 0, "power-user": 1, admin: 2 } as const;
-/** Pod Security levels, most restrictive first. */
-const PSA_RANK: Record<PodSecurityLevel, number> = { restricted: 0, baseline: 1, privileged: 2 };
-const MEMBER_RANK: Record<MemberModel["role"], number> = { viewer: 0, developer: 1, manager: 2, owner: 3 };
 
 /** a > b as quantities; an absent value is no limit at all (a ResourceQuota without the key bounds nothing). */
 function above(a: string | number | undefined, b: string | number | undefined): boolean {
@@ -104,14 +102,14 @@ function allowanceGains(base: TenantAdmission | undefined, head: TenantAdmission
 function tierQuota(env: EnvironmentModel, tier: string): Quota {
   return {
     ...env.defaults.quota,
-    ...(Object.hasOwn(env.tiers, tier) ? env.tiers[tier]?.quota : {}),
+    ...tierOf(env, tier)?.quota,
   } as Quota;
 }
 
 /** What a tier allows beyond another: its default quota, max, budget, namespace count, Pod Security, reader. */
 function tierGains(baseEnv: EnvironmentModel, from: string, headEnv: EnvironmentModel, to: string): string[] {
-  const b = Object.hasOwn(baseEnv.tiers, from) ? baseEnv.tiers[from] : undefined;
-  const h = Object.hasOwn(headEnv.tiers, to) ? headEnv.tiers[to] : undefined;
+  const b = tierOf(baseEnv, from);
+  const h = tierOf(headEnv, to);
   const out: string[] = [];
   for (const k of quotaRises(tierQuota(baseEnv, from), tierQuota(headEnv, to))) out.push(`quota ${k}`);
   // a key a tier's max leaves out is bounded by the environment's maxQuota, else by the tier's default
@@ -133,7 +131,7 @@ function tierGains(baseEnv: EnvironmentModel, from: string, headEnv: Environment
 function newcomer(env: EnvironmentModel, t: TenantModel): TenantModel {
   const tier = env.defaults.tier;
   const home = defaultCluster(env.clusters);
-  const t0 = Object.hasOwn(env.tiers, tier) ? env.tiers[tier] : undefined;
+  const t0 = tierOf(env, tier);
   return {
     ...t,
     role: "namespace-owner",
@@ -177,7 +175,7 @@ function tenantRaises(
   if (h.clusterReader && !base.clusterReader)
     add("cluster-reader", "clusterReader: reads the cluster's classes");
   for (const key of ["enforce", "audit", "warn"] as const)
-    if (PSA_RANK[h.podSecurity[key]] > PSA_RANK[base.podSecurity[key]])
+    if (POD_SECURITY_RANK[h.podSecurity[key]] > POD_SECURITY_RANK[base.podSecurity[key]])
       add("pod-security", `podSecurity.${key} ${base.podSecurity[key]} -> ${h.podSecurity[key]}`);
   const allowances = allowanceGains(b?.admission ?? tierAdmission(baseEnv, base.tier), h.admission);
   if (allowances.length > 0) add("admission", `admission ${allowances.join("; ")}`);
@@ -295,7 +293,7 @@ const claims = (c: Record<string, string>) =>
 
 /** A tenant's allowances on `tier` in `env` (a newcomer's baseline). */
 function tierAdmission(env: EnvironmentModel, tier: string): TenantAdmission {
-  return tenantAdmission(env, Object.hasOwn(env.tiers, tier) ? env.tiers[tier]?.admission : undefined);
+  return tenantAdmission(env, tierOf(env, tier)?.admission);
 }
 
 /**

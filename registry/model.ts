@@ -14,6 +14,26 @@ import type { SharedObjectData } from "../components/shared/schema";
 export type TenantRole = z.output<typeof members.TenantRole>;
 export type MemberRole = z.output<typeof members.MemberRole>;
 export type PodSecurityLevel = z.output<typeof namespace.PodSecurityLevel>;
+
+/** Tenant roles, least first: namespace-owner < power-user < admin. */
+export const ROLE_RANK: Readonly<Record<TenantRole, number>> = {
+  "namespace-owner": 0,
+  "power-user": 1,
+  admin: 2,
+};
+/** Member roles, least first: viewer < developer < manager < owner. */
+export const MEMBER_RANK: Readonly<Record<MemberRole, number>> = {
+  viewer: 0,
+  developer: 1,
+  manager: 2,
+  owner: 3,
+};
+/** How much a Pod Security level lets through, most restrictive first: restricted < baseline < privileged. */
+export const POD_SECURITY_RANK: Readonly<Record<PodSecurityLevel, number>> = {
+  restricted: 0,
+  baseline: 1,
+  privileged: 2,
+};
 /** One entry of a tenant file's `namespaces`, as the schema outputs it: a name, or `{name, quota?, limits?}`. */
 export type NamespaceEntryData = z.output<typeof namespace.NamespaceEntry>;
 
@@ -277,6 +297,11 @@ export function descendants<T extends TreeNode>(
 export interface EnvironmentModel extends EnvironmentData {
   name: string;
   source: string;
+}
+
+/** The environment's tier of that name, its own keys only ("constructor" or "toString" are no tiers). */
+export function tierOf(env: EnvironmentData, name: string): EnvironmentData["tiers"][string] | undefined {
+  return Object.hasOwn(env.tiers, name) ? env.tiers[name] : undefined;
 }
 
 export interface RegistryModel {

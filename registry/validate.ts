@@ -3,13 +3,14 @@
  * across fields and tenants runs (one file per concern under rules/, over one shared index of claims); all
  * problems are collected and reported at once.
  */
-import type {
-  EnvironmentDocument,
-  EnvironmentModel,
-  Quota,
-  RegistryModel,
-  TenantDocument,
-  TenantModel,
+import {
+  type EnvironmentDocument,
+  type EnvironmentModel,
+  type Quota,
+  type RegistryModel,
+  type TenantDocument,
+  type TenantModel,
+  tierOf,
 } from "./model";
 import { check } from "./parse";
 import { InvalidInputError, type PathSegment, type Problem, show } from "../components/core/problems";
@@ -210,8 +211,7 @@ function checkTenants(
 ): TenantModel[] {
   return parsed.flatMap(({ doc, data, partial }): TenantModel[] => {
     const tierName = data.tier ?? env.defaults.tier;
-    // own keys only: "constructor" or "toString" are not tiers
-    const tier = Object.hasOwn(env.tiers, tierName) ? env.tiers[tierName] : undefined;
+    const tier = tierOf(env, tierName);
     const ctx: TenantContext = {
       env,
       doc,

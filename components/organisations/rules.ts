@@ -18,16 +18,15 @@
  *
  * With `organisations.parentView`, each tenant's `organisationViewers` are resolved here as well.
  */
-import type {
-  EnvironmentModel,
-  MemberRole,
-  PodSecurityLevel,
-  TenantAdmission,
-  TenantDocument,
-  TenantModel,
-  TenantRole,
+import type { EnvironmentModel, TenantAdmission, TenantDocument, TenantModel } from "../../registry/model";
+import {
+  MEMBER_RANK,
+  POD_SECURITY_RANK,
+  ROLE_RANK,
+  ancestors,
+  descendants,
+  tierOf,
 } from "../../registry/model";
-import { ancestors, descendants } from "../../registry/model";
 import type { TenantFileData } from "../../registry/schema";
 import type { Claims } from "../../registry/rules/context";
 import { withoutWildcard } from "../../registry/rules/context";
@@ -41,11 +40,6 @@ export interface Resolved {
   data: TenantFileData;
   model: TenantModel;
 }
-
-const ROLE_RANK: Record<TenantRole, number> = { "namespace-owner": 0, "power-user": 1, admin: 2 };
-const MEMBER_RANK: Record<MemberRole, number> = { viewer: 0, developer: 1, manager: 2, owner: 3 };
-/** How much Pod Security lets through: privileged most. */
-const POD_SECURITY_RANK: Record<PodSecurityLevel, number> = { restricted: 0, baseline: 1, privileged: 2 };
 
 /** The admission allowances that are lists (`*` allows any). */
 const ALLOWANCE_LISTS = [
@@ -107,8 +101,8 @@ function allowed(list: keyof TenantAdmission, item: string, parents: readonly st
  */
 export function tierExcess(env: EnvironmentModel, c: TenantModel, p: TenantModel): string[] {
   if (c.tier === p.tier) return [];
-  const ct = Object.hasOwn(env.tiers, c.tier) ? env.tiers[c.tier] : undefined;
-  const pt = Object.hasOwn(env.tiers, p.tier) ? env.tiers[p.tier] : undefined;
+  const ct = tierOf(env, c.tier);
+  const pt = tierOf(env, p.tier);
   if (!ct || !pt) return [];
   const out: string[] = [];
   const keys = (q: object | undefined) =>
@@ -414,8 +408,8 @@ function checkBounds(
 
 /**
  * The organisation's totals: a tenant whose tier has a `budget` or `maxNamespaces` shares it with every
- * descendant. Reported at each direct child's `namespaces` (any of them can give some back); the tenant's own
- * totals are components/namespace/quotas.ts's.
+ * descendant. Reported at each direct child's `namespaces` (any of them can give some back), and at the tenant's
+ * own when its own namespaces count towards the excess; the tenant's own totals are components/namespace/quotas.ts's.
  */
 function checkTotals(
   env: EnvironmentModel,
@@ -432,7 +426,7 @@ function checkTotals(
     // tenant too deep is reported at its parent, and its totals once that is mended
     const place = places.get(t.id);
     if (!place || "cycle" in place || place.level > limit) continue;
-    const tier = Object.hasOwn(env.tiers, t.tier) ? env.tiers[t.tier] : undefined;
+    const tier = tierOf(env, t.tier);
     if (!tier || (tier.budget === undefined && tier.maxNamespaces === undefined)) continue;
     const below = descendants(models, t.id);
     if (below.length === 0) continue;
@@ -440,23 +434,32 @@ function checkTotals(
     const namespaces = all.flatMap((x) => x.namespaces);
     const who = `organisation ${show(t.id)} (${t.id} and ${below.length === 1 ? "its descendant" : `its ${below.length} descendants`} ${some(below.map((x) => x.id))})`;
     const reasons: string[] = [];
+    // the tenant's own namespaces count towards this reason: reported at its own `namespaces` too
+    const own: string[] = [];
     if (tier.maxNamespaces !== undefined && namespaces.length > tier.maxNamespaces)
-      reasons.push(
+      (t.namespaces.length > 0 ? own : reasons).push(
         `${namespaces.length} namespaces in ${who} exceed the tier ${show(t.tier)} limit of ${tier.maxNamespaces} of ${ref(t.id)}`,
       );
     for (const [key, budget] of Object.entries((tier.budget ?? {}) as Record<string, string | undefined>)) {
       if (budget === undefined) continue;
       let total = 0n;
+      let mine = 0n;
       for (const n of namespaces) {
         const q = (n.quota as Record<string, string | undefined>)[key];
         // a namespace without the key is reported by its own tier's budget (a child's tier budgets what its parent's does)
-        if (q !== undefined) total += parseQuantity(q)! * BigInt(Math.max(1, n.clusters.length));
+        if (q === undefined) continue;
+        const counted = parseQuantity(q)! * BigInt(Math.max(1, n.clusters.length));
+        total += counted;
+        if (t.namespaces.includes(n)) mine += counted;
       }
       if (total > parseQuantity(budget)!)
-        reasons.push(
+        (mine > 0n ? own : reasons).push(
           `${key} summed over ${who} is ${show(formatQuantity(total))}, over the tier ${show(t.tier)} budget of ${show(String(budget))} of ${ref(t.id)}`,
         );
     }
+    for (const message of own)
+      problems.push({ source: sources.get(t.id) ?? t.source, path: ["namespaces"], message });
+    reasons.push(...own);
     if (reasons.length === 0) continue;
     for (const child of below.filter((x) => x.parent === t.id))
       for (const message of reasons)

@@ -202,8 +202,22 @@ describe("a child is bounded by its parent, reported at the child's field", () =
         api: t("api", { parent: "web", namespaces: [{ name: "api", quota: { "requests.cpu": "2" } }] }),
       }),
     ).toEqual([
+      // at the parent's own namespaces too: its own namespace counts towards the excess
+      'tenants/acme.yaml: namespaces: 4 namespaces in organisation "acme" (acme and its 2 descendants web, api) exceed the tier "standard" limit of 3 of tenant "acme" (tenants/acme.yaml)',
+      'tenants/acme.yaml: namespaces: requests.cpu summed over organisation "acme" (acme and its 2 descendants web, api) is "7", over the tier "standard" budget of "6" of tenant "acme" (tenants/acme.yaml)',
       'tenants/web.yaml: namespaces: 4 namespaces in organisation "acme" (acme and its 2 descendants web, api) exceed the tier "standard" limit of 3 of tenant "acme" (tenants/acme.yaml)',
       'tenants/web.yaml: namespaces: requests.cpu summed over organisation "acme" (acme and its 2 descendants web, api) is "7", over the tier "standard" budget of "6" of tenant "acme" (tenants/acme.yaml)',
+    ]);
+    // a parent without namespaces of its own is told nothing: only its children can give some back
+    expect(
+      problems({
+        acme: t("acme", { namespaces: [] }),
+        shop: t("shop", { parent: "acme", namespaces: [{ name: "shop", quota: { "requests.cpu": "3" } }] }),
+        web: t("web", { parent: "acme", namespaces: two("web") }),
+      }),
+    ).toEqual([
+      'tenants/shop.yaml: namespaces: requests.cpu summed over organisation "acme" (acme and its 2 descendants shop, web) is "7", over the tier "standard" budget of "6" of tenant "acme" (tenants/acme.yaml)',
+      'tenants/web.yaml: namespaces: requests.cpu summed over organisation "acme" (acme and its 2 descendants shop, web) is "7", over the tier "standard" budget of "6" of tenant "acme" (tenants/acme.yaml)',
     ]);
   });
 
