@@ -9,6 +9,7 @@ import type { VaultSourceOptions } from "../registry/source-vault";
 import {
   offboardData,
   readPerTenant,
+  readTenantSecret,
   readSingleSecret,
   singleSecretDocs,
   writeSingleSecret,
@@ -132,7 +133,8 @@ export async function offboardVaultTree(
   const ids = [id, ...descendants(treeOf(read.docs), id).map((d) => d.id)];
   const changes: { id: string; data: Record<string, unknown>; version: number; source: string }[] = [];
   for (const t of ids) {
-    const r = t === id ? read : await readPerTenant(source, t);
+    // each descendant's own secret and version: the prefix was loaded once, above
+    const r = t === id ? read : await readTenantSecret(source, t);
     const changed = r.data === undefined ? undefined : offboardData(r.data, r.source);
     if (changed !== undefined) changes.push({ id: t, data: changed, version: r.version, source: r.source });
   }

@@ -111,6 +111,22 @@ export async function readPerTenant(
   };
 }
 
+/**
+ * One tenant's secret (per-tenant layout) and its version, without loading the prefix again: 0 and no data when
+ * it does not exist.
+ */
+export async function readTenantSecret(
+  opts: VaultSourceOptions,
+  id: string,
+): Promise<{ version: number; data?: Record<string, unknown>; source: string }> {
+  const vault = client(opts);
+  const path = `${vault.path}/${id}`;
+  const source = vault.source(path);
+  if ((await vault.currentVersion(path)) === 0) return { version: 0, source };
+  const read = await vault.readVersion(path, new AbortController().signal);
+  return { version: read.version, data: read.data, source };
+}
+
 /** Writes a tenant's secret (per-tenant layout), with check-and-set on `cas` (0: it must not exist). */
 export function writeTenantSecret(
   opts: VaultSourceOptions,

@@ -200,9 +200,14 @@ describe("per-tenant layout", () => {
       "offboard the children first, or all at once with tenancy offboard acme --recursive",
     );
     expect(writes(server)).toEqual([]);
+    const from = server.requests.length;
     const r = await cli(server, ["offboard", "acme", "--recursive", ...layout]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
+    // the prefix is loaded once (another tenant's secret read once), each descendant's secret read on its own
+    const reads = (id: string) =>
+      server.requests.slice(from).filter((q) => q.method === "GET" && q.path.includes(`/data/tenants/${id}`));
+    expect(reads("other")).toHaveLength(1);
     for (const t of ["acme", "web", "api"]) expect(server.secret(`tenants/${t}`)!.offboarding).toBe(true);
     expect(server.version("tenants/other")).toBe(1);
     // api, then web, then acme: a failure half way leaves a valid registry
