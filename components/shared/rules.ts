@@ -74,7 +74,8 @@ export function sharedObjectsOf(
   return [
     ...environmentDeclared(env),
     ...tierDeclared(env, tenant.tier),
-    ...ancestors(model.tenants, tenant).reverse().flatMap(tenantDeclared),
+    // no deeper than the environment allows (a valid registry is within it; a hostile chain is walked no further)
+    ...ancestors(model.tenants, tenant, env.organisations.maxDepth).reverse().flatMap(tenantDeclared),
     ...tenantDeclared(tenant),
   ];
 }
