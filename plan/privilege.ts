@@ -106,7 +106,7 @@ function tierQuota(env: EnvironmentModel, tier: string): Quota {
   } as Quota;
 }
 
-/** What a tier allows beyond another: its default quota, max, budget, namespace count, Pod Security, reader. */
+/** What a tier allows beyond another: its default quota, max, budget, a container's limits.max, namespace count, Pod Security, reader. */
 function tierGains(baseEnv: EnvironmentModel, from: string, headEnv: EnvironmentModel, to: string): string[] {
   const b = tierOf(baseEnv, from);
   const h = tierOf(headEnv, to);
@@ -121,6 +121,15 @@ function tierGains(baseEnv: EnvironmentModel, from: string, headEnv: Environment
   for (const k of quotaRises(ceiling(baseEnv, from, b?.max), ceiling(headEnv, to, h?.max)))
     out.push(`max ${k}`);
   for (const k of quotaRises(b?.budget, h?.budget)) out.push(`budget ${k}`);
+  // a container's ceiling: the tier's limits.max, else the environment's
+  const limitsMax = (env: EnvironmentModel, t: typeof b) =>
+    ({ ...env.defaults.limits?.max, ...t?.limits?.max }) as Quota;
+  for (const k of quotaRises(limitsMax(baseEnv, b), limitsMax(headEnv, h), [
+    "cpu",
+    "memory",
+    "ephemeral-storage",
+  ]))
+    out.push(`limits.max ${k}`);
   if (above(h?.maxNamespaces, b?.maxNamespaces))
     out.push(`maxNamespaces ${q(b?.maxNamespaces)} -> ${q(h?.maxNamespaces)}`);
   if (h?.clusterReader === true && b?.clusterReader !== true) out.push("clusterReader");

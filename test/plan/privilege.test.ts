@@ -70,6 +70,17 @@ describe("privilegeDelta", () => {
     ).toBe(true);
   });
 
+  it("a tier whose containers may ask for more (limits.max) is a raise", () => {
+    const env = withTier((e) => {
+      e.tiers.big = { limits: { max: { cpu: "64", memory: "1Ti" } } };
+    });
+    const up = oneWay(ERIN, { ...ERIN, tier: "big" }, { base: env, head: env });
+    expect(up).toHaveLength(1);
+    expect(up[0]).toMatch(
+      /^erin tier: tier standard -> big: .*limits\.max cpu \S+ -> 64; limits\.max memory \S+ -> 1Ti/,
+    );
+  });
+
   it("admission allowances widened by the environment's tier: a raise for its tenants", () => {
     const wider = withTier((e) => {
       e.tiers.standard.admission = { serviceTypes: ["NodePort"] };
