@@ -89,6 +89,36 @@ describe("shared objects applied", () => {
     expect(before["example-admin"]).toEqual(expect.arrayContaining(["ann-api", "ann-web", "ben", "cy"]));
   }, 120_000);
 
+  it("a tenant's own Secret under the copy's name: the preflight refuses the run before any change", async () => {
+    const kv = { [AT]: { dockerconfigjson: PULL_SECRET_VALUE } };
+    const engine = new FakeEngine({ kubernetes: servers, kv });
+    await runLayers("up", registry(environment()), engine, NONE);
+    // ann made her own pull secret by hand, before the tier declared one
+    const own = { ".dockerconfigjson": Buffer.from('{"auths":{}}').toString("base64") };
+    servers["example-admin"]!.seed(
+      { apiVersion: "v1", kind: "Secret", metadata: { name: "regcred", namespace: "ann-web" }, data: own },
+      "kubectl-create",
+    );
+    const contexts = Object.fromEntries(
+      (exampleEnvironmentData().clusters as { name: string; context: string }[]).map((c) => [
+        c.name,
+        c.context,
+      ]),
+    );
+    const error = await runLayers("up", registry(), engine, {
+      ...NONE,
+      preflight: { kubernetes: (cluster) => servers[contexts[cluster]!]!.kubeConfig() },
+    }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      /^nothing was changed: the preflight found .*\nexample-vault: Secret ann-web\/regcred: exists and is not tenancy's .*managed by kubectl-create\): remove it, or take it over with tenancy adopt/s,
+    );
+    // nothing was made, and ann's own Secret is as she wrote it
+    expect(Object.keys(copies())).toEqual(["example-admin/ann-web"]);
+    expect(
+      (servers["example-admin"]!.get("v1", "Secret", "regcred", "ann-web") as { data?: unknown }).data,
+    ).toEqual(own);
+  }, 120_000);
+
   it("a KV read that fails fails the vault stack's update; the copies made before stay", async () => {
     const kv: Record<string, Record<string, string>> = { [AT]: { dockerconfigjson: PULL_SECRET_VALUE } };
     const engine = new FakeEngine({ kubernetes: servers, kv });
