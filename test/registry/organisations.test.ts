@@ -7,11 +7,11 @@ import { ancestors, descendants } from "../../registry/model";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import type { RegistryModel } from "../../registry/model";
-import { InvalidInputError, formatProblem } from "../../components/core/problems";
-import { buildRegistry } from "../../registry/validate";
+import type { TenantFileInput } from "../../registry/schema";
+import { registryOf } from "../plan/registries";
 import { EXAMPLE_ENV_PATH } from "../helpers/cli";
+import { problemsOf } from "../helpers/problems";
 
-const ENV_SOURCE = "environments/example.yaml";
 const EXAMPLE_ENV = parse(readFileSync(EXAMPLE_ENV_PATH, "utf8")) as Record<string, unknown>;
 
 /** The example environment, optionally changed by `edit` (a fresh copy every time). */
@@ -25,22 +25,11 @@ function environment(edit: (env: any) => void = () => {}): Record<string, unknow
 type Tenants = Record<string, Record<string, unknown>>;
 
 function build(tenants: Tenants, env: unknown = EXAMPLE_ENV): RegistryModel {
-  return buildRegistry(
-    { name: "example", source: ENV_SOURCE, data: env },
-    Object.entries(tenants).map(([id, data]) => ({ id, source: `tenants/${id}.yaml`, data })),
-  );
+  return registryOf(tenants as Record<string, TenantFileInput>, env);
 }
 
 /** Every problem the registry has, formatted as the CLI prints them; [] when it is valid. */
-function problems(tenants: Tenants, env: unknown = EXAMPLE_ENV): string[] {
-  try {
-    build(tenants, env);
-  } catch (e) {
-    if (!(e instanceof InvalidInputError)) throw e;
-    return e.problems.map(formatProblem);
-  }
-  return [];
-}
+const problems = (tenants: Tenants, env: unknown = EXAMPLE_ENV) => problemsOf(() => build(tenants, env));
 
 /** A tenant record with an email of its own. */
 const t = (id: string, rest: Record<string, unknown> = {}) => ({ email: `${id}@example.com`, ...rest });

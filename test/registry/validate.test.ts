@@ -7,11 +7,14 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { RegistryModel } from "../../registry/model";
 import { MAX_FILE_BYTES, parseYaml, unknownKeyMessage } from "../../registry/parse";
-import { InvalidInputError, formatProblem } from "../../components/core/problems";
+import { formatProblem } from "../../components/core/problems";
 import { formatQuantity, isQuantity, parseQuantity } from "../../components/core/quantity";
 import { EnvironmentFile, TenantFile } from "../../registry/schema";
+import type { TenantFileInput } from "../../registry/schema";
+import { registryOf } from "../plan/registries";
 import { buildRegistry } from "../../registry/validate";
 import { EXAMPLE_ENV_PATH } from "../helpers/cli";
+import { refusedWith } from "../helpers/problems";
 
 const ENV_SOURCE = "environments/example.yaml";
 // the lists of known fields follow the schemas (which grow); the rest of each message is pinned
@@ -30,22 +33,11 @@ function environment(edit: (env: any) => void = () => {}): Record<string, unknow
 type Tenants = Record<string, unknown>;
 
 function build(tenants: Tenants, env: unknown = EXAMPLE_ENV): RegistryModel {
-  return buildRegistry(
-    { name: "example", source: ENV_SOURCE, data: env },
-    Object.entries(tenants).map(([id, data]) => ({ id, source: `tenants/${id}.yaml`, data })),
-  );
+  return registryOf(tenants as Record<string, TenantFileInput>, env);
 }
 
 /** Every problem the registry has, formatted as the CLI prints them. Fails if the registry is valid. */
-function problems(tenants: Tenants, env: unknown = EXAMPLE_ENV): string[] {
-  try {
-    build(tenants, env);
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidInputError);
-    return (e as InvalidInputError).problems.map(formatProblem);
-  }
-  return expect.fail("expected the registry to be refused");
-}
+const problems = (tenants: Tenants, env: unknown = EXAMPLE_ENV) => refusedWith(() => build(tenants, env));
 
 const alice = { email: "alice@example.com" };
 const bob = { email: "bob@example.com" };

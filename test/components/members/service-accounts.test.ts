@@ -15,7 +15,6 @@ import { canI } from "../../../plan/can-i";
 import { type AccessRow, reachesNamespace, reachesTenant } from "../../../policy/access";
 import type { RegistryModel } from "../../../registry/model";
 import type { TenantFileInput } from "../../../registry/schema";
-import { InvalidInputError, formatProblem } from "../../../components/core/problems";
 import { type Request, clusterOf } from "../../helpers/admission";
 import { verdicts } from "../../helpers/verdicts";
 import { tenantView } from "../../../portal/data";
@@ -23,6 +22,7 @@ import { privilegeDelta } from "../../../plan/privilege";
 import { validateK8sObject } from "../../helpers/k8s-schema";
 import { serviceAccountViolations } from "../../helpers/service-account-reach";
 import { registryOf } from "../../plan/registries";
+import { refusedWith } from "../../helpers/problems";
 
 type Json = Record<string, unknown>;
 type User = Request["user"];
@@ -96,13 +96,7 @@ const meta = (r: { inputs: Json }) =>
 function problems(edit: (t: Record<string, TenantFileInput>) => void): string[] {
   const docs = tenants();
   edit(docs);
-  try {
-    registryOf(docs);
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidInputError);
-    return (e as InvalidInputError).problems.map(formatProblem);
-  }
-  return expect.fail("expected the registry to be refused");
+  return refusedWith(() => registryOf(docs));
 }
 const withAccounts = (accounts: unknown[]) => (t: Record<string, TenantFileInput>) => {
   t.alice!.serviceAccounts = accounts as TenantFileInput["serviceAccounts"];

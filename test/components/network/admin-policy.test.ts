@@ -11,7 +11,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { LAYERS } from "../../../stacks/layers";
 import { type Plan, buildPlan } from "../../../plan/plan";
-import { InvalidInputError, formatProblem } from "../../../components/core/problems";
 import { adminNetworkPolicy } from "../../../components/network/admin-policy";
 import type { NetworkSettings } from "../../../components/network/policy";
 import { admit, clusterOf, request } from "../../helpers/admission";
@@ -19,6 +18,7 @@ import { validateK8sObject } from "../../helpers/k8s-schema";
 import { type Connection, type NetworkWorld, decide } from "../../helpers/network-reach";
 import { exampleEnvironmentData, exampleWithEnvironment, loadExample } from "../../plan/registries";
 import { fingerprints } from "../../plan/fingerprints";
+import { problemsOf } from "../../helpers/problems";
 
 type Json = Record<string, unknown>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -250,15 +250,7 @@ describe("the vendored CRD schema refuses broken AdminNetworkPolicies", () => {
 });
 
 describe("validation of the environment's network settings", () => {
-  function problems(env: Env): string[] {
-    try {
-      exampleWithEnvironment(env);
-    } catch (e) {
-      expect(e).toBeInstanceOf(InvalidInputError);
-      return (e as InvalidInputError).problems.map(formatProblem);
-    }
-    return [];
-  }
+  const problems = (env: Env): string[] => problemsOf(() => exampleWithEnvironment(env));
 
   it("refuses an extraEgress peer in the ingress controller's namespace (its admission webhook, CVE-2025-1974), switch or not", () => {
     for (const anp of [undefined, { enabled: true }]) {

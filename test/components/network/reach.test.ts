@@ -3,23 +3,16 @@
  * environment's reserved ranges (`network.reserved`): resolved as documented, refused with file and field.
  */
 import { describe, expect, it } from "vitest";
-import { InvalidInputError, formatProblem } from "../../../components/core/problems";
 import type { RegistryModel } from "../../../registry/model";
 import { exampleEnvironmentData, registryOf } from "../../plan/registries";
+import { refusedWith } from "../../helpers/problems";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Doc = Record<string, any>;
 const reachOf = (m: RegistryModel, id: string) =>
   Object.fromEntries(m.tenants.find((t) => t.id === id)!.namespaces.map((n) => [n.name, n.reachFrom]));
-function problems(tenants: Record<string, Doc>, env: unknown = exampleEnvironmentData()): string[] {
-  try {
-    registryOf(tenants, env);
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidInputError);
-    return (e as InvalidInputError).problems.map(formatProblem);
-  }
-  return expect.fail("expected the registry to be refused");
-}
+const problems = (tenants: Record<string, Doc>, env: unknown = exampleEnvironmentData()): string[] =>
+  refusedWith(() => registryOf(tenants, env));
 
 const alice = { email: "alice@example.com" };
 const carol = { email: "carol@example.com" };

@@ -6,24 +6,17 @@
  * that passes.
  */
 import { describe, expect, it } from "vitest";
-import { InvalidInputError, formatProblem } from "../../../components/core/problems";
 import { buildPlan } from "../../../plan/plan";
 import { tenantWriting } from "../../../components/shared/rules";
 import type { TenantFileInput } from "../../../registry/schema";
 import { LAYERS } from "../../../stacks/layers";
 import { admit, clusterOf, request } from "../../helpers/admission";
 import { PULL_PATH, PULL_SECRET, TENANTS, environment, registry, withTierObjects } from "./fixtures";
+import { problemsOf } from "../../helpers/problems";
 
 /** The problems a registry's validation reports, formatted as the CLI prints them; [] when it is valid. */
-function problems(envData: unknown, tenants: Record<string, TenantFileInput> = TENANTS): string[] {
-  try {
-    registry(envData, tenants);
-    return [];
-  } catch (e) {
-    if (!(e instanceof InvalidInputError)) throw e;
-    return e.problems.map(formatProblem);
-  }
-}
+const problems = (envData: unknown, tenants: Record<string, TenantFileInput> = TENANTS): string[] =>
+  problemsOf(() => registry(envData, tenants));
 
 /** The fixture's tenants, ann declaring `objects`. */
 const annDeclares = (objects: unknown[], extra: Partial<TenantFileInput> = {}) => ({

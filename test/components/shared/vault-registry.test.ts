@@ -9,12 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { InvalidInputError, formatProblem } from "../../../components/core/problems";
 import { loadRegistry } from "../../../registry/load";
 import type { VaultSourceOptions } from "../../../registry/source-vault";
 import { ROOT } from "../../helpers/cli";
 import { type VaultServer, startVaultServer } from "../../helpers/vault-server";
 import { PULL_SECRET, withTierObjects } from "./fixtures";
+import { problemsOfAsync } from "../../helpers/problems";
 
 const TOKEN = "hvs.TEST-shared-objects-registry-token";
 const K8S_USERS = readFileSync(join(ROOT, "test", "fixtures", "vault", "k8s_users.json"), "utf8");
@@ -48,8 +48,8 @@ async function problems(
   const env = withTierObjects([{ ...PULL_SECRET, vault: { ...PULL_SECRET.vault, path } }]);
   env.vault.kvMount = kvMount;
   writeFileSync(join(root, "environments", "example.yaml"), stringify(env));
-  try {
-    await loadRegistry({
+  const found = await problemsOfAsync(() =>
+    loadRegistry({
       env: "example",
       root,
       source: {
@@ -64,12 +64,9 @@ async function problems(
         retries: 0,
         ...source,
       },
-    });
-    return [];
-  } catch (e) {
-    if (!(e instanceof InvalidInputError)) throw e;
-    return e.problems.map(formatProblem).map((p) => p.replace(root, "<root>"));
-  }
+    }),
+  );
+  return found.map((p) => p.replace(root, "<root>"));
 }
 
 describe("a shared Secret with the registry in Vault", () => {
