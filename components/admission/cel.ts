@@ -7,7 +7,7 @@
 import type { KubernetesManifest } from "../core/spec";
 import type { AdmissionPolicyName } from "./schema";
 import type { EnvironmentModel } from "../../registry/model";
-import { MANAGED_BY, TENANT_LABEL } from "../core/labels";
+import { MANAGED_BY, NAMESPACE_NAME_LABEL, TENANT_LABEL } from "../core/labels";
 import { ADMISSION_PARAMS_LABELS, type AdmissionParams, SEP } from "./params";
 
 export type Json = Record<string, unknown>;
@@ -26,6 +26,19 @@ export const list = (xs: readonly string[]) => `[${xs.map(lit).join(", ")}]`;
 export const USER = "request.userInfo.username";
 export const MANAGED_KEY = Object.keys(MANAGED_BY)[0]!;
 export const MANAGED_VALUE = Object.values(MANAGED_BY)[0]!;
+
+/**
+ * Whether label selector `s` pins namespaces by the immutable `kubernetes.io/metadata.name` label, each name
+ * satisfying `ok(v)` (a CEL predicate over `v`): `matchLabels`, or an `In` expression with at least one value. What
+ * a NetworkPolicy peer and a Gateway listener's route selector must do to name only allowed namespaces.
+ */
+export function pinsNamespaces(s: string, ok: (v: string) => string): string {
+  const name = lit(NAMESPACE_NAME_LABEL);
+  return (
+    `((has(${s}.matchLabels) && ${name} in ${s}.matchLabels && ${ok(`${s}.matchLabels[${name}]`)}) || ` +
+    `(has(${s}.matchExpressions) && ${s}.matchExpressions.exists(x, x.key == ${name} && x.operator == "In" && has(x.values) && x.values.size() > 0 && x.values.all(v, ${ok("v")}))))`
+  );
+}
 
 /** The label cert-manager puts on the pod, Service and Ingress of an HTTP-01 challenge (pkg/issuer/acme/http). */
 const HTTP01_SOLVER = "acme.cert-manager.io/http01-solver";

@@ -25,6 +25,7 @@ import {
   lit,
   list,
   param,
+  pinsNamespaces,
   platformPrincipal,
   rule,
   WRITE,
@@ -36,16 +37,6 @@ interface Declared {
   namespace: string;
   podLabels?: Record<string, string>;
   ports?: { port: number; protocol: "TCP" | "UDP" }[];
-}
-
-const NAME = lit(NAMESPACE_NAME_LABEL);
-
-/** Whether label selector `s` pins namespaces by name, each satisfying `ok(v)` (a CEL predicate over `v`). */
-function pinsNamespaces(s: string, ok: (v: string) => string): string {
-  return (
-    `((has(${s}.matchLabels) && ${NAME} in ${s}.matchLabels && ${ok(`${s}.matchLabels[${NAME}]`)}) || ` +
-    `(has(${s}.matchExpressions) && ${s}.matchExpressions.exists(x, x.key == ${NAME} && x.operator == "In" && has(x.values) && x.values.all(v, ${ok("v")}))))`
-  );
 }
 
 /** Whether a peer `p` of rule `r` stays within a declared egress peer: its namespace, its pods, its ports. */

@@ -28,6 +28,7 @@ import {
   lit,
   list,
   param,
+  pinsNamespaces,
   platformPrincipal,
   rule,
 } from "./cel";
@@ -112,12 +113,9 @@ const LISTENER_SETS = ["XListenerSet", "ListenerSet"];
 function routesFromOwnNamespaces(l: string): string {
   const ns = `${l}.allowedRoutes.namespaces`;
   const sel = `${ns}.selector`;
-  const name = lit(NAMESPACE_NAME_LABEL);
   return (
     `(!has(${l}.allowedRoutes) || !has(${ns}) || !has(${ns}.from) || ${ns}.from == "Same" || ` +
-    `(${ns}.from == "Selector" && has(${sel}) && (` +
-    `(has(${sel}.matchLabels) && ${name} in ${sel}.matchLabels && ${sel}.matchLabels[${name}] in variables.namespaces) || ` +
-    `(has(${sel}.matchExpressions) && ${sel}.matchExpressions.exists(e, e.key == ${name} && e.operator == "In" && has(e.values) && e.values.size() > 0 && e.values.all(v, v in variables.namespaces))))))`
+    `(${ns}.from == "Selector" && has(${sel}) && ${pinsNamespaces(sel, (v) => `${v} in variables.namespaces`)}))`
   );
 }
 
