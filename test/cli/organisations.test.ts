@@ -75,39 +75,34 @@ describe("the organisation tree", () => {
   });
 });
 
-describe("approve-check: a child's raise", () => {
+/**
+ * A git repository of the example registry with `base` committed and `head` written over it (files by path), for
+ * `diff --base HEAD` and approve-check; `check(login)` runs approve-check with that one approval of the head commit.
+ */
+function approvalRepo(name: string, base: Record<string, string>, head: Record<string, string>) {
   const HEAD_SHA = "0123456789abcdef0123456789abcdef01234567";
-  let repo: string;
-  const run = (...args: string[]) => runCli(args, { cwd: repo });
+  let repo = "";
+  const write = (files: Record<string, string>) => {
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(repo, file), text);
+  };
   beforeAll(() => {
-    repo = mkdtempSync(join(tmpdir(), "tenancy-organisations-approve-"));
+    repo = mkdtempSync(join(tmpdir(), `tenancy-organisations-${name}-`));
     copyExample(repo);
-    writeFileSync(
-      join(repo, "tenants/acme.yaml"),
-      "email: acme@example.com\ntier: team\ngit: [acme-owner]\nclusterSelector:\n  matchLabels: { region: eu-west }\n",
-    );
-    writeFileSync(
-      join(repo, "tenants/acme-web.yaml"),
-      "email: web@example.com\ntier: team\nparent: acme\ngit: [web-gh]\n",
-    );
+    write(base);
     const git = (...args: string[]) =>
       execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: repo });
     git("init", "-q");
     git("add", ".");
     git("commit", "-q", "-m", "base");
-    // the child placed on the gpu cluster too: within its parent's clusters, a raise
-    writeFileSync(
-      join(repo, "tenants/acme-web.yaml"),
-      "email: web@example.com\ntier: team\nparent: acme\ngit: [web-gh]\nclusterSelector:\n  matchLabels: { region: eu-west }\n",
-    );
+    write(head);
   });
   afterAll(() => rmSync(repo, { recursive: true, force: true }));
+  const run = (...args: string[]) => runCli(args, { cwd: repo });
   const check = (login: string) => {
-    writeFileSync(
-      join(repo, "reviews.json"),
-      JSON.stringify([{ user: { login }, state: "APPROVED", commit_id: HEAD_SHA }]),
-    );
-    writeFileSync(join(repo, "members.json"), "[]");
+    write({
+      "reviews.json": JSON.stringify([{ user: { login }, state: "APPROVED", commit_id: HEAD_SHA }]),
+      "members.json": "[]",
+    });
     return run(
       "approve-check",
       "--base",
@@ -120,6 +115,23 @@ describe("approve-check: a child's raise", () => {
       HEAD_SHA,
     );
   };
+  return { run, check };
+}
+
+describe("approve-check: a child's raise", () => {
+  const { check } = approvalRepo(
+    "approve",
+    {
+      "tenants/acme.yaml":
+        "email: acme@example.com\ntier: team\ngit: [acme-owner]\nclusterSelector:\n  matchLabels: { region: eu-west }\n",
+      "tenants/acme-web.yaml": "email: web@example.com\ntier: team\nparent: acme\ngit: [web-gh]\n",
+    },
+    // the child placed on the gpu cluster too: within its parent's clusters, a raise
+    {
+      "tenants/acme-web.yaml":
+        "email: web@example.com\ntier: team\nparent: acme\ngit: [web-gh]\nclusterSelector:\n  matchLabels: { region: eu-west }\n",
+    },
+  );
 
   it("its own reviewer's approval is not enough; its parent's is", () => {
     const own = check("web-gh");
@@ -135,36 +147,15 @@ describe("approve-check: a child's raise", () => {
 });
 
 describe("diff and approve-check: a tenant attaching itself to an organisation", () => {
-  const HEAD_SHA = "0123456789abcdef0123456789abcdef01234567";
-  let repo: string;
-  const run = (...args: string[]) => runCli(args, { cwd: repo });
-  beforeAll(() => {
-    repo = mkdtempSync(join(tmpdir(), "tenancy-organisations-attach-"));
-    copyExample(repo);
-    writeFileSync(
-      join(repo, "tenants/acme.yaml"),
-      "email: acme@example.com\ntier: team\ngit: [acme-owner]\n",
-    );
-    writeFileSync(join(repo, "tenants/xco.yaml"), "email: x@example.com\ntier: team\ngit: [x-gh]\n");
-    const git = (...args: string[]) =>
-      execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: repo });
-    git("init", "-q");
-    git("add", ".");
-    git("commit", "-q", "-m", "base");
+  const { run, check } = approvalRepo(
+    "attach",
+    {
+      "tenants/acme.yaml": "email: acme@example.com\ntier: team\ngit: [acme-owner]\n",
+      "tenants/xco.yaml": "email: x@example.com\ntier: team\ngit: [x-gh]\n",
+    },
     // xco names acme its parent: nothing else changes
-    writeFileSync(
-      join(repo, "tenants/xco.yaml"),
-      "email: x@example.com\ntier: team\ngit: [x-gh]\nparent: acme\n",
-    );
-  });
-  afterAll(() => rmSync(repo, { recursive: true, force: true }));
-  const check = (login: string) => {
-    writeFileSync(
-      join(repo, "reviews.json"),
-      JSON.stringify([{ user: { login }, state: "APPROVED", commit_id: HEAD_SHA }]),
-    );
-    return run("approve-check", "--base", "HEAD", "--approvals", "reviews.json", "--head", HEAD_SHA);
-  };
+    { "tenants/xco.yaml": "email: x@example.com\ntier: team\ngit: [x-gh]\nparent: acme\n" },
+  );
 
   it("diff shows the raise and exits 6; x's own reviewer cannot approve it, acme's can", () => {
     const diff = run("diff", "--base", "HEAD");
