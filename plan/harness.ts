@@ -375,23 +375,24 @@ async function failingLikeTheRuntime<T>(run: () => Promise<T>): Promise<T> {
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 
+/** `value` with every secret in it (Pulumi's wire form) replaced by what `f` makes of the secret's value. */
+function mapSecrets(value: unknown, f: (secret: unknown) => unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => mapSecrets(v, f));
+  if (value === null || typeof value !== "object") return value;
+  const o = value as Record<string, unknown>;
+  if (o[SECRET_SIG] === SECRET_VALUE) return f(o.value);
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, mapSecrets(v, f)]));
+}
+
 /**
  * Inputs as the provider receives them: every secret value unwrapped (the fake engine's providers write these to
  * their world, as the real providers write the plaintext to theirs).
  */
 export function revealSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(revealSecrets);
-  if (value === null || typeof value !== "object") return value;
-  const o = value as Record<string, unknown>;
-  if (o[SECRET_SIG] === SECRET_VALUE) return revealSecrets(o.value);
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, revealSecrets(v)]));
+  return mapSecrets(value, revealSecrets);
 }
 
 /** Inputs as a plan may show them: every secret value replaced by "[secret]", whatever it holds. */
 export function redactSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactSecrets);
-  if (value === null || typeof value !== "object") return value;
-  const o = value as Record<string, unknown>;
-  if (o[SECRET_SIG] === SECRET_VALUE) return "[secret]";
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, redactSecrets(v)]));
+  return mapSecrets(value, () => "[secret]");
 }

@@ -7,14 +7,14 @@
 import { type ProgramRun, revealSecrets, runProgram } from "../../plan/harness";
 import { RUN_FILE_ENV } from "../../deploy/run-file";
 import { program } from "../../stacks/direct";
-import { kvReads } from "./engine";
+import { kvReads } from "./vault-kv";
 
 export interface ChildRequest {
   stack: string;
   runFile: string;
   dryRun: boolean;
   stackOutputs: Record<string, Record<string, unknown>>;
-  /** The world's Vault KV secrets (engine.ts kvReads). */
+  /** The world's Vault KV secrets (vault-kv.ts kvReads). */
   kv?: Record<string, Record<string, string>>;
   /** Fail as a failed registration does: an unhandled rejection, after the program started registering. */
   fail?: string;

@@ -57,6 +57,7 @@ import type {
 } from "../../deploy/run";
 import { request } from "node:http";
 import { createHash } from "node:crypto";
+import { kvReads } from "./vault-kv";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { RawObjectApi } from "../../deploy/kube";
 import { ExternalError } from "../../components/core/problems";
@@ -77,24 +78,8 @@ export interface FakeWorld {
   kubernetes?: Record<string, { kubeConfig(): KubeConfig }>;
   /** Vault's identities (test/helpers/vault-identity-server.ts): the aliases users' logins made. */
   vault?: { hasAlias(name: string, accessor: string): boolean };
-  /** Vault's KV v2 secrets by `<mount>/<path>` (field -> value): what a program's KV reads answer (kvReads). */
+  /** Vault's KV v2 secrets by `<mount>/<path>` (field -> value): what a program's KV reads answer (./vault-kv.ts kvReads). */
   kv?: Record<string, Record<string, string>>;
-}
-
-/**
- * The Vault provider's KV v2 read (`vault:kv/getSecretV2:getSecretV2`, the shared Secrets' data) answered from the
- * world's `kv`, as terraform-provider-vault's kv_secret_v2 data source answers: the secret's `data`, or an error
- * when there is none at the path (it fails the read, and the program with it); other invokes echo their inputs.
- * Read at every run, preview included: a value changed in Vault is what the next up writes.
- */
-export function kvReads(kv: Record<string, Record<string, string>>) {
-  return (r: { token: string; inputs: Record<string, unknown> }) => {
-    if (r.token !== "vault:kv/getSecretV2:getSecretV2") return undefined;
-    const at = `${String(r.inputs.mount)}/${String(r.inputs.name)}`;
-    const data = Object.hasOwn(kv, at) ? kv[at] : undefined;
-    if (!data) throw new Error(`no secret found at ${JSON.stringify(at)}`);
-    return { ...r.inputs, data: { ...data } };
-  };
 }
 
 /** A Kubernetes object's name, if the resource is one. */

@@ -23,6 +23,7 @@ import { LAYERS } from "../../stacks/layers";
 import { registerStack } from "../../stacks/registrar";
 import { generatedRegistries } from "../helpers/generated-registries";
 import { withoutProviderDefaults } from "../helpers/registered-plan";
+import { kvAnswersOf } from "../helpers/vault-kv";
 
 /** The URN the mock monitor gives a resource (its parent's type only, as plan/harness.ts records it). */
 function mockUrn(stack: string, type: string, name: string, parentType = "pulumi:pulumi:Stack"): string {
@@ -116,29 +117,6 @@ function registered(run: ProgramRun, specs: StackSpecs) {
     }));
 }
 
-/**
- * Vault's KV reads of a stack's `vaultKv` references (shared Secrets, docs/shared-objects.md) answered as the
- * provider would: every field the specs read at a path, a JSON object each (what a dockerconfigjson must be).
- */
-function kvAnswers(specs: StackSpecs) {
-  const fields = new Map<string, Set<string>>();
-  const walk = (v: unknown): void => {
-    if (isRef(v)) {
-      if (v.$ref === "vaultKv") {
-        const at = `${v.mount}/${v.path}`;
-        fields.set(at, new Set([...(fields.get(at) ?? []), ...Object.values(v.keys)]));
-      }
-    } else if (Array.isArray(v)) v.forEach(walk);
-    else if (v !== null && typeof v === "object") Object.values(v).forEach(walk);
-  };
-  for (const s of specs.resources) walk(s.inputs);
-  return (r: { token: string; inputs: Record<string, unknown> }) => {
-    const read = fields.get(`${String(r.inputs.mount)}/${String(r.inputs.name)}`);
-    if (r.token !== "vault:kv/getSecretV2:getSecretV2" || !read) return undefined;
-    return { ...r.inputs, data: Object.fromEntries([...read].map((f) => [f, "{}"])) };
-  };
-}
-
 const byUrn = <T extends { urn: string }>(xs: T[]) => [...xs].sort((a, b) => (a.urn < b.urn ? -1 : 1));
 
 /** Every stack of a model, planned in order: its specs, resolved, registered and compared. */
@@ -157,7 +135,7 @@ async function compareAll(
       const specs = layer.program({ model, tenants: part.tenants, part: part.part, ...adopting });
       const resolved = resolveStack(specs, { outputs: dataOutputs, dryRun: view.dryRun });
       const run = await runProgram(
-        { stack: part.name, stackOutputs: mockOutputs, dryRun: view.dryRun, invoke: kvAnswers(specs) },
+        { stack: part.name, stackOutputs: mockOutputs, dryRun: view.dryRun, invoke: kvAnswersOf(specs) },
         async () => registerStack(tamper(specs)),
       );
       expect(byUrn(registered(run, specs)), part.name).toEqual(byUrn(expected(part.name, specs, resolved)));

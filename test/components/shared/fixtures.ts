@@ -57,10 +57,3 @@ export function registry(
 ): RegistryModel {
   return registryOf(tenants, envData);
 }
-
-/** A KV answer for every read of the pull secret's path (the harness's `invoke`). */
-export function kvAnswer(r: { token: string; inputs: Record<string, unknown> }) {
-  if (r.token !== "vault:kv/getSecretV2:getSecretV2") return undefined;
-  if (r.inputs.mount !== "secret" || r.inputs.name !== PULL_PATH) return undefined;
-  return { ...r.inputs, data: { dockerconfigjson: PULL_SECRET_VALUE } };
-}
